@@ -1,0 +1,89 @@
+"""The `hpcspec` command line: the single error boundary that maps outcomes to exit codes.
+
+Each command lives in its own module and is registered in `COMMANDS`; a command module parses
+options, calls the engine, picks a renderer and returns an exit code. Any `HpcspecError` that
+escapes becomes one located error line, a hint and exit code 1 (or the error's own code); any
+other exception becomes a one-line internal error unless `--debug` is given.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from typing import Any
+
+import click
+
+from hpcspec import __version__
+from hpcspec.errors import ExitCode, HpcspecError
+
+# command name -> "module:attribute"; a command is listed here only once it really works.
+COMMANDS: dict[str, str] = {}
+
+
+class _LazyGroup(click.Group):
+    """Imports a command's module only when that command runs (keeps `--help` and startup fast)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="hpcspec", message="%(prog)s %(version)s")
+@click.option("--debug", is_flag=True, help="Show debug logs and full tracebacks.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Declarative job management for Microsoft HPC Pack clusters."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+
+
+def report(error: HpcspecError) -> None:
+    """Print an error as `file:line:col: error: message [code]` plus its hint, on stderr."""
+    click.echo(error.render(), err=True)
+    if error.hint:
+        click.echo(f"  hint: {error.hint}", err=True)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point: run the CLI and turn every outcome into an exit code."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        code = cli.main(args=argv, prog_name="hpcspec", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        code = done.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        code = ExitCode.ERROR
+    except click.ClickException as usage:
+        # click exits 2 on usage errors; 2 means "changes present" for --detailed-exitcode.
+        usage.show()
+        code = ExitCode.ERROR
+    except HpcspecError as error:
+        report(error)
+        code = error.exit_code
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        code = 130
+    except Exception as error:
+        if debug:
+            raise
+        click.echo(
+            f"error: internal error: {type(error).__name__}: {error} "
+            "[internal-error]\n  hint: run again with --debug for the traceback",
+            err=True,
+        )
+        code = ExitCode.ERROR
+    sys.exit(int(code or 0))

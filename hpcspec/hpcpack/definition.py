@@ -1,0 +1,119 @@
+"""The one shape of a job that everything speaks: `JobDefinition` and `TaskDefinition`.
+
+The manifest resolver produces it, job XML renders and parses it, the REST create path sends
+it, discovery reads it back from a live job, and the emulator stores what it describes; so
+"job XML create equals REST create" is one equality of two `JobDefinition`s.
+
+Properties hold canonical values (see `catalogue.py`) keyed by their exact HPC Pack name and
+kept sorted, so equal definitions compare and hash equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar
+
+from hpcspec.hpcpack.catalogue import Value
+from hpcspec.hpcpack.sweep import instance_count
+
+_V = TypeVar("_V")
+
+IDENTITY_PREFIX = "hpcspec."  # custom properties hpcspec owns: stack, key, digest, token, source
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """A value supplied at apply time from the environment or a file; never printed."""
+
+    source: Literal["env", "file"]
+    name: str
+
+    def __str__(self) -> str:
+        return "(sensitive)"
+
+    def reference(self) -> str:
+        """`env:NAME` / `file:PATH`: where the value comes from (not the value)."""
+        return f"{self.source}:{self.name}"
+
+
+EnvValue = str | SecretRef
+
+
+def pairs(items: Mapping[str, _V] | Iterable[tuple[str, _V]]) -> tuple[tuple[str, _V], ...]:
+    """Sorted (name, value) pairs, the frozen form of a mapping."""
+    source = items.items() if isinstance(items, Mapping) else items
+    return tuple(sorted(source, key=lambda kv: kv[0]))
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A native ParametricSweep range."""
+
+    start: int
+    end: int
+    increment: int = 1
+
+    @property
+    def count(self) -> int:
+        return instance_count(self.start, self.end, self.increment)
+
+
+@dataclass(frozen=True)
+class TaskDefinition:
+    """One task: Basic, or ParametricSweep when `sweep` is set."""
+
+    name: str
+    command_line: str
+    work_directory: str | None = None
+    depends_on: tuple[str, ...] = ()
+    properties: tuple[tuple[str, Value], ...] = ()
+    custom_properties: tuple[tuple[str, str], ...] = ()
+    env: tuple[tuple[str, EnvValue], ...] = ()
+    sweep: Sweep | None = None
+
+    @property
+    def type_name(self) -> str:
+        return "ParametricSweep" if self.sweep else "Basic"
+
+    def get(self, name: str) -> Value | None:
+        return dict(self.properties).get(name)
+
+
+@dataclass(frozen=True)
+class RunAs:
+    """The account a job runs as; the password is only ever a reference."""
+
+    user_name: str
+    password: SecretRef | None = None
+
+
+@dataclass(frozen=True)
+class JobDefinition:
+    """One job as HPC Pack sees it: properties, custom properties, env and tasks."""
+
+    properties: tuple[tuple[str, Value], ...] = ()
+    custom_properties: tuple[tuple[str, str], ...] = ()
+    env: tuple[tuple[str, EnvValue], ...] = ()
+    tasks: tuple[TaskDefinition, ...] = ()
+    run_as: RunAs | None = None
+    parent_job_ids: tuple[int, ...] = field(default=())
+
+    def get(self, name: str) -> Value | None:
+        return dict(self.properties).get(name)
+
+    @property
+    def name(self) -> str:
+        return str(self.get("Name") or "")
+
+    def user_custom_properties(self) -> tuple[tuple[str, str], ...]:
+        """Custom properties without hpcspec's own identity tags."""
+        return tuple(
+            (k, v) for k, v in self.custom_properties if not k.lower().startswith(IDENTITY_PREFIX)
+        )
+
+    def has_secrets(self) -> bool:
+        envs = [v for _, v in self.env] + [v for t in self.tasks for _, v in t.env]
+        return any(isinstance(v, SecretRef) for v in envs) or bool(
+            self.run_as and self.run_as.password
+        )
