@@ -19,7 +19,9 @@ from hpcspec import __version__
 from hpcspec.errors import ExitCode, HpcspecError
 
 # command name -> "module:attribute"; a command is listed here only once it really works.
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "validate": "hpcspec.cli.validate:validate",
+}
 
 
 class _LazyGroup(click.Group):

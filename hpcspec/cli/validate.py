@@ -1,0 +1,78 @@
+"""`hpcspec validate FILE...`: check manifests offline; exit 0 when all are valid, else 1."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from hpcspec.cli.variables import collect_vars, var_options
+from hpcspec.errors import ExitCode, HpcspecError
+from hpcspec.manifest import InvalidManifest, load_and_resolve
+from hpcspec.manifest.resolve import ResolvedStack
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--output",
+    "-O",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="How to report the result.",
+)
+@var_options
+def validate(
+    files: tuple[Path, ...], output: str, var_pairs: tuple[str, ...], var_files: tuple[Path, ...]
+) -> int:
+    """Check manifests: syntax, schema, properties, variables, dependencies, HPC Pack limits."""
+    overrides = collect_vars(var_pairs, var_files)
+    results: list[tuple[Path, ResolvedStack | None, list[HpcspecError]]] = []
+    for path in files:
+        try:
+            results.append((path, load_and_resolve(path, overrides), []))
+        except InvalidManifest as invalid:
+            results.append((path, None, list(invalid.problems)))
+        except HpcspecError as error:
+            results.append((path, None, [error]))
+    if output == "json":
+        click.echo(json.dumps(_document(results), indent=2))
+    else:
+        for path, stack, problems in results:
+            if stack is not None:
+                tasks = sum(len(j.definition.tasks) for j in stack.jobs.values())
+                click.echo(
+                    f"{path}: valid (stack {stack.stack}: {len(stack.jobs)} "
+                    f"job{'s' * (len(stack.jobs) != 1)}, {tasks} task{'s' * (tasks != 1)})"
+                )
+            for problem in problems:
+                click.echo(problem.render(), err=True)
+                if problem.hint:
+                    click.echo(f"  hint: {problem.hint}", err=True)
+    failed = any(problems for _, _, problems in results)
+    return int(ExitCode.ERROR if failed else ExitCode.OK)
+
+
+def _document(
+    results: list[tuple[Path, ResolvedStack | None, list[HpcspecError]]],
+) -> dict[str, object]:
+    return {
+        "format_version": "1.0",
+        "valid": not any(problems for _, _, problems in results),
+        "files": [
+            {
+                "file": str(path),
+                "valid": not problems,
+                "stack": stack.stack if stack else None,
+                "jobs": list(stack.jobs) if stack else [],
+                "diagnostics": [
+                    {**p.as_dict(), "file": p.location.file or str(path), "severity": "error"}
+                    for p in problems
+                ],
+            }
+            for path, stack, problems in results
+        ],
+    }

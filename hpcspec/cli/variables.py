@@ -1,0 +1,52 @@
+"""`--var NAME=VALUE` and `--var-file FILE`: command-line overrides of a manifest's vars."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from hpcspec.errors import UsageError
+from hpcspec.manifest.load import read_text
+from hpcspec.manifest.source import load_yaml
+from hpcspec.manifest.variables import scalar_text
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def var_options(command: _F) -> _F:
+    """Add `--var` (repeatable) and `--var-file` (repeatable) to a command."""
+    command = click.option(
+        "--var-file",
+        "var_files",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        help="YAML file of NAME: VALUE overriding the manifest's vars (repeatable).",
+    )(command)
+    return click.option(
+        "--var",
+        "var_pairs",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="Override one of the manifest's vars (repeatable; wins over --var-file).",
+    )(command)
+
+
+def collect_vars(var_pairs: tuple[str, ...], var_files: tuple[Path, ...]) -> dict[str, str]:
+    """The overrides, files first then `--var`, later ones winning."""
+    out: dict[str, str] = {}
+    for path in var_files:
+        data = load_yaml(read_text(path), file=str(path))
+        if not isinstance(data, dict) or any(isinstance(v, dict | list) for v in data.values()):
+            raise UsageError(
+                f"--var-file {path}: expected a mapping of NAME: VALUE", code="invalid-var-file"
+            )
+        out.update({str(k): scalar_text(v) for k, v in data.items()})
+    for pair in var_pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--var {pair!r}: expected NAME=VALUE", code="invalid-var")
+        out[name.strip()] = value
+    return out

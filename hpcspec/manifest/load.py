@@ -1,0 +1,205 @@
+"""Load a manifest file: text → YAML data → validated `Manifest` → `ResolvedStack`.
+
+Errors from every stage come back located: YAML errors carry their own marks, and model or
+resolver errors carry a key path whose line and column are looked up in the text only then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from hpcspec.manifest.errors import InvalidManifest, KeyPath, ManifestError, did_you_mean
+from hpcspec.manifest.models import Manifest
+from hpcspec.manifest.resolve import ResolvedStack, resolve
+from hpcspec.manifest.source import MAX_BYTES, load_yaml, locate
+
+
+def read_text(path: Path) -> str:
+    """The file's text, refusing unreadable, huge or non-UTF-8 files with a clear error."""
+    name = str(path)
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise ManifestError(
+                f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB",
+                code="file-too-large",
+                file=name,
+            )
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ManifestError("no such file", code="file-not-found", file=name) from None
+    except IsADirectoryError:
+        raise ManifestError(
+            "is a directory, not a manifest file", code="file-not-found", file=name
+        ) from None
+    except UnicodeDecodeError as bad:
+        raise ManifestError(
+            f"the file is not UTF-8 text ({bad.reason})", code="not-utf8", file=name
+        ) from None
+    except OSError as bad:
+        raise ManifestError(
+            f"cannot read the file: {bad.strerror}", code="file-unreadable", file=name
+        ) from None
+
+
+def parse_manifest(text: str, *, file: str) -> Manifest:
+    """Validate manifest text; raises InvalidManifest listing every located problem."""
+    data = load_yaml(text, file=file)
+    if not isinstance(data, dict):
+        raise InvalidManifest(
+            [
+                ManifestError(
+                    "a manifest is a mapping with apiVersion, stack and jobs",
+                    code="invalid-manifest",
+                    file=file,
+                    line=1,
+                    column=1,
+                )
+            ]
+        )
+    try:
+        manifest = Manifest.model_validate(data)
+    except ValidationError as invalid:
+        raise InvalidManifest(_problems(invalid, data, text, file)) from None
+    manifest._file = file
+    manifest._text = text
+    return manifest
+
+
+def load_manifest(path: Path, vars_override: Mapping[str, str] | None = None) -> Manifest:
+    """Read and validate a manifest file (`vars_override` is applied by `resolve`)."""
+    return parse_manifest(read_text(path), file=str(path))
+
+
+def resolve_located(
+    manifest: Manifest, vars_override: Mapping[str, str] | None = None
+) -> ResolvedStack:
+    """`resolve`, with any error located in the manifest's text."""
+    try:
+        return resolve(manifest, source=manifest._file, vars_override=vars_override)
+    except ManifestError as error:
+        raise InvalidManifest([_located(error, manifest._text, manifest._file)]) from None
+
+
+def load_and_resolve(path: Path, vars_override: Mapping[str, str] | None = None) -> ResolvedStack:
+    """Read, validate and resolve a manifest file."""
+    return resolve_located(load_manifest(path), vars_override)
+
+
+def _located(error: ManifestError, text: str, file: str) -> ManifestError:
+    position = locate(text, error.key_path) if text else None
+    line, column = position if position else (None, None)
+    return ManifestError(
+        error.message,
+        path=error.key_path,
+        code=error.code,
+        hint=error.hint,
+        file=file,
+        line=line,
+        column=column,
+    )
+
+
+def _problems(invalid: ValidationError, data: Any, text: str, file: str) -> list[ManifestError]:
+    problems: list[ManifestError] = []
+    seen: set[KeyPath] = set()
+    for error in invalid.errors():
+        loc = tuple(error["loc"])
+        path = _existing_prefix(data, loc)
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            key = str(path[-1])
+            allowed = _allowed_keys(path[:-1])
+            guess = did_you_mean(key, allowed)
+            message = f"unknown key {key!r}"
+            hint = (
+                f"did you mean {guess!r}?"
+                if guess
+                else f"expected one of: {', '.join(allowed)}"
+                if allowed
+                else None
+            )
+        elif kind == "missing":
+            message = (
+                f"missing required key {loc[len(path)]!r}"
+                if len(loc) > len(path)
+                else "a required key is missing"
+            )
+            hint = None
+        else:
+            message = _message(error)
+            hint = None
+        if path in seen:
+            continue
+        seen.add(path)
+        problem = ManifestError(message, path=path, code=_code(kind), hint=hint)
+        problems.append(_located(problem, text, file))
+    return problems
+
+
+def _message(error: Any) -> str:
+    text = str(error["msg"])
+    text = text.removeprefix("Value error, ")
+    if error["type"] in ("dict_type", "model_type"):
+        return "expected a mapping (key: value)"
+    if error["type"] == "list_type":
+        return "expected a list"
+    if error["type"] == "literal_error":
+        return text.replace("Input should be", "expected")
+    return text.replace("Input should be", "expected")
+
+
+def _code(kind: str) -> str:
+    return {"extra_forbidden": "unknown-key", "missing": "missing-key"}.get(kind, "invalid-value")
+
+
+def _existing_prefix(data: Any, loc: tuple[Any, ...]) -> KeyPath:
+    """The longest prefix of `loc` that names real keys (drops pydantic's union tags)."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node)
+        ):
+            path.append(part)
+            node = node[part]
+        else:
+            break
+    return tuple(path)
+
+
+def _allowed_keys(path: KeyPath) -> list[str]:
+    """The structural keys a mapping at `path` may hold, for did-you-mean."""
+    model: type[BaseModel] | None = Manifest
+    expect_key = False
+    for part in path:
+        if model is None:
+            return []
+        if expect_key:
+            expect_key = False
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return []
+        model, expect_key = _field_model(field.annotation)
+    return list(model.model_fields) if model is not None and not expect_key else []
+
+
+def _field_model(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+    """The model a field holds, and whether a mapping key comes first (dict[str, Model])."""
+    if get_origin(annotation) is dict:
+        value = get_args(annotation)[1]
+        return (value, True) if _is_model(value) else (None, False)
+    if _is_model(annotation):
+        return annotation, False
+    for arg in get_args(annotation):
+        if _is_model(arg):
+            return arg, False
+    return None, False
+
+
+def _is_model(candidate: Any) -> bool:
+    return isinstance(candidate, type) and issubclass(candidate, BaseModel)

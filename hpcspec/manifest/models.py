@@ -1,0 +1,191 @@
+"""Manifest v1 as pydantic models: the shape a user writes (DESIGN.md §1).
+
+Structural keys are lowerCamel; HPC Pack property names inside `properties:` are checked
+against the catalogue later, by the resolver, after `${var}` substitution. These models are
+also the source of `schemas/hpcspec-v1.schema.json` (see `schema.py`), so every field carries
+a description that editors show.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+
+API_VERSION = "hpcspec/v1"
+KEY_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$"
+_KEY = re.compile(KEY_PATTERN)
+
+Scalar = str | int | float | bool
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Secret(_Model):
+    """A value read at apply time, never written in the manifest: `{secret: env:NAME}`."""
+
+    secret: Annotated[
+        str,
+        Field(
+            pattern=r"^(env|file):.+$",
+            description="Where the value comes from: env:VARIABLE or file:PATH.",
+        ),
+    ]
+
+
+EnvValue = Annotated[Scalar | Secret, Field(description="A value, or {secret: env:NAME}.")]
+Properties = Annotated[
+    dict[str, Any],
+    Field(description="HPC Pack properties by their exact HPC Pack names."),
+]
+CustomProperties = Annotated[
+    dict[str, Scalar],
+    Field(description="Custom properties (name → value) stored with the job or task."),
+]
+Env = Annotated[
+    dict[str, EnvValue],
+    Field(description="Environment variables; values may be {secret: env:NAME} references."),
+]
+
+
+class Sweep(_Model):
+    """A native HPC Pack ParametricSweep: `*` in the command line becomes each value."""
+
+    start: Annotated[int | str, Field(description="First value (an integer or ${var}).")]
+    end: Annotated[int | str, Field(description="Last value, inclusive (an integer or ${var}).")]
+    increment: Annotated[
+        int | str, Field(description="Step between values, at least 1 (default 1).")
+    ] = 1
+
+
+class Task(_Model):
+    """A task. Its key is its HPC Pack task name."""
+
+    commandLine: Annotated[str, Field(description="The command the task runs.")]
+    workDirectory: Annotated[str | None, Field(description="Working directory.")] = None
+    dependsOn: Annotated[
+        list[str], Field(description="Keys of tasks in the same job that must finish first.")
+    ] = []
+    env: Env = {}
+    customProperties: CustomProperties = {}
+    properties: Properties = {}
+    sweep: Annotated[
+        Sweep | None, Field(description="Run as a native parametric sweep over a range.")
+    ] = None
+    matrix: Annotated[
+        dict[str, Any] | None,
+        Field(
+            description=(
+                "Expand into one Basic task per combination: axes are lists; "
+                "include/exclude are lists of rows. Use ${matrix.AXIS} in the task."
+            )
+        ),
+    ] = None
+
+    @field_validator("matrix")
+    @classmethod
+    def _check_matrix(cls, matrix: dict[str, Any] | None) -> dict[str, Any] | None:
+        if matrix is None:
+            return None
+        axes = {k: v for k, v in matrix.items() if k not in ("include", "exclude")}
+        for name, values in axes.items():
+            if not _KEY.match(name):
+                raise ValueError(f"matrix axis {name!r} must be a plain name")
+            if not isinstance(values, list) or not values:
+                raise ValueError(f"matrix axis {name!r} must be a non-empty list of values")
+            if any(isinstance(v, dict | list) or v is None for v in values):
+                raise ValueError(f"matrix axis {name!r} must list plain values")
+        for rows_key in ("include", "exclude"):
+            rows = matrix.get(rows_key, [])
+            if not isinstance(rows, list) or any(not isinstance(r, dict) or not r for r in rows):
+                raise ValueError(f"matrix {rows_key} must be a list of mappings axis: value")
+        if not axes and not matrix.get("include"):
+            raise ValueError("a matrix needs at least one axis with values (or include rows)")
+        return matrix
+
+
+class RunAs(_Model):
+    """The account the job runs as. The password is always a secret reference."""
+
+    userName: Annotated[str, Field(description="DOMAIN\\user the job runs as.")]
+    password: Annotated[
+        Secret | None,
+        Field(description="{secret: env:NAME} or {secret: file:PATH}; never a literal."),
+    ] = None
+
+    @field_validator("password", mode="before")
+    @classmethod
+    def _no_literal_password(cls, value: object) -> object:
+        if isinstance(value, str | int | float):
+            raise ValueError(
+                "a password must be a {secret: env:NAME} or {secret: file:PATH} reference, "
+                "never written in the manifest"
+            )
+        return value
+
+
+JobStateWanted = Literal["submitted", "configuring", "canceled"]
+OnSpecChange = Literal["rerun", "replace", "ignore", "error"]
+
+
+class JobPolicy(_Model):
+    """What both `defaults` and jobs may say."""
+
+    properties: Properties = {}
+    customProperties: CustomProperties = {}
+    env: Env = {}
+    runAs: Annotated[RunAs | None, Field(description="Run the job as this account.")] = None
+    state: Annotated[
+        JobStateWanted | None,
+        Field(description="submitted (default), configuring (create only) or canceled."),
+    ] = None
+    onSpecChange: Annotated[
+        OnSpecChange | None,
+        Field(
+            description=(
+                "What a changed spec does to a job that can no longer be edited: "
+                "rerun (default: a new job), replace (also cancels running work), "
+                "ignore, or error."
+            )
+        ),
+    ] = None
+    retries: Annotated[
+        int | None, Field(ge=0, description="Requeue a Failed job at most this many times.")
+    ] = None
+
+
+class Job(JobPolicy):
+    """A job. Its key is its stable identity inside the stack."""
+
+    dependsOn: Annotated[
+        list[str], Field(description="Keys of jobs that must finish before this one starts.")
+    ] = []
+    tasks: Annotated[dict[str, Task], Field(description="Tasks by key (their names).")] = {}
+
+
+class Manifest(_Model):
+    """An hpcspec manifest: one stack of jobs."""
+
+    apiVersion: Annotated[Literal["hpcspec/v1"], Field(description="Always hpcspec/v1.")]
+    stack: Annotated[
+        str,
+        Field(
+            pattern=KEY_PATTERN,
+            max_length=64,
+            description="Identity namespace: the jobs below belong to this stack.",
+        ),
+    ]
+    vars: Annotated[
+        dict[str, Scalar], Field(description="Variables used as ${name} in string values.")
+    ] = {}
+    defaults: Annotated[
+        JobPolicy | None, Field(description="Merged under every job (job values win).")
+    ] = None
+    jobs: Annotated[dict[str, Job], Field(min_length=1, description="Jobs by key.")]
+
+    # Where the manifest came from, so later errors can name a line (not part of the schema).
+    _file: str = PrivateAttr(default="<manifest>")
+    _text: str = PrivateAttr(default="")

@@ -1,0 +1,424 @@
+"""Manifest → the resolved, immutable desired state of each job (what the planner compares).
+
+Vars are substituted, defaults merged under each job, property values parsed with the HPC Pack
+catalogue, matrices expanded into Basic tasks, sweeps checked against HPC Pack's limits,
+dependencies checked (targets exist, no cycles), and each job gets a stable digest of its
+resolved spec (secret references included by name, never by value).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hpcspec.hpcpack import catalogue
+from hpcspec.hpcpack.catalogue import PropertySpec, Value
+from hpcspec.hpcpack.definition import (
+    EnvValue,
+    JobDefinition,
+    RunAs,
+    SecretRef,
+    Sweep,
+    TaskDefinition,
+    pairs,
+)
+from hpcspec.hpcpack.values import parse_int
+from hpcspec.manifest import matrix as matrices
+from hpcspec.manifest.errors import KeyPath, ManifestError, did_you_mean
+from hpcspec.manifest.graph import CycleError, topological_order
+from hpcspec.manifest.models import Job, JobPolicy, Manifest, Secret, Task
+from hpcspec.manifest.variables import scalar_text, substitute
+
+_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+DIGEST_LENGTH = 16
+
+
+@dataclass(frozen=True)
+class DesiredJob:
+    """One job as the manifest wants it."""
+
+    key: str
+    definition: JobDefinition
+    state: str  # submitted | configuring | canceled
+    on_spec_change: str  # rerun | replace | ignore | error
+    retries: int
+    depends_on: tuple[str, ...]
+    digest: str
+
+
+@dataclass(frozen=True)
+class ResolvedStack:
+    """Every job of a manifest, resolved; `jobs` keeps manifest order."""
+
+    stack: str
+    source: str
+    jobs: dict[str, DesiredJob]
+
+    def job_order(self) -> list[str]:
+        """Job keys so that every job comes after the jobs it depends on."""
+        return topological_order({k: list(j.depends_on) for k, j in self.jobs.items()})
+
+
+def resolve(
+    manifest: Manifest,
+    *,
+    source: str = "<manifest>",
+    vars_override: Mapping[str, str] | None = None,
+) -> ResolvedStack:
+    """Resolve a validated manifest; raises ManifestError at the first problem."""
+    variables = {k: scalar_text(v) for k, v in manifest.vars.items()}
+    variables.update(vars_override or {})
+    variables["stack"] = manifest.stack
+    defaults = manifest.defaults or JobPolicy()
+    jobs: dict[str, DesiredJob] = {}
+    for key, job in manifest.jobs.items():
+        _check_key(key, ("jobs", key), "job")
+        jobs[key] = _resolve_job(key, job, defaults, {**variables, "job": key})
+    for key, desired in jobs.items():
+        for index, parent in enumerate(desired.depends_on):
+            if parent not in jobs:
+                _missing(parent, jobs, ("jobs", key, "dependsOn", index), "job")
+    try:
+        topological_order({k: list(j.depends_on) for k, j in jobs.items()})
+    except CycleError as cycle:
+        raise ManifestError(
+            f"jobs depend on each other in a cycle: {' -> '.join(cycle.cycle)}",
+            path=("jobs", cycle.cycle[0], "dependsOn"),
+            code="dependency-cycle",
+        ) from None
+    return ResolvedStack(manifest.stack, source, jobs)
+
+
+def _resolve_job(key: str, job: Job, defaults: JobPolicy, variables: dict[str, str]) -> DesiredJob:
+    where: KeyPath = ("jobs", key)
+    props = _properties(
+        {**defaults.properties, **job.properties},
+        catalogue.JOB_PROPERTIES,
+        catalogue.RESERVED_JOB_PROPERTIES,
+        variables,
+        (*where, "properties"),
+        "job",
+    )
+    props.setdefault("Name", key)
+    custom = _custom_properties(
+        {**defaults.customProperties, **job.customProperties},
+        variables,
+        (*where, "customProperties"),
+    )
+    env = _env({**defaults.env, **job.env}, variables, (*where, "env"))
+    run_as = job.runAs or defaults.runAs
+    tasks = _tasks(key, job.tasks, variables)
+    definition = JobDefinition(
+        properties=pairs(props),
+        custom_properties=pairs(custom),
+        env=pairs(env),
+        tasks=tuple(tasks),
+        run_as=(
+            RunAs(
+                substitute(run_as.userName, variables, (*where, "runAs", "userName")),
+                _secret(run_as.password) if run_as.password else None,
+            )
+            if run_as
+            else None
+        ),
+    )
+    depends_on = tuple(job.dependsOn)
+    return DesiredJob(
+        key=key,
+        definition=definition,
+        state=job.state or defaults.state or "submitted",
+        on_spec_change=job.onSpecChange or defaults.onSpecChange or "rerun",
+        retries=job.retries if job.retries is not None else (defaults.retries or 0),
+        depends_on=depends_on,
+        digest=digest(definition, depends_on),
+    )
+
+
+def _tasks(
+    job_key: str, tasks: Mapping[str, Task], variables: dict[str, str]
+) -> list[TaskDefinition]:
+    names: dict[str, list[str]] = {}  # task key -> expanded task names
+    for key, task in tasks.items():
+        _check_key(key, ("jobs", job_key, "tasks", key), "task")
+        if task.matrix is not None:
+            rows = matrices.combinations(task.matrix)
+            names[key] = [matrices.task_name(key, row) for row in rows]
+        else:
+            names[key] = [key]
+    for key, task in tasks.items():
+        for index, target in enumerate(task.dependsOn):
+            if target not in tasks:
+                _missing(target, tasks, ("jobs", job_key, "tasks", key, "dependsOn", index), "task")
+    try:
+        topological_order({k: list(t.dependsOn) for k, t in tasks.items()})
+    except CycleError as cycle:
+        raise ManifestError(
+            f"tasks depend on each other in a cycle: {' -> '.join(cycle.cycle)}",
+            path=("jobs", job_key, "tasks", cycle.cycle[0], "dependsOn"),
+            code="dependency-cycle",
+        ) from None
+
+    out: list[TaskDefinition] = []
+    seen: dict[str, str] = {}
+    sweeps = 0
+    for key, task in tasks.items():
+        where: KeyPath = ("jobs", job_key, "tasks", key)
+        depends = tuple(name for target in task.dependsOn for name in names[target])
+        rows = matrices.combinations(task.matrix) if task.matrix is not None else [()]
+        for row, name in zip(rows, names[key], strict=True):
+            scope = {**variables, **{f"matrix.{axis}": value for axis, value in row}}
+            if name.lower() in seen:
+                raise ManifestError(
+                    f"task name {name!r} is used twice in job {job_key!r}",
+                    path=where,
+                    code="duplicate-task-name",
+                    hint=f"rename one of {seen[name.lower()]!r} and {name!r}",
+                )
+            seen[name.lower()] = name
+            definition = _task(task, name, depends, scope, where)
+            if definition.sweep is not None:
+                sweeps += 1
+                if sweeps > catalogue.MAX_SWEEP_TASKS_PER_JOB:
+                    raise ManifestError(
+                        f"job {job_key!r} has more than {catalogue.MAX_SWEEP_TASKS_PER_JOB} "
+                        "parametric sweep tasks, HPC Pack's limit per job",
+                        path=(*where, "sweep"),
+                        code="too-many-sweeps",
+                        hint="split the job, or widen one sweep's range instead",
+                    )
+            out.append(definition)
+    return out
+
+
+def _task(
+    task: Task, name: str, depends: tuple[str, ...], variables: dict[str, str], where: KeyPath
+) -> TaskDefinition:
+    command = substitute(task.commandLine, variables, (*where, "commandLine"))
+    if not command.strip():
+        raise ManifestError(
+            "commandLine is empty",
+            path=(*where, "commandLine"),
+            code="invalid-value",
+            hint="give the command the task runs",
+        )
+    if len(command) > catalogue.MAX_COMMAND_LINE:
+        raise ManifestError(
+            f"commandLine is {len(command)} characters; HPC Pack allows "
+            f"{catalogue.MAX_COMMAND_LINE}",
+            path=(*where, "commandLine"),
+            code="invalid-value",
+        )
+    props = _properties(
+        task.properties,
+        catalogue.TASK_PROPERTIES,
+        catalogue.RESERVED_TASK_PROPERTIES,
+        variables,
+        (*where, "properties"),
+        "task",
+    )
+    sweep = _sweep(task, variables, (*where, "sweep")) if task.sweep is not None else None
+    return TaskDefinition(
+        name=name,
+        command_line=command,
+        work_directory=(
+            substitute(task.workDirectory, variables, (*where, "workDirectory"))
+            if task.workDirectory is not None
+            else None
+        ),
+        depends_on=depends,
+        properties=pairs(props),
+        custom_properties=pairs(
+            _custom_properties(task.customProperties, variables, (*where, "customProperties"))
+        ),
+        env=pairs(_env(task.env, variables, (*where, "env"))),
+        sweep=sweep,
+    )
+
+
+def _sweep(task: Task, variables: dict[str, str], where: KeyPath) -> Sweep:
+    assert task.sweep is not None
+    bounds: dict[str, int] = {}
+    for field in ("start", "end", "increment"):
+        raw = getattr(task.sweep, field)
+        text = substitute(raw, variables, (*where, field)) if isinstance(raw, str) else raw
+        try:
+            bounds[field] = parse_int(text)
+        except ValueError:
+            raise ManifestError(
+                f"sweep {field} must be an integer, got {text!r}",
+                path=(*where, field),
+                code="invalid-sweep",
+            ) from None
+    sweep = Sweep(bounds["start"], bounds["end"], bounds["increment"])
+    if sweep.increment < 1:
+        raise ManifestError(
+            f"sweep increment must be at least 1, got {sweep.increment}",
+            path=(*where, "increment"),
+            code="invalid-sweep",
+        )
+    if sweep.start > sweep.end:
+        raise ManifestError(
+            f"sweep start {sweep.start} is greater than end {sweep.end}",
+            path=(*where, "start"),
+            code="invalid-sweep",
+            hint="HPC Pack refuses such a sweep (Validation_TaskInvalidParametricSweep)",
+        )
+    if sweep.count > catalogue.MAX_SWEEP_INSTANCES:
+        raise ManifestError(
+            f"sweep has {sweep.count} instances; HPC Pack allows {catalogue.MAX_SWEEP_INSTANCES}",
+            path=where,
+            code="invalid-sweep",
+        )
+    return sweep
+
+
+def _properties(
+    raw: Mapping[str, Any],
+    known: Mapping[str, PropertySpec],
+    reserved: Mapping[str, str],
+    variables: dict[str, str],
+    where: KeyPath,
+    what: str,
+) -> dict[str, Value]:
+    out: dict[str, Value] = {}
+    for name, value in raw.items():
+        path = (*where, name)
+        spec = catalogue.lookup(dict(known), name)
+        if spec is None:
+            place = next((v for k, v in reserved.items() if k.lower() == name.lower()), None)
+            if place is not None:
+                raise ManifestError(
+                    f"{name} cannot be set under properties: {place}",
+                    path=path,
+                    code="reserved-property",
+                )
+            guess = did_you_mean(name, known)
+            raise ManifestError(
+                f"unknown {what} property {name!r}",
+                path=path,
+                code="unknown-property",
+                hint=f"did you mean {guess}?"
+                if guess
+                else f"{what} properties are HPC Pack names such as {', '.join(list(known)[:4])}",
+            )
+        if isinstance(value, str):
+            value = substitute(value, variables, path)
+        try:
+            out[spec.name] = spec.parse(value)
+        except ValueError as bad:
+            raise ManifestError(
+                f"invalid {spec.name}: {bad}",
+                path=path,
+                code="invalid-value",
+                hint=spec.description,
+            ) from None
+    return out
+
+
+def _custom_properties(
+    raw: Mapping[str, object], variables: dict[str, str], where: KeyPath
+) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in raw.items():
+        path = (*where, name)
+        if name.lower().startswith("hpcspec."):
+            raise ManifestError(
+                f"custom property {name!r} is reserved for hpcspec's own tags",
+                path=path,
+                code="reserved-property",
+            )
+        text = substitute(scalar_text(value), variables, path)
+        if (
+            len(name) > catalogue.MAX_CUSTOM_PROPERTY_NAME
+            or len(text) > catalogue.MAX_CUSTOM_PROPERTY_VALUE
+        ):
+            raise ManifestError(
+                f"custom property {name!r} is too long (name ≤ "
+                f"{catalogue.MAX_CUSTOM_PROPERTY_NAME}, value ≤ "
+                f"{catalogue.MAX_CUSTOM_PROPERTY_VALUE} characters)",
+                path=path,
+                code="invalid-value",
+            )
+        out[name] = text
+    return out
+
+
+def _env(
+    raw: Mapping[str, object], variables: dict[str, str], where: KeyPath
+) -> dict[str, EnvValue]:
+    out: dict[str, EnvValue] = {}
+    for name, value in raw.items():
+        if isinstance(value, Secret):
+            out[name] = _secret(value)
+        else:
+            out[name] = substitute(scalar_text(value), variables, (*where, name))
+    return out
+
+
+def _secret(secret: Secret) -> SecretRef:
+    source, _, name = secret.secret.partition(":")
+    return SecretRef("env" if source == "env" else "file", name)
+
+
+def _check_key(key: str, path: KeyPath, what: str) -> None:
+    if not _KEY.match(key):
+        raise ManifestError(
+            f"{what} key {key!r} may contain only letters, digits, '_', '.' and '-'",
+            path=path,
+            code="invalid-key",
+            hint=f"a {what} key is a stable identity; put display text in properties.Name"
+            if what == "job"
+            else "task keys become HPC Pack task names used by dependsOn",
+        )
+
+
+def _missing(target: str, known: Mapping[str, object], path: KeyPath, what: str) -> None:
+    guess = did_you_mean(target, known)
+    raise ManifestError(
+        f"dependsOn names {target!r}, which is not a {what} in this "
+        f"{'manifest' if what == 'job' else 'job'}",
+        path=path,
+        code="missing-dependency",
+        hint=f"did you mean {guess!r}?" if guess else f"known: {', '.join(known) or 'none'}",
+    )
+
+
+def digest(definition: JobDefinition, depends_on: tuple[str, ...] = ()) -> str:
+    """A stable hash of a resolved job; secrets appear as their reference, never a value."""
+    document = {
+        "properties": [[k, v] for k, v in definition.properties],
+        "customProperties": definition.user_custom_properties(),
+        "env": [[k, _plain(v)] for k, v in definition.env],
+        "runAs": (
+            [
+                definition.run_as.user_name,
+                _plain(definition.run_as.password) if definition.run_as.password else None,
+            ]
+            if definition.run_as
+            else None
+        ),
+        "dependsOn": list(depends_on),
+        "tasks": [
+            [
+                t.name,
+                t.command_line,
+                t.work_directory,
+                list(t.depends_on),
+                [[k, v] for k, v in t.properties],
+                t.custom_properties,
+                [[k, _plain(v)] for k, v in t.env],
+                [t.sweep.start, t.sweep.end, t.sweep.increment] if t.sweep else None,
+            ]
+            for t in definition.tasks
+        ],
+    }
+    text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:DIGEST_LENGTH]
+
+
+def _plain(value: EnvValue) -> str:
+    return f"secret:{value.reference()}" if isinstance(value, SecretRef) else value

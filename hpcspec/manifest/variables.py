@@ -1,0 +1,54 @@
+"""`${name}` substitution in manifest strings; `$${` writes a literal `${`.
+
+Built in: `${stack}`, `${job}`; `${matrix.AXIS}` inside a task with a `matrix`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from hpcspec.manifest.errors import KeyPath, ManifestError, did_you_mean
+
+_REFERENCE = re.compile(r"\$\$\{|\$\{([^}]*)\}")
+
+
+def substitute(text: str, variables: Mapping[str, str], path: KeyPath) -> str:
+    """Replace every `${name}` in `text`; an unknown name is a located error."""
+    if "$" not in text:
+        return text
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return "${"
+        name = name.strip()
+        if name in variables:
+            return variables[name]
+        if name.startswith("matrix.") and not any(v.startswith("matrix.") for v in variables):
+            raise ManifestError(
+                f"${{{name}}} is used outside a task with a matrix",
+                path=path,
+                code="unknown-variable",
+                hint="${matrix.AXIS} works only inside a task that has matrix:",
+            )
+        guess = did_you_mean(name, variables)
+        raise ManifestError(
+            f"unknown variable ${{{name}}}",
+            path=path,
+            code="unknown-variable",
+            hint=(
+                f"did you mean ${{{guess}}}?"
+                if guess
+                else "define it under vars: or pass --var NAME=VALUE; write $${ for a literal ${"
+            ),
+        )
+
+    return _REFERENCE.sub(replace, text)
+
+
+def scalar_text(value: object) -> str:
+    """How a scalar variable value reads inside a string."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
