@@ -11,7 +11,7 @@ SHARED = ROOT.parent / "shared"
 REFERENCE = SHARED / "reference" / "hpcpack"
 
 # Fixture plugins contributed by parts of the suite (e.g. the running emulator).
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["tests.emulator_fixture"]
 
 
 @pytest.fixture(scope="session")

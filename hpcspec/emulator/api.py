@@ -1,0 +1,194 @@
+"""The `/hpc` WSGI application: routing, Basic auth and `x-ms-as-user`, JSON/XML negotiation.
+
+Routes are the 37 operations of `reference/hpcpack-rest-api-2016.md`; query parameter names
+are matched case-insensitively (ground truth §7). Errors render their own body
+(`errors.SchedulerError.body`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from hpcspec.emulator import bodies, errors, handlers
+from hpcspec.emulator.scheduler import Caller, Scheduler
+
+log = logging.getLogger(__name__)
+MAX_BODY = 8 * 1024 * 1024
+
+_J = "/jobs/<int:job_id>"
+_T = _J + "/tasks/<int:task_id>"
+_S = _T + "/subtasks/<int:subtask_id>"
+# (method, path, handler, body: "pairs" | "text" | None)
+ROUTES: list[tuple[str, str, Callable[..., bodies.Body], str | None]] = [
+    ("GET", "/cluster/version", handlers.cluster_version, None),
+    ("GET", "/cluster/activeHeadNode", handlers.active_head_node, None),
+    ("GET", "/cluster/info/dateTimeFormat", handlers.datetime_format, None),
+    ("GET", "/nodes", handlers.list_nodes, None),
+    ("GET", "/nodes/groups", handlers.list_node_groups, None),
+    ("GET", "/nodes/groups/<name>", handlers.node_group_members, None),
+    ("GET", "/nodes/<name>", handlers.get_node, None),
+    ("GET", "/jobs", handlers.list_jobs, None),
+    ("POST", "/jobs", handlers.create_job, "pairs"),
+    ("POST", "/jobs/jobFile", handlers.create_job_from_xml, "text"),
+    ("GET", "/jobs/templates", handlers.job_templates, None),
+    ("GET", _J, handlers.get_job, None),
+    ("PUT", _J, handlers.set_job, "pairs"),
+    ("GET", _J + "/customProperties", handlers.get_job_custom, None),
+    ("POST", _J + "/customProperties", handlers.set_job_custom, "pairs"),
+    ("GET", _J + "/envVariables", handlers.get_job_env, None),
+    ("POST", _J + "/envVariables", handlers.set_job_env, "pairs"),
+    ("POST", _J + "/submit", handlers.submit_job, "pairs"),
+    ("POST", _J + "/cancel", handlers.cancel_job, "text"),
+    ("POST", _J + "/finish", handlers.finish_job, "text"),
+    ("POST", _J + "/requeue", handlers.requeue_job, None),
+    ("GET", _J + "/tasks", handlers.list_tasks, None),
+    ("POST", _J + "/tasks", handlers.add_task, "pairs"),
+    ("GET", _T, handlers.get_task, None),
+    ("PUT", _T, handlers.set_task, "pairs"),
+    ("GET", _T + "/customProperties", handlers.get_task_custom, None),
+    ("POST", _T + "/customProperties", handlers.set_task_custom, "pairs"),
+    ("GET", _T + "/envVariables", handlers.get_task_env, None),
+    ("POST", _T + "/envVariables", handlers.set_task_env, "pairs"),
+    ("POST", _T + "/cancel", handlers.cancel_task, "text"),
+    ("POST", _T + "/finish", handlers.finish_task, "text"),
+    ("POST", _T + "/requeue", handlers.requeue_task, "text"),
+    ("GET", _S, handlers.get_task, None),
+    ("PUT", _S, handlers.set_task, "pairs"),
+    ("POST", _S + "/cancel", handlers.cancel_task, "text"),
+    ("POST", _S + "/finish", handlers.finish_task, "text"),
+    ("POST", _S + "/requeue", handlers.requeue_task, None),
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class User:
+    """A Basic-auth account: `DOMAIN\\name`, its password, and whether it is an administrator."""
+
+    name: str
+    password: str
+    admin: bool = False
+
+
+def qualify(name: str, domain: str) -> str:
+    """`alice` → `HPC\\alice`; names with a domain stay as they are."""
+    return name if "\\" in name else f"{domain}\\{name}"
+
+
+class HpcApp:
+    """The WSGI callable serving `/hpc`; `on_request` lets the server track idleness."""
+
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        users: Iterable[User],
+        domain: str = "HPC",
+        on_request: Callable[[], None] | None = None,
+    ) -> None:
+        self.scheduler = scheduler
+        self.domain = domain
+        self.users = {qualify(u.name, domain).lower(): u for u in users}
+        self.on_request = on_request
+        rules = [
+            Rule("/hpc" + path, endpoint=(handler, body), methods=[method])
+            for method, path, handler, body in ROUTES
+        ]
+        self.urls = Map(rules, strict_slashes=False, merge_slashes=False)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        response = self.handle(request)
+        return response(environ, start_response)
+
+    def handle(self, request: Request) -> Response:
+        if self.on_request is not None:
+            self.on_request()
+        xml_out = _wants_xml(request)
+        try:
+            adapter = self.urls.bind_to_environ(request.environ)
+            (handler, body_kind), values = adapter.match()
+            caller = self._authenticate(request)
+            context = handlers.Context(
+                self.scheduler, caller, {k.lower(): v for k, v in request.args.items()}
+            )
+            if body_kind is not None:
+                if (request.content_length or 0) > MAX_BODY:
+                    raise errors.bad_request(errors.INVALID_OPERATION, " the body is too large.")
+                data = request.get_data(cache=False)
+                xml_in = bodies.is_xml(request.content_type)
+                if body_kind == "pairs":
+                    context.pairs = bodies.read_pairs(data, xml_in)
+                else:
+                    context.text = bodies.read_string(data, xml_in)
+            result = handler(context, **values)
+        except errors.SchedulerError as error:
+            payload, content_type = error.body(xml_out)
+            response = Response(payload, status=error.status, content_type=content_type)
+            if error.status == 401:
+                response.headers["WWW-Authenticate"] = 'Basic realm="HPC Pack"'
+            return response
+        except (NotFound, MethodNotAllowed) as error:
+            status = error.code or 404
+            return Response(
+                f"{status} {error.name}", status=status, content_type="text/plain; charset=utf-8"
+            )
+        except HTTPException as error:
+            return Response(str(error), status=error.code or 400, content_type="text/plain")
+        except Exception:  # an emulator bug must not kill the server thread
+            log.exception("unhandled error for %s %s", request.method, request.path)
+            failure = errors.SchedulerError(500, errors.UNKNOWN_ERROR)
+            payload, content_type = failure.body(xml_out)
+            return Response(payload, status=500, content_type=content_type)
+        if result is None:
+            return Response(status=204, headers=context.headers)
+        content_type = (
+            "application/xml; charset=utf-8" if xml_out else "application/json; charset=utf-8"
+        )
+        return Response(
+            bodies.render(result, xml_out),
+            status=200,
+            content_type=content_type,
+            headers=context.headers,
+        )
+
+    def _authenticate(self, request: Request) -> Caller:
+        header = request.headers.get("Authorization", "")
+        scheme, _, encoded = header.partition(" ")
+        if scheme.lower() != "basic" or not encoded:
+            raise errors.SchedulerError(401, errors.AUTHENTICATION_FAILURE, "No credentials.")
+        try:
+            name, _, password = base64.b64decode(encoded.strip()).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise errors.SchedulerError(401, errors.AUTHENTICATION_FAILURE, "Bad header.") from None
+        user = self.users.get(qualify(name, self.domain).lower())
+        if user is None or not hmac.compare_digest(user.password, password):
+            raise errors.SchedulerError(
+                401, errors.AUTHENTICATION_FAILURE, "Unknown user name or bad password."
+            )
+        caller = Caller(qualify(user.name, self.domain), user.admin)
+        as_user = request.headers.get("x-ms-as-user", "").strip()
+        if as_user:
+            if not caller.admin:
+                raise errors.forbidden("Only administrators may use x-ms-as-user.")
+            target = qualify(as_user, self.domain)
+            known = self.users.get(target.lower())
+            caller = Caller(known.name if known else target, bool(known and known.admin))
+            caller = Caller(qualify(caller.name, self.domain), caller.admin)
+        return caller
+
+
+def _wants_xml(request: Request) -> bool:
+    accept = request.headers.get("Accept", "")
+    if not accept:
+        return False
+    best = request.accept_mimetypes.best_match(["application/json", "application/xml", "text/xml"])
+    return best in ("application/xml", "text/xml")

@@ -1,0 +1,319 @@
+"""One function per REST operation of `reference/hpcpack-rest-api-2016.md` (37 in all).
+
+Each takes the request context and path values and returns the body to render (or None for
+204). Shapes follow `reference/hpcpack/openapi/hpcpack-rest-2016u3.json`: flat RestProperty
+arrays for single objects, RestObject arrays for lists, bare integers for new ids.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from hpcspec.emulator import errors, listing, tasks
+from hpcspec.emulator import lifecycle as L
+from hpcspec.emulator import properties as P
+from hpcspec.emulator.bodies import Body, Pairs
+from hpcspec.emulator.jobxml_import import import_job
+from hpcspec.emulator.scheduler import Caller, Scheduler
+from hpcspec.emulator.store import JobRow
+from hpcspec.hpcpack.states import JobState, TaskState
+
+_COUNTERS = frozenset({"TaskCount", *L.COUNTERS.values()})
+
+
+@dataclass
+class Context:
+    """What a handler may use: the scheduler, who is asking, the query and the body."""
+
+    scheduler: Scheduler
+    caller: Caller
+    args: Mapping[str, str]  # query parameters, names lower-cased
+    pairs: Pairs = field(default_factory=list)
+    text: str = ""
+    headers: dict[str, str] = field(default_factory=dict)  # extra response headers
+
+
+# -- cluster ---------------------------------------------------------------------------------
+def cluster_version(c: Context) -> Body:
+    return c.scheduler.cluster.version
+
+
+def active_head_node(c: Context) -> Body:
+    return c.scheduler.cluster.head_node
+
+
+def datetime_format(c: Context) -> Body:
+    return P.DATETIME_FORMAT
+
+
+def _node_usage(c: Context) -> dict[str, int]:
+    usage: dict[str, int] = {}
+    for job in c.scheduler.store.jobs_in(
+        (JobState.Running, JobState.Finishing, JobState.Canceling)
+    ):
+        for node, cores in json.loads(job.props.get("_alloc") or "{}").items():
+            usage[node] = usage.get(node, 0) + int(cores)
+    return usage
+
+
+def list_nodes(c: Context) -> Body:
+    cluster, usage = c.scheduler.cluster, _node_usage(c)
+    query = listing.make_query(c.args, listing.NODE_FILTERS, "sortnodesby")
+    views = [cluster.node_properties(n, usage.get(n.name, 0)) for n in cluster.nodes()]
+    for _, value in query.filters:
+        views = [v for v in views if v["State"].lower() == value.lower()]
+    known = {k: ("Int32" if k in ("Id", "NumCores") else "String") for k in views[0]}
+    names = listing.pick_properties(c.args.get("properties"), known, None)
+    views = listing.sort_rows(views, query.sort, known, lambda r: int(r["Id"]))
+    return _page(c, [listing.select(v, names) for v in views], query)
+
+
+def get_node(c: Context, name: str) -> Body:
+    node = c.scheduler.cluster.node(name)
+    if node is None:
+        raise errors.not_found(errors.INVALID_NODE_ID)
+    return c.scheduler.cluster.node_properties(node, _node_usage(c).get(node.name, 0))
+
+
+def list_node_groups(c: Context) -> Body:
+    cluster = c.scheduler.cluster
+    return [cluster.group_properties(g) for g in cluster.group_names()]
+
+
+def node_group_members(c: Context, name: str) -> Body:
+    group = c.scheduler.cluster.group(name)
+    if group is None:
+        raise errors.not_found(errors.UNKNOWN_NODE_GROUP, name)
+    return [n.name for n in c.scheduler.cluster.members(group)]
+
+
+def job_templates(c: Context) -> Body:
+    return list(c.scheduler.cluster.templates)
+
+
+# -- jobs ------------------------------------------------------------------------------------
+def list_jobs(c: Context) -> Body:
+    store = c.scheduler.store
+    query = listing.make_query(c.args, listing.JOB_FILTERS, "sortjobsby")
+    names = listing.pick_properties(
+        c.args.get("properties"), P.JOB_TYPES, listing.DEFAULT_JOB_PROPERTIES
+    )
+    where: list[str] = ["1=1"]
+    params: list[object] = []
+    for name, value in query.filters:
+        if name == "JobState":
+            states = sorted(listing.state_names(value, JobState.parse))
+            where.append(f"state IN ({','.join('?' * len(states))})")
+            params += states
+        elif name == "NodeGroup":
+            where.append(
+                "(',' || lower(coalesce(json_extract(props, '$.NodeGroups'), '')) || ',') LIKE ?"
+            )
+            params.append(f"%,{value.lower()},%")
+        else:
+            where.append("change_time >= ?")
+            params.append(_time(value))
+    if query.owner:
+        if "\\" in query.owner:
+            where.append("owner = ?")
+            params.append(query.owner)
+        else:
+            where.append("lower(owner) LIKE ?")
+            params.append("%\\" + query.owner.lower())
+    condition = " AND ".join(where)
+    counts = names is None or any(n in _COUNTERS for n in names)
+    sort = P.canonical(P.JOB_TYPES, query.sort) if query.sort else None
+    if sort in (None, "Id"):
+        total = store.count_jobs(condition, params)
+        jobs = store.query_jobs(condition, params, query.rows, query.offset)
+        rows = [listing.select(_job_view(c, j, counts), names) for j in jobs]
+        end = query.offset + query.rows
+        if end < total:
+            c.headers["x-ms-continuation-queryId"] = query.token(end)
+        return rows
+    views = [_job_view(c, j, counts) for j in store.query_jobs(condition, params, None, 0)]
+    views = listing.sort_rows(views, sort, P.JOB_TYPES, lambda r: int(r["Id"]))
+    return _page(c, [listing.select(v, names) for v in views], query)
+
+
+def _time(value: str) -> float:
+    try:
+        return P.parse_time(value)
+    except ValueError:
+        raise errors.bad_request(errors.INVALID_OPERATION, f" '{value}' is not a time.") from None
+
+
+def _job_view(c: Context, job: JobRow, counts: bool) -> dict[str, str]:
+    if counts:
+        return c.scheduler.job_view(job)
+    return L.job_view(job, {})
+
+
+def _page(c: Context, rows: list[dict[str, str]], query: listing.Query) -> Body:
+    chunk, token = listing.page(rows, query)
+    if token:
+        c.headers["x-ms-continuation-queryId"] = token
+    return chunk
+
+
+def create_job(c: Context) -> Body:
+    return c.scheduler.create_job(c.caller, c.pairs)
+
+
+def create_job_from_xml(c: Context) -> Body:
+    return import_job(c.scheduler, c.caller, c.text)
+
+
+def get_job(c: Context, job_id: int) -> Body:
+    job = c.scheduler.job(job_id)
+    names = listing.pick_properties(c.args.get("properties"), P.JOB_TYPES, None)
+    counts = names is None or any(n in _COUNTERS for n in names)
+    return listing.select(_job_view(c, job, counts), names)
+
+
+def set_job(c: Context, job_id: int) -> Body:
+    c.scheduler.set_job(c.caller, job_id, c.pairs)
+    return None
+
+
+def _named(table: Mapping[str, str], args: Mapping[str, str]) -> dict[str, str]:
+    wanted = [n.strip() for n in args.get("names", "").split(",") if n.strip()]
+    if not wanted:
+        return dict(table)
+    lowered = {k.lower(): v for k, v in table.items()}
+    out = {}
+    for name in wanted:
+        existing = next((k for k in table if k.lower() == name.lower()), name)
+        out[existing] = lowered.get(name.lower(), "")
+    return out
+
+
+def get_job_custom(c: Context, job_id: int) -> Body:
+    return _named(c.scheduler.job(job_id).custom, c.args)
+
+
+def set_job_custom(c: Context, job_id: int) -> Body:
+    c.scheduler.set_custom(c.caller, job_id, None, c.pairs)
+    return None
+
+
+def get_job_env(c: Context, job_id: int) -> Body:
+    return _named(c.scheduler.job(job_id).env, c.args)
+
+
+def set_job_env(c: Context, job_id: int) -> Body:
+    c.scheduler.set_env(c.caller, job_id, None, c.pairs)
+    return None
+
+
+def submit_job(c: Context, job_id: int) -> Body:
+    c.scheduler.submit(c.caller, job_id, c.pairs)
+    return None
+
+
+def _forced(c: Context) -> bool:
+    text = c.args.get("forced", "false")
+    try:
+        return P.parse_bool(text)
+    except ValueError:
+        raise errors.bad_request(
+            errors.INVALID_OPERATION, f" forced '{text}' is not a boolean."
+        ) from None
+
+
+def cancel_job(c: Context, job_id: int) -> Body:
+    c.scheduler.cancel_job(c.caller, job_id, c.text, _forced(c))
+    return None
+
+
+def finish_job(c: Context, job_id: int) -> Body:
+    c.scheduler.finish_job(c.caller, job_id, c.text)
+    return None
+
+
+def requeue_job(c: Context, job_id: int) -> Body:
+    c.scheduler.requeue_job(c.caller, job_id)
+    return None
+
+
+# -- tasks -----------------------------------------------------------------------------------
+def list_tasks(c: Context, job_id: int) -> Body:
+    c.scheduler.job(job_id)
+    query = listing.make_query(c.args, listing.TASK_FILTERS, "sorttasksby")
+    names = listing.pick_properties(
+        c.args.get("properties"), P.TASK_TYPES, listing.DEFAULT_TASK_PROPERTIES
+    )
+    rows = c.scheduler.store.tasks(job_id)
+    if query.expand:
+        rows = [t for t in rows if not t.is_master]
+    else:
+        rows = [t for t in rows if t.instance_id == 0]
+    for name, value in query.filters:
+        if name in ("TaskState", "TaskStates"):
+            states = listing.state_names(value, TaskState.parse)
+            rows = [t for t in rows if t.props["State"] in states]
+        elif name == "TaskIds":
+            ids = listing.split_ids(value)
+            rows = [t for t in rows if t.task_id in ids]
+        elif name == "TaskInstanceIds":
+            ids = listing.split_ids(value)
+            rows = [t for t in rows if t.instance_id in ids]
+        else:
+            since = _time(value)
+            rows = [t for t in rows if float(t.props.get("_changed", "0")) >= since]
+    views = [L.task_view(t) for t in rows]
+    sort = query.sort if query.sort.lower() != "taskid" else ""
+    views = listing.sort_rows(
+        views, sort, P.TASK_TYPES, lambda r: (int(r["JobTaskId"]), int(r["InstanceId"]))
+    )
+    return _page(c, [listing.select(v, names) for v in views], query)
+
+
+def add_task(c: Context, job_id: int) -> Body:
+    return tasks.add_task(c.scheduler, c.caller, job_id, c.pairs)
+
+
+def get_task(c: Context, job_id: int, task_id: int, subtask_id: int | None = None) -> Body:
+    task = c.scheduler.task(job_id, task_id, subtask_id)
+    names = listing.pick_properties(c.args.get("properties"), P.TASK_TYPES, None)
+    return listing.select(L.task_view(task), names)
+
+
+def set_task(c: Context, job_id: int, task_id: int, subtask_id: int | None = None) -> Body:
+    tasks.set_task(c.scheduler, c.caller, job_id, task_id, subtask_id, c.pairs)
+    return None
+
+
+def get_task_custom(c: Context, job_id: int, task_id: int) -> Body:
+    return _named(c.scheduler.task(job_id, task_id).custom, c.args)
+
+
+def set_task_custom(c: Context, job_id: int, task_id: int) -> Body:
+    c.scheduler.set_custom(c.caller, job_id, task_id, c.pairs)
+    return None
+
+
+def get_task_env(c: Context, job_id: int, task_id: int) -> Body:
+    return _named(c.scheduler.task(job_id, task_id).env, c.args)
+
+
+def set_task_env(c: Context, job_id: int, task_id: int) -> Body:
+    c.scheduler.set_env(c.caller, job_id, task_id, c.pairs)
+    return None
+
+
+def cancel_task(c: Context, job_id: int, task_id: int, subtask_id: int | None = None) -> Body:
+    tasks.cancel_task(c.scheduler, c.caller, (job_id, task_id, subtask_id), c.text, _forced(c))
+    return None
+
+
+def finish_task(c: Context, job_id: int, task_id: int, subtask_id: int | None = None) -> Body:
+    tasks.finish_task(c.scheduler, c.caller, (job_id, task_id, subtask_id), c.text)
+    return None
+
+
+def requeue_task(c: Context, job_id: int, task_id: int, subtask_id: int | None = None) -> Body:
+    tasks.requeue_task(c.scheduler, c.caller, (job_id, task_id, subtask_id))
+    return None

@@ -1,0 +1,249 @@
+"""`POST /jobs/jobFile`: the emulator's own job XML importer.
+
+Follows `reference/hpcpack/derived/job-xml-import-export.json` (the Store API's
+JobPropertyBag/TaskPropertyBag import handlers) and `research/hpcpack-ground-truth.md` §2.2:
+elements matched by local name (case-sensitive, namespace ignored), attributes matched
+case-insensitively in document order (a later attribute overwrites an earlier one), unknown
+attributes ignored (Id, State, Owner, UserName, Version, …), legacy Runtime and
+Minimum/MaximumNumberOfProcessors forms, ExtendedTerms/CustomProperties, EnvironmentVariables,
+Dependencies with GroupId. It shares no code with the client's job XML writer on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from hpcspec.emulator import errors, safe_xml, tasks
+from hpcspec.emulator import properties as P
+from hpcspec.emulator.scheduler import Caller, Scheduler
+from hpcspec.hpcpack import values
+from hpcspec.hpcpack.states import JobType, NodeGroupOp, TaskType, UnitType
+
+JOB_ATTRIBUTES = (
+    "RequestedNodes", "IsExclusive", "Name", "ExpandedPriority", "Project", "RuntimeSeconds",
+    "RunUntilCanceled", "SoftwareLicense", "UnitType", "FailOnTaskFailure", "NodeGroups",
+    "OrderBy", "MinCoresPerNode", "MaxCoresPerNode", "MinMemory", "MaxMemory",
+    "AutoCalculateMax", "AutoCalculateMin", "NotifyOnStart", "NotifyOnCompletion",
+    "EmailAddress", "HoldUntil", "NodeGroupOp", "SingleNode", "JobValidExitCodes",
+    "ParentJobIds", "EstimatedProcessMemory", "TaskExecutionFailureRetryLimit",
+    "MinCores", "MinNodes", "MinSockets", "MaxCores", "MaxNodes", "MaxSockets", "JobTemplate",
+)  # fmt: skip
+TASK_ATTRIBUTES = (
+    "Name", "MinCores", "MaxCores", "MinNodes", "MaxNodes", "MinSockets", "MaxSockets",
+    "CommandLine", "RuntimeSeconds", "IsExclusive", "IsRerunnable", "StdErrFilePath",
+    "StdInFilePath", "StdOutFilePath", "WorkDirectory", "RequiredNodes", "DependsOn", "Type",
+    "StartValue", "EndValue", "IncrementValue", "GroupId", "TaskValidExitCodes",
+    "FailJobOnFailure", "FailJobOnFailureCount", "RequestedNodeGroup",
+)  # fmt: skip
+TASK_ALIASES = {
+    "minimumnumberofprocessors": "MinCores",
+    "maximumnumberofprocessors": "MaxCores",
+    "depend": "DependsOn",
+    "stderr": "StdErrFilePath",
+    "stdout": "StdOutFilePath",
+    "stdin": "StdInFilePath",
+    "runtime": "RuntimeSeconds",
+}
+_ENUMS = {
+    "JobUnitType": [m.name for m in UnitType],
+    "TaskType": [m.name for m in TaskType],
+    "JobType": [m.name for m in JobType],
+    "JobNodeGroupOp": [m.name for m in NodeGroupOp],
+}
+
+
+@dataclass
+class ImportedTask:
+    props: list[tuple[str, str]] = field(default_factory=list)
+    custom: list[tuple[str, str]] = field(default_factory=list)
+    env: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class ImportedJob:
+    props: list[tuple[str, str]] = field(default_factory=list)
+    custom: list[tuple[str, str]] = field(default_factory=list)
+    env: list[tuple[str, str]] = field(default_factory=list)
+    group_deps: list[tuple[int, int]] = field(default_factory=list)
+    tasks: list[ImportedTask] = field(default_factory=list)
+
+
+def _invalid(text: str) -> errors.SchedulerError:
+    return errors.bad_request(errors.INVALID_OPERATION, f" {text}")
+
+
+def _value(kind: str, name: str, raw: str) -> str:
+    """The importer's value rules: int.Parse, bool.TryParse or 0/1, Enum.Parse (exact)."""
+    text = raw.strip()
+    if kind in ("Int32", "Int64"):
+        try:
+            return str(int(text))
+        except ValueError:
+            raise _invalid(f"'{raw}' is not an integer for {name}.") from None
+    if kind == "Boolean":
+        if text.lower() in ("true", "1"):
+            return "True"
+        if text.lower() in ("false", "0"):
+            return "False"
+        raise _invalid(f"'{raw}' is not a Boolean for {name}.")
+    if kind in _ENUMS:
+        members = _ENUMS[kind]
+        if text.isdigit() and int(text) < len(members):
+            return members[int(text)]
+        if text in members:
+            return text
+        raise _invalid(f"'{raw}' is not a valid {name}.")
+    if kind == "DateTime":
+        try:
+            return P.format_time(P.parse_time(text))
+        except ValueError:
+            raise _invalid(f"'{raw}' is not a time for {name}.") from None
+    return raw
+
+
+def _runtime(raw: str) -> str:
+    """`Infinite` or `[[DD:]HH:]MM` → seconds (0 = no limit)."""
+    text = raw.strip()
+    if text.lower() == "infinite":
+        return "0"
+    parts = text.split(":")
+    if not 1 <= len(parts) <= 3 or not all(p.strip().isdigit() for p in parts):
+        raise _invalid(f"'{raw}' is not a run time ([[DD:]HH:]MM or Infinite).")
+    scale = (86400, 3600, 60)[-len(parts) :]
+    return str(sum(int(p) * s for p, s in zip(parts, scale, strict=True)))
+
+
+def _pairs(element: etree._Element, item: str) -> list[tuple[str, str]]:
+    """`<Variable>`/`<Term>` children with Name and Value (trimmed); incomplete ones dropped."""
+    out = []
+    for child in element:
+        if safe_xml.local_name(child) != item:
+            continue
+        fields = {safe_xml.local_name(c): (c.text or "").strip() for c in child}
+        if "Name" in fields and "Value" in fields:
+            out.append((fields["Name"], fields["Value"]))
+    return out
+
+
+def _attributes(element: etree._Element) -> list[tuple[str, str]]:
+    return [(etree.QName(k).localname.lower(), str(v)) for k, v in element.attrib.items()]
+
+
+def parse_job_xml(text: str) -> ImportedJob:
+    root = safe_xml.parse(text)
+    if safe_xml.local_name(root) != "Job":
+        raise _invalid("the job XML's root element must be <Job>.")
+    job = ImportedJob()
+    known = {n.lower(): n for n in JOB_ATTRIBUTES}
+    props: dict[str, str] = {}
+    for attr, raw in _attributes(root):
+        if attr in known:
+            name = known[attr]
+            props[name] = _value(P.JOB_TYPES[name], name, raw)
+        elif attr in ("minimumnumberofprocessors", "maximumnumberofprocessors"):
+            bound = "Min" if attr.startswith("min") else "Max"
+            props["UnitType"] = "Core"
+            props[f"{bound}Cores"] = _value("Int32", f"{bound}Cores", raw)
+            props[f"AutoCalculate{bound}"] = "False"
+        elif attr == "runtime":
+            props["RuntimeSeconds"] = _runtime(raw)
+        elif attr == "priority":
+            try:
+                props["ExpandedPriority"] = str(values.parse_priority(raw))
+            except ValueError as error:
+                raise _invalid(f"'{raw}' is not a priority: {error}.") from None
+    for bound in ("Min", "Max"):
+        if f"AutoCalculate{bound}" not in props:
+            given = any(f"{bound}{u}" in props for u in ("Cores", "Nodes", "Sockets"))
+            props[f"AutoCalculate{bound}"] = P.format_bool(not given)
+    job.props = list(props.items())
+    for child in root:
+        kind = safe_xml.local_name(child)
+        if kind == "EnvironmentVariables":
+            job.env += _pairs(child, "Variable")
+        elif kind in ("CustomProperties", "ExtendedTerms"):
+            job.custom += _pairs(child, "Term")
+        elif kind == "Dependencies":
+            job.group_deps += _dependencies(child)
+        elif kind == "Tasks":
+            job.tasks += [_task(t) for t in child if safe_xml.local_name(t) == "Task"]
+    return job
+
+
+def _dependencies(element: etree._Element) -> list[tuple[int, int]]:
+    out = []
+    for parent in element:
+        if safe_xml.local_name(parent) != "Parent":
+            continue
+        parent_id = _group_id(parent)
+        for child in parent:
+            if safe_xml.local_name(child) == "Child":
+                out.append((parent_id, _group_id(child)))
+    return out
+
+
+def _group_id(element: etree._Element) -> int:
+    attrs = dict(_attributes(element))
+    try:
+        return int(attrs.get("groupid", ""))
+    except ValueError:
+        raise _invalid("a dependency <Parent>/<Child> needs an integer GroupId.") from None
+
+
+def _task(element: etree._Element) -> ImportedTask:
+    task = ImportedTask()
+    known = {n.lower(): n for n in TASK_ATTRIBUTES}
+    props: dict[str, str] = {}
+    parametric: str | None = None
+    for attr, raw in _attributes(element):
+        name = known.get(attr) or TASK_ALIASES.get(attr)
+        if attr == "isparametric":
+            parametric = _value("Boolean", "IsParametric", raw)
+        elif name == "RuntimeSeconds" and attr == "runtime":
+            props[name] = _runtime(raw)
+        elif name is not None:
+            props[name] = _value(P.TASK_TYPES[name], name, raw)
+    if parametric is not None:
+        kind = props.get("Type")
+        wants = "ParametricSweep" if parametric == "True" else None
+        if kind is None and wants:
+            props["Type"] = wants
+        elif kind is not None and (kind == "ParametricSweep") != (parametric == "True"):
+            raise errors.bad_request(
+                errors.TASK_TYPE_AND_IS_PARAMETRIC_INCOMPATIBLE, kind, parametric.lower()
+            )
+    if props.get("Type") in ("NodePrep", "NodeRelease"):
+        props.pop("GroupId", None)
+    task.props = list(props.items())
+    for child in element:
+        kind = safe_xml.local_name(child)
+        if kind == "EnvironmentVariables":
+            task.env += _pairs(child, "Variable")
+        elif kind in ("CustomProperties", "ExtendedTerms"):
+            task.custom += _pairs(child, "Term")
+    return task
+
+
+def import_job(s: Scheduler, caller: Caller, text: str) -> int:
+    """Create a Configuring job (and its tasks) from job XML; returns the new job id."""
+    imported = parse_job_xml(text)
+    with s.store.transaction():
+        job_id = s.create_job(caller, imported.props)
+        if imported.custom:
+            s.set_custom(caller, job_id, None, imported.custom)
+        if imported.env:
+            s.set_env(caller, job_id, None, imported.env)
+        if imported.group_deps:
+            job = s.job(job_id)
+            job.props["_group_deps"] = json.dumps(imported.group_deps)
+            s.store.save_job(job)
+        for item in imported.tasks:
+            task_id = tasks.add_task(s, caller, job_id, item.props)
+            if item.custom:
+                s.set_custom(caller, job_id, task_id, item.custom)
+            if item.env:
+                s.set_env(caller, job_id, task_id, item.env)
+    return job_id

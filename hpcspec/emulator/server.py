@@ -1,0 +1,127 @@
+"""A running emulator: store + scheduler + clock thread + threaded werkzeug server.
+
+Used by `hpcspec emulator serve`, the embedded local cluster and the test fixture, so all three
+run the same thing. `Emulator.start()` returns once the socket is listening; `stop()` joins the
+threads and closes the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from hpcspec.emulator.api import HpcApp, User
+from hpcspec.emulator.cluster import ClusterSpec
+from hpcspec.emulator.dispatch import ACTIVE, Dispatcher
+from hpcspec.emulator.executors import make_executor
+from hpcspec.emulator.faults import FaultMiddleware, FaultPlan
+from hpcspec.emulator.scheduler import Scheduler, Timings
+from hpcspec.emulator.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EmulatorOptions:
+    """Everything `hpcspec emulator serve` can set."""
+
+    db: Path
+    users: tuple[User, ...]
+    host: str = "127.0.0.1"
+    port: int = 0
+    executor: str = "simulate"
+    cluster: ClusterSpec = field(default_factory=ClusterSpec)
+    timings: Timings = field(default_factory=Timings)
+    faults: FaultPlan | None = None
+    work_root: Path | None = None
+    idle_timeout: float = 0.0  # stop after this long without requests or active jobs (0 = never)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log line per request (it costs more than the request at benchmark rates)."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+class Emulator:
+    def __init__(self, options: EmulatorOptions) -> None:
+        self.options = options
+        self.store = Store(options.db)
+        cluster = options.cluster
+        if not cluster.started:
+            cluster = ClusterSpec(**{**cluster.__dict__, "started": time.time()})
+        self.executor = make_executor(options.executor, options.timings.simulate)
+        self.scheduler = Scheduler(self.store, cluster, self.executor, options.timings)
+        work = options.work_root or Path(tempfile.gettempdir())
+        self.dispatcher = Dispatcher(self.scheduler, str(work))
+        self.last_request = time.monotonic()
+        app: Any = HpcApp(self.scheduler, options.users, on_request=self._touch)
+        if options.faults is not None:
+            app = FaultMiddleware(app, options.faults)
+        self.server: BaseWSGIServer = make_server(
+            options.host, options.port, app, threaded=True, request_handler=_QuietHandler
+        )
+        setattr(self.server, "daemon_threads", True)  # noqa: B010 - ThreadingMixIn attribute
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        host = self.options.host
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{self.port}/hpc"
+
+    def _touch(self) -> None:
+        self.last_request = time.monotonic()
+
+    def start(self) -> None:
+        serve = threading.Thread(
+            target=self.server.serve_forever, name="emulator-http", daemon=True
+        )
+        clock = threading.Thread(target=self._clock, name="emulator-clock", daemon=True)
+        self._threads = [serve, clock]
+        for thread in self._threads:
+            thread.start()
+
+    def _clock(self) -> None:
+        tick = self.options.timings.tick
+        while not self._stopping.wait(tick):
+            try:
+                self.dispatcher.tick()
+            except Exception:  # keep the clock alive; the failure is logged for the operator
+                log.exception("scheduler tick failed")
+            if self.options.idle_timeout and self._idle():
+                log.info("idle for %ss: stopping", self.options.idle_timeout)
+                threading.Thread(target=self.server.shutdown, daemon=True).start()
+                self._stopping.set()
+
+    def _idle(self) -> bool:
+        if time.monotonic() - self.last_request < self.options.idle_timeout:
+            return False
+        return not self.store.jobs_in(ACTIVE)
+
+    def wait(self) -> None:
+        """Block until the server stops (idle timeout or `stop()` from another thread)."""
+        while self._threads and self._threads[0].is_alive():
+            self._threads[0].join(0.5)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.server.shutdown()
+        self.server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self.executor.stop_all()
+        self.store.close()

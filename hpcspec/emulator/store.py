@@ -1,0 +1,309 @@
+"""The emulator's state in SQLite (stdlib `sqlite3`, WAL): jobs, tasks, id counters.
+
+Every job and task row keeps its properties, custom properties and environment variables as
+JSON objects of wire strings, with the columns listing filters on (state, owner, change time)
+beside them, so a restart on the same file loses nothing. Writes are serialised by one lock
+(the scheduler and the HTTP threads share it); each thread reads through its own connection.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hpcspec.hpcpack.states import JobState, TaskState
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY,
+    owner TEXT NOT NULL COLLATE NOCASE,
+    state TEXT NOT NULL,
+    change_time REAL NOT NULL,
+    props TEXT NOT NULL,
+    custom TEXT NOT NULL,
+    env TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
+CREATE TABLE IF NOT EXISTS tasks (
+    job_id INTEGER NOT NULL,
+    task_id INTEGER NOT NULL,
+    instance_id INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    props TEXT NOT NULL,
+    custom TEXT NOT NULL,
+    env TEXT NOT NULL,
+    PRIMARY KEY (job_id, task_id, instance_id)
+);
+"""
+
+
+@dataclass
+class JobRow:
+    """One job: properties (wire strings), custom properties, environment variables."""
+
+    id: int
+    props: dict[str, str]
+    custom: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def state(self) -> JobState:
+        return JobState.parse(self.props["State"])
+
+    @property
+    def owner(self) -> str:
+        return self.props.get("Owner", "")
+
+    def number(self, name: str, default: float = 0.0) -> float:
+        """A numeric property or bookkeeping value (`_since`)."""
+        text = self.props.get(name, "")
+        return float(text) if text else default
+
+
+@dataclass
+class TaskRow:
+    """One task, sweep master (instance 0, Type ParametricSweep) or sweep subtask (≥ 1)."""
+
+    job_id: int
+    task_id: int
+    instance_id: int
+    props: dict[str, str]
+    custom: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def state(self) -> TaskState:
+        return TaskState.parse(self.props["State"])
+
+    @property
+    def key(self) -> tuple[int, int, int]:
+        return (self.job_id, self.task_id, self.instance_id)
+
+    @property
+    def is_master(self) -> bool:
+        return self.instance_id == 0 and self.props.get("Type") == "ParametricSweep"
+
+    @property
+    def is_leaf(self) -> bool:
+        """A task that runs: a basic task or a sweep subtask."""
+        return not self.is_master
+
+
+class Store:
+    """SQLite-backed tables with one writer lock and a connection per thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.RLock()
+        self._local = threading.local()
+        with self.lock:
+            conn = self._conn()
+            conn.executescript(_SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=10000")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write: holds the writer lock, commits on success, rolls back on error."""
+        with self.lock:
+            conn = self._conn()
+            if conn.in_transaction:  # nested: the outer transaction commits
+                yield conn
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- counters --------------------------------------------------------------------------
+    def next_id(self, counter: str) -> int:
+        """The next value of a persistent counter (job ids start at 1)."""
+        with self.transaction() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (counter,)).fetchone()
+            value = int(row[0]) + 1 if row else 1
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (counter, str(value)))
+            return value
+
+    def meta(self, key: str) -> str | None:
+        row = self._conn().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # -- jobs ------------------------------------------------------------------------------
+    def save_job(self, job: JobRow) -> None:
+        """Insert or replace a job row."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?)", _job_values(job)
+            )
+
+    def insert_jobs(self, jobs: Iterable[JobRow]) -> None:
+        """Many jobs in one transaction (fixtures and benchmarks)."""
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (_job_values(job) for job in jobs),
+            )
+            row = conn.execute("SELECT MAX(id) FROM jobs").fetchone()
+            current = self._counter(conn, "job")
+            if row[0] is not None and row[0] > current:
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('job', ?)", (str(row[0]),))
+
+    @staticmethod
+    def _counter(conn: sqlite3.Connection, key: str) -> int:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def job(self, job_id: int) -> JobRow | None:
+        row = (
+            self._conn()
+            .execute("SELECT id, props, custom, env FROM jobs WHERE id = ?", (job_id,))
+            .fetchone()
+        )
+        return _job(row) if row else None
+
+    def jobs_in(self, states: Iterable[JobState]) -> list[JobRow]:
+        names = [s.name for s in states]
+        marks = ",".join("?" * len(names))
+        rows = (
+            self._conn()
+            .execute(
+                f"SELECT id, props, custom, env FROM jobs WHERE state IN ({marks}) ORDER BY id",
+                names,
+            )
+            .fetchall()
+        )
+        return [_job(r) for r in rows]
+
+    def query_jobs(
+        self, where: str, params: Sequence[object], limit: int | None, offset: int
+    ) -> list[JobRow]:
+        """Jobs matching an SQL condition on the indexed columns, by id."""
+        sql = f"SELECT id, props, custom, env FROM jobs WHERE {where} ORDER BY id"
+        args = list(params)
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            args += [limit, offset]
+        return [_job(r) for r in self._conn().execute(sql, args).fetchall()]
+
+    def count_jobs(self, where: str, params: Sequence[object]) -> int:
+        row = self._conn().execute(f"SELECT COUNT(*) FROM jobs WHERE {where}", params).fetchone()
+        return int(row[0])
+
+    # -- tasks -----------------------------------------------------------------------------
+    def save_task(self, task: TaskRow) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?)", _task_values(task)
+            )
+
+    def save_tasks(self, tasks: Iterable[TaskRow]) -> None:
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (_task_values(t) for t in tasks),
+            )
+
+    def task(self, job_id: int, task_id: int, instance_id: int = 0) -> TaskRow | None:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT job_id, task_id, instance_id, props, custom, env FROM tasks "
+                "WHERE job_id = ? AND task_id = ? AND instance_id = ?",
+                (job_id, task_id, instance_id),
+            )
+            .fetchone()
+        )
+        return _task(row) if row else None
+
+    def tasks(self, job_id: int) -> list[TaskRow]:
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT job_id, task_id, instance_id, props, custom, env FROM tasks "
+                "WHERE job_id = ? ORDER BY task_id, instance_id",
+                (job_id,),
+            )
+            .fetchall()
+        )
+        return [_task(r) for r in rows]
+
+    def task_states(self, job_id: int) -> list[tuple[int, int, str, str]]:
+        """(task_id, instance_id, state, type) of every task row of a job (cheap counters)."""
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT task_id, instance_id, state, json_extract(props, '$.Type') FROM tasks "
+                "WHERE job_id = ?",
+                (job_id,),
+            )
+            .fetchall()
+        )
+        return [(int(a), int(b), str(c), str(d or "Basic")) for a, b, c, d in rows]
+
+
+def _job_values(job: JobRow) -> tuple[object, ...]:
+    return (
+        job.id,
+        job.owner,
+        job.props["State"],
+        job.number("_changed"),
+        json.dumps(job.props),
+        json.dumps(job.custom),
+        json.dumps(job.env),
+    )
+
+
+def _task_values(task: TaskRow) -> tuple[object, ...]:
+    return (
+        task.job_id,
+        task.task_id,
+        task.instance_id,
+        task.props["State"],
+        json.dumps(task.props),
+        json.dumps(task.custom),
+        json.dumps(task.env),
+    )
+
+
+def _job(row: Sequence[object]) -> JobRow:
+    return JobRow(
+        int(str(row[0])), json.loads(str(row[1])), json.loads(str(row[2])), json.loads(str(row[3]))
+    )
+
+
+def _task(row: Sequence[object]) -> TaskRow:
+    return TaskRow(
+        int(str(row[0])),
+        int(str(row[1])),
+        int(str(row[2])),
+        json.loads(str(row[3])),
+        json.loads(str(row[4])),
+        json.loads(str(row[5])),
+    )
