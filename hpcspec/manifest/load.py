@@ -47,16 +47,20 @@ def read_text(path: Path) -> str:
 
 def parse_manifest(text: str, *, file: str) -> Manifest:
     """Validate manifest text; raises InvalidManifest listing every located problem."""
-    data = load_yaml(text, file=file)
+    try:
+        data = load_yaml(text, file=file)
+    except ManifestError as error:
+        raise InvalidManifest([error]) from None
     if not isinstance(data, dict):
+        line, column = locate(text, ()) or (1, 1)
         raise InvalidManifest(
             [
                 ManifestError(
                     "a manifest is a mapping with apiVersion, stack and jobs",
                     code="invalid-manifest",
                     file=file,
-                    line=1,
-                    column=1,
+                    line=line,
+                    column=column,
                 )
             ]
         )
@@ -71,7 +75,11 @@ def parse_manifest(text: str, *, file: str) -> Manifest:
 
 def load_manifest(path: Path, vars_override: Mapping[str, str] | None = None) -> Manifest:
     """Read and validate a manifest file (`vars_override` is applied by `resolve`)."""
-    return parse_manifest(read_text(path), file=str(path))
+    try:
+        text = read_text(path)
+    except ManifestError as error:
+        raise InvalidManifest([error]) from None
+    return parse_manifest(text, file=str(path))
 
 
 def resolve_located(

@@ -63,10 +63,21 @@ class _Refused(Exception):
         self.alias = alias
 
 
-def _fast_yaml() -> YAML:
-    yaml = YAML(typ="safe")
+def _fast_yaml(*, pure: bool = False) -> YAML:
+    yaml = YAML(typ="safe", pure=pure)
     yaml.Constructor = _StrictConstructor
     return yaml
+
+
+def _construct(text: str) -> Any:
+    try:
+        return _fast_yaml().load(text)
+    except MarkedYAMLError as bad:
+        # libyaml refuses `{secret: env:NAME}` (a ':' inside a plain scalar in flow context),
+        # which YAML 1.2 allows; the pure parser reads it, so only such files pay for it.
+        if "found unexpected ':'" not in str(bad.problem):
+            raise
+        return _fast_yaml(pure=True).load(text)
 
 
 def parser_backend() -> str:
@@ -83,7 +94,7 @@ def load_yaml(text: str, *, file: str) -> Any:
             file=file,
         )
     try:
-        data = _fast_yaml().load(text)
+        data = _construct(text)
     except _Refused as refused:
         if refused.alias:
             _refuse_anchors(text, file)  # names the anchor or alias where it is written
