@@ -20,6 +20,7 @@ from hpcspec.errors import ExitCode, HpcspecError
 
 # command name -> "module:attribute"; a command is listed here only once it really works.
 COMMANDS: dict[str, str] = {
+    "emulator": "hpcspec.cli.emulator:emulator",
     "validate": "hpcspec.cli.validate:validate",
 }
 

@@ -88,7 +88,7 @@ class Emulator:
 
     def start(self) -> None:
         serve = threading.Thread(
-            target=self.server.serve_forever, name="emulator-http", daemon=True
+            target=self.server.serve_forever, args=(0.05,), name="emulator-http", daemon=True
         )
         clock = threading.Thread(target=self._clock, name="emulator-clock", daemon=True)
         self._threads = [serve, clock]
@@ -111,6 +111,10 @@ class Emulator:
         if time.monotonic() - self.last_request < self.options.idle_timeout:
             return False
         return not self.store.jobs_in(ACTIVE)
+
+    @property
+    def serving(self) -> bool:
+        return bool(self._threads) and self._threads[0].is_alive()
 
     def wait(self) -> None:
         """Block until the server stops (idle timeout or `stop()` from another thread)."""

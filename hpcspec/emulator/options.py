@@ -1,0 +1,86 @@
+"""Turning command-line words into emulator options: users, loopback check, fault flags.
+
+Kept out of the CLI module so `hpcspec emulator serve` stays a thin parse → run → exit code.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+from pathlib import Path
+
+from hpcspec.emulator.api import User
+from hpcspec.emulator.faults import FaultPlan, FaultRule, load_plan
+from hpcspec.errors import HpcspecError, UsageError
+
+
+def parse_user(spec: str) -> User:
+    """`NAME:PASSWORD[:admin]` → a user (the password may itself contain colons)."""
+    name, sep, rest = spec.partition(":")
+    if not sep or not name or not rest:
+        raise UsageError(
+            f"--user {name or spec!r}: expected NAME:PASSWORD[:admin]", code="emulator-user"
+        )
+    admin = rest.endswith(":admin")
+    password = rest[: -len(":admin")] if admin else rest
+    return User(name, password, admin)
+
+
+def read_users(path: Path) -> list[User]:
+    """One `NAME:PASSWORD[:admin]` per line (the local cluster's credentials file)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [parse_user(line.strip()) for line in lines if line.strip()]
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_host(host: str, allow_remote: bool) -> None:
+    if not allow_remote and not is_loopback(host):
+        raise UsageError(
+            f"refusing to listen on {host}: the emulator accepts Basic auth over plain HTTP",
+            code="emulator-remote-host",
+            hint="use 127.0.0.1, or pass --allow-remote if you really mean to expose it",
+        )
+
+
+def fault_plan(
+    path: Path | None,
+    seed: int | None,
+    route: str,
+    latency_ms: float,
+    jitter_ms: float,
+    error_rate: float,
+    error_status: int,
+    drop_rate: float,
+) -> FaultPlan | None:
+    """A plan from `--faults FILE` plus the single-rule flags; None when there are no faults."""
+    plan = load_plan(path, seed) if path else FaultPlan((), seed or 0)
+    rules = list(plan.rules)
+    if latency_ms or jitter_ms:
+        rules.append(FaultRule(route, 1.0, latency_ms, jitter_ms))
+    if error_rate:
+        rules.append(FaultRule(route, error_rate, error_status=error_status))
+    if drop_rate:
+        rules.append(FaultRule(route, drop_rate, drop_after_commit=True))
+    for rule in rules:
+        if not 0 <= rule.probability <= 1:
+            raise HpcspecError(f"fault probability {rule.probability} is not within 0..1")
+    return FaultPlan(tuple(rules), plan.seed) if rules else None
+
+
+def write_private(path: Path, data: dict[str, object]) -> None:
+    """Write JSON readable by the owner only (0600), atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    os.replace(temporary, path)

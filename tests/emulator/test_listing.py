@@ -1,0 +1,104 @@
+"""Listing: paging with x-ms-continuation-queryId, properties=, $filter, owner, sorting."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.emulator.helpers import Api, rows
+
+
+def test_25_jobs_in_pages_of_10_give_3_pages_with_the_header_on_the_first_two(start_emulator):
+    running = start_emulator()
+    api = Api(running)
+    for i in range(25):
+        api.create_job(Name=f"job{i:02d}")
+    pages, headers, query_id = [], [], None
+    while True:
+        params = {"rowsPerRead": "10", **({"queryId": query_id} if query_id else {})}
+        reply = api.call("GET", "/jobs", params=params)
+        assert reply.status_code == 200
+        pages.append(rows(reply.json()))
+        query_id = reply.headers.get("x-ms-continuation-queryId")
+        headers.append(query_id is not None)
+        if query_id is None:
+            break
+    assert [len(p) for p in pages] == [10, 10, 5]
+    assert headers == [True, True, False]
+    ids = [int(r["Id"]) for page in pages for r in page]
+    assert ids == sorted(ids) and len(set(ids)) == 25
+    assert set(pages[0][0]) == {"Id", "Owner", "Name", "State", "Priority"}
+
+
+def test_properties_are_case_insensitive_and_unknown_ones_are_refused(emulator):
+    api = Api(emulator)
+    job = api.create_job(Name="props")
+    got = api.ok("GET", f"/jobs/{job}", params={"Properties": "id,NAME"})
+    assert got == [{"Name": "Id", "Value": str(job)}, {"Name": "Name", "Value": "props"}]
+    reply = api.call("GET", "/jobs", params={"properties": "Id,Bogus"})
+    assert reply.status_code == 400
+
+
+def test_filters_owner_and_sort(start_emulator):
+    running = start_emulator()
+    admin, alice = Api(running), Api(running, "user")
+    first = alice.create_job(Name="b", Priority="Highest")
+    second = admin.create_job(Name="a")
+    admin.ok("POST", f"/jobs/{second}/cancel", json="")
+    listed = rows(admin.ok("GET", "/jobs", params={"$filter": "JobState eq Canceled"}))
+    assert [int(r["Id"]) for r in listed] == [second]
+    listed = rows(admin.ok("GET", "/jobs", params={"owner": "HPC\\alice"}))
+    assert [int(r["Id"]) for r in listed] == [first]
+    listed = rows(admin.ok("GET", "/jobs", params={"sortJobsBy": "Name"}))
+    assert [r["Name"] for r in listed] == ["a", "b"]
+    listed = rows(admin.ok("GET", "/jobs", params={"sortjobsby": "NoSuchProperty"}))
+    assert [int(r["Id"]) for r in listed] == [first, second]
+    both = "JobState eq Configuring and ChangeTimeFrom eq 1/1/2000 12:00:00 AM"
+    listed = rows(admin.ok("GET", "/jobs", params={"$filter": both}))
+    assert [int(r["Id"]) for r in listed] == [first]
+    bad = admin.call("GET", "/jobs", params={"$filter": "Color eq red"})
+    assert bad.status_code == 400
+
+
+def test_node_group_filter_and_task_filters(start_emulator):
+    running = start_emulator(groups=(("Big", ("CN001",)),))
+    api = Api(running)
+    job = api.create_job(NodeGroups="Big")
+    api.create_job()
+    listed = rows(api.ok("GET", "/jobs", params={"$filter": "NodeGroup eq Big"}))
+    assert [int(r["Id"]) for r in listed] == [job]
+    for i in range(4):
+        api.add_task(job, CommandLine=f"exit:{i % 2}", Name=f"t{i}")
+    api.ok("POST", f"/jobs/{job}/submit")
+    api.wait(job, "Failed")
+    failed = rows(api.ok("GET", f"/jobs/{job}/tasks", params={"$filter": "TaskState eq Failed"}))
+    assert [r["Name"] for r in failed] == ["t1", "t3"]
+    some = rows(api.ok("GET", f"/jobs/{job}/tasks", params={"$filter": "TaskIds eq 1,4"}))
+    assert [r["JobTaskId"] for r in some] == ["1", "4"]
+    paged = api.call("GET", f"/jobs/{job}/tasks", params={"rowsPerRead": "3"})
+    assert len(paged.json()) == 3 and "x-ms-continuation-queryId" in paged.headers
+    rest = api.call(
+        "GET",
+        f"/jobs/{job}/tasks",
+        params={"rowsPerRead": "3", "queryId": paged.headers["x-ms-continuation-queryId"]},
+    )
+    assert len(rest.json()) == 1 and "x-ms-continuation-queryId" not in rest.headers
+
+
+@pytest.mark.parametrize("accept", ["application/xml", "text/xml"])
+def test_xml_bodies_by_accept_and_content_type(emulator, accept):
+    api = Api(emulator)
+    body = (
+        '<ArrayOfProperty xmlns="http://schemas.microsoft.com/HPCS2008R2/common">'
+        "<Property><Name>Name</Name><Value>from-xml</Value></Property></ArrayOfProperty>"
+    )
+    reply = api.call(
+        "POST", "/jobs", data=body, headers={"Content-Type": "application/xml", "Accept": accept}
+    )
+    assert reply.status_code == 200
+    assert reply.text.startswith(
+        '<int xmlns="http://schemas.microsoft.com/2003/10/Serialization/">'
+    )
+    job = int(reply.text.split(">")[1].split("<")[0])
+    got = api.call("GET", f"/jobs/{job}", params={"properties": "Name"}, headers={"Accept": accept})
+    assert "<Name>Name</Name><Value>from-xml</Value>" in got.text
+    assert got.headers["Content-Type"].startswith("application/xml")
