@@ -1,0 +1,208 @@
+"""Field-level differences between a desired job and the same job read back from the cluster.
+
+Both sides are `JobDefinition`s with canonical values, so comparing is plain equality after
+a few normalisations HPC Pack needs: property names case-insensitively, only the properties
+the manifest sets (the server fills in defaults for the rest), lists whose order means nothing
+(NodeGroups, RequestedNodes, SoftwareLicense) as sets, and secrets never compared by value.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hpcspec.engine.plan import FieldDiff
+from hpcspec.hpcpack import modify_rules
+from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, Kind, PropertySpec, Value
+from hpcspec.hpcpack.definition import EnvValue, JobDefinition, SecretRef, TaskDefinition
+from hpcspec.hpcpack.states import JobState
+from hpcspec.hpcpack.values import format_duration, format_priority
+
+_SENSITIVE_NAME = re.compile(r"pass|secret|token|credential|key", re.IGNORECASE)
+
+UNORDERED = frozenset({"NodeGroups", "RequestedNodes", "SoftwareLicense", "RequiredNodes"})
+
+
+def show(spec: PropertySpec | None, value: Value | None) -> str | None:
+    """A canonical value as people read it (`Normal+5`, `2h`, `true`)."""
+    if value is None:
+        return None
+    if spec is not None and spec.kind is Kind.PRIORITY and isinstance(value, int):
+        return format_priority(value)
+    if spec is not None and spec.kind is Kind.DURATION and isinstance(value, int):
+        return format_duration(value) if value else "0"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def same_value(name: str, desired: Value, live: Value | None) -> bool:
+    if live is None:
+        return False
+    if name in UNORDERED and isinstance(desired, str) and isinstance(live, str):
+        return _items(desired) == _items(live)
+    if isinstance(desired, str) and isinstance(live, str):
+        return desired == live
+    return desired == live
+
+
+def _items(text: str) -> frozenset[str]:
+    return frozenset(i.strip().lower() for i in text.split(",") if i.strip())
+
+
+def job_diffs(desired: JobDefinition, live: JobDefinition, state: JobState) -> list[FieldDiff]:
+    """Every difference, each marked with whether `state` lets it change in place."""
+    out: list[FieldDiff] = []
+    live_props = {k.lower(): v for k, v in live.properties}
+    for name, value in desired.properties:
+        before = live_props.get(name.lower())
+        if not same_value(name, value, before):
+            spec = JOB_PROPERTIES.get(name)
+            out.append(
+                FieldDiff(
+                    "property",
+                    name,
+                    show(spec, before),
+                    show(spec, value),
+                    allowed_now=modify_rules.can_set_job_property(name, state),
+                )
+            )
+    editable = not state.is_terminal
+    out += _pairs(
+        "customProperty",
+        dict(desired.user_custom_properties()),
+        dict(live.user_custom_properties()),
+        allowed=editable,
+    )
+    out += _env("env", dict(desired.env), dict(live.env), allowed=state is JobState.Configuring)
+    out += task_diffs(desired.tasks, live.tasks, allowed=modify_rules.can_modify_tasks(state))
+    return out
+
+
+def task_diffs(
+    desired: tuple[TaskDefinition, ...], live: tuple[TaskDefinition, ...], *, allowed: bool
+) -> list[FieldDiff]:
+    """Tasks by name: added, removed (never in place: HPC Pack cannot delete a task), changed."""
+    out: list[FieldDiff] = []
+    live_by_name = {t.name.lower(): t for t in live}
+    desired_names = {t.name.lower() for t in desired}
+    for task in desired:
+        old = live_by_name.get(task.name.lower())
+        if old is None:
+            out.append(FieldDiff("task", task.name, None, _describe(task), allowed_now=allowed))
+            continue
+        out += _task_fields(task, old, allowed)
+    for task in live:
+        if task.name.lower() not in desired_names:
+            out.append(FieldDiff("task", task.name, _describe(task), None, allowed_now=False))
+    return out
+
+
+def _describe(task: TaskDefinition) -> str:
+    if task.sweep:
+        return f"{task.command_line} (sweep {task.sweep.start}..{task.sweep.end}" + (
+            f" step {task.sweep.increment})" if task.sweep.increment != 1 else ")"
+        )
+    return task.command_line
+
+
+def _task_fields(task: TaskDefinition, old: TaskDefinition, allowed: bool) -> list[FieldDiff]:
+    out: list[FieldDiff] = []
+
+    def add(field: str, before: str | None, after: str | None) -> None:
+        out.append(FieldDiff("task", f"{task.name}/{field}", before, after, allowed_now=allowed))
+
+    if task.command_line != old.command_line:
+        add("commandLine", old.command_line, task.command_line)
+    if (task.work_directory or "") != (old.work_directory or ""):
+        add("workDirectory", old.work_directory, task.work_directory)
+    if _items(",".join(task.depends_on)) != _items(",".join(old.depends_on)):
+        add("dependsOn", ",".join(old.depends_on) or None, ",".join(task.depends_on) or None)
+    if task.sweep != old.sweep:
+        add("sweep", _range(old), _range(task))
+    live_props = {k.lower(): v for k, v in old.properties}
+    for name, value in task.properties:
+        before = live_props.get(name.lower())
+        if not same_value(name, value, before):
+            spec = TASK_PROPERTIES.get(name)
+            add(name, show(spec, before), show(spec, value))
+    for diff in _pairs(
+        "customProperty", dict(task.custom_properties), dict(old.custom_properties), allowed=allowed
+    ):
+        add(f"customProperties.{diff.name}", diff.before, diff.after)
+    for diff in _env("env", dict(task.env), dict(old.env), allowed=allowed):
+        out.append(
+            FieldDiff(
+                "task",
+                f"{task.name}/env.{diff.name}",
+                diff.before,
+                diff.after,
+                sensitive=diff.sensitive,
+                allowed_now=allowed,
+            )
+        )
+    return out
+
+
+def _range(task: TaskDefinition) -> str | None:
+    if task.sweep is None:
+        return None
+    return f"{task.sweep.start}..{task.sweep.end} step {task.sweep.increment}"
+
+
+def _pairs(
+    section: str, desired: dict[str, str], live: dict[str, str], *, allowed: bool
+) -> list[FieldDiff]:
+    out = []
+    live_lower = {k.lower(): (k, v) for k, v in live.items()}
+    for name, value in desired.items():
+        before = live_lower.get(name.lower(), (name, None))[1]
+        if before != value:
+            out.append(FieldDiff(section, name, before, value, allowed_now=allowed))
+    desired_lower = {k.lower() for k in desired}
+    for name, value in live.items():
+        if name.lower() not in desired_lower:
+            out.append(FieldDiff(section, name, value, None, allowed_now=allowed))
+    return out
+
+
+def _shown(name: str, value: EnvValue | None) -> str | None:
+    """A live env value as a plan may show it: values that were or look secret are masked."""
+    if value is None:
+        return None
+    if isinstance(value, SecretRef) or _SENSITIVE_NAME.search(name):
+        return "(sensitive)"
+    return value
+
+
+def _env(
+    section: str, desired: dict[str, EnvValue], live: dict[str, EnvValue], *, allowed: bool
+) -> list[FieldDiff]:
+    out = []
+    live_lower = {k.lower(): v for k, v in live.items()}
+    for name, value in desired.items():
+        before = live_lower.get(name.lower())
+        if isinstance(value, SecretRef):
+            # A secret's value is never read back or compared; only its presence is.
+            if before is None:
+                out.append(
+                    FieldDiff(
+                        section, name, None, "(sensitive)", sensitive=True, allowed_now=allowed
+                    )
+                )
+        elif before != value:
+            masked = _SENSITIVE_NAME.search(name) is not None or isinstance(before, SecretRef)
+            out.append(
+                FieldDiff(
+                    section,
+                    name,
+                    _shown(name, before),
+                    "(sensitive)" if masked else value,
+                    sensitive=masked,
+                    allowed_now=allowed,
+                )
+            )
+    desired_lower = {k.lower() for k in desired}
+    for name, value in live.items():
+        if name.lower() not in desired_lower:
+            out.append(FieldDiff(section, name, _shown(name, value), None, allowed_now=allowed))
+    return out

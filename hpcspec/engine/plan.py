@@ -1,0 +1,139 @@
+"""The plan as data: per-job `Change`s with an `Action`, the `Reason`s and field-level diffs.
+
+Types only, computed by `planner` and rendered by `hpcspec.render`, so no renderer decides
+anything. Actions decide; reasons only explain; a `Block` on a change carries a refusal
+(e.g. replacing a running job without `--allow-replace-running`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Action(Enum):
+    """What apply will do to one job key."""
+
+    CREATE = "create"  # no live job: create (and submit)
+    UPDATE = "update"  # change the live job in place
+    SUBMIT = "submit"  # the live job waits in Configuring: submit it
+    REPLACE = "replace"  # cancel the live job, then create a new one
+    RERUN = "rerun"  # the live job ended: create a new run next to it
+    REQUEUE = "requeue"  # the live job Failed: requeue it (retries)
+    CANCEL = "cancel"  # cancel the live job (orphan with --prune, or state: canceled)
+    NO_OP = "no-op"
+
+    @property
+    def symbol(self) -> str:
+        return _SYMBOLS[self]
+
+    @property
+    def verb(self) -> str:
+        """Words for the summary line: `3 to create`."""
+        return _VERBS[self]
+
+
+_SYMBOLS = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.SUBMIT: ">",
+    Action.REPLACE: "-/+",
+    Action.RERUN: "+",
+    Action.REQUEUE: "↻",
+    Action.CANCEL: "-",
+    Action.NO_OP: " ",
+}
+_VERBS = {
+    Action.CREATE: "to create",
+    Action.UPDATE: "to update",
+    Action.SUBMIT: "to submit",
+    Action.REPLACE: "to replace",
+    Action.RERUN: "to rerun",
+    Action.REQUEUE: "to requeue",
+    Action.CANCEL: "to cancel",
+    Action.NO_OP: "unchanged",
+}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a change is what it is: a stable code and a sentence for people."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Block:
+    """A refusal: apply will not carry this change out until the user allows it."""
+
+    code: str
+    message: str
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    """One field that differs. `before`/`after` None mean absent; sensitive values never appear."""
+
+    section: str  # property | customProperty | env | task | runAs
+    name: str  # property name, or `task/field` for task fields
+    before: str | None
+    after: str | None
+    sensitive: bool = False
+    allowed_now: bool = True  # the live job's state lets this field change in place
+
+
+@dataclass(frozen=True)
+class Change:
+    """Everything the plan says about one job key."""
+
+    key: str
+    action: Action
+    reasons: tuple[Reason, ...] = ()
+    diffs: tuple[FieldDiff, ...] = ()
+    blocks: tuple[Block, ...] = ()
+    # What the plan saw, so a saved plan can refuse to apply when the cluster moved on.
+    live_id: int | None = None
+    live_state: str | None = None
+    live_change_time: str | None = None
+    live_digest: str | None = None
+    desired_digest: str | None = None
+    running_tasks: int = 0
+    duplicates: tuple[int, ...] = ()  # other live jobs of this key that apply will cancel
+
+    @property
+    def is_change(self) -> bool:
+        return self.action is not Action.NO_OP or bool(self.duplicates)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A plan for one stack on one cluster."""
+
+    stack: str
+    cluster: str
+    changes: tuple[Change, ...]
+    source: str = ""
+    insecure: bool = False  # TLS verification was off: every rendering says so
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.is_change for c in self.changes)
+
+    @property
+    def blocked(self) -> bool:
+        return any(c.blocks for c in self.changes)
+
+    def counts(self) -> Counter[Action]:
+        return Counter(c.action for c in self.changes)
+
+    def summary(self) -> str:
+        """`3 to create, 1 to update, 1 to replace, 2 unchanged`."""
+        counts = self.counts()
+        parts = [f"{counts[a]} {a.verb}" for a in Action if counts[a] and a is not Action.NO_OP]
+        if counts[Action.NO_OP]:
+            parts.append(f"{counts[Action.NO_OP]} {Action.NO_OP.verb}")
+        return ", ".join(parts) if parts else "no jobs"

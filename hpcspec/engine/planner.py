@@ -1,0 +1,359 @@
+"""Desired jobs + live jobs → a `Plan`: the action for each job key, with reasons (pure).
+
+The action follows DESIGN.md §3's table, using the live state and the modify-by-state rules
+(`hpcspec.hpcpack.modify_rules`, from `reference/hpcpack/derived/job-modify-rules.json`).
+A spec is "changed" when the live job's digest tag differs from the desired digest; the field
+diffs then decide whether the change can happen in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from hpcspec.engine.diff import job_diffs
+from hpcspec.engine.plan import Action, Block, Change, FieldDiff, Plan, Reason
+from hpcspec.hpcpack.live import LiveJob
+from hpcspec.hpcpack.states import JobState, TaskState
+from hpcspec.manifest.resolve import DesiredJob, ResolvedStack
+
+DIGEST_TAG = "hpcspec.digest"
+QUEUED_STATES = frozenset(
+    {JobState.Submitted, JobState.Validating, JobState.ExternalValidation, JobState.Queued}
+)
+RUNNING_STATES = frozenset({JobState.Running, JobState.Finishing})
+ENDED_STATES = frozenset({JobState.Finished, JobState.Canceled, JobState.Canceling})
+
+
+@dataclass(frozen=True)
+class LiveStack:
+    """What discovery found for one stack, per job key."""
+
+    current: Mapping[str, LiveJob] = field(default_factory=dict)
+    history: Mapping[str, tuple[LiveJob, ...]] = field(default_factory=dict)
+    duplicates: Mapping[str, tuple[LiveJob, ...]] = field(default_factory=dict)
+    orphans: Mapping[str, LiveJob] = field(default_factory=dict)  # in the stack, not the manifest
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """What the user asked for on the command line."""
+
+    prune: bool = False
+    targets: frozenset[str] = frozenset()
+    excludes: frozenset[str] = frozenset()
+    rerun: frozenset[str] = frozenset()
+    allow_replace_running: bool = False
+
+    def selects(self, key: str) -> bool:
+        return (not self.targets or key in self.targets) and key not in self.excludes
+
+
+def marker_digest(client_source: str) -> str | None:
+    """The digest in a `hpcspec:<key hash>:<digest>` ClientSource marker."""
+    parts = client_source.split(":")
+    return parts[2] if len(parts) == 3 and parts[0] == "hpcspec" else None
+
+
+def live_digest(job: LiveJob) -> str | None:
+    """The digest the live job was created or last updated with (custom property wins)."""
+    return job.custom(DIGEST_TAG) or marker_digest(job.client_source)
+
+
+def make_plan(
+    stack: ResolvedStack,
+    live: LiveStack,
+    *,
+    cluster: str,
+    options: PlanOptions | None = None,
+    insecure: bool = False,
+) -> Plan:
+    """The plan for every selected job key of `stack`, then the orphans."""
+    options = options or PlanOptions()
+    changes = [
+        _with_duplicates(decide(job, live.current.get(key), options), live.duplicates.get(key, ()))
+        for key, job in stack.jobs.items()
+        if options.selects(key)
+    ]
+    changes += [
+        orphan(key, job, options)
+        for key, job in sorted(live.orphans.items())
+        if options.selects(key)
+    ]
+    return Plan(
+        stack=stack.stack,
+        cluster=cluster,
+        changes=tuple(changes),
+        source=stack.source,
+        insecure=insecure,
+    )
+
+
+def _with_duplicates(change: Change, duplicates: tuple[LiveJob, ...]) -> Change:
+    if not duplicates:
+        return change
+    ids = tuple(d.id for d in duplicates)
+    reason = Reason(
+        "duplicates",
+        f"{len(ids)} duplicate live job(s) of this key will be "
+        f"cancelled: {', '.join(map(str, ids))}",
+    )
+    return replace(change, duplicates=ids, reasons=(*change.reasons, reason))
+
+
+def decide(desired: DesiredJob, job: LiveJob | None, options: PlanOptions) -> Change:
+    """The change for one job key (DESIGN.md §3)."""
+    if job is None:
+        if desired.state == "canceled":
+            return _change(
+                desired,
+                None,
+                Action.NO_OP,
+                Reason("wanted-canceled", "state: canceled and no live job"),
+            )
+        return _change(desired, None, Action.CREATE, Reason("new", "no live job for this key"))
+    seen = live_digest(job)
+    if desired.key in options.rerun:
+        return _forced_rerun(desired, job, options)
+    if desired.state == "canceled":
+        if job.state is JobState.Configuring or job.state.is_active:
+            return _change(
+                desired,
+                job,
+                Action.CANCEL,
+                Reason("wanted-canceled", "the manifest says state: canceled"),
+            )
+        return _change(
+            desired, job, Action.NO_OP, Reason("ended", f"job {job.id} is already {job.state.name}")
+        )
+    if seen == desired.digest:
+        return _unchanged(desired, job)
+    if job.definition is None:
+        raise ValueError(f"job {job.id} changed but its details were not read")
+    diffs = tuple(job_diffs(desired.definition, job.definition, job.state))
+    spec = Reason(
+        "spec-changed", f"the spec changed (digest {seen or 'unknown'} → {desired.digest})"
+    )
+    in_place = all(d.allowed_now for d in diffs)
+    state = job.state
+    if state is JobState.Configuring:
+        removed = [
+            d for d in diffs if d.section == "task" and d.after is None and "/" not in d.name
+        ]
+        if removed:
+            return _change(
+                desired,
+                job,
+                Action.REPLACE,
+                spec,
+                Reason(
+                    "task-removed",
+                    f"HPC Pack cannot remove a task ({removed[0].name}): a new "
+                    "job replaces this unsubmitted one",
+                ),
+                diffs=diffs,
+            )
+        then = " and submit it" if desired.state == "submitted" else ""
+        return _change(
+            desired,
+            job,
+            Action.UPDATE,
+            spec,
+            Reason("configuring", f"job {job.id} is still Configuring: update it{then}"),
+            diffs=diffs,
+        )
+    if state in QUEUED_STATES:
+        if in_place:
+            return _change(desired, job, Action.UPDATE, spec, _settable(state), diffs=diffs)
+        return _change(
+            desired,
+            job,
+            Action.REPLACE,
+            spec,
+            _not_settable(diffs, state),
+            Reason(
+                "loses-queue-position",
+                f"job {job.id} is {state.name}: the new job loses its queue position",
+            ),
+            diffs=diffs,
+        )
+    if state in RUNNING_STATES:
+        if in_place:
+            return _change(desired, job, Action.UPDATE, spec, _settable(state), diffs=diffs)
+        return _replace_running(desired, job, diffs, options, spec)
+    return _ended_changed(desired, job, diffs, spec)
+
+
+def _unchanged(desired: DesiredJob, job: LiveJob) -> Change:
+    if job.state is JobState.Configuring and desired.state == "submitted":
+        return _change(
+            desired,
+            job,
+            Action.SUBMIT,
+            Reason("not-submitted", f"job {job.id} is Configuring; state: submitted"),
+        )
+    if job.state is JobState.Failed:
+        if job.requeue_count < desired.retries:
+            return _change(
+                desired,
+                job,
+                Action.REQUEUE,
+                Reason(
+                    "retry",
+                    f"job {job.id} Failed; requeue {job.requeue_count + 1} of "
+                    f"{desired.retries} (retries)",
+                ),
+            )
+        return _change(
+            desired,
+            job,
+            Action.NO_OP,
+            Reason(
+                "retries-exhausted",
+                f"job {job.id} Failed after {job.requeue_count} requeue(s); "
+                f"retries: {desired.retries}",
+            ),
+        )
+    return _change(
+        desired,
+        job,
+        Action.NO_OP,
+        Reason("unchanged", f"job {job.id} is {job.state.name} and matches the spec"),
+    )
+
+
+def _forced_rerun(desired: DesiredJob, job: LiveJob, options: PlanOptions) -> Change:
+    forced = Reason("forced-rerun", "--rerun asks for a new run")
+    if job.state in RUNNING_STATES:
+        return _replace_running(desired, job, (), options, forced)
+    if job.state is JobState.Configuring or job.state in QUEUED_STATES:
+        return _change(desired, job, Action.REPLACE, forced)
+    return _change(desired, job, Action.RERUN, forced)
+
+
+def _replace_running(
+    desired: DesiredJob,
+    job: LiveJob,
+    diffs: tuple[FieldDiff, ...],
+    options: PlanOptions,
+    why: Reason,
+) -> Change:
+    running = len(job.tasks_in(TaskState.Running, TaskState.Dispatching))
+    reasons = [why]
+    if diffs:
+        reasons.append(_not_settable(diffs, job.state))
+    reasons.append(
+        Reason(
+            "discards-running-work",
+            f"job {job.id} is {job.state.name}: "
+            f"replacing it discards running work: {running} running task(s)",
+        )
+    )
+    blocks: tuple[Block, ...] = ()
+    if not (options.allow_replace_running or desired.on_spec_change == "replace"):
+        blocks = (
+            Block(
+                "replace-running",
+                f"replacing running job {job.id} needs consent",
+                "pass --allow-replace-running, or set onSpecChange: replace",
+            ),
+        )
+    change = _change(desired, job, Action.REPLACE, *reasons, diffs=diffs)
+    return replace(change, blocks=blocks, running_tasks=running)
+
+
+def _ended_changed(
+    desired: DesiredJob, job: LiveJob, diffs: tuple[FieldDiff, ...], spec: Reason
+) -> Change:
+    policy = desired.on_spec_change
+    ended = Reason("ended", f"job {job.id} is {job.state.name} and can no longer be edited")
+    if policy in ("rerun", "replace"):
+        return _change(
+            desired,
+            job,
+            Action.RERUN,
+            spec,
+            ended,
+            Reason("policy-rerun", f"onSpecChange: {policy} starts a new run"),
+            diffs=diffs,
+        )
+    if policy == "ignore":
+        return _change(
+            desired,
+            job,
+            Action.NO_OP,
+            spec,
+            ended,
+            Reason("policy-ignore", "onSpecChange: ignore"),
+            diffs=diffs,
+        )
+    change = _change(desired, job, Action.NO_OP, spec, ended, diffs=diffs)
+    block = Block(
+        "spec-change-refused",
+        f"job {job.id} ended and onSpecChange: error refuses the changed spec",
+        "set onSpecChange: rerun, or pass --rerun " + desired.key,
+    )
+    return replace(change, blocks=(block,))
+
+
+def orphan(key: str, job: LiveJob, options: PlanOptions) -> Change:
+    """A live job of the stack whose key is no longer in the manifest."""
+    active = job.state is JobState.Configuring or job.state.is_active
+    if active and options.prune:
+        action, why = Action.CANCEL, "--prune cancels it"
+    else:
+        action = Action.NO_OP
+        why = "--prune would cancel it" if active else f"it is {job.state.name}; nothing to do"
+    return Change(
+        key=key,
+        action=action,
+        reasons=(Reason("orphan", f"job {job.id} is not in the manifest; {why}"),),
+        live_id=job.id,
+        live_state=job.state.name,
+        live_change_time=_time(job),
+        live_digest=live_digest(job),
+    )
+
+
+def _settable(state: JobState) -> Reason:
+    return Reason("in-place", f"every changed field may be set while the job is {state.name}")
+
+
+def _not_settable(diffs: tuple[FieldDiff, ...], state: JobState) -> Reason:
+    names = sorted(
+        {
+            d.name.split("/")[0] if d.section == "task" else d.name
+            for d in diffs
+            if not d.allowed_now
+        }
+    )
+    return Reason(
+        "not-settable",
+        f"HPC Pack does not let {', '.join(names) or 'the spec'} "
+        f"change while the job is {state.name}",
+    )
+
+
+def _time(job: LiveJob) -> str | None:
+    return job.change_time.isoformat() if job.change_time else None
+
+
+def _change(
+    desired: DesiredJob,
+    job: LiveJob | None,
+    action: Action,
+    *reasons: Reason,
+    diffs: tuple[FieldDiff, ...] = (),
+) -> Change:
+    return Change(
+        key=desired.key,
+        action=action,
+        reasons=reasons,
+        diffs=diffs,
+        live_id=job.id if job else None,
+        live_state=job.state.name if job else None,
+        live_change_time=_time(job) if job else None,
+        live_digest=live_digest(job) if job else None,
+        desired_digest=desired.digest,
+        running_tasks=len(job.tasks_in(TaskState.Running)) if job else 0,
+    )

@@ -1,0 +1,57 @@
+"""What a live job on the cluster looks like to hpcspec: `LiveJob` and `LiveTask`.
+
+Discovery fills these from the REST API in two depths: a listing row (id, state, marker,
+times; `definition` is None) and, for jobs whose spec may have changed, the details (the job
+read back as a `JobDefinition`, its custom properties and its tasks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from hpcspec.hpcpack.definition import JobDefinition
+from hpcspec.hpcpack.states import JobState, TaskState
+
+
+@dataclass(frozen=True)
+class LiveTask:
+    """One task (or sweep master) of a live job."""
+
+    task_id: int  # JobTaskId: 1, 2, 3… in the order tasks were added
+    name: str
+    state: TaskState
+    exit_code: int | None = None
+    output: str = ""
+    instance_id: int = 0  # > 0 for sweep instances (subtasks)
+    error_message: str = ""
+
+
+@dataclass(frozen=True)
+class LiveJob:
+    """One job on the cluster, as far as it has been read."""
+
+    id: int
+    state: JobState
+    name: str = ""
+    owner: str = ""
+    client_source: str = ""
+    change_time: datetime | None = None
+    submit_time: datetime | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    requeue_count: int = 0
+    error_message: str = ""
+    custom_properties: tuple[tuple[str, str], ...] | None = None  # None: not read
+    definition: JobDefinition | None = None  # None: details not read
+    tasks: tuple[LiveTask, ...] = field(default=())
+
+    def custom(self, name: str) -> str | None:
+        """A custom property's value (case-insensitive name), if they were read."""
+        for key, value in self.custom_properties or ():
+            if key.lower() == name.lower():
+                return value
+        return None
+
+    def tasks_in(self, *states: TaskState) -> list[LiveTask]:
+        return [t for t in self.tasks if t.state in states]
