@@ -1,0 +1,267 @@
+"""The planner follows DESIGN.md §3's table, row by row (pure, no cluster)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from hpcspec.engine.plan import Action
+from hpcspec.engine.planner import LiveStack, PlanOptions, decide, make_plan
+from hpcspec.hpcpack.definition import JobDefinition, SecretRef, TaskDefinition, pairs
+from hpcspec.hpcpack.live import LiveJob, LiveTask
+from hpcspec.hpcpack.states import JobState, TaskState
+from hpcspec.manifest import parse_manifest, resolve
+from hpcspec.manifest.resolve import DesiredJob, ResolvedStack
+
+MANIFEST = """\
+apiVersion: hpcspec/v1
+stack: demo
+jobs:
+  a:
+    retries: 2
+    properties: {Name: Job A, Priority: Normal, MinCores: 2}
+    env: {MODE: fast, TOKEN: {secret: 'env:T'}}
+    tasks:
+      one: {commandLine: echo one}
+      two: {commandLine: echo two, dependsOn: [one]}
+"""
+
+
+def stack(text: str = MANIFEST) -> ResolvedStack:
+    return resolve(parse_manifest(text, file="m.yaml"))
+
+
+def desired(**changes: object) -> DesiredJob:
+    job = stack().jobs["a"]
+    return replace(job, **changes) if changes else job  # type: ignore[arg-type]
+
+
+def live(
+    state: JobState,
+    *,
+    digest: str | None = None,
+    definition: JobDefinition | None = None,
+    requeue_count: int = 0,
+    running: int = 0,
+) -> LiveJob:
+    job = desired()
+    tasks = tuple(LiveTask(i + 1, f"t{i}", TaskState.Running) for i in range(running))
+    return LiveJob(
+        id=42,
+        state=state,
+        client_source=f"hpcspec:abc:{digest or job.digest}",
+        requeue_count=requeue_count,
+        definition=definition or job.definition,
+        tasks=tasks,
+    )
+
+
+def renamed(definition: JobDefinition, **props: object) -> JobDefinition:
+    merged = {**dict(definition.properties), **props}
+    return replace(definition, properties=pairs(merged))  # type: ignore[arg-type]
+
+
+def old_spec(**props: object) -> JobDefinition:
+    """What the live job holds when the manifest has since changed those properties."""
+    return renamed(desired().definition, **props)
+
+
+OPTIONS = PlanOptions()
+
+
+def test_no_live_job_is_created() -> None:
+    change = decide(desired(), None, OPTIONS)
+    assert change.action is Action.CREATE and change.reasons[0].code == "new"
+
+
+def test_configuring_unchanged_is_submitted() -> None:
+    assert decide(desired(), live(JobState.Configuring), OPTIONS).action is Action.SUBMIT
+
+
+def test_configuring_unchanged_with_state_configuring_is_no_op() -> None:
+    job = desired(state="configuring")
+    assert decide(job, live(JobState.Configuring), OPTIONS).action is Action.NO_OP
+
+
+def test_configuring_changed_is_an_update() -> None:
+    change = decide(
+        desired(),
+        live(JobState.Configuring, digest="old", definition=old_spec(MinCores=8)),
+        OPTIONS,
+    )
+    assert change.action is Action.UPDATE
+    assert [(d.name, d.before, d.after) for d in change.diffs] == [("MinCores", "8", "2")]
+
+
+def test_configuring_with_a_removed_task_is_replaced() -> None:
+    extra = TaskDefinition(name="three", command_line="echo 3")
+    definition = replace(desired().definition, tasks=(*desired().definition.tasks, extra))
+    change = decide(
+        desired(), live(JobState.Configuring, digest="old", definition=definition), OPTIONS
+    )
+    assert change.action is Action.REPLACE
+    assert any(r.code == "task-removed" for r in change.reasons)
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        JobState.Submitted,
+        JobState.Validating,
+        JobState.Queued,
+        JobState.Running,
+        JobState.Finished,
+        JobState.Canceled,
+    ],
+)
+def test_unchanged_live_jobs_are_no_ops(state: JobState) -> None:
+    assert decide(desired(), live(state), OPTIONS).action is Action.NO_OP
+
+
+def test_queued_priority_change_is_an_update() -> None:
+    change = decide(
+        desired(), live(JobState.Queued, digest="old", definition=old_spec(Priority=1000)), OPTIONS
+    )
+    assert change.action is Action.UPDATE
+    assert change.diffs[0].before == "BelowNormal" and change.diffs[0].after == "Normal"
+
+
+def test_queued_rename_is_a_replace_that_loses_queue_position() -> None:
+    # per derived/job-modify-rules.json: Name is not settable while Queued
+    change = decide(
+        desired(),
+        live(JobState.Queued, digest="old", definition=old_spec(Name="Old name")),
+        OPTIONS,
+    )
+    assert change.action is Action.REPLACE
+    assert "loses its queue position" in " ".join(r.message for r in change.reasons)
+    assert not change.blocks
+
+
+def test_running_rename_is_an_update() -> None:
+    change = decide(
+        desired(),
+        live(JobState.Running, digest="old", definition=old_spec(Name="Old name")),
+        OPTIONS,
+    )
+    assert change.action is Action.UPDATE
+
+
+def test_running_core_change_is_a_blocked_replace_showing_running_tasks() -> None:
+    change = decide(
+        desired(),
+        live(JobState.Running, digest="old", running=3, definition=old_spec(MinCores=1)),
+        OPTIONS,
+    )
+    assert change.action is Action.REPLACE
+    assert change.blocks and change.blocks[0].code == "replace-running"
+    assert change.running_tasks == 3
+    assert "discards running work: 3 running task(s)" in " ".join(r.message for r in change.reasons)
+
+
+def test_running_replace_is_allowed_by_flag_or_policy() -> None:
+    job_live = live(JobState.Running, digest="old", definition=old_spec(MinCores=1))
+    allowed = decide(desired(), job_live, PlanOptions(allow_replace_running=True))
+    assert allowed.action is Action.REPLACE and not allowed.blocks
+    policy = decide(desired(on_spec_change="replace"), job_live, OPTIONS)
+    assert not policy.blocks
+
+
+@pytest.mark.parametrize("state", [JobState.Finished, JobState.Canceled, JobState.Failed])
+def test_ended_changed_job_follows_on_spec_change(state: JobState) -> None:
+    job_live = live(state, digest="old", definition=old_spec(Name="Old"))
+    assert decide(desired(), job_live, OPTIONS).action is Action.RERUN
+    assert decide(desired(on_spec_change="ignore"), job_live, OPTIONS).action is Action.NO_OP
+    refused = decide(desired(on_spec_change="error"), job_live, OPTIONS)
+    assert refused.action is Action.NO_OP and refused.blocks
+
+
+def test_failed_job_is_requeued_while_retries_remain() -> None:
+    assert (
+        decide(desired(), live(JobState.Failed, requeue_count=1), OPTIONS).action is Action.REQUEUE
+    )
+    exhausted = decide(desired(), live(JobState.Failed, requeue_count=2), OPTIONS)
+    assert exhausted.action is Action.NO_OP and exhausted.reasons[0].code == "retries-exhausted"
+
+
+def test_forced_rerun() -> None:
+    options = PlanOptions(rerun=frozenset({"a"}))
+    assert decide(desired(), live(JobState.Finished), options).action is Action.RERUN
+    assert decide(desired(), live(JobState.Queued), options).action is Action.REPLACE
+
+
+def test_state_canceled_cancels_an_active_job() -> None:
+    assert decide(desired(state="canceled"), live(JobState.Queued), OPTIONS).action is Action.CANCEL
+    assert (
+        decide(desired(state="canceled"), live(JobState.Finished), OPTIONS).action is Action.NO_OP
+    )
+
+
+def test_orphans_are_cancelled_only_with_prune() -> None:
+    orphan = LiveJob(id=7, state=JobState.Queued, client_source="hpcspec:x:y")
+    live_stack = LiveStack(orphans={"gone": orphan})
+    shown = make_plan(stack(), live_stack, cluster="c").changes[-1]
+    assert shown.key == "gone" and shown.action is Action.NO_OP
+    pruned = make_plan(stack(), live_stack, cluster="c", options=PlanOptions(prune=True))
+    assert pruned.changes[-1].action is Action.CANCEL
+
+
+def test_duplicates_are_reported() -> None:
+    dup = LiveJob(id=43, state=JobState.Configuring)
+    plan = make_plan(
+        stack(),
+        LiveStack(current={"a": live(JobState.Queued)}, duplicates={"a": (dup,)}),
+        cluster="c",
+    )
+    assert plan.changes[0].duplicates == (43,) and plan.has_changes
+
+
+def test_targets_and_excludes() -> None:
+    two = MANIFEST + "  b:\n    tasks: {t: {commandLine: x}}\n"
+    assert [
+        c.key
+        for c in make_plan(
+            stack(two), LiveStack(), cluster="c", options=PlanOptions(targets=frozenset({"b"}))
+        ).changes
+    ] == ["b"]
+    assert [
+        c.key
+        for c in make_plan(
+            stack(two), LiveStack(), cluster="c", options=PlanOptions(excludes=frozenset({"b"}))
+        ).changes
+    ] == ["a"]
+
+
+def test_summary_line() -> None:
+    two = MANIFEST + "  b:\n    tasks: {t: {commandLine: x}}\n"
+    plan = make_plan(stack(two), LiveStack(current={"a": live(JobState.Queued)}), cluster="c")
+    assert plan.summary() == "1 to create, 1 unchanged"
+
+
+def test_secret_env_is_never_compared_by_value() -> None:
+    definition = replace(
+        desired().definition, env=pairs({"MODE": "slow", "TOKEN": "the-actual-secret"})
+    )
+    change = decide(
+        desired(), live(JobState.Configuring, digest="old", definition=definition), OPTIONS
+    )
+    assert [(d.name, d.before, d.after) for d in change.diffs] == [("MODE", "slow", "fast")]
+    assert "the-actual-secret" not in repr(change)
+    assert isinstance(dict(desired().definition.env)["TOKEN"], SecretRef)
+
+
+def test_sensitive_looking_live_env_values_are_masked() -> None:
+    base = desired()
+    plain = replace(base.definition, env=pairs({"MODE": "fast", "TOKEN": "x", "API_KEY": "k"}))
+    change = decide(
+        replace(
+            base,
+            definition=replace(
+                base.definition, env=pairs({"MODE": "fast", "TOKEN": SecretRef("env", "T")})
+            ),
+        ),
+        live(JobState.Configuring, digest="old", definition=plain),
+        OPTIONS,
+    )
+    assert [(d.name, d.before) for d in change.diffs] == [("API_KEY", "(sensitive)")]
