@@ -21,6 +21,7 @@ from hpcspec.errors import ExitCode, HpcspecError
 # command name -> "module:attribute"; a command is listed here only once it really works.
 COMMANDS: dict[str, str] = {
     "emulator": "hpcspec.cli.emulator:emulator",
+    "local": "hpcspec.cli.local:local",
     "validate": "hpcspec.cli.validate:validate",
 }
 

@@ -1,0 +1,83 @@
+"""The embedded local cluster: up, status, run a job with the local executor, down, idle stop."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import stat
+import sys
+import time
+
+import pytest
+import requests
+
+from hpcspec.emulator import local
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process control")
+
+
+def test_up_status_run_and_down(tmp_path):
+    try:
+        cluster = local.ensure_up(tmp_path)
+        assert cluster.url.startswith("http://127.0.0.1:") and cluster.url.endswith("/hpc")
+        assert local.status(tmp_path) == cluster
+        assert local.ensure_up(tmp_path) == cluster  # already running: same cluster
+        assert cluster.password not in repr(cluster)
+        auth = (cluster.username, cluster.password)
+        job = requests.post(f"{cluster.url}/jobs", json=[], auth=auth, timeout=10).json()
+        requests.post(
+            f"{cluster.url}/jobs/{job}/tasks",
+            json=[{"Name": "CommandLine", "Value": "echo local"}],
+            auth=auth,
+            timeout=10,
+        ).raise_for_status()
+        requests.post(f"{cluster.url}/jobs/{job}/submit", auth=auth, timeout=10)
+        deadline, state = time.time() + 15, ""
+        while time.time() < deadline and state != "Finished":
+            reply = requests.get(f"{cluster.url}/jobs/{job}/tasks/1", auth=auth, timeout=10)
+            values = {p["Name"]: p["Value"] for p in reply.json()}
+            state = values["State"]
+            time.sleep(0.1)
+        assert (state, values["Output"]) == ("Finished", "local\n")
+        directory = local.state_dir(tmp_path)
+        for name in ("credentials.json", "users", "server.json", "emulator.db"):
+            assert stat.S_IMODE((directory / name).stat().st_mode) == 0o600, name
+    finally:
+        stopped = local.down(tmp_path)
+    assert stopped is True
+    assert local.status(tmp_path) is None
+    assert local.down(tmp_path) is False
+    # state survives: the next `up` serves the same job
+    try:
+        again = local.ensure_up(tmp_path)
+        reply = requests.get(f"{again.url}/jobs/{job}", auth=auth, timeout=10)
+        assert reply.status_code == 200
+    finally:
+        local.down(tmp_path)
+
+
+def test_the_local_cluster_stops_when_idle(tmp_path, monkeypatch):
+    monkeypatch.setenv("HPCSPEC_LOCAL_IDLE_SECONDS", "1")
+    local.ensure_up(tmp_path)
+    server = json.loads((local.state_dir(tmp_path) / "server.json").read_text())
+    deadline = time.time() + 15
+    # watch the process, not the API: a status request is activity and resets the idle clock
+    while time.time() < deadline and _alive(server["pid"]):
+        time.sleep(0.2)
+    try:
+        assert not _alive(server["pid"])
+        assert local.status(tmp_path) is None
+    finally:
+        local.down(tmp_path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with contextlib.suppress(ChildProcessError):
+        done, _ = os.waitpid(pid, os.WNOHANG)  # reap our own child
+        return done == 0
+    return True
