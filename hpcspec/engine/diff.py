@@ -49,8 +49,15 @@ def _items(text: str) -> frozenset[str]:
     return frozenset(i.strip().lower() for i in text.split(",") if i.strip())
 
 
-def job_diffs(desired: JobDefinition, live: JobDefinition, state: JobState) -> list[FieldDiff]:
-    """Every difference, each marked with whether `state` lets it change in place."""
+def job_diffs(
+    desired: JobDefinition, live: JobDefinition, state: JobState, *, task_extras: bool = False
+) -> list[FieldDiff]:
+    """Every difference, each marked with whether `state` lets it change in place.
+
+    Task env and custom properties cost a request per task to read, so discovery does not
+    read them; `task_extras=False` leaves them out of the comparison (the digest still
+    reveals that something changed).
+    """
     out: list[FieldDiff] = []
     live_props = {k.lower(): v for k, v in live.properties}
     for name, value in desired.properties:
@@ -74,12 +81,18 @@ def job_diffs(desired: JobDefinition, live: JobDefinition, state: JobState) -> l
         allowed=editable,
     )
     out += _env("env", dict(desired.env), dict(live.env), allowed=state is JobState.Configuring)
-    out += task_diffs(desired.tasks, live.tasks, allowed=modify_rules.can_modify_tasks(state))
+    out += task_diffs(
+        desired.tasks, live.tasks, allowed=modify_rules.can_modify_tasks(state), extras=task_extras
+    )
     return out
 
 
 def task_diffs(
-    desired: tuple[TaskDefinition, ...], live: tuple[TaskDefinition, ...], *, allowed: bool
+    desired: tuple[TaskDefinition, ...],
+    live: tuple[TaskDefinition, ...],
+    *,
+    allowed: bool,
+    extras: bool = False,
 ) -> list[FieldDiff]:
     """Tasks by name: added, removed (never in place: HPC Pack cannot delete a task), changed."""
     out: list[FieldDiff] = []
@@ -90,7 +103,7 @@ def task_diffs(
         if old is None:
             out.append(FieldDiff("task", task.name, None, _describe(task), allowed_now=allowed))
             continue
-        out += _task_fields(task, old, allowed)
+        out += _task_fields(task, old, allowed, extras)
     for task in live:
         if task.name.lower() not in desired_names:
             out.append(FieldDiff("task", task.name, _describe(task), None, allowed_now=False))
@@ -105,7 +118,9 @@ def _describe(task: TaskDefinition) -> str:
     return task.command_line
 
 
-def _task_fields(task: TaskDefinition, old: TaskDefinition, allowed: bool) -> list[FieldDiff]:
+def _task_fields(
+    task: TaskDefinition, old: TaskDefinition, allowed: bool, extras: bool
+) -> list[FieldDiff]:
     out: list[FieldDiff] = []
 
     def add(field: str, before: str | None, after: str | None) -> None:

@@ -134,8 +134,18 @@ def decide(desired: DesiredJob, job: LiveJob | None, options: PlanOptions) -> Ch
     spec = Reason(
         "spec-changed", f"the spec changed (digest {seen or 'unknown'} → {desired.digest})"
     )
-    in_place = all(d.allowed_now for d in diffs)
     state = job.state
+    if not diffs and state is not JobState.Configuring:
+        # Something changed that discovery does not read back (a task's env or custom
+        # properties, or a property removed from the manifest): assume it cannot change now.
+        spec = Reason(
+            "spec-changed",
+            f"{spec.message}, in fields that are not read back "
+            "(task env or custom properties, or a removed property)",
+        )
+        in_place = False
+    else:
+        in_place = all(d.allowed_now for d in diffs)
     if state is JobState.Configuring:
         removed = [
             d for d in diffs if d.section == "task" and d.after is None and "/" not in d.name
