@@ -205,8 +205,10 @@ class Dispatcher:
     def _run(self, job: JobRow, now: float) -> None:
         TaskRunner(self, job, now).advance()
 
-    def task_run(self, job: JobRow, task: TaskRow, node: str, cores: int) -> TaskRun:
+    def task_run(self, job: JobRow, task: TaskRow, placement: dict[str, int]) -> TaskRun:
         """What the executor needs: command, env (cluster < job < task < CCP_*), directory."""
+        cores = sum(placement.values())
+        nodes = " ".join(f"{n} {c}" for n, c in placement.items())
         env = dict(self.base_env)
         env.update(dict(self.s.cluster.env))
         env.update(job.env)
@@ -220,7 +222,7 @@ class Dispatcher:
                 "CCP_TASKSYSTEMID": task.props.get("Id", ""),
                 "CCP_TASKNAME": task.props.get("Name", ""),
                 "CCP_NUMCPUS": str(cores),
-                "CCP_NODES": f"1 {node} {cores}",
+                "CCP_NODES": f"{len(placement)} {nodes}",
                 "CCP_SCHEDULER": self.s.cluster.head_node,
                 "CCP_CLUSTER_NAME": self.s.cluster.head_node,
                 "CCP_OWNER": job.owner,

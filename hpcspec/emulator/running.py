@@ -69,8 +69,7 @@ class TaskRunner:
             if task.state is not TaskState.Running:
                 continue
             if not executor.running(task.key):  # restarted emulator: resume the run
-                node, cores = task.props.get("_node", ""), int(task.props.get("_cores", "1"))
-                executor.start(self.d.task_run(self.job, task, node, cores))
+                executor.start(self.d.task_run(self.job, task, _placement(task)))
                 continue
             outcome = executor.poll(task.key)
             if outcome is None:
@@ -108,8 +107,10 @@ class TaskRunner:
         alloc: dict[str, int] = json.loads(self.job.props.get("_alloc") or "{}")
         used = dict.fromkeys(alloc, 0)
         for task in self.leaves:
-            if task.state is TaskState.Running and task.props.get("_node") in used:
-                used[task.props["_node"]] += int(task.props.get("_cores", "1"))
+            if task.state is TaskState.Running:
+                for node, cores in _placement(task).items():
+                    if node in used:
+                        used[node] += cores
         prereqs = self._prerequisites()
         whole = self.job.props.get("UnitType", "Core") != "Core"
         fail_dependents = P.parse_bool(self.job.props.get("FailDependentTasks", "False"))
@@ -124,19 +125,16 @@ class TaskRunner:
                 L.set_task_state(task, blocked, self.now)
                 self.changed[task.key] = task
                 continue
-            need = 0 if whole else max(int(task.props.get("MinCores", "1") or 1), 1)
-            node = next(
-                (n for n in alloc if alloc[n] - used[n] >= max(need, 1) and (need or not used[n])),
-                None,
-            )
-            if node is None:
+            placement = _place(task, alloc, used, whole)
+            if placement is None:
                 continue
-            cores = need or alloc[node]
-            used[node] += cores
-            task.props.update({"_node": node, "_cores": str(cores), "AllocatedNodes": node})
-            task.props["TotalCoreCount"] = str(cores)
+            for node, cores in placement.items():
+                used[node] += cores
+            task.props["_placement"] = json.dumps(placement)
+            task.props["AllocatedNodes"] = ",".join(placement)
+            task.props["TotalCoreCount"] = str(sum(placement.values()))
             L.set_task_state(task, TaskState.Running, self.now)
-            self.s.executor.start(self.d.task_run(self.job, task, node, cores))
+            self.s.executor.start(self.d.task_run(self.job, task, placement))
             self.changed[task.key] = task
 
     def _masters(self) -> None:
@@ -163,3 +161,29 @@ class TaskRunner:
             job.props["_outcome"] = "Finished"
         L.set_job_state(job, JobState.Finishing, self.now)
         self.s.store.save_job(job)
+
+
+def _placement(task: TaskRow) -> dict[str, int]:
+    """The cores a running task holds on each node."""
+    placed: dict[str, int] = json.loads(task.props.get("_placement") or "{}")
+    return placed
+
+
+def _place(
+    task: TaskRow, alloc: dict[str, int], used: dict[str, int], whole: bool
+) -> dict[str, int] | None:
+    """Cores for a task within its job's allocation: MinCores across nodes, or a whole node."""
+    if whole:  # Node or Socket units: whole nodes (one socket per emulated node)
+        unit = "MinNodes" if "MinNodes" in task.props or "MinSockets" not in task.props else ""
+        wanted = max(int(task.props.get(unit or "MinSockets", "1") or 1), 1)
+        idle = [n for n in alloc if used[n] == 0][:wanted]
+        return {n: alloc[n] for n in idle} if len(idle) == wanted else None
+    need = max(int(task.props.get("MinCores", "1") or 1), 1)
+    placement: dict[str, int] = {}
+    for node in alloc:
+        free = alloc[node] - used[node]
+        if free > 0 and need > 0:
+            take = min(free, need)
+            placement[node] = take
+            need -= take
+    return placement if need == 0 else None
