@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from hpcspec.engine.diff import job_diffs
+from hpcspec.engine.identity import DIGEST_TAG, parse_marker
 from hpcspec.engine.plan import Action, Block, Change, FieldDiff, Plan, Reason
 from hpcspec.hpcpack.live import LiveJob
 from hpcspec.hpcpack.states import JobState, TaskState
 from hpcspec.manifest.resolve import DesiredJob, ResolvedStack
 
-DIGEST_TAG = "hpcspec.digest"
 QUEUED_STATES = frozenset(
     {JobState.Submitted, JobState.Validating, JobState.ExternalValidation, JobState.Queued}
 )
@@ -49,15 +49,10 @@ class PlanOptions:
         return (not self.targets or key in self.targets) and key not in self.excludes
 
 
-def marker_digest(client_source: str) -> str | None:
-    """The digest in a `hpcspec:<key hash>:<digest>` ClientSource marker."""
-    parts = client_source.split(":")
-    return parts[2] if len(parts) == 3 and parts[0] == "hpcspec" else None
-
-
 def live_digest(job: LiveJob) -> str | None:
     """The digest the live job was created or last updated with (custom property wins)."""
-    return job.custom(DIGEST_TAG) or marker_digest(job.client_source)
+    marker = parse_marker(job.client_source)
+    return job.custom(DIGEST_TAG) or (marker.digest if marker else None)
 
 
 def make_plan(

@@ -50,7 +50,7 @@ def live(
     return LiveJob(
         id=42,
         state=state,
-        client_source=f"hpcspec:abc:{digest or job.digest}",
+        client_source=f"hpcspec:{'0' * 16}:{digest or job.digest}",
         requeue_count=requeue_count,
         definition=definition or job.definition,
         tasks=tasks,
@@ -199,7 +199,7 @@ def test_state_canceled_cancels_an_active_job() -> None:
 
 
 def test_orphans_are_cancelled_only_with_prune() -> None:
-    orphan = LiveJob(id=7, state=JobState.Queued, client_source="hpcspec:x:y")
+    orphan = LiveJob(id=7, state=JobState.Queued, client_source="hpcspec:0000000000000000:y")
     live_stack = LiveStack(orphans={"gone": orphan})
     shown = make_plan(stack(), live_stack, cluster="c").changes[-1]
     assert shown.key == "gone" and shown.action is Action.NO_OP
