@@ -8,13 +8,20 @@ Task env and custom properties cost one request per task, so they are filled onl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 
-from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, PropertySpec, Value
+from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, Kind, PropertySpec, Value
 from hpcspec.hpcpack.definition import JobDefinition, Sweep, TaskDefinition, pairs
 
+TimeParser = Callable[[str], datetime | None]
 
-def _canonical(spec: PropertySpec, text: str) -> Value:
+
+def _canonical(spec: PropertySpec, text: str, parse_time: TimeParser | None = None) -> Value:
+    if spec.kind is Kind.DATETIME and parse_time is not None:
+        moment = parse_time(text)  # the cluster writes times in its own culture format
+        if moment is not None:
+            return _canonical(spec, moment.isoformat())
     try:
         return spec.from_wire(text)
     except ValueError:
@@ -25,7 +32,9 @@ def _folded(values: Mapping[str, str]) -> dict[str, str]:
     return {k.lower(): v for k, v in values.items()}
 
 
-def job_properties(values: Mapping[str, str]) -> tuple[tuple[str, Value], ...]:
+def job_properties(
+    values: Mapping[str, str], parse_time: TimeParser | None = None
+) -> tuple[tuple[str, Value], ...]:
     """The catalogue properties among a job's REST properties, canonical, empty ones left out."""
     folded = _folded(values)
     out: dict[str, Value] = {}
@@ -35,7 +44,7 @@ def job_properties(values: Mapping[str, str]) -> tuple[tuple[str, Value], ...]:
             # The expanded priority carries the offset (Normal+5); Priority only the bucket.
             text = folded.get("expandedpriority") or text
         if text is not None and text != "":
-            out[name] = _canonical(spec, text)
+            out[name] = _canonical(spec, text, parse_time)
     return pairs(out)
 
 
@@ -78,10 +87,11 @@ def job_definition(
     custom: Mapping[str, str],
     env: Mapping[str, str],
     tasks: Iterable[TaskDefinition],
+    parse_time: TimeParser | None = None,
 ) -> JobDefinition:
     """A whole job from its REST properties, custom properties, env and tasks."""
     return JobDefinition(
-        properties=job_properties(values),
+        properties=job_properties(values, parse_time),
         custom_properties=pairs(dict(custom)),
         env=pairs(dict(env)),
         tasks=tuple(tasks),
