@@ -24,9 +24,19 @@ def _hpcspec(*args: str, **kwargs: object) -> subprocess.Popen[str]:
 
 def test_serve_prints_the_url_serves_and_stops_on_sigterm(tmp_path):
     server = _hpcspec(
-        "emulator", "serve", "--port", "0", "--db", str(tmp_path / "e.db"),
-        "--user", "HPC\\root:pw:admin", "--user", "bob:pw2", "--nodes", "3",
-    )  # fmt: skip
+        "emulator",
+        "serve",
+        "--port",
+        "0",
+        "--db",
+        str(tmp_path / "e.db"),
+        "--user",
+        "HPC\\root:pw:admin",
+        "--user",
+        "bob:pw2",
+        "--nodes",
+        "3",
+    )
     try:
         line = server.stdout.readline().strip()
         assert line.startswith("hpcspec emulator listening on http://127.0.0.1:")
@@ -41,10 +51,23 @@ def test_serve_prints_the_url_serves_and_stops_on_sigterm(tmp_path):
 
 def test_serve_refuses_a_non_loopback_host(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "hpcspec", "emulator", "serve", "--host", "0.0.0.0",
-         "--user", "a:b", "--db", str(tmp_path / "e.db")],
-        capture_output=True, text=True, timeout=30,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "hpcspec",
+            "emulator",
+            "serve",
+            "--host",
+            "0.0.0.0",
+            "--user",
+            "a:b",
+            "--db",
+            str(tmp_path / "e.db"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 1
     assert "[emulator-remote-host]" in done.stderr
     assert not (tmp_path / "e.db").exists()
@@ -54,8 +77,11 @@ def test_local_up_status_down(tmp_path):
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "hpcspec", "local", *args],
-            cwd=tmp_path, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     try:
         up = run("up")

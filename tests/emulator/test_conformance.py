@@ -31,8 +31,14 @@ OPERATIONS = [
 
 def _sweep_job(api: Api) -> int:
     job = api.create_job(Name="walker-sweep")
-    api.add_task(job, Name="sw", Type="ParametricSweep", CommandLine="sleep:60", StartValue="1",
-                 EndValue="20")  # fmt: skip
+    api.add_task(
+        job,
+        Name="sw",
+        Type="ParametricSweep",
+        CommandLine="sleep:60",
+        StartValue="1",
+        EndValue="20",
+    )
     api.ok("POST", f"/jobs/{job}/submit")
     api.wait(job, "Running")
     return job

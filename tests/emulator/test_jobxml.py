@@ -13,8 +13,15 @@ from tests.emulator.helpers import Api, rows
 
 EXAMPLES = sorted((REFERENCE / "job-xml-examples").glob("*.xml"))
 _BOOL = {"true": "True", "false": "False", "1": "True", "0": "False"}
-_SPECIAL = ("MinCores", "MinNodes", "MinSockets", "MaxCores", "MaxNodes", "MaxSockets",
-            "JobTemplate")  # fmt: skip
+_SPECIAL = (
+    "MinCores",
+    "MinNodes",
+    "MinSockets",
+    "MaxCores",
+    "MaxNodes",
+    "MaxSockets",
+    "JobTemplate",
+)
 
 
 def _booleans() -> set[str]:

@@ -25,8 +25,11 @@ def test_echo_and_hostname_run_and_their_output_is_kept(start_emulator):
 def test_environment_precedence_and_ccp_variables(start_emulator, tmp_path):
     api = Api(start_emulator(executor="local"))
     job = api.create_job(Name="envjob")
-    api.ok("POST", f"/jobs/{job}/envVariables", json=[{"Name": "A", "Value": "job"},
-                                                      {"Name": "B", "Value": "job"}])  # fmt: skip
+    api.ok(
+        "POST",
+        f"/jobs/{job}/envVariables",
+        json=[{"Name": "A", "Value": "job"}, {"Name": "B", "Value": "job"}],
+    )
     api.add_task(
         job,
         CommandLine='echo "$A $B $CCP_JOBID $CCP_TASKID $CCP_TASKINSTANCEID $CCP_NUMCPUS" && pwd',

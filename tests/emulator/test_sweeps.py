@@ -69,8 +69,9 @@ def test_expand_parametric_lists_subtasks_or_the_master(emulator):
     # per ground truth §1.3: 1..3 sweep + 1 basic task → 4 rows expanded, 2 rows unexpanded
     api = Api(emulator)
     job = api.create_job()
-    api.add_task(job, Name="sw", Type="ParametricSweep", CommandLine="echo *", EndValue="3",
-                 StartValue="1")  # fmt: skip
+    api.add_task(
+        job, Name="sw", Type="ParametricSweep", CommandLine="echo *", EndValue="3", StartValue="1"
+    )
     api.add_task(job, Name="basic", CommandLine="echo b")
     api.ok("POST", f"/jobs/{job}/submit")
     api.wait(job, "Finished")
@@ -85,8 +86,9 @@ def test_expand_parametric_lists_subtasks_or_the_master(emulator):
 def test_subtask_before_expansion_is_not_found(emulator):
     api = Api(emulator)
     job = api.create_job()
-    api.add_task(job, Name="sw", Type="ParametricSweep", CommandLine="x", StartValue="1",
-                 EndValue="2")  # fmt: skip
+    api.add_task(
+        job, Name="sw", Type="ParametricSweep", CommandLine="x", StartValue="1", EndValue="2"
+    )
     reply = api.call("GET", f"/jobs/{job}/tasks/1/subtasks/1")
     assert reply.status_code == 404
     assert "has not been expanded yet" in reply.json()["Message"]
@@ -95,8 +97,9 @@ def test_subtask_before_expansion_is_not_found(emulator):
 def test_subtask_cancel_finish_and_requeue(emulator):
     api = Api(emulator)
     job = api.create_job()
-    api.add_task(job, Name="sw", Type="ParametricSweep", CommandLine="sleep:60", StartValue="1",
-                 EndValue="3")  # fmt: skip
+    api.add_task(
+        job, Name="sw", Type="ParametricSweep", CommandLine="sleep:60", StartValue="1", EndValue="3"
+    )
     api.ok("POST", f"/jobs/{job}/submit")
     api.wait(job, "Running")
     api.ok("POST", f"/jobs/{job}/tasks/1/subtasks/1/finish", json="done")
