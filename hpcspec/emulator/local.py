@@ -213,7 +213,7 @@ def down(root: Path) -> bool:
         _reap(pid)
         time.sleep(0.05)
     if _alive(pid):
-        os.kill(pid, signal.SIGKILL)
+        os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
     (directory / "server.json").unlink(missing_ok=True)
     return True
 

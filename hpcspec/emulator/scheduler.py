@@ -106,7 +106,7 @@ class Scheduler:
 
     def set_job(self, caller: Caller, job_id: int, props: Pairs) -> None:
         with self.store.transaction():
-            job = self._owned(caller, job_id)
+            job = self.owned(caller, job_id)
             self._apply_job_props(job, props, creating=False)
             L.stamp(job.props, self.clock())
             self.store.save_job(job)
@@ -168,7 +168,7 @@ class Scheduler:
     def submit(self, caller: Caller, job_id: int, props: Pairs) -> None:
         now = self.clock()
         with self.store.transaction():
-            job = self._owned(caller, job_id)
+            job = self.owned(caller, job_id)
             if job.state is not JobState.Configuring:
                 raise errors.conflict(errors.ONLY_CONFIG_JOBS_CAN_BE_SUBMITTED)
             self._apply_job_props(job, props, creating=False)
@@ -185,7 +185,7 @@ class Scheduler:
         _check_message(message)
         now = self.clock()
         with self.store.transaction():
-            job = self._owned(caller, job_id)
+            job = self.owned(caller, job_id)
             state = job.state
             if state not in CANCELABLE:
                 raise errors.conflict(errors.INVALID_CANCEL_JOB_STATE, state.name)
@@ -202,7 +202,7 @@ class Scheduler:
         _check_message(message)
         now = self.clock()
         with self.store.transaction():
-            job = self._owned(caller, job_id)
+            job = self.owned(caller, job_id)
             state = job.state
             if state not in FINISHABLE:
                 raise errors.conflict(
@@ -215,7 +215,7 @@ class Scheduler:
     def requeue_job(self, caller: Caller, job_id: int) -> None:
         now = self.clock()
         with self.store.transaction():
-            job = self._owned(caller, job_id)
+            job = self.owned(caller, job_id)
             state = job.state
             if state not in REQUEUEABLE:
                 raise errors.conflict(
@@ -285,7 +285,7 @@ class Scheduler:
         self, caller: Caller, job_id: int, task_id: int | None, props: Pairs, which: str
     ) -> None:
         with self.store.transaction():
-            job = self._owned(caller, job_id)
+            job = self.owned(caller, job_id)
             target: JobRow | TaskRow = job if task_id is None else self.task(job_id, task_id)
             table: dict[str, str] = getattr(target, which)
             for name, value in props:
@@ -301,7 +301,7 @@ class Scheduler:
                 self.store.save_job(target)
 
     # -- permissions -----------------------------------------------------------------------
-    def _owned(self, caller: Caller, job_id: int) -> JobRow:
+    def owned(self, caller: Caller, job_id: int) -> JobRow:
         """The job, if the caller may change it (its owner or an administrator)."""
         job = self.job(job_id)
         if not caller.admin and job.owner.lower() != caller.name.lower():

@@ -7,6 +7,7 @@ threads and closes the store.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import tempfile
 import threading
@@ -57,7 +58,7 @@ class Emulator:
         self.store = Store(options.db)
         cluster = options.cluster
         if not cluster.started:
-            cluster = ClusterSpec(**{**cluster.__dict__, "started": time.time()})
+            cluster = dataclasses.replace(cluster, started=time.time())
         self.executor = make_executor(options.executor, options.timings.simulate)
         self.scheduler = Scheduler(self.store, cluster, self.executor, options.timings)
         work = options.work_root or Path(tempfile.gettempdir())

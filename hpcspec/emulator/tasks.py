@@ -30,7 +30,7 @@ def add_task(s: Scheduler, caller: Caller, job_id: int, props: Pairs) -> int:
     """A new task; its id is the job's next JobTaskId (1, 2, 3, …)."""
     now = s.clock()
     with s.store.transaction():
-        job = s._owned(caller, job_id)
+        job = s.owned(caller, job_id)
         state = _ADD_AS.get(job.state)
         if state is None:
             raise errors.conflict(errors.TRY_TO_MODIFY_INVALID_STATE_JOB, job.state.name)
@@ -55,7 +55,7 @@ def set_task(
     s: Scheduler, caller: Caller, job_id: int, task_id: int, instance: int | None, props: Pairs
 ) -> None:
     with s.store.transaction():
-        job = s._owned(caller, job_id)
+        job = s.owned(caller, job_id)
         task = s.task(job_id, task_id, instance)
         if not modify_rules.can_modify_tasks(job.state):
             raise errors.conflict(errors.TRY_TO_MODIFY_INVALID_STATE_TASK, task.state.name)
@@ -114,7 +114,7 @@ def cancel_task(
     _check_message(message)
     now = s.clock()
     with s.store.transaction():
-        job = s._owned(caller, ids[0])
+        job = s.owned(caller, ids[0])
         task = s.task(*ids)
         if task.state in L.TERMINAL_TASK:
             raise errors.conflict(errors.INVALID_CANCEL_TASK_STATE, task.state.name)
@@ -144,7 +144,7 @@ def finish_task(
     _check_message(message)
     now = s.clock()
     with s.store.transaction():
-        job = s._owned(caller, ids[0])
+        job = s.owned(caller, ids[0])
         task = s.task(*ids)
         if task.state in L.TERMINAL_TASK:
             raise errors.conflict(
@@ -169,7 +169,7 @@ def finish_task(
 def requeue_task(s: Scheduler, caller: Caller, ids: tuple[int, int, int | None]) -> None:
     now = s.clock()
     with s.store.transaction():
-        job = s._owned(caller, ids[0])
+        job = s.owned(caller, ids[0])
         task = s.task(*ids)
         allowed = (TaskState.Failed, TaskState.Canceled, TaskState.Queued)
         if task.state not in allowed:

@@ -10,7 +10,7 @@ from tests.emulator.helpers import Api
 def test_a_job_waits_in_queued_until_cores_are_free(start_emulator):
     api = Api(start_emulator(nodes=2, cores_per_node=4))
     big = api.create_job(Name="big", MinCores="8", MaxCores="8")
-    api.add_task(big, CommandLine="sleep:0.6", MinCores="8", MaxCores="8")
+    api.add_task(big, CommandLine="sleep:1.5", MinCores="8", MaxCores="8")
     small = api.create_job(Name="small", MinCores="1", MaxCores="1")
     api.add_task(small, CommandLine="sleep:0.1")
     api.ok("POST", f"/jobs/{big}/submit")
@@ -93,7 +93,7 @@ def test_a_failed_task_fails_the_job_at_the_end_and_counters_follow(emulator):
 def test_child_job_waits_for_its_parent(emulator):
     api = Api(emulator)
     parent = api.create_job()
-    api.add_task(parent, CommandLine="sleep:0.4")
+    api.add_task(parent, CommandLine="sleep:1")
     child = api.create_job(ParentJobIds=str(parent))
     api.add_task(child, CommandLine="echo child")
     api.ok("POST", f"/jobs/{child}/submit")
@@ -142,3 +142,14 @@ def test_task_cancel_finish_and_requeue(emulator):
     refused = api.call("POST", f"/jobs/{job}/tasks/2/requeue", json="")
     assert refused.status_code == 409
     api.ok("POST", f"/jobs/{job}/cancel", params={"forced": "true"}, json="")
+
+
+def test_basic_tasks_keep_their_sweep_values(emulator):
+    api = Api(emulator)
+    job = api.create_job()
+    reply = api.call("POST", f"/jobs/{job}/tasks", json=[{"Name": "EndValue", "Value": "5"}])
+    assert reply.status_code == 400
+    assert (
+        reply.json()["Message"]
+        == "The property 'EndValue' may not be set for tasks of type 'Basic'"
+    )
