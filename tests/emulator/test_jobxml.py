@@ -166,3 +166,18 @@ def test_malformed_and_non_job_xml_are_rejected(emulator):
     api = Api(emulator)
     assert _import(api, "<Job").status_code == 400
     assert _import(api, "<NotAJob/>").status_code == 400
+
+
+def test_job_xml_as_a_datacontract_string(emulator):
+    api = Api(emulator)
+    body = (
+        '<string xmlns="http://schemas.microsoft.com/2003/10/Serialization/">'
+        '&lt;Job Name="dc"&gt;&lt;Tasks&gt;&lt;Task CommandLine="echo"/&gt;'
+        "&lt;/Tasks&gt;&lt;/Job&gt;"
+        "</string>"
+    )
+    reply = api.call(
+        "POST", "/jobs/jobFile", data=body, headers={"Content-Type": "application/xml"}
+    )
+    assert reply.status_code == 200, reply.text
+    assert api.job(reply.json(), "Name") == {"Name": "dc"}

@@ -40,7 +40,11 @@ def _rows(state: str, reference) -> list[tuple[str, bool]]:
     return [(name, name in allowed) for name in names]
 
 
-@pytest.mark.parametrize("state", ["Queued", "Running", "Finished", "Failed", "Canceled"])
+@pytest.mark.parametrize(
+    "state",
+    ["Submitted", "Validating", "Queued", "Running", "Finishing", "Finished", "Failed",
+     "Canceled", "Canceling"],
+)  # fmt: skip
 def test_job_property_changes_follow_the_table(state, reference, emulator, start_emulator):
     api, job = job_in(state, emulator, start_emulator)
     for name, allowed in _rows(state, reference):
