@@ -15,7 +15,8 @@ Stable interface (other test suites rely on it):
   the end of the test. Options (all optional): `db` (Path; reuse it to test restarts),
   `executor` ("simulate" | "local"), `nodes`, `cores_per_node`, `faults`
   (`hpcspec.emulator.faults.FaultPlan`), `timings` (`hpcspec.emulator.Timings`),
-  `work_root` (Path), `templates` (tuple of names), `groups` (tuple of (group, node names)).
+  `work_root` (Path), `templates` (tuple of names), `groups` (tuple of (group, node names)),
+  `admin_password` / `user_password` (str; pass the old ones when restarting on a `db`).
   Returns the same kind of object as `emulator`; call `.stop()` to stop it early (e.g. to
   restart on the same `db`).
 """

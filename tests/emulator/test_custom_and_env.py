@@ -66,3 +66,9 @@ def test_bad_bodies_are_refused(emulator):
     assert api.call("GET", "/jobs/424242").status_code == 404
     assert api.call("GET", "/nodes/NOPE").status_code == 404
     assert api.call("GET", "/nodes/groups/NOPE").status_code == 404
+
+
+def test_bodies_past_the_size_cap_are_refused(emulator):
+    api = Api(emulator)
+    reply = api.call("POST", "/jobs/jobFile", json="<Job/>" + " " * (9 * 1024 * 1024))
+    assert reply.status_code == 413
