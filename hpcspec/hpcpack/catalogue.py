@@ -49,10 +49,16 @@ class PropertySpec:
     maximum: int | None = None
     put: bool = True  # may be sent with PUT (job: also create; task: also add)
     create: bool = True  # may be sent with create/add
+    rest_name: str | None = None  # the REST property that carries the canonical value
 
     @property
     def xml_name(self) -> str:
         return self.store_name or self.name
+
+    @property
+    def wire_name(self) -> str:
+        """The REST property to send and read (Priority travels as ExpandedPriority)."""
+        return self.rest_name or self.name
 
     def parse(self, raw: object) -> Value:
         """A user's value → the canonical value; ValueError says what was expected."""
@@ -193,6 +199,7 @@ JOB_PROPERTIES: dict[str, PropertySpec] = {
             "Priority",
             Kind.PRIORITY,
             "Lowest, BelowNormal, Normal, AboveNormal, Highest, 'Normal+5', or 0..4000.",
+            rest_name="ExpandedPriority",
         ),
         _p(
             "RuntimeSeconds",

@@ -39,10 +39,8 @@ def job_properties(
     folded = _folded(values)
     out: dict[str, Value] = {}
     for name, spec in JOB_PROPERTIES.items():
-        text = folded.get(name.lower())
-        if name == "Priority":
-            # The expanded priority carries the offset (Normal+5); Priority only the bucket.
-            text = folded.get("expandedpriority") or text
+        # The expanded priority carries the offset (Normal+5); Priority only the bucket.
+        text = folded.get(spec.wire_name.lower()) or folded.get(name.lower())
         if text is not None and text != "":
             out[name] = _canonical(spec, text, parse_time)
     return pairs(out)

@@ -1,0 +1,301 @@
+"""Apply: carry a plan out on the cluster, once, in dependency order (DESIGN.md §4).
+
+Jobs run in waves: a wave holds the jobs whose parents are done (a parent's id goes into
+`ParentJobIds`). In each wave the jobs' own steps run in parallel; then one job listing settles
+races for every job about to be submitted; then the winners are submitted. A failure stops
+only the failing job and its dependents; everything else goes on, and the result says what
+was done, what failed and what never started.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import Enum
+
+from hpcspec.engine import create
+from hpcspec.engine.cluster import ClusterWriter, OutcomeUnknown
+from hpcspec.engine.journal import Journal
+from hpcspec.engine.plan import Action, Change, Plan
+from hpcspec.engine.secrets import resolve_secret
+from hpcspec.engine.update import update_job
+from hpcspec.errors import ExitCode, HpcspecError
+from hpcspec.hpcpack.definition import SecretRef
+from hpcspec.hpcpack.states import JobState
+from hpcspec.manifest.resolve import DesiredJob, ResolvedStack
+
+
+class Outcome(Enum):
+    DONE = "done"
+    FAILED = "failed"
+    NOT_STARTED = "not started"
+    REFUSED = "refused"  # blocked in the plan
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class JobResult:
+    key: str
+    outcome: Outcome
+    action: Action
+    job_id: int | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    results: tuple[JobResult, ...]
+
+    def of(self, outcome: Outcome) -> list[JobResult]:
+        return [r for r in self.results if r.outcome is outcome]
+
+    @property
+    def exit_code(self) -> ExitCode:
+        bad = self.of(Outcome.FAILED) + self.of(Outcome.NOT_STARTED) + self.of(Outcome.REFUSED)
+        if not bad:
+            return ExitCode.OK
+        return ExitCode.PARTIAL if self.of(Outcome.DONE) else ExitCode.ERROR
+
+    def job_ids(self) -> dict[str, int]:
+        return {r.key: r.job_id for r in self.results if r.job_id is not None}
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    via: str = "xml"  # or "rest"
+    parallelism: int = 8
+    source: str = ""  # provenance stamped as hpcspec.source
+
+
+Render = Callable[..., str]
+Report = Callable[[JobResult], None]
+
+
+def apply_plan(
+    cluster: ClusterWriter,
+    stack: ResolvedStack,
+    plan: Plan,
+    journal: Journal,
+    *,
+    options: ApplyOptions,
+    render: Render | None = None,
+    report: Report | None = None,
+    secret: Callable[[SecretRef], str] = resolve_secret,
+) -> ApplyResult:
+    """Execute every unblocked change of `plan`; returns what happened per key."""
+    changes = {c.key: c for c in plan.changes}
+    ids: dict[str, int] = {c.key: c.live_id for c in plan.changes if c.live_id is not None}
+    results: dict[str, JobResult] = {}
+
+    def finish(result: JobResult) -> None:
+        results[result.key] = result
+        if result.job_id is not None:
+            ids[result.key] = result.job_id
+        if report is not None:
+            report(result)
+
+    for change in plan.changes:
+        if change.blocks:
+            finish(
+                JobResult(
+                    change.key,
+                    Outcome.REFUSED,
+                    change.action,
+                    change.live_id,
+                    change.blocks[0].message,
+                )
+            )
+        elif not change.is_change:
+            finish(JobResult(change.key, Outcome.UNCHANGED, change.action, change.live_id))
+    pending = [k for k in changes if k not in results]
+    with ThreadPoolExecutor(max_workers=max(1, options.parallelism)) as pool:
+        while pending:
+            wave = [k for k in pending if _parents_done(stack.jobs.get(k), pending)]
+            if not wave:  # parents failed or never started
+                break
+            runner = _Wave(cluster, stack, changes, ids, journal, options, render, secret)
+            staged = dict(zip(wave, pool.map(runner.stage, wave), strict=True))
+            runner.winners = runner.settle({k: s for k, s in staged.items() if isinstance(s, int)})
+            for result in pool.map(runner.complete, [(k, staged[k]) for k in wave]):
+                finish(result)
+            failed = {k for k in wave if results[k].outcome is Outcome.FAILED}
+            pending = [k for k in pending if k not in wave]
+            blocked = _dependents(stack, failed, pending)
+            for key in blocked:
+                finish(
+                    JobResult(
+                        key,
+                        Outcome.NOT_STARTED,
+                        changes[key].action,
+                        changes[key].live_id,
+                        "a job it depends on failed",
+                    )
+                )
+            pending = [k for k in pending if k not in blocked]
+    for key in pending:
+        finish(
+            JobResult(
+                key,
+                Outcome.NOT_STARTED,
+                changes[key].action,
+                changes[key].live_id,
+                "a job it depends on did not finish applying",
+            )
+        )
+    return ApplyResult(tuple(results[c.key] for c in plan.changes))
+
+
+def _parents_done(job: DesiredJob | None, pending: list[str]) -> bool:
+    return job is None or not any(parent in pending for parent in job.depends_on)
+
+
+def _dependents(stack: ResolvedStack, failed: set[str], pending: list[str]) -> set[str]:
+    out = set(failed)
+    grew = True
+    while grew:
+        grew = False
+        for key in pending:
+            job = stack.jobs.get(key)
+            if key not in out and job and any(p in out for p in job.depends_on):
+                out.add(key)
+                grew = True
+    return out - failed
+
+
+@dataclass
+class _Wave:
+    """One wave's work: stage (create/update/…), settle races, complete (submit)."""
+
+    cluster: ClusterWriter
+    stack: ResolvedStack
+    changes: Mapping[str, Change]
+    ids: Mapping[str, int]
+    journal: Journal
+    options: ApplyOptions
+    render: Render | None
+    secret: Callable[[SecretRef], str]
+
+    def stage(self, key: str) -> int | JobResult | None:
+        """Do the change's own steps. An int is a job id waiting to be submitted."""
+        change = self.changes[key]
+        desired = self.stack.jobs.get(key)
+        try:
+            for duplicate in change.duplicates:
+                self.cluster.cancel_job(
+                    duplicate, "hpcspec: duplicate of job key " + key, forced=True
+                )
+            match change.action:
+                case Action.CREATE | Action.RERUN | Action.REPLACE:
+                    assert desired is not None
+                    if change.action is Action.REPLACE and change.live_id is not None:
+                        self.cluster.cancel_job(change.live_id, "hpcspec: replaced by a new job")
+                    return self._create(desired)
+                case Action.UPDATE:
+                    assert desired is not None and change.live_id is not None
+                    update_job(self.cluster, self.stack.stack, desired, change, self.secret)
+                    if (
+                        change.live_state == JobState.Configuring.name
+                        and desired.state == "submitted"
+                    ):
+                        return change.live_id
+                case Action.SUBMIT:
+                    assert change.live_id is not None
+                    return change.live_id
+                case Action.REQUEUE:
+                    assert change.live_id is not None
+                    self.cluster.requeue_job(change.live_id)
+                case Action.CANCEL:
+                    assert change.live_id is not None
+                    self.cluster.cancel_job(
+                        change.live_id,
+                        "hpcspec: "
+                        + ("removed from the manifest" if desired is None else "state: canceled"),
+                    )
+                case Action.NO_OP:
+                    pass
+            return None
+        except (HpcspecError, OutcomeUnknown) as error:
+            return JobResult(key, Outcome.FAILED, change.action, change.live_id, str(error))
+
+    def _create(self, desired: DesiredJob) -> int | None:
+        request = create.CreateRequest(
+            stack=self.stack.stack,
+            key=desired.key,
+            digest=desired.digest,
+            definition=desired.definition,
+            source=self.options.source,
+            parent_ids=tuple(self.ids[p] for p in desired.depends_on if p in self.ids),
+        )
+        job_id = create.create_job(
+            self.cluster,
+            request,
+            self.journal,
+            via=self.options.via,
+            secret=self.secret,
+            render=self.render,
+        )
+        create.mark(self.cluster, request, job_id)
+        self.journal.record("marked", desired.key, job_id=job_id)
+        if desired.state == "submitted":
+            return job_id
+        self._created[desired.key] = job_id
+        return None
+
+    def __post_init__(self) -> None:
+        self._created: dict[str, int] = {}
+        self.winners: dict[str, int] = {}
+
+    def settle(self, waiting: Mapping[str, int]) -> dict[str, int]:
+        """One listing decides, for every job about to be submitted, who submits."""
+        digests = {k: (self.stack.jobs[k].digest, job_id) for k, job_id in waiting.items()}
+        try:
+            return create.settle_races(self.cluster, self.stack.stack, digests)
+        except HpcspecError:
+            return dict(waiting)  # cannot see rivals: submitting is still the right call
+
+    def complete(self, item: tuple[str, int | JobResult | None]) -> JobResult:
+        """Submit a staged job unless another applier's job wins the race."""
+        key, staged = item
+        change = self.changes[key]
+        if isinstance(staged, JobResult):
+            return staged
+        if staged is None:
+            return JobResult(
+                key, Outcome.DONE, change.action, self._created.get(key, change.live_id)
+            )
+        winner = self.winners.get(key, staged)
+        if winner != staged:
+            return JobResult(
+                key,
+                Outcome.DONE,
+                change.action,
+                winner,
+                f"another apply created job {winner} for this spec first",
+            )
+        try:
+            self.cluster.submit_job(staged, self._run_as(key))
+        except OutcomeUnknown:
+            state = _get(self.cluster.job_properties(staged), "State")
+            if state == JobState.Configuring.name:  # the submit never happened
+                return JobResult(
+                    key, Outcome.FAILED, change.action, staged, "submit failed; run apply again"
+                )
+        except HpcspecError as error:
+            return JobResult(key, Outcome.FAILED, change.action, staged, str(error))
+        self.journal.record("submitted", key, job_id=staged)
+        return JobResult(key, Outcome.DONE, change.action, staged)
+
+    def _run_as(self, key: str) -> dict[str, str]:
+        run_as = self.stack.jobs[key].definition.run_as
+        if run_as is None:
+            return {}
+        values = {"UserName": run_as.user_name}
+        if run_as.password is not None:
+            values["Password"] = self.secret(run_as.password)
+        return values
+
+
+def _get(row: Mapping[str, str], name: str) -> str:
+    lowered = name.lower()
+    return next((v or "" for k, v in row.items() if k.lower() == lowered), "")

@@ -1,0 +1,201 @@
+"""Creating a job exactly once, and settling races between appliers (DESIGN.md §4).
+
+A create carries the identity tags and a fresh per-attempt token. POSTs are never retried
+blindly: after an ambiguous failure the token is looked up first, and only a proven absence
+allows another attempt. Before submitting, `settle_race` makes sure no other live job of the
+same key and digest is already submitted, and that of two unsubmitted ones the lower id wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+
+from hpcspec.engine import identity
+from hpcspec.engine.cluster import ClusterWriter, OutcomeUnknown
+from hpcspec.engine.discovery import list_stack
+from hpcspec.engine.journal import Journal
+from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES
+from hpcspec.hpcpack.definition import JobDefinition, SecretRef, TaskDefinition, pairs
+from hpcspec.hpcpack.states import JobState
+
+MAX_CREATE_ATTEMPTS = 3
+Render = Callable[[JobDefinition, Callable[[SecretRef], str]], str]
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    """Everything needed to create one job of a stack."""
+
+    stack: str
+    key: str
+    digest: str
+    definition: JobDefinition  # as resolved: no identity tags yet
+    source: str = ""
+    parent_ids: tuple[int, ...] = ()
+
+
+def tagged(request: CreateRequest, token: str) -> JobDefinition:
+    """The definition with hpcspec's identity tags among its custom properties."""
+    tags = identity.identity_tags(
+        request.stack, request.key, request.digest, token=token, source=request.source or None
+    )
+    custom = {**dict(request.definition.custom_properties), **tags}
+    return replace(
+        request.definition, custom_properties=pairs(custom), parent_job_ids=request.parent_ids
+    )
+
+
+def create_job(
+    cluster: ClusterWriter,
+    request: CreateRequest,
+    journal: Journal,
+    *,
+    via: str,
+    secret: Callable[[SecretRef], str],
+    render: Render | None,
+) -> int:
+    """Create the job once; returns its id. Ambiguous failures are resolved by token lookup."""
+    for _ in range(MAX_CREATE_ATTEMPTS):
+        token = identity.new_token()
+        journal.record("create-intent", request.key, token=token, digest=request.digest)
+        definition = tagged(request, token)
+        try:
+            if via == "xml":
+                assert render is not None
+                job_id = cluster.create_job_xml(render(definition, secret))
+            else:
+                job_id = create_via_rest(cluster, definition, secret)
+        except OutcomeUnknown:
+            found = find_by_token(cluster, request, token)
+            if found is None:
+                journal.record("create-absent", request.key, token=token)
+                continue
+            job_id = found
+        journal.record("create-result", request.key, token=token, job_id=job_id)
+        return job_id
+    raise OutcomeUnknown(
+        f"could not create job {request.key!r} after {MAX_CREATE_ATTEMPTS} attempts"
+    )
+
+
+def create_via_rest(
+    cluster: ClusterWriter, definition: JobDefinition, secret: Callable[[SecretRef], str]
+) -> int:
+    """The property-by-property path: job, custom properties, env, then each task."""
+    job_id = cluster.create_job(job_wire(definition))
+    cluster.set_job_custom_properties(job_id, dict(definition.custom_properties))
+    if definition.env:
+        cluster.set_job_env(job_id, env_values(definition.env, secret))
+    for task in definition.tasks:
+        task_id = cluster.add_task(job_id, task_wire(task))
+        if task.custom_properties:
+            cluster.set_task_custom_properties(job_id, task_id, dict(task.custom_properties))
+        if task.env:
+            cluster.set_task_env(job_id, task_id, env_values(task.env, secret))
+    return job_id
+
+
+def job_wire(definition: JobDefinition) -> dict[str, str]:
+    """A job's properties as REST strings (Priority travels as ExpandedPriority)."""
+    out = {JOB_PROPERTIES[n].wire_name: JOB_PROPERTIES[n].wire(v) for n, v in definition.properties}
+    if definition.parent_job_ids:
+        out["ParentJobIds"] = ",".join(str(i) for i in definition.parent_job_ids)
+    return out
+
+
+def task_wire(task: TaskDefinition) -> dict[str, str]:
+    """A task's properties as REST strings, structural fields included."""
+    out = {TASK_PROPERTIES[n].wire_name: TASK_PROPERTIES[n].wire(v) for n, v in task.properties}
+    out["Name"] = task.name
+    out["CommandLine"] = task.command_line
+    if task.work_directory:
+        out["WorkDirectory"] = task.work_directory
+    if task.depends_on:
+        out["DependsOn"] = ",".join(task.depends_on)
+    if task.sweep is not None:
+        out.update(
+            Type="ParametricSweep",
+            StartValue=str(task.sweep.start),
+            EndValue=str(task.sweep.end),
+            IncrementValue=str(task.sweep.increment),
+        )
+    return out
+
+
+def env_values(
+    env: tuple[tuple[str, str | SecretRef], ...], secret: Callable[[SecretRef], str]
+) -> dict[str, str]:
+    return {name: secret(v) if isinstance(v, SecretRef) else v for name, v in env}
+
+
+def find_by_token(cluster: ClusterWriter, request: CreateRequest, token: str) -> int | None:
+    """The job an ambiguous create made, if any: Configuring jobs named like it, by token.
+
+    The job XML importer ignores ClientSource, so a just-created job has no marker yet; its
+    Name and the token custom property find it.
+    """
+    name = request.definition.name
+    for row in cluster.iter_jobs(properties=("Id", "Name", "State", "ClientSource")):
+        if (
+            _get(row, "Name") != name
+            or JobState.parse(_get(row, "State")) is not JobState.Configuring
+        ):
+            continue
+        job_id = int(_get(row, "Id"))
+        custom = {k.lower(): v for k, v in cluster.job_custom_properties(job_id).items()}
+        if custom.get(identity.TOKEN_TAG) == token:
+            return job_id
+    return None
+
+
+def mark(cluster: ClusterWriter, request: CreateRequest, job_id: int) -> None:
+    """Stamp the ClientSource marker (the importer ignores it) and the parents' ids."""
+    values = {
+        "ClientSource": identity.client_source_marker(request.stack, request.key, request.digest)
+    }
+    if request.parent_ids:
+        values["ParentJobIds"] = ",".join(str(i) for i in request.parent_ids)
+    cluster.set_job(job_id, values)
+
+
+def settle_races(
+    cluster: ClusterWriter, stack: str, created: Mapping[str, tuple[str, int]]
+) -> dict[str, int]:
+    """For each key, the job that should be submitted: mine, or a racing applier's.
+
+    `created` maps key → (digest, my job id). One listing serves every key. Another live job
+    of the same key and digest that is already submitted wins; among unsubmitted ones the
+    lowest id wins. A losing job of mine is cancelled.
+    """
+    if not created:
+        return {}
+    listed = list_stack(cluster, stack, list(created)).by_key
+    winners: dict[str, int] = {}
+    for key, (digest, mine) in created.items():
+        rivals = [
+            job
+            for job in listed.get(key, [])
+            if job.id != mine
+            and _marker_digest(job.client_source) == digest
+            and (job.state is JobState.Configuring or job.state.is_active)
+        ]
+        submitted = sorted(j.id for j in rivals if j.state is not JobState.Configuring)
+        waiting = sorted(j.id for j in rivals if j.state is JobState.Configuring)
+        winner = submitted[0] if submitted else min([mine, *waiting])
+        if winner != mine:
+            cluster.cancel_job(
+                mine, f"hpcspec: job {winner} already carries this spec", forced=True
+            )
+        winners[key] = winner
+    return winners
+
+
+def _marker_digest(client_source: str) -> str | None:
+    marker = identity.parse_marker(client_source)
+    return marker.digest if marker else None
+
+
+def _get(row: Mapping[str, str], name: str) -> str:
+    lowered = name.lower()
+    return next((v or "" for k, v in row.items() if k.lower() == lowered), "")

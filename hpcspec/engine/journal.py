@@ -1,0 +1,75 @@
+"""The write-ahead journal: what apply meant to do and what happened, so a killed apply resumes.
+
+One JSON line per event under `.hpcspec/journal/<stack>.jsonl`, flushed and fsynced before
+the request it announces. An `intent` to create carries the per-attempt token; a `result`
+carries the job id. A create intent without a result is "outcome unknown": the next apply looks
+the token up before it creates anything. Secrets never enter it (only keys, tokens, ids).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+JOURNAL_DIR = Path(".hpcspec") / "journal"
+
+
+@dataclass(frozen=True)
+class PendingCreate:
+    """A create whose outcome the journal does not know."""
+
+    key: str
+    token: str
+    digest: str
+
+
+class Journal:
+    """Append-only, one file per stack; safe to share between apply's worker threads."""
+
+    def __init__(self, stack: str, root: Path = JOURNAL_DIR) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self.path = root / f"{stack}.jsonl"
+        self._lock = threading.Lock()
+
+    def record(self, event: str, key: str, **fields: Any) -> None:
+        """Append one event and make it durable before returning."""
+        line = json.dumps(
+            {"time": round(time.time(), 3), "event": event, "key": key, **fields}, sort_keys=True
+        )
+        with self._lock:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, (line + "\n").encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def events(self) -> list[dict[str, Any]]:
+        """Every event so far (a torn last line from a kill is skipped)."""
+        if not self.path.exists():
+            return []
+        out = []
+        for line in self.path.read_text().splitlines():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return out
+
+    def pending_creates(self) -> list[PendingCreate]:
+        """Create intents that have neither a result nor a resolution."""
+        open_intents: dict[str, dict[str, Any]] = {}
+        for event in self.events():
+            token = event.get("token")
+            if event["event"] == "create-intent" and token:
+                open_intents[token] = event
+            elif event["event"] in ("create-result", "create-absent") and token:
+                open_intents.pop(token, None)
+        return [
+            PendingCreate(e["key"], e["token"], e.get("digest", "")) for e in open_intents.values()
+        ]
