@@ -1,0 +1,165 @@
+"""Status: one row per job key — job id, state, tasks by state, runtime, failed tasks.
+
+Costs one job listing plus one task listing per job that still has work (sweep instances
+counted, since the task listing expands parametric sweeps). `wait_for` polls until every
+job ends, requeuing Failed jobs while their `retries` allow.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from hpcspec.engine.discovery import JobReader, choose_current, list_stack, live_task
+from hpcspec.hpcpack.live import LiveJob, LiveTask
+from hpcspec.hpcpack.states import JobState, TaskState
+
+STATUS_TASK_PROPERTIES = (
+    "JobTaskId",
+    "Name",
+    "State",
+    "ExitCode",
+    "InstanceId",
+    "Output",
+    "ErrorMessage",
+)
+OUTPUT_LINES = 3
+
+
+@dataclass(frozen=True)
+class FailedTask:
+    name: str
+    task_id: int
+    instance_id: int
+    exit_code: int | None
+    output: tuple[str, ...]  # its first lines
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """What `hpcspec status` shows for one job key."""
+
+    key: str
+    job_id: int | None
+    state: str  # a JobState name, or "absent"
+    tasks: Mapping[str, int] = field(default_factory=dict)  # TaskState name → count
+    total_tasks: int = 0
+    runtime_seconds: int | None = None
+    failed: tuple[FailedTask, ...] = ()
+    source: str = ""
+    error_message: str = ""
+
+    @property
+    def ended(self) -> bool:
+        return self.state in ("Finished", "Failed", "Canceled", "absent")
+
+
+def stack_status(
+    reader: JobReader, stack: str, keys: Sequence[str], *, now: datetime | None = None
+) -> list[JobStatus]:
+    """Rows for `keys` (manifest order), then any other key the stack has on the cluster."""
+    listed = list_stack(reader, stack, keys).by_key
+    rows = []
+    for key in [*keys, *sorted(k for k in listed if k not in keys)]:
+        jobs = listed.get(key)
+        if not jobs:
+            rows.append(JobStatus(key, None, "absent"))
+            continue
+        job = choose_current(jobs)[0]
+        tasks = _tasks(reader, job)
+        rows.append(job_status(key, job, tasks, now=now))
+    return rows
+
+
+def _tasks(reader: JobReader, job: LiveJob) -> list[LiveTask]:
+    # Active jobs change; Failed ones are read for their failing tasks. Ended jobs that
+    # finished cleanly cost nothing more.
+    if not (job.state.is_active or job.state is JobState.Failed):
+        return []
+    rows = reader.iter_tasks(job.id, properties=STATUS_TASK_PROPERTIES, expand_parametric=True)
+    return [live_task(r) for r in rows]
+
+
+def job_status(
+    key: str, job: LiveJob, tasks: Sequence[LiveTask], *, now: datetime | None = None
+) -> JobStatus:
+    """A row from a listed job and its (expanded) tasks."""
+    counts = Counter(t.state.name for t in tasks if t.state.name)
+    failed = tuple(
+        FailedTask(
+            t.name,
+            t.task_id,
+            t.instance_id,
+            t.exit_code,
+            tuple(t.output.splitlines()[:OUTPUT_LINES]),
+        )
+        for t in tasks
+        if t.state is TaskState.Failed
+    )
+    return JobStatus(
+        key=key,
+        job_id=job.id,
+        state=job.state.name or "",
+        tasks=dict(counts),
+        total_tasks=len(tasks),
+        runtime_seconds=_runtime(job, now),
+        failed=failed,
+        source=job.custom("hpcspec.source") or "",
+        error_message=job.error_message,
+    )
+
+
+def _runtime(job: LiveJob, now: datetime | None) -> int | None:
+    if job.start_time is None:
+        return None
+    end = job.end_time or now or datetime.now(UTC)
+    start = job.start_time if job.start_time.tzinfo else job.start_time.replace(tzinfo=UTC)
+    end = end if end.tzinfo else end.replace(tzinfo=UTC)
+    return max(0, int((end - start).total_seconds()))
+
+
+class Verdict:
+    FINISHED = "finished"
+    FAILED = "failed"
+    TIMED_OUT = "timed-out"
+
+
+def wait_for(
+    poll: Callable[[], list[JobStatus]],
+    *,
+    timeout: float | None,
+    interval: float = 2.0,
+    requeue: Callable[[JobStatus], bool] | None = None,
+    on_change: Callable[[JobStatus, str | None], None] | None = None,
+    heartbeat: Callable[[list[JobStatus]], None] | None = None,
+    heartbeat_every: float = 30.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[str, list[JobStatus]]:
+    """Poll until every job ended; returns the verdict and the last rows.
+
+    `requeue(row)` is asked for each Failed row and returns True when it requeued the job
+    (the wait then goes on). `on_change(row, previous_state)` sees every state change.
+    """
+    started = last_beat = clock()
+    seen: dict[str, str] = {}
+    while True:
+        rows = poll()
+        for row in rows:
+            if seen.get(row.key) != row.state:
+                if on_change is not None:
+                    on_change(row, seen.get(row.key))
+                seen[row.key] = row.state
+        retried = [r for r in rows if r.state == "Failed" and requeue is not None and requeue(r)]
+        if not retried and all(r.ended for r in rows):
+            bad = any(r.state in ("Failed", "Canceled") for r in rows)
+            return (Verdict.FAILED if bad else Verdict.FINISHED), rows
+        if timeout is not None and clock() - started >= timeout:
+            return Verdict.TIMED_OUT, rows
+        if heartbeat is not None and clock() - last_beat >= heartbeat_every:
+            heartbeat(rows)
+            last_beat = clock()
+        sleep(interval)
