@@ -232,12 +232,14 @@ class Scheduler:
             changed = []
             for task in tasks:
                 rerun = task.state in (TaskState.Failed, TaskState.Configuring) or (
-                    task.state is TaskState.Canceled and task.props.get("_ran")
+                    task.state is TaskState.Canceled
+                    and bool(task.props.get("_ran") or task.props.get("_by_job"))
                 )
                 if task.is_master and task.task_id in expanded:
                     rerun = task.state is not TaskState.Finished
                 if rerun:
                     task.props.pop("ErrorMessage", None)
+                    task.props.pop("_by_job", None)
                     L.set_task_state(task, TaskState.Queued, now)
                     changed.append(task)
             for master in (t for t in tasks if t.task_id in masters - expanded):
@@ -259,6 +261,7 @@ class Scheduler:
                 L.set_task_state(task, running_to, now)
             else:
                 L.set_task_state(task, TaskState.Canceled, now)
+            task.props["_by_job"] = "1"  # not the user's own task cancel: requeue re-runs it
             changed.append(task)
         self.store.save_tasks(changed)
 

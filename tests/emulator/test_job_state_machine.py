@@ -71,3 +71,21 @@ def test_finish_does_not_set_error_message(emulator, start_emulator):
     api, job = job_in("Running", emulator, start_emulator)
     api.ok("POST", f"/jobs/{job}/finish", json="enough")
     assert api.job(job, "State", "ErrorMessage") == {"State": "Finished", "ErrorMessage": ""}
+
+
+def test_requeue_reruns_what_the_job_cancel_stopped_but_not_the_users_own_cancels(emulator):
+    from tests.emulator.helpers import Api, future
+
+    api = Api(emulator)
+    job = api.create_job(HoldUntil=future())
+    api.add_task(job, CommandLine="echo 1")
+    api.add_task(job, CommandLine="echo 2")
+    api.ok("POST", f"/jobs/{job}/submit")
+    api.wait(job, "Queued")
+    api.ok("POST", f"/jobs/{job}/tasks/2/cancel", json="not this one")
+    api.ok("POST", f"/jobs/{job}/cancel", json="")
+    api.wait(job, "Canceled")
+    api.ok("POST", f"/jobs/{job}/requeue")
+    # per ground truth §4.1: tasks canceled before running stay Canceled, the others re-run
+    assert api.task(job, 2, "State") == {"State": "Canceled"}
+    assert api.task(job, 1, "State")["State"] == "Queued"  # still held by HoldUntil
