@@ -66,7 +66,7 @@ def list_nodes(c: Context) -> Body:
         views = [v for v in views if v["State"].lower() == value.lower()]
     known = {k: ("Int32" if k in ("Id", "NumCores") else "String") for k in views[0]}
     names = listing.pick_properties(c.args.get("properties"), known, None)
-    views = listing.sort_rows(views, query.sort, known, lambda r: int(r["Id"]))
+    views = listing.sort_rows(views, query.sort, known, lambda r: int(r["Id"]), query.ascending)
     return _page(c, [listing.select(v, names) for v in views], query)
 
 
@@ -127,14 +127,18 @@ def list_jobs(c: Context) -> Body:
     sort = P.canonical(P.JOB_TYPES, query.sort) if query.sort else None
     if sort in (None, "Id"):
         total = store.count_jobs(condition, params)
-        jobs = store.query_jobs(condition, params, query.rows, query.offset)
+        jobs = store.query_jobs(
+            condition, params, query.rows, query.offset, descending=not query.ascending
+        )
         rows = [listing.select(_job_view(c, j, counts), names) for j in jobs]
         end = query.offset + query.rows
-        if end < total:
+        if query.start_row is not None:
+            c.headers["x-ms-row-count"] = str(total)
+        elif end < total:
             c.headers["x-ms-continuation-queryId"] = query.token(end)
         return rows
     views = [_job_view(c, j, counts) for j in store.query_jobs(condition, params, None, 0)]
-    views = listing.sort_rows(views, sort, P.JOB_TYPES, lambda r: int(r["Id"]))
+    views = listing.sort_rows(views, sort, P.JOB_TYPES, lambda r: int(r["Id"]), query.ascending)
     return _page(c, [listing.select(v, names) for v in views], query)
 
 
@@ -153,6 +157,8 @@ def _job_view(c: Context, job: JobRow, counts: bool) -> dict[str, str]:
 
 def _page(c: Context, rows: list[dict[str, str]], query: listing.Query) -> Body:
     chunk, token = listing.page(rows, query)
+    if query.start_row is not None:
+        c.headers["x-ms-row-count"] = str(len(rows))
     if token:
         c.headers["x-ms-continuation-queryId"] = token
     return chunk
@@ -266,7 +272,11 @@ def list_tasks(c: Context, job_id: int) -> Body:
     views = [L.task_view(t) for t in rows]
     sort = query.sort if query.sort.lower() != "taskid" else ""
     views = listing.sort_rows(
-        views, sort, P.TASK_TYPES, lambda r: (int(r["JobTaskId"]), int(r["InstanceId"]))
+        views,
+        sort,
+        P.TASK_TYPES,
+        lambda r: (int(r["JobTaskId"]), int(r["InstanceId"])),
+        query.ascending,
     )
     return _page(c, [listing.select(v, names) for v in views], query)
 

@@ -41,10 +41,13 @@ class Query:
     expand: bool
     offset: int
     rows: int
+    ascending: bool = True
+    start_row: int | None = None  # U3 QFE paging: rows [startRow, startRow + rowsPerRead)
 
     def token(self, next_offset: int) -> str:
         data = {"f": self.filters, "o": self.owner, "s": self.sort, "x": self.expand}
         data["n"] = next_offset
+        data["a"] = self.ascending
         return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 
 
@@ -84,26 +87,35 @@ def make_query(args: Mapping[str, str], allowed: Sequence[str], sort_key: str) -
                 bool(data["x"]),
                 int(data["n"]),
                 rows,
+                bool(data.get("a", True)),
             )
         except (ValueError, KeyError, TypeError):
             raise errors.bad_request(
                 errors.INVALID_OPERATION, " the queryId is not a continuation of this listing."
             ) from None
-    expand = args.get("expandparametric", "true")
-    try:
-        expanded = P.parse_bool(expand)
-    except ValueError:
-        raise errors.bad_request(
-            errors.INVALID_OPERATION, f" expandParametric '{expand}' is not a boolean."
-        ) from None
+    expanded = _flag(args.get("expandparametric", "true"), "expandParametric")
+    start = args.get("startrow")
+    if start is not None and not start.strip().isdigit():
+        raise errors.bad_request(errors.INVALID_OPERATION, f" startRow '{start}' is not >= 0.")
     return Query(
         parse_filters(args.get("$filter", ""), allowed),
         args.get("owner", ""),
         args.get(sort_key, ""),
         expanded,
-        0,
+        int(start) if start is not None else 0,
         rows,
+        _flag(args.get("asc", "true"), "asc"),
+        int(start) if start is not None else None,
     )
+
+
+def _flag(text: str, name: str) -> bool:
+    try:
+        return P.parse_bool(text)
+    except ValueError:
+        raise errors.bad_request(
+            errors.INVALID_OPERATION, f" {name} '{text}' is not a boolean."
+        ) from None
 
 
 def pick_properties(
@@ -130,12 +142,16 @@ def select(view: Mapping[str, str], names: list[str] | None) -> dict[str, str]:
 
 
 def sort_rows(
-    rows: list[dict[str, str]], sort: str, known: Mapping[str, str], default: Callable[..., Any]
+    rows: list[dict[str, str]],
+    sort: str,
+    known: Mapping[str, str],
+    default: Callable[..., Any],
+    ascending: bool = True,
 ) -> list[dict[str, str]]:
     """Sort by a property (numbers numerically); unknown or empty → the default id order."""
     name = P.canonical(dict(known), sort) if sort else None
     if name is None:
-        return sorted(rows, key=default)
+        return sorted(rows, key=default, reverse=not ascending)
     numeric = known[name] in ("Int32", "Int64")
 
     def key(row: dict[str, str]) -> tuple[object, object]:
@@ -146,13 +162,15 @@ def sort_rows(
             return (P.parse_time(value), default(row))
         return (value.lower(), default(row))
 
-    return sorted(rows, key=key)
+    return sorted(rows, key=key, reverse=not ascending)
 
 
 def page(items: list[dict[str, str]], query: Query) -> tuple[list[dict[str, str]], str | None]:
-    """One page and the continuation token (None on the last page)."""
+    """One page and the continuation token (None on the last page, and with startRow)."""
     end = query.offset + query.rows
     chunk = items[query.offset : end]
+    if query.start_row is not None:
+        return chunk, None
     return chunk, query.token(end) if end < len(items) else None
 
 

@@ -202,10 +202,16 @@ class Store:
         return [_job(r) for r in rows]
 
     def query_jobs(
-        self, where: str, params: Sequence[object], limit: int | None, offset: int
+        self,
+        where: str,
+        params: Sequence[object],
+        limit: int | None,
+        offset: int,
+        descending: bool = False,
     ) -> list[JobRow]:
         """Jobs matching an SQL condition on the indexed columns, by id."""
-        sql = f"SELECT id, props, custom, env FROM jobs WHERE {where} ORDER BY id"
+        order = "DESC" if descending else "ASC"
+        sql = f"SELECT id, props, custom, env FROM jobs WHERE {where} ORDER BY id {order}"
         args = list(params)
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"

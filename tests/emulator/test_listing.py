@@ -102,3 +102,19 @@ def test_xml_bodies_by_accept_and_content_type(emulator, accept):
     got = api.call("GET", f"/jobs/{job}", params={"properties": "Name"}, headers={"Accept": accept})
     assert "<Name>Name</Name><Value>from-xml</Value>" in got.text
     assert got.headers["Content-Type"].startswith("application/xml")
+
+
+def test_start_row_paging_and_descending_order(start_emulator):
+    # per ground truth §1.3 (2016 U3 QFE): startRow + x-ms-row-count, no continuation; asc
+    api = Api(start_emulator())
+    ids = [api.create_job(Name=f"j{i}") for i in range(5)]
+    reply = api.call("GET", "/jobs", params={"startRow": "1", "rowsPerRead": "2"})
+    assert [int(r["Id"]) for r in rows(reply.json())] == ids[1:3]
+    assert reply.headers["x-ms-row-count"] == "5"
+    assert "x-ms-continuation-queryId" not in reply.headers
+    end = api.call("GET", "/jobs", params={"startRow": "5"})
+    assert end.status_code == 200 and end.json() == []
+    down = rows(api.ok("GET", "/jobs", params={"asc": "false"}))
+    assert [int(r["Id"]) for r in down] == ids[::-1]
+    by_name = rows(api.ok("GET", "/jobs", params={"sortJobsBy": "Name", "Asc": "False"}))
+    assert [r["Name"] for r in by_name] == ["j4", "j3", "j2", "j1", "j0"]
