@@ -224,7 +224,7 @@ class Scheduler:
                     "only Failed or Canceled jobs can.",
                 )
             job.props["RequeueCount"] = str(int(job.props.get("RequeueCount", "0")) + 1)
-            for key in ("ErrorMessage", "EndTime", "_alloc", "_outcome", "_forced"):
+            for key in ("ErrorMessage", "EndTime", "_alloc", "_outcome", "_forced", "_started_job"):
                 job.props.pop(key, None)
             tasks = self.store.tasks(job_id)
             masters = {t.task_id for t in tasks if t.is_master}

@@ -112,6 +112,11 @@ def test_run_until_canceled_and_job_runtime(emulator):
     assert api.job(job)["ErrorMessage"] == (
         "Canceled by the scheduler because the job's run time expired."
     )
+    api.ok("POST", f"/jobs/{job}/requeue")  # the run time starts again
+    api.wait(job, "Running")
+    time.sleep(0.3)
+    assert api.state(job) == "Running"
+    api.ok("POST", f"/jobs/{job}/cancel", json="")
 
 
 def test_an_empty_job_finishes(emulator):
