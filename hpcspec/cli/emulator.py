@@ -39,21 +39,37 @@ def emulator() -> None:
 )
 @click.option("--user", "users", multiple=True, help="NAME:PASSWORD[:admin] (repeatable).")
 @click.option("--users-file", type=click.Path(path_type=Path, exists=True), hidden=True)
-@click.option("--executor", type=click.Choice(["simulate", "local"]), default="simulate")
+@click.option(
+    "--executor",
+    type=click.Choice(["simulate", "local"]),
+    default="simulate",
+    show_default=True,
+    help="simulate (sleep:N / exit:N command lines) or local (real subprocesses).",
+)
 @click.option("--nodes", default=2, show_default=True, help="Compute nodes.")
-@click.option("--cores-per-node", default=4, show_default=True)
+@click.option("--cores-per-node", default=4, show_default=True, help="Cores of each node.")
 @click.option("--group", "groups", multiple=True, help="Custom node group NAME=CN001,CN002.")
 @click.option("--template", "templates", multiple=True, help="Extra job template names.")
 @click.option("--tick", default=0.2, show_default=True, help="Scheduler clock period (s).")
 @click.option("--simulate-seconds", default=1.0, show_default=True, help="Default task time.")
-@click.option("--work-dir", type=click.Path(path_type=Path, file_okay=False), default=None)
-@click.option("--faults", type=click.Path(path_type=Path, exists=True), default=None)
+@click.option(
+    "--work-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Default working directory of local tasks (default: the temp directory).",
+)
+@click.option(
+    "--faults",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    help="JSON fault rules (docs/emulator.md).",
+)
 @click.option("--seed", type=int, default=None, help="Seed for fault injection.")
 @click.option("--fault-route", default="*", show_default=True, help="METHOD /path glob.")
 @click.option("--latency-ms", default=0.0, help="Added latency per matching request.")
 @click.option("--jitter-ms", default=0.0, help="Uniform extra latency up to this.")
 @click.option("--error-rate", default=0.0, help="Probability of a 5xx before handling.")
-@click.option("--error-status", default=503, show_default=True)
+@click.option("--error-status", default=503, show_default=True, help="Status of injected errors.")
 @click.option("--drop-rate", default=0.0, help="Probability of dropping the connection after.")
 @click.option("--idle-timeout", default=0.0, help="Stop after this many idle seconds (0 = never).")
 @click.option("--state-file", type=click.Path(path_type=Path), hidden=True)
