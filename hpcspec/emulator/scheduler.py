@@ -131,6 +131,8 @@ class Scheduler:
                     job.props[f"AutoCalculate{bound}"] = P.format_bool(not explicit)
 
     def _set_job_value(self, job: JobRow, name: str, raw: str) -> None:
+        if name in P.WRITE_ONLY:  # accepted, never stored: a secret is not saved to disk
+            return
         if name == "Priority":
             text = raw.strip()
             try:

@@ -93,3 +93,19 @@ def test_unknown_and_read_only_properties_are_refused(emulator):
     read_only = api.call("PUT", f"/jobs/{job}", json=pairs({"State": "Running"}))
     assert read_only.status_code == 400
     assert read_only.json()["Message"] == "Property State is read only and cannot be changed."
+
+
+def test_a_submit_password_is_accepted_but_never_stored(start_emulator):
+    from tests.emulator.helpers import Api
+
+    running = start_emulator()
+    api = Api(running)
+    job = api.create_job()
+    secret = "pw-never-on-disk-7f3a"
+    api.ok(
+        "POST", f"/jobs/{job}/submit", json=pairs({"UserName": "HPC\\alice", "Password": secret})
+    )
+    assert "Password" not in api.job(job)
+    running.stop()
+    for path in running.db.parent.glob(running.db.name + "*"):
+        assert secret.encode() not in path.read_bytes()
