@@ -1,0 +1,67 @@
+"""`hpcspec import --xml FILE...`: HPC Pack job XML (e.g. from `job export`) → a manifest.
+
+Each file is read by the job XML importer's own rules and written as one job of a tidy
+manifest on stdout; anything that cannot be said in a manifest is noted as a comment in it
+and on stderr. Importing live jobs by id (`--job`, `--adopt`) needs the REST client and is
+not part of this command yet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hpcspec.errors import ExitCode, HpcspecError, Location
+from hpcspec.hpcpack import jobxml
+from hpcspec.manifest.export import ExportJob, export_manifest, slug
+from hpcspec.manifest.models import KEY_PATTERN
+
+
+@click.command("import")
+@click.option(
+    "--xml",
+    "files",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A job XML file to import (repeatable).",
+)
+@click.option(
+    "--stack",
+    help=f"Stack name of the manifest (default: from hpcspec tags, else imported; {KEY_PATTERN}).",
+)
+@click.option(
+    "--keep-identity",
+    is_flag=True,
+    help="Keep hpcspec.* identity tags of the imported jobs as comments.",
+)
+def import_(files: tuple[Path, ...], stack: str | None, keep_identity: bool) -> int:
+    """Print a manifest for jobs read from HPC Pack job XML files."""
+    jobs = []
+    for path in files:
+        definition = jobxml.parse(_read(path), source=str(path))
+        tags = dict(definition.custom_properties)
+        key = None if "hpcspec.key" in tags or definition.name else slug(path.stem)
+        jobs.append(ExportJob(definition, key=key))
+    exported = export_manifest(
+        jobs,
+        stack=stack,
+        keep_identity=keep_identity,
+        header=[f"imported by hpcspec from {', '.join(str(p) for p in files)}"],
+    )
+    click.echo(exported.text, nl=False)
+    for note in exported.notes:
+        click.echo(f"note: {note}", err=True)
+    return int(ExitCode.OK)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise HpcspecError(
+            f"cannot read the file: {error.strerror}",
+            code="file-unreadable",
+            location=Location(str(path)),
+        ) from None

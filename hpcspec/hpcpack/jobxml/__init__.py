@@ -1,0 +1,40 @@
+"""Job XML: HPC Pack's native job file (`job submit /jobfile:`, `POST /jobs/jobFile`, export).
+
+`render(definition)` writes a `JobDefinition` as the job XML the real importer reads;
+`parse(data, source=...)` reads job XML back into a `JobDefinition` by the importer's own
+rules (`reference/hpcpack/derived/job-xml-import-export.json`, ground truth §2), and
+`read_document` gives the importer's view of a file (what it reads, what it ignores).
+"""
+
+from hpcspec.hpcpack.jobxml.read import (
+    JobDocument,
+    JobXmlError,
+    TaskDocument,
+    parse,
+    read_document,
+    to_definition,
+)
+from hpcspec.hpcpack.jobxml.schema import (
+    IMPORTED_JOB_PROPERTIES,
+    IMPORTED_TASK_PROPERTIES,
+    NAMESPACE,
+    VERSION,
+    not_imported,
+)
+from hpcspec.hpcpack.jobxml.write import SecretResolver, render
+
+__all__ = [
+    "IMPORTED_JOB_PROPERTIES",
+    "IMPORTED_TASK_PROPERTIES",
+    "NAMESPACE",
+    "VERSION",
+    "JobDocument",
+    "JobXmlError",
+    "SecretResolver",
+    "TaskDocument",
+    "not_imported",
+    "parse",
+    "read_document",
+    "render",
+    "to_definition",
+]

@@ -1,0 +1,348 @@
+"""Job XML → the importer's view of it (`JobDocument`) → a `JobDefinition`.
+
+Follows the real importer (`reference/hpcpack/derived/job-xml-import-export.json`, ground
+truth §2.2): elements matched by local name (namespace ignored), attributes matched
+case-insensitively in document order (a later one overwrites an earlier one, so
+`Priority="Normal" ExpandedPriority="200"` means 200), aliases and the legacy `Runtime`,
+`MinimumNumberOfProcessors` and `IsParametric` forms, unknown attributes ignored but
+recorded. Values are parsed to the catalogue's canonical forms; hpcspec is lenient where
+.NET is strict (enum names in any case) and never invents a value the file does not give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from lxml import etree
+
+from hpcspec.hpcpack import values as value_forms
+from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, Kind, PropertySpec, Value
+from hpcspec.hpcpack.definition import JobDefinition, Sweep, TaskDefinition, pairs
+from hpcspec.hpcpack.jobxml.safe import JobXmlError, local_name, parse_root
+from hpcspec.hpcpack.jobxml.schema import (
+    IMPORTED_TASK_PROPERTIES,
+    JOB_ATTRIBUTES,
+    TASK_ATTRIBUTES,
+)
+from hpcspec.hpcpack.states import TaskType
+
+__all__ = ["JobDocument", "JobXmlError", "TaskDocument", "parse", "read_document"]
+
+_TASK_TYPES = {m.name.lower(): m.name for m in TaskType}
+_TIME_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%Y/%m/%d %H:%M:%S", "%m/%d/%Y %H:%M:%S")
+
+
+@dataclass(frozen=True)
+class TaskDocument:
+    """One `<Task>` as the importer reads it."""
+
+    position: int  # 1-based, in file order
+    values: Mapping[str, Value]  # canonical values by property name (Name, Type, ... included)
+    custom: tuple[tuple[str, str], ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    read: tuple[str, ...] = ()  # attributes the importer read, as written
+    ignored: tuple[str, ...] = ()  # attributes the importer ignores (Id, State, NiceId, ...)
+
+
+@dataclass(frozen=True)
+class JobDocument:
+    """A whole job file as the importer reads it."""
+
+    source: str
+    values: Mapping[str, Value]  # canonical values by property name (ParentJobIds a string)
+    custom: tuple[tuple[str, str], ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    group_dependencies: tuple[tuple[int, int], ...] = ()  # (parent GroupId, child GroupId)
+    tasks: tuple[TaskDocument, ...] = ()
+    read: tuple[str, ...] = ()
+    ignored: tuple[str, ...] = field(default=())
+
+
+def parse(data: bytes, *, source: str) -> JobDefinition:
+    """Job XML → a JobDefinition, by the importer's rules; JobXmlError names `source`."""
+    return to_definition(read_document(data, source=source))
+
+
+def read_document(data: bytes, *, source: str) -> JobDocument:
+    """What the importer reads from a job file (and what it ignores)."""
+    root = parse_root(data, source=source)
+    if local_name(root) != "Job":
+        raise JobXmlError(f"the root element is <{local_name(root)}>, not <Job>", source=source)
+    values, read, ignored = _job_attributes(root, source)
+    custom: dict[str, str] = {}
+    env: dict[str, str] = {}
+    groups: list[tuple[int, int]] = []
+    tasks: list[TaskDocument] = []
+    for child in root:
+        kind = local_name(child)
+        if kind == "EnvironmentVariables":
+            env.update(_pairs(child, "Variable"))
+        elif kind in ("CustomProperties", "ExtendedTerms"):
+            custom.update(_pairs(child, "Term"))
+        elif kind == "Dependencies":
+            groups += _group_dependencies(child, source)
+        elif kind == "Tasks":
+            for task in child:
+                if local_name(task) == "Task":
+                    tasks.append(_task(task, len(tasks) + 1, source))
+    return JobDocument(
+        source, values, pairs(custom), pairs(env), tuple(groups), tuple(tasks), read, ignored
+    )
+
+
+def _attributes(element: etree._Element) -> list[tuple[str, str]]:
+    return [(etree.QName(k).localname, str(v)) for k, v in element.attrib.items()]
+
+
+def _job_attributes(
+    root: etree._Element, source: str
+) -> tuple[dict[str, Value], tuple[str, ...], tuple[str, ...]]:
+    values: dict[str, Value] = {}
+    read: list[str] = []
+    ignored: list[str] = []
+    for attr, raw in _attributes(root):
+        lower = attr.lower()
+        where = f"<Job> attribute {attr}"
+        if lower in ("minimumnumberofprocessors", "maximumnumberofprocessors"):
+            bound = "Min" if lower.startswith("min") else "Max"
+            values["UnitType"] = "Core"
+            values[f"{bound}Cores"] = _value(f"{bound}Cores", raw, where, source, JOB_PROPERTIES)
+            values[f"AutoCalculate{bound}"] = False
+        elif lower == "runtime":
+            values["RuntimeSeconds"] = _legacy_runtime(raw, where, source)
+        elif lower == "parentjobids":
+            values["ParentJobIds"] = _job_ids(raw, where, source)
+        elif lower in JOB_ATTRIBUTES:
+            name = JOB_ATTRIBUTES[lower]
+            values[name] = _value(name, raw, where, source, JOB_PROPERTIES)
+        else:
+            ignored.append(attr)
+            continue
+        read.append(attr)
+    return values, tuple(read), tuple(ignored)
+
+
+def _task(element: etree._Element, position: int, source: str) -> TaskDocument:
+    values: dict[str, Value] = {}
+    read: list[str] = []
+    ignored: list[str] = []
+    parametric: bool | None = None
+    for attr, raw in _attributes(element):
+        lower = attr.lower()
+        where = f"task {position} attribute {attr}"
+        if lower == "isparametric":
+            parametric = bool(_parsed(value_forms.parse_bool, raw, where, source))
+        elif lower == "runtime":
+            values["RuntimeSeconds"] = _legacy_runtime(raw, where, source)
+        elif lower in TASK_ATTRIBUTES:
+            name = TASK_ATTRIBUTES[lower]
+            values[name] = _task_value(name, raw, where, source)
+        else:
+            ignored.append(attr)
+            continue
+        read.append(attr)
+    if parametric is not None:
+        kind = values.get("Type")
+        if kind is None and parametric:
+            values["Type"] = "ParametricSweep"
+        elif kind is not None and (kind == "ParametricSweep") != parametric:
+            raise JobXmlError(
+                f"task {position} has Type={kind} but IsParametric={str(parametric).lower()}",
+                source=source,
+                hint="the importer refuses this (Operation_TaskTypeAndIsParametricIncompatible)",
+            )
+    if values.get("Type") in ("NodePrep", "NodeRelease"):
+        values.pop("GroupId", None)
+    return TaskDocument(
+        position,
+        values,
+        pairs(_pairs_of(element, "CustomProperties", "ExtendedTerms", item="Term")),
+        pairs(_pairs_of(element, "EnvironmentVariables", item="Variable")),
+        tuple(read),
+        tuple(ignored),
+    )
+
+
+def _task_value(name: str, raw: str, where: str, source: str) -> Value:
+    if name in ("Name", "CommandLine", "WorkDirectory", "DependsOn"):
+        return raw
+    if name == "Type":
+        kind = _TASK_TYPES.get(raw.strip().lower())
+        if kind is None and raw.strip().isdigit() and int(raw) < len(_TASK_TYPES):
+            kind = list(_TASK_TYPES.values())[int(raw)]
+        if kind is None:
+            raise JobXmlError(f"{where}: {raw!r} is not a task type", source=source)
+        return kind
+    if name in ("StartValue", "EndValue", "IncrementValue", "GroupId"):
+        return _parsed(value_forms.parse_int, raw, where, source)
+    return _value(name, raw, where, source, TASK_PROPERTIES)
+
+
+def _value(
+    name: str, raw: str, where: str, source: str, catalogue: Mapping[str, PropertySpec]
+) -> Value:
+    spec = catalogue[name]
+    if spec.kind is Kind.DATETIME:
+        moment = _culture_time(raw)
+        if moment is not None:
+            raw = moment.isoformat()
+    return _parsed(spec.parse, raw, where, source)
+
+
+def _parsed(parse: Callable[[str], Value], raw: str, where: str, source: str) -> Value:
+    try:
+        return parse(raw)
+    except ValueError as bad:
+        raise JobXmlError(f"{where}: invalid value {raw!r}: {bad}", source=source) from None
+
+
+def _culture_time(raw: str) -> datetime | None:
+    """Times as `job export` writes them in the server's culture (`2/17/2010 6:02:32 AM`)."""
+    for form in _TIME_FORMATS:
+        try:
+            return datetime.strptime(raw.strip(), form)
+        except ValueError:
+            continue
+    return None
+
+
+def _legacy_runtime(raw: str, where: str, source: str) -> int:
+    """`Infinite` or `[[DD:]HH:]MM` → seconds (0 = no limit)."""
+    text = raw.strip()
+    if text.lower() == "infinite":
+        return 0
+    parts = text.split(":")
+    if not 1 <= len(parts) <= 3 or not all(p.strip().isdigit() for p in parts):
+        raise JobXmlError(
+            f"{where}: {raw!r} is not a run time ([[DD:]HH:]MM or Infinite)", source=source
+        )
+    scale = (86400, 3600, 60)[-len(parts) :]
+    return sum(int(p) * s for p, s in zip(parts, scale, strict=True))
+
+
+def _job_ids(raw: str, where: str, source: str) -> str:
+    ids = [p.strip() for p in raw.split(",") if p.strip()]
+    if not all(p.isdigit() for p in ids):
+        raise JobXmlError(f"{where}: {raw!r} is not a list of job ids", source=source)
+    return ",".join(ids)
+
+
+def _pairs(element: etree._Element, item: str) -> dict[str, str]:
+    """`<Variable>`/`<Term>` Name and Value texts, trimmed; a pair missing either is dropped."""
+    out: dict[str, str] = {}
+    for child in element:
+        if local_name(child) != item:
+            continue
+        fields = {local_name(c): (c.text or "").strip() for c in child}
+        if "Name" in fields and "Value" in fields:
+            out[fields["Name"]] = fields["Value"]
+    return out
+
+
+def _pairs_of(element: etree._Element, *containers: str, item: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for child in element:
+        if local_name(child) in containers:
+            out.update(_pairs(child, item))
+    return out
+
+
+def _group_dependencies(element: etree._Element, source: str) -> list[tuple[int, int]]:
+    out = []
+    for parent in element:
+        if local_name(parent) != "Parent":
+            continue
+        parent_id = _group_id(parent, source)
+        for child in parent:
+            if local_name(child) == "Child":
+                out.append((parent_id, _group_id(child, source)))
+    return out
+
+
+def _group_id(element: etree._Element, source: str) -> int:
+    attrs = {k.lower(): v for k, v in _attributes(element)}
+    text = attrs.get("groupid", "").strip()
+    if not text.lstrip("-").isdigit():
+        raise JobXmlError("a <Parent>/<Child> dependency needs an integer GroupId", source=source)
+    return int(text)
+
+
+def to_definition(document: JobDocument) -> JobDefinition:
+    """The importer's view → a JobDefinition (task groups become dependsOn by task name)."""
+    values = dict(document.values)
+    parents = str(values.pop("ParentJobIds", "") or "")
+    tasks = [_task_definition(t, document.source) for t in document.tasks]
+    if document.group_dependencies:
+        tasks = _group_edges_as_depends(document, tasks)
+    return JobDefinition(
+        properties=pairs(values),
+        custom_properties=document.custom,
+        env=tuple(document.env),
+        tasks=tuple(tasks),
+        parent_job_ids=tuple(int(p) for p in parents.split(",") if p),
+    )
+
+
+def _task_definition(task: TaskDocument, source: str) -> TaskDefinition:
+    values = task.values
+    kind = values.get("Type", "Basic")
+    if kind not in ("Basic", "ParametricSweep"):
+        raise JobXmlError(
+            f"task {task.position} is a {kind} task; hpcspec manifests hold Basic and "
+            "ParametricSweep tasks only",
+            source=source,
+            hint="remove the task from the file, or manage this job outside hpcspec",
+        )
+    if "CommandLine" not in values:
+        raise JobXmlError(f"task {task.position} has no CommandLine", source=source)
+    sweep = None
+    if kind == "ParametricSweep":
+        if "StartValue" not in values or "EndValue" not in values:
+            raise JobXmlError(
+                f"parametric sweep task {task.position} needs StartValue and EndValue",
+                source=source,
+            )
+        sweep = Sweep(
+            int(values["StartValue"]), int(values["EndValue"]), int(values.get("IncrementValue", 1))
+        )
+    depends = str(values.get("DependsOn", ""))
+    work = values.get("WorkDirectory")
+    return TaskDefinition(
+        name=str(values.get("Name", "")),
+        command_line=str(values["CommandLine"]),
+        work_directory=str(work) if work is not None else None,
+        depends_on=tuple(d.strip() for d in depends.split(",") if d.strip()),
+        properties=pairs({k: v for k, v in values.items() if k in IMPORTED_TASK_PROPERTIES}),
+        custom_properties=task.custom,
+        env=tuple(task.env),
+        sweep=sweep,
+    )
+
+
+def _group_edges_as_depends(
+    document: JobDocument, tasks: list[TaskDefinition]
+) -> list[TaskDefinition]:
+    """`<Dependencies>` edges: every task of a child group depends on the parent group's."""
+    members: dict[int, list[str]] = {}
+    for doc, task in zip(document.tasks, tasks, strict=True):
+        group = doc.values.get("GroupId")
+        if isinstance(group, int):
+            members.setdefault(group, []).append(task.name)
+    out = []
+    for doc, task in zip(document.tasks, tasks, strict=True):
+        extra: list[str] = []
+        for parent, child in document.group_dependencies:
+            if doc.values.get("GroupId") == child:
+                extra += members.get(parent, [])
+        if "" in extra:
+            raise JobXmlError(
+                "a task group dependency names a group with an unnamed task; hpcspec expresses "
+                "task dependencies by task name",
+                source=document.source,
+                hint="give every task in the file a Name",
+            )
+        depends = tuple(dict.fromkeys((*task.depends_on, *extra)))
+        out.append(replace(task, depends_on=depends))
+    return out

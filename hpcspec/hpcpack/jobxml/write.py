@@ -1,0 +1,153 @@
+"""A `JobDefinition` → job XML the real importer reads (`job submit /jobfile:`, `/jobs/jobFile`).
+
+Shaped like `job export` output (`reference/hpcpack/job-xml-examples/`, ground truth §2.1):
+root `Job` in the HPCS2008R2 namespace with `Version="3.000"`, properties as attributes with
+their store names (booleans lower-case, Priority as export writes it, RuntimeSeconds in
+seconds), then `ExtendedTerms` (custom properties, identity tags included),
+`EnvironmentVariables`, an empty `Dependencies` and `Tasks`. Built with lxml's element API
+only, and deterministic: the same definition gives the same bytes.
+
+Properties the importer does not read (Preemptable, Pool, a task's UserBlob, the run-as
+account) are not written as attributes — they would be silently dropped — but named in a
+comment; `schema.not_imported` gives them to a caller that sets them with PUT. A secret
+environment value is written only when a `secrets` resolver is given; otherwise the variable
+is left out and a comment names its reference (never a value).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from lxml import etree
+
+from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, Kind, PropertySpec, Value
+from hpcspec.hpcpack.definition import EnvValue, JobDefinition, SecretRef, TaskDefinition
+from hpcspec.hpcpack.jobxml.schema import (
+    IMPORTED_JOB_PROPERTIES,
+    IMPORTED_TASK_PROPERTIES,
+    NAMESPACE,
+    VERSION,
+)
+from hpcspec.hpcpack.values import format_priority
+
+SecretResolver = Callable[[SecretRef], str]
+
+_JOB = f"{{{NAMESPACE}}}"
+
+
+def render(definition: JobDefinition, *, secrets: SecretResolver | None = None) -> bytes:
+    """The job XML of one job, UTF-8 with an XML declaration."""
+    root = etree.Element(_JOB + "Job", nsmap={None: NAMESPACE})  # type: ignore[dict-item]
+    root.set("Version", VERSION)
+    skipped = _set_properties(root, definition.properties, JOB_PROPERTIES, IMPORTED_JOB_PROPERTIES)
+    if definition.parent_job_ids:
+        root.set("ParentJobIds", ",".join(str(i) for i in definition.parent_job_ids))
+    if definition.run_as is not None:
+        skipped.append(f"UserName={definition.run_as.user_name}")
+    if skipped:
+        root.append(_comment("not read by the job XML importer, set after import: ", skipped))
+    if definition.custom_properties:
+        root.append(_collection("ExtendedTerms", "Term", definition.custom_properties))
+    if definition.env:
+        _append_env(root, definition.env, secrets)
+    etree.SubElement(root, _JOB + "Dependencies")
+    tasks = etree.SubElement(root, _JOB + "Tasks")
+    for task in definition.tasks:
+        tasks.append(_task(task, secrets))
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+
+
+def property_text(spec: PropertySpec, value: Value) -> str:
+    """A canonical value as job XML writes it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if spec.kind is Kind.PRIORITY and isinstance(value, int):
+        return format_priority(value)
+    return str(value)
+
+
+def _set_properties(
+    element: etree._Element,
+    properties: Iterable[tuple[str, Value]],
+    catalogue: dict[str, PropertySpec],
+    imported: frozenset[str],
+) -> list[str]:
+    """Set the importer-visible properties in catalogue order; return the others, described."""
+    given = dict(properties)
+    skipped: list[str] = []
+    for name, spec in catalogue.items():
+        if name not in given:
+            continue
+        text = property_text(spec, given.pop(name))
+        if name in imported:
+            element.set(spec.xml_name, text)
+        else:
+            skipped.append(f"{name}={text}")
+    skipped += sorted(f"{name}={value}" for name, value in given.items())
+    return skipped
+
+
+def _task(task: TaskDefinition, secrets: SecretResolver | None) -> etree._Element:
+    element = etree.Element(_JOB + "Task")
+    if task.name:
+        element.set("Name", task.name)
+    element.set("CommandLine", task.command_line)
+    if task.work_directory is not None:
+        element.set("WorkDirectory", task.work_directory)
+    skipped = _set_properties(element, task.properties, TASK_PROPERTIES, IMPORTED_TASK_PROPERTIES)
+    if task.depends_on:
+        element.set("DependsOn", ",".join(task.depends_on))
+    sweep = task.sweep
+    # Basic tasks carry 0/0/1 exactly as `job export` writes them.
+    element.set("StartValue", str(sweep.start if sweep else 0))
+    element.set("EndValue", str(sweep.end if sweep else 0))
+    element.set("IncrementValue", str(sweep.increment if sweep else 1))
+    element.set("Type", task.type_name)
+    if sweep is not None:
+        element.set("IsParametric", "true")
+    if skipped:
+        element.append(_comment("not read by the job XML importer: ", skipped))
+    if task.env:
+        _append_env(element, task.env, secrets)
+    if task.custom_properties:
+        element.append(_collection("ExtendedTerms", "Term", task.custom_properties))
+    return element
+
+
+def _append_env(
+    parent: etree._Element,
+    env: Iterable[tuple[str, EnvValue]],
+    secrets: SecretResolver | None,
+) -> None:
+    written: list[tuple[str, str]] = []
+    for name, value in env:
+        if not isinstance(value, SecretRef):
+            written.append((name, value))
+        elif secrets is not None:
+            written.append((name, secrets(value)))
+        else:
+            parent.append(
+                _comment(
+                    f"environment variable {name} left out: its value is the secret "
+                    f"{value.reference()}; render with secrets to include it",
+                    [],
+                )
+            )
+    if written:
+        parent.append(_collection("EnvironmentVariables", "Variable", written))
+
+
+def _collection(container: str, item: str, entries: Iterable[tuple[str, str]]) -> etree._Element:
+    element = etree.Element(_JOB + container)
+    for name, value in entries:
+        entry = etree.SubElement(element, _JOB + item)
+        etree.SubElement(entry, _JOB + "Name").text = name
+        etree.SubElement(entry, _JOB + "Value").text = value
+    return element
+
+
+def _comment(head: str, items: list[str]) -> etree._Comment:
+    text = head + ", ".join(items)
+    # A comment may not contain "--" nor end with "-".
+    text = text.replace("--", "- -")
+    return etree.Comment(f" {text} ")
