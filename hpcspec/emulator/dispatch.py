@@ -167,24 +167,38 @@ class Dispatcher:
         low, high = self._bounds(job)
         whole = job.props.get("UnitType", "Core") != "Core"
         solo = P.parse_bool(job.props.get("IsExclusive", "False"))
+        wanted = self._task_nodes(job)  # nodes its tasks ask for come first
         for nodes in self._candidates(job):
             alloc: dict[str, int] = {}
             units = 0
-            for node in nodes:
+            for node in sorted(nodes, key=lambda n: n.name.lower() not in wanted):
+                needed = node.name.lower() in wanted
+                if units >= high and not needed:
+                    break
                 used = usage.get(node.name, 0)
                 if node.name in exclusive or ((whole or solo) and used):
                     continue
                 free = node.cores - used
                 if free <= 0:
                     continue
-                take = free if (whole or solo) else min(free, high - units)
+                take = free if (whole or solo) else max(min(free, high - units), 1)
                 alloc[node.name] = take
                 units += 1 if whole else take
-                if units >= high:
-                    break
             if units >= low:
                 return alloc
         return None
+
+    def _task_nodes(self, job: JobRow) -> set[str]:
+        """Lower-case names of the nodes the job's tasks require or request (by group)."""
+        cluster = self.s.cluster
+        out: set[str] = set()
+        for task in self.s.store.tasks(job.id):
+            out |= {n.strip().lower() for n in task.props.get("RequiredNodes", "").split(",")}
+            group = task.props.get("RequestedNodeGroup", "").strip()
+            if group:
+                out |= {n.name.lower() for n in cluster.members(cluster.group(group) or group)}
+        out.discard("")
+        return out
 
     def _bounds(self, job: JobRow) -> tuple[int, int]:
         unit = {"Core": "Cores", "Socket": "Sockets", "Node": "Nodes"}.get(

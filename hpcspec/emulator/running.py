@@ -125,7 +125,7 @@ class TaskRunner:
                 L.set_task_state(task, blocked, self.now)
                 self.changed[task.key] = task
                 continue
-            placement = _place(task, alloc, used, whole)
+            placement = _place(task, self._allowed(task, alloc), used, whole)
             if placement is None:
                 continue
             for node, cores in placement.items():
@@ -136,6 +136,22 @@ class TaskRunner:
             L.set_task_state(task, TaskState.Running, self.now)
             self.s.executor.start(self.d.task_run(self.job, task, placement))
             self.changed[task.key] = task
+
+    def _allowed(self, task: TaskRow, alloc: dict[str, int]) -> dict[str, int]:
+        """The job's nodes this task may use: its RequiredNodes and RequestedNodeGroup."""
+        required = {n.strip().lower() for n in task.props.get("RequiredNodes", "").split(",")}
+        required.discard("")
+        group = task.props.get("RequestedNodeGroup", "").strip()
+        members = None
+        if group:
+            cluster = self.s.cluster
+            members = {n.name.lower() for n in cluster.members(cluster.group(group) or group)}
+        return {
+            node: cores
+            for node, cores in alloc.items()
+            if (not required or node.lower() in required)
+            and (members is None or node.lower() in members)
+        }
 
     def _masters(self) -> None:
         for master in (t for t in self.tasks if t.is_master):

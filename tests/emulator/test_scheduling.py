@@ -158,3 +158,14 @@ def test_basic_tasks_keep_their_sweep_values(emulator):
         reply.json()["Message"]
         == "The property 'EndValue' may not be set for tasks of type 'Basic'"
     )
+
+
+def test_tasks_run_on_their_required_nodes_and_requested_group(start_emulator):
+    api = Api(start_emulator(nodes=3, groups=(("Fast", ("CN003",)),)))
+    job = api.create_job()
+    api.add_task(job, CommandLine="sleep:0.1", RequiredNodes="CN002")
+    api.add_task(job, CommandLine="sleep:0.1", RequestedNodeGroup="Fast")
+    api.ok("POST", f"/jobs/{job}/submit")
+    api.wait(job, "Finished")
+    assert api.task(job, 1, "AllocatedNodes") == {"AllocatedNodes": "CN002"}
+    assert api.task(job, 2, "AllocatedNodes") == {"AllocatedNodes": "CN003"}
