@@ -68,7 +68,6 @@ class ApplyOptions:
     source: str = ""  # provenance stamped as hpcspec.source
 
 
-Render = Callable[..., str]
 Report = Callable[[JobResult], None]
 
 
@@ -79,7 +78,6 @@ def apply_plan(
     journal: Journal,
     *,
     options: ApplyOptions,
-    render: Render | None = None,
     report: Report | None = None,
     secret: Callable[[SecretRef], str] = resolve_secret,
 ) -> ApplyResult:
@@ -114,7 +112,7 @@ def apply_plan(
             wave = [k for k in pending if _parents_done(stack.jobs.get(k), pending)]
             if not wave:  # parents failed or never started
                 break
-            runner = _Wave(cluster, stack, changes, ids, journal, options, render, secret)
+            runner = _Wave(cluster, stack, changes, ids, journal, options, secret)
             staged = dict(zip(wave, pool.map(runner.stage, wave), strict=True))
             runner.winners = runner.settle({k: s for k, s in staged.items() if isinstance(s, int)})
             for result in pool.map(runner.complete, [(k, staged[k]) for k in wave]):
@@ -173,7 +171,6 @@ class _Wave:
     ids: Mapping[str, int]
     journal: Journal
     options: ApplyOptions
-    render: Render | None
     secret: Callable[[SecretRef], str]
 
     def stage(self, key: str) -> int | JobResult | None:
@@ -233,9 +230,8 @@ class _Wave:
             self.journal,
             via=self.options.via,
             secret=self.secret,
-            render=self.render,
         )
-        create.mark(self.cluster, request, job_id)
+        create.mark(self.cluster, request, job_id, via=self.options.via)
         self.journal.record("marked", desired.key, job_id=job_id)
         if desired.state == "submitted":
             return job_id

@@ -15,12 +15,12 @@ from hpcspec.engine import identity
 from hpcspec.engine.cluster import ClusterWriter, OutcomeUnknown
 from hpcspec.engine.discovery import list_stack
 from hpcspec.engine.journal import Journal
+from hpcspec.hpcpack import jobxml
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES
 from hpcspec.hpcpack.definition import JobDefinition, SecretRef, TaskDefinition, pairs
 from hpcspec.hpcpack.states import JobState
 
 MAX_CREATE_ATTEMPTS = 3
-Render = Callable[[JobDefinition, Callable[[SecretRef], str]], str]
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,6 @@ def create_job(
     *,
     via: str,
     secret: Callable[[SecretRef], str],
-    render: Render | None,
 ) -> int:
     """Create the job once; returns its id. Ambiguous failures are resolved by token lookup."""
     for _ in range(MAX_CREATE_ATTEMPTS):
@@ -62,8 +61,7 @@ def create_job(
         definition = tagged(request, token)
         try:
             if via == "xml":
-                assert render is not None
-                job_id = cluster.create_job_xml(render(definition, secret))
+                job_id = cluster.create_job_xml(jobxml.render(definition, secrets=secret).decode())
             else:
                 job_id = create_via_rest(cluster, definition, secret)
         except OutcomeUnknown:
@@ -149,14 +147,28 @@ def find_by_token(cluster: ClusterWriter, request: CreateRequest, token: str) ->
     return None
 
 
-def mark(cluster: ClusterWriter, request: CreateRequest, job_id: int) -> None:
-    """Stamp the ClientSource marker (the importer ignores it) and the parents' ids."""
-    values = {
-        "ClientSource": identity.client_source_marker(request.stack, request.key, request.digest)
-    }
+def mark(cluster: ClusterWriter, request: CreateRequest, job_id: int, *, via: str) -> None:
+    """Stamp the ClientSource marker and the parents' ids; after a job XML create, also the
+    properties the importer ignores (`derived/job-xml-import-export.json`)."""
+    marker = identity.client_source_marker(request.stack, request.key, request.digest)
+    values = {"ClientSource": marker}
     if request.parent_ids:
         values["ParentJobIds"] = ",".join(str(i) for i in request.parent_ids)
+    if via == "xml":
+        for name, value in jobxml.not_imported(request.definition).items():
+            spec = JOB_PROPERTIES[name]
+            values[spec.wire_name] = spec.wire(value)
     cluster.set_job(job_id, values)
+    if via != "xml":
+        return
+    # A fresh job numbers its tasks 1, 2, 3… in file order (JobTaskId).
+    for position, task in enumerate(request.definition.tasks, start=1):
+        extra = jobxml.task_not_imported(task.properties)
+        if extra:
+            wire = {
+                TASK_PROPERTIES[n].wire_name: TASK_PROPERTIES[n].wire(v) for n, v in extra.items()
+            }
+            cluster.set_task(job_id, position, wire)
 
 
 def settle_races(

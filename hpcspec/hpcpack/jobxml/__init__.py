@@ -20,6 +20,7 @@ from hpcspec.hpcpack.jobxml.schema import (
     NAMESPACE,
     VERSION,
     not_imported,
+    task_not_imported,
 )
 from hpcspec.hpcpack.jobxml.write import SecretResolver, render
 
@@ -33,6 +34,7 @@ __all__ = [
     "SecretResolver",
     "TaskDocument",
     "not_imported",
+    "task_not_imported",
     "parse",
     "read_document",
     "render",
