@@ -21,7 +21,9 @@ from hpcspec.errors import ExitCode, HpcspecError
 # command name -> "module:attribute"; a command is listed here only once it really works.
 COMMANDS: dict[str, str] = {
     "emulator": "hpcspec.cli.emulator:emulator",
+    "import": "hpcspec.cli.import_cmd:import_",
     "local": "hpcspec.cli.local:local",
+    "render": "hpcspec.cli.render:render",
     "validate": "hpcspec.cli.validate:validate",
 }
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import SingleQuotedScalarString
 
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, Kind, PropertySpec, Value
 from hpcspec.hpcpack.definition import (
@@ -188,14 +189,19 @@ def _escaped(text: str) -> str:
     return text.replace("${", "$${")
 
 
+def _plain_safe(value: object) -> object:
+    # libyaml refuses `a:b` inside flow collections ([a:b], {secret: env:X}); quote it.
+    return SingleQuotedScalarString(value) if isinstance(value, str) and ":" in value else value
+
+
 def _flow(items: Iterable[object]) -> CommentedSeq:
-    seq = CommentedSeq(items)
+    seq = CommentedSeq(_plain_safe(i) for i in items)
     seq.fa.set_flow_style()
     return seq
 
 
 def _secret(ref: SecretRef) -> CommentedMap:
-    secret = CommentedMap(secret=ref.reference())
+    secret = CommentedMap(secret=_plain_safe(ref.reference()))
     secret.fa.set_flow_style()
     return secret
 
@@ -374,7 +380,7 @@ def _matrix(rows: list[Row]) -> CommentedMap:
     else:
         include = CommentedSeq()
         for row in rows:
-            entry = CommentedMap(row)
+            entry = CommentedMap((axis, _plain_safe(value)) for axis, value in row)
             entry.fa.set_flow_style()
             include.append(entry)
         matrix["include"] = include

@@ -34,9 +34,9 @@ __all__ = [
     "SecretResolver",
     "TaskDocument",
     "not_imported",
-    "task_not_imported",
     "parse",
     "read_document",
     "render",
+    "task_not_imported",
     "to_definition",
 ]
