@@ -1,0 +1,74 @@
+"""Benchmark: render one job with 10,000 tasks as job XML (and parse it back).
+
+Prints the render time (best of `--repeat`), the document size, and the parse time.
+Target (issue 5): render ≤ 0.5 s on the development machine.
+
+    python benchmarks/bench_jobxml.py [--tasks 10000] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from hpcspec.hpcpack import jobxml
+from hpcspec.hpcpack.definition import JobDefinition, Sweep, TaskDefinition, pairs
+
+TARGET_SECONDS = 0.5
+
+
+def big_job(tasks: int) -> JobDefinition:
+    """A realistic job: properties, tags, env, and tasks with properties, env and dependencies."""
+    items = []
+    for i in range(tasks):
+        items.append(
+            TaskDefinition(
+                name=f"case-{i:05d}",
+                command_line=f"solve.exe --case {i} --out \\\\fs\\cfd\\case-{i:05d}",
+                work_directory="\\\\fs\\cfd",
+                depends_on=(f"case-{i - 1:05d}",) if i % 10 else (),
+                properties=pairs(
+                    {"MinCores": 1, "MaxCores": 4, "IsRerunnable": True, "RuntimeSeconds": 3600}
+                ),
+                env=pairs({"CASE": str(i)}),
+                sweep=Sweep(1, 10) if i % 100 == 0 else None,
+            )
+        )
+    return JobDefinition(
+        properties=pairs({"Name": "bench", "Priority": 2005, "Project": "cfd", "UnitType": "Core"}),
+        custom_properties=pairs(
+            {"hpcspec.stack": "bench", "hpcspec.key": "big", "hpcspec.digest": "0" * 16}
+        ),
+        env=pairs({"OMP_NUM_THREADS": "4"}),
+        tasks=tuple(items),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tasks", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    job = big_job(args.tasks)
+    times = []
+    data = b""
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        data = jobxml.render(job)
+        times.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    parsed = jobxml.parse(data, source="bench.xml")
+    parse_time = time.perf_counter() - start
+    assert parsed.tasks == job.tasks
+    best = min(times)
+    print(
+        f"render {args.tasks} tasks: best {best:.3f} s of {args.repeat} "
+        f"(median {sorted(times)[len(times) // 2]:.3f} s), {len(data):,} bytes"
+    )
+    print(f"parse back: {parse_time:.3f} s")
+    verdict = "meets" if best <= TARGET_SECONDS else "MISSES"
+    print(f"target render <= {TARGET_SECONDS} s: {verdict}")
+
+
+if __name__ == "__main__":
+    main()
