@@ -14,6 +14,7 @@ import click
 
 from hpcspec.errors import ExitCode, HpcspecError, Location
 from hpcspec.hpcpack import jobxml
+from hpcspec.hpcpack.values import format_priority
 from hpcspec.manifest.export import ExportJob, export_manifest, slug
 from hpcspec.manifest.models import KEY_PATTERN
 
@@ -39,21 +40,48 @@ from hpcspec.manifest.models import KEY_PATTERN
 def import_(files: tuple[Path, ...], stack: str | None, keep_identity: bool) -> int:
     """Print a manifest for jobs read from HPC Pack job XML files."""
     jobs = []
+    notes: list[str] = []
     for path in files:
-        definition = jobxml.parse(_read(path), source=str(path))
+        document = jobxml.read_document(_read(path), source=str(path))
+        definition = jobxml.to_definition(document)
         tags = dict(definition.custom_properties)
         key = None if "hpcspec.key" in tags or definition.name else slug(path.stem)
         jobs.append(ExportJob(definition, key=key))
+        notes += reading_notes(path.name, document)
     exported = export_manifest(
         jobs,
         stack=stack,
         keep_identity=keep_identity,
-        header=[f"imported by hpcspec from {', '.join(str(p) for p in files)}"],
+        header=[
+            f"imported by hpcspec from {', '.join(str(p) for p in files)}",
+            *(f"note: {n}" for n in notes),
+        ],
     )
     click.echo(exported.text, nl=False)
-    for note in exported.notes:
+    for note in [*notes, *exported.notes]:
         click.echo(f"note: {note}", err=True)
     return int(ExitCode.OK)
+
+
+def reading_notes(name: str, document: jobxml.JobDocument) -> list[str]:
+    """What the importer's rules did to a file that a reader of the manifest should know."""
+    notes = []
+    read = [a.lower() for a in document.read]
+    if "priority" in read and "expandedpriority" in read:
+        priority = document.values["Priority"]
+        assert isinstance(priority, int)
+        notes.append(
+            f"{name}: both Priority and ExpandedPriority are given; the later one wins, "
+            f"as in HPC Pack: {format_priority(priority)} ({priority})"
+        )
+    if not document.group_dependencies and any("GroupId" in t.values for t in document.tasks):
+        notes.append(f"{name}: GroupId dropped (the file has no task group dependencies)")
+    if document.ignored:
+        notes.append(
+            f"{name}: skipped what the importer ignores: {', '.join(document.ignored[:6])}"
+            + (f" and {len(document.ignored) - 6} more" if len(document.ignored) > 6 else "")
+        )
+    return notes
 
 
 def _read(path: Path) -> bytes:

@@ -68,3 +68,6 @@ def test_import_command_prints_a_manifest_for_several_files(reference: Path) -> 
     assert stack.stack == "legacy" and list(stack.jobs) == ["growsixfs", "nolicense"]
     assert stack.jobs["growsixfs"].definition.tasks[0].command_line.endswith("sleep.exe 30")
     assert "note: job 'growsixfs': unnamed task 1 is keyed 'task1'" in result.stderr
+    assert "note: growsixfs.xml: both Priority and ExpandedPriority are given" in result.stderr
+    assert "note: growsixfs.xml: GroupId dropped" in result.stderr
+    assert "# note: growsixfs.xml: skipped what the importer ignores: Version, Id" in result.stdout
