@@ -37,6 +37,7 @@ from hpcspec.manifest.variables import substitute
 
 DEFAULT_SCHEMA = "schemas/hpcspec-v1.schema.json"
 _KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_STACK_TAG = f"{IDENTITY_PREFIX}stack"
 _MATRIX_NAME = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.\-]*)\[(.*)\]$")
 
 
@@ -74,15 +75,13 @@ def export_manifest(
     """Write jobs as one manifest of stack `stack` (default: their hpcspec.stack tag)."""
     items = [j if isinstance(j, ExportJob) else ExportJob(j) for j in jobs]
     notes: list[str] = []
-    tags = [dict(j.definition.custom_properties) for j in items]
-    stack = stack or next((t[f"{IDENTITY_PREFIX}stack"] for t in tags if _stack_tag(t)), None)
+    tagged = (dict(j.definition.custom_properties).get(_STACK_TAG) for j in items)
+    stack = stack or next((t for t in tagged if t), None)
     if stack and not _KEY.match(stack):
         notes.append(f"stack {stack!r} is not a valid stack name; using 'imported'")
-    if not stack or not _KEY.match(stack):
-        stack = "imported"
-    document = CommentedMap()
-    document["apiVersion"] = API_VERSION
-    document["stack"] = stack
+    document = CommentedMap(apiVersion=API_VERSION, stack=stack or "imported")
+    if not _KEY.match(document["stack"]):
+        document["stack"] = "imported"
     out_jobs = CommentedMap()
     for item in items:
         key = _unique(_job_key(item), out_jobs)
@@ -102,10 +101,6 @@ def _yaml() -> YAML:
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 100
     return yaml
-
-
-def _stack_tag(tags: dict[str, str]) -> bool:
-    return f"{IDENTITY_PREFIX}stack" in tags
 
 
 def _job_key(item: ExportJob) -> str:
@@ -129,7 +124,7 @@ def _job(key: str, item: ExportJob, keep_identity: bool, notes: list[str]) -> Co
     job = CommentedMap()
     if item.depends_on:
         job["dependsOn"] = _flow(item.depends_on)
-    props = _properties(definition.properties, JOB_PROPERTIES)
+    props = _properties(definition.properties, JOB_PROPERTIES, f"job {key!r}", notes)
     if props.get("Name") == key:
         del props["Name"]  # the resolver names a job after its key
     elif "Name" not in props:
@@ -162,13 +157,17 @@ def _job(key: str, item: ExportJob, keep_identity: bool, notes: list[str]) -> Co
 
 
 def _properties(
-    items: Iterable[tuple[str, Value]], catalogue: dict[str, PropertySpec]
+    items: Iterable[tuple[str, Value]],
+    catalogue: dict[str, PropertySpec],
+    what: str = "",
+    notes: list[str] | None = None,
 ) -> CommentedMap:
     given = dict(items)
-    out = CommentedMap()
-    for name, spec in catalogue.items():
-        if name in given:
-            out[name] = _property_value(spec, given[name])
+    out = CommentedMap(
+        (n, _property_value(s, given.pop(n))) for n, s in catalogue.items() if n in given
+    )
+    if given and notes is not None:
+        notes.append(f"{what}: dropped properties a manifest cannot set: {', '.join(given)}")
     return out
 
 

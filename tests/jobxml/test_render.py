@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack import jobxml
 from hpcspec.hpcpack.definition import (
     JobDefinition,
@@ -189,3 +190,10 @@ def test_comments_never_hold_a_double_hyphen() -> None:
     data = jobxml.render(job)
     etree.fromstring(data)  # still well formed
     assert b"/run/- -secret-" in data
+
+
+def test_values_xml_cannot_carry_are_a_clear_error() -> None:
+    with pytest.raises(HpcspecError) as error:
+        jobxml.render(JobDefinition(properties=(("Name", "bell\x07"),)))
+    assert error.value.code == "unrenderable-job-xml"
+    assert "job 'bell\\x07' cannot be written as job XML" in error.value.message

@@ -151,3 +151,10 @@ def test_a_matrix_is_not_folded_when_a_dependency_names_part_of_it() -> None:
     ).text
     assert "matrix:\n          a: ['1', '2']" in folded
     assert _reload(folded).jobs["j"].definition.tasks[2].depends_on == ("p[a=1]", "p[a=2]")
+
+
+def test_properties_a_manifest_cannot_set_are_dropped_with_a_note() -> None:
+    definition = JobDefinition(properties=(("Name", "n"), ("Progress", 5)))
+    exported = export_manifest([definition], stack="s")
+    assert "Progress:" not in exported.text
+    assert exported.notes == ("job 'n': dropped properties a manifest cannot set: Progress",)

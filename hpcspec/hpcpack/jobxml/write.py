@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 
 from lxml import etree
 
+from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, Kind, PropertySpec, Value
 from hpcspec.hpcpack.definition import EnvValue, JobDefinition, SecretRef, TaskDefinition
 from hpcspec.hpcpack.jobxml.schema import (
@@ -37,6 +38,17 @@ _JOB = f"{{{NAMESPACE}}}"
 
 def render(definition: JobDefinition, *, secrets: SecretResolver | None = None) -> bytes:
     """The job XML of one job, UTF-8 with an XML declaration."""
+    try:
+        return _render(definition, secrets)
+    except ValueError as bad:  # lxml refuses text XML 1.0 cannot carry (control characters)
+        raise HpcspecError(
+            f"job {definition.name!r} cannot be written as job XML: {bad}",
+            code="unrenderable-job-xml",
+            hint="XML 1.0 cannot hold control characters; remove them from the job's values",
+        ) from None
+
+
+def _render(definition: JobDefinition, secrets: SecretResolver | None) -> bytes:
     root = etree.Element(_JOB + "Job", nsmap={None: NAMESPACE})  # type: ignore[dict-item]
     root.set("Version", VERSION)
     skipped = _set_properties(root, definition.properties, JOB_PROPERTIES, IMPORTED_JOB_PROPERTIES)
