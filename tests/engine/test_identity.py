@@ -36,3 +36,18 @@ def test_identity_tags() -> None:
         "hpcspec.source": "m.yaml@abc",
     }
     assert identity.new_token() != identity.new_token()
+
+
+def test_identity_tags_leave_out_token_and_source_unless_given() -> None:
+    # `hpcspec render` writes these three only: a job file may be submitted many times.
+    assert identity.identity_tags("s", "k", "d") == {
+        "hpcspec.stack": "s",
+        "hpcspec.key": "k",
+        "hpcspec.digest": "d",
+    }
+
+
+def test_key_hash_separates_stack_from_key() -> None:
+    # stack and key names cannot hold "/" (manifest KEY_PATTERN), so "stack/key" is unambiguous
+    assert identity.key_hash("ab", "c") != identity.key_hash("a", "bc")
+    assert identity.stack_hash("ab") != identity.stack_hash("a")
