@@ -158,7 +158,12 @@ def _syntax_error(
 
 def _refuse_anchors(text: str, file: str) -> None:
     # Anchors survive only as parser events; the C parser makes this scan cheap.
-    for event in _fast_yaml().parse(text):
+    try:
+        events = list(_fast_yaml().parse(text))
+    except MarkedYAMLError:
+        # libyaml refused something YAML 1.2 allows (see _construct): scan with the pure parser.
+        events = list(_fast_yaml(pure=True).parse(text))
+    for event in events:
         if getattr(event, "anchor", None):
             mark = event.start_mark
             kind = "aliases (*" if type(event).__name__ == "AliasEvent" else "anchors (&"

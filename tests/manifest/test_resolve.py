@@ -201,3 +201,12 @@ def test_generated_manifests_resolve_to_what_they_say(data: dict[str, Any]) -> N
         if props:
             assert job.definition.get("Priority") == props["Priority"]
             assert job.definition.get("Project") == props["Project"]
+
+
+def test_ampersand_with_a_flow_secret_loads() -> None:
+    # libyaml refuses `env:X` in a flow mapping; the anchor scan must fall back as the load does.
+    stack = resolved(
+        "apiVersion: hpcspec/v1\nstack: s\njobs:\n  a:\n    env: {K: {secret: env:X}}\n"
+        "    tasks:\n      t: {commandLine: 'a && b'}\n"
+    )
+    assert stack.jobs["a"].definition.tasks[0].command_line == "a && b"
