@@ -10,10 +10,9 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from hpcspec.engine.discovery import JobReader
+from hpcspec.hpcpack.errors import OutcomeUnknown
 
-
-class OutcomeUnknown(Exception):
-    """Raised by a writer when a request may or may not have taken effect."""
+__all__ = ["ClusterWriter", "JobReader", "OutcomeUnknown"]
 
 
 class ClusterWriter(JobReader, Protocol):
