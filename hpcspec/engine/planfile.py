@@ -1,0 +1,304 @@
+"""The plan as a versioned JSON document: `--output json`, saved plans, and the plan digest.
+
+One document serves both uses (docs/plan-format.md describes every field): `hpcspec plan
+--output json` prints it, `hpcspec plan -o plan.json` saves it with an `extra` envelope, and
+`hpcspec apply plan.json` loads it back into the same `Plan`, whose changes record what they
+saw (job id, State, ChangeTime, digests) so apply can refuse entries the cluster has moved past.
+
+Versioning copies Terraform's JSON format: `format_version` "MAJOR.MINOR"; a minor version only
+adds fields (readers ignore fields they do not know), a major version is incompatible and is
+refused with a clear error. Secrets never appear: the plan types cannot hold one, and a
+sensitive diff is written as `"(sensitive)"` whatever it carries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from hpcspec.engine.plan import Action, Block, Change, FieldDiff, Plan, Reason
+from hpcspec.errors import HpcspecError
+
+FORMAT_VERSION = "1.0"
+_MAJOR = 1
+SENSITIVE = "(sensitive)"
+
+# Terraform's `change.actions` vocabulary, so policy tools can scan for "delete".
+TERRAFORM_ACTIONS: dict[Action, tuple[str, ...]] = {
+    Action.CREATE: ("create",),
+    Action.UPDATE: ("update",),
+    Action.SUBMIT: ("update",),  # the same job, changed in place (Configuring → Submitted)
+    Action.REPLACE: ("delete", "create"),  # cancel the live job, create a new one
+    Action.RERUN: ("create",),  # a new run next to the ended job, which stays
+    Action.REQUEUE: ("update",),  # the same job id runs again
+    Action.CANCEL: ("delete",),  # HPC Pack has no delete; cancel is the destroy
+    Action.NO_OP: ("no-op",),
+}
+
+
+class PlanFileError(HpcspecError):
+    """A saved plan cannot be read: missing, not a plan, a newer format, or edited."""
+
+
+class _Doc(BaseModel):
+    # Unknown fields are a later minor version's additions: ignore them.
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
+
+
+class _ReasonDoc(_Doc):
+    code: str
+    message: str
+
+
+class _BlockDoc(_Doc):
+    code: str
+    message: str
+    hint: str = ""
+
+
+class _DiffDoc(_Doc):
+    section: str
+    name: str
+    before: str | None
+    after: str | None
+    sensitive: bool = False
+    allowed_now: bool = True
+
+
+class _ChangeDoc(_Doc):
+    key: str
+    action: Action
+    reasons: list[_ReasonDoc] = []
+    diffs: list[_DiffDoc] = []
+    blocks: list[_BlockDoc] = []
+    live_id: int | None = None
+    live_state: str | None = None
+    live_change_time: str | None = None
+    live_digest: str | None = None
+    desired_digest: str | None = None
+    running_tasks: int = 0
+    duplicates: list[int] = []
+
+
+class _PlanDoc(_Doc):
+    format_version: str
+    plan_digest: str
+    stack: str
+    cluster: str
+    source: str = ""
+    insecure: bool = False
+    notes: list[str] = []
+    changes: list[_ChangeDoc]
+    extra: dict[str, Any] = {}
+
+
+def _masked(value: str | None, sensitive: bool) -> str | None:
+    if value is None or not sensitive:
+        return value
+    return SENSITIVE
+
+
+def _diff(diff: FieldDiff) -> dict[str, object]:
+    return {
+        "section": diff.section,
+        "name": diff.name,
+        "before": _masked(diff.before, diff.sensitive),
+        "after": _masked(diff.after, diff.sensitive),
+        "sensitive": diff.sensitive,
+        "allowed_now": diff.allowed_now,
+    }
+
+
+def _change(change: Change) -> dict[str, object]:
+    return {
+        "key": change.key,
+        "action": change.action.value,
+        "actions": list(TERRAFORM_ACTIONS[change.action]),
+        "reasons": [{"code": r.code, "message": r.message} for r in change.reasons],
+        "diffs": [_diff(d) for d in change.diffs],
+        "blocks": [{"code": b.code, "message": b.message, "hint": b.hint} for b in change.blocks],
+        "live_id": change.live_id,
+        "live_state": change.live_state,
+        "live_change_time": change.live_change_time,
+        "live_digest": change.live_digest,
+        "desired_digest": change.desired_digest,
+        "running_tasks": change.running_tasks,
+        "duplicates": list(change.duplicates),
+    }
+
+
+def plan_document(plan: Plan) -> dict[str, object]:
+    """The plan as JSON data (format_version 1.0); changes keep the plan's order."""
+    counts = plan.counts()
+    return {
+        "format_version": FORMAT_VERSION,
+        "plan_digest": plan_digest(plan),
+        "stack": plan.stack,
+        "cluster": plan.cluster,
+        "source": plan.source,
+        "insecure": plan.insecure,
+        "notes": list(plan.notes),
+        "has_changes": plan.has_changes,
+        "blocked": plan.blocked,
+        "summary": {a.value: counts[a] for a in Action},
+        "changes": [_change(c) for c in plan.changes],
+    }
+
+
+def dumps(document: Mapping[str, object]) -> str:
+    """Deterministic JSON: sorted keys, two-space indent, UTF-8 text, one trailing newline."""
+    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def plan_digest(plan: Plan) -> str:
+    """`sha256:<hex>` of what the plan will do, stable across runs and machines.
+
+    It covers the stack, the cluster and, per job key (sorted), the action, reason and block
+    codes, field diffs, the live job id and digests, and duplicates; not reason wording,
+    live State or ChangeTime, running-task counts or notes, which move without the plan's
+    meaning changing (apply checks State/ChangeTime per job instead). Minor format versions
+    never change what it covers.
+    """
+    view = {
+        "stack": plan.stack,
+        "cluster": plan.cluster,
+        "changes": [
+            {
+                "key": c.key,
+                "action": c.action.value,
+                "reasons": [r.code for r in c.reasons],
+                "blocks": [b.code for b in c.blocks],
+                "diffs": sorted(
+                    (d["section"], d["name"], d["before"], d["after"], d["sensitive"])
+                    for d in map(_diff, c.diffs)
+                ),
+                "live_id": c.live_id,
+                "live_digest": c.live_digest,
+                "desired_digest": c.desired_digest,
+                "duplicates": sorted(c.duplicates),
+            }
+            for c in sorted(plan.changes, key=lambda c: c.key)
+        ],
+    }
+    canonical = json.dumps(view, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    """A plan read back from a file, with the envelope it was saved with."""
+
+    plan: Plan
+    extra: dict[str, Any]
+    digest: str
+
+
+def save_plan(plan: Plan, path: Path, *, extra: Mapping[str, Any]) -> None:
+    """Write the plan document plus `extra` (JSON data, never secrets) to `path` atomically."""
+    document = {**plan_document(plan), "extra": dict(extra)}
+    text = dumps(document)  # TypeError here means `extra` held something that is not JSON data
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8", newline="\n")
+    os.replace(tmp, path)
+
+
+def load_plan(path: Path) -> Plan:
+    """The plan saved in `path`; refuses unknown major versions and edited files."""
+    return read_saved_plan(path).plan
+
+
+def read_saved_plan(path: Path) -> SavedPlan:
+    """The plan saved in `path` with its `extra` envelope and recorded digest."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanFileError(
+            f"cannot read plan file {path}: {exc}", code="plan-file-unreadable"
+        ) from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _not_a_plan(path, f"it is not JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("format_version"), str):
+        raise _not_a_plan(path, "it has no format_version")
+    _check_version(path, raw["format_version"])
+    try:
+        doc = _PlanDoc.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise _not_a_plan(path, f"{where}: {first['msg']}") from None
+    plan = _to_plan(doc)
+    if plan_digest(plan) != doc.plan_digest:
+        raise PlanFileError(
+            f"plan file {path} was changed after it was saved: its plan_digest does not "
+            "match its changes",
+            code="plan-file-modified",
+            hint="run hpcspec plan again and apply the file it writes",
+        )
+    return SavedPlan(plan=plan, extra=dict(doc.extra), digest=doc.plan_digest)
+
+
+def _check_version(path: Path, version: str) -> None:
+    major, _, minor = version.partition(".")
+    if not (major.isdigit() and minor.isdigit()):
+        raise _not_a_plan(path, f"format_version {version!r} is not MAJOR.MINOR")
+    if int(major) != _MAJOR:
+        raise PlanFileError(
+            f"plan file {path} has format_version {version}; this hpcspec reads "
+            f"{_MAJOR}.x plans only",
+            code="plan-format-unsupported",
+            hint="plan and apply with the same major version of hpcspec",
+        )
+
+
+def _not_a_plan(path: Path, why: str) -> PlanFileError:
+    return PlanFileError(
+        f"{path} is not a saved hpcspec plan: {why}",
+        code="plan-file-invalid",
+        hint="write one with hpcspec plan -o FILE",
+    )
+
+
+def _to_plan(doc: _PlanDoc) -> Plan:
+    return Plan(
+        stack=doc.stack,
+        cluster=doc.cluster,
+        source=doc.source,
+        insecure=doc.insecure,
+        notes=tuple(doc.notes),
+        changes=tuple(
+            Change(
+                key=c.key,
+                action=c.action,
+                reasons=tuple(Reason(r.code, r.message) for r in c.reasons),
+                diffs=tuple(
+                    FieldDiff(
+                        d.section,
+                        d.name,
+                        _masked(d.before, d.sensitive),
+                        _masked(d.after, d.sensitive),
+                        sensitive=d.sensitive,
+                        allowed_now=d.allowed_now,
+                    )
+                    for d in c.diffs
+                ),
+                blocks=tuple(Block(b.code, b.message, b.hint) for b in c.blocks),
+                live_id=c.live_id,
+                live_state=c.live_state,
+                live_change_time=c.live_change_time,
+                live_digest=c.live_digest,
+                desired_digest=c.desired_digest,
+                running_tasks=c.running_tasks,
+                duplicates=tuple(c.duplicates),
+            )
+            for c in doc.changes
+        ),
+    )

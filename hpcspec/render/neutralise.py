@@ -1,0 +1,66 @@
+"""Make text from a manifest or the server inert in CI logs, terminals and JSON.
+
+CI runners read their job's stdout line by line and execute some lines as commands:
+GitHub Actions a line that starts, after leading whitespace, with `::` (`::set-output`,
+`::add-mask::`, `::stop-commands::`) and the older `##[` form; Azure Pipelines `##vso[…]` and the
+`##[group]`-style formatting commands (CVE-2020-15228 class; research/ecosystem-reliability.md
+R1.5a and R5.7). A job named `::add-mask::x` or a scheduler error holding `##vso[task.setvariable]`
+must never become one. Terminals, likewise, must not receive escape sequences from the server.
+
+`neutralise` is what every human renderer (text, markdown) applies to every string it did not
+write itself: it removes ANSI escapes and control characters, and puts a zero-width space
+(U+200B) inside each command prefix, so the text reads the same to people but no runner
+matches it. `inert_json` does the same job for a JSON document without changing its data: it
+writes the dangerous characters as JSON `\\u` escapes, which decode to exactly the same strings.
+"""
+
+from __future__ import annotations
+
+import re
+
+ZWSP = "\u200b"
+
+# CSI (`ESC [ … final`), OSC (`ESC ] … BEL|ST`), other two-byte escapes.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
+# Line breaks in any of the forms a runner or a terminal might honour.
+_BREAKS = re.compile(r"\r\n|[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+# C0 and C1 controls (tab kept), DEL, and bidi overrides that make text read differently.
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# `##vso[` and `##[` are matched anywhere in a line (case-insensitive to be safe).
+_HASH_COMMAND = re.compile(r"##(?=vso\[|\[)", re.IGNORECASE)
+# `::` only counts at the start of a line, after leading whitespace.
+_COLON_COMMAND = re.compile(r"^(\s*):(?=:)", re.MULTILINE)
+
+
+def neutralise(text: str, *, multiline: bool = False) -> str:
+    """`text` made safe to print: no escapes or controls, no CI log command prefixes.
+
+    Line breaks become `\\n` (shown, not obeyed) unless `multiline`, so a value can neither
+    start a new log line nor forge a plan line; with `multiline` they become plain `\\n`
+    and every line is neutralised.
+    """
+    text = _ANSI.sub("", text)
+    text = _BREAKS.sub("\n", text)
+    text = _CONTROLS.sub("", text)
+    text = text.replace("\t", " ")
+    if not multiline:
+        text = text.replace("\n", "\\n")
+    text = _HASH_COMMAND.sub("#" + ZWSP + "#", text)
+    return _COLON_COMMAND.sub(lambda m: m.group(1) + ":" + ZWSP, text)
+
+
+_JSON_ESCAPES = {
+    **{c: f"\\u{c:04x}" for c in range(0x80, 0xA0)},
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+
+
+def inert_json(document: str) -> str:
+    """A serialised JSON document with the same data, but no `##` or odd line breaks in it.
+
+    `#` and C1/Unicode line separators can only occur inside JSON strings, where `\\u0023`
+    and friends decode to the very same characters. `json.dumps` already escapes C0
+    controls, and its lines start with indentation and `"`, `{`, `[`, so `::` cannot lead one.
+    """
+    return document.replace("##", "\\u0023\\u0023").translate(_JSON_ESCAPES)
