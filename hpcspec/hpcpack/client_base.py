@@ -1,0 +1,111 @@
+"""What every part of the REST client shares: the transport, body codecs, the time format.
+
+`ClientBase` is the base of `HpcPackClient` (see `client.py` for the public API). Its helpers
+send one request and decode the documented body shape, turning a shape mismatch into
+`BadResponse`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TypeVar
+
+from hpcspec.hpcpack import codec, errors
+from hpcspec.hpcpack.catalogue import PropertySpec
+from hpcspec.hpcpack.codec import PropertyMap, TimeFormat, WireValue
+from hpcspec.hpcpack.transport import Transport
+
+T = TypeVar("T")
+
+
+class ClientBase:
+    """The transport plus the cluster's date-time format (read once, when first needed)."""
+
+    def __init__(self, transport: Transport, *, time_format: TimeFormat | None = None) -> None:
+        self.transport = transport
+        self._time_format = time_format
+
+    def close(self) -> None:
+        self.transport.close()
+
+    # -- time -------------------------------------------------------------------------------
+
+    def date_time_format(self) -> str:
+        """GET /cluster/info/dateTimeFormat: the .NET format of every time the API writes."""
+        return self._call("GET", "/cluster/info/dateTimeFormat", codec.decode_string)
+
+    @property
+    def time_format(self) -> TimeFormat:
+        """The cluster's time format, compiled (one request the first time)."""
+        if self._time_format is None:
+            self._time_format = TimeFormat(self.date_time_format())
+        return self._time_format
+
+    def parse_time(self, text: str) -> datetime | None:
+        """A time as the cluster writes it → aware UTC datetime (None if empty or unreadable)."""
+        if not text or not text.strip():
+            return None
+        try:
+            return self.time_format.parse(text)
+        except ValueError:
+            return None
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        decode: Callable[[object], T],
+        *,
+        params: Mapping[str, str | None] | None = None,
+        body: object = None,
+        secrets: tuple[str, ...] = (),
+    ) -> T:
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        reply = self.transport.request(method, path, params=query, body=body, secrets=secrets)
+        try:
+            return decode(reply.body)
+        except codec.BodyShapeError as bad:
+            raise errors.BadResponse(
+                f"{method} {path}: {bad}", method=method, path=path, status=reply.status
+            ) from None
+
+    def _properties(
+        self, path: str, *, properties: list[str] | tuple[str, ...] | None = None
+    ) -> PropertyMap:
+        params = {"properties": ",".join(properties) if properties else None}
+        return self._call("GET", path, codec.decode_properties, params=params)
+
+    def _named(self, path: str, names: list[str] | tuple[str, ...] | None) -> PropertyMap:
+        params = {"names": ",".join(names) if names else None}
+        return self._call("GET", path, codec.decode_properties, params=params)
+
+    def _send_properties(
+        self,
+        method: str,
+        path: str,
+        values: Mapping[str, WireValue],
+        catalogue: Mapping[str, PropertySpec] | None,
+    ) -> None:
+        body = codec.encode(values, catalogue, self._time_format_if_needed(values))
+        secrets = tuple(p["Value"] for p in body if p["Name"].lower() == "password")
+        self._call(method, path, _ignore, body=body, secrets=secrets)
+
+    def _time_format_if_needed(self, values: Mapping[str, WireValue]) -> TimeFormat | None:
+        if any(isinstance(v, datetime) for v in values.values()) or any(
+            k.lower() == "holduntil" for k in values
+        ):
+            return self.time_format
+        return self._time_format
+
+    def _action(self, path: str, *, message: str | None = None, forced: bool | None = None) -> None:
+        """cancel/finish/requeue: optional JSON-string message body, optional `forced`."""
+        params = {"forced": None if forced is None else ("true" if forced else "false")}
+        self._call("POST", path, _ignore, params=params, body=message or None)
+
+
+def _ignore(body: object) -> None:
+    """Decoder for answers whose body means nothing (204, or a 200 with an echo)."""
+    return None

@@ -1,0 +1,409 @@
+"""How bytes move to and from the HPC Pack REST API: the only module that imports requests.
+
+`Transport.request(method, path, params=, body=)` sends one logical request under the base URL
+(`https://head/hpc`) and returns a `Reply` whose body is already decoded (JSON, or the
+DataContract XML the server may send instead, parsed safely). It owns every HTTP rule of
+DESIGN.md §6:
+
+- Basic auth; TLS verified (a custom CA bundle if given; `insecure` only when asked);
+  Basic auth over plain http refused before any request unless the host is loopback;
+  redirects never followed (credentials would go along); explicit connect/read timeouts;
+  `x-ms-as-user`; `Accept: application/json`; `User-Agent: hpcspec/<version>`.
+- Retries. GET and PUT (idempotent here) are retried on connection errors, timeouts and
+  429/502/503/504 with full-jitter exponential backoff, bounded in attempts and total time,
+  honouring `Retry-After`. A POST is retried only when it provably never reached the server
+  (the connection could not be opened); any other POST failure without an answer raises
+  `OutcomeUnknown`. An HTTP error answer to a POST is the server's definite refusal.
+- Secrets: the password (and any extra secret of a request, such as a submit Password) is
+  redacted from every error and log line; headers are never logged or put in errors.
+
+Sleep, clock and random source are injectable so tests run without waiting.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import json
+import logging
+import random
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+import urllib3
+
+from hpcspec import __version__
+from hpcspec.errors import HpcspecError
+from hpcspec.hpcpack import errors
+from hpcspec.hpcpack.jobxml.safe import local_name, parse_root
+
+log = logging.getLogger("hpcspec.hpcpack.transport")
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+IDEMPOTENT = frozenset({"GET", "PUT"})
+MAX_BODY_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A Basic-auth user (`DOMAIN\\user`) and password; the password never shows in a repr."""
+
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long to keep trying an idempotent request (full-jitter exponential backoff)."""
+
+    attempts: int = 5  # tries in all, the first one included
+    base_delay: float = 0.5  # seconds; the n-th wait is random in [0, base * 2**(n-1)]
+    max_delay: float = 20.0  # one wait is never longer (nor a Retry-After honoured beyond it)
+    total: float = 90.0  # no new try starts after this many seconds
+
+
+@dataclass(frozen=True)
+class TransportOptions:
+    """Where the cluster is and how to talk to it."""
+
+    base_url: str  # e.g. https://headnode/hpc
+    credentials: Credentials | None = None
+    as_user: str | None = None  # x-ms-as-user
+    ca_bundle: str | None = None  # a PEM file or directory of CA certificates
+    insecure: bool = False  # skip TLS verification (only when asked for)
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    retry: RetryPolicy = RetryPolicy()
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A successful answer: status, headers (case-insensitive) and the decoded body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: object
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == lowered), None)
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 and `localhost` (the only hosts Basic auth may reach over http)."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(base_url: str, *, with_credentials: bool) -> str:
+    """The base URL without a trailing slash; InsecureConnection/BadRequest-free or raises."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise HpcspecError(
+            f"{base_url!r} is not an http(s) URL of an HPC Pack REST API",
+            code="invalid-cluster-url",
+            hint="give the URL like https://headnode/hpc",
+        )
+    if parts.username or parts.password:
+        raise HpcspecError(
+            "the cluster URL must not carry a user name or password",
+            code="invalid-cluster-url",
+            hint="use --username / HPCSPEC_USERNAME and HPCSPEC_PASSWORD or --password-stdin",
+        )
+    if parts.scheme == "http" and with_credentials and not is_loopback(parts.hostname):
+        raise errors.InsecureConnection(
+            f"refusing to send Basic auth credentials over plain http to {parts.hostname}",
+            hint="use https:// (HPC Pack serves the REST API over TLS)",
+        )
+    return base_url.rstrip("/")
+
+
+class Transport:
+    """One HTTP session to one cluster; see the module docstring for its rules."""
+
+    def __init__(
+        self,
+        options: TransportOptions,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.options = options
+        self.base_url = check_url(
+            options.base_url, with_credentials=options.credentials is not None
+        )
+        self._session = session or requests.Session()
+        self._sleep, self._clock, self._jitter = sleep, clock, jitter
+        self._secrets: tuple[str, ...] = (
+            (options.credentials.password,) if options.credentials else ()
+        )
+
+    def close(self) -> None:
+        self._session.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: object = None,
+        secrets: tuple[str, ...] = (),
+        retry: bool = True,
+    ) -> Reply:
+        """Send one request (retrying as the rules allow) and return the decoded answer."""
+        method = method.upper()
+        hidden = self._secrets + tuple(s for s in secrets if s)
+        deadline = self._clock() + self.options.retry.total
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self._send(method, path, params, body)
+            except requests.RequestException as failure:
+                wait = self._after_failure(method, path, failure, attempt, deadline, retry, hidden)
+            else:
+                if response.status_code < 300:
+                    return self._reply(method, path, response, hidden)
+                wait = self._after_status(method, path, response, attempt, deadline, retry, hidden)
+            self._sleep(wait)
+
+    def _send(
+        self, method: str, path: str, params: Mapping[str, str] | None, body: object
+    ) -> requests.Response:
+        credentials = self.options.credentials
+        headers = {
+            "Accept": "application/json",
+            "User-Agent": f"hpcspec/{__version__}",
+        }
+        if self.options.as_user:
+            headers["x-ms-as-user"] = self.options.as_user
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json; charset=utf-8"
+            data = json.dumps(body).encode("utf-8")
+        verify: bool | str = self.options.ca_bundle or True
+        if self.options.insecure:
+            verify = False
+        with warnings.catch_warnings():
+            if self.options.insecure:  # asked for, and printed by the CLI instead
+                warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+            return self._session.request(
+                method,
+                self.base_url + quote(path, safe="/"),
+                params=dict(params or {}),
+                data=data,
+                headers=headers,
+                auth=(credentials.username, credentials.password) if credentials else None,
+                verify=verify,
+                timeout=(self.options.connect_timeout, self.options.read_timeout),
+                allow_redirects=False,
+            )
+
+    def _after_failure(
+        self,
+        method: str,
+        path: str,
+        failure: requests.RequestException,
+        attempt: int,
+        deadline: float,
+        retry: bool,
+        hidden: tuple[str, ...],
+    ) -> float:
+        """The wait before the next try after no answer came, or the error to raise."""
+        reason = errors.redact(_describe(failure), hidden)
+        fields: dict[str, Any] = {"method": method, "path": path}
+        if isinstance(failure, requests.exceptions.SSLError):
+            raise errors.TransportError(
+                f"{method} {path}: TLS failed: {reason}",
+                hint="give the cluster's CA with --ca-bundle (or HPCSPEC_CA_BUNDLE)",
+                **fields,
+            )
+        never_sent = _never_sent(failure)
+        if method not in IDEMPOTENT and not never_sent:
+            raise errors.OutcomeUnknown(
+                f"{method} {path} was sent but no answer came back ({reason}); "
+                "it may or may not have taken effect",
+                hint="look the object up before trying again",
+                **fields,
+            )
+        wait = self._backoff(attempt, None)
+        if not retry or attempt >= self.options.retry.attempts or self._clock() + wait > deadline:
+            raise errors.TransportError(
+                f"{method} {path} failed after {attempt} attempt(s): {reason}",
+                hint="check the cluster URL, the network and --timeout",
+                **fields,
+            )
+        log.info("%s %s: %s; retrying in %.1f s", method, path, reason, wait)
+        return wait
+
+    def _after_status(
+        self,
+        method: str,
+        path: str,
+        response: requests.Response,
+        attempt: int,
+        deadline: float,
+        retry: bool,
+        hidden: tuple[str, ...],
+    ) -> float:
+        """The wait before the next try after an error status, or the error to raise."""
+        status = response.status_code
+        if 300 <= status < 400:
+            raise errors.TransportError(
+                f"{method} {path} was redirected (HTTP {status}); hpcspec does not follow "
+                "redirects, because the credentials would go along",
+                method=method,
+                path=path,
+                status=status,
+                hint="give the final URL of the REST API as the cluster URL",
+            )
+        message, code = _scheduler_message(response)
+        message = errors.redact(message, hidden)
+        error = errors.for_status(
+            status, method=method, path=path, scheduler_message=message, scheduler_code=code
+        )
+        if method in IDEMPOTENT and status in RETRY_STATUSES and retry:
+            wait = self._backoff(attempt, _retry_after(response.headers.get("Retry-After")))
+            within = self._clock() + wait <= deadline
+            if attempt < self.options.retry.attempts and within:
+                log.info("%s %s: HTTP %s; retrying in %.1f s", method, path, status, wait)
+                return wait
+        if method not in IDEMPOTENT and status >= 500:
+            raise errors.OutcomeUnknown(
+                f"{method} {path} failed with HTTP {status} after it was sent; "
+                f"it may or may not have taken effect{': ' + message if message else ''}",
+                method=method,
+                path=path,
+                status=status,
+                scheduler_message=message,
+                scheduler_code=code,
+                hint="look the object up before trying again",
+            )
+        raise error
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        policy = self.options.retry
+        if retry_after is not None:
+            return min(retry_after, policy.max_delay)
+        ceiling = min(policy.max_delay, policy.base_delay * 2.0 ** (attempt - 1))
+        return float(self._jitter() * ceiling)
+
+    def _reply(
+        self, method: str, path: str, response: requests.Response, hidden: tuple[str, ...]
+    ) -> Reply:
+        log.debug("%s %s -> HTTP %s", method, path, response.status_code)
+        try:
+            body = decode_body(response.content, response.headers.get("Content-Type"))
+        except (ValueError, HpcspecError) as bad:
+            raise errors.BadResponse(
+                f"{method} {path}: the answer could not be read: {errors.redact(str(bad), hidden)}",
+                method=method,
+                path=path,
+                status=response.status_code,
+            ) from None
+        return Reply(response.status_code, dict(response.headers), body)
+
+
+def _never_sent(failure: requests.RequestException) -> bool:
+    """True when the connection could not even be opened (so nothing reached the server)."""
+    if isinstance(failure, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(failure, requests.exceptions.ConnectionError):
+        return False
+    reason: object = failure.args[0] if failure.args else None
+    reason = getattr(reason, "reason", reason)  # MaxRetryError wraps the cause
+    return isinstance(reason, urllib3.exceptions.NewConnectionError | ConnectionRefusedError)
+
+
+def _describe(failure: requests.RequestException) -> str:
+    if isinstance(failure, requests.exceptions.Timeout):
+        return (
+            "timed out"
+            if not isinstance(failure, requests.exceptions.ConnectTimeout)
+            else ("connection timed out")
+        )
+    reason: object = failure.args[0] if failure.args else failure
+    reason = getattr(reason, "reason", reason)
+    return f"{type(failure).__name__}: {reason}"
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
+
+
+def _scheduler_message(response: requests.Response) -> tuple[str, int | None]:
+    """The scheduler's message (and code) from an error body: JSON, fault XML or text."""
+    try:
+        body = decode_body(response.content[:65536], response.headers.get("Content-Type"))
+    except (ValueError, HpcspecError):
+        return response.text[:2000].strip(), None
+    if isinstance(body, Mapping):
+        fields = {str(k).lower(): v for k, v in body.items()}
+        message = fields.get("message") or fields.get("error") or ""
+        text = str(fields.get("code", "")).strip()
+        return str(message).strip(), int(text) if text.lstrip("-").isdigit() else None
+    if isinstance(body, str):
+        return body.strip()[:2000], None
+    return "", None
+
+
+def decode_body(content: bytes, content_type: str | None) -> object:
+    """JSON, or the DataContract XML forms the server may answer with, as plain Python."""
+    if len(content) > MAX_BODY_BYTES:
+        raise ValueError(f"the answer is larger than {MAX_BODY_BYTES} bytes")
+    if not content.strip():
+        return None
+    kind = (content_type or "").lower()
+    if "xml" in kind or content.lstrip()[:1] == b"<":
+        return _from_xml(parse_root(content, source="response"))
+    if "json" in kind or content.lstrip()[:1] in b'[{"-0123456789tfn':
+        return json.loads(content)
+    return content.decode("utf-8", errors="replace")
+
+
+def _from_xml(element: Any) -> object:
+    """DataContract XML (`ArrayOfProperty`, `ArrayOfObject`, `int`, `string`, faults)."""
+    name = local_name(element)
+    children = [c for c in element if local_name(c)]
+    if name == "int" or name == "long":
+        return int((element.text or "").strip())
+    if name == "string":
+        return element.text or ""
+    if name.startswith("ArrayOf"):
+        return [_from_xml(c) for c in children]
+    if name == "Property":
+        fields = {local_name(c).lower(): c.text or "" for c in children}
+        return {"Name": fields.get("name", ""), "Value": fields.get("value", "")}
+    if name == "Object":
+        props = next((c for c in children if local_name(c) == "Properties"), None)
+        return {"Properties": [_from_xml(p) for p in (props if props is not None else [])]}
+    if name == "HpcWebServiceFault" or children:
+        out: dict[str, object] = {}
+        for child in children:
+            text = (child.text or "").strip()
+            out[local_name(child)] = int(text) if text.lstrip("-").isdigit() else text
+        return out
+    return element.text or ""
