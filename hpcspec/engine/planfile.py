@@ -152,9 +152,26 @@ def plan_document(plan: Plan) -> dict[str, object]:
     }
 
 
+# `#` and C1/Unicode line separators only occur inside JSON strings, where `\\u0023` and
+# friends decode to the very same characters.
+_INERT = {
+    ord("#"): "\\u0023",
+    **{c: f"\\u{c:04x}" for c in range(0x80, 0xA0)},
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+
+
 def dumps(document: Mapping[str, object]) -> str:
-    """Deterministic JSON: sorted keys, two-space indent, UTF-8 text, one trailing newline."""
-    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    """Deterministic JSON: sorted keys, two-space indent, UTF-8 text, one trailing newline.
+
+    The text is inert in a CI log (`cat plan.json` in a pipeline is common): no `##vso[` or
+    `##[` can appear (every `#` is written `\\u0023`), C0 controls are escaped by `json`, C1
+    controls and Unicode line separators here, and every line starts with indentation and
+    `"`, `{`, `[` or `}`, so none starts with `::`. The data is unchanged.
+    """
+    text = json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False)
+    return text.translate(_INERT) + "\n"
 
 
 def plan_digest(plan: Plan) -> str:

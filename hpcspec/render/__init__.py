@@ -11,11 +11,10 @@ CI log command nor as a terminal escape (`neutralise`).
 
 from hpcspec.render.jsonplan import render_json
 from hpcspec.render.markdown import render_markdown
-from hpcspec.render.neutralise import inert_json, neutralise
+from hpcspec.render.neutralise import neutralise
 from hpcspec.render.text import render_text, use_color
 
 __all__ = [
-    "inert_json",
     "neutralise",
     "render_json",
     "render_markdown",

@@ -10,8 +10,8 @@ must never become one. Terminals, likewise, must not receive escape sequences fr
 `neutralise` is what every human renderer (text, markdown) applies to every string it did not
 write itself: it removes ANSI escapes and control characters, and puts a zero-width space
 (U+200B) inside each command prefix, so the text reads the same to people but no runner
-matches it. `inert_json` does the same job for a JSON document without changing its data: it
-writes the dangerous characters as JSON `\\u` escapes, which decode to exactly the same strings.
+matches it. JSON needs no such change to its data: `hpcspec.engine.planfile.dumps` writes the
+dangerous characters as JSON `\\u` escapes, which decode to exactly the same strings.
 """
 
 from __future__ import annotations
@@ -47,20 +47,3 @@ def neutralise(text: str, *, multiline: bool = False) -> str:
         text = text.replace("\n", "\\n")
     text = _HASH_COMMAND.sub("#" + ZWSP + "#", text)
     return _COLON_COMMAND.sub(lambda m: m.group(1) + ":" + ZWSP, text)
-
-
-_JSON_ESCAPES = {
-    **{c: f"\\u{c:04x}" for c in range(0x80, 0xA0)},
-    0x2028: "\\u2028",
-    0x2029: "\\u2029",
-}
-
-
-def inert_json(document: str) -> str:
-    """A serialised JSON document with the same data, but no `##` or odd line breaks in it.
-
-    `#` and C1/Unicode line separators can only occur inside JSON strings, where `\\u0023`
-    and friends decode to the very same characters. `json.dumps` already escapes C0
-    controls, and its lines start with indentation and `"`, `{`, `[`, so `::` cannot lead one.
-    """
-    return document.replace("##", "\\u0023\\u0023").translate(_JSON_ESCAPES)

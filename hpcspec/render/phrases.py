@@ -7,6 +7,7 @@ place it anywhere; markdown still escapes it for its own syntax.
 from __future__ import annotations
 
 from hpcspec.engine.plan import Action, Change, FieldDiff
+from hpcspec.engine.planfile import SENSITIVE
 from hpcspec.render.neutralise import neutralise
 
 # Reasons that only say "nothing to see": a no-op carrying nothing else is folded into a count.
@@ -55,11 +56,12 @@ def count(n: int, noun: str) -> str:
 def field_label(diff: FieldDiff) -> str:
     """`Name`, `env.MODE`, `customProperties.team`, `tasks.solve.commandLine`."""
     name = diff.name.replace("/", ".", 1) if diff.section == "task" else diff.name
-    return SECTION_PREFIX.get(diff.section, f"{diff.section}.") + neutralise(name)
+    return SECTION_PREFIX.get(diff.section, f"{neutralise(diff.section)}.") + neutralise(name)
 
 
 def quoted(value: str) -> str:
-    return f'"{neutralise(value)}"'
+    """A value in quotes; the planner's `(sensitive)` placeholder stays bare (it is no value)."""
+    return SENSITIVE if value == SENSITIVE else f'"{neutralise(value)}"'
 
 
 def diff_mark(diff: FieldDiff) -> str:

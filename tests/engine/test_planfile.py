@@ -1,0 +1,214 @@
+"""Saved plans: a versioned JSON document that loads back to the same Plan, never with secrets."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hpcspec.engine.plan import Action, Block, Change, FieldDiff, Plan, Reason
+from hpcspec.engine.planfile import (
+    FORMAT_VERSION,
+    PlanFileError,
+    load_plan,
+    plan_digest,
+    read_saved_plan,
+    save_plan,
+)
+
+words = st.text(max_size=20)
+maybe = st.none() | words
+
+
+@st.composite
+def field_diffs(draw: st.DrawFn) -> FieldDiff:
+    sensitive = draw(st.booleans())
+    value = st.sampled_from([None, "(sensitive)"]) if sensitive else maybe
+    return FieldDiff(
+        section=draw(st.sampled_from(["property", "customProperty", "env", "task", "runAs"])),
+        name=draw(words),
+        before=draw(value),
+        after=draw(value),
+        sensitive=sensitive,
+        allowed_now=draw(st.booleans()),
+    )
+
+
+changes = st.builds(
+    Change,
+    key=words,
+    action=st.sampled_from(Action),
+    reasons=st.lists(st.builds(Reason, words, words), max_size=3).map(tuple),
+    diffs=st.lists(field_diffs(), max_size=4).map(tuple),
+    blocks=st.lists(st.builds(Block, words, words, words), max_size=2).map(tuple),
+    live_id=st.none() | st.integers(min_value=1, max_value=2**31),
+    live_state=maybe,
+    live_change_time=maybe,
+    live_digest=maybe,
+    desired_digest=maybe,
+    running_tasks=st.integers(min_value=0, max_value=10_000),
+    duplicates=st.lists(st.integers(min_value=1, max_value=2**31), max_size=3).map(tuple),
+)
+plan_strategy = st.builds(
+    Plan,
+    stack=words,
+    cluster=words,
+    changes=st.lists(changes, max_size=5).map(tuple),
+    source=words,
+    insecure=st.booleans(),
+    notes=st.lists(words, max_size=2).map(tuple),
+)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(plan=plan_strategy)
+def test_a_saved_plan_loads_back_to_the_same_plan(plan: Plan, tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    save_plan(plan, path, extra={"manifest": "m.yaml", "options": {"prune": True}})
+    saved = read_saved_plan(path)
+    assert saved.plan == plan
+    assert saved.extra == {"manifest": "m.yaml", "options": {"prune": True}}
+    assert saved.digest == plan_digest(plan)
+
+
+def _plan() -> Plan:
+    return Plan(
+        stack="cfd",
+        cluster="https://head/hpc",
+        changes=(
+            Change(
+                "solve",
+                Action.REPLACE,
+                reasons=(Reason("not-settable", "MinCores cannot change while Running"),),
+                diffs=(FieldDiff("property", "MinCores", "4", "8", allowed_now=False),),
+                live_id=44,
+                live_state="Running",
+                live_change_time="2026-11-28T09:30:00+00:00",
+                live_digest="aaaa",
+                desired_digest="bbbb",
+                running_tasks=3,
+            ),
+            Change("mesh", Action.CREATE, desired_digest="cccc"),
+        ),
+    )
+
+
+def test_each_change_records_what_it_saw(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    save_plan(_plan(), path, extra={})
+    solve = json.loads(path.read_text())["changes"][0]
+    assert (solve["live_id"], solve["live_state"], solve["live_change_time"]) == (
+        44,
+        "Running",
+        "2026-11-28T09:30:00+00:00",
+    )
+    assert (solve["live_digest"], solve["desired_digest"]) == ("aaaa", "bbbb")
+
+
+def test_the_digest_covers_what_the_plan_will_do() -> None:
+    plan = _plan()
+    digest = plan_digest(plan)
+    assert digest.startswith("sha256:") and len(digest) == 7 + 64
+    solve, mesh = plan.changes
+    moved_on = replace(
+        solve,
+        live_state="Running",
+        live_change_time="2026-11-28T10:00:00+00:00",
+        running_tasks=5,
+        reasons=(Reason("not-settable", "worded differently"),),
+    )
+    same = replace(plan, changes=(mesh, moved_on), notes=("a note",), insecure=True)
+    assert plan_digest(same) == digest
+    assert (
+        plan_digest(replace(plan, changes=(replace(solve, action=Action.UPDATE), mesh))) != digest
+    )
+    other_value = replace(solve, diffs=(FieldDiff("property", "MinCores", "4", "16"),))
+    assert plan_digest(replace(plan, changes=(other_value, mesh))) != digest
+    assert plan_digest(replace(plan, cluster="https://other/hpc")) != digest
+
+
+def test_sensitive_values_are_never_saved(tmp_path: Path) -> None:
+    leaky = Change(
+        "a",
+        Action.UPDATE,
+        diffs=(FieldDiff("env", "T", "old-s3cret", "new-s3cret", sensitive=True),),
+    )
+    path = tmp_path / "plan.json"
+    save_plan(Plan("s", "c", (leaky,)), path, extra={})
+    assert "s3cret" not in path.read_text()
+    diff = load_plan(path).changes[0].diffs[0]
+    assert (diff.before, diff.after, diff.sensitive) == ("(sensitive)", "(sensitive)", True)
+
+
+def test_extra_must_be_json_data(tmp_path: Path) -> None:
+    with pytest.raises(TypeError):
+        save_plan(_plan(), tmp_path / "plan.json", extra={"x": object()})
+    assert not (tmp_path / "plan.json").exists()
+
+
+def _saved(tmp_path: Path, **edits: object) -> Path:
+    path = tmp_path / "plan.json"
+    save_plan(_plan(), path, extra={})
+    document = json.loads(path.read_text())
+    document.update(edits)
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_a_later_minor_version_with_unknown_fields_is_read(tmp_path: Path) -> None:
+    path = _saved(tmp_path, format_version="1.7", drift=[{"key": "x"}])
+    assert load_plan(path) == _plan()
+    assert FORMAT_VERSION == "1.0"
+
+
+def test_an_unknown_major_version_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(PlanFileError) as caught:
+        load_plan(_saved(tmp_path, format_version="2.0"))
+    assert caught.value.code == "plan-format-unsupported"
+    assert "format_version 2.0" in caught.value.message and "1.x" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("not json", "not JSON"),
+        ("[1, 2]", "no format_version"),
+        ('{"format_version": "one"}', "not MAJOR.MINOR"),
+    ],
+)
+def test_a_file_that_is_not_a_plan_is_refused(tmp_path: Path, content: str, needle: str) -> None:
+    path = tmp_path / "plan.json"
+    path.write_text(content)
+    with pytest.raises(PlanFileError) as caught:
+        load_plan(path)
+    assert caught.value.code == "plan-file-invalid" and needle in caught.value.message
+
+
+def test_a_field_of_the_wrong_type_is_named(tmp_path: Path) -> None:
+    path = _saved(tmp_path)
+    document = json.loads(path.read_text())
+    document["changes"][0]["live_id"] = "44"
+    path.write_text(json.dumps(document))
+    with pytest.raises(PlanFileError) as caught:
+        load_plan(path)
+    assert caught.value.code == "plan-file-invalid" and "changes.0.live_id" in caught.value.message
+
+
+def test_an_edited_plan_is_refused(tmp_path: Path) -> None:
+    path = _saved(tmp_path)
+    document = json.loads(path.read_text())
+    document["changes"][0]["action"] = "update"
+    path.write_text(json.dumps(document))
+    with pytest.raises(PlanFileError) as caught:
+        load_plan(path)
+    assert caught.value.code == "plan-file-modified"
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(PlanFileError) as caught:
+        load_plan(tmp_path / "nope.json")
+    assert caught.value.code == "plan-file-unreadable"

@@ -1,0 +1,121 @@
+"""The text renderer: summary first, blocks per change, colour only when asked for."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from hpcspec.engine.plan import Action, Block, Change, FieldDiff, Plan, Reason
+from hpcspec.render import render_text, use_color
+from tests.render import plans
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+class _Closed:
+    def isatty(self) -> bool:
+        raise ValueError("I/O operation on closed file")
+
+
+def test_colour_only_on_a_terminal() -> None:
+    assert use_color(_Tty(), {}) is True
+    assert use_color(io.StringIO(), {}) is False
+    assert use_color(_Closed(), {}) is False
+
+
+@pytest.mark.parametrize("value", ["1", "", "0", "false"])
+def test_no_color_set_to_any_value_turns_colour_off(value: str) -> None:
+    assert use_color(_Tty(), {"NO_COLOR": value}) is False
+
+
+def test_a_dumb_terminal_gets_no_colour() -> None:
+    assert use_color(_Tty(), {"TERM": "dumb"}) is False
+
+
+def test_colour_off_means_no_escape_sequences() -> None:
+    plan = plans.every_action()
+    assert "\x1b" not in render_text(plan, color=False)
+    coloured = render_text(plan, color=True)
+    assert "\x1b[" in coloured
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == render_text(plan, color=False)
+
+
+def test_the_summary_line_comes_first() -> None:
+    first = render_text(plans.every_action(), color=False).splitlines()[0]
+    assert first == (
+        "Plan for stack cfd-nightly on https://head.example.org/hpc: 1 to create, 1 to update, "
+        "1 to submit, 2 to replace, 1 to rerun, 1 to requeue, 1 to cancel, 3 unchanged"
+    )
+
+
+def test_insecure_plans_say_so() -> None:
+    lines = render_text(plans.every_action(), color=False).splitlines()
+    assert lines[1].startswith("warning: TLS verification is off (--insecure)")
+    assert "--insecure" not in render_text(plans.no_changes(), color=False)
+
+
+def _plan(*changes: Change) -> Plan:
+    return Plan(stack="s", cluster="c", changes=changes)
+
+
+def test_plain_no_ops_fold_into_a_count_but_orphans_and_exhausted_retries_show() -> None:
+    quiet = Change("quiet", Action.NO_OP, (Reason("unchanged", "job 1 matches"),), live_id=1)
+    orphan = Change("gone", Action.NO_OP, (Reason("orphan", "not in the manifest"),), live_id=2)
+    tired = Change("tired", Action.NO_OP, (Reason("retries-exhausted", "gave up"),), live_id=3)
+    text = render_text(_plan(quiet, orphan, tired), color=False)
+    assert "quiet" not in text and "1 unchanged job not shown." in text
+    assert "gone: no change (job 2)" in text and "tired: no change (job 3)" in text
+
+
+def test_field_diffs_read_before_arrow_after() -> None:
+    change = Change(
+        "a",
+        Action.UPDATE,
+        diffs=(
+            FieldDiff("property", "Name", "old", "new"),
+            FieldDiff("env", "MODE", None, "fast"),
+            FieldDiff("task", "solve/commandLine", "a.exe", "b.exe"),
+            FieldDiff("task", "three", "echo 3", None, allowed_now=False),
+            FieldDiff("customProperty", "team", "aero", "cfd"),
+        ),
+        live_id=7,
+        live_state="Queued",
+    )
+    lines = render_text(_plan(change), color=False).splitlines()
+    assert '      ~ Name: "old" → "new"' in lines
+    assert '      + env.MODE: "fast"' in lines
+    assert '      ~ tasks.solve.commandLine: "a.exe" → "b.exe"' in lines
+    assert '      - tasks.three: "echo 3" (cannot change in place)' in lines
+    assert '      ~ customProperties.team: "aero" → "cfd"' in lines
+
+
+def test_sensitive_fields_show_no_value() -> None:
+    change = Change(
+        "a",
+        Action.UPDATE,
+        diffs=(
+            FieldDiff("env", "TOKEN", "(sensitive)", "(sensitive)", sensitive=True),
+            FieldDiff("env", "KEY", None, "leaked-if-shown", sensitive=True),
+        ),
+    )
+    text = render_text(_plan(change), color=False)
+    assert "~ env.TOKEN: (sensitive, changed)" in text
+    assert "+ env.KEY: (sensitive)" in text
+    assert "leaked-if-shown" not in text
+
+
+def test_refusals_show_with_their_hint() -> None:
+    change = Change("a", Action.REPLACE, blocks=(Block("x", "needs consent", "pass --yes"),))
+    text = render_text(_plan(change), color=False)
+    assert "      ! refused: needs consent (pass --yes)" in text
+    assert text.rstrip().endswith("apply will not carry out what is marked refused above.")
+
+
+def test_no_changes_says_so() -> None:
+    text = render_text(plans.no_changes(), color=False)
+    assert text.rstrip().endswith("No changes: the cluster matches the manifest.")
