@@ -193,8 +193,11 @@ def plan_digest(plan: Plan) -> str:
                 "reasons": [r.code for r in c.reasons],
                 "blocks": [b.code for b in c.blocks],
                 "diffs": sorted(
-                    (d["section"], d["name"], d["before"], d["after"], d["sensitive"])
-                    for d in map(_diff, c.diffs)
+                    (
+                        [d["section"], d["name"], d["before"], d["after"], d["sensitive"]]
+                        for d in map(_diff, c.diffs)
+                    ),
+                    key=json.dumps,  # None sorts with strings this way
                 ),
                 "live_id": c.live_id,
                 "live_digest": c.live_digest,
