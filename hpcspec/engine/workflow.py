@@ -1,0 +1,117 @@
+"""The plan pipeline on one screen: preflight → discover → plan (DESIGN.md §2–§3).
+
+`plan_stack` is what `hpcspec plan` and `hpcspec apply` run for each manifest. Preflight asks
+the cluster for its node groups, job templates and (only when a manifest names nodes) its
+nodes, so a name that does not exist is a plan error, not a surprise after submit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from hpcspec.engine.discovery import JobReader, discover
+from hpcspec.engine.plan import Block, Change, Plan
+from hpcspec.engine.planner import PlanOptions, make_plan
+from hpcspec.manifest.resolve import ResolvedStack
+
+
+class _Named(Protocol):
+    name: str
+
+
+class ClusterFacts(JobReader, Protocol):
+    """What preflight reads: node groups, templates and nodes."""
+
+    def node_groups(self) -> Sequence[_Named]: ...
+    def job_templates(self) -> list[str]: ...
+    def iter_nodes(self, *, properties: Sequence[str] | None = None) -> Iterator[object]: ...
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A name the manifest uses that the cluster does not have."""
+
+    key: str
+    what: str  # node group | job template | node
+    name: str
+
+
+def preflight(cluster: ClusterFacts, stack: ResolvedStack) -> list[Missing]:
+    """Names of node groups, job templates and nodes that the cluster lacks."""
+    wanted: dict[str, list[tuple[str, str]]] = {"group": [], "template": [], "node": []}
+    for key, job in stack.jobs.items():
+        for name in _names(job.definition.get("NodeGroups")):
+            wanted["group"].append((key, name))
+        template = job.definition.get("JobTemplate")
+        if template:
+            wanted["template"].append((key, str(template)))
+        for name in _names(job.definition.get("RequestedNodes")):
+            wanted["node"].append((key, name))
+        for task in job.definition.tasks:
+            group = task.get("RequestedNodeGroup")
+            if group:
+                wanted["group"].append((key, str(group)))
+            for name in _names(task.get("RequiredNodes")):
+                wanted["node"].append((key, name))
+    missing: list[Missing] = []
+    if wanted["group"]:
+        groups = {g.name.lower() for g in cluster.node_groups()}
+        missing += [
+            Missing(k, "node group", n) for k, n in wanted["group"] if n.lower() not in groups
+        ]
+    if wanted["template"]:
+        templates = {t.lower() for t in cluster.job_templates()}
+        missing += [
+            Missing(k, "job template", n)
+            for k, n in wanted["template"]
+            if n.lower() not in templates
+        ]
+    if wanted["node"]:
+        nodes = {_node_name(row).lower() for row in cluster.iter_nodes(properties=["Name"])}
+        missing += [Missing(k, "node", n) for k, n in wanted["node"] if n.lower() not in nodes]
+    return missing
+
+
+def _names(value: object) -> list[str]:
+    return [n.strip() for n in str(value or "").split(",") if n.strip()]
+
+
+def _node_name(row: object) -> str:
+    getter = getattr(row, "get", None)
+    return str(getter("Name") or "") if getter else ""
+
+
+def plan_stack(
+    cluster: ClusterFacts,
+    stack: ResolvedStack,
+    *,
+    cluster_name: str,
+    options: PlanOptions | None = None,
+    owner: str | None = None,
+    insecure: bool = False,
+) -> Plan:
+    """Preflight, discover the stack's live jobs, and plan every selected job key."""
+    missing = preflight(cluster, stack)
+    live = discover(cluster, stack.stack, {k: j.digest for k, j in stack.jobs.items()}, owner=owner)
+    plan = make_plan(stack, live, cluster=cluster_name, options=options, insecure=insecure)
+    return _with_missing(plan, missing)
+
+
+def _with_missing(plan: Plan, missing: Iterable[Missing]) -> Plan:
+    by_key: dict[str, list[Block]] = {}
+    for item in missing:
+        by_key.setdefault(item.key, []).append(
+            Block(
+                "missing-on-cluster",
+                f"{item.what} {item.name!r} does not exist on the cluster",
+                f"check the name, or create the {item.what} first",
+            )
+        )
+    if not by_key:
+        return plan
+    changes: list[Change] = [
+        replace(c, blocks=(*c.blocks, *by_key.get(c.key, ()))) for c in plan.changes
+    ]
+    return replace(plan, changes=tuple(changes))
