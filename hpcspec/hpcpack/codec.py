@@ -248,7 +248,7 @@ def decode_string(body: object) -> str:
     raise BodyShapeError(f"expected a string, got {type(body).__name__}")
 
 
-WireValue = Value | datetime
+WireValue = Value | datetime | list[str]  # a list travels as a comma-separated string
 
 
 def encode(
@@ -256,32 +256,44 @@ def encode(
     catalogue: Mapping[str, PropertySpec] | None = None,
     time_format: TimeFormat | None = None,
 ) -> list[dict[str, str]]:
-    """Canonical values → the `[{"Name","Value"}]` body, through the catalogue when it knows
-    the property (its exact spelling, its wire form), as plain strings otherwise."""
+    """Canonical values → the `[{"Name","Value"}]` body: through the catalogue when it knows
+    the property (its wire name, e.g. Priority → ExpandedPriority, and its wire form), as
+    plain strings otherwise."""
     out = []
     for name, value in values.items():
         spec = lookup(dict(catalogue), name) if catalogue else None
-        wire_name = spec.name if spec is not None else name
-        if isinstance(value, datetime) or (
-            spec is not None and spec.kind is Kind.DATETIME and isinstance(value, str)
-        ):
-            text = _wire_time(value, time_format or TimeFormat())
-        elif spec is not None:
-            text = spec.wire(value)
-        elif isinstance(value, bool):
-            text = "true" if value else "false"
+        if spec is None:
+            text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+            if isinstance(value, datetime):
+                text = _wire_time(value, time_format or TimeFormat())
+            elif isinstance(value, list):
+                text = ",".join(value)
+            out.append({"Name": name, "Value": text})
         else:
-            text = str(value)
-        out.append({"Name": wire_name, "Value": text})
+            out.append({"Name": spec.wire_name, "Value": _wire(spec, value, time_format)})
     return out
 
 
+def _wire(spec: PropertySpec, value: WireValue, time_format: TimeFormat | None) -> str:
+    """One catalogue property's wire text; a string is read as a user would write it."""
+    if isinstance(value, datetime | str) and (
+        spec.kind is Kind.DATETIME or isinstance(value, datetime)
+    ):
+        return _wire_time(value, time_format or TimeFormat())
+    try:
+        parsed = spec.parse(value)  # a user's form (list, "Normal+5", "2h") → canonical
+    except ValueError:  # sent as it is: the server says what is wrong with it
+        return ",".join(value) if isinstance(value, list) else str(value)
+    return spec.wire(parsed)
+
+
 def _wire_time(value: datetime | str, time_format: TimeFormat) -> str:
-    if isinstance(value, str):
-        if not value:
-            return ""
-        value = datetime.fromisoformat(value)
-    return time_format.format(value)
+    if isinstance(value, datetime):
+        return time_format.format(value)
+    try:
+        return time_format.format(datetime.fromisoformat(value))
+    except ValueError:
+        return value  # already in the cluster's form (or wrong: the server says so)
 
 
 def canonical(

@@ -22,6 +22,7 @@ Sleep, clock and random source are injectable so tests run without waiting.
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import ipaddress
 import json
@@ -146,9 +147,11 @@ class Transport:
         )
         self._session = session or requests.Session()
         self._sleep, self._clock, self._jitter = sleep, clock, jitter
-        self._secrets: tuple[str, ...] = (
-            (options.credentials.password,) if options.credentials else ()
-        )
+        self._secrets: tuple[str, ...] = ()
+        if options.credentials:  # the password, and the Authorization value it makes
+            user, password = options.credentials.username, options.credentials.password
+            token = base64.b64encode(f"{user}:{password}".encode()).decode()
+            self._secrets = (password, token)
 
     def close(self) -> None:
         self._session.close()

@@ -1,0 +1,91 @@
+"""No password and no Authorization value ever reaches an exception or a log record.
+
+A canary password goes through every failure path; the tests grep each raised error (its
+text, its JSON fields, its repr) and every captured log record for the canary and for the
+Basic credentials it would produce.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Callable
+
+import pytest
+import requests
+import responses
+
+from hpcspec.hpcpack import errors
+from hpcspec.hpcpack.client import HpcPackClient
+from tests.client.conftest import BASE, CANARY, USER, FakeTime, make_client
+
+RUN_AS_CANARY = "runas-canary-91d2"
+AUTH_VALUE = base64.b64encode(f"{USER}:{CANARY}".encode()).decode()
+FORBIDDEN = (CANARY, AUTH_VALUE, RUN_AS_CANARY)
+
+
+def _echo(text: str) -> str:
+    """An error body that quotes the secrets back, as a careless server might."""
+    return f"bad request from {USER}:{CANARY} Basic {AUTH_VALUE} password={RUN_AS_CANARY}"
+
+
+Arrange = Callable[[responses.RequestsMock], None]
+CASES: list[tuple[str, Arrange, Callable[[HpcPackClient], object]]] = [
+    ("get-404", lambda m: m.add("GET", BASE + "/jobs/1", status=404, body=_echo("")),
+     lambda c: c.job_properties(1)),
+    ("get-401-json", lambda m: m.add("GET", BASE + "/jobs/1", status=401,
+                                     json={"Message": _echo("")}),
+     lambda c: c.job_properties(1)),
+    ("get-503-exhausted", lambda m: m.add("GET", BASE + "/jobs/1", status=503, body=_echo("")),
+     lambda c: c.job_properties(1)),
+    ("submit-500", lambda m: m.add("POST", BASE + "/jobs/1/submit", status=500, body=_echo("")),
+     lambda c: c.submit_job(1, username="HPC\\svc", password=RUN_AS_CANARY)),
+    ("submit-400", lambda m: m.add("POST", BASE + "/jobs/1/submit", status=400, body=_echo("")),
+     lambda c: c.submit_job(1, {"Password": RUN_AS_CANARY})),
+    ("submit-timeout", lambda m: m.add("POST", BASE + "/jobs/1/submit",
+                                       body=requests.exceptions.ReadTimeout(_echo(""))),
+     lambda c: c.submit_job(1, username="u", password=RUN_AS_CANARY)),
+    ("connection-error", lambda m: m.add("GET", BASE + "/jobs/1",
+                                         body=requests.exceptions.ConnectionError(_echo(""))),
+     lambda c: c.job_properties(1)),
+    ("tls-error", lambda m: m.add("GET", BASE + "/jobs/1",
+                                  body=requests.exceptions.SSLError(_echo(""))),
+     lambda c: c.job_properties(1)),
+    ("bad-body", lambda m: m.add("GET", BASE + "/jobs/1", json={"x": _echo("")}),
+     lambda c: c.job_properties(1)),
+    ("xml-fault", lambda m: m.add("GET", BASE + "/jobs/1", status=403,
+                                  content_type="application/xml",
+                                  body=f"<HpcWebServiceFault><Message>{_echo('')}</Message>"
+                                  "</HpcWebServiceFault>"),
+     lambda c: c.job_properties(1)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "arrange", "act"), CASES, ids=[c[0] for c in CASES])
+def test_no_secret_in_errors_or_logs(
+    name: str,
+    arrange: Arrange,
+    act: Callable[[HpcPackClient], object],
+    mocked: responses.RequestsMock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    arrange(mocked)
+    client = make_client(FakeTime())
+    with pytest.raises(errors.ApiError) as failure:
+        act(client)
+    error = failure.value
+    texts = [str(error), error.render(), repr(error), str(error.as_dict()), error.hint or ""]
+    texts += [str(a) for a in error.args]
+    texts += [r.getMessage() for r in caplog.records] + [str(r.args) for r in caplog.records]
+    # the run-as password is a secret the client knows only on the submit paths
+    forbidden = FORBIDDEN if name.startswith("submit") else (CANARY, AUTH_VALUE)
+    for text in texts:
+        for secret in forbidden:
+            assert secret not in text, (name, text)
+    assert mocked.calls, "the request was really made"
+    assert any(AUTH_VALUE in (c.request.headers.get("Authorization") or "") for c in mocked.calls)
+
+
+def test_redaction_keeps_the_rest_of_the_message() -> None:
+    assert errors.redact("user x:s3cret failed", ("s3cret",)) == "user x:******** failed"
