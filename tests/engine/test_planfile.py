@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from hpcspec.engine.plan import Action, Block, Change, FieldDiff, Plan, Reason
+from hpcspec.engine.plan import Action, Change, FieldDiff, Plan, Reason
 from hpcspec.engine.planfile import (
     FORMAT_VERSION,
     PlanFileError,
@@ -19,49 +18,7 @@ from hpcspec.engine.planfile import (
     read_saved_plan,
     save_plan,
 )
-
-words = st.text(max_size=20)
-maybe = st.none() | words
-
-
-@st.composite
-def field_diffs(draw: st.DrawFn) -> FieldDiff:
-    sensitive = draw(st.booleans())
-    value = st.sampled_from([None, "(sensitive)"]) if sensitive else maybe
-    return FieldDiff(
-        section=draw(st.sampled_from(["property", "customProperty", "env", "task", "runAs"])),
-        name=draw(words),
-        before=draw(value),
-        after=draw(value),
-        sensitive=sensitive,
-        allowed_now=draw(st.booleans()),
-    )
-
-
-changes = st.builds(
-    Change,
-    key=words,
-    action=st.sampled_from(Action),
-    reasons=st.lists(st.builds(Reason, words, words), max_size=3).map(tuple),
-    diffs=st.lists(field_diffs(), max_size=4).map(tuple),
-    blocks=st.lists(st.builds(Block, words, words, words), max_size=2).map(tuple),
-    live_id=st.none() | st.integers(min_value=1, max_value=2**31),
-    live_state=maybe,
-    live_change_time=maybe,
-    live_digest=maybe,
-    desired_digest=maybe,
-    running_tasks=st.integers(min_value=0, max_value=10_000),
-    duplicates=st.lists(st.integers(min_value=1, max_value=2**31), max_size=3).map(tuple),
-)
-plan_strategy = st.builds(
-    Plan,
-    stack=words,
-    cluster=words,
-    changes=st.lists(changes, max_size=5).map(tuple),
-    source=words,
-    insecure=st.booleans(),
-    notes=st.lists(words, max_size=2).map(tuple),
-)
+from tests.render.strategies import plan_strategy
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
