@@ -219,5 +219,7 @@ def _env(
     desired_lower = {k.lower() for k in desired}
     for name, value in live.items():
         if name.lower() not in desired_lower:
-            out.append(FieldDiff(section, name, _shown(name, value), None, allowed_now=allowed))
+            shown = _shown(name, value)
+            out.append(FieldDiff(section, name, shown, None, sensitive=shown == "(sensitive)",
+                                 allowed_now=allowed))
     return out

@@ -360,5 +360,5 @@ def _change(
         live_change_time=_time(job) if job else None,
         live_digest=live_digest(job) if job else None,
         desired_digest=desired.digest,
-        running_tasks=len(job.tasks_in(TaskState.Running)) if job else 0,
+        running_tasks=len(job.tasks_in(TaskState.Running, TaskState.Dispatching)) if job else 0,
     )
