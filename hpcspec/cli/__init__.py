@@ -20,6 +20,8 @@ from hpcspec.errors import ExitCode, HpcspecError
 
 # command name -> "module:attribute"; a command is listed here only once it really works.
 COMMANDS: dict[str, str] = {
+    "cluster": "hpcspec.cli.cluster:cluster",
+    "config": "hpcspec.cli.config_cmd:config",
     "emulator": "hpcspec.cli.emulator:emulator",
     "import": "hpcspec.cli.import_cmd:import_",
     "local": "hpcspec.cli.local:local",

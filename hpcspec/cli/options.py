@@ -1,0 +1,85 @@
+"""The global cluster options every cluster-using command shares (`@cluster_options`).
+
+The decorator adds `--cluster`, `--username`, `--password-stdin`, `--as-user`, `--ca-bundle`,
+`--insecure` and `--timeout` and hands the command one `cluster_flags: ClusterFlags`
+argument; `hpcspec.cli.context.open_client(cluster_flags)` turns it into a client. There is
+deliberately no `--password` option (DESIGN.md §6): a password on a command line ends up in
+shell history and process listings.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from hpcspec.config import ClusterFlags
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_OPTIONS = [
+    click.option(
+        "--cluster",
+        "cluster_url",
+        metavar="URL|CONTEXT",
+        help="REST API URL (https://headnode/hpc) or context name [env HPCSPEC_CLUSTER].",
+    ),
+    click.option(
+        "--username", "cluster_username", help="User, as DOMAIN\\user [env HPCSPEC_USERNAME]."
+    ),
+    click.option(
+        "--password-stdin",
+        "cluster_password_stdin",
+        is_flag=True,
+        help="Read the password from the first line of standard input [env HPCSPEC_PASSWORD].",
+    ),
+    click.option(
+        "--as-user",
+        "cluster_as_user",
+        metavar="USER",
+        help="Act as this user (x-ms-as-user; needs an administrator) [env HPCSPEC_AS_USER].",
+    ),
+    click.option(
+        "--ca-bundle",
+        "cluster_ca_bundle",
+        type=click.Path(exists=True, dir_okay=True),
+        help="CA certificates to verify the cluster's TLS certificate [env HPCSPEC_CA_BUNDLE].",
+    ),
+    click.option(
+        "--insecure",
+        "cluster_insecure",
+        is_flag=True,
+        help="Do not verify the cluster's TLS certificate (not recommended; always reported).",
+    ),
+    click.option(
+        "--timeout",
+        "cluster_timeout",
+        type=click.FloatRange(min=1),
+        metavar="SECONDS",
+        help="Read timeout per request (default 60; connecting waits at most 10).",
+    ),
+]
+
+
+def cluster_options(command: F) -> F:
+    """Add the cluster options to a click command; it receives `cluster_flags`."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs["cluster_flags"] = ClusterFlags(
+            cluster=kwargs.pop("cluster_url"),
+            username=kwargs.pop("cluster_username"),
+            password_stdin=kwargs.pop("cluster_password_stdin"),
+            as_user=kwargs.pop("cluster_as_user"),
+            ca_bundle=kwargs.pop("cluster_ca_bundle"),
+            insecure=kwargs.pop("cluster_insecure"),
+            timeout=kwargs.pop("cluster_timeout"),
+        )
+        return command(*args, **kwargs)
+
+    decorated: Any = wrapper
+    for option in reversed(_OPTIONS):
+        decorated = option(decorated)
+    return decorated  # type: ignore[no-any-return]
