@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "emulator": "hpcspec.cli.emulator:emulator",
     "import": "hpcspec.cli.import_cmd:import_",
     "local": "hpcspec.cli.local:local",
+    "plan": "hpcspec.cli.plan:plan",
     "render": "hpcspec.cli.render:render",
     "validate": "hpcspec.cli.validate:validate",
 }

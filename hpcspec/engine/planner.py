@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from hpcspec.engine.diff import job_diffs
 from hpcspec.engine.identity import DIGEST_TAG, parse_marker
 from hpcspec.engine.plan import Action, Block, Change, FieldDiff, Plan, Reason
+from hpcspec.hpcpack.definition import JobDefinition
 from hpcspec.hpcpack.live import LiveJob
 from hpcspec.hpcpack.states import JobState, TaskState
 from hpcspec.manifest.resolve import DesiredJob, ResolvedStack
@@ -106,7 +107,13 @@ def decide(desired: DesiredJob, job: LiveJob | None, options: PlanOptions) -> Ch
                 Action.NO_OP,
                 Reason("wanted-canceled", "state: canceled and no live job"),
             )
-        return _change(desired, None, Action.CREATE, Reason("new", "no live job for this key"))
+        # Everything the new job will have, as diffs from nothing, for reviewers.
+        created = tuple(
+            job_diffs(desired.definition, JobDefinition(), JobState.Configuring, task_extras=True)
+        )
+        return _change(
+            desired, None, Action.CREATE, Reason("new", "no live job for this key"), diffs=created
+        )
     seen = live_digest(job)
     if desired.key in options.rerun:
         return _forced_rerun(desired, job, options)

@@ -1,0 +1,110 @@
+"""`hpcspec plan MANIFEST...`: what apply would do, for terminals, pull requests and machines.
+
+Stages: load manifests → open the cluster → plan each stack → render → exit code
+(0; or with --detailed-exitcode 0 no changes / 2 changes; 1 on any error).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from hpcspec.cli.context import open_client
+from hpcspec.cli.options import cluster_options
+from hpcspec.cli.planning import (
+    load_stacks,
+    plan_options,
+    planning_options,
+    save_extra,
+)
+from hpcspec.cli.variables import collect_vars, var_options
+from hpcspec.config import ClusterFlags
+from hpcspec.engine.plan import Plan
+from hpcspec.engine.planfile import plan_document, save_plan
+from hpcspec.engine.workflow import plan_stack
+from hpcspec.errors import ExitCode, UsageError
+from hpcspec.render import render_json, render_markdown, render_text, use_color
+
+
+@click.command()
+@click.argument("manifests", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--output",
+    "output",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="How to show the plan.",
+)
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    help="Save the plan to this file for `hpcspec apply FILE` (one manifest).",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when nothing would change, 2 when something would, 1 on error.",
+)
+@planning_options
+@var_options
+@cluster_options
+def plan(
+    manifests: tuple[Path, ...],
+    output: str,
+    out: Path | None,
+    detailed_exitcode: bool,
+    var_pairs: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    cluster_flags: ClusterFlags,
+    **selection: object,
+) -> int:
+    """Show what apply would change on the cluster for each manifest's stack."""
+    if out is not None and len(manifests) != 1:
+        raise UsageError("--out saves the plan of exactly one manifest", code="usage")
+    overrides = collect_vars(var_pairs, var_files)
+    stacks = load_stacks(manifests, overrides)
+    client, config = open_client(cluster_flags)
+    options = plan_options(selection)
+    try:
+        plans = [
+            plan_stack(
+                client,
+                stack,
+                cluster_name=str(config.url.value),
+                options=options,
+                insecure=bool(config.insecure.value),
+            )
+            for stack in stacks
+        ]
+    finally:
+        client.close()
+    if out is not None:
+        save_plan(plans[0], out, extra=save_extra(manifests[0], overrides, selection))
+    emit(plans, output)
+    if any(p.blocked for p in plans):
+        click.echo(
+            "hpcspec: some changes are refused; apply will skip them (see `!` above)", err=True
+        )
+    changed = any(p.has_changes for p in plans)
+    return int(ExitCode.CHANGES if detailed_exitcode and changed else ExitCode.OK)
+
+
+def emit(plans: list[Plan], output: str) -> None:
+    """Print plans in the chosen format (several JSON plans form one array)."""
+    if output == "json":
+        if len(plans) == 1:
+            click.echo(render_json(plans[0]), nl=False)
+        else:
+            click.echo(json.dumps([plan_document(p) for p in plans], indent=2))
+    elif output == "markdown":
+        click.echo("\n\n".join(render_markdown(p) for p in plans))
+    else:
+        color = use_color(sys.stdout, dict(os.environ))
+        click.echo("\n".join(render_text(p, color=color) for p in plans), nl=False)
