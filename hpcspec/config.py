@@ -12,7 +12,10 @@ The contexts file (`<user config dir>/hpcspec/config.yaml`, or `HPCSPEC_CONFIG`)
 
     currentContext: prod
     contexts:
-      prod: {cluster: https://head.example.com/hpc, username: 'HPC\\alice', caBundle: ca.pem}
+      prod:
+        cluster: https://head.example.com/hpc
+        username: 'HPC\\alice'
+        caBundle: /etc/ssl/head-ca.pem
 """
 
 from __future__ import annotations
