@@ -18,7 +18,8 @@ from hpcspec.manifest.resolve import ResolvedStack
 
 
 class _Named(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
 
 class ClusterFacts(JobReader, Protocol):
