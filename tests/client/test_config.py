@@ -141,3 +141,15 @@ def test_insecure_must_be_asked_for_and_http_stays_refused(tmp_path: Path) -> No
     assert (config.insecure.value, config.insecure.origin) == (True, "flag --insecure")
     with pytest.raises(InsecureConnection):  # --insecure is about TLS, never about http
         Transport(config.transport_options())
+
+
+def test_the_documented_contexts_file_loads(tmp_path: Path) -> None:
+    page = Path(__file__).parents[2] / "docs" / "configuration.md"
+    block = page.read_text(encoding="utf-8").split("```yaml\n")[1].split("```")[0]
+    _write(tmp_path, block)
+    contexts = load_contexts(tmp_path / "config.yaml")
+    assert contexts.current == "prod"
+    assert [c.name for c in contexts.contexts] == ["prod", "lab"]
+    assert contexts.get("lab") == Context(
+        "lab", "https://lab-head/hpc", "LAB\\alice", insecure=True
+    )
