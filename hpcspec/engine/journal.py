@@ -21,11 +21,12 @@ JOURNAL_DIR = Path(".hpcspec") / "journal"
 
 @dataclass(frozen=True)
 class PendingCreate:
-    """A create whose outcome the journal does not know."""
+    """A create whose outcome the journal does not know, or whose job was never marked."""
 
     key: str
     token: str
     digest: str
+    job_id: int | None = None  # known: created, but the ClientSource marker may be missing
 
 
 class Journal:
@@ -62,14 +63,24 @@ class Journal:
         return out
 
     def pending_creates(self) -> list[PendingCreate]:
-        """Create intents that have neither a result nor a resolution."""
-        open_intents: dict[str, dict[str, Any]] = {}
+        """Creates with no result yet, and created jobs that were never marked."""
+        intents: dict[str, dict[str, Any]] = {}
+        created: dict[int, dict[str, Any]] = {}
         for event in self.events():
             token = event.get("token")
-            if event["event"] == "create-intent" and token:
-                open_intents[token] = event
-            elif event["event"] in ("create-result", "create-absent") and token:
-                open_intents.pop(token, None)
-        return [
-            PendingCreate(e["key"], e["token"], e.get("digest", "")) for e in open_intents.values()
+            kind = event["event"]
+            if kind == "create-intent" and token:
+                intents[token] = event
+            elif kind == "create-absent" and token:
+                intents.pop(token, None)
+            elif kind == "create-result" and token:
+                intent = intents.pop(token, {})
+                created[int(event["job_id"])] = {**event, "digest": intent.get("digest", "")}
+            elif kind == "marked":
+                created.pop(int(event["job_id"]), None)
+        out = [PendingCreate(e["key"], e["token"], e.get("digest", "")) for e in intents.values()]
+        out += [
+            PendingCreate(e["key"], e["token"], e.get("digest", ""), job_id)
+            for job_id, e in created.items()
         ]
+        return out

@@ -12,13 +12,19 @@ def test_pending_creates_are_intents_without_results(tmp_path: Path) -> None:
     journal = Journal("s", root=tmp_path)
     journal.record("create-intent", "a", token="t1", digest="d")
     journal.record("create-result", "a", token="t1", job_id=5)
+    journal.record("marked", "a", job_id=5)
+    journal.record("create-intent", "d", token="t4", digest="d4")
+    journal.record("create-result", "d", token="t4", job_id=6)  # killed before the marker
     journal.record("create-intent", "b", token="t2", digest="d2")
     journal.record("create-intent", "c", token="t3", digest="d3")
     journal.record("create-absent", "c", token="t3")
     with journal.path.open("a") as torn:
         torn.write('{"event": "create-int')  # a kill mid-write
     pending = journal.pending_creates()
-    assert [(p.key, p.token, p.digest) for p in pending] == [("b", "t2", "d2")]
+    assert [(p.key, p.token, p.digest, p.job_id) for p in pending] == [
+        ("b", "t2", "d2", None),
+        ("d", "t4", "d4", 6),
+    ]
     assert (journal.path.stat().st_mode & 0o777) == 0o600
 
 

@@ -1,0 +1,44 @@
+"""Resuming after an interrupted apply: settle every create the journal left open.
+
+A create intent without a result means the process died (or the answer was lost) after the
+request may have reached the cluster. Before planning, each such token is looked up: a job
+found with it is marked (so discovery sees it and no second job is created); a token that
+matches nothing is recorded as absent.
+"""
+
+from __future__ import annotations
+
+from hpcspec.engine import create
+from hpcspec.engine.cluster import ClusterWriter
+from hpcspec.engine.journal import Journal
+from hpcspec.manifest.resolve import ResolvedStack
+
+
+def recover(
+    cluster: ClusterWriter, stack: ResolvedStack, journal: Journal, *, via: str = "xml"
+) -> list[int]:
+    """Mark the jobs of open create intents; returns their ids."""
+    found: list[int] = []
+    for pending in journal.pending_creates():
+        desired = stack.jobs.get(pending.key)
+        if desired is None or desired.digest != pending.digest:
+            journal.record(
+                "create-absent",
+                pending.key,
+                token=pending.token,
+                note="the manifest no longer wants this spec",
+            )
+            continue
+        request = create.CreateRequest(stack.stack, desired.key, desired.digest, desired.definition)
+        job_id = pending.job_id or create.find_by_token(cluster, request, pending.token)
+        if job_id is None:
+            journal.record("create-absent", pending.key, token=pending.token)
+            continue
+        create.mark(cluster, request, job_id, via=via)
+        if pending.job_id is None:
+            journal.record(
+                "create-result", pending.key, token=pending.token, job_id=job_id, note="recovered"
+            )
+        journal.record("marked", pending.key, job_id=job_id)
+        found.append(job_id)
+    return found
