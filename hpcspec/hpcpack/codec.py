@@ -5,7 +5,10 @@ read-only, case-insensitive view of one object's properties (names keep the serv
 spelling); `decode_properties`/`decode_objects` read response bodies into them; `encode`
 turns canonical values (int, bool, str, datetime) into the `[RestProperty]` list a request
 carries, through the property catalogue (`PropertySpec.wire`); `canonical` goes the other
-way (`PropertySpec.from_wire`, times as aware UTC datetimes).
+way (`PropertySpec.from_wire`, times as aware UTC datetimes). `decode_body` turns a
+response's bytes into plain Python: JSON, or the DataContract XML the server may answer with
+(`ArrayOfProperty`, `int`, `string`, `HpcWebServiceFault`…), parsed by the project's safe
+parser (`jobxml.safe`: no DOCTYPE, no entities, no network).
 
 Times: the REST API writes every time in the head node's culture format
 (`GET /cluster/info/dateTimeFormat`, e.g. `M/d/yyyy h:mm:ss tt`) and they are UTC (§7). A
@@ -16,12 +19,16 @@ day names, AM/PM designators.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from lxml import etree
+
 from hpcspec.hpcpack.catalogue import Kind, PropertySpec, Value, lookup
+from hpcspec.hpcpack.jobxml.safe import local_name, parse_root
 
 DEFAULT_FORMAT = "M/d/yyyy h:mm:ss tt"  # the spec's example and the 2016 en-US head node
 
@@ -319,3 +326,45 @@ def canonical(
         except ValueError:
             out[spec.name] = text
     return out
+
+
+MAX_BODY_BYTES = 64 * 1024 * 1024
+
+
+def decode_body(content: bytes, content_type: str | None) -> object:
+    """JSON, or the DataContract XML forms the server may answer with, as plain Python."""
+    if len(content) > MAX_BODY_BYTES:
+        raise ValueError(f"the answer is larger than {MAX_BODY_BYTES} bytes")
+    if not content.strip():
+        return None
+    kind = (content_type or "").lower()
+    if "xml" in kind or content.lstrip()[:1] == b"<":
+        return _from_xml(parse_root(content, source="response"))
+    if "json" in kind or content.lstrip()[:1] in b'[{"-0123456789tfn':
+        return json.loads(content)
+    return content.decode("utf-8", errors="replace")
+
+
+def _from_xml(element: etree._Element) -> object:
+    """DataContract XML (`ArrayOfProperty`, `ArrayOfObject`, `int`, `string`, faults)."""
+    name = local_name(element)
+    children = [c for c in element if local_name(c)]
+    if name == "int" or name == "long":
+        return int((element.text or "").strip())
+    if name == "string":
+        return element.text or ""
+    if name.startswith("ArrayOf"):
+        return [_from_xml(c) for c in children]
+    if name == "Property":
+        fields = {local_name(c).lower(): c.text or "" for c in children}
+        return {"Name": fields.get("name", ""), "Value": fields.get("value", "")}
+    if name == "Object":
+        props = next((c for c in children if local_name(c) == "Properties"), None)
+        return {"Properties": [_from_xml(p) for p in (props if props is not None else [])]}
+    if name == "HpcWebServiceFault" or children:
+        out: dict[str, object] = {}
+        for child in children:
+            text = (child.text or "").strip()
+            out[local_name(child)] = int(text) if text.lstrip("-").isdigit() else text
+        return out
+    return element.text or ""

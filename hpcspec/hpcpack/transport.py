@@ -41,13 +41,12 @@ import urllib3
 from hpcspec import __version__
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack import errors
-from hpcspec.hpcpack.jobxml.safe import local_name, parse_root
+from hpcspec.hpcpack.codec import decode_body
 
 log = logging.getLogger("hpcspec.hpcpack.transport")
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 IDEMPOTENT = frozenset({"GET", "PUT"})
-MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -311,8 +310,9 @@ class Transport:
         try:
             body = decode_body(response.content, response.headers.get("Content-Type"))
         except (ValueError, HpcspecError) as bad:
+            why = errors.redact(bad.message if isinstance(bad, HpcspecError) else str(bad), hidden)
             raise errors.BadResponse(
-                f"{method} {path}: the answer could not be read: {errors.redact(str(bad), hidden)}",
+                f"{method} {path}: the answer could not be read: {why}",
                 method=method,
                 path=path,
                 status=response.status_code,
@@ -371,42 +371,3 @@ def _scheduler_message(response: requests.Response) -> tuple[str, int | None]:
     if isinstance(body, str):
         return body.strip()[:2000], None
     return "", None
-
-
-def decode_body(content: bytes, content_type: str | None) -> object:
-    """JSON, or the DataContract XML forms the server may answer with, as plain Python."""
-    if len(content) > MAX_BODY_BYTES:
-        raise ValueError(f"the answer is larger than {MAX_BODY_BYTES} bytes")
-    if not content.strip():
-        return None
-    kind = (content_type or "").lower()
-    if "xml" in kind or content.lstrip()[:1] == b"<":
-        return _from_xml(parse_root(content, source="response"))
-    if "json" in kind or content.lstrip()[:1] in b'[{"-0123456789tfn':
-        return json.loads(content)
-    return content.decode("utf-8", errors="replace")
-
-
-def _from_xml(element: Any) -> object:
-    """DataContract XML (`ArrayOfProperty`, `ArrayOfObject`, `int`, `string`, faults)."""
-    name = local_name(element)
-    children = [c for c in element if local_name(c)]
-    if name == "int" or name == "long":
-        return int((element.text or "").strip())
-    if name == "string":
-        return element.text or ""
-    if name.startswith("ArrayOf"):
-        return [_from_xml(c) for c in children]
-    if name == "Property":
-        fields = {local_name(c).lower(): c.text or "" for c in children}
-        return {"Name": fields.get("name", ""), "Value": fields.get("value", "")}
-    if name == "Object":
-        props = next((c for c in children if local_name(c) == "Properties"), None)
-        return {"Properties": [_from_xml(p) for p in (props if props is not None else [])]}
-    if name == "HpcWebServiceFault" or children:
-        out: dict[str, object] = {}
-        for child in children:
-            text = (child.text or "").strip()
-            out[local_name(child)] = int(text) if text.lstrip("-").isdigit() else text
-        return out
-    return element.text or ""

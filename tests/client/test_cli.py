@@ -186,7 +186,7 @@ def test_config_use_context_switches_clusters(env: dict[str, str]) -> None:
         (
             ["cluster", "info"],
             ["--output", "--cluster", "--username", "--password-stdin", "--as-user",
-             "--ca-bundle", "--insecure", "--timeout"],
+             "--ca-bundle", "--insecure", "--request-timeout"],
         ),
         (["config", "view"], ["--output", "--cluster", "--username", "--password-stdin"]),
         (["config", "set-context"], ["--cluster", "--username", "--as-user", "--ca-bundle",
@@ -199,3 +199,13 @@ def test_every_option_is_in_help(command: list[str], options: list[str]) -> None
     for option in options:
         assert option in done.output
     assert "--password " not in done.output and "--password=" not in done.output
+
+
+def test_insecure_is_reported_on_stderr(
+    env: dict[str, str], mocked_cluster: responses.RequestsMock
+) -> None:
+    env |= {"HPCSPEC_CLUSTER": BASE, "HPCSPEC_USERNAME": USER, "HPCSPEC_PASSWORD": CANARY}
+    done = invoke(["cluster", "info", "--insecure"], env)
+    assert done.exit_code == 0, done.output
+    assert "TLS certificate verification is OFF (flag --insecure)" in done.stderr
+    assert all(call.request.req_kwargs["verify"] is False for call in mocked_cluster.calls)

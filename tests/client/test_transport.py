@@ -283,3 +283,28 @@ def test_submit_sends_run_as_credentials(mocked: responses.RequestsMock, client:
     client.submit_job(4, {"Priority": "Normal"}, username="HPC\\svc", password="x")  # type: ignore[attr-defined]
     # submit takes the body as given (UserName/Password are not catalogue properties)
     assert sent(mocked.calls[0])[3] == props(Priority="Normal", UserName="HPC\\svc", Password="x")
+
+
+def test_retry_after_as_an_http_date_is_honoured(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    import email.utils
+    import time
+
+    client = make_client(fake_time, jitter=0.0)
+    when = email.utils.formatdate(time.time() + 5, usegmt=True)
+    mocked.add("GET", BASE + "/jobs/templates", status=503, headers={"Retry-After": when})
+    mocked.add("GET", BASE + "/jobs/templates", json=["Default"])
+    assert client.job_templates() == ["Default"]
+    assert len(fake_time.slept) == 1 and 3.0 <= fake_time.slept[0] <= 5.0
+
+
+def test_a_retry_after_beyond_the_time_budget_stops_the_retries(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    policy = RetryPolicy(attempts=5, base_delay=1.0, max_delay=30.0, total=10.0)
+    client = make_client(fake_time, retry=policy)
+    mocked.add("GET", BASE + "/jobs/templates", status=503, headers={"Retry-After": "25"})
+    with pytest.raises(errors.ServerError):
+        client.job_templates()
+    assert fake_time.slept == [] and len(mocked.calls) == 1

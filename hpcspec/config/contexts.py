@@ -1,0 +1,168 @@
+"""The contexts file: named clusters in `<user config dir>/hpcspec/config.yaml`.
+
+Read with the safe YAML loader (no tags, no Python objects), checked key by key, never with
+a password in it; written private to the user (directory 0700, file 0600). Format:
+`docs/configuration.md`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from hpcspec.errors import HpcspecError, Location
+
+ENV_CONFIG = "HPCSPEC_CONFIG"
+MAX_FILE_BYTES = 1024 * 1024
+CONTEXT_KEYS = {"cluster", "username", "asUser", "caBundle", "insecure", "timeout"}
+
+
+class ConfigError(HpcspecError):
+    """The configuration is wrong or incomplete."""
+
+    def __init__(self, message: str, *, hint: str | None = None, file: Path | None = None) -> None:
+        location = Location(str(file)) if file else Location()
+        super().__init__(message=message, code="config-error", hint=hint, location=location)
+
+
+@dataclass(frozen=True)
+class Context:
+    """One named cluster in the contexts file."""
+
+    name: str
+    cluster: str
+    username: str | None = None
+    as_user: str | None = None
+    ca_bundle: str | None = None
+    insecure: bool = False
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class ContextsFile:
+    """The contexts file as read (an absent file is an empty one)."""
+
+    path: Path
+    current: str | None = None
+    contexts: tuple[Context, ...] = ()
+
+    def get(self, name: str) -> Context | None:
+        return next((c for c in self.contexts if c.name == name), None)
+
+
+def contexts_path(env: Mapping[str, str]) -> Path:
+    """`HPCSPEC_CONFIG`, else `config.yaml` in the user's config dir (platformdirs)."""
+    if env.get(ENV_CONFIG):
+        return Path(env[ENV_CONFIG]).expanduser()
+    import platformdirs
+
+    return platformdirs.user_config_path("hpcspec") / "config.yaml"
+
+
+def load_contexts(path: Path) -> ContextsFile:
+    """The contexts file at `path`, parsed safely (no tags, no aliases); absent → empty."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return ContextsFile(path)
+    except OSError as failure:
+        raise ConfigError(f"cannot read the contexts file: {failure.strerror}", file=path) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError("the contexts file is larger than 1 MiB", file=path)
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        document = YAML(typ="safe", pure=False).load(data) or {}
+    except YAMLError as bad:
+        raise ConfigError(f"the contexts file is not valid YAML: {bad}", file=path) from None
+    return _contexts(document, path)
+
+
+def _contexts(document: Any, path: Path) -> ContextsFile:
+    if not isinstance(document, dict):
+        raise ConfigError("the contexts file must be a mapping", file=path)
+    unknown = set(document) - {"currentContext", "contexts"}
+    if unknown:
+        raise ConfigError(f"unknown keys in the contexts file: {sorted(unknown)}", file=path)
+    raw = document.get("contexts") or {}
+    if not isinstance(raw, dict):
+        raise ConfigError("`contexts` must map context names to settings", file=path)
+    contexts = [_context(str(name), body, path) for name, body in raw.items()]
+    current = document.get("currentContext")
+    if current is not None and not any(c.name == current for c in contexts):
+        raise ConfigError(f"currentContext {current!r} is not one of the contexts", file=path)
+    return ContextsFile(path, current and str(current), tuple(contexts))
+
+
+def _context(name: str, body: Any, path: Path) -> Context:
+    where = f"contexts.{name}"
+    if not isinstance(body, dict):
+        raise ConfigError(f"{where} must be a mapping", file=path)
+    if any(str(k).lower() == "password" for k in body):
+        raise ConfigError(
+            f"{where} has a password; hpcspec never reads passwords from files",
+            hint="use HPCSPEC_PASSWORD, --password-stdin, a keyring or the prompt",
+            file=path,
+        )
+    unknown = set(body) - CONTEXT_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {sorted(unknown)}", file=path)
+    if not isinstance(body.get("cluster"), str):
+        raise ConfigError(f"{where}.cluster must be the REST API URL", file=path)
+    timeout = body.get("timeout")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)):
+        raise ConfigError(f"{where}.timeout must be a number of seconds", file=path)
+    if not isinstance(body.get("insecure", False), bool):
+        raise ConfigError(f"{where}.insecure must be true or false", file=path)
+    text = {k: (str(body[k]) if body.get(k) is not None else None) for k in CONTEXT_KEYS}
+    return Context(
+        name=name,
+        cluster=str(body["cluster"]),
+        username=text["username"],
+        as_user=text["asUser"],
+        ca_bundle=text["caBundle"],
+        insecure=bool(body.get("insecure", False)),
+        timeout=float(timeout) if timeout is not None else None,
+    )
+
+
+def save_contexts(contexts: ContextsFile) -> None:
+    """Write the contexts file (private to the user: directory 0700, file 0600)."""
+    from ruamel.yaml import YAML
+
+    document: dict[str, Any] = {}
+    if contexts.current:
+        document["currentContext"] = contexts.current
+    document["contexts"] = {
+        c.name: {
+            k: v
+            for k, v in {
+                "cluster": c.cluster,
+                "username": c.username,
+                "asUser": c.as_user,
+                "caBundle": c.ca_bundle,
+                "insecure": c.insecure or None,
+                "timeout": c.timeout,
+            }.items()
+            if v is not None
+        }
+        for c in contexts.contexts
+    }
+    contexts.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    temporary = contexts.path.with_suffix(".tmp")
+    with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+        yaml.dump(document, out)
+    temporary.replace(contexts.path)
+
+
+def with_context(contexts: ContextsFile, context: Context, *, make_current: bool) -> ContextsFile:
+    """`contexts` with `context` added or replaced (and made current if asked)."""
+    others = tuple(c for c in contexts.contexts if c.name != context.name)
+    current = context.name if make_current else contexts.current
+    return replace(contexts, contexts=(*others, context), current=current)
