@@ -76,7 +76,13 @@ def use_context(name: str) -> int:
 @click.option("--as-user", "as_user", metavar="USER", help="Act as this user (x-ms-as-user).")
 @click.option("--ca-bundle", "ca_bundle", type=click.Path(), help="CA certificates (PEM).")
 @click.option("--insecure", is_flag=True, help="Do not verify TLS for this cluster.")
-@click.option("--timeout", type=click.FloatRange(min=1), metavar="SECONDS", help="Read timeout.")
+@click.option(
+    "--request-timeout",
+    "timeout",
+    type=click.FloatRange(min=1),
+    metavar="SECONDS",
+    help="Read timeout per request.",
+)
 @click.option("--use", "make_current", is_flag=True, help="Also make it the current context.")
 def set_context(
     name: str,

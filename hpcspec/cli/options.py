@@ -1,7 +1,7 @@
 """The global cluster options every cluster-using command shares (`@cluster_options`).
 
 The decorator adds `--cluster`, `--username`, `--password-stdin`, `--as-user`, `--ca-bundle`,
-`--insecure` and `--timeout` and hands the command one `cluster_flags: ClusterFlags`
+`--insecure` and `--request-timeout` and hands the command one `cluster_flags: ClusterFlags`
 argument; `hpcspec.cli.context.open_client(cluster_flags)` turns it into a client. There is
 deliberately no `--password` option (DESIGN.md §6): a password on a command line ends up in
 shell history and process listings.
@@ -54,7 +54,7 @@ _OPTIONS = [
         help="Do not verify the cluster's TLS certificate (not recommended; always reported).",
     ),
     click.option(
-        "--timeout",
+        "--request-timeout",
         "cluster_timeout",
         type=click.FloatRange(min=1),
         metavar="SECONDS",

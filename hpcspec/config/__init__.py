@@ -180,7 +180,7 @@ def resolve(
         return Setting(None, "not set")
 
     username = pick(flags.username, "--username", ENV_USERNAME, ctx and ctx.username)
-    timeout = pick(flags.timeout, "--timeout", None, ctx and ctx.timeout)
+    timeout = pick(flags.timeout, "--request-timeout", None, ctx and ctx.timeout)
     insecure = Setting(False, "default")
     if flags.insecure:
         insecure = Setting(True, "flag --insecure")

@@ -142,7 +142,17 @@ def test_config_view_shows_each_setting_and_its_origin(env: dict[str, str], tmp_
     ca = tmp_path / "ca.pem"
     ca.write_text("-----BEGIN CERTIFICATE-----\n")
     done = invoke(
-        ["config", "set-context", "prod", "--cluster", BASE, "--username", USER, "--timeout", "30"],
+        [
+            "config",
+            "set-context",
+            "prod",
+            "--cluster",
+            BASE,
+            "--username",
+            USER,
+            "--request-timeout",
+            "30",
+        ],
         env,
     )
     assert done.exit_code == 0, done.output
@@ -190,7 +200,7 @@ def test_config_use_context_switches_clusters(env: dict[str, str]) -> None:
         ),
         (["config", "view"], ["--output", "--cluster", "--username", "--password-stdin"]),
         (["config", "set-context"], ["--cluster", "--username", "--as-user", "--ca-bundle",
-                                     "--insecure", "--timeout", "--use"]),
+                                     "--insecure", "--request-timeout", "--use"]),
     ],
 )  # fmt: skip
 def test_every_option_is_in_help(command: list[str], options: list[str]) -> None:
