@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
-from hpcspec.hpcpack.catalogue import Kind, PropertySpec, Value, lookup
+from hpcspec.hpcpack.catalogue import Kind, PropertySpec, Value
 from hpcspec.hpcpack.jobxml.safe import local_name, parse_root
 
 DEFAULT_FORMAT = "M/d/yyyy h:mm:ss tt"  # the spec's example and the 2016 en-US head node
@@ -266,9 +266,10 @@ def encode(
     """Canonical values → the `[{"Name","Value"}]` body: through the catalogue when it knows
     the property (its wire name, e.g. Priority → ExpandedPriority, and its wire form), as
     plain strings otherwise."""
+    index = {spec.name.lower(): spec for spec in (catalogue or {}).values()}
     out = []
     for name, value in values.items():
-        spec = lookup(dict(catalogue), name) if catalogue else None
+        spec = index.get(name.lower())
         if spec is None:
             text = ("true" if value else "false") if isinstance(value, bool) else str(value)
             if isinstance(value, datetime):
@@ -309,12 +310,14 @@ def canonical(
     time_format: TimeFormat | None = None,
 ) -> dict[str, WireValue]:
     """The catalogue's properties among `values` as canonical values (names as the catalogue
-    spells them; times as aware UTC datetimes). Empty values and unknown names are left out;
-    a value the catalogue cannot parse is kept as its string."""
+    spells them; times as aware UTC datetimes). A property's wire name wins over its plain
+    name (`ExpandedPriority` carries the offset that `Priority` rounds away). Empty values and
+    unknown names are left out; a value the catalogue cannot parse is kept as its string."""
+    folded = {name.lower(): text for name, text in values.items()}
     out: dict[str, WireValue] = {}
-    for name, text in values.items():
-        spec = lookup(dict(catalogue), name)
-        if spec is None or text == "":
+    for spec in catalogue.values():
+        text = folded.get(spec.wire_name.lower()) or folded.get(spec.name.lower())
+        if not text:
             continue
         try:
             if spec.kind is Kind.DATETIME:

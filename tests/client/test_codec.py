@@ -78,3 +78,33 @@ def test_canonical_reads_wire_values_back() -> None:
     assert canonical(values, TASK_PROPERTIES) == {"IsRerunnable": True, "RuntimeSeconds": 3600}
     job = canonical({"HoldUntil": "1/2/2026 3:04:05 PM"}, JOB_PROPERTIES, TimeFormat())
     assert job == {"HoldUntil": datetime(2026, 1, 2, 15, 4, 5, tzinfo=UTC)}
+
+
+def test_expanded_priority_wins_over_the_bucket_name() -> None:
+    wire = {"Priority": "Normal", "ExpandedPriority": "2005", "Name": "x"}
+    assert canonical(wire, JOB_PROPERTIES) == {"Priority": 2005, "Name": "x"}
+
+
+JOB_VALUES = st.fixed_dictionaries(
+    {},
+    optional={
+        "Name": st.text(
+            st.characters(codec="ascii", categories=["L", "N"]), min_size=1, max_size=80
+        ),
+        "Priority": st.integers(0, 4000),
+        "RuntimeSeconds": st.integers(0, 10**7),
+        "MinCores": st.integers(1, 10**4),
+        "IsExclusive": st.booleans(),
+        "UnitType": st.sampled_from(JOB_PROPERTIES["UnitType"].enum),
+        "NodeGroups": st.lists(st.sampled_from(["A", "B", "Gpu"]), min_size=1, unique=True).map(
+            ",".join
+        ),
+    },
+)
+
+
+@given(values=JOB_VALUES)
+def test_encode_then_canonical_is_the_identity(values: dict[str, object]) -> None:
+    body = encode(values, JOB_PROPERTIES)  # type: ignore[arg-type]
+    wire = decode_properties(body)
+    assert canonical(wire, JOB_PROPERTIES) == values
