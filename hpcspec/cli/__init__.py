@@ -20,13 +20,16 @@ from hpcspec.errors import ExitCode, HpcspecError
 
 # command name -> "module:attribute"; a command is listed here only once it really works.
 COMMANDS: dict[str, str] = {
+    "apply": "hpcspec.cli.apply:apply",
     "cluster": "hpcspec.cli.cluster:cluster",
     "config": "hpcspec.cli.config_cmd:config",
+    "destroy": "hpcspec.cli.destroy:destroy",
     "emulator": "hpcspec.cli.emulator:emulator",
     "import": "hpcspec.cli.import_cmd:import_",
     "local": "hpcspec.cli.local:local",
     "plan": "hpcspec.cli.plan:plan",
     "render": "hpcspec.cli.render:render",
+    "status": "hpcspec.cli.status:status",
     "validate": "hpcspec.cli.validate:validate",
 }
 

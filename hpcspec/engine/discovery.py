@@ -22,6 +22,14 @@ from hpcspec.hpcpack import readback
 from hpcspec.hpcpack.live import LiveJob, LiveTask
 from hpcspec.hpcpack.states import JobState, TaskState
 
+COUNTERS = {
+    "Configuring": "ConfiguringTaskCount",
+    "Queued": "QueuedTaskCount",
+    "Running": "RunningTaskCount",
+    "Finished": "FinishedTaskCount",
+    "Failed": "FailedTaskCount",
+    "Canceled": "CanceledTaskCount",
+}
 LIST_PROPERTIES = (
     "Id",
     "Name",
@@ -34,6 +42,8 @@ LIST_PROPERTIES = (
     "EndTime",
     "RequeueCount",
     "ErrorMessage",
+    "TaskCount",
+    *COUNTERS.values(),
 )
 TASK_PROPERTIES = (
     "JobTaskId",
@@ -212,6 +222,12 @@ def _listed(reader: JobReader, row: Mapping[str, str]) -> LiveJob:
         end_time=reader.parse_time(_get(row, "EndTime")),
         requeue_count=int(_get(row, "RequeueCount") or 0),
         error_message=_get(row, "ErrorMessage"),
+        task_counts=tuple(
+            (state, int(_get(row, name) or 0))
+            for state, name in COUNTERS.items()
+            if (_get(row, name) or "0") != "0"
+        )
+        + ((("Total", int(_get(row, "TaskCount") or 0)),) if _get(row, "TaskCount") else ()),
     )
 
 

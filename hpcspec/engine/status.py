@@ -51,6 +51,7 @@ class JobStatus:
     failed: tuple[FailedTask, ...] = ()
     source: str = ""
     error_message: str = ""
+    requeue_count: int = 0
 
     @property
     def ended(self) -> bool:
@@ -88,6 +89,11 @@ def job_status(
 ) -> JobStatus:
     """A row from a listed job and its (expanded) tasks."""
     counts = Counter(t.state.name for t in tasks if t.state.name)
+    total = len(tasks)
+    if not tasks and job.task_counts:  # not read: the job's own counters say enough
+        counted = dict(job.task_counts)
+        total = counted.pop("Total", sum(counted.values()))
+        counts = Counter(counted)
     failed = tuple(
         FailedTask(
             t.name,
@@ -104,11 +110,12 @@ def job_status(
         job_id=job.id,
         state=job.state.name or "",
         tasks=dict(counts),
-        total_tasks=len(tasks),
+        total_tasks=total,
         runtime_seconds=_runtime(job, now),
         failed=failed,
         source=job.custom("hpcspec.source") or "",
         error_message=job.error_message,
+        requeue_count=job.requeue_count,
     )
 
 

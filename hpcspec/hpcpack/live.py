@@ -45,6 +45,7 @@ class LiveJob:
     custom_properties: tuple[tuple[str, str], ...] | None = None  # None: not read
     definition: JobDefinition | None = None  # None: details not read
     tasks: tuple[LiveTask, ...] = field(default=())
+    task_counts: tuple[tuple[str, int], ...] = ()  # the job's own counters: (TaskState, n)
 
     def custom(self, name: str) -> str | None:
         """A custom property's value (case-insensitive name), if they were read."""

@@ -1,0 +1,92 @@
+"""`hpcspec status [MANIFEST | --stack NAME]`: a row per job key; `--watch` and `--wait`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from hpcspec.cli.context import open_client
+from hpcspec.cli.follow import follow
+from hpcspec.cli.options import cluster_options
+from hpcspec.cli.variables import collect_vars, var_options
+from hpcspec.config import ClusterFlags
+from hpcspec.engine.status import stack_status
+from hpcspec.errors import ExitCode, UsageError
+from hpcspec.hpcpack.values import parse_duration
+from hpcspec.manifest import load_and_resolve
+from hpcspec.render.status import (
+    render_status_json,
+    render_status_markdown,
+    render_status_text,
+)
+
+RENDERERS = {
+    "text": render_status_text,
+    "markdown": render_status_markdown,
+    "json": render_status_json,
+}
+
+
+@click.command()
+@click.argument("manifest", required=False, type=click.Path(path_type=Path))
+@click.option("--stack", "stack_name", help="Show a stack by name instead of a manifest.")
+@click.option(
+    "--output",
+    type=click.Choice(sorted(RENDERERS)),
+    default="text",
+    show_default=True,
+    help="How to show the status.",
+)
+@click.option("--watch", is_flag=True, help="Show the status again every few seconds.")
+@click.option(
+    "--interval",
+    default="5s",
+    show_default=True,
+    metavar="DURATION",
+    help="How often --watch refreshes.",
+)
+@click.option("--wait", is_flag=True, help="Wait until every job ended (exit 0/5/6).")
+@click.option("--timeout", default=None, metavar="DURATION", help="With --wait: give up after.")
+@var_options
+@cluster_options
+def status(
+    manifest: Path | None,
+    stack_name: str | None,
+    output: str,
+    watch: bool,
+    interval: str,
+    wait: bool,
+    timeout: str | None,
+    var_pairs: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    cluster_flags: ClusterFlags,
+) -> int:
+    """Show each job of a stack: id, state, tasks by state, runtime, failed tasks."""
+    if (manifest is None) == (stack_name is None):
+        raise UsageError("give a MANIFEST or --stack NAME (one of them)", code="usage")
+    keys: list[str] = []
+    stacks = []
+    if manifest is not None:
+        resolved = load_and_resolve(manifest, collect_vars(var_pairs, var_files))
+        stack_name, keys, stacks = resolved.stack, list(resolved.jobs), [resolved]
+    assert stack_name is not None
+    client, _ = open_client(cluster_flags)
+    render = RENDERERS[output]
+    try:
+        while True:
+            rows = stack_status(client, stack_name, keys)
+            click.echo(render(stack_name, rows), nl=False)
+            if not watch:
+                break
+            time.sleep(float(parse_duration(interval)))
+            click.echo()
+        if wait:
+            if not stacks:
+                raise UsageError("--wait needs the MANIFEST (for each job's retries)", code="usage")
+            seconds = float(parse_duration(timeout)) if timeout else None
+            return int(follow(client, stacks, timeout=seconds))
+        return int(ExitCode.OK)
+    finally:
+        client.close()
