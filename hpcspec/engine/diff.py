@@ -220,6 +220,14 @@ def _env(
     for name, value in live.items():
         if name.lower() not in desired_lower:
             shown = _shown(name, value)
-            out.append(FieldDiff(section, name, shown, None, sensitive=shown == "(sensitive)",
-                                 allowed_now=allowed))
+            out.append(
+                FieldDiff(
+                    section,
+                    name,
+                    shown,
+                    None,
+                    sensitive=shown == "(sensitive)",
+                    allowed_now=allowed,
+                )
+            )
     return out
