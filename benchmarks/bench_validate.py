@@ -58,14 +58,18 @@ def main() -> None:
         started = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "hpcspec", "validate", str(path)],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         validate = time.perf_counter() - started
         peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if done.returncode != 0:
         sys.exit(f"validate failed: {done.stderr}")
-    print(f"manifest: {args.jobs} jobs x {args.tasks} tasks = {args.jobs * args.tasks} tasks, "
-          f"{size / 1e6:.1f} MB")
+    print(
+        f"manifest: {args.jobs} jobs x {args.tasks} tasks = {args.jobs * args.tasks} tasks, "
+        f"{size / 1e6:.1f} MB"
+    )
     print(f"plain YAML(typ='safe').load: {plain:.2f} s  [parser: {plain_backend}]")
     print(f"hpcspec validate (whole process): {validate:.2f} s  [parser: {parser_backend()}]")
     print(f"ratio validate / plain load: {validate / plain:.2f}  (target <= 2.0)")
