@@ -38,7 +38,12 @@ class CreateRequest:
 def tagged(request: CreateRequest, token: str) -> JobDefinition:
     """The definition with hpcspec's identity tags among its custom properties."""
     tags = identity.identity_tags(
-        request.stack, request.key, request.digest, token=token, source=request.source or None
+        request.stack,
+        request.key,
+        request.digest,
+        token=token,
+        source=request.source or None,
+        sensitive=identity.sensitive_names(request.definition),
     )
     custom = {**dict(request.definition.custom_properties), **tags}
     return replace(

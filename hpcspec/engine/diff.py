@@ -80,7 +80,14 @@ def job_diffs(
         dict(live.user_custom_properties()),
         allowed=editable,
     )
-    out += _env("env", dict(desired.env), dict(live.env), allowed=state is JobState.Configuring)
+    secret = _secret_names(live)
+    out += _env(
+        "env",
+        dict(desired.env),
+        dict(live.env),
+        allowed=state is JobState.Configuring,
+        secret=secret,
+    )
     out += task_diffs(
         desired.tasks, live.tasks, allowed=modify_rules.can_modify_tasks(state), extras=task_extras
     )
@@ -140,6 +147,8 @@ def _task_fields(
         if not same_value(name, value, before):
             spec = TASK_PROPERTIES.get(name)
             add(name, show(spec, before), show(spec, value))
+    if not extras:  # task env and custom properties were not read back
+        return out
     for diff in _pairs(
         "customProperty", dict(task.custom_properties), dict(old.custom_properties), allowed=allowed
     ):
@@ -180,18 +189,31 @@ def _pairs(
     return out
 
 
-def _shown(name: str, value: EnvValue | None) -> str | None:
+def _secret_names(live: JobDefinition) -> frozenset[str]:
+    """Env names the live job's `hpcspec.sensitive` tag says came from secrets."""
+    tag = next((v for k, v in live.custom_properties if k.lower() == "hpcspec.sensitive"), "")
+    return frozenset(n.strip().lower() for n in tag.split(",") if n.strip())
+
+
+def _shown(name: str, value: EnvValue | None, secret: frozenset[str] = frozenset()) -> str | None:
     """A live env value as a plan may show it: values that were or look secret are masked."""
     if value is None:
         return None
-    if isinstance(value, SecretRef) or _SENSITIVE_NAME.search(name):
+    if isinstance(value, SecretRef) or _SENSITIVE_NAME.search(name) or name.lower() in secret:
         return "(sensitive)"
     return value
 
 
 def _env(
-    section: str, desired: dict[str, EnvValue], live: dict[str, EnvValue], *, allowed: bool
+    section: str,
+    desired: dict[str, EnvValue],
+    live: dict[str, EnvValue],
+    *,
+    allowed: bool,
+    secret: frozenset[str] = frozenset(),
 ) -> list[FieldDiff]:
+    """Env differences. Live values that came from secrets (`secret`: names from the job's
+    `hpcspec.sensitive` tag) or whose names look secret are shown as `(sensitive)`."""
     out = []
     live_lower = {k.lower(): v for k, v in live.items()}
     for name, value in desired.items():
@@ -205,21 +227,22 @@ def _env(
                     )
                 )
         elif before != value:
-            masked = _SENSITIVE_NAME.search(name) is not None or isinstance(before, SecretRef)
+            shown = _shown(name, before, secret)
+            masked = _SENSITIVE_NAME.search(name) is not None
             out.append(
                 FieldDiff(
                     section,
                     name,
-                    _shown(name, before),
+                    shown,
                     "(sensitive)" if masked else value,
-                    sensitive=masked,
+                    sensitive=masked or shown == "(sensitive)",
                     allowed_now=allowed,
                 )
             )
     desired_lower = {k.lower() for k in desired}
     for name, value in live.items():
         if name.lower() not in desired_lower:
-            shown = _shown(name, value)
+            shown = _shown(name, value, secret)
             out.append(
                 FieldDiff(
                     section,

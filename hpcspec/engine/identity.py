@@ -13,12 +13,15 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from hpcspec.hpcpack.definition import JobDefinition, SecretRef
+
 PREFIX = "hpcspec"
 STACK_TAG = "hpcspec.stack"
 KEY_TAG = "hpcspec.key"
 DIGEST_TAG = "hpcspec.digest"
 TOKEN_TAG = "hpcspec.token"
 SOURCE_TAG = "hpcspec.source"
+SENSITIVE_TAG = "hpcspec.sensitive"  # env names whose values came from {secret: …}
 
 
 def _short(text: str) -> str:
@@ -60,11 +63,31 @@ def new_token() -> str:
     return secrets.token_hex(12)
 
 
+def sensitive_names(definition: JobDefinition) -> str:
+    """`NAME,task/NAME,…`: the env variables whose values are secrets (never the values)."""
+    names = [name for name, value in definition.env if isinstance(value, SecretRef)]
+    names += [
+        f"{task.name}/{name}"
+        for task in definition.tasks
+        for name, value in task.env
+        if isinstance(value, SecretRef)
+    ]
+    return ",".join(names)
+
+
 def identity_tags(
-    stack: str, key: str, digest: str, *, token: str | None = None, source: str | None = None
+    stack: str,
+    key: str,
+    digest: str,
+    *,
+    token: str | None = None,
+    source: str | None = None,
+    sensitive: str = "",
 ) -> dict[str, str]:
     """The custom properties that tie a live job to its manifest job."""
     tags = {STACK_TAG: stack, KEY_TAG: key, DIGEST_TAG: digest}
+    if sensitive:
+        tags[SENSITIVE_TAG] = sensitive
     if token:
         tags[TOKEN_TAG] = token
     if source:

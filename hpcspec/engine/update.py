@@ -47,6 +47,7 @@ def update_job(
     custom_changed = {d.name for d in change.diffs if d.section == "customProperty"}
     updates = {n: custom.get(n, "") for n in sorted(custom_changed)}
     updates[identity.DIGEST_TAG] = desired.digest
+    updates[identity.SENSITIVE_TAG] = identity.sensitive_names(definition)
     cluster.set_job_custom_properties(job_id, updates)
     if configuring and any(d.section == "env" for d in change.diffs):
         cluster.set_job_env(job_id, env_values(definition.env, secret))

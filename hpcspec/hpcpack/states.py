@@ -123,7 +123,7 @@ def _parse_flag(cls: type[_F], text: str) -> _F:
     stripped = text.strip()
     if stripped.lstrip("-").isdigit():
         return cls(int(stripped))
-    for member in cls:
-        if member.name is not None and member.name.lower() == stripped.lower():
+    for name, member in cls.__members__.items():  # includes zero-valued NA (3.11 skips it)
+        if name.lower() == stripped.lower():
             return member
     raise ValueError(f"{text!r} is not a {cls.__name__}")

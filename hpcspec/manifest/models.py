@@ -98,6 +98,11 @@ class Task(_Model):
                 raise ValueError(f"matrix axis {name!r} must be a non-empty list of values")
             if any(isinstance(v, dict | list) or v is None for v in values):
                 raise ValueError(f"matrix axis {name!r} must list plain values")
+            if any("," in str(v) or ";" in str(v) or "]" in str(v) for v in values):
+                raise ValueError(
+                    f"matrix axis {name!r} has a value with ',', ';' or ']', which would break "
+                    "the expanded task names that HPC Pack's DependsOn lists"
+                )
         for rows_key in ("include", "exclude"):
             rows = matrix.get(rows_key, [])
             if not isinstance(rows, list) or any(not isinstance(r, dict) or not r for r in rows):

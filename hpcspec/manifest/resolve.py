@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from hpcspec.hpcpack import catalogue
 from hpcspec.hpcpack.catalogue import PropertySpec, Value
@@ -35,6 +35,7 @@ from hpcspec.manifest.variables import scalar_text, substitute
 
 _KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 DIGEST_LENGTH = 16
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -95,21 +96,38 @@ def resolve(
 
 def _resolve_job(key: str, job: Job, defaults: JobPolicy, variables: dict[str, str]) -> DesiredJob:
     where: KeyPath = ("jobs", key)
-    props = _properties(
-        {**defaults.properties, **job.properties},
-        catalogue.JOB_PROPERTIES,
-        catalogue.RESERVED_JOB_PROPERTIES,
-        variables,
-        (*where, "properties"),
-        "job",
-    )
+    # Defaults are resolved per job (they may say ${job}); errors point at `defaults:`.
+    props = {
+        **_properties(
+            _unset(defaults.properties, job.properties),
+            catalogue.JOB_PROPERTIES,
+            catalogue.RESERVED_JOB_PROPERTIES,
+            variables,
+            ("defaults", "properties"),
+            "job",
+        ),
+        **_properties(
+            job.properties,
+            catalogue.JOB_PROPERTIES,
+            catalogue.RESERVED_JOB_PROPERTIES,
+            variables,
+            (*where, "properties"),
+            "job",
+        ),
+    }
     props.setdefault("Name", key)
-    custom = _custom_properties(
-        {**defaults.customProperties, **job.customProperties},
-        variables,
-        (*where, "customProperties"),
-    )
-    env = _env({**defaults.env, **job.env}, variables, (*where, "env"))
+    custom = {
+        **_custom_properties(
+            _unset(defaults.customProperties, job.customProperties),
+            variables,
+            ("defaults", "customProperties"),
+        ),
+        **_custom_properties(job.customProperties, variables, (*where, "customProperties")),
+    }
+    env = {
+        **_env(_unset(defaults.env, job.env), variables, ("defaults", "env")),
+        **_env(job.env, variables, (*where, "env")),
+    }
     run_as = job.runAs or defaults.runAs
     tasks = _tasks(key, job.tasks, variables)
     definition = JobDefinition(
@@ -362,6 +380,12 @@ def _env(
 def _secret(secret: Secret) -> SecretRef:
     source, _, name = secret.secret.partition(":")
     return SecretRef("env" if source == "env" else "file", name)
+
+
+def _unset(defaults: Mapping[str, _T], own: Mapping[str, object]) -> dict[str, _T]:
+    """The defaults a job does not set itself (names compared case-insensitively)."""
+    mine = {k.lower() for k in own}
+    return {k: v for k, v in defaults.items() if k.lower() not in mine}
 
 
 def _check_key(key: str, path: KeyPath, what: str) -> None:

@@ -9,11 +9,13 @@ the pure-Python composer to find the line and column of a key path.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError, SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from hpcspec.manifest.errors import KeyPath, ManifestError
@@ -93,6 +95,8 @@ def load_yaml(text: str, *, file: str) -> Any:
             code="file-too-large",
             file=file,
         )
+    if _may_be_deep(text):
+        _refuse_deep(text, file)  # before composing: libyaml's composer recurses in C
     try:
         data = _construct(text)
     except _Refused as refused:
@@ -124,6 +128,10 @@ def load_yaml(text: str, *, file: str) -> Any:
         raise _syntax_error(bad, text, file) from None
     except YAMLError as bad:
         raise ManifestError(f"invalid YAML: {bad}", code="yaml-syntax", file=file) from None
+    except ValueError as bad:  # e.g. an integer longer than Python converts (4,300 digits)
+        raise ManifestError(
+            f"a value cannot be read: {bad}", code="yaml-refused", file=file
+        ) from None
     except RecursionError:
         raise ManifestError(
             f"the YAML is nested deeper than {MAX_DEPTH} levels", code="too-deep", file=file
@@ -154,6 +162,50 @@ def _syntax_error(
         column=mark.column + 1 if mark else None,
         hint=hint,
     )
+
+
+_FLOW = re.compile(r"[\[\]{}]")
+_INDENT = re.compile(r"^ *", re.MULTILINE)
+
+
+def _may_be_deep(text: str) -> bool:
+    """A cheap over-estimate: deep indentation, or deep bracket nesting ignoring quotes."""
+    if max((len(m) for m in _INDENT.findall(text)), default=0) >= MAX_DEPTH:
+        return True
+    depth = worst = 0
+    for match in _FLOW.finditer(text):
+        depth += 1 if match.group() in "[{" else -1
+        worst = max(worst, depth)
+        if worst >= MAX_DEPTH:
+            return True
+    return False
+
+
+def _refuse_deep(text: str, file: str) -> None:
+    """Count nesting on the parser's event stream, which is iterative, not recursive."""
+    try:
+        events = _fast_yaml().parse(text)
+        _count_depth(events, file)
+    except MarkedYAMLError:
+        _count_depth(_fast_yaml(pure=True).parse(text), file)
+
+
+def _count_depth(events: Any, file: str) -> None:
+    depth = 0
+    for event in events:
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise ManifestError(
+                    f"the YAML is nested deeper than {MAX_DEPTH} levels",
+                    code="too-deep",
+                    file=file,
+                    line=mark.line + 1,
+                    column=mark.column + 1,
+                )
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
 
 
 def _refuse_anchors(text: str, file: str) -> None:
