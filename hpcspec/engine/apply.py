@@ -16,6 +16,7 @@ from enum import Enum
 
 from hpcspec.engine import create
 from hpcspec.engine.cluster import ClusterWriter, OutcomeUnknown
+from hpcspec.engine.discovery import choose_current, list_stack
 from hpcspec.engine.journal import Journal
 from hpcspec.engine.plan import Action, Change, Plan
 from hpcspec.engine.secrets import resolve_secret
@@ -106,6 +107,7 @@ def apply_plan(
             )
         elif not change.is_change:
             finish(JobResult(change.key, Outcome.UNCHANGED, change.action, change.live_id))
+    _add_parent_ids(cluster, stack, plan, ids)
     pending = [k for k in changes if k not in results]
     with ThreadPoolExecutor(max_workers=max(1, options.parallelism)) as pool:
         while pending:
@@ -142,6 +144,29 @@ def apply_plan(
             )
         )
     return ApplyResult(tuple(results[c.key] for c in plan.changes))
+
+
+def _add_parent_ids(
+    cluster: ClusterWriter, stack: ResolvedStack, plan: Plan, ids: dict[str, int]
+) -> None:
+    """Live ids of parents that are not in the plan (e.g. left out by --target)."""
+    wanted = {
+        p
+        for c in plan.changes
+        if c.key in stack.jobs
+        for p in stack.jobs[c.key].depends_on
+        if p not in ids
+    }
+    if not wanted:
+        return
+    listed = list_stack(cluster, stack.stack, list(stack.jobs)).by_key
+    for key in wanted:
+        if listed.get(key):
+            ids[key] = choose_current(listed[key])[0].id
+
+
+class ApplyRefused(HpcspecError):
+    """A change apply will not carry out (it names why)."""
 
 
 def _parents_done(job: DesiredJob | None, pending: list[str]) -> bool:
@@ -212,8 +237,16 @@ class _Wave:
                 case Action.NO_OP:
                     pass
             return None
-        except (HpcspecError, OutcomeUnknown) as error:
+        except HpcspecError as error:
             return JobResult(key, Outcome.FAILED, change.action, change.live_id, str(error))
+        except Exception as error:  # one job's surprise must not stop the others
+            return JobResult(
+                key,
+                Outcome.FAILED,
+                change.action,
+                change.live_id,
+                f"{type(error).__name__}: {error}",
+            )
 
     def _create(self, desired: DesiredJob) -> int | None:
         request = create.CreateRequest(
@@ -222,7 +255,7 @@ class _Wave:
             digest=desired.digest,
             definition=desired.definition,
             source=self.options.source,
-            parent_ids=tuple(self.ids[p] for p in desired.depends_on if p in self.ids),
+            parent_ids=self._parent_ids(desired),
         )
         job_id = create.create_job(
             self.cluster,
@@ -238,6 +271,16 @@ class _Wave:
         self._created[desired.key] = job_id
         return None
 
+    def _parent_ids(self, desired: DesiredJob) -> tuple[int, ...]:
+        missing = [p for p in desired.depends_on if p not in self.ids]
+        if missing:
+            raise ApplyRefused(
+                f"{desired.key} depends on {', '.join(missing)}, which has no live job",
+                code="missing-parent",
+                hint=f"apply {missing[0]} first (or drop --target)",
+            )
+        return tuple(self.ids[p] for p in desired.depends_on)
+
     def __post_init__(self) -> None:
         self._created: dict[str, int] = {}
         self.winners: dict[str, int] = {}
@@ -246,7 +289,14 @@ class _Wave:
         """One listing decides, for every job about to be submitted, who submits."""
         digests = {k: (self.stack.jobs[k].digest, job_id) for k, job_id in waiting.items()}
         try:
-            return create.settle_races(self.cluster, self.stack.stack, digests)
+            superseded = {k: c.live_id for k, c in self.changes.items() if c.live_id is not None}
+            return create.settle_races(
+                self.cluster,
+                self.stack.stack,
+                digests,
+                all_keys=list(self.stack.jobs),
+                superseded=superseded,
+            )
         except HpcspecError:
             return dict(waiting)  # cannot see rivals: submitting is still the right call
 
@@ -272,13 +322,26 @@ class _Wave:
         try:
             self.cluster.submit_job(staged, self._run_as(key))
         except OutcomeUnknown:
-            state = _get(self.cluster.job_properties(staged), "State")
+            try:
+                state = _get(self.cluster.job_properties(staged), "State")
+            except Exception as error:
+                return JobResult(
+                    key,
+                    Outcome.FAILED,
+                    change.action,
+                    staged,
+                    f"submit outcome unknown and the job cannot be read ({error}); run apply again",
+                )
             if state == JobState.Configuring.name:  # the submit never happened
                 return JobResult(
                     key, Outcome.FAILED, change.action, staged, "submit failed; run apply again"
                 )
         except HpcspecError as error:
             return JobResult(key, Outcome.FAILED, change.action, staged, str(error))
+        except Exception as error:
+            return JobResult(
+                key, Outcome.FAILED, change.action, staged, f"{type(error).__name__}: {error}"
+            )
         self.journal.record("submitted", key, job_id=staged)
         return JobResult(key, Outcome.DONE, change.action, staged)
 

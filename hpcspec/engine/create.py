@@ -8,13 +8,14 @@ same key and digest is already submitted, and that of two unsubmitted ones the l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from hpcspec.engine import identity
 from hpcspec.engine.cluster import ClusterWriter, OutcomeUnknown
 from hpcspec.engine.discovery import list_stack
 from hpcspec.engine.journal import Journal
+from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack import jobxml
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES
 from hpcspec.hpcpack.definition import JobDefinition, SecretRef, TaskDefinition, pairs
@@ -62,13 +63,13 @@ def create_job(
     """Create the job once; returns its id. Ambiguous failures are resolved by token lookup."""
     for _ in range(MAX_CREATE_ATTEMPTS):
         token = identity.new_token()
-        journal.record("create-intent", request.key, token=token, digest=request.digest)
+        journal.record("create-intent", request.key, token=token, digest=request.digest, via=via)
         definition = tagged(request, token)
         try:
             if via == "xml":
                 job_id = cluster.create_job_xml(jobxml.render(definition, secrets=secret).decode())
             else:
-                job_id = create_via_rest(cluster, definition, secret)
+                job_id = create_via_rest(cluster, request, definition, token, secret)
         except OutcomeUnknown:
             found = find_by_token(cluster, request, token)
             if found is None:
@@ -82,26 +83,56 @@ def create_job(
     )
 
 
+class IncompleteCreate(HpcspecError):
+    """A REST create stopped after the job existed; the next apply finishes it (an update)."""
+
+
+def pending_marker(request: CreateRequest, token: str) -> str:
+    """The marker a REST-created job carries until it is complete: findable, never current."""
+    return identity.client_source_marker(request.stack, request.key, f"pending-{token}")
+
+
 def create_via_rest(
-    cluster: ClusterWriter, definition: JobDefinition, secret: Callable[[SecretRef], str]
+    cluster: ClusterWriter,
+    request: CreateRequest,
+    definition: JobDefinition,
+    token: str,
+    secret: Callable[[SecretRef], str],
 ) -> int:
-    """The property-by-property path: job, custom properties, env, then each task."""
-    job_id = cluster.create_job(job_wire(definition))
-    cluster.set_job_custom_properties(job_id, dict(definition.custom_properties))
-    if definition.env:
-        cluster.set_job_env(job_id, env_values(definition.env, secret))
-    for task in definition.tasks:
-        task_id = cluster.add_task(job_id, task_wire(task))
-        if task.custom_properties:
-            cluster.set_task_custom_properties(job_id, task_id, dict(task.custom_properties))
-        if task.env:
-            cluster.set_task_env(job_id, task_id, env_values(task.env, secret))
+    """The property-by-property path: job (with a pending marker), custom properties without
+    the digest tag, env, then each task. `mark` writes the real marker and digest last, so a
+    job left half-built is found by discovery and finished by the next apply, never submitted
+    as it is."""
+    job_id = cluster.create_job(
+        {**job_wire(definition), "ClientSource": pending_marker(request, token)}
+    )
+    try:
+        custom = {k: v for k, v in definition.custom_properties if k != identity.DIGEST_TAG}
+        cluster.set_job_custom_properties(job_id, custom)
+        if definition.env:
+            cluster.set_job_env(job_id, env_values(definition.env, secret))
+        for task in definition.tasks:
+            task_id = cluster.add_task(job_id, task_wire(task))
+            if task.custom_properties:
+                cluster.set_task_custom_properties(job_id, task_id, dict(task.custom_properties))
+            if task.env:
+                cluster.set_task_env(job_id, task_id, env_values(task.env, secret))
+    except HpcspecError as error:
+        raise IncompleteCreate(
+            f"job {job_id} was created but not completed ({error.message}); run apply again "
+            "to finish it",
+            code="incomplete-create",
+        ) from None
     return job_id
 
 
 def job_wire(definition: JobDefinition) -> dict[str, str]:
     """A job's properties as REST strings (Priority travels as ExpandedPriority)."""
-    out = {JOB_PROPERTIES[n].wire_name: JOB_PROPERTIES[n].wire(v) for n, v in definition.properties}
+    out = {
+        JOB_PROPERTIES[n].wire_name: JOB_PROPERTIES[n].wire(v)
+        for n, v in definition.properties
+        if JOB_PROPERTIES[n].create  # PUT-only ones (HoldUntil) go with the marker
+    }
     if definition.parent_job_ids:
         out["ParentJobIds"] = ",".join(str(i) for i in definition.parent_job_ids)
     return out
@@ -138,6 +169,10 @@ def find_by_token(cluster: ClusterWriter, request: CreateRequest, token: str) ->
     The job XML importer ignores ClientSource, so a just-created job has no marker yet; its
     Name and the token custom property find it.
     """
+    pending = pending_marker(request, token)
+    for job in list_stack(cluster, request.stack, [request.key]).by_key.get(request.key, []):
+        if job.client_source == pending:  # a REST create carries its token in the marker
+            return job.id
     name = request.definition.name
     for row in cluster.iter_jobs(properties=("Id", "Name", "State", "ClientSource")):
         if (
@@ -159,12 +194,18 @@ def mark(cluster: ClusterWriter, request: CreateRequest, job_id: int, *, via: st
     values = {"ClientSource": marker}
     if request.parent_ids:
         values["ParentJobIds"] = ",".join(str(i) for i in request.parent_ids)
-    if via == "xml":
-        for name, value in jobxml.not_imported(request.definition).items():
-            spec = JOB_PROPERTIES[name]
-            values[spec.wire_name] = spec.wire(value)
+    later = (
+        jobxml.not_imported(request.definition)
+        if via == "xml"
+        else {n: v for n, v in request.definition.properties if not JOB_PROPERTIES[n].create}
+    )
+    for name, value in later.items():
+        spec = JOB_PROPERTIES[name]
+        values[spec.wire_name] = spec.wire(value)
     cluster.set_job(job_id, values)
     if via != "xml":
+        # The REST path writes the digest tag last: only a complete job claims the spec.
+        cluster.set_job_custom_properties(job_id, {identity.DIGEST_TAG: request.digest})
         return
     # A fresh job numbers its tasks 1, 2, 3… in file order (JobTaskId).
     for position, task in enumerate(request.definition.tasks, start=1):
@@ -177,7 +218,12 @@ def mark(cluster: ClusterWriter, request: CreateRequest, job_id: int, *, via: st
 
 
 def settle_races(
-    cluster: ClusterWriter, stack: str, created: Mapping[str, tuple[str, int]]
+    cluster: ClusterWriter,
+    stack: str,
+    created: Mapping[str, tuple[str, int]],
+    *,
+    all_keys: Sequence[str] = (),
+    superseded: Mapping[str, int] | None = None,
 ) -> dict[str, int]:
     """For each key, the job that should be submitted: mine, or a racing applier's.
 
@@ -187,15 +233,19 @@ def settle_races(
     """
     if not created:
         return {}
-    listed = list_stack(cluster, stack, list(created)).by_key
+    # Every key of the stack, so no other job of it costs a custom-property read.
+    listed = list_stack(cluster, stack, sorted({*all_keys, *created})).by_key
+    superseded = superseded or {}
     winners: dict[str, int] = {}
     for key, (digest, mine) in created.items():
         rivals = [
             job
             for job in listed.get(key, [])
             if job.id != mine
+            and job.id != superseded.get(key)  # the job this change replaces or reruns
             and _marker_digest(job.client_source) == digest
             and (job.state is JobState.Configuring or job.state.is_active)
+            and job.state is not JobState.Canceling
         ]
         submitted = sorted(j.id for j in rivals if j.state is not JobState.Configuring)
         waiting = sorted(j.id for j in rivals if j.state is JobState.Configuring)

@@ -27,6 +27,7 @@ class PendingCreate:
     token: str
     digest: str
     job_id: int | None = None  # known: created, but the ClientSource marker may be missing
+    via: str = "xml"  # how it was created (a job XML create needs the importer's leftovers)
 
 
 class Journal:
@@ -75,12 +76,19 @@ class Journal:
                 intents.pop(token, None)
             elif kind == "create-result" and token:
                 intent = intents.pop(token, {})
-                created[int(event["job_id"])] = {**event, "digest": intent.get("digest", "")}
+                created[int(event["job_id"])] = {
+                    **event,
+                    "digest": intent.get("digest", ""),
+                    "via": intent.get("via", "xml"),
+                }
             elif kind == "marked":
                 created.pop(int(event["job_id"]), None)
-        out = [PendingCreate(e["key"], e["token"], e.get("digest", "")) for e in intents.values()]
+        out = [
+            PendingCreate(e["key"], e["token"], e.get("digest", ""), None, e.get("via", "xml"))
+            for e in intents.values()
+        ]
         out += [
-            PendingCreate(e["key"], e["token"], e.get("digest", ""), job_id)
+            PendingCreate(e["key"], e["token"], e.get("digest", ""), job_id, e.get("via", "xml"))
             for job_id, e in created.items()
         ]
         return out

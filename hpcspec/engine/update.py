@@ -39,6 +39,12 @@ def update_job(
         for n in sorted(changed)
         if n in props
     }
+    # Env and tasks first; the marker and the digest tag last, so a half-done update never
+    # claims the new spec (the next plan then sees it as still changed and finishes it).
+    if configuring and any(d.section == "env" for d in change.diffs):
+        cluster.set_job_env(job_id, env_values(definition.env, secret))
+    if configuring and any(d.section == "task" for d in change.diffs):
+        _update_tasks(cluster, job_id, desired, change, secret)
     if configuring:
         values["ClientSource"] = identity.client_source_marker(stack, desired.key, desired.digest)
     if values:
@@ -46,13 +52,9 @@ def update_job(
     custom = dict(definition.user_custom_properties())
     custom_changed = {d.name for d in change.diffs if d.section == "customProperty"}
     updates = {n: custom.get(n, "") for n in sorted(custom_changed)}
-    updates[identity.DIGEST_TAG] = desired.digest
     updates[identity.SENSITIVE_TAG] = identity.sensitive_names(definition)
+    updates[identity.DIGEST_TAG] = desired.digest
     cluster.set_job_custom_properties(job_id, updates)
-    if configuring and any(d.section == "env" for d in change.diffs):
-        cluster.set_job_env(job_id, env_values(definition.env, secret))
-    if configuring and any(d.section == "task" for d in change.diffs):
-        _update_tasks(cluster, job_id, desired, change, secret)
 
 
 def _update_tasks(
