@@ -9,6 +9,7 @@ a description that editors show.
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
@@ -17,7 +18,7 @@ API_VERSION = "hpcspec/v1"
 KEY_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$"
 _KEY = re.compile(KEY_PATTERN)
 
-Scalar = str | int | float | bool
+Scalar = str | int | float | bool | date | datetime  # YAML dates read as text, ISO form
 
 
 class _Model(BaseModel):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date, datetime
 
 from hpcspec.manifest.errors import KeyPath, ManifestError, did_you_mean
 
@@ -51,4 +52,6 @@ def scalar_text(value: object) -> str:
     """How a scalar variable value reads inside a string."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, date | datetime):
+        return value.isoformat()
     return str(value)
