@@ -64,9 +64,13 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def report(error: HpcspecError) -> None:
     """Print an error as `file:line:col: error: message [code]` plus its hint, on stderr."""
-    click.echo(error.render(), err=True)
+    from hpcspec.cli import ci
+    from hpcspec.render import neutralise
+
+    click.echo(neutralise(error.render(), multiline=True), err=True)
     if error.hint:
-        click.echo(f"  hint: {error.hint}", err=True)
+        click.echo(f"  hint: {neutralise(error.hint, multiline=True)}", err=True)
+    ci.annotate(error)
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from hpcspec.cli import ci
 from hpcspec.cli.context import open_client
 from hpcspec.cli.follow import follow
 from hpcspec.cli.options import cluster_options
@@ -105,8 +106,9 @@ def apply(
                     insecure=bool(config.insecure.value),
                 )
             plans.append((stack, plan))
-        for _, plan in plans:
-            click.echo(render_text(plan, color=color), nl=False)
+        with ci.group("hpcspec apply: the plan", ci.plan_lines([p for _, p in plans])):
+            for _, plan in plans:
+                click.echo(render_text(plan, color=color), nl=False)
         if not any(p.has_changes for _, p in plans):
             click.echo("No changes. The cluster matches the manifest.")
         elif not confirm_or_refuse(auto_approve):
@@ -121,12 +123,15 @@ def apply(
                         plan,
                         Journal(stack.stack),
                         options=ApplyOptions(
-                            via=create_via, parallelism=parallelism, source=str(stack.source)
+                            via=create_via,
+                            parallelism=parallelism,
+                            source=ci.provenance(stack.source, os.environ),
                         ),
                         report=_report,
                     )
                 )
         code = _summary(results, [p for _, p in plans])
+        ci.append_step_summary(ci.apply_markdown([p for _, p in plans], results))
         if wait and code is ExitCode.OK:
             code = follow(client, stacks, timeout=wait_seconds)
         return int(code)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from hpcspec.cli import ci
 from hpcspec.cli.context import open_client
 from hpcspec.cli.options import cluster_options
 from hpcspec.cli.planning import (
@@ -52,6 +53,12 @@ from hpcspec.render import render_json, render_markdown, render_text, use_color
     is_flag=True,
     help="Exit 0 when nothing would change, 2 when something would, 1 on error.",
 )
+@click.option(
+    "--gitlab-report",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Also write GitLab's terraform report (create/update/delete counts) to FILE.",
+)
 @planning_options
 @var_options
 @cluster_options
@@ -60,6 +67,7 @@ def plan(
     output: str,
     out: Path | None,
     detailed_exitcode: bool,
+    gitlab_report: Path | None,
     var_pairs: tuple[str, ...],
     var_files: tuple[Path, ...],
     cluster_flags: ClusterFlags,
@@ -87,7 +95,11 @@ def plan(
         client.close()
     if out is not None:
         save_plan(plans[0], out, extra=save_extra(manifests[0], overrides, selection))
-    emit(plans, output)
+    with ci.group("hpcspec plan", ci.plan_lines(plans) if output == "text" else 0):
+        emit(plans, output)
+    ci.append_step_summary("\n\n".join(render_markdown(p) for p in plans))
+    if gitlab_report is not None:
+        ci.write_gitlab_report(plans, gitlab_report)
     if any(p.blocked for p in plans):
         click.echo(
             "hpcspec: some changes are refused; apply will skip them (see `!` above)", err=True

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from hpcspec.cli import ci
 from hpcspec.cli.context import open_client
 from hpcspec.cli.follow import follow
 from hpcspec.cli.options import cluster_options
@@ -79,6 +80,7 @@ def status(
             rows = stack_status(client, stack_name, keys)
             click.echo(render(stack_name, rows), nl=False)
             if not watch:
+                ci.append_step_summary(render_status_markdown(stack_name, rows))
                 break
             time.sleep(float(parse_duration(interval)))
             click.echo()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from hpcspec.cli import report
 from hpcspec.cli.variables import collect_vars, var_options
 from hpcspec.errors import ExitCode, HpcspecError
 from hpcspec.manifest import InvalidManifest, load_and_resolve
@@ -39,7 +40,8 @@ def validate(
         except HpcspecError as error:
             results.append((path, None, [error]))
     if output == "json":
-        click.echo(json.dumps(_document(results), indent=2))
+        # every `#` as \u0023: no `##vso[` from a manifest can reach a CI log
+        click.echo(json.dumps(_document(results), indent=2).replace("#", "\\u0023"))
     else:
         for path, stack, problems in results:
             if stack is not None:
@@ -49,9 +51,7 @@ def validate(
                     f"job{'s' * (len(stack.jobs) != 1)}, {tasks} task{'s' * (tasks != 1)})"
                 )
             for problem in problems:
-                click.echo(problem.render(), err=True)
-                if problem.hint:
-                    click.echo(f"  hint: {problem.hint}", err=True)
+                report(problem)  # located line, hint and CI annotations
     failed = any(problems for _, _, problems in results)
     return int(ExitCode.ERROR if failed else ExitCode.OK)
 
