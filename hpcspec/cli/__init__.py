@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "cluster": "hpcspec.cli.cluster:cluster",
     "config": "hpcspec.cli.config_cmd:config",
     "destroy": "hpcspec.cli.destroy:destroy",
+    "drift": "hpcspec.cli.drift:drift",
     "emulator": "hpcspec.cli.emulator:emulator",
     "import": "hpcspec.cli.import_cmd:import_",
     "local": "hpcspec.cli.local:local",

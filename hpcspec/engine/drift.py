@@ -1,0 +1,83 @@
+"""Drift: user-owned fields someone changed on the cluster since the last apply (read-only).
+
+For every job key whose current live job still carries the manifest's digest (so the last
+apply wrote exactly this spec), read the job's details and compare desired with live using
+the planner's own `job_diffs`. Only fields the manifest sets are compared — the server's
+defaults and scheduler-owned fields (state, times, counters, allocated nodes, requeue count,
+task exit codes and output) never count. A job whose digest differs is not drift but a
+pending change: `hpcspec plan` shows it.
+
+Read-only by construction: `detect_drift` takes only the reading protocol `JobReader`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from hpcspec.engine.diff import job_diffs
+from hpcspec.engine.discovery import JobReader, choose_current, list_stack, read_details
+from hpcspec.engine.identity import DIGEST_TAG
+from hpcspec.engine.plan import FieldDiff
+from hpcspec.engine.planner import live_digest
+from hpcspec.manifest.resolve import ResolvedStack
+
+
+@dataclass(frozen=True)
+class JobDrift:
+    """One job key: its live job and the user-owned fields that differ (live vs desired)."""
+
+    key: str
+    job_id: int | None
+    state: str
+    diffs: tuple[FieldDiff, ...] = ()
+    skipped: str = ""  # why it was not compared (no live job, spec changed since)
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.diffs)
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    stack: str
+    jobs: tuple[JobDrift, ...]
+
+    @property
+    def drifted(self) -> bool:
+        return any(j.drifted for j in self.jobs)
+
+
+def detect_drift(
+    reader: JobReader, stack: ResolvedStack, *, ignore: Iterable[str] = ()
+) -> DriftReport:
+    """Compare each job key's live job with the spec it was applied from.
+
+    `ignore` holds `KEY.FIELD` (or `*.FIELD`) names of known drift to leave out this run.
+    """
+    ignored = {i.lower() for i in ignore}
+    listed = list_stack(reader, stack.stack, list(stack.jobs)).by_key
+    jobs: list[JobDrift] = []
+    for key, desired in stack.jobs.items():
+        found = listed.get(key)
+        if not found:
+            jobs.append(JobDrift(key, None, "absent", skipped="no live job"))
+            continue
+        live = choose_current(found)[0]
+        state = live.state.name or ""
+        if live_digest(live) != desired.digest:
+            custom = dict(reader.job_custom_properties(live.id))
+            if custom.get(DIGEST_TAG) != desired.digest:
+                jobs.append(
+                    JobDrift(key, live.id, state, skipped="the manifest changed: see hpcspec plan")
+                )
+                continue
+        detailed = read_details(reader, live)
+        assert detailed.definition is not None
+        diffs = [
+            d
+            for d in job_diffs(desired.definition, detailed.definition, live.state)
+            if f"{key}.{d.name}".lower() not in ignored and f"*.{d.name}".lower() not in ignored
+        ]
+        jobs.append(JobDrift(key, live.id, state, tuple(diffs)))
+    return DriftReport(stack.stack, tuple(jobs))

@@ -1,0 +1,104 @@
+"""`hpcspec drift`: read-only, reports user-owned changes made outside hpcspec, exit 2."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hpcspec.hpcpack.errors import RefusedByState
+from tests.ci.conftest import MethodCounter, Run, point_at, unique_stack, write_manifest
+from tests.engine.conftest import client_for
+
+MANIFEST = """\
+apiVersion: hpcspec/v1
+stack: {stack}
+jobs:
+  solve:
+    properties: {{Name: Drift check, Priority: Normal, Project: cfd}}
+    tasks:
+      long: {{commandLine: "sleep:60"}}
+"""
+
+
+def set_when_allowed(client: Any, job_id: int, values: dict[str, str]) -> None:
+    """PUT once the job has left Validating (the scheduler refuses Priority there)."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.set_job(job_id, values)
+            return
+        except RefusedByState:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_drift_reads_only_and_exits_2_after_an_out_of_band_priority_change(
+    cli_env: pytest.MonkeyPatch,
+    hpcspec: Callable[..., Run],
+    start_emulator: Callable[..., Any],
+    tmp_path: Path,
+) -> None:
+    running = start_emulator()
+    point_at(cli_env, running)
+    manifest = write_manifest(tmp_path, MANIFEST.format(stack=unique_stack("drift")))
+    assert hpcspec("apply", "--auto-approve", str(manifest)).code == 0
+    counter = MethodCounter(running.emulator.server.app)
+    running.emulator.server.app = counter
+
+    clean = hpcspec("drift", "--detailed-exitcode", str(manifest))
+    assert clean.code == 0, clean.err
+    assert "No drift" in clean.out
+
+    client = client_for(running)
+    try:
+        job_id = int(
+            json.loads(hpcspec("status", "--output", "json", str(manifest)).out)["jobs"][0][
+                "job_id"
+            ]
+        )
+        before = counter.writes
+        set_when_allowed(client, job_id, {"Priority": "Highest"})  # as HPC Cluster Manager
+        assert counter.writes > before  # the counter does see writes
+        counter.methods.clear()
+
+        drifted = hpcspec("drift", "--detailed-exitcode", str(manifest))
+        assert drifted.code == 2, drifted.err
+        assert "Priority" in drifted.out and "Highest" in drifted.out
+        as_json = hpcspec("drift", "--output", "json", str(manifest))
+        assert as_json.code == 0  # without --detailed-exitcode drift is not an exit status
+        diffs = json.loads(as_json.out)["jobs"][0]["diffs"]
+        assert [(d["name"], d["live"], d["manifest"]) for d in diffs] == [
+            ("Priority", "Highest", "Normal")
+        ]
+        assert counter.writes == 0 and counter.methods["GET"] > 0
+        ignored = hpcspec(
+            "drift", "--detailed-exitcode", "--ignore", "solve.Priority", str(manifest)
+        )
+        assert ignored.code == 0
+    finally:
+        client.cancel_job(job_id, "test over")
+        client.close()
+
+
+def test_scheduler_owned_fields_and_a_changed_manifest_are_not_drift(
+    cli_env: pytest.MonkeyPatch, hpcspec: Callable[..., Run], tmp_path: Path
+) -> None:
+    stack = unique_stack("drift-done")
+    manifest = write_manifest(
+        tmp_path,
+        MANIFEST.format(stack=stack).replace("sleep:60", "exit:0"),
+    )
+    applied = hpcspec("apply", "--auto-approve", "--wait", "--timeout", "30s", str(manifest))
+    assert applied.code == 0, applied.err
+    # State, times, counters, exit codes all moved since the apply: none of it is drift.
+    assert hpcspec("drift", "--detailed-exitcode", str(manifest)).code == 0
+    manifest.write_text(manifest.read_text().replace("Project: cfd", "Project: aero"))
+    changed = hpcspec("drift", "--detailed-exitcode", str(manifest))
+    assert changed.code == 0
+    assert "not compared (the manifest changed" in changed.out
