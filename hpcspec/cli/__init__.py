@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "import": "hpcspec.cli.import_cmd:import_",
     "local": "hpcspec.cli.local:local",
     "plan": "hpcspec.cli.plan:plan",
+    "reconcile": "hpcspec.cli.reconcile:reconcile",
     "render": "hpcspec.cli.render:render",
     "status": "hpcspec.cli.status:status",
     "validate": "hpcspec.cli.validate:validate",
