@@ -23,12 +23,16 @@ import json
 import os
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from hpcspec.engine.apply import ApplyResult, Outcome
+from hpcspec.engine.discovery import JobReader
+from hpcspec.engine.identity import SOURCE_TAG
 from hpcspec.engine.plan import Action, Plan
+from hpcspec.engine.status import JobStatus
 from hpcspec.errors import HpcspecError
 from hpcspec.render import neutralise
 
@@ -229,3 +233,16 @@ def provenance(manifest_path: str | Path, env: Mapping[str, str]) -> str:
 def plan_lines(plans: Sequence[Plan]) -> int:
     """About how many lines the text plans take (to decide whether to fold them)."""
     return sum(1 + len(c.reasons) + len(c.diffs) for p in plans for c in p.changes)
+
+
+def with_provenance(reader: JobReader, rows: Sequence[JobStatus]) -> list[JobStatus]:
+    """Status rows with each job's `hpcspec.source` (one custom-property read per job: a job
+    listing cannot return custom properties)."""
+    out = []
+    for row in rows:
+        if row.job_id is not None and not row.source:
+            custom = reader.job_custom_properties(row.job_id)
+            source = next((v for k, v in custom.items() if k.lower() == SOURCE_TAG), "")
+            row = replace(row, source=source)
+        out.append(row)
+    return out

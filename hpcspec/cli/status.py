@@ -77,7 +77,7 @@ def status(
     render = RENDERERS[output]
     try:
         while True:
-            rows = stack_status(client, stack_name, keys)
+            rows = ci.with_provenance(client, stack_status(client, stack_name, keys))
             click.echo(render(stack_name, rows), nl=False)
             if not watch:
                 ci.append_step_summary(render_status_markdown(stack_name, rows))
