@@ -1,0 +1,174 @@
+"""Plan cost on a busy cluster: a 200-job stack among 5,000 other users' jobs, 20 ms latency.
+
+Run: `python benchmarks/bench_plan.py` (issue 6's target: wall ≤ 1.5 × ideal + parse time).
+
+The emulator runs as its own process (`hpcspec emulator serve`) on a SQLite file seeded with
+5,000 unrelated jobs (other owners, every state, some with foreign ClientSource values). The
+stack is applied once (jobs kept in Configuring so nothing moves), then planned:
+
+- unchanged: the plan should need the listing pages only;
+- 10 jobs changed: plus, per changed job, its custom properties, job, env and tasks.
+
+"Parse time" is the same plan against the same server with no injected latency (client
+parsing plus the server's own work); "ideal" is (listing pages + job-detail requests) ×
+latency, every request paying the latency once and nothing else — the one cluster-facts read
+(the server's date format, once per client) is counted but left out of the ideal, as the issue
+defines it. Each figure is the best of `--repeat` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from hpcspec.emulator import lifecycle
+from hpcspec.emulator.store import Store
+from hpcspec.engine.apply import ApplyOptions, apply_plan
+from hpcspec.engine.journal import Journal
+from hpcspec.engine.plan import Plan
+from hpcspec.engine.workflow import plan_stack
+from hpcspec.hpcpack.client import HpcPackClient
+from hpcspec.hpcpack.transport import Credentials, Transport, TransportOptions
+from hpcspec.manifest import parse_manifest, resolve
+from hpcspec.manifest.resolve import ResolvedStack
+
+USER, PASSWORD = "HPC\\admin", "bench-password"
+STATES = ["Configuring", "Queued", "Running", "Finished", "Failed", "Canceled"]
+PAGE_ROWS = 1000  # discovery's rowsPerRead
+
+
+def seed(db: Path, count: int) -> None:
+    """`count` jobs of other users in every state; every 7th with a foreign ClientSource."""
+    store = Store(db)
+    now = time.time()
+    jobs = []
+    for job_id in range(1, count + 1):
+        job = lifecycle.new_job(job_id, "HPC\\bob" if job_id % 3 else "HPC\\carol", now)
+        job.props["Name"] = f"unrelated-{job_id}"
+        job.props["State"] = STATES[job_id % len(STATES)]
+        if job_id % 7 == 0:
+            job.props["ClientSource"] = "HPC Cluster Manager"
+        jobs.append(job)
+    store.insert_jobs(jobs)
+    store.close()
+
+
+def stack_of(jobs: int, *, changed: int = 0) -> ResolvedStack:
+    text = "apiVersion: hpcspec/v1\nstack: bench-plan\njobs:\n"
+    for i in range(jobs):
+        command = "echo changed" if i < changed else "echo hi"
+        text += (
+            f"  j{i:03d}:\n    state: configuring\n"
+            f"    tasks:\n      t: {{commandLine: '{command}'}}\n"
+        )
+    return resolve(parse_manifest(text, file="bench.yaml"))
+
+
+@contextmanager
+def server(db: Path, latency_ms: float) -> Iterator[str]:
+    command = [
+        sys.executable, "-m", "hpcspec", "emulator", "serve", "--port", "0", "--db", str(db),
+        "--user", f"{USER}:{PASSWORD}:admin", "--latency-ms", str(latency_ms),
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline().strip()
+    if "listening on" not in line:
+        process.kill()
+        raise SystemExit(f"server did not start: {line!r}")
+    try:
+        yield line.rsplit(" ", 1)[-1]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def client_for(url: str) -> tuple[HpcPackClient, list[str]]:
+    """A client and the list its transport appends each request's `METHOD path` to."""
+    client = HpcPackClient(Transport(TransportOptions(url, Credentials(USER, PASSWORD))))
+    calls: list[str] = []
+    original = client.transport.request
+
+    def request(method: str, path: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(f"{method} {path}")
+        return original(method, path, *args, **kwargs)
+
+    client.transport.request = request  # type: ignore[method-assign]
+    return client, calls
+
+
+def measure(url: str, stack: ResolvedStack, repeat: int) -> tuple[float, list[str], Plan]:
+    """Best wall time of `repeat` plans (a fresh client each, so cluster facts are re-read)."""
+    best, calls, plan = math.inf, [], None
+    for _ in range(repeat):
+        client, seen = client_for(url)
+        started = time.perf_counter()
+        plan = plan_stack(client, stack, cluster_name=url)
+        wall = time.perf_counter() - started
+        client.close()
+        if wall < best:
+            best, calls = wall, seen
+    assert plan is not None
+    return best, calls, plan
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--jobs", type=int, default=200)
+    parser.add_argument("--others", type=int, default=5000)
+    parser.add_argument("--changed", type=int, default=10)
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    latency = args.latency_ms / 1000
+    unchanged, changed = stack_of(args.jobs), stack_of(args.jobs, changed=args.changed)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "emulator.db"
+        seed(db, args.others)
+        parse: dict[str, float] = {}
+        with server(db, 0) as url:
+            client, _ = client_for(url)
+            plan = plan_stack(client, unchanged, cluster_name=url)
+            journal = Journal(unchanged.stack, root=Path(tmp) / "journal")
+            result = apply_plan(
+                client, unchanged, plan, journal, options=ApplyOptions(parallelism=8)
+            )
+            client.close()
+            assert result.exit_code == 0, result
+            parse["unchanged"] = measure(url, unchanged, args.repeat)[0]
+            parse["changed"] = measure(url, changed, args.repeat)[0]
+        ok = True
+        with server(db, args.latency_ms) as url:
+            for name, stack in (("unchanged", unchanged), ("changed", changed)):
+                wall, calls, plan = measure(url, stack, args.repeat)
+                pages = sum(1 for c in calls if c == "GET /jobs")
+                facts = sum(1 for c in calls if c.startswith("GET /cluster/"))
+                details = len(calls) - pages - facts
+                ideal = (pages + details) * latency
+                target = 1.5 * ideal + parse[name]
+                ok = ok and wall <= target
+                verdict = "OK" if wall <= target else "MISSED"
+                print(
+                    f"{name:>9}: {len(calls)} requests = {pages} listing pages + {details} "
+                    f"job details + {facts} cluster facts; "
+                    f"{sum(c.action.value != 'no-op' for c in plan.changes)} changes\n"
+                    f"           wall {wall * 1000:.0f} ms; ideal {ideal * 1000:.0f} ms "
+                    f"(({pages} + {details}) × {args.latency_ms:g} ms); "
+                    f"parse {parse[name] * 1000:.0f} ms (same plan, no latency); "
+                    f"target ≤ {target * 1000:.0f} ms: {verdict}"
+                )
+        expected_pages = math.ceil((args.others + args.jobs) / PAGE_ROWS)
+        print(f"expected listing pages: {expected_pages}; target {'met' if ok else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
