@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from hpcspec.engine.discovery import JobReader, discover
-from hpcspec.engine.plan import Block, Change, Plan
+from hpcspec.engine.plan import Action, Block, Change, Plan
 from hpcspec.engine.planner import PlanOptions, make_plan
 from hpcspec.manifest.resolve import ResolvedStack
 
@@ -100,6 +100,12 @@ def plan_stack(
     return _with_missing(plan, missing)
 
 
+def _acts(change: Change) -> bool:
+    """Whether the change would send the job's spec to the scheduler (so a missing name
+    matters): an unchanged job, or one that is only cancelled, is not refused for it."""
+    return change.action not in (Action.NO_OP, Action.CANCEL)
+
+
 def _with_missing(plan: Plan, missing: Iterable[Missing]) -> Plan:
     by_key: dict[str, list[Block]] = {}
     for item in missing:
@@ -113,6 +119,7 @@ def _with_missing(plan: Plan, missing: Iterable[Missing]) -> Plan:
     if not by_key:
         return plan
     changes: list[Change] = [
-        replace(c, blocks=(*c.blocks, *by_key.get(c.key, ()))) for c in plan.changes
+        replace(c, blocks=(*c.blocks, *by_key.get(c.key, ()))) if _acts(c) else c
+        for c in plan.changes
     ]
     return replace(plan, changes=tuple(changes))

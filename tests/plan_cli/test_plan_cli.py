@@ -187,3 +187,21 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(
     code, out, _ = run_cli("plan", str(manifest), "--output", "json")
     assert not ANSI.search(out)
     json.loads(out)
+
+
+def test_several_manifests(cli_env: Path, run_cli: Runner) -> None:
+    one = write_manifest(cli_env, "cli-many-1", job("a"), name="one.yaml")
+    two = write_manifest(cli_env, "cli-many-2", job("b") + job("c"), name="two.yaml")
+    code, out, _ = run_cli("plan", str(one), str(two), "--output", "json", "--detailed-exitcode")
+    documents = json.loads(out)
+    assert code == 2
+    assert [(d["stack"], d["summary"]["create"]) for d in documents] == [
+        ("cli-many-1", 1),
+        ("cli-many-2", 2),
+    ]
+    assert all(d["format_version"] == "1.0" for d in documents)
+    code, out, _ = run_cli("plan", str(one), str(two))
+    assert "Plan for stack cli-many-1" in out and "Plan for stack cli-many-2" in out
+    again = write_manifest(cli_env, "cli-many-1", job("z"), name="again.yaml")
+    code, _, err = run_cli("plan", str(one), str(again), "--detailed-exitcode")
+    assert code == 1 and "both declare stack" in err

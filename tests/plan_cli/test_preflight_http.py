@@ -4,6 +4,7 @@ not have are refused changes in the plan (`!` with the name), and apply never cr
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -89,3 +90,51 @@ def test_missing_names_are_refused_and_never_created(
         client.close()
     assert created == {"fine"}
     assert names == {"fine"}
+
+
+def test_a_name_gone_from_the_cluster_refuses_only_what_would_act_on_it(
+    start_emulator: Callable[..., Any],
+    cli_env: Path,
+    run_cli: Runner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = start_emulator(groups=(("GPU", ("CN001",)),))
+    use_cluster(monkeypatch, first)
+    manifest = write_manifest(
+        cli_env,
+        "pre-gone",
+        job("ended", extra="    properties: {NodeGroups: GPU}\n")
+        + job("held", extra="    state: configuring\n    properties: {NodeGroups: GPU}\n"),
+    )
+    assert run_cli("apply", str(manifest), "--auto-approve")[0] == 0
+    client = client_for(first)
+    try:
+        deadline = time.monotonic() + 20
+        while stack_status(client, "pre-gone", ["ended"])[0].state != "Finished":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        client.close()
+    first.stop()
+    # the same cluster after an administrator removed the GPU group
+    again = start_emulator(
+        db=first.db, admin_password=first.admin[1], user_password=first.user[1], groups=()
+    )
+    use_cluster(monkeypatch, again)
+    # nothing would act on the group: no refusal, no changes
+    code, out, err = run_cli("plan", str(manifest), "--detailed-exitcode")
+    assert code == 0 and "refused" not in out + err, out + err
+    # submitting `held` would fail on the missing group: that change (only) is refused
+    write_manifest(
+        cli_env,
+        "pre-gone",
+        job("ended", extra="    properties: {NodeGroups: GPU}\n")
+        + job("held", extra="    properties: {NodeGroups: GPU}\n"),
+    )
+    code, out, _ = run_cli("plan", str(manifest), "--output", "json")
+    changes = {c["key"]: c for c in json.loads(out)["changes"]}
+    assert (changes["ended"]["action"], changes["ended"]["blocks"]) == ("no-op", [])
+    assert changes["held"]["action"] == "submit"
+    assert [b["message"] for b in changes["held"]["blocks"]] == [
+        "node group 'GPU' does not exist on the cluster"
+    ]
