@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -84,3 +85,32 @@ def test_reconcile_once_converges_then_has_nothing_to_do(
     assert "flaky" in first.out and "create done" in first.out
     second = hpcspec("reconcile", "--once", str(manifest))
     assert second.code == 0 and second.out == ""
+
+
+RUNNING = """\
+apiVersion: hpcspec/v1
+stack: {stack}
+jobs:
+  long:
+    tasks:
+      work: {{commandLine: "{command}"}}
+"""
+
+
+def test_reconcile_respects_blocks_it_never_replaces_running_work_unasked(
+    cli_env: pytest.MonkeyPatch, hpcspec: Callable[..., Run], tmp_path: Path
+) -> None:
+    stack = unique_stack("blocked")
+    manifest = write_manifest(tmp_path, RUNNING.format(stack=stack, command="sleep:30"))
+    assert hpcspec("reconcile", "--once", str(manifest)).code == 0
+    deadline = time.monotonic() + 10
+    while "Running" not in hpcspec("status", str(manifest)).out:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    manifest.write_text(RUNNING.format(stack=stack, command="sleep:31"))
+    refused = hpcspec("reconcile", "--once", str(manifest))
+    assert "long" in refused.out and "replace refused" in refused.out
+    assert refused.code == 1  # like apply: a refused change is not success
+    status = json.loads(hpcspec("status", "--output", "json", str(manifest)).out)
+    assert status["jobs"][0]["state"] == "Running"  # the running job was left alone
+    hpcspec("destroy", "--auto-approve", str(manifest))
