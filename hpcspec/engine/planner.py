@@ -82,6 +82,17 @@ def make_plan(
         changes=tuple(changes),
         source=stack.source,
         insecure=insecure,
+        notes=unknown_keys(options, {*stack.jobs, *live.orphans}),
+    )
+
+
+def unknown_keys(options: PlanOptions, known: set[str]) -> tuple[str, ...]:
+    """A note per --target/--exclude/--rerun key that names no job (a typo selects nothing)."""
+    flags = (("target", options.targets), ("exclude", options.excludes), ("rerun", options.rerun))
+    return tuple(
+        f"--{flag} {key!r} names no job of this stack"
+        for flag, keys in flags
+        for key in sorted(keys - known)
     )
 
 
