@@ -1,0 +1,72 @@
+"""Helpers for apply's end-to-end tests: generated stacks, a CLI-like converge loop, counts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from hpcspec.engine.apply import ApplyOptions, ApplyResult, apply_plan
+from hpcspec.engine.journal import Journal
+from hpcspec.engine.recover import recover
+from hpcspec.engine.workflow import plan_stack
+from hpcspec.errors import HpcspecError
+from hpcspec.hpcpack.client import HpcPackClient
+from hpcspec.hpcpack.transport import Credentials, RetryPolicy, Transport, TransportOptions
+from hpcspec.manifest import parse_manifest, resolve
+from hpcspec.manifest.resolve import ResolvedStack
+
+
+def patient_client(running: Any) -> HpcPackClient:
+    """A client with the default number of tries (5) and short waits, as admin."""
+    name, password = running.admin
+    retry = RetryPolicy(attempts=5, base_delay=0.01, max_delay=0.05, total=10)
+    return HpcPackClient(
+        Transport(TransportOptions(running.url, Credentials(name, password), retry=retry))
+    )
+
+
+def stack_text(stack: str, jobs: int, *, tasks: int = 2, state: str = "submitted") -> str:
+    """A stack of `jobs` jobs named `<stack>-jN`; every fifth job depends on the one before."""
+    lines = ["apiVersion: hpcspec/v1", f"stack: {stack}", "jobs:"]
+    for n in range(jobs):
+        lines += [f"  j{n}:", f"    state: {state}"]
+        if n % 5 == 4:
+            lines.append(f"    dependsOn: [j{n - 1}]")
+        lines += [f"    properties: {{Name: {stack}-j{n}}}", "    tasks:"]
+        lines += [f"      t{t}: {{commandLine: 'echo {n}.{t}'}}" for t in range(tasks)]
+    return "\n".join(lines) + "\n"
+
+
+def make_stack(stack: str, jobs: int, **options: object) -> ResolvedStack:
+    return resolve(parse_manifest(stack_text(stack, jobs, **options), file="m.yaml"))  # type: ignore[arg-type]
+
+
+def apply_once(
+    client: HpcPackClient, stack: ResolvedStack, root: Path, *, via: str = "xml"
+) -> tuple[bool, ApplyResult | None]:
+    """What `hpcspec apply --auto-approve` does: recover, plan, apply. (changes?, result).
+
+    A run that fails outright (an error before apply starts) counts as a run with changes."""
+    journal = Journal(stack.stack, root=root)
+    try:
+        recover(client, stack, journal, via=via)
+        plan = plan_stack(client, stack, cluster_name="emulator")
+    except HpcspecError:
+        return True, None
+    if not plan.has_changes:
+        return False, None
+    return True, apply_plan(client, stack, plan, journal, options=ApplyOptions(via=via))
+
+
+def live_by_name(client: HpcPackClient, prefix: str) -> dict[str, list[tuple[int, str, int]]]:
+    """Every job whose Name starts with `prefix` and is not cancelled: name → (id, state, tasks).
+
+    Counted by name, not by marker, so an unmarked leftover of a lost create counts too."""
+    out: dict[str, list[tuple[int, str, int]]] = defaultdict(list)
+    for row in client.iter_jobs(properties=("Id", "Name", "State", "TaskCount")):
+        name = row.get("Name") or ""
+        state = row.get("State") or ""
+        if name.startswith(prefix) and state not in ("Canceled", "Canceling"):
+            out[name].append((int(row["Id"]), state, int(row.get("TaskCount") or 0)))
+    return out
