@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -101,8 +102,9 @@ def reconcile(
         with _stop_on_signals() as stop:
             log(f"reconcile: {len(manifests)} manifest(s) every {interval}")
             while not stop.is_set():
+                started = time.monotonic()
                 _round(client, str(config.url.value), manifests, overrides, selection, options)
-                stop.wait(seconds)
+                stop.wait(max(0.0, seconds - (time.monotonic() - started)))
             log("reconcile: stopped")
         return int(ExitCode.OK)
     finally:
@@ -171,6 +173,12 @@ def _round(
             )
         except HpcspecError as error:
             log(f"error: {neutralise(stack.stack)}: {neutralise(error.render())}")
+            codes.append(ExitCode.ERROR)
+        except Exception as error:  # a service keeps going; the next round tries again
+            log(
+                f"error: {neutralise(stack.stack)}: internal error: {type(error).__name__}: "
+                f"{neutralise(str(error))} [internal-error]"
+            )
             codes.append(ExitCode.ERROR)
     if ExitCode.PARTIAL in codes or (ExitCode.ERROR in codes and ExitCode.OK in codes):
         return ExitCode.PARTIAL
