@@ -3,8 +3,8 @@
 Everything here reads the environment a CI runner sets and nothing else
 (research/ecosystem-reliability.md §1.3–§1.5):
 
-- GitHub Actions (`GITHUB_STEP_SUMMARY`): `plan`, `apply` and `status` append their markdown to
-  the step summary, never past GitHub's 1 MiB per-step cap (cut at a line, with a note);
+- GitHub Actions (`GITHUB_STEP_SUMMARY`): `plan`, `apply`, `status` and `drift` append their
+  markdown to the step summary, never past GitHub's 1 MiB per-step cap (cut at a line, with a note);
   errors also become `::error file=…,line=…::` annotations when `GITHUB_ACTIONS=true`.
 - Azure Pipelines (`TF_BUILD`): errors become `##vso[task.logissue type=error;sourcepath=…;
   linenumber=…;columnnumber=…]message`, and long output is folded in `##[group]`/`##[endgroup]`.
@@ -34,7 +34,7 @@ from hpcspec.engine.identity import SOURCE_TAG
 from hpcspec.engine.plan import Action, Plan
 from hpcspec.engine.status import JobStatus
 from hpcspec.errors import HpcspecError
-from hpcspec.render import neutralise
+from hpcspec.render import neutralise, render_markdown
 
 STEP_SUMMARY_LIMIT = 1024 * 1024  # bytes per step: GitHub aborts the upload above this
 GROUP_LINES = 20  # output longer than this is folded in a group on Azure Pipelines
@@ -102,8 +102,6 @@ def append_step_summary(markdown: str, env: Mapping[str, str] | None = None) -> 
 
 def apply_markdown(plans: Sequence[Plan], results: Sequence[ApplyResult]) -> str:
     """What apply adds to the step summary: each plan, then what happened."""
-    from hpcspec.render import render_markdown
-
     flat = [r for result in results for r in result.results]
     counts = {o: sum(1 for r in flat if r.outcome is o) for o in Outcome}
     line = ", ".join(f"{counts[o]} {o.value}" for o in Outcome)
