@@ -23,6 +23,7 @@ from hpcspec.engine.secrets import resolve_secret
 from hpcspec.engine.update import update_job
 from hpcspec.errors import ExitCode, HpcspecError
 from hpcspec.hpcpack.definition import SecretRef
+from hpcspec.hpcpack.errors import RefusedByState, ServerError
 from hpcspec.hpcpack.states import JobState
 from hpcspec.manifest.resolve import DesiredJob, ResolvedStack
 
@@ -321,21 +322,9 @@ class _Wave:
             )
         try:
             self.cluster.submit_job(staged, self._run_as(key))
-        except OutcomeUnknown:
-            try:
-                state = _get(self.cluster.job_properties(staged), "State")
-            except Exception as error:
-                return JobResult(
-                    key,
-                    Outcome.FAILED,
-                    change.action,
-                    staged,
-                    f"submit outcome unknown and the job cannot be read ({error}); run apply again",
-                )
-            if state == JobState.Configuring.name:  # the submit never happened
-                return JobResult(
-                    key, Outcome.FAILED, change.action, staged, "submit failed; run apply again"
-                )
+        except (OutcomeUnknown, RefusedByState, ServerError) as error:
+            # Lost answer, 5xx, or a rival apply submitted it first: the job's state decides.
+            return self._after_unclear_submit(key, staged, error)
         except HpcspecError as error:
             return JobResult(key, Outcome.FAILED, change.action, staged, str(error))
         except Exception as error:
@@ -344,6 +333,29 @@ class _Wave:
             )
         self.journal.record("submitted", key, job_id=staged)
         return JobResult(key, Outcome.DONE, change.action, staged)
+
+    def _after_unclear_submit(self, key: str, job_id: int, error: HpcspecError) -> JobResult:
+        action = self.changes[key].action
+        try:
+            state = JobState.parse(_get(self.cluster.job_properties(job_id), "State"))
+        except Exception as reading:
+            return JobResult(
+                key,
+                Outcome.FAILED,
+                action,
+                job_id,
+                f"submit outcome unknown and the job cannot be read ({reading}); run apply again",
+            )
+        if state is JobState.Configuring or state in (JobState.Canceled, JobState.Canceling):
+            return JobResult(
+                key,
+                Outcome.FAILED,
+                action,
+                job_id,
+                f"submit failed ({error.message}); job is {state.name}; run apply again",
+            )
+        self.journal.record("submitted", key, job_id=job_id, note=f"found {state.name}")
+        return JobResult(key, Outcome.DONE, action, job_id)
 
     def _run_as(self, key: str) -> dict[str, str]:
         run_as = self.stack.jobs[key].definition.run_as

@@ -1,0 +1,50 @@
+"""Running the real `python -m hpcspec` as a separate process against an emulator."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+CI_VARIABLES = ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "TF_BUILD", "GITLAB_CI", "TERM")
+
+
+def cli_env(running: Any, home: Path, **extra: str) -> dict[str, str]:
+    """The environment of a CLI process pointed at `running`, isolated from the developer's."""
+    env = {k: v for k, v in os.environ.items() if k not in CI_VARIABLES}
+    env = {k: v for k, v in env.items() if not k.startswith("HPCSPEC_")}
+    name, password = running.admin
+    env.update(
+        HPCSPEC_CLUSTER=running.url,
+        HPCSPEC_USERNAME=name,
+        HPCSPEC_PASSWORD=password,
+        HPCSPEC_CONFIG=str(home / "no-contexts.yaml"),
+        NO_COLOR="1",
+        **extra,
+    )
+    return env
+
+
+def start(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "hpcspec", *argv],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def run(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "hpcspec", *argv],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return done.returncode, done.stdout, done.stderr

@@ -1,0 +1,90 @@
+"""An apply killed with SIGKILL and re-run, and two applies racing, never leave a duplicate.
+
+Both run the real CLI (`python -m hpcspec apply`) as separate processes against a private
+emulator with a little latency, so a kill lands in the middle of creating, marking or
+submitting (DESIGN.md §4: journal, recovery by token, marker; races settle by lowest id).
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hpcspec.emulator import Timings
+from hpcspec.emulator.faults import FaultPlan, FaultRule
+from tests.apply import cli_process
+from tests.apply.stacks import live_by_name, patient_client, stack_text
+
+LATENCY = FaultPlan((FaultRule(match="*", latency_ms=15),), seed=1)
+SLOW = Timings(tick=0.5, simulate=0.05)
+JOBS = 10
+
+
+def journal_lines(path: Path) -> int:
+    try:
+        return path.read_bytes().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
+def converged(running: Any, prefix: str, jobs: int, tasks: int = 2) -> None:
+    client = patient_client(running)
+    try:
+        live = live_by_name(client, prefix)
+    finally:
+        client.close()
+    assert set(live) == {f"{prefix}-j{n}" for n in range(jobs)}
+    assert {n: len(j) for n, j in live.items() if len(j) != 1} == {}, "a duplicate job"
+    assert all(j[0][1] != "Configuring" and j[0][2] == tasks for j in live.values())
+
+
+def test_apply_killed_at_random_points_and_rerun_converges_without_duplicates(
+    start_emulator: Callable[..., Any], tmp_path: Path
+) -> None:
+    running = start_emulator(faults=LATENCY, timings=SLOW, nodes=4, cores_per_node=8)
+    env = cli_process.cli_env(running, tmp_path)
+    chance = random.Random(11)
+    kills = 0
+    for n, via in enumerate(("xml", "rest", "xml")):
+        stack = f"kill{n}"
+        (tmp_path / "m.yaml").write_text(stack_text(stack, JOBS))
+        journal = tmp_path / ".hpcspec" / "journal" / f"{stack}.jsonl"
+        argv = ["apply", "m.yaml", "--auto-approve", "--parallelism", "2", "--create-via", via]
+        for _ in range(2):  # two kills at seeded random moments, then a run to the end
+            process = cli_process.start(argv, tmp_path, env)
+            # Kill once the journal has a seeded random number of new events: mid-create,
+            # between a create and its marker, or around a submit.
+            target = journal_lines(journal) + chance.randint(1, 2 * JOBS)
+            while process.poll() is None and journal_lines(journal) < target:
+                time.sleep(0.002)
+            if process.poll() is None:
+                process.send_signal(signal.SIGKILL)
+                kills += 1
+            process.communicate(timeout=60)
+        code, out, err = cli_process.run(argv, tmp_path, env)
+        assert code == 0, out + err
+        code, out, err = cli_process.run(["plan", "m.yaml", "--detailed-exitcode"], tmp_path, env)
+        assert code == 0, out + err
+        converged(running, stack, JOBS)
+    assert kills >= 4, "the applies ended before they could be killed"
+
+
+def test_two_applies_started_together_leave_one_submitted_job_per_key(
+    start_emulator: Callable[..., Any], tmp_path: Path
+) -> None:
+    running = start_emulator(faults=LATENCY, timings=SLOW, nodes=4, cores_per_node=8)
+    env = cli_process.cli_env(running, tmp_path)
+    argv = ["apply", "m.yaml", "--auto-approve", "--parallelism", "4"]
+    processes = []
+    for side in ("a", "b"):  # separate directories: separate journals, like two CI runners
+        directory = tmp_path / side
+        directory.mkdir()
+        (directory / "m.yaml").write_text(stack_text("race", JOBS))
+        processes.append(cli_process.start(argv, directory, env))
+    outputs = [p.communicate(timeout=90) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    converged(running, "race", JOBS)
