@@ -4,14 +4,15 @@ One paged job listing with the `ClientSource` marker is enough to find every job
 and to see which are unchanged (the marker carries the digest). Only jobs whose marker digest
 differs from the desired one cost more: their custom properties (the `hpcspec.digest` tag is
 the truth when the marker could not be updated), then — if the spec really changed — their
-details (job, env, tasks without sweep expansion). Orphans cost one custom-property read each
-(to learn their key).
+details (job, env, tasks without sweep expansion), a few jobs at a time. Orphans cost one
+custom-property read each (to learn their key).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
@@ -22,6 +23,7 @@ from hpcspec.hpcpack import readback
 from hpcspec.hpcpack.live import LiveJob, LiveTask
 from hpcspec.hpcpack.states import JobState, TaskState
 
+DETAIL_READERS = 4  # changed jobs whose details are read at once (the client is thread-safe)
 COUNTERS = {
     "Configuring": "ConfiguringTaskCount",
     "Queued": "QueuedTaskCount",
@@ -138,9 +140,15 @@ def discover(
         if key not in desired_digests:
             orphans[key] = chosen
             continue
-        current[key] = with_details(reader, chosen, desired_digests[key])
+        current[key] = chosen
         history[key] = tuple(older)
         duplicates[key] = tuple(extra)
+    stale = [k for k, job in current.items() if _digest(job) != desired_digests[k]]
+    if stale:  # each changed job's reads wait on the network: overlap them
+        with ThreadPoolExecutor(max_workers=min(DETAIL_READERS, len(stale))) as pool:
+            pending = [(current[k], desired_digests[k]) for k in stale]
+            read = list(pool.map(lambda pair: with_details(reader, *pair), pending))
+        current.update(zip(stale, read, strict=True))
     return LiveStack(current=current, history=history, duplicates=duplicates, orphans=orphans)
 
 
