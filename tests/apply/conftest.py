@@ -1,0 +1,56 @@
+"""Fixtures for apply's CLI tests: a private emulator per module and the in-process CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hpcspec.cli import main
+from hpcspec.emulator import Timings
+from tests.apply.cli_process import CI_VARIABLES
+
+Runner = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from tests.emulator_fixture import _start
+
+    running = _start(
+        tmp_path_factory.mktemp("apply-cli"),
+        nodes=2,
+        cores_per_node=8,
+        timings=Timings(tick=0.05, simulate=0.1),
+    )
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def cli_env(cluster: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    for name in (*CI_VARIABLES, "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HPCSPEC_AS_USER", "HPCSPEC_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    name, password = cluster.admin
+    monkeypatch.setenv("HPCSPEC_CLUSTER", cluster.url)
+    monkeypatch.setenv("HPCSPEC_USERNAME", name)
+    monkeypatch.setenv("HPCSPEC_PASSWORD", password)
+    monkeypatch.setenv("HPCSPEC_CONFIG", str(tmp_path / "no-contexts.yaml"))
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> Runner:
+    def run(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as done:
+            main(list(argv))
+        out, err = capsys.readouterr()
+        return int(done.value.code or 0), out, err
+
+    return run
