@@ -19,6 +19,9 @@ from hpcspec.errors import ExitCode
 from hpcspec.manifest.resolve import ResolvedStack
 from hpcspec.render import neutralise
 
+POLL_SECONDS = 2.0  # how often the stack is read while waiting
+HEARTBEAT_SECONDS = 30.0  # a line saying what is still running, when nothing changed
+
 
 class Requeuer(JobReader, Protocol):
     """A reader that can also requeue jobs (the REST client)."""
@@ -31,7 +34,7 @@ def follow(
     stacks: Sequence[ResolvedStack],
     *,
     timeout: float | None,
-    interval: float = 2.0,
+    interval: float | None = None,
 ) -> ExitCode:
     """Wait for every job of `stacks` to end; requeue per `retries`; return the verdict."""
     retries = {(s.stack, k): j.retries for s in stacks for k, j in s.jobs.items()}
@@ -77,10 +80,11 @@ def follow(
     verdict, rows = wait_for(
         poll,
         timeout=timeout,
-        interval=interval,
+        interval=POLL_SECONDS if interval is None else interval,
         requeue=requeue,
         on_change=changed,
         heartbeat=heartbeat,
+        heartbeat_every=HEARTBEAT_SECONDS,
     )
     if verdict == Verdict.FINISHED:
         click.echo(f"All {len(rows)} job(s) finished.")

@@ -8,15 +8,14 @@ create/env requests and on submit, so the test cannot pass by never sending it.
 
 from __future__ import annotations
 
-import io
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.apply import cli_process
+from tests.apply.recording import install
 
 MANIFEST = """\
 apiVersion: hpcspec/v1
@@ -31,23 +30,6 @@ jobs:
 """
 
 
-class Recorder:
-    """WSGI middleware keeping every request line and body (bytes) the emulator received."""
-
-    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
-        self.app = app
-        self.seen: list[tuple[str, bytes]] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, environ: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = io.BytesIO(body)
-        with self._lock:
-            self.seen.append((f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}", body))
-        return self.app(environ, start)
-
-
 @pytest.mark.parametrize("via", ["xml", "rest"])
 def test_canary_secret_is_sent_to_the_cluster_and_never_shown_or_saved(
     start_emulator: Callable[..., Any], tmp_path: Path, via: str
@@ -55,8 +37,7 @@ def test_canary_secret_is_sent_to_the_cluster_and_never_shown_or_saved(
     running = start_emulator()
     canary = running.user[1]  # alice's password doubles as the env value
     assert len(canary) >= 12
-    recorder = Recorder(running.emulator.server.app)
-    running.emulator.server.app = recorder
+    recorder = install(running)
     env = cli_process.cli_env(running, tmp_path, CANARY=canary)
     (tmp_path / "m.yaml").write_text(MANIFEST.format(via=via))
     outputs = []

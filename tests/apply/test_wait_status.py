@@ -1,0 +1,115 @@
+"""`apply --wait` and `status` at the command line, against the emulator.
+
+Without a TTY, `--wait` prints one line per state change and a heartbeat; Failed jobs are
+requeued per `retries`; the exit code is the verdict (0 finished, 5 failed, 6 timed out).
+`status` renders text, JSON and markdown, and costs one job listing plus one task listing per
+active job (counted at the emulator).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hpcspec.cli import follow
+from tests.apply.conftest import Runner
+from tests.apply.recording import install, uninstall
+
+
+@pytest.fixture(autouse=True)
+def quick_follow(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(follow, "POLL_SECONDS", 0.1)
+    monkeypatch.setattr(follow, "HEARTBEAT_SECONDS", 0.4)
+
+
+def write(directory: Path, stack: str, jobs: dict[str, str], retries: int = 0) -> Path:
+    body = "".join(
+        f"  {key}:\n    retries: {retries}\n    tasks:\n      t: {{commandLine: '{command}'}}\n"
+        for key, command in jobs.items()
+    )
+    path = directory / "m.yaml"
+    path.write_text(f"apiVersion: hpcspec/v1\nstack: {stack}\njobs:\n{body}", encoding="utf-8")
+    return path
+
+
+def test_wait_prints_each_state_change_and_a_heartbeat_then_exits_0(
+    cli_env: Path, run_cli: Runner
+) -> None:
+    write(cli_env, "wait-ok", {"a": "sleep:1.2", "b": "echo quick"})
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve", "--wait")
+    assert code == 0, out + err
+    assert "\x1b[" not in out  # no TTY: plain lines, no progress bar
+    changes = [line for line in out.splitlines() if re.match(r"wait-ok/[ab] \(job \d+\): ", line)]
+    assert any(line.startswith("wait-ok/a") and "→ Finished" in line for line in changes), out
+    assert any(line.startswith("wait-ok/b") and "Finished" in line for line in changes), out
+    # one line per change: no state is printed twice in a row for a job
+    for key in ("a", "b"):
+        states = [line.split(": ", 1)[1].split(" [")[0] for line in changes if f"/{key} " in line]
+        assert len(states) == len(set(states)), states
+    assert "still waiting for 1 job(s): wait-ok/a" in out, out
+    assert "All 2 job(s) finished." in out
+
+
+def test_wait_requeues_a_failed_job_per_retries_then_exits_5(
+    cli_env: Path, run_cli: Runner
+) -> None:
+    write(cli_env, "wait-fail", {"bad": "exit:3"}, retries=1)
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve", "--wait")
+    assert code == 5, out + err
+    assert "Failed; requeued (1 of 1 retries)" in out
+    assert out.count("requeued") == 1
+    assert "exit code 3" in out
+    assert "wait-fail/bad Failed" in err
+
+
+def test_wait_times_out_with_exit_6(cli_env: Path, run_cli: Runner) -> None:
+    write(cli_env, "wait-slow", {"slow": "sleep:30"})
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve", "--wait", "--timeout", "1s")
+    assert code == 6, out + err
+    assert "Timed out" in err
+    code, out, err = run_cli("destroy", "m.yaml", "--auto-approve")
+    assert code == 0, out + err
+
+
+def test_status_outputs_and_request_cost(cli_env: Path, run_cli: Runner, cluster: Any) -> None:
+    write(
+        cli_env,
+        "status-cost",
+        {"done": "echo ok", "failing": "exit:2 boom", "running": "sleep:30", "other": "sleep:30"},
+    )
+    assert run_cli("apply", "m.yaml", "--auto-approve")[0] == 0
+    code, out, _ = run_cli("status", "m.yaml", "--wait", "--timeout", "3s")
+    assert code == 6  # two jobs still run
+    recorder = install(cluster)
+    try:
+        code, out, err = run_cli("status", "m.yaml", "--output", "json")
+    finally:
+        uninstall(cluster, recorder)
+    assert code == 0, out + err
+    doc = json.loads(out)
+    rows = {row["key"]: row for row in doc["jobs"]}
+    assert rows["done"]["state"] == "Finished" and rows["failing"]["state"] == "Failed"
+    assert rows["running"]["state"] == "Running"
+    assert [t["exit_code"] for t in rows["failing"]["failed_tasks"]] == [2]
+    routes = recorder.routes()
+    listings = routes["GET /hpc/jobs"]
+    task_listings = sum(n for r, n in routes.items() if r.endswith("/tasks"))
+    custom_reads = sum(n for r, n in routes.items() if r.endswith("/customProperties"))
+    assert listings == 1
+    # Task listings: the two running jobs and the Failed one (for its failed tasks' output).
+    assert task_listings == 3, routes
+    # Besides: one custom-property read per job for its provenance (`hpcspec.source`, added
+    # by the CI step-summary work; a listing cannot return custom properties).
+    # And the client's one-off read of the cluster's date format.
+    assert routes["GET /hpc/cluster/info/dateTimeFormat"] <= 1
+    assert sum(routes.values()) == 1 + task_listings + custom_reads + 1
+    assert custom_reads <= len(rows)
+    code, out, _ = run_cli("status", "m.yaml")
+    assert code == 0 and "status-cost" in out and "Failed" in out and "exit code 2" in out, out
+    code, md, _ = run_cli("status", "m.yaml", "--output", "markdown")
+    assert code == 0 and md.count("\n|") >= 5, md
+    assert run_cli("destroy", "m.yaml", "--auto-approve")[0] == 0
