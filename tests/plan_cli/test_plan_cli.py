@@ -205,3 +205,20 @@ def test_several_manifests(cli_env: Path, run_cli: Runner) -> None:
     again = write_manifest(cli_env, "cli-many-1", job("z"), name="again.yaml")
     code, _, err = run_cli("plan", str(one), str(again), "--detailed-exitcode")
     assert code == 1 and "both declare stack" in err
+
+
+def test_json_stays_json_on_ci_runners(
+    cli_env: Path, run_cli: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary = cli_env / "summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("TF_BUILD", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    jobs = "".join(
+        job(f"j{i:02d}", extra="    properties: {JobTemplate: Nope}\n") for i in range(40)
+    )
+    manifest = write_manifest(cli_env, "cli-ci-json", jobs)
+    code, out, _ = run_cli("plan", str(manifest), "--output", "json", "--detailed-exitcode")
+    assert code == 2
+    assert json.loads(out)["blocked"] is True  # stdout is the JSON document and nothing else
+    assert "stack <code>cli-ci-json</code>" in summary.read_text(encoding="utf-8")
