@@ -222,3 +222,12 @@ def test_json_stays_json_on_ci_runners(
     assert code == 2
     assert json.loads(out)["blocked"] is True  # stdout is the JSON document and nothing else
     assert "stack <code>cli-ci-json</code>" in summary.read_text(encoding="utf-8")
+
+
+def test_a_saved_plan_that_went_stale_is_refused(cli_env: Path, run_cli: Runner) -> None:
+    manifest = write_manifest(cli_env, "cli-stale", job("a", extra="    state: configuring\n"))
+    assert run_cli("plan", str(manifest), "-o", "plan.json")[0] == 0
+    assert run_cli("apply", str(manifest), "--auto-approve")[0] == 0  # someone else applied
+    code, out, err = run_cli("apply", "plan.json", "--auto-approve")
+    assert code == 4, out + err
+    assert run_cli("plan", str(manifest), "--detailed-exitcode")[0] == 0  # created once only
