@@ -245,7 +245,7 @@ class Transport:
         if not retry or attempt >= self.options.retry.attempts or self._clock() + wait > deadline:
             raise errors.TransportError(
                 f"{method} {path} failed after {attempt} attempt(s): {reason}",
-                hint="check the cluster URL, the network and --timeout",
+                hint="check the cluster URL, the network and --request-timeout",
                 **fields,
             )
         log.info("%s %s: %s; retrying in %.1f s", method, path, reason, wait)
