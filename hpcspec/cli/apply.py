@@ -75,7 +75,7 @@ def apply(
     """Create, update, submit, replace or requeue jobs so the cluster matches the manifests."""
     saved = _saved_plan(inputs)
     if saved is not None:
-        manifests: tuple[Path, ...] = (Path(str(saved.extra.get("manifest", ""))),)
+        manifests: tuple[Path, ...] = (_saved_manifest(saved.extra),)
         overrides = {str(k): str(v) for k, v in dict(saved.extra.get("vars") or {}).items()}
     else:
         manifests, overrides = inputs, collect_vars(var_pairs, var_files)
@@ -111,7 +111,7 @@ def apply(
                 click.echo(render_text(plan, color=color), nl=False)
         if not any(p.has_changes for _, p in plans):
             click.echo("No changes. The cluster matches the manifest.")
-        elif not confirm_or_refuse(auto_approve):
+        elif not confirm_or_refuse(auto_approve or saved is not None):  # reviewed: no prompt
             return int(ExitCode.ERROR)
         results: list[ApplyResult] = []
         for stack, plan in plans:
@@ -137,6 +137,14 @@ def apply(
         return int(code)
     finally:
         client.close()
+
+
+def _saved_manifest(extra: dict[str, object]) -> Path:
+    """The manifest a saved plan was made from: as typed (relative to where apply runs, as
+    in a CI checkout), else where it was when the plan was saved."""
+    given = Path(str(extra.get("manifest", "")))
+    absolute = Path(str(extra.get("manifest_absolute", "")))
+    return given if given.exists() or not absolute.exists() else absolute
 
 
 def _saved_plan(inputs: tuple[Path, ...]) -> SavedPlan | None:

@@ -91,7 +91,8 @@ def save_extra(
 ) -> dict[str, Any]:
     """What `apply PLAN.json` needs to rebuild the desired state (never secrets)."""
     return {
-        "manifest": str(manifest.resolve()),
+        "manifest": str(manifest),
+        "manifest_absolute": str(manifest.resolve()),
         "vars": dict(overrides),
         "selection": {k: list(v) if isinstance(v, tuple) else v for k, v in selection.items()},
     }
