@@ -71,6 +71,7 @@ class ApplyOptions:
 
 
 Report = Callable[[JobResult], None]
+SUBMIT_ATTEMPTS = 3  # a submit is sent again only while the job is proven still Configuring
 
 
 def apply_plan(
@@ -321,10 +322,18 @@ class _Wave:
                 f"another apply created job {winner} for this spec first",
             )
         try:
-            self.cluster.submit_job(staged, self._run_as(key))
-        except (OutcomeUnknown, RefusedByState, ServerError) as error:
-            # Lost answer, 5xx, or a rival apply submitted it first: the job's state decides.
-            return self._after_unclear_submit(key, staged, error)
+            for attempt in range(1, SUBMIT_ATTEMPTS + 1):
+                try:
+                    self.cluster.submit_job(staged, self._run_as(key))
+                    break
+                except (OutcomeUnknown, RefusedByState, ServerError) as error:
+                    # Lost answer, 5xx, or a rival apply submitted it: the job's state decides;
+                    # a job still Configuring was surely not submitted, so it is sent again.
+                    result = self._after_unclear_submit(key, staged, error)
+                    if result.outcome is Outcome.DONE or attempt == SUBMIT_ATTEMPTS:
+                        return result
+                    if "is Configuring" not in result.message:
+                        return result
         except HpcspecError as error:
             return JobResult(key, Outcome.FAILED, change.action, staged, str(error))
         except Exception as error:

@@ -19,6 +19,7 @@ from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack import jobxml
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES
 from hpcspec.hpcpack.definition import JobDefinition, SecretRef, TaskDefinition, pairs
+from hpcspec.hpcpack.errors import ServerError
 from hpcspec.hpcpack.states import JobState
 
 MAX_CREATE_ATTEMPTS = 3
@@ -60,7 +61,11 @@ def create_job(
     via: str,
     secret: Callable[[SecretRef], str],
 ) -> int:
-    """Create the job once; returns its id. Ambiguous failures are resolved by token lookup."""
+    """Create the job once; returns its id. Ambiguous failures are resolved by token lookup.
+
+    A REST create is journalled `create-started` once the job exists and `create-result` only
+    when every part is in; a REST job left half-built is cancelled, never marked (so no task
+    can go missing from a job that claims the spec)."""
     for _ in range(MAX_CREATE_ATTEMPTS):
         token = identity.new_token()
         journal.record("create-intent", request.key, token=token, digest=request.digest, via=via)
@@ -69,13 +74,18 @@ def create_job(
             if via == "xml":
                 job_id = cluster.create_job_xml(jobxml.render(definition, secrets=secret).decode())
             else:
-                job_id = create_via_rest(cluster, request, definition, token, secret)
+                job_id = cluster.create_job(
+                    {**job_wire(definition), "ClientSource": pending_marker(request, token)}
+                )
         except OutcomeUnknown:
             found = find_by_token(cluster, request, token)
             if found is None:
                 journal.record("create-absent", request.key, token=token)
                 continue
             job_id = found
+        if via != "xml":
+            journal.record("create-started", request.key, token=token, job_id=job_id)
+            fill_via_rest(cluster, job_id, definition, secret, journal, request.key, token)
         journal.record("create-result", request.key, token=token, job_id=job_id)
         return job_id
     raise OutcomeUnknown(
@@ -84,7 +94,7 @@ def create_job(
 
 
 class IncompleteCreate(HpcspecError):
-    """A REST create stopped after the job existed; the next apply finishes it (an update)."""
+    """A REST create stopped after the job existed; the job is cancelled, apply creates anew."""
 
 
 def pending_marker(request: CreateRequest, token: str) -> str:
@@ -92,38 +102,81 @@ def pending_marker(request: CreateRequest, token: str) -> str:
     return identity.client_source_marker(request.stack, request.key, f"pending-{token}")
 
 
-def create_via_rest(
+def fill_via_rest(
     cluster: ClusterWriter,
-    request: CreateRequest,
+    job_id: int,
     definition: JobDefinition,
-    token: str,
     secret: Callable[[SecretRef], str],
-) -> int:
-    """The property-by-property path: job (with a pending marker), custom properties without
-    the digest tag, env, then each task. `mark` writes the real marker and digest last, so a
-    job left half-built is found by discovery and finished by the next apply, never submitted
-    as it is."""
-    job_id = cluster.create_job(
-        {**job_wire(definition), "ClientSource": pending_marker(request, token)}
-    )
+    journal: Journal,
+    key: str,
+    token: str,
+) -> None:
+    """The property-by-property path after the job exists (with its pending marker): custom
+    properties without the digest tag, env, then each task. `mark` writes the real marker and
+    the digest last. If a step fails the job is cancelled (best effort; otherwise the next
+    apply's recovery cancels it) and the error says to run apply again."""
     try:
         custom = {k: v for k, v in definition.custom_properties if k != identity.DIGEST_TAG}
-        cluster.set_job_custom_properties(job_id, custom)
+        _again(cluster.set_job_custom_properties, job_id, custom)
         if definition.env:
-            cluster.set_job_env(job_id, env_values(definition.env, secret))
+            values = env_values(definition.env, secret)
+            _again(cluster.set_job_env, job_id, values)
         for task in definition.tasks:
-            task_id = cluster.add_task(job_id, task_wire(task))
+            task_id = _add_task(cluster, job_id, task)
             if task.custom_properties:
-                cluster.set_task_custom_properties(job_id, task_id, dict(task.custom_properties))
+                task_custom = dict(task.custom_properties)
+                _again(cluster.set_task_custom_properties, job_id, task_id, task_custom)
             if task.env:
-                cluster.set_task_env(job_id, task_id, env_values(task.env, secret))
+                task_env = env_values(task.env, secret)
+                _again(cluster.set_task_env, job_id, task_id, task_env)
     except HpcspecError as error:
+        if discard(cluster, job_id, "hpcspec: an incomplete create, made again"):
+            journal.record("create-absent", key, token=token, job_id=job_id, note="incomplete")
         raise IncompleteCreate(
-            f"job {job_id} was created but not completed ({error.message}); run apply again "
-            "to finish it",
+            f"job {job_id} was created but not completed ({error.message}); run apply again",
             code="incomplete-create",
         ) from None
-    return job_id
+
+
+def _again(call: Callable[..., object], *args: object) -> None:
+    """Setting values is idempotent even over POST: an unclear answer is simply sent again."""
+    for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
+        try:
+            call(*args)
+            return
+        except (OutcomeUnknown, ServerError):
+            if attempt == MAX_CREATE_ATTEMPTS:
+                raise
+
+
+def _add_task(cluster: ClusterWriter, job_id: int, task: TaskDefinition) -> int:
+    """Add one task once: after an unclear answer the job's tasks are read (names are unique in
+    a job) and only a proven absence sends it again."""
+    for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
+        try:
+            return cluster.add_task(job_id, task_wire(task))
+        except (OutcomeUnknown, ServerError):
+            rows = cluster.iter_tasks(
+                job_id, properties=("JobTaskId", "Name"), expand_parametric=False
+            )
+            found = [int(_get(r, "JobTaskId")) for r in rows if _get(r, "Name") == task.name]
+            if found:
+                return found[0]
+            if attempt == MAX_CREATE_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def discard(cluster: ClusterWriter, job_id: int, message: str) -> bool:
+    """Cancel a job hpcspec made that must never run; True once it is surely not live."""
+    try:
+        state = JobState.parse(_get(cluster.job_properties(job_id), "State"))
+        if state in (JobState.Canceled, JobState.Canceling, JobState.Finished, JobState.Failed):
+            return True
+        cluster.cancel_job(job_id, message, forced=True)
+        return True
+    except HpcspecError:
+        return False
 
 
 def job_wire(definition: JobDefinition) -> dict[str, str]:
@@ -205,7 +258,7 @@ def mark(cluster: ClusterWriter, request: CreateRequest, job_id: int, *, via: st
     cluster.set_job(job_id, values)
     if via != "xml":
         # The REST path writes the digest tag last: only a complete job claims the spec.
-        cluster.set_job_custom_properties(job_id, {identity.DIGEST_TAG: request.digest})
+        _again(cluster.set_job_custom_properties, job_id, {identity.DIGEST_TAG: request.digest})
         return
     # A fresh job numbers its tasks 1, 2, 3… in file order (JobTaskId).
     for position, task in enumerate(request.definition.tasks, start=1):

@@ -2,7 +2,8 @@
 
 One JSON line per event under `.hpcspec/journal/<stack>.jsonl`, flushed and fsynced before
 the request it announces. An `intent` to create carries the per-attempt token; a `result`
-carries the job id. A create intent without a result is "outcome unknown": the next apply looks
+carries the job id (a REST create also records `create-started` once the job exists and
+before it is complete). A create intent without a result is "outcome unknown": the next apply looks
 the token up before it creates anything. Secrets never enter it (only keys, tokens, ids).
 """
 
@@ -28,6 +29,7 @@ class PendingCreate:
     digest: str
     job_id: int | None = None  # known: created, but the ClientSource marker may be missing
     via: str = "xml"  # how it was created (a job XML create needs the importer's leftovers)
+    complete: bool = True  # False: an intent with no result (a REST job may be half-built)
 
 
 class Journal:
@@ -72,6 +74,8 @@ class Journal:
             kind = event["event"]
             if kind == "create-intent" and token:
                 intents[token] = event
+            elif kind == "create-started" and token and token in intents:
+                intents[token] = {**intents[token], "job_id": int(event["job_id"])}
             elif kind == "create-absent" and token:
                 intents.pop(token, None)
             elif kind == "create-result" and token:
@@ -84,7 +88,14 @@ class Journal:
             elif kind == "marked":
                 created.pop(int(event["job_id"]), None)
         out = [
-            PendingCreate(e["key"], e["token"], e.get("digest", ""), None, e.get("via", "xml"))
+            PendingCreate(
+                e["key"],
+                e["token"],
+                e.get("digest", ""),
+                e.get("job_id"),
+                e.get("via", "xml"),
+                False,
+            )
             for e in intents.values()
         ]
         out += [

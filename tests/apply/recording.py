@@ -15,15 +15,27 @@ class Recorder:
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
         self.seen: list[tuple[str, bytes]] = []
+        self.statuses: Counter[tuple[str, str]] = Counter()  # (route, status line) answered
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
+        route = f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}"
         with self._lock:
-            self.seen.append((f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}", body))
-        return self.app(environ, start)
+            self.seen.append((route, body))
+
+        def answer(status: str, *args: Any) -> Any:
+            with self._lock:
+                self.statuses[(route, status)] += 1
+            return start(status, *args)
+
+        return self.app(environ, answer)
+
+    def faults(self, status: str, route: str = "") -> int:
+        """How many answers had `status` (e.g. "500 Dropped"), on routes starting with `route`."""
+        return sum(n for (r, s), n in self.statuses.items() if s == status and r.startswith(route))
 
     def routes(self) -> Counter[str]:
         return Counter(route for route, _ in self.seen)

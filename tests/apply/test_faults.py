@@ -2,7 +2,8 @@
 
 The emulator drops 10% of responses after committing and fails 10% before handling, on every
 route. Twenty 30-job stacks are each applied the way a user would: run apply, and run it again
-after a failure (bounded). Each must converge to exactly one live job per key, every task there.
+after a failure (bounded); the same for four stacks created by REST. Each must converge to
+exactly one live job per key, every task there.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from hpcspec.emulator import Timings
 from hpcspec.emulator.faults import FaultPlan, FaultRule
+from tests.apply.recording import install
 from tests.apply.stacks import apply_once, live_by_name, make_stack, patient_client
 
 FAULTS = FaultPlan(
@@ -23,34 +27,42 @@ FAULTS = FaultPlan(
     ),
     seed=7,
 )
+DROPPED, INJECTED = "500 Dropped", "503 Injected Fault"
 STACKS, JOBS, TASKS, MAX_RUNS = 20, 30, 2, 8
 
 
-def test_twenty_applies_under_faults_converge_to_one_job_per_key(
-    start_emulator: Callable[..., Any], tmp_path: Path
+@pytest.mark.parametrize(("via", "stacks"), [("xml", STACKS), ("rest", 4)])
+def test_applies_under_faults_converge_to_one_job_per_key(
+    start_emulator: Callable[..., Any], tmp_path: Path, via: str, stacks: int
 ) -> None:
+    """Twenty stacks by job XML; five by REST (seven or more requests a job, so as many faults)."""
     running = start_emulator(
         faults=FAULTS, nodes=4, cores_per_node=16, timings=Timings(tick=0.5, simulate=0.05)
     )
+    recorder = install(running)
     client = patient_client(running)
     prefix = f"f{uuid.uuid4().hex[:4]}"
     runs_needed = []
     try:
-        for n in range(STACKS):
+        for n in range(stacks):
             stack = make_stack(f"{prefix}-{n}", JOBS, tasks=TASKS)
             runs = 1
-            while apply_once(client, stack, tmp_path)[0]:
+            while apply_once(client, stack, tmp_path, via=via)[0]:
                 runs += 1
                 assert runs <= MAX_RUNS, f"{stack.stack} did not converge in {MAX_RUNS} applies"
             runs_needed.append(runs)
         live = live_by_name(client, prefix)
     finally:
         client.close()
-    expected = {f"{prefix}-{n}-j{j}" for n in range(STACKS) for j in range(JOBS)}
+    expected = {f"{prefix}-{n}-j{j}" for n in range(stacks) for j in range(JOBS)}
     assert set(live) == expected
     duplicates = {name: jobs for name, jobs in live.items() if len(jobs) != 1}
     assert not duplicates
     assert all(jobs[0][1] != "Configuring" for jobs in live.values())
     assert all(jobs[0][2] == TASKS for jobs in live.values()), "a task was lost"
     print("applies per stack:", runs_needed)
-    assert max(runs_needed) > 2, "the faults never made an apply fail"  # the test can fail
+    # The faults really hit creates and submits (answers lost after commit, 5xx before).
+    create = "POST /hpc/jobs" if via == "rest" else "POST /hpc/jobs/jobFile"
+    assert recorder.faults(DROPPED, create) >= 3 and recorder.faults(INJECTED, create) >= 3
+    assert recorder.faults(DROPPED, "POST") >= 10 and recorder.faults(INJECTED, "PUT") >= 3
+    assert sum(1 for r, _ in recorder.statuses if r.endswith("/submit")) >= 1
