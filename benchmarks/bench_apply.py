@@ -1,0 +1,148 @@
+"""Apply cost: create 100 jobs × 100 tasks via job XML and via REST at 20 ms latency.
+
+Run: `python benchmarks/bench_apply.py [--jobs 100] [--tasks 100] [--parallelism 8]`.
+
+The emulator runs as its own process (`hpcspec emulator serve --latency-ms 20`) on a fresh
+SQLite file per path. The stack is planned (not timed), then applied with `apply_plan` exactly
+as `hpcspec apply --auto-approve` does: create (one job XML request, or the job, its custom
+properties and each task by REST), the ClientSource marker, one race-settling listing per wave,
+submit. Jobs are independent, so they form one wave.
+
+Figures per path: requests in all and per job (the apply only; the plan is left out), wall
+time, and the ideal = requests × latency / parallelism — every request paying the latency
+once, `parallelism` at a time, and nothing else (no server or client work). Issue 7's
+targets: job XML ≤ 4 requests per job whatever the task count, and wall ≤ 1.5 × ideal.
+
+The emulator is one Python process: importing a 100-task job and submitting it costs it tens
+of milliseconds of CPU that parallel requests cannot overlap (on a 2-core machine shared with
+the client). So each path is also run with no injected latency, and "work" is that wall time;
+the figure that isolates what the latency costs is (wall − work) / ideal, as bench_plan.py
+does with its "parse time".
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from hpcspec.engine.apply import ApplyOptions, Outcome, apply_plan
+from hpcspec.engine.journal import Journal
+from hpcspec.engine.workflow import plan_stack
+from hpcspec.hpcpack.client import HpcPackClient
+from hpcspec.hpcpack.transport import Credentials, Transport, TransportOptions
+from hpcspec.manifest import parse_manifest, resolve
+from hpcspec.manifest.resolve import ResolvedStack
+
+USER, PASSWORD = "HPC\\admin", "bench-password"
+
+
+def stack(name: str, jobs: int, tasks: int) -> ResolvedStack:
+    lines = ["apiVersion: hpcspec/v1", f"stack: {name}", "jobs:"]
+    for n in range(jobs):
+        lines += [f"  j{n}:", f"    properties: {{Name: bench-{n}}}", "    tasks:"]
+        lines += [f"      t{t}: {{commandLine: 'sleep:3600 {t}'}}" for t in range(tasks)]
+    return resolve(parse_manifest("\n".join(lines) + "\n", file="bench.yaml"))
+
+
+@contextmanager
+def server(db: Path, latency_ms: float) -> Iterator[str]:
+    # A slow scheduler clock and long tasks: the scheduler stays out of the measurement.
+    command = [
+        sys.executable, "-m", "hpcspec", "emulator", "serve", "--port", "0", "--db", str(db),
+        "--user", f"{USER}:{PASSWORD}:admin", "--latency-ms", str(latency_ms),
+        "--tick", "30", "--nodes", "1", "--cores-per-node", "1",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline().strip()
+    if "listening on" not in line:
+        process.kill()
+        raise SystemExit(f"server did not start: {line!r}")
+    try:
+        yield line.rsplit(" ", 1)[-1]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def counting_client(url: str, pool: int) -> tuple[HpcPackClient, Counter[str]]:
+    """A client and a counter of `METHOD route` for each request it sends."""
+    options = TransportOptions(url, Credentials(USER, PASSWORD))
+    client = HpcPackClient(Transport(options))
+    calls: Counter[str] = Counter()
+    original = client.transport.request
+
+    def request(method: str, path: str, *args: Any, **kwargs: Any) -> Any:
+        parts = ["*" if p.isdigit() else p for p in path.split("?")[0].split("/")]
+        calls[f"{method} {'/'.join(parts)}"] += 1
+        return original(method, path, *args, **kwargs)
+
+    client.transport.request = request  # type: ignore[method-assign]
+    return client, calls
+
+
+def run(via: str, jobs: int, tasks: int, parallelism: int, latency_ms: float) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp, server(Path(tmp) / "e.db", latency_ms) as url:
+        desired = stack(f"bench-{via}", jobs, tasks)
+        client, calls = counting_client(url, parallelism)
+        plan = plan_stack(client, desired, cluster_name=url)
+        calls.clear()
+        started = time.perf_counter()
+        result = apply_plan(
+            client,
+            desired,
+            plan,
+            Journal(desired.stack, root=Path(tmp) / "journal"),
+            options=ApplyOptions(via=via, parallelism=parallelism),
+        )
+        wall = time.perf_counter() - started
+        client.close()
+    bad = [r for r in result.results if r.outcome is not Outcome.DONE]
+    if bad:
+        raise SystemExit(f"{via}: {len(bad)} job(s) not done, e.g. {bad[0]}")
+    requests = sum(calls.values())
+    ideal = requests * latency_ms / 1000 / parallelism
+    return {"requests": requests, "wall": wall, "ideal": ideal, "calls": calls}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=100)
+    parser.add_argument("--tasks", type=int, default=100)
+    parser.add_argument("--parallelism", type=int, default=8)
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    args = parser.parse_args()
+    print(
+        f"apply {args.jobs} jobs × {args.tasks} tasks, {args.latency_ms:g} ms latency, "
+        f"parallelism {args.parallelism}"
+    )
+    for via in ("xml", "rest"):
+        got = run(via, args.jobs, args.tasks, args.parallelism, args.latency_ms)
+        work = run(via, args.jobs, args.tasks, args.parallelism, 0.0)["wall"]
+        per_job = got["requests"] / args.jobs
+        ratio = got["wall"] / got["ideal"]
+        print(
+            f"  {via:4}: {got['requests']} requests ({per_job:.2f} per job), "
+            f"wall {got['wall']:.2f} s, ideal {got['ideal']:.2f} s, wall/ideal {ratio:.2f}; "
+            f"work (no latency) {work:.2f} s, (wall − work)/ideal "
+            f"{(got['wall'] - work) / got['ideal']:.2f}"
+        )
+        top = ", ".join(f"{route} ×{n}" for route, n in got["calls"].most_common(6))
+        print(f"        {top}")
+        if via == "xml":
+            print(
+                f"        target ≤ 4 requests per job: {'met' if per_job <= 4 else 'MISSED'}; "
+                f"wall ≤ 1.5 × ideal: {'met' if ratio <= 1.5 else 'MISSED'}"
+            )
+
+
+if __name__ == "__main__":
+    main()
