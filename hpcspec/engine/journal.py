@@ -39,6 +39,7 @@ class Journal:
         root.mkdir(parents=True, exist_ok=True)
         self.path = root / f"{stack}.jsonl"
         self._lock = threading.Lock()
+        self._whole = False  # the file is known to end with a whole line
 
     def record(self, event: str, key: str, **fields: Any) -> None:
         """Append one event and make it durable before returning."""
@@ -46,8 +47,14 @@ class Journal:
             {"time": round(time.time(), 3), "event": event, "key": key, **fields}, sort_keys=True
         )
         with self._lock:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
+                # A kill may have torn the last line: start on a fresh one, so the torn line
+                # is the only one lost.
+                size = 0 if self._whole else os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    line = "\n" + line
+                self._whole = True
                 os.write(fd, (line + "\n").encode())
                 os.fsync(fd)
             finally:
