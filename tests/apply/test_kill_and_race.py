@@ -88,3 +88,8 @@ def test_two_applies_started_together_leave_one_submitted_job_per_key(
     outputs = [p.communicate(timeout=90) for p in processes]
     assert [p.returncode for p in processes] == [0, 0], outputs
     converged(running, "race", JOBS)
+    client = patient_client(running)
+    rows = list(client.iter_jobs(properties=("Id", "Name", "State")))
+    client.close()
+    # Both really raced: more jobs were created than there are keys (the losers cancelled).
+    assert len(rows) > JOBS
