@@ -113,3 +113,39 @@ def test_status_outputs_and_request_cost(cli_env: Path, run_cli: Runner, cluster
     code, md, _ = run_cli("status", "m.yaml", "--output", "markdown")
     assert code == 0 and md.count("\n|") >= 5, md
     assert run_cli("destroy", "m.yaml", "--auto-approve")[0] == 0
+
+
+def test_wait_on_a_terminal_shows_progress_bars(cluster: Any, tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from tests.apply import cli_process
+
+    write(tmp_path, "wait-tty", {"a": "sleep:1", "b": "echo quick"})
+    env = cli_process.cli_env(cluster, tmp_path, TERM="xterm", COLUMNS="100")
+    del env["NO_COLOR"]
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hpcspec", "apply", "m.yaml", "--auto-approve", "--wait"],
+        cwd=tmp_path,
+        env=env,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+    )
+    os.close(follower)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the process closed its end
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(leader)
+    assert process.wait(timeout=60) == 0, process.stderr.read() if process.stderr else ""
+    text = screen.decode("utf-8", "replace")
+    assert "━" in text and "1/1" in text, text  # rich bars: tasks ended of total
+    assert "wait-tty/a (job" in text and "All 2 job(s) finished." in text
