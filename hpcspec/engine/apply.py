@@ -206,14 +206,12 @@ class _Wave:
         desired = self.stack.jobs.get(key)
         try:
             for duplicate in change.duplicates:
-                self.cluster.cancel_job(
-                    duplicate, "hpcspec: duplicate of job key " + key, forced=True
-                )
+                self._cancel(duplicate, "hpcspec: duplicate of job key " + key, forced=True)
             match change.action:
                 case Action.CREATE | Action.RERUN | Action.REPLACE:
                     assert desired is not None
                     if change.action is Action.REPLACE and change.live_id is not None:
-                        self.cluster.cancel_job(change.live_id, "hpcspec: replaced by a new job")
+                        self._cancel(change.live_id, "hpcspec: replaced by a new job")
                     return self._create(desired)
                 case Action.UPDATE:
                     assert desired is not None and change.live_id is not None
@@ -231,7 +229,7 @@ class _Wave:
                     self.cluster.requeue_job(change.live_id)
                 case Action.CANCEL:
                     assert change.live_id is not None
-                    self.cluster.cancel_job(
+                    self._cancel(
                         change.live_id,
                         "hpcspec: "
                         + ("removed from the manifest" if desired is None else "state: canceled"),
@@ -249,6 +247,15 @@ class _Wave:
                 change.live_id,
                 f"{type(error).__name__}: {error}",
             )
+
+    def _cancel(self, job_id: int, message: str, *, forced: bool = False) -> None:
+        """Cancel; after an unclear answer the job's state says whether it took."""
+        try:
+            self.cluster.cancel_job(job_id, message, forced=forced)
+        except (OutcomeUnknown, ServerError, RefusedByState):
+            state = JobState.parse(_get(self.cluster.job_properties(job_id), "State"))
+            if state not in (JobState.Canceling, JobState.Canceled):
+                raise
 
     def _create(self, desired: DesiredJob) -> int | None:
         request = create.CreateRequest(

@@ -66,3 +66,26 @@ def test_applies_under_faults_converge_to_one_job_per_key(
     assert recorder.faults(DROPPED, create) >= 3 and recorder.faults(INJECTED, create) >= 3
     assert recorder.faults(DROPPED, "POST") >= 10 and recorder.faults(INJECTED, "PUT") >= 3
     assert sum(1 for r, _ in recorder.statuses if r.endswith("/submit")) >= 1
+
+
+def test_cancelling_under_faults_converges(
+    start_emulator: Callable[..., Any], tmp_path: Path
+) -> None:
+    """`state: canceled` for every job, under the same faults: a lost answer to a cancel is
+    judged by the job's state, and re-running apply ends with every job cancelled."""
+    running = start_emulator(faults=FAULTS, timings=Timings(tick=0.5, simulate=30))
+    recorder = install(running)
+    client = patient_client(running)
+    prefix = f"c{uuid.uuid4().hex[:4]}"
+    try:
+        for state in ("submitted", "canceled"):
+            stack = make_stack(prefix, JOBS, tasks=1, state=state)
+            runs = 1
+            while apply_once(client, stack, tmp_path)[0]:
+                runs += 1
+                assert runs <= MAX_RUNS, f"{state}: no convergence in {MAX_RUNS} applies"
+        live = live_by_name(client, prefix)
+    finally:
+        client.close()
+    assert live == {}  # every job of the stack is Canceled (or Canceling)
+    assert recorder.faults(DROPPED, "POST") + recorder.faults(INJECTED, "POST") >= 5
