@@ -156,9 +156,9 @@ def _saved_plan(inputs: tuple[Path, ...]) -> SavedPlan | None:
 
 
 def confirm_or_refuse(auto_approve: bool) -> bool:
+    """True to go ahead: --auto-approve, or 'yes' typed at a terminal; never without one."""
     if auto_approve:
         return True
-    """True to go ahead: --auto-approve, or 'yes' typed at a terminal; never without one."""
     if not sys.stdin.isatty():
         raise UsageError(
             "refusing to apply without confirmation: stdin is not a terminal",
