@@ -53,7 +53,9 @@ def destroy(
         changes = []
         for key, jobs in sorted(listed.items()):
             for job in jobs:
-                if job.state is JobState.Configuring or job.state.is_active:
+                if job.state is not JobState.Canceling and (
+                    job.state is JobState.Configuring or job.state.is_active
+                ):
                     changes.append(
                         Change(
                             key=key,

@@ -16,7 +16,7 @@ from enum import Enum
 
 from hpcspec.engine import create
 from hpcspec.engine.cluster import ClusterWriter, OutcomeUnknown
-from hpcspec.engine.discovery import choose_current, list_stack
+from hpcspec.engine.discovery import choose_current, list_stack, row_value
 from hpcspec.engine.journal import Journal
 from hpcspec.engine.plan import Action, Change, Plan
 from hpcspec.engine.secrets import resolve_secret
@@ -253,7 +253,7 @@ class _Wave:
         try:
             self.cluster.cancel_job(job_id, message, forced=forced)
         except (OutcomeUnknown, ServerError, RefusedByState):
-            state = JobState.parse(_get(self.cluster.job_properties(job_id), "State"))
+            state = JobState.parse(row_value(self.cluster.job_properties(job_id), "State"))
             if state not in (JobState.Canceling, JobState.Canceled):
                 raise
 
@@ -353,7 +353,7 @@ class _Wave:
     def _after_unclear_submit(self, key: str, job_id: int, error: HpcspecError) -> JobResult:
         action = self.changes[key].action
         try:
-            state = JobState.parse(_get(self.cluster.job_properties(job_id), "State"))
+            state = JobState.parse(row_value(self.cluster.job_properties(job_id), "State"))
         except Exception as reading:
             return JobResult(
                 key,
@@ -381,8 +381,3 @@ class _Wave:
         if run_as.password is not None:
             values["Password"] = self.secret(run_as.password)
         return values
-
-
-def _get(row: Mapping[str, str], name: str) -> str:
-    lowered = name.lower()
-    return next((v or "" for k, v in row.items() if k.lower() == lowered), "")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from hpcspec.engine import identity
 from hpcspec.engine.cluster import ClusterWriter, OutcomeUnknown
-from hpcspec.engine.discovery import list_stack
+from hpcspec.engine.discovery import list_stack, row_value
 from hpcspec.engine.journal import Journal
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack import jobxml
@@ -159,7 +159,9 @@ def _add_task(cluster: ClusterWriter, job_id: int, task: TaskDefinition) -> int:
             rows = cluster.iter_tasks(
                 job_id, properties=("JobTaskId", "Name"), expand_parametric=False
             )
-            found = [int(_get(r, "JobTaskId")) for r in rows if _get(r, "Name") == task.name]
+            found = [
+                int(row_value(r, "JobTaskId")) for r in rows if row_value(r, "Name") == task.name
+            ]
             if found:
                 return found[0]
             if attempt == MAX_CREATE_ATTEMPTS:
@@ -170,7 +172,7 @@ def _add_task(cluster: ClusterWriter, job_id: int, task: TaskDefinition) -> int:
 def discard(cluster: ClusterWriter, job_id: int, message: str) -> bool:
     """Cancel a job hpcspec made that must never run; True once it is surely not live."""
     try:
-        state = JobState.parse(_get(cluster.job_properties(job_id), "State"))
+        state = JobState.parse(row_value(cluster.job_properties(job_id), "State"))
         if state in (JobState.Canceled, JobState.Canceling, JobState.Finished, JobState.Failed):
             return True
         cluster.cancel_job(job_id, message, forced=True)
@@ -229,11 +231,11 @@ def find_by_token(cluster: ClusterWriter, request: CreateRequest, token: str) ->
     name = request.definition.name
     for row in cluster.iter_jobs(properties=("Id", "Name", "State", "ClientSource")):
         if (
-            _get(row, "Name") != name
-            or JobState.parse(_get(row, "State")) is not JobState.Configuring
+            row_value(row, "Name") != name
+            or JobState.parse(row_value(row, "State")) is not JobState.Configuring
         ):
             continue
-        job_id = int(_get(row, "Id"))
+        job_id = int(row_value(row, "Id"))
         custom = {k.lower(): v for k, v in cluster.job_custom_properties(job_id).items()}
         if custom.get(identity.TOKEN_TAG) == token:
             return job_id
@@ -314,8 +316,3 @@ def settle_races(
 def _marker_digest(client_source: str) -> str | None:
     marker = identity.parse_marker(client_source)
     return marker.digest if marker else None
-
-
-def _get(row: Mapping[str, str], name: str) -> str:
-    lowered = name.lower()
-    return next((v or "" for k, v in row.items() if k.lower() == lowered), "")

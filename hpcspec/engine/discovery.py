@@ -113,7 +113,7 @@ def list_stack(
     by_hash = {key_hash(stack, key): key for key in keys}
     found = StackJobs()
     for row in reader.iter_jobs(properties=LIST_PROPERTIES, owner=owner):
-        marker = parse_marker(_get(row, "ClientSource"))
+        marker = parse_marker(row_value(row, "ClientSource"))
         if marker is None or marker.stack_hash != wanted:
             continue
         job = _listed(reader, row)
@@ -205,37 +205,41 @@ def read_details(reader: JobReader, job: LiveJob) -> LiveJob:
 
 def live_task(row: Mapping[str, str]) -> LiveTask:
     """A task listing row → LiveTask."""
-    exit_code = _get(row, "ExitCode")
+    exit_code = row_value(row, "ExitCode")
     return LiveTask(
-        task_id=int(_get(row, "JobTaskId") or 0),
-        name=_get(row, "Name"),
-        state=TaskState.parse(_get(row, "State") or "NA"),
+        task_id=int(row_value(row, "JobTaskId") or 0),
+        name=row_value(row, "Name"),
+        state=TaskState.parse(row_value(row, "State") or "NA"),
         exit_code=int(exit_code) if exit_code.lstrip("-").isdigit() else None,
-        output=_get(row, "Output"),
-        instance_id=int(_get(row, "InstanceId") or 0),
-        error_message=_get(row, "ErrorMessage"),
+        output=row_value(row, "Output"),
+        instance_id=int(row_value(row, "InstanceId") or 0),
+        error_message=row_value(row, "ErrorMessage"),
     )
 
 
 def _listed(reader: JobReader, row: Mapping[str, str]) -> LiveJob:
     return LiveJob(
-        id=int(_get(row, "Id")),
-        state=JobState.parse(_get(row, "State")),
-        name=_get(row, "Name"),
-        owner=_get(row, "Owner"),
-        client_source=_get(row, "ClientSource"),
-        change_time=reader.parse_time(_get(row, "ChangeTime")),
-        submit_time=reader.parse_time(_get(row, "SubmitTime")),
-        start_time=reader.parse_time(_get(row, "StartTime")),
-        end_time=reader.parse_time(_get(row, "EndTime")),
-        requeue_count=int(_get(row, "RequeueCount") or 0),
-        error_message=_get(row, "ErrorMessage"),
+        id=int(row_value(row, "Id")),
+        state=JobState.parse(row_value(row, "State")),
+        name=row_value(row, "Name"),
+        owner=row_value(row, "Owner"),
+        client_source=row_value(row, "ClientSource"),
+        change_time=reader.parse_time(row_value(row, "ChangeTime")),
+        submit_time=reader.parse_time(row_value(row, "SubmitTime")),
+        start_time=reader.parse_time(row_value(row, "StartTime")),
+        end_time=reader.parse_time(row_value(row, "EndTime")),
+        requeue_count=int(row_value(row, "RequeueCount") or 0),
+        error_message=row_value(row, "ErrorMessage"),
         task_counts=tuple(
-            (state, int(_get(row, name) or 0))
+            (state, int(row_value(row, name) or 0))
             for state, name in COUNTERS.items()
-            if (_get(row, name) or "0") != "0"
+            if (row_value(row, name) or "0") != "0"
         )
-        + ((("Total", int(_get(row, "TaskCount") or 0)),) if _get(row, "TaskCount") else ()),
+        + (
+            (("Total", int(row_value(row, "TaskCount") or 0)),)
+            if row_value(row, "TaskCount")
+            else ()
+        ),
     )
 
 
@@ -244,7 +248,13 @@ def _digest(job: LiveJob) -> str | None:
     return job.custom(DIGEST_TAG) or (marker.digest if marker else None)
 
 
-def _get(row: Mapping[str, str], name: str) -> str:
+def _total(row: Mapping[str, str]) -> tuple[tuple[str, int], ...]:
+    total = row_value(row, "TaskCount")
+    return (("Total", int(total)),) if total else ()
+
+
+def row_value(row: Mapping[str, str], name: str) -> str:
+    """A REST row's value by property name, case-insensitively ("" when absent)."""
     if name in row:
         return row[name] or ""
     lowered = name.lower()

@@ -129,7 +129,10 @@ def decide(desired: DesiredJob, job: LiveJob | None, options: PlanOptions) -> Ch
     if desired.key in options.rerun:
         return _forced_rerun(desired, job, options)
     if desired.state == "canceled":
-        if job.state is JobState.Configuring or job.state.is_active:
+        # Canceling is on its way to Canceled: cancelling again would never converge.
+        if job.state is not JobState.Canceling and (
+            job.state is JobState.Configuring or job.state.is_active
+        ):
             return _change(
                 desired,
                 job,
@@ -321,7 +324,9 @@ def _ended_changed(
 
 def orphan(key: str, job: LiveJob, options: PlanOptions) -> Change:
     """A live job of the stack whose key is no longer in the manifest."""
-    active = job.state is JobState.Configuring or job.state.is_active
+    active = job.state is not JobState.Canceling and (
+        job.state is JobState.Configuring or job.state.is_active
+    )
     if active and options.prune:
         action, why = Action.CANCEL, "--prune cancels it"
     else:

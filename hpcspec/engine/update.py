@@ -8,11 +8,12 @@ next plan sees the job as current.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from hpcspec.engine import identity
 from hpcspec.engine.cluster import ClusterWriter
 from hpcspec.engine.create import env_values, task_wire
+from hpcspec.engine.discovery import row_value
 from hpcspec.engine.plan import Change
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES
 from hpcspec.hpcpack.definition import SecretRef
@@ -65,7 +66,7 @@ def _update_tasks(
     secret: Callable[[SecretRef], str],
 ) -> None:
     rows = cluster.iter_tasks(job_id, properties=("JobTaskId", "Name"), expand_parametric=False)
-    ids = {_get(r, "Name").lower(): int(_get(r, "JobTaskId")) for r in rows}
+    ids = {row_value(r, "Name").lower(): int(row_value(r, "JobTaskId")) for r in rows}
     touched = {d.name.split("/")[0].lower() for d in change.diffs if d.section == "task"}
     for task in desired.definition.tasks:
         if task.name.lower() not in touched:
@@ -79,8 +80,3 @@ def _update_tasks(
             cluster.set_task_custom_properties(job_id, task_id, dict(task.custom_properties))
         if task.env:
             cluster.set_task_env(job_id, task_id, env_values(task.env, secret))
-
-
-def _get(row: Mapping[str, str], name: str) -> str:
-    lowered = name.lower()
-    return next((v or "" for k, v in row.items() if k.lower() == lowered), "")

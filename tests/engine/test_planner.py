@@ -191,6 +191,13 @@ def test_forced_rerun() -> None:
     assert decide(desired(), live(JobState.Queued), options).action is Action.REPLACE
 
 
+def test_a_job_already_canceling_is_not_cancelled_again() -> None:
+    # Canceling ends in Canceled by itself; a second cancel would never converge.
+    assert (
+        decide(desired(state="canceled"), live(JobState.Canceling), OPTIONS).action is Action.NO_OP
+    )
+
+
 def test_state_canceled_cancels_an_active_job() -> None:
     assert decide(desired(state="canceled"), live(JobState.Queued), OPTIONS).action is Action.CANCEL
     assert (
