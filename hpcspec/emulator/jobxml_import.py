@@ -240,8 +240,8 @@ def import_job(s: Scheduler, caller: Caller, text: str) -> int:
             job = s.job(job_id)
             job.props["_group_deps"] = json.dumps(imported.group_deps)
             s.store.save_job(job)
-        for item in imported.tasks:
-            task_id = tasks.add_task(s, caller, job_id, item.props)
+        ids = tasks.add_tasks(s, caller, job_id, [item.props for item in imported.tasks])
+        for item, task_id in zip(imported.tasks, ids, strict=True):
             if item.custom:
                 s.set_custom(caller, job_id, task_id, item.custom)
             if item.env:

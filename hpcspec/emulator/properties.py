@@ -10,6 +10,8 @@ booleans as .NET writes them (`True`/`False`, §7) and times in the head node's 
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from datetime import UTC, datetime
 
@@ -226,7 +228,12 @@ def canonical(names: dict[str, str], name: str) -> str | None:
 
 def format_time(moment: float) -> str:
     """Seconds since the epoch → `M/d/yyyy h:mm:ss tt` in UTC."""
-    when = datetime.fromtimestamp(moment, UTC)
+    return _format_second(math.floor(moment))
+
+
+@functools.lru_cache(maxsize=256)  # many rows are stamped within the same second
+def _format_second(second: int) -> str:
+    when = datetime.fromtimestamp(second, UTC)
     hour = when.hour % 12 or 12
     half = "AM" if when.hour < 12 else "PM"
     return f"{when.month}/{when.day}/{when.year} {hour}:{when:%M:%S} {half}"

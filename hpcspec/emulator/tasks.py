@@ -7,6 +7,8 @@ requeue needs IsRerunnable; Basic tasks keep Start/End/Increment at 0/0/1.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from hpcspec.emulator import errors
 from hpcspec.emulator import lifecycle as L
 from hpcspec.emulator import properties as P
@@ -28,27 +30,42 @@ MAX_SWEEP_TASKS = catalogue.MAX_SWEEP_TASKS_PER_JOB
 
 def add_task(s: Scheduler, caller: Caller, job_id: int, props: Pairs) -> int:
     """A new task; its id is the job's next JobTaskId (1, 2, 3, …)."""
+    return add_tasks(s, caller, job_id, [props])[0]
+
+
+def add_tasks(s: Scheduler, caller: Caller, job_id: int, many: Sequence[Pairs]) -> list[int]:
+    """New tasks in one transaction (a job file's tasks): the job is read and written once."""
     now = s.clock()
     with s.store.transaction():
         job = s.owned(caller, job_id)
         state = _ADD_AS.get(job.state)
         if state is None:
             raise errors.conflict(errors.TRY_TO_MODIFY_INVALID_STATE_JOB, job.state.name)
-        task_id = int(job.props.get("NextJobTaskId", "1"))
-        task = L.new_task(job, task_id, now)
-        apply_task_props(task, props)
-        _check_sweep_limit(s, job, task)
-        job.props["NextJobTaskId"] = str(task_id + 1)
+        masters: set[int] | None = None
+        rows: list[TaskRow] = []
+        ids: list[int] = []
+        for props in many:
+            task_id = int(job.props.get("NextJobTaskId", "1"))
+            task = L.new_task(job, task_id, now)
+            apply_task_props(task, props)
+            if task.is_master:
+                if masters is None:
+                    masters = {t.task_id for t in s.store.tasks(job.id) if t.is_master}
+                masters.add(task_id)
+                if len(masters) > MAX_SWEEP_TASKS:
+                    raise errors.conflict(errors.TOO_MANY_SWEEP_TASKS)
+            job.props["NextJobTaskId"] = str(task_id + 1)
+            if state is not TaskState.Configuring:
+                task.props["SubmitTime"] = P.format_time(now)
+            L.set_task_state(task, state, now)
+            rows.append(task)
+            if task.is_master and state is TaskState.Queued:
+                rows += L.expand_sweep(task, TaskState.Queued, now)
+            ids.append(task_id)
         L.stamp(job.props, now)
-        if state is not TaskState.Configuring:
-            task.props["SubmitTime"] = P.format_time(now)
-        L.set_task_state(task, state, now)
-        rows = [task]
-        if task.is_master and state is TaskState.Queued:
-            rows += L.expand_sweep(task, TaskState.Queued, now)
         s.store.save_tasks(rows)
         s.store.save_job(job)
-    return task_id
+    return ids
 
 
 def set_task(
