@@ -17,7 +17,7 @@ from hpcspec.cli import ci
 from hpcspec.cli.context import open_client
 from hpcspec.cli.follow import follow
 from hpcspec.cli.options import cluster_options
-from hpcspec.cli.planning import load_stacks, plan_options, planning_options
+from hpcspec.cli.planning import applying_options, load_stacks, plan_options, planning_options
 from hpcspec.cli.variables import collect_vars, var_options
 from hpcspec.config import ClusterFlags
 from hpcspec.engine.apply import ApplyOptions, ApplyResult, JobResult, Outcome, apply_plan
@@ -35,20 +35,7 @@ from hpcspec.render import neutralise, render_text, use_color
 @click.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
-@click.option(
-    "--create-via",
-    type=click.Choice(["xml", "rest"]),
-    default="xml",
-    show_default=True,
-    help="Create jobs with one job XML request, or by REST calls.",
-)
-@click.option(
-    "--parallelism",
-    type=click.IntRange(1, 64),
-    default=8,
-    show_default=True,
-    help="Independent jobs applied at once.",
-)
+@applying_options
 @click.option("--wait", is_flag=True, help="Follow the stack's jobs until they end.")
 @click.option(
     "--timeout",

@@ -49,6 +49,31 @@ _SELECTION = [
 ]
 
 
+_APPLYING = [
+    click.option(
+        "--create-via",
+        type=click.Choice(["xml", "rest"]),
+        default="xml",
+        show_default=True,
+        help="Create jobs with one job XML request, or by REST calls.",
+    ),
+    click.option(
+        "--parallelism",
+        type=click.IntRange(1, 64),
+        default=8,
+        show_default=True,
+        help="Independent jobs applied at once.",
+    ),
+]
+
+
+def applying_options(command: _F) -> _F:
+    """Add `--create-via` and `--parallelism` (apply and reconcile)."""
+    for option in reversed(_APPLYING):
+        command = option(command)
+    return command
+
+
 def planning_options(command: _F) -> _F:
     """Add the job-selection options to a command."""
     for option in reversed(_SELECTION):

@@ -26,7 +26,7 @@ import click
 from hpcspec.cli import ci
 from hpcspec.cli.context import open_client
 from hpcspec.cli.options import cluster_options
-from hpcspec.cli.planning import load_stacks, plan_options, planning_options
+from hpcspec.cli.planning import applying_options, load_stacks, plan_options, planning_options
 from hpcspec.cli.variables import collect_vars, var_options
 from hpcspec.config import ClusterFlags
 from hpcspec.engine.apply import ApplyOptions, JobResult, Outcome, apply_plan
@@ -55,20 +55,7 @@ def log(message: str) -> None:
     help="Time between the start of one round and the next.",
 )
 @click.option("--once", is_flag=True, help="Run one round and exit (0 ok, 1 error, 3 partial).")
-@click.option(
-    "--create-via",
-    type=click.Choice(["xml", "rest"]),
-    default="xml",
-    show_default=True,
-    help="Create jobs with one job XML request, or by REST calls.",
-)
-@click.option(
-    "--parallelism",
-    type=click.IntRange(1, 64),
-    default=8,
-    show_default=True,
-    help="Independent jobs applied at once.",
-)
+@applying_options
 @planning_options
 @var_options
 @cluster_options
