@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from hpcspec.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -20,3 +23,20 @@ def reference() -> Path:
     if not REFERENCE.is_dir():
         pytest.skip("../shared/reference/hpcpack is not present")
     return REFERENCE
+
+
+Runner = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> Runner:
+    """`hpcspec ARGS…` in-process: (exit code, stdout, stderr)."""
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as done:
+            main(list(argv))
+        out, err = capsys.readouterr()
+        return int(done.value.code or 0), out, err
+
+    return run

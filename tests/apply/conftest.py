@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from hpcspec.cli import main
 from hpcspec.emulator import Timings
 from tests.apply.cli_process import CI_VARIABLES
-
-Runner = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture(scope="module")
@@ -42,15 +39,3 @@ def cli_env(cluster: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
     monkeypatch.setenv("HPCSPEC_CONFIG", str(tmp_path / "no-contexts.yaml"))
     monkeypatch.chdir(tmp_path)
     yield tmp_path
-
-
-@pytest.fixture
-def run_cli(capsys: pytest.CaptureFixture[str]) -> Runner:
-    def run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as done:
-            main(list(argv))
-        out, err = capsys.readouterr()
-        return int(done.value.code or 0), out, err
-
-    return run

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hpcspec.engine.discovery import list_stack
-from tests.apply.conftest import Runner
+from tests.conftest import Runner
 from tests.engine.conftest import client_for
 
 

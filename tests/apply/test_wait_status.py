@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from hpcspec.cli import follow
-from tests.apply.conftest import Runner
 from tests.apply.recording import install, uninstall
+from tests.conftest import Runner
 
 
 @pytest.fixture(autouse=True)

@@ -9,13 +9,11 @@ apply keeps its journal).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from hpcspec.cli import main
 
 CI_VARIABLES = (
     "GITHUB_ACTIONS",
@@ -30,8 +28,6 @@ CI_VARIABLES = (
     "HPCSPEC_USERNAME",
     "HPCSPEC_PASSWORD",
 )
-
-Runner = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture(scope="module")
@@ -67,18 +63,6 @@ def cli_env(cluster: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
     use_cluster(monkeypatch, cluster)
     monkeypatch.chdir(tmp_path)
     yield tmp_path
-
-
-@pytest.fixture
-def run_cli(capsys: pytest.CaptureFixture[str]) -> Runner:
-    def run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as done:
-            main(list(argv))
-        out, err = capsys.readouterr()
-        return int(done.value.code or 0), out, err
-
-    return run
 
 
 def write_manifest(directory: Path, stack: str, jobs: str, name: str = "m.yaml") -> Path:

@@ -15,8 +15,9 @@ import pytest
 from hpcspec.emulator import lifecycle
 from hpcspec.emulator.store import Store
 from hpcspec.engine.identity import client_source_marker, key_hash, stack_hash
+from tests.conftest import Runner
 from tests.engine.conftest import client_for
-from tests.plan_cli.conftest import Runner, job, use_cluster, write_manifest
+from tests.plan_cli.conftest import job, use_cluster, write_manifest
 
 STACK = "users-stack"
 

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from hpcspec.engine.status import stack_status
+from tests.conftest import Runner
 from tests.engine.conftest import client_for
-from tests.plan_cli.conftest import Runner, job, write_manifest
+from tests.plan_cli.conftest import job, write_manifest
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from hpcspec.engine.status import stack_status
+from tests.conftest import Runner
 from tests.engine.conftest import client_for
-from tests.plan_cli.conftest import Runner, job, use_cluster, write_manifest
+from tests.plan_cli.conftest import job, use_cluster, write_manifest
 
 GOOD = (
     job(

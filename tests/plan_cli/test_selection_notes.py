@@ -7,7 +7,8 @@ from pathlib import Path
 
 from hpcspec.engine.planner import LiveStack, PlanOptions, make_plan
 from hpcspec.manifest import parse_manifest, resolve
-from tests.plan_cli.conftest import Runner, job, write_manifest
+from tests.conftest import Runner
+from tests.plan_cli.conftest import job, write_manifest
 
 TWO = "apiVersion: hpcspec/v1\nstack: s\njobs:\n" + job("a") + job("b")
 
