@@ -50,6 +50,12 @@ RENDERERS = {
 )
 @click.option("--wait", is_flag=True, help="Wait until every job ended (exit 0/5/6).")
 @click.option("--timeout", default=None, metavar="DURATION", help="With --wait: give up after.")
+@click.option(
+    "--provenance/--no-provenance",
+    default=True,
+    show_default=True,
+    help="Show where each job was applied from (one extra request per job).",
+)
 @var_options
 @cluster_options
 def status(
@@ -60,6 +66,7 @@ def status(
     interval: str,
     wait: bool,
     timeout: str | None,
+    provenance: bool,
     var_pairs: tuple[str, ...],
     var_files: tuple[Path, ...],
     cluster_flags: ClusterFlags,
@@ -77,7 +84,9 @@ def status(
     render = RENDERERS[output]
     try:
         while True:
-            rows = ci.with_provenance(client, stack_status(client, stack_name, keys))
+            rows = stack_status(client, stack_name, keys)
+            if provenance:
+                rows = ci.with_provenance(client, rows)
             click.echo(render(stack_name, rows), nl=False)
             if not watch:
                 ci.append_step_summary(render_status_markdown(stack_name, rows))

@@ -108,6 +108,16 @@ def test_status_outputs_and_request_cost(cli_env: Path, run_cli: Runner, cluster
     assert routes["GET /hpc/cluster/info/dateTimeFormat"] <= 1
     assert sum(routes.values()) == 1 + task_listings + custom_reads + 1
     assert custom_reads <= len(rows)
+    # Without provenance, status costs exactly one listing + one task listing per job with
+    # work (DESIGN.md §5), plus the client's one read of the cluster's date format.
+    recorder = install(cluster)
+    try:
+        assert run_cli("status", "m.yaml", "--no-provenance", "--output", "json")[0] == 0
+    finally:
+        uninstall(cluster, recorder)
+    lean = recorder.routes()
+    assert not any(r.endswith("/customProperties") for r in lean), lean
+    assert sum(lean.values()) == 1 + task_listings + lean["GET /hpc/cluster/info/dateTimeFormat"]
     code, out, _ = run_cli("status", "m.yaml")
     assert code == 0 and "status-cost" in out and "Failed" in out and "exit code 2" in out, out
     code, md, _ = run_cli("status", "m.yaml", "--output", "markdown")
