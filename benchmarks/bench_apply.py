@@ -23,15 +23,13 @@ does with its "parse time".
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from emulator_process import PASSWORD, USER, serve
 
 from hpcspec.engine.apply import ApplyOptions, Outcome, apply_plan
 from hpcspec.engine.journal import Journal
@@ -40,8 +38,6 @@ from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.hpcpack.transport import Credentials, Transport, TransportOptions
 from hpcspec.manifest import parse_manifest, resolve
 from hpcspec.manifest.resolve import ResolvedStack
-
-USER, PASSWORD = "HPC\\admin", "bench-password"
 
 
 def stack(name: str, jobs: int, tasks: int) -> ResolvedStack:
@@ -52,25 +48,8 @@ def stack(name: str, jobs: int, tasks: int) -> ResolvedStack:
     return resolve(parse_manifest("\n".join(lines) + "\n", file="bench.yaml"))
 
 
-@contextmanager
-def server(db: Path, latency_ms: float) -> Iterator[str]:
-    # A slow scheduler clock and long tasks: the scheduler stays out of the measurement.
-    command = [
-        sys.executable, "-m", "hpcspec", "emulator", "serve", "--port", "0", "--db", str(db),
-        "--user", f"{USER}:{PASSWORD}:admin", "--latency-ms", str(latency_ms),
-        "--tick", "30", "--nodes", "1", "--cores-per-node", "1",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    line = process.stdout.readline().strip()
-    if "listening on" not in line:
-        process.kill()
-        raise SystemExit(f"server did not start: {line!r}")
-    try:
-        yield line.rsplit(" ", 1)[-1]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+# A slow scheduler clock and one core: the scheduler stays out of the measurement.
+QUIET_SCHEDULER = ("--tick", "30", "--nodes", "1", "--cores-per-node", "1")
 
 
 def counting_client(url: str, pool: int) -> tuple[HpcPackClient, Counter[str]]:
@@ -90,7 +69,10 @@ def counting_client(url: str, pool: int) -> tuple[HpcPackClient, Counter[str]]:
 
 
 def run(via: str, jobs: int, tasks: int, parallelism: int, latency_ms: float) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as tmp, server(Path(tmp) / "e.db", latency_ms) as url:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        serve(Path(tmp) / "e.db", latency_ms, *QUIET_SCHEDULER) as url,
+    ):
         desired = stack(f"bench-{via}", jobs, tasks)
         client, calls = counting_client(url, parallelism)
         plan = plan_stack(client, desired, cluster_name=url)

@@ -24,17 +24,14 @@ from __future__ import annotations
 import argparse
 import math
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from hpcspec.emulator import lifecycle
-from hpcspec.emulator.store import Store
+from emulator_process import PASSWORD, USER, serve
+
+from hpcspec.emulator.seed import unrelated_jobs
 from hpcspec.engine.apply import ApplyOptions, apply_plan
 from hpcspec.engine.journal import Journal
 from hpcspec.engine.plan import Plan
@@ -44,25 +41,7 @@ from hpcspec.hpcpack.transport import Credentials, Transport, TransportOptions
 from hpcspec.manifest import parse_manifest, resolve
 from hpcspec.manifest.resolve import ResolvedStack
 
-USER, PASSWORD = "HPC\\admin", "bench-password"
-STATES = ["Configuring", "Queued", "Running", "Finished", "Failed", "Canceled"]
 PAGE_ROWS = 1000  # discovery's rowsPerRead
-
-
-def seed(db: Path, count: int) -> None:
-    """`count` jobs of other users in every state; every 7th with a foreign ClientSource."""
-    store = Store(db)
-    now = time.time()
-    jobs = []
-    for job_id in range(1, count + 1):
-        job = lifecycle.new_job(job_id, "HPC\\bob" if job_id % 3 else "HPC\\carol", now)
-        job.props["Name"] = f"unrelated-{job_id}"
-        job.props["State"] = STATES[job_id % len(STATES)]
-        if job_id % 7 == 0:
-            job.props["ClientSource"] = "HPC Cluster Manager"
-        jobs.append(job)
-    store.insert_jobs(jobs)
-    store.close()
 
 
 def stack_of(jobs: int, *, changed: int = 0) -> ResolvedStack:
@@ -74,25 +53,6 @@ def stack_of(jobs: int, *, changed: int = 0) -> ResolvedStack:
             f"    tasks:\n      t: {{commandLine: '{command}'}}\n"
         )
     return resolve(parse_manifest(text, file="bench.yaml"))
-
-
-@contextmanager
-def server(db: Path, latency_ms: float) -> Iterator[str]:
-    command = [
-        sys.executable, "-m", "hpcspec", "emulator", "serve", "--port", "0", "--db", str(db),
-        "--user", f"{USER}:{PASSWORD}:admin", "--latency-ms", str(latency_ms),
-    ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    line = process.stdout.readline().strip()
-    if "listening on" not in line:
-        process.kill()
-        raise SystemExit(f"server did not start: {line!r}")
-    try:
-        yield line.rsplit(" ", 1)[-1]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def client_for(url: str) -> tuple[HpcPackClient, list[str]]:
@@ -132,8 +92,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "emulator.db"
-        seed(db, args.others)
-        with server(db, 0) as url:
+        unrelated_jobs(db, args.others)
+        with serve(db, 0) as url:
             client, _ = client_for(url)
             plan = plan_stack(client, unchanged, cluster_name=url)
             journal = Journal(unchanged.stack, root=Path(tmp) / "journal")
@@ -147,7 +107,7 @@ def main() -> None:
         shutil.copyfile(db, slow_db)
         ok = True
         # Both servers run at once and the runs alternate, so machine load hits both alike.
-        with server(fast_db, 0) as fast, server(slow_db, args.latency_ms) as slow:
+        with serve(fast_db, 0) as fast, serve(slow_db, args.latency_ms) as slow:
             for name, stack in (("unchanged", unchanged), ("changed", changed)):
                 parse = wall = math.inf
                 for _ in range(args.repeat):

@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from hpcspec.emulator import lifecycle
-from hpcspec.emulator.store import Store
+from hpcspec.emulator.seed import unrelated_jobs
 from hpcspec.engine.apply import ApplyOptions, apply_plan
 from hpcspec.engine.journal import Journal
 from hpcspec.engine.plan import Action
@@ -25,23 +24,6 @@ from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.manifest import parse_manifest, resolve
 from hpcspec.manifest.resolve import ResolvedStack
 from tests.engine.conftest import client_for
-
-STATES = ["Configuring", "Queued", "Running", "Finished", "Failed", "Canceled"]
-
-
-def seed_unrelated(db: Path, count: int) -> None:
-    store = Store(db)
-    now = time.time()
-    jobs = []
-    for job_id in range(1, count + 1):
-        job = lifecycle.new_job(job_id, "HPC\\bob" if job_id % 3 else "HPC\\carol", now)
-        job.props["Name"] = f"unrelated-{job_id}"
-        job.props["State"] = STATES[job_id % len(STATES)]
-        if job_id % 7 == 0:
-            job.props["ClientSource"] = "HPC Cluster Manager"
-        jobs.append(job)
-    store.insert_jobs(jobs)
-    store.close()
 
 
 class Counting:
@@ -72,7 +54,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Any:
     from tests.emulator_fixture import _start
 
     directory = tmp_path_factory.mktemp("seeded")
-    seed_unrelated(directory / "emulator.db", 5000)
+    unrelated_jobs(directory / "emulator.db", 5000)
     running = _start(directory, db=directory / "emulator.db", nodes=2, cores_per_node=4)
     yield running
     running.stop()
