@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 from types import FrameType
@@ -20,6 +21,8 @@ from hpcspec.emulator.options import (
     write_private,
 )
 from hpcspec.errors import UsageError
+
+SWITCH_INTERVAL = 0.05  # seconds; see serve()
 
 
 @click.group()
@@ -124,6 +127,10 @@ def serve(
         work_root=work_dir,
         idle_timeout=idle_timeout,
     )
+    # This process only serves requests. Python's default 5 ms thread switch interval makes a
+    # request that finished waiting queue behind every job-file import in progress (the GIL
+    # convoy); with 50 ms, a thread runs on until it waits on I/O, which requests soon do.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     running = Emulator(options)
     stop = threading.Event()
 

@@ -107,7 +107,10 @@ class HpcApp:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
         request.max_content_length = MAX_BODY  # chunked bodies too: 413 past the cap
-        response = self.handle(request)
+        try:
+            response = self.handle(request)
+        finally:
+            self.scheduler.store.release()
         return response(environ, start_response)
 
     def handle(self, request: Request) -> Response:

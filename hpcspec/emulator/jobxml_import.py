@@ -11,6 +11,7 @@ Dependencies with GroupId. It shares no code with the client's job XML writer on
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 
@@ -77,6 +78,11 @@ def _invalid(text: str) -> errors.SchedulerError:
 
 def _value(kind: str, name: str, raw: str) -> str:
     """The importer's value rules: int.Parse, bool.TryParse or 0/1, Enum.Parse (exact)."""
+    return raw if kind == "String" else _typed_value(kind, name, raw)
+
+
+@functools.lru_cache(maxsize=1024)  # a job's thousands of tasks repeat the same few values
+def _typed_value(kind: str, name: str, raw: str) -> str:
     text = raw.strip()
     if kind in ("Int32", "Int64"):
         try:
@@ -129,7 +135,17 @@ def _pairs(element: etree._Element, item: str) -> list[tuple[str, str]]:
 
 
 def _attributes(element: etree._Element) -> list[tuple[str, str]]:
-    return [(etree.QName(k).localname.lower(), str(v)) for k, v in element.attrib.items()]
+    """(local name in lower case, value) of each attribute (`{namespace}Name` → `name`)."""
+    return [(_local_lower(str(k)), str(v)) for k, v in element.attrib.items()]
+
+
+def _local_lower(name: str) -> str:
+    return name.rpartition("}")[2].lower() if name.startswith("{") else name.lower()
+
+
+_JOB_KNOWN = {n.lower(): n for n in JOB_ATTRIBUTES}
+_TASK_NAMES = {**{n.lower(): n for n in TASK_ATTRIBUTES}, **TASK_ALIASES}  # attribute → property
+_TASK_SPELLINGS = {n: n.lower() for n in TASK_ATTRIBUTES}  # as exported: no lowering per task
 
 
 def parse_job_xml(text: str) -> ImportedJob:
@@ -137,7 +153,7 @@ def parse_job_xml(text: str) -> ImportedJob:
     if safe_xml.local_name(root) != "Job":
         raise _invalid("the job XML's root element must be <Job>.")
     job = ImportedJob()
-    known = {n.lower(): n for n in JOB_ATTRIBUTES}
+    known = _JOB_KNOWN
     props: dict[str, str] = {}
     for attr, raw in _attributes(root):
         if attr in known:
@@ -195,17 +211,18 @@ def _group_id(element: etree._Element) -> int:
 
 def _task(element: etree._Element) -> ImportedTask:
     task = ImportedTask()
-    known = {n.lower(): n for n in TASK_ATTRIBUTES}
     props: dict[str, str] = {}
     parametric: str | None = None
-    for attr, raw in _attributes(element):
-        name = known.get(attr) or TASK_ALIASES.get(attr)
-        if attr == "isparametric":
-            parametric = _value("Boolean", "IsParametric", raw)
-        elif name == "RuntimeSeconds" and attr == "runtime":
-            props[name] = _runtime(raw)
-        elif name is not None:
-            props[name] = _value(P.TASK_TYPES[name], name, raw)
+    for key, raw in element.attrib.items():
+        attr = _TASK_SPELLINGS.get(str(key)) or _local_lower(str(key))
+        name = _TASK_NAMES.get(attr)
+        if name is None:
+            if attr == "isparametric":
+                parametric = _value("Boolean", "IsParametric", str(raw))
+        elif attr == "runtime":
+            props[name] = _runtime(str(raw))
+        else:
+            props[name] = _value(P.TASK_TYPES[name], name, str(raw))
     if parametric is not None:
         kind = props.get("Type")
         wants = "ParametricSweep" if parametric == "True" else None
@@ -218,6 +235,8 @@ def _task(element: etree._Element) -> ImportedTask:
     if props.get("Type") in ("NodePrep", "NodeRelease"):
         props.pop("GroupId", None)
     task.props = list(props.items())
+    if not len(element):  # most tasks have no environment or custom properties
+        return task
     for child in element:
         kind = safe_xml.local_name(child)
         if kind == "EnvironmentVariables":

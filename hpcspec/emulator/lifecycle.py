@@ -7,6 +7,7 @@ Transitions follow `research/hpcpack-ground-truth.md` §4 (job and task state ma
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 from hpcspec.emulator import properties as P
 from hpcspec.emulator.store import JobRow, TaskRow
@@ -64,10 +65,12 @@ def new_job(job_id: int, owner: str, now: float) -> JobRow:
 
 
 def new_task(job: JobRow, task_id: int, now: float) -> TaskRow:
-    props = {
-        "Id": str(job.id * 10000 + task_id),
-        "TaskId": f"{job.id}.{task_id}",
-        "JobTaskId": str(task_id),
+    return new_tasks(job, [task_id], now)[0]
+
+
+def new_tasks(job: JobRow, task_ids: Iterable[int], now: float) -> list[TaskRow]:
+    """Configuring tasks of `job`, created at `now` (what they share is built once)."""
+    shared = {
         "InstanceId": "0",
         "ParentJobId": str(job.id),
         "State": "Configuring",
@@ -75,8 +78,17 @@ def new_task(job: JobRow, task_id: int, now: float) -> TaskRow:
         "CreateTime": P.format_time(now),
         "TaskOwner": job.owner,
     }
-    stamp(props, now)
-    return TaskRow(job.id, task_id, 0, props)
+    stamp(shared, now)
+    rows = []
+    for task_id in task_ids:
+        props = {
+            "Id": str(job.id * 10000 + task_id),
+            "TaskId": f"{job.id}.{task_id}",
+            "JobTaskId": str(task_id),
+            **shared,
+        }
+        rows.append(TaskRow(job.id, task_id, 0, props))
+    return rows
 
 
 def expand_sweep(master: TaskRow, state: TaskState, now: float) -> list[TaskRow]:
@@ -136,18 +148,11 @@ COUNTERS = {
 }
 
 
-def task_counters(rows: list[tuple[int, int, str, str]]) -> dict[str, str]:
-    """TaskCount and the per-state counters over the tasks that run (basic + subtasks)."""
-    expanded = {task for task, instance, _, _ in rows if instance > 0}
-    counts = dict.fromkeys(COUNTERS.values(), 0)
-    total = 0
-    for task, instance, state, kind in rows:
-        if instance == 0 and kind == "ParametricSweep" and task in expanded:
-            continue
-        total += 1
-        if state in COUNTERS:
-            counts[COUNTERS[state]] += 1
-    return {"TaskCount": str(total), **{k: str(v) for k, v in counts.items()}}
+def task_counters(counts: dict[str, int]) -> dict[str, str]:
+    """TaskCount and the per-state counters from the number of running-kind tasks by state."""
+    out = {"TaskCount": str(sum(counts.values()))}
+    out.update({name: str(counts.get(state, 0)) for state, name in COUNTERS.items()})
+    return out
 
 
 def job_view(job: JobRow, counters: dict[str, str]) -> dict[str, str]:

@@ -274,7 +274,14 @@ def priority_name(expanded: int) -> str:
 
 def parse_value(kind: str, name: str, raw: str) -> str:
     """A value sent by a client → its stored wire string; SchedulerError (400) when invalid."""
-    text = raw.strip() if kind != "String" else raw
+    if kind == "String":
+        return raw
+    return _parse_typed(kind, name, raw)
+
+
+@functools.lru_cache(maxsize=1024)  # a job's thousands of tasks repeat the same few values
+def _parse_typed(kind: str, name: str, raw: str) -> str:
+    text = raw.strip()
     try:
         if kind in ("Int32", "Int64"):
             return str(values.parse_int(text))

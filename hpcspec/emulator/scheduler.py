@@ -93,7 +93,7 @@ class Scheduler:
         return task
 
     def job_view(self, job: JobRow) -> dict[str, str]:
-        return L.job_view(job, L.task_counters(self.store.task_states(job.id)))
+        return L.job_view(job, L.task_counters(self.store.task_state_counts(job.id)))
 
     # -- jobs ------------------------------------------------------------------------------
     def create_job(self, caller: Caller, props: Pairs) -> int:
@@ -176,11 +176,11 @@ class Scheduler:
             self._apply_job_props(job, props, creating=False)
             job.props["SubmitTime"] = P.format_time(now)
             L.set_job_state(job, JobState.Submitted, now)
-            tasks = [t for t in self.store.tasks(job_id) if t.state is TaskState.Configuring]
-            for task in tasks:
-                task.props["SubmitTime"] = P.format_time(now)
-                L.set_task_state(task, TaskState.Submitted, now)
-            self.store.save_tasks(tasks)
+            # Every Configuring task changes the same way: one prototype, one UPDATE.
+            change = TaskRow(job_id, 0, 0, {"State": TaskState.Configuring.name or ""})
+            change.props["SubmitTime"] = P.format_time(now)
+            L.set_task_state(change, TaskState.Submitted, now)
+            self.store.update_tasks(job_id, TaskState.Configuring, change.props)
             self.store.save_job(job)
 
     def cancel_job(self, caller: Caller, job_id: int, message: str, forced: bool) -> None:

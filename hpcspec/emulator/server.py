@@ -12,11 +12,12 @@ import logging
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 
 from hpcspec.emulator.api import HpcApp, User
 from hpcspec.emulator.cluster import ClusterSpec
@@ -27,6 +28,7 @@ from hpcspec.emulator.scheduler import Scheduler, Timings
 from hpcspec.emulator.store import Store
 
 log = logging.getLogger(__name__)
+REQUEST_THREADS = 64  # requests handled at once; more wait for a free thread
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,26 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+class _PooledServer(ThreadedWSGIServer):
+    """werkzeug's threaded server, its requests handled by a fixed pool of threads.
+
+    Starting a thread per request (socketserver's way) costs a thread start and a handshake
+    with the accepting thread on every call: at hundreds of requests a second, a good share of
+    what a request costs the emulator.
+    """
+
+    def __init__(self, host: str, port: int, app: Any) -> None:
+        super().__init__(host, port, app, _QuietHandler)
+        self._pool = ThreadPoolExecutor(REQUEST_THREADS, thread_name_prefix="emulator-request")
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self._pool.submit(self.process_request_thread, request, client_address)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
 class Emulator:
     def __init__(self, options: EmulatorOptions) -> None:
         self.options = options
@@ -67,10 +89,7 @@ class Emulator:
         app: Any = HpcApp(self.scheduler, options.users, on_request=self._touch)
         if options.faults is not None:
             app = FaultMiddleware(app, options.faults)
-        self.server: BaseWSGIServer = make_server(
-            options.host, options.port, app, threaded=True, request_handler=_QuietHandler
-        )
-        setattr(self.server, "daemon_threads", True)  # noqa: B010 - ThreadingMixIn attribute
+        self.server: BaseWSGIServer = _PooledServer(options.host, options.port, app)
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
 

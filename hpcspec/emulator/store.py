@@ -9,9 +9,10 @@ beside them, so a restart on the same file loses nothing. Writes are serialised 
 from __future__ import annotations
 
 import json
+import queue
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +103,7 @@ class Store:
         self.path = path
         self.lock = threading.RLock()
         self._local = threading.local()
+        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         with self.lock:
             conn = self._conn()
             conn.executescript(_SCHEMA)
@@ -109,12 +111,27 @@ class Store:
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=10000")
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                conn = self._connect()
             self._local.conn = conn
         return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=10000")
+        return conn
+
+    def release(self) -> None:
+        """Give this thread's connection back for the next thread (the HTTP server starts a
+        thread per request; opening a connection each time costs more than most requests)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and not conn.in_transaction:
+            self._local.conn = None
+            self._idle.put(conn)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -133,10 +150,12 @@ class Store:
             conn.execute("COMMIT")
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self.release()
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
 
     # -- counters --------------------------------------------------------------------------
     def next_id(self, counter: str) -> int:
@@ -236,6 +255,21 @@ class Store:
                 (_task_values(t) for t in tasks),
             )
 
+    def update_tasks(self, job_id: int, state: TaskState, changes: Mapping[str, str]) -> None:
+        """Set `changes` in the properties of every task of a job in `state`, in one statement.
+
+        For a change that is the same for every row (a submit: Configuring → Submitted), so a
+        job's thousands of tasks are not each read, decoded, encoded and written back.
+        """
+        paths = [item for name, value in changes.items() for item in (f'$."{name}"', value)]
+        setters = ", ".join("?" * len(paths))
+        with self.transaction() as conn:
+            conn.execute(
+                f"UPDATE tasks SET state = ?, props = json_set(props, {setters}) "
+                "WHERE job_id = ? AND state = ?",
+                (changes.get("State", state.name), *paths, job_id, state.name),
+            )
+
     def task(self, job_id: int, task_id: int, instance_id: int = 0) -> TaskRow | None:
         row = (
             self._conn()
@@ -260,18 +294,21 @@ class Store:
         )
         return [_task(r) for r in rows]
 
-    def task_states(self, job_id: int) -> list[tuple[int, int, str, str]]:
-        """(task_id, instance_id, state, type) of every task row of a job (cheap counters)."""
+    def task_state_counts(self, job_id: int) -> dict[str, int]:
+        """How many of a job's tasks that run (basic tasks and sweep subtasks, not an expanded
+        sweep's master) are in each state, counted by SQLite."""
         rows = (
             self._conn()
             .execute(
-                "SELECT task_id, instance_id, state, json_extract(props, '$.Type') FROM tasks "
-                "WHERE job_id = ?",
+                "SELECT state, COUNT(*) FROM tasks AS t WHERE job_id = ? AND NOT ("
+                " instance_id = 0 AND EXISTS (SELECT 1 FROM tasks AS s WHERE s.job_id = t.job_id"
+                " AND s.task_id = t.task_id AND s.instance_id > 0)"
+                ") GROUP BY state",
                 (job_id,),
             )
             .fetchall()
         )
-        return [(int(a), int(b), str(c), str(d or "Basic")) for a, b, c, d in rows]
+        return {str(state): int(count) for state, count in rows}
 
 
 def _job_values(job: JobRow) -> tuple[object, ...]:
@@ -280,9 +317,9 @@ def _job_values(job: JobRow) -> tuple[object, ...]:
         job.owner,
         job.props["State"],
         job.number("_changed"),
-        json.dumps(job.props),
-        json.dumps(job.custom),
-        json.dumps(job.env),
+        _dump(job.props),
+        _dump(job.custom),
+        _dump(job.env),
     )
 
 
@@ -292,16 +329,26 @@ def _task_values(task: TaskRow) -> tuple[object, ...]:
         task.task_id,
         task.instance_id,
         task.props["State"],
-        json.dumps(task.props),
-        json.dumps(task.custom),
-        json.dumps(task.env),
+        _dump(task.props),
+        _dump(task.custom),
+        _dump(task.env),
     )
+
+
+_ENCODE = json.JSONEncoder(check_circular=False).encode  # flat dicts of strings
+_DECODE = json.JSONDecoder().decode
+
+
+def _dump(values: dict[str, str]) -> str:
+    return _ENCODE(values) if values else "{}"  # most rows have no custom properties or env
+
+
+def _load(text: object) -> dict[str, str]:
+    return {} if text == "{}" else dict(_DECODE(str(text)))
 
 
 def _job(row: Sequence[object]) -> JobRow:
-    return JobRow(
-        int(str(row[0])), json.loads(str(row[1])), json.loads(str(row[2])), json.loads(str(row[3]))
-    )
+    return JobRow(int(str(row[0])), _load(row[1]), _load(row[2]), _load(row[3]))
 
 
 def _task(row: Sequence[object]) -> TaskRow:
@@ -309,7 +356,7 @@ def _task(row: Sequence[object]) -> TaskRow:
         int(str(row[0])),
         int(str(row[1])),
         int(str(row[2])),
-        json.loads(str(row[3])),
-        json.loads(str(row[4])),
-        json.loads(str(row[5])),
+        _load(row[3]),
+        _load(row[4]),
+        _load(row[5]),
     )

@@ -44,9 +44,10 @@ def add_tasks(s: Scheduler, caller: Caller, job_id: int, many: Sequence[Pairs]) 
         masters: set[int] | None = None
         rows: list[TaskRow] = []
         ids: list[int] = []
-        for props in many:
-            task_id = int(job.props.get("NextJobTaskId", "1"))
-            task = L.new_task(job, task_id, now)
+        first = int(job.props.get("NextJobTaskId", "1"))
+        fresh = L.new_tasks(job, range(first, first + len(many)), now)
+        for props, task in zip(many, fresh, strict=True):
+            task_id = task.task_id
             apply_task_props(task, props)
             if task.is_master:
                 if masters is None:
@@ -54,14 +55,14 @@ def add_tasks(s: Scheduler, caller: Caller, job_id: int, many: Sequence[Pairs]) 
                 masters.add(task_id)
                 if len(masters) > MAX_SWEEP_TASKS:
                     raise errors.conflict(errors.TOO_MANY_SWEEP_TASKS)
-            job.props["NextJobTaskId"] = str(task_id + 1)
-            if state is not TaskState.Configuring:
+            if state is not TaskState.Configuring:  # a new task is Configuring already
                 task.props["SubmitTime"] = P.format_time(now)
-            L.set_task_state(task, state, now)
+                L.set_task_state(task, state, now)
             rows.append(task)
             if task.is_master and state is TaskState.Queued:
                 rows += L.expand_sweep(task, TaskState.Queued, now)
             ids.append(task_id)
+        job.props["NextJobTaskId"] = str(first + len(many))
         L.stamp(job.props, now)
         s.store.save_tasks(rows)
         s.store.save_job(job)
@@ -100,12 +101,14 @@ def apply_task_props(task: TaskRow, props: Pairs) -> None:
     check_task_type(task.props)
 
 
+_BASIC_FIXED = {"StartValue": "0", "EndValue": "0", "IncrementValue": "1"}
+
+
 def check_task_type(props: dict[str, str]) -> None:
     """Basic tasks keep StartValue/EndValue 0, IncrementValue 1 (TaskTypeHelper, §3.3)."""
     if props.get("Type", "Basic") != "Basic":
         return
-    fixed = {"StartValue": "0", "EndValue": "0", "IncrementValue": "1"}
-    for name, value in fixed.items():
+    for name, value in _BASIC_FIXED.items():
         if props.get(name, value) != value:
             raise errors.bad_request(errors.INVALID_PROP_FOR_TASK_TYPE, name, "Basic")
 
