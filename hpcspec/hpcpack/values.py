@@ -105,13 +105,16 @@ def parse_bool(raw: object) -> bool:
     raise ValueError("expected true or false")
 
 
+_INTEGER = re.compile(r"\s*-?\d+\s*")
+
+
 def parse_int(raw: object) -> int:
     """An integer, or a string of one (what `${var}` substitution produces)."""
     if isinstance(raw, bool):
         raise ValueError("expected an integer, not a boolean")
     if isinstance(raw, int):
         return raw
-    if isinstance(raw, str) and re.fullmatch(r"\s*-?\d+\s*", raw):
+    if isinstance(raw, str) and _INTEGER.fullmatch(raw):
         return int(raw)
     raise ValueError("expected an integer")
 

@@ -12,7 +12,7 @@ import urllib3
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack import errors
 from hpcspec.hpcpack.transport import Credentials, RetryPolicy, Transport, TransportOptions
-from tests.client.conftest import BASE, FakeTime, make_client, props, sent
+from tests.client.conftest import BASE, USER, FakeTime, make_client, props, sent
 
 
 def _connect_refused() -> requests.exceptions.ConnectionError:
@@ -210,6 +210,34 @@ def test_tls_options_reach_requests(
     make_client(fake_time, insecure=True).version()
     assert [c.request.req_kwargs["verify"] for c in mocked.calls] == [True, "/etc/ca.pem", False]
     assert all(c.request.req_kwargs["timeout"] == (10.0, 60.0) for c in mocked.calls)
+
+
+def test_the_environment_ca_bundle_and_proxy_are_honoured_and_read_once(
+    mocked: responses.RequestsMock, fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/env/ca.pem")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    mocked.add("GET", BASE + "/cluster/version", json="1")
+    from_env = make_client(fake_time)
+    explicit = make_client(fake_time, ca_bundle="/etc/ca.pem")
+    monkeypatch.setenv("HTTPS_PROXY", "http://changed.example:3128")  # read at creation only
+    from_env.version()
+    explicit.version()
+    assert [c.request.req_kwargs["verify"] for c in mocked.calls] == ["/env/ca.pem", "/etc/ca.pem"]
+    proxies = [c.request.req_kwargs["proxies"].get("https") for c in mocked.calls]
+    assert proxies == ["http://proxy.example:3128"] * 2
+
+
+def test_basic_credentials_are_sent_as_requests_would_encode_them(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    mocked.add("GET", BASE + "/cluster/version", json="1")
+    make_client(fake_time, password="pässword").version()
+    sent_header = mocked.calls[0].request.headers["Authorization"]
+    expected = requests.auth._basic_auth_str(USER, "pässword")  # Latin-1, like requests
+    assert sent_header == expected
 
 
 def test_tls_failure_is_not_retried_and_suggests_a_ca_bundle(
