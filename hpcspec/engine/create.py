@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from hpcspec.engine import identity
 from hpcspec.engine.cluster import ClusterWriter, OutcomeUnknown
-from hpcspec.engine.discovery import list_stack, row_value
+from hpcspec.engine.discovery import IDENTITY_PROPERTIES, list_stack, row_value
 from hpcspec.engine.journal import Journal
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack import jobxml
@@ -289,7 +289,8 @@ def settle_races(
     if not created:
         return {}
     # Every key of the stack, so no other job of it costs a custom-property read.
-    listed = list_stack(cluster, stack, sorted({*all_keys, *created})).by_key
+    keys = sorted({*all_keys, *created})
+    listed = list_stack(cluster, stack, keys, properties=IDENTITY_PROPERTIES).by_key
     superseded = superseded or {}
     winners: dict[str, int] = {}
     for key, (digest, mine) in created.items():

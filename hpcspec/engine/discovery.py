@@ -20,6 +20,7 @@ from typing import Protocol
 from hpcspec.engine.identity import DIGEST_TAG, KEY_TAG, key_hash, parse_marker, stack_hash
 from hpcspec.engine.planner import LiveStack
 from hpcspec.hpcpack import readback
+from hpcspec.hpcpack.codec import PropertyMap
 from hpcspec.hpcpack.live import LiveJob, LiveTask
 from hpcspec.hpcpack.states import JobState, TaskState
 
@@ -47,6 +48,9 @@ LIST_PROPERTIES = (
     "TaskCount",
     *COUNTERS.values(),
 )
+# Enough to tell whose job a row is and whether it is alive (racing appliers): no times, so no
+# date-format read, and no task counters for the server to count.
+IDENTITY_PROPERTIES = ("Id", "Name", "State", "Owner", "ClientSource")
 TASK_PROPERTIES = (
     "JobTaskId",
     "Name",
@@ -106,13 +110,18 @@ class StackJobs:
 
 
 def list_stack(
-    reader: JobReader, stack: str, keys: Sequence[str], *, owner: str | None = None
+    reader: JobReader,
+    stack: str,
+    keys: Sequence[str],
+    *,
+    owner: str | None = None,
+    properties: Sequence[str] = LIST_PROPERTIES,
 ) -> StackJobs:
     """One listing; rows are matched to keys by the marker's hashes."""
     wanted = stack_hash(stack)
     by_hash = {key_hash(stack, key): key for key in keys}
     found = StackJobs()
-    for row in reader.iter_jobs(properties=LIST_PROPERTIES, owner=owner):
+    for row in reader.iter_jobs(properties=properties, owner=owner):
         marker = parse_marker(row_value(row, "ClientSource"))
         if marker is None or marker.stack_hash != wanted:
             continue
@@ -257,5 +266,7 @@ def row_value(row: Mapping[str, str], name: str) -> str:
     """A REST row's value by property name, case-insensitively ("" when absent)."""
     if name in row:
         return row[name] or ""
+    if isinstance(row, PropertyMap):  # its `in` already ignored case: the name is absent
+        return ""
     lowered = name.lower()
     return next((v or "" for k, v in row.items() if k.lower() == lowered), "")
