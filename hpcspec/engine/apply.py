@@ -1,18 +1,21 @@
 """Apply: carry a plan out on the cluster, once, in dependency order (DESIGN.md §4).
 
 Jobs run in waves: a wave holds the jobs whose parents are done (a parent's id goes into
-`ParentJobIds`). In each wave the jobs' own steps run in parallel; then one job listing settles
-races for every job about to be submitted; then the winners are submitted. A failure stops
+`ParentJobIds`). In each wave the jobs' own steps run in parallel; job listings settle races for
+batches of staged jobs, and each batch's winners are submitted while later jobs are still
+being created (`_Wave.run`). A failure stops
 only the failing job and its dependents; everything else goes on, and the result says what
 was done, what failed and what never started.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from hpcspec.engine import create
 from hpcspec.engine.cluster import ClusterWriter, OutcomeUnknown
@@ -71,6 +74,7 @@ class ApplyOptions:
 
 
 Report = Callable[[JobResult], None]
+SETTLE_BATCHES = 8  # a big wave is settled (one listing each) in about this many batches
 SUBMIT_ATTEMPTS = 3  # a submit is sent again only while the job is proven still Configuring
 
 
@@ -117,9 +121,7 @@ def apply_plan(
             if not wave:  # parents failed or never started
                 break
             runner = _Wave(cluster, stack, changes, ids, journal, options, secret)
-            staged = dict(zip(wave, pool.map(runner.stage, wave), strict=True))
-            runner.winners = runner.settle({k: s for k, s in staged.items() if isinstance(s, int)})
-            for result in pool.map(runner.complete, [(k, staged[k]) for k in wave]):
+            for result in runner.run(pool, wave):
                 finish(result)
             failed = {k for k in wave if results[k].outcome is Outcome.FAILED}
             pending = [k for k in pending if k not in wave]
@@ -293,6 +295,59 @@ class _Wave:
     def __post_init__(self) -> None:
         self._created: dict[str, int] = {}
         self.winners: dict[str, int] = {}
+
+    def run(self, pool: ThreadPoolExecutor, wave: list[str]) -> list[JobResult]:
+        """Stage every job, settle races in batches, submit each batch once it is settled.
+
+        At most `parallelism` steps run at once. A batch is settled (one listing) when a
+        quarter of the wave, or every job left, is staged and waiting: the first jobs are
+        submitted while later ones are still being created, at a few listings per wave.
+        """
+        slots = max(1, self.options.parallelism)
+        batch = max(slots, len(wave) // SETTLE_BATCHES)
+        to_stage = deque(wave)
+        waiting: dict[str, int] = {}  # staged, not yet settled
+        to_complete: deque[tuple[str, int | JobResult | None]] = deque()
+        running: dict[Future[Any], tuple[str, Any]] = {}
+        settling = False
+        results: list[JobResult] = []
+        while to_stage or waiting or to_complete or running:
+            staging = any(kind == "stage" for kind, _ in running.values())
+            while len(running) < slots:
+                if (
+                    waiting
+                    and not settling
+                    and (len(waiting) >= batch or not (to_stage or staging))
+                ):
+                    chosen, waiting = waiting, {}
+                    running[pool.submit(self.settle, chosen)] = ("settle", chosen)
+                    settling = True
+                elif to_complete:
+                    item = to_complete.popleft()
+                    running[pool.submit(self.complete, item)] = ("complete", item[0])
+                elif to_stage:
+                    key = to_stage.popleft()
+                    running[pool.submit(self.stage, key)] = ("stage", key)
+                    staging = True
+                else:
+                    break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                kind, subject = running.pop(future)
+                if kind == "stage":
+                    staged = future.result()
+                    if isinstance(staged, int):
+                        waiting[subject] = staged
+                    else:
+                        to_complete.append((subject, staged))
+                elif kind == "settle":
+                    self.winners.update(future.result())
+                    to_complete.extend(subject.items())
+                    settling = False
+                else:
+                    results.append(future.result())
+        order = {key: n for n, key in enumerate(wave)}
+        return sorted(results, key=lambda r: order[r.key])
 
     def settle(self, waiting: Mapping[str, int]) -> dict[str, int]:
         """One listing decides, for every job about to be submitted, who submits."""
