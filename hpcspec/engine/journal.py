@@ -1,7 +1,9 @@
 """The write-ahead journal: what apply meant to do and what happened, so a killed apply resumes.
 
-One JSON line per event under `.hpcspec/journal/<stack>.jsonl`, flushed and fsynced before
-the request it announces. An `intent` to create carries the per-attempt token; a `result`
+One JSON line per event under `.hpcspec/journal/<stack>.jsonl`. An intent is written and
+fsynced before the request it announces; an outcome is written (a killed process cannot lose
+it) and reaches the disk with the next fsync: losing one to a power cut only makes the next
+apply look the job up again. An `intent` to create carries the per-attempt token; a `result`
 carries the job id (a REST create also records `create-started` once the job exists and
 before it is complete). A create intent without a result is "outcome unknown": the next apply looks
 the token up before it creates anything. Secrets never enter it (only keys, tokens, ids).
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 JOURNAL_DIR = Path(".hpcspec") / "journal"
+ANNOUNCES = frozenset({"create-intent"})  # events fsynced before the request they announce
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class Journal:
         self._whole = False  # the file is known to end with a whole line
 
     def record(self, event: str, key: str, **fields: Any) -> None:
-        """Append one event and make it durable before returning."""
+        """Append one event; an intent is on disk (fsynced) before this returns."""
         line = json.dumps(
             {"time": round(time.time(), 3), "event": event, "key": key, **fields}, sort_keys=True
         )
@@ -56,7 +59,8 @@ class Journal:
                     line = "\n" + line
                 self._whole = True
                 os.write(fd, (line + "\n").encode())
-                os.fsync(fd)
+                if event in ANNOUNCES:
+                    os.fsync(fd)
             finally:
                 os.close(fd)
 
