@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hmac
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.http import parse_accept_header
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
@@ -190,7 +193,11 @@ class HpcApp:
 
 def _wants_xml(request: Request) -> bool:
     accept = request.headers.get("Accept", "")
-    if not accept:
-        return False
-    best = request.accept_mimetypes.best_match(["application/json", "application/xml", "text/xml"])
+    return bool(accept) and _prefers_xml(accept)
+
+
+@functools.lru_cache(maxsize=64)  # a client sends the same Accept header every time
+def _prefers_xml(accept: str) -> bool:
+    offered = parse_accept_header(accept, MIMEAccept)
+    best = offered.best_match(["application/json", "application/xml", "text/xml"])
     return best in ("application/xml", "text/xml")

@@ -48,7 +48,8 @@ def parse(data: bytes | str) -> etree._Element:
 
 
 def local_name(element: etree._Element) -> str:
+    """`{namespace}Name` → `Name`; comments and processing instructions → ""."""
     tag = element.tag
     if not isinstance(tag, str):
         return ""
-    return etree.QName(tag).localname
+    return tag.rpartition("}")[2]

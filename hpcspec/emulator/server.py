@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import queue
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,23 +55,45 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class _PooledServer(ThreadedWSGIServer):
-    """werkzeug's threaded server, its requests handled by a fixed pool of threads.
+    """werkzeug's threaded server, its requests handled by a pool of threads fed by a queue.
 
-    Starting a thread per request (socketserver's way) costs a thread start and a handshake
-    with the accepting thread on every call: at hundreds of requests a second, a good share of
-    what a request costs the emulator.
+    socketserver starts a thread per request, and `ThreadPoolExecutor.submit` builds a future
+    with its locks for each: at hundreds of requests a second either is a good share of what a
+    request costs the emulator, all of it on the accepting thread. Here a request is one
+    `SimpleQueue.put`; a worker thread is added only when none is idle (up to
+    REQUEST_THREADS; past that, requests wait their turn). A worker counts itself idle again
+    when it has answered, so while below the cap no request waits for a busy worker.
     """
 
     def __init__(self, host: str, port: int, app: Any) -> None:
         super().__init__(host, port, app, _QuietHandler)
-        self._pool = ThreadPoolExecutor(REQUEST_THREADS, thread_name_prefix="emulator-request")
+        self._requests: queue.SimpleQueue[tuple[Any, Any] | None] = queue.SimpleQueue()
+        self._count_lock = threading.Lock()
+        self._idle = 0
+        self._workers = 0
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        self._pool.submit(self.process_request_thread, request, client_address)
+        with self._count_lock:  # take an idle worker, or add one
+            grow = False
+            if self._idle:
+                self._idle -= 1
+            elif self._workers < REQUEST_THREADS:
+                self._workers += 1
+                grow = True
+        if grow:
+            threading.Thread(target=self._work, name="emulator-request", daemon=True).start()
+        self._requests.put((request, client_address))
+
+    def _work(self) -> None:
+        while (item := self._requests.get()) is not None:
+            self.process_request_thread(*item)
+            with self._count_lock:
+                self._idle += 1
 
     def server_close(self) -> None:
         super().server_close()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        for _ in range(self._workers):
+            self._requests.put(None)
 
 
 class Emulator:
