@@ -10,9 +10,10 @@ was done, what failed and what never started.
 
 from __future__ import annotations
 
+import queue
 from collections import deque
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -299,9 +300,10 @@ class _Wave:
     def run(self, pool: ThreadPoolExecutor, wave: list[str]) -> list[JobResult]:
         """Stage every job, settle races in batches, submit each batch once it is settled.
 
-        At most `parallelism` steps run at once. A batch is settled (one listing) when a
-        quarter of the wave, or every job left, is staged and waiting: the first jobs are
-        submitted while later ones are still being created, at a few listings per wave.
+        At most `parallelism` steps run at once. A batch is settled (one listing) when an
+        eighth of the wave (at least `parallelism` jobs), or every job left, is staged and
+        waiting: the first jobs are submitted while later ones are still being created, at a
+        few listings per wave.
         """
         slots = max(1, self.options.parallelism)
         batch = max(slots, len(wave) // SETTLE_BATCHES)
@@ -309,6 +311,13 @@ class _Wave:
         waiting: dict[str, int] = {}  # staged, not yet settled
         to_complete: deque[tuple[str, int | JobResult | None]] = deque()
         running: dict[Future[Any], tuple[str, Any]] = {}
+        finished: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
+
+        def start(step: Callable[[Any], Any], item: Any, kind: str, subject: Any) -> None:
+            future = pool.submit(step, item)
+            running[future] = (kind, subject)
+            future.add_done_callback(finished.put)
+
         settling = False
         results: list[JobResult] = []
         while to_stage or waiting or to_complete or running:
@@ -320,18 +329,20 @@ class _Wave:
                     and (len(waiting) >= batch or not (to_stage or staging))
                 ):
                     chosen, waiting = waiting, {}
-                    running[pool.submit(self.settle, chosen)] = ("settle", chosen)
+                    start(self.settle, chosen, "settle", chosen)
                     settling = True
                 elif to_complete:
                     item = to_complete.popleft()
-                    running[pool.submit(self.complete, item)] = ("complete", item[0])
+                    start(self.complete, item, "complete", item[0])
                 elif to_stage:
                     key = to_stage.popleft()
-                    running[pool.submit(self.stage, key)] = ("stage", key)
+                    start(self.stage, key, "stage", key)
                     staging = True
                 else:
                     break
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            done = [finished.get()]
+            while not finished.empty():
+                done.append(finished.get())
             for future in done:
                 kind, subject = running.pop(future)
                 if kind == "stage":

@@ -223,7 +223,7 @@ class Transport:
             method=method,
             url=self.base_url + quote(path, safe="/"),
             headers=headers,
-            params=dict(params or {}),
+            params=dict(params) if params else None,
             data=data,
             cookies=self._session.cookies,
         )
