@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -34,6 +35,7 @@ from typing import Any
 
 from emulator_process import PASSWORD, USER, serve
 
+from hpcspec.cli import THREAD_SWITCH_INTERVAL
 from hpcspec.engine.apply import ApplyOptions, Outcome, apply_plan
 from hpcspec.engine.journal import Journal
 from hpcspec.engine.workflow import plan_stack
@@ -99,6 +101,7 @@ def run(via: str, jobs: int, tasks: int, parallelism: int, latency_ms: float) ->
 
 
 def main() -> None:
+    sys.setswitchinterval(THREAD_SWITCH_INTERVAL)  # as every hpcspec command does
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=100)
     parser.add_argument("--tasks", type=int, default=100)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import threading
 from pathlib import Path
 from types import FrameType
@@ -21,8 +20,6 @@ from hpcspec.emulator.options import (
     write_private,
 )
 from hpcspec.errors import UsageError
-
-SWITCH_INTERVAL = 0.05  # seconds; see serve()
 
 
 @click.group()
@@ -127,10 +124,6 @@ def serve(
         work_root=work_dir,
         idle_timeout=idle_timeout,
     )
-    # This process only serves requests. Python's default 5 ms thread switch interval makes a
-    # request that finished waiting queue behind every job-file import in progress (the GIL
-    # convoy); with 50 ms, a thread runs on until it waits on I/O, which requests soon do.
-    sys.setswitchinterval(SWITCH_INTERVAL)
     running = Emulator(options)
     stop = threading.Event()
 
