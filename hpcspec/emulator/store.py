@@ -121,7 +121,9 @@ class Store:
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        # No fsync: a stopped or killed emulator loses nothing (the OS has every write); only
+        # a power cut could, and an emulator's state is not worth a disk flush per checkpoint.
+        conn.execute("PRAGMA synchronous=OFF")
         conn.execute("PRAGMA busy_timeout=10000")
         return conn
 
