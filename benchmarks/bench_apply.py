@@ -14,7 +14,9 @@ time, and the ideal = requests × latency / parallelism — every request paying
 once, `parallelism` at a time, and nothing else (no server or client work). Issue 7's
 targets: job XML ≤ 4 requests per job whatever the task count, and wall ≤ 1.5 × ideal.
 
-The emulator is one Python process: importing a 100-task job costs it a few milliseconds of
+The emulator stands for the head node, another machine: on Linux with two cores or more it
+runs on a core of its own and the client on the others (`--no-pin` to share). The emulator is
+one Python process: importing a 100-task job costs it a few milliseconds of
 CPU that parallel requests cannot overlap (on a 2-core machine shared with the client). So each
 path is also run with no injected latency, and "work" is that wall time; (wall − work) / ideal
 isolates what the latency costs, as bench_plan.py does with its "parse time". Wall times on a
@@ -33,7 +35,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from emulator_process import PASSWORD, USER, serve
+from emulator_process import PASSWORD, USER, separate_cores, serve
 
 from hpcspec.cli import THREAD_SWITCH_INTERVAL
 from hpcspec.engine.apply import ApplyOptions, Outcome, apply_plan
@@ -73,10 +75,12 @@ def counting_client(url: str, pool: int) -> tuple[HpcPackClient, Counter[str]]:
     return client, calls
 
 
-def run(via: str, jobs: int, tasks: int, parallelism: int, latency_ms: float) -> dict[str, Any]:
+def run(
+    via: str, jobs: int, tasks: int, parallelism: int, latency_ms: float, pin: bool = True
+) -> dict[str, Any]:
     with (
         tempfile.TemporaryDirectory() as tmp,
-        serve(Path(tmp) / "e.db", latency_ms, *QUIET_SCHEDULER) as url,
+        serve(Path(tmp) / "e.db", latency_ms, *QUIET_SCHEDULER, pin=pin) as url,
     ):
         desired = stack(f"bench-{via}", jobs, tasks)
         client, calls = counting_client(url, parallelism)
@@ -111,18 +115,25 @@ def main() -> None:
         "--repeat", type=int, default=3, help="runs per path; the median wall is reported"
     )
     parser.add_argument("--via", choices=("xml", "rest", "both"), default="both")
+    parser.add_argument(
+        "--no-pin",
+        dest="pin",
+        action="store_false",
+        help="let the emulator share cores with the client (by default it has one of its own)",
+    )
     args = parser.parse_args()
+    split = separate_cores() if args.pin else None
     print(
         f"apply {args.jobs} jobs × {args.tasks} tasks, {args.latency_ms:g} ms latency, "
-        f"parallelism {args.parallelism}"
+        f"parallelism {args.parallelism}; "
+        + (f"emulator on core {min(split[1])}, client on the rest" if split else "cores shared")
     )
     for via in ("xml", "rest") if args.via == "both" else (args.via,):
-        runs = [run(via, args.jobs, args.tasks, args.parallelism, args.latency_ms)]
-        runs += [run(via, args.jobs, args.tasks, args.parallelism, args.latency_ms)
-                 for _ in range(args.repeat - 1)]  # fmt: skip
+        shape = (args.jobs, args.tasks, args.parallelism)
+        runs = [run(via, *shape, args.latency_ms, pin=args.pin) for _ in range(args.repeat)]
         walls = sorted(r["wall"] for r in runs)
         got = runs[0] | {"wall": statistics.median(walls)}
-        work = run(via, args.jobs, args.tasks, args.parallelism, 0.0)["wall"]
+        work = run(via, *shape, 0.0, pin=args.pin)["wall"]
         per_job = got["requests"] / args.jobs
         ratio = got["wall"] / got["ideal"]
         spread = ", ".join(f"{w / got['ideal']:.2f}" for w in walls)
