@@ -28,7 +28,7 @@ from hpcspec.emulator.scheduler import Scheduler, Timings
 from hpcspec.emulator.store import Store
 
 log = logging.getLogger(__name__)
-REQUEST_THREADS = 64  # requests handled at once; more wait for a free thread
+IDLE_SECONDS = 30.0  # a request thread idle this long ends
 
 
 @dataclass(frozen=True)
@@ -55,44 +55,52 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class _PooledServer(ThreadedWSGIServer):
-    """werkzeug's threaded server, its requests handled by a pool of threads fed by a queue.
+    """werkzeug's threaded server, its requests handled by threads that wait on a queue.
 
     socketserver starts a thread per request, and `ThreadPoolExecutor.submit` builds a future
     with its locks for each: at hundreds of requests a second either is a good share of what a
     request costs the emulator, all of it on the accepting thread. Here a request is one
-    `SimpleQueue.put`; a worker thread is added only when none is idle (up to
-    REQUEST_THREADS; past that, requests wait their turn). A worker counts itself idle again
-    when it has answered, so while below the cap no request waits for a busy worker.
+    `SimpleQueue.put` to an idle thread; a thread is added whenever none is idle (so, like a
+    thread per request, no request ever waits for a busy one), and one left idle for
+    IDLE_SECONDS ends.
     """
 
     def __init__(self, host: str, port: int, app: Any) -> None:
         super().__init__(host, port, app, _QuietHandler)
         self._requests: queue.SimpleQueue[tuple[Any, Any] | None] = queue.SimpleQueue()
         self._count_lock = threading.Lock()
-        self._idle = 0
-        self._workers = 0
+        self._idle = 0  # threads waiting for a request that no queued request has claimed
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        with self._count_lock:  # take an idle worker, or add one
-            grow = False
-            if self._idle:
+        with self._count_lock:
+            claimed = self._idle > 0
+            if claimed:
                 self._idle -= 1
-            elif self._workers < REQUEST_THREADS:
-                self._workers += 1
-                grow = True
-        if grow:
+        if not claimed:
             threading.Thread(target=self._work, name="emulator-request", daemon=True).start()
         self._requests.put((request, client_address))
 
     def _work(self) -> None:
-        while (item := self._requests.get()) is not None:
+        while True:
+            try:
+                item = self._requests.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                with self._count_lock:
+                    if self._idle > 0:  # no request claimed this thread meanwhile: end
+                        self._idle -= 1
+                        return
+                continue  # a request claimed it: it is on its way
+            if item is None:
+                return
             self.process_request_thread(*item)
             with self._count_lock:
                 self._idle += 1
 
     def server_close(self) -> None:
         super().server_close()
-        for _ in range(self._workers):
+        with self._count_lock:
+            idle, self._idle = self._idle, 0
+        for _ in range(idle):
             self._requests.put(None)
 
 

@@ -104,6 +104,7 @@ class Store:
         self.lock = threading.RLock()
         self._local = threading.local()
         self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._closed = False
         with self.lock:
             conn = self._conn()
             conn.executescript(_SCHEMA)
@@ -133,7 +134,10 @@ class Store:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is not None and not conn.in_transaction:
             self._local.conn = None
-            self._idle.put(conn)
+            if self._closed:  # a request that outlived close(): nobody will take it again
+                conn.close()
+            else:
+                self._idle.put(conn)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -152,6 +156,7 @@ class Store:
             conn.execute("COMMIT")
 
     def close(self) -> None:
+        self._closed = True
         self.release()
         while True:
             try:
