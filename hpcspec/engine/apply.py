@@ -10,6 +10,7 @@ was done, what failed and what never started.
 
 from __future__ import annotations
 
+import logging
 import queue
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -75,6 +76,8 @@ class ApplyOptions:
 
 
 Report = Callable[[JobResult], None]
+log = logging.getLogger(__name__)
+LISTING_PAGE = 1000  # rows per job-listing request (the client's rowsPerRead)
 SETTLE_BATCHES = 8  # a big wave is settled (one listing each) in about this many batches
 SUBMIT_ATTEMPTS = 3  # a submit is sent again only while the job is proven still Configuring
 
@@ -122,8 +125,7 @@ def apply_plan(
             if not wave:  # parents failed or never started
                 break
             runner = _Wave(cluster, stack, changes, ids, journal, options, secret)
-            for result in runner.run(pool, wave):
-                finish(result)
+            runner.run(pool, wave, finish)
             failed = {k for k in wave if results[k].outcome is Outcome.FAILED}
             pending = [k for k in pending if k not in wave]
             blocked = _dependents(stack, failed, pending)
@@ -297,13 +299,15 @@ class _Wave:
         self._created: dict[str, int] = {}
         self.winners: dict[str, int] = {}
 
-    def run(self, pool: ThreadPoolExecutor, wave: list[str]) -> list[JobResult]:
-        """Stage every job, settle races in batches, submit each batch once it is settled.
+    def run(self, pool: ThreadPoolExecutor, wave: list[str], finish: Report) -> None:
+        """Stage every job, settle races in batches, submit each batch once it is settled;
+        `finish` hears of each job as soon as it is done.
 
         At most `parallelism` steps run at once. A batch is settled (one listing) when an
         eighth of the wave (at least `parallelism` jobs), or every job left, is staged and
         waiting: the first jobs are submitted while later ones are still being created, at a
-        few listings per wave.
+        few listings per wave. On a cluster whose listing takes several pages, batches grow
+        so that a wave's listings cost at most about one request per `parallelism` jobs.
         """
         slots = max(1, self.options.parallelism)
         batch = max(slots, len(wave) // SETTLE_BATCHES)
@@ -319,7 +323,6 @@ class _Wave:
             future.add_done_callback(finished.put)
 
         settling = False
-        results: list[JobResult] = []
         while to_stage or waiting or to_complete or running:
             staging = any(kind == "stage" for kind, _ in running.values())
             while len(running) < slots:
@@ -352,15 +355,16 @@ class _Wave:
                     else:
                         to_complete.append((subject, staged))
                 elif kind == "settle":
-                    self.winners.update(future.result())
+                    settled: create.Settlement = future.result()
+                    self.winners.update(settled.winners)
                     to_complete.extend(subject.items())
                     settling = False
+                    pages = -(-settled.rows_listed // LISTING_PAGE)
+                    batch = max(batch, pages * slots)
                 else:
-                    results.append(future.result())
-        order = {key: n for n, key in enumerate(wave)}
-        return sorted(results, key=lambda r: order[r.key])
+                    finish(future.result())
 
-    def settle(self, waiting: Mapping[str, int]) -> dict[str, int]:
+    def settle(self, waiting: Mapping[str, int]) -> create.Settlement:
         """One listing decides, for every job about to be submitted, who submits."""
         digests = {k: (self.stack.jobs[k].digest, job_id) for k, job_id in waiting.items()}
         try:
@@ -372,8 +376,12 @@ class _Wave:
                 all_keys=list(self.stack.jobs),
                 superseded=superseded,
             )
-        except HpcspecError:
-            return dict(waiting)  # cannot see rivals: submitting is still the right call
+        except Exception as error:  # cannot see rivals: submitting is still the right call
+            if not isinstance(error, HpcspecError):
+                log.warning(
+                    "settling races failed (%s: %s); submitting", type(error).__name__, error
+                )
+            return create.Settlement(dict(waiting))
 
     def complete(self, item: tuple[str, int | JobResult | None]) -> JobResult:
         """Submit a staged job unless another applier's job wins the race."""

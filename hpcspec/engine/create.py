@@ -272,6 +272,14 @@ def mark(cluster: ClusterWriter, request: CreateRequest, job_id: int, *, via: st
             cluster.set_task(job_id, position, wire)
 
 
+@dataclass(frozen=True)
+class Settlement:
+    """Who submits each key, and how many listing rows it took to find out."""
+
+    winners: dict[str, int]
+    rows_listed: int = 0
+
+
 def settle_races(
     cluster: ClusterWriter,
     stack: str,
@@ -279,7 +287,7 @@ def settle_races(
     *,
     all_keys: Sequence[str] = (),
     superseded: Mapping[str, int] | None = None,
-) -> dict[str, int]:
+) -> Settlement:
     """For each key, the job that should be submitted: mine, or a racing applier's.
 
     `created` maps key → (digest, my job id). One listing serves every key. Another live job
@@ -287,10 +295,11 @@ def settle_races(
     lowest id wins. A losing job of mine is cancelled.
     """
     if not created:
-        return {}
+        return Settlement({})
     # Every key of the stack, so no other job of it costs a custom-property read.
     keys = sorted({*all_keys, *created})
-    listed = list_stack(cluster, stack, keys, properties=IDENTITY_PROPERTIES).by_key
+    listing = list_stack(cluster, stack, keys, properties=IDENTITY_PROPERTIES)
+    listed = listing.by_key
     superseded = superseded or {}
     winners: dict[str, int] = {}
     for key, (digest, mine) in created.items():
@@ -311,7 +320,7 @@ def settle_races(
                 mine, f"hpcspec: job {winner} already carries this spec", forced=True
             )
         winners[key] = winner
-    return winners
+    return Settlement(winners, listing.rows)
 
 
 def _marker_digest(client_source: str) -> str | None:

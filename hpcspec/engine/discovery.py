@@ -107,6 +107,7 @@ class StackJobs:
     """Every listed job of one stack, by key (orphans keyed by their custom `hpcspec.key`)."""
 
     by_key: dict[str, list[LiveJob]] = field(default_factory=lambda: defaultdict(list))
+    rows: int = 0  # listing rows read (every job the caller can see, not just the stack's)
 
 
 def list_stack(
@@ -122,6 +123,7 @@ def list_stack(
     by_hash = {key_hash(stack, key): key for key in keys}
     found = StackJobs()
     for row in reader.iter_jobs(properties=properties, owner=owner):
+        found.rows += 1
         marker = parse_marker(row_value(row, "ClientSource"))
         if marker is None or marker.stack_hash != wanted:
             continue

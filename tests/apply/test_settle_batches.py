@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from hpcspec.engine.apply import ApplyOptions, Outcome, apply_plan
+from hpcspec.emulator.seed import unrelated_jobs
+from hpcspec.engine import create
+from hpcspec.engine.apply import ApplyOptions, JobResult, Outcome, apply_plan
 from hpcspec.engine.journal import Journal
 from hpcspec.engine.workflow import plan_stack
 from hpcspec.manifest import parse_manifest, resolve
@@ -58,7 +60,9 @@ def independent(stack: str, jobs: int) -> ResolvedStack:
     return resolve(parse_manifest("\n".join(lines) + "\n", file="m.yaml"))
 
 
-def apply_all(cluster: Any, stack: ResolvedStack, root: Path, parallelism: int) -> None:
+def apply_all(
+    cluster: Any, stack: ResolvedStack, root: Path, parallelism: int, report: Any = None
+) -> None:
     client = patient_client(cluster)
     plan = plan_stack(client, stack, cluster_name="emulator")
     result = apply_plan(
@@ -67,6 +71,7 @@ def apply_all(cluster: Any, stack: ResolvedStack, root: Path, parallelism: int) 
         plan,
         Journal(stack.stack, root=root),
         options=ApplyOptions(parallelism=parallelism),
+        report=report,
     )
     client.close()
     assert [r.outcome for r in result.results] == [Outcome.DONE] * len(stack.jobs)
@@ -95,3 +100,42 @@ def test_a_small_wave_is_settled_by_one_listing(
     assert max(n for n, r in enumerate(after_plan) if r == "POST /hpc/jobs/jobFile") < min(
         n for n, r in enumerate(after_plan) if r.endswith("/submit")
     )
+
+
+def test_each_job_is_reported_when_it_is_done_not_when_its_wave_is(
+    cluster: Any, watched: InFlight, tmp_path: Path
+) -> None:
+    creates_seen: list[int] = []
+
+    def report(result: JobResult) -> None:
+        creates_seen.append(watched.order.count("POST /hpc/jobs/jobFile"))
+
+    apply_all(cluster, independent("settle-report", 24), tmp_path, parallelism=3, report=report)
+    assert len(creates_seen) == 24
+    assert creates_seen[0] < 24  # the first job was reported before the last one was created
+
+
+def test_a_failed_settling_listing_still_submits(
+    cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ValueError("an odd listing row")
+
+    monkeypatch.setattr(create, "settle_races", broken)
+    apply_all(cluster, independent("settle-broken", 4), tmp_path, parallelism=2)
+    assert "settling races failed" in caplog.text
+
+
+def test_listings_grow_coarser_on_a_cluster_of_many_pages(
+    start_emulator: Any, tmp_path: Path
+) -> None:
+    db = tmp_path / "busy.db"
+    unrelated_jobs(db, 2500)  # every listing reads 3 pages of 1,000 rows
+    running = start_emulator(db=db)
+    watcher = InFlight(running.emulator.server.app)
+    running.emulator.server.app = watcher
+    apply_all(running, independent("settle-busy", 24), tmp_path, parallelism=3)
+    start = watcher.order.index("POST /hpc/jobs/jobFile")
+    pages = watcher.order[start:].count("GET /hpc/jobs")
+    # batches of 3 would take 8 listings × 3 pages; after the first, batches of 9 jobs
+    assert pages <= 3 * 4, pages
