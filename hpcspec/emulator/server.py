@@ -8,8 +8,10 @@ threads and closes the store.
 from __future__ import annotations
 
 import dataclasses
+import io
 import logging
 import queue
+import socket
 import tempfile
 import threading
 import time
@@ -29,6 +31,8 @@ from hpcspec.emulator.store import Store
 
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 30.0  # a request thread idle this long ends
+KEEP_ALIVE_SECONDS = 15.0  # an idle persistent connection is closed after this long
+MAX_KEPT_BODY = 8 * 1024 * 1024  # larger bodies get werkzeug's handling (and a closed connection)
 
 
 @dataclass(frozen=True)
@@ -48,10 +52,69 @@ class EmulatorOptions:
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """No access log line per request (it costs more than the request at benchmark rates)."""
+    """werkzeug's request handler, with HTTP/1.1 persistent connections and no access log.
+
+    werkzeug's own `run_wsgi` closes every connection (it cannot tell where one request body
+    ends and the next request begins). This one reads a request's whole body (`Content-Length`)
+    before the application runs, answers with a `Content-Length`, and keeps the connection
+    for the client's next request, as IIS does for HPC Pack: no TCP connect, accept and close
+    per request. A chunked or oversized request, HTTP/1.0, or `Connection: close` gets
+    werkzeug's behaviour (the connection closes). Idle connections close after KEEP_ALIVE_SECONDS.
+    """
+
+    timeout = KEEP_ALIVE_SECONDS  # socket reads and writes; an idle connection ends with it
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass
+
+    def log_error(self, format: str, *args: Any) -> None:
+        log.debug("%s: " + format, self.client_address, *args)  # e.g. an idle connection ended
+
+    def run_wsgi(self) -> None:
+        length = self.headers.get("Content-Length", "")
+        persistent = (
+            self.request_version == "HTTP/1.1"
+            and "close" not in self.headers.get("Connection", "").lower()
+            and "Transfer-Encoding" not in self.headers
+            and (not length or (length.isdigit() and int(length) <= MAX_KEPT_BODY))
+        )
+        if not persistent:
+            self.close_connection = True
+            super().run_wsgi()
+            return
+        if self.headers.get("Expect", "").lower().strip() == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        body = self.rfile.read(int(length or 0))
+        environ = self.make_environ()
+        environ["wsgi.input"] = io.BytesIO(body)
+        answer: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> Any:
+            answer[:] = [status, headers]
+            return chunks.append
+
+        chunks: list[bytes] = []
+        result = self.server.app(environ, start_response)
+        try:
+            chunks.extend(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        status, headers = answer
+        code, _, reason = status.partition(" ")
+        payload = b"".join(chunks)
+        self.send_response(int(code), reason)
+        for name, value in headers:
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
 
 
 class _PooledServer(ThreadedWSGIServer):
