@@ -7,7 +7,7 @@ import json
 import click
 
 from hpcspec.cli.context import open_client
-from hpcspec.cli.options import cluster_options
+from hpcspec.cli.options import cluster_options, output_option
 from hpcspec.config import ClusterFlags
 from hpcspec.hpcpack.client_cluster import ClusterInfo, read_cluster_info
 
@@ -20,15 +20,7 @@ def cluster() -> None:
 
 
 @cluster.command()
-@click.option(
-    "--output",
-    "-O",
-    "output",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="How to show the result.",
-)
+@output_option(("text", "json"), "How to show the result.", short=True)
 @cluster_options
 def info(output: str, cluster_flags: ClusterFlags) -> int:
     """Show the version, head node, date format, node groups, nodes by state and templates."""

@@ -8,7 +8,7 @@ import os
 import click
 
 from hpcspec.cli.context import resolve_config
-from hpcspec.cli.options import cluster_options
+from hpcspec.cli.options import cluster_options, output_option
 from hpcspec.config import (
     ClusterFlags,
     ConfigError,
@@ -27,15 +27,7 @@ def config() -> None:
 
 
 @config.command()
-@click.option(
-    "--output",
-    "-O",
-    "output",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="How to show the settings.",
-)
+@output_option(("text", "json"), "How to show the settings.", short=True)
 @cluster_options
 def view(output: str, cluster_flags: ClusterFlags) -> int:
     """Show each effective setting and where it came from (the password masked)."""

@@ -15,13 +15,12 @@ import click
 from hpcspec.cli.apply import confirm_or_refuse
 from hpcspec.cli.context import open_client
 from hpcspec.cli.options import cluster_options
-from hpcspec.cli.variables import collect_vars, var_options
+from hpcspec.cli.variables import stack_target, var_options
 from hpcspec.config import ClusterFlags
 from hpcspec.engine.discovery import list_stack
 from hpcspec.engine.plan import Action, Change, Plan, Reason
-from hpcspec.errors import ExitCode, HpcspecError, UsageError
+from hpcspec.errors import ExitCode, HpcspecError
 from hpcspec.hpcpack.states import JobState
-from hpcspec.manifest import load_and_resolve
 from hpcspec.render import render_text, use_color
 
 
@@ -40,13 +39,7 @@ def destroy(
     cluster_flags: ClusterFlags,
 ) -> int:
     """Cancel every active job of a stack (finished jobs stay as they are)."""
-    if (manifest is None) == (stack_name is None):
-        raise UsageError("give a MANIFEST or --stack NAME (one of them)", code="usage")
-    keys: list[str] = []
-    if manifest is not None:
-        resolved = load_and_resolve(manifest, collect_vars(var_pairs, var_files))
-        stack_name, keys = resolved.stack, list(resolved.jobs)
-    assert stack_name is not None
+    stack_name, keys, _ = stack_target(manifest, stack_name, var_pairs, var_files)
     client, config = open_client(cluster_flags)
     try:
         listed = list_stack(client, stack_name, keys).by_key

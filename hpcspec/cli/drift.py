@@ -14,7 +14,7 @@ import click
 
 from hpcspec.cli import ci
 from hpcspec.cli.context import open_client
-from hpcspec.cli.options import cluster_options
+from hpcspec.cli.options import cluster_options, output_option
 from hpcspec.cli.variables import collect_vars, var_options
 from hpcspec.config import ClusterFlags
 from hpcspec.engine.drift import DriftReport, JobDrift, detect_drift
@@ -30,13 +30,7 @@ DRIFT_FORMAT_VERSION = "1.0"
 
 @click.command()
 @click.argument("manifest", type=click.Path(path_type=Path))
-@click.option(
-    "--output",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="How to show the drift.",
-)
+@output_option(("text", "json", "markdown"), "How to show the drift.")
 @click.option(
     "--detailed-exitcode",
     is_flag=True,

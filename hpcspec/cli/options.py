@@ -1,4 +1,4 @@
-"""The global cluster options every cluster-using command shares (`@cluster_options`).
+"""Options several commands share: the cluster options (`@cluster_options`) and `--output`.
 
 The decorator adds `--cluster`, `--username`, `--password-stdin`, `--as-user`, `--ca-bundle`,
 `--insecure` and `--request-timeout` and hands the command one `cluster_flags: ClusterFlags`
@@ -10,7 +10,7 @@ shell history and process listings.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import click
@@ -83,3 +83,16 @@ def cluster_options(command: F) -> F:
     for option in reversed(_OPTIONS):
         decorated = option(decorated)
     return decorated  # type: ignore[no-any-return]
+
+
+def output_option(formats: Sequence[str], help: str, *, short: bool = False) -> Callable[[F], F]:
+    """The `--output` option (`-O` too with `short`): one of `formats`, text by default."""
+    names = ("--output", "-O") if short else ("--output",)
+    return click.option(
+        *names,
+        "output",
+        type=click.Choice(list(formats)),
+        default="text",
+        show_default=True,
+        help=help,
+    )

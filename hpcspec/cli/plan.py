@@ -15,7 +15,7 @@ import click
 
 from hpcspec.cli import ci
 from hpcspec.cli.context import open_client
-from hpcspec.cli.options import cluster_options
+from hpcspec.cli.options import cluster_options, output_option
 from hpcspec.cli.planning import (
     load_stacks,
     plan_options,
@@ -33,14 +33,7 @@ from hpcspec.render import render_json, render_markdown, render_text, use_color
 
 @click.command()
 @click.argument("manifests", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--output",
-    "output",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="How to show the plan.",
-)
+@output_option(("text", "json", "markdown"), "How to show the plan.")
 @click.option(
     "-o",
     "--out",

@@ -10,13 +10,12 @@ import click
 from hpcspec.cli import ci
 from hpcspec.cli.context import open_client
 from hpcspec.cli.follow import follow
-from hpcspec.cli.options import cluster_options
-from hpcspec.cli.variables import collect_vars, var_options
+from hpcspec.cli.options import cluster_options, output_option
+from hpcspec.cli.variables import stack_target, var_options
 from hpcspec.config import ClusterFlags
 from hpcspec.engine.status import stack_status
 from hpcspec.errors import ExitCode, UsageError
 from hpcspec.hpcpack.values import parse_duration
-from hpcspec.manifest import load_and_resolve
 from hpcspec.render.status import (
     render_status_json,
     render_status_markdown,
@@ -33,13 +32,7 @@ RENDERERS = {
 @click.command()
 @click.argument("manifest", required=False, type=click.Path(path_type=Path))
 @click.option("--stack", "stack_name", help="Show a stack by name instead of a manifest.")
-@click.option(
-    "--output",
-    type=click.Choice(sorted(RENDERERS)),
-    default="text",
-    show_default=True,
-    help="How to show the status.",
-)
+@output_option(sorted(RENDERERS), "How to show the status.")
 @click.option("--watch", is_flag=True, help="Show the status again every few seconds.")
 @click.option(
     "--interval",
@@ -72,14 +65,8 @@ def status(
     cluster_flags: ClusterFlags,
 ) -> int:
     """Show each job of a stack: id, state, tasks by state, runtime, failed tasks."""
-    if (manifest is None) == (stack_name is None):
-        raise UsageError("give a MANIFEST or --stack NAME (one of them)", code="usage")
-    keys: list[str] = []
-    stacks = []
-    if manifest is not None:
-        resolved = load_and_resolve(manifest, collect_vars(var_pairs, var_files))
-        stack_name, keys, stacks = resolved.stack, list(resolved.jobs), [resolved]
-    assert stack_name is not None
+    stack_name, keys, resolved = stack_target(manifest, stack_name, var_pairs, var_files)
+    stacks = [resolved] if resolved is not None else []
     client, _ = open_client(cluster_flags)
     render = RENDERERS[output]
     try:

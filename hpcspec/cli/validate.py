@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from hpcspec.cli import report
+from hpcspec.cli.options import output_option
 from hpcspec.cli.variables import collect_vars, var_options
 from hpcspec.errors import ExitCode, HpcspecError
 from hpcspec.manifest import InvalidManifest, load_and_resolve
@@ -16,15 +17,7 @@ from hpcspec.manifest.resolve import ResolvedStack
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--output",
-    "-O",
-    "output",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="How to report the result.",
-)
+@output_option(("text", "json"), "How to report the result.", short=True)
 @var_options
 def validate(
     files: tuple[Path, ...], output: str, var_pairs: tuple[str, ...], var_files: tuple[Path, ...]

@@ -1,4 +1,5 @@
-"""`--var NAME=VALUE` and `--var-file FILE`: command-line overrides of a manifest's vars."""
+"""`--var NAME=VALUE` and `--var-file FILE`: command-line overrides of a manifest's vars; and
+`stack_target`, the `MANIFEST | --stack NAME` choice of the commands that act on a whole stack."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Any, TypeVar
 import click
 
 from hpcspec.errors import UsageError
+from hpcspec.manifest import load_and_resolve
 from hpcspec.manifest.load import read_text
+from hpcspec.manifest.resolve import ResolvedStack
 from hpcspec.manifest.source import load_yaml
 from hpcspec.manifest.variables import scalar_text
 
@@ -50,3 +53,20 @@ def collect_vars(var_pairs: tuple[str, ...], var_files: tuple[Path, ...]) -> dic
             raise UsageError(f"--var {pair!r}: expected NAME=VALUE", code="invalid-var")
         out[name.strip()] = value
     return out
+
+
+def stack_target(
+    manifest: Path | None,
+    stack_name: str | None,
+    var_pairs: tuple[str, ...],
+    var_files: tuple[Path, ...],
+) -> tuple[str, list[str], ResolvedStack | None]:
+    """(stack name, its job keys, the resolved manifest) from MANIFEST, or (NAME, [], None)
+    from `--stack NAME`; exactly one of the two must be given."""
+    if (manifest is None) == (stack_name is None):
+        raise UsageError("give a MANIFEST or --stack NAME (one of them)", code="usage")
+    if manifest is None:
+        assert stack_name is not None
+        return stack_name, [], None
+    resolved = load_and_resolve(manifest, collect_vars(var_pairs, var_files))
+    return resolved.stack, list(resolved.jobs), resolved
