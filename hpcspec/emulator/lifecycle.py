@@ -64,10 +64,6 @@ def new_job(job_id: int, owner: str, now: float) -> JobRow:
     return JobRow(job_id, props)
 
 
-def new_task(job: JobRow, task_id: int, now: float) -> TaskRow:
-    return new_tasks(job, [task_id], now)[0]
-
-
 def new_tasks(job: JobRow, task_ids: Iterable[int], now: float) -> list[TaskRow]:
     """Configuring tasks of `job`, created at `now` (what they share is built once)."""
     shared = {

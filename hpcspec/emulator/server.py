@@ -51,7 +51,7 @@ class EmulatorOptions:
     idle_timeout: float = 0.0  # stop after this long without requests or active jobs (0 = never)
 
 
-class _QuietHandler(WSGIRequestHandler):
+class _Handler(WSGIRequestHandler):
     """werkzeug's request handler, with HTTP/1.1 persistent connections and no access log.
 
     werkzeug's own `run_wsgi` closes every connection (it cannot tell where one request body
@@ -129,7 +129,7 @@ class _PooledServer(ThreadedWSGIServer):
     """
 
     def __init__(self, host: str, port: int, app: Any) -> None:
-        super().__init__(host, port, app, _QuietHandler)
+        super().__init__(host, port, app, _Handler)
         self._requests: queue.SimpleQueue[tuple[Any, Any] | None] = queue.SimpleQueue()
         self._count_lock = threading.Lock()
         self._idle = 0  # threads waiting for a request that no queued request has claimed

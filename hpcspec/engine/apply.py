@@ -104,6 +104,10 @@ def apply_plan(
         if report is not None:
             report(result)
 
+    def not_started(key: str, why: str) -> None:
+        change = changes[key]
+        finish(JobResult(key, Outcome.NOT_STARTED, change.action, change.live_id, why))
+
     for change in plan.changes:
         if change.blocks:
             finish(
@@ -130,26 +134,10 @@ def apply_plan(
             pending = [k for k in pending if k not in wave]
             blocked = _dependents(stack, failed, pending)
             for key in blocked:
-                finish(
-                    JobResult(
-                        key,
-                        Outcome.NOT_STARTED,
-                        changes[key].action,
-                        changes[key].live_id,
-                        "a job it depends on failed",
-                    )
-                )
+                not_started(key, "a job it depends on failed")
             pending = [k for k in pending if k not in blocked]
     for key in pending:
-        finish(
-            JobResult(
-                key,
-                Outcome.NOT_STARTED,
-                changes[key].action,
-                changes[key].live_id,
-                "a job it depends on did not finish applying",
-            )
-        )
+        not_started(key, "a job it depends on did not finish applying")
     return ApplyResult(tuple(results[c.key] for c in plan.changes))
 
 
