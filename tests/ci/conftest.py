@@ -94,3 +94,7 @@ class MethodCounter:
     @property
     def writes(self) -> int:
         return sum(n for m, n in self.methods.items() if m not in ("GET", "HEAD", "OPTIONS"))
+
+
+# The fake GitHub / Azure Repos / GitLab comment APIs (`forge` fixture).
+from tests.ci.fake_forges import forge  # noqa: E402, F401

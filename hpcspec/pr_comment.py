@@ -1,0 +1,235 @@
+"""Post hpcspec's markdown as one pull-request comment, updated in place on every later run.
+
+Used by the CI integrations shipped in this repository (`action.yml`, `ci/azure/hpcspec.yml`,
+`templates/hpcspec.yml`) as a step of its own, never by an hpcspec command: hpcspec writes
+files, posting them is the pipeline's job, so no forge token ever reaches hpcspec
+(research R1.3b; an import-linter contract keeps every other module from importing this one).
+
+    python -m hpcspec.pr_comment github|azure|gitlab --key KEY --body-file plan.md
+
+The comment starts with a hidden line `<!-- hpcspec-comment KEY -->`; the comment that starts
+with it is edited, else one is created. KEY names what the comment is about (the command and
+manifests), not the plan's digest, which changes with every push. Each forge's variables:
+
+- github: GITHUB_TOKEN, GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_EVENT_PATH (pull_request);
+- azure:  SYSTEM_ACCESSTOKEN, SYSTEM_COLLECTIONURI, SYSTEM_TEAMPROJECTID, BUILD_REPOSITORY_ID,
+          SYSTEM_PULLREQUEST_PULLREQUESTID;
+- gitlab: HPCSPEC_GITLAB_TOKEN (a token with the api scope: CI_JOB_TOKEN cannot write notes),
+          CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID.
+
+Outside a pull request it says so and exits 0. Only the standard library is used. The token
+is sent in a header and never printed; a failed request prints its method, URL and status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# GitHub refuses comment bodies over 65,536 characters; Azure and GitLab allow more.
+BODY_LIMIT = 65_000
+TIMEOUT = 30.0
+
+
+class CommentError(Exception):
+    """A request failed or a variable is missing; the message says which."""
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: str
+    body: str
+    thread: str = ""  # Azure Pipelines: the thread that holds the comment
+
+
+def marker(key: str) -> str:
+    """The hidden first line that identifies hpcspec's comment for `key`."""
+    clean = " ".join(key.replace("--", "- -").split())
+    return f"<!-- hpcspec-comment {clean} -->"
+
+
+def compose(key: str, markdown: str, limit: int = BODY_LIMIT) -> str:
+    """The comment body: marker, then the markdown cut at a line to fit `limit` characters."""
+    head = marker(key) + "\n"
+    body = head + markdown
+    if len(body) <= limit:
+        return body
+    note = "\n\n> **hpcspec:** cut to fit a comment; the job log and summary have it all.\n"
+    room = limit - len(head) - len(note)
+    cut = markdown[:room]
+    cut = cut[: cut.rfind("\n") + 1] if "\n" in cut else ""
+    return head + cut + note
+
+
+def _require(env: Mapping[str, str], *names: str) -> list[str]:
+    missing = [n for n in names if not env.get(n)]
+    if missing:
+        raise CommentError(f"cannot comment: {', '.join(missing)} not set")
+    return [env[n] for n in names]
+
+
+def _request(method: str, url: str, headers: Mapping[str, str], data: Any = None) -> Any:
+    body = None if data is None else json.dumps(data).encode("utf-8")
+    request = urllib.request.Request(url, data=body, method=method)
+    for name, value in {**headers, "Content-Type": "application/json"}.items():
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+            text = response.read().decode("utf-8")
+    except urllib.error.HTTPError as error:
+        raise CommentError(f"{method} {url}: HTTP {error.code} {error.reason}") from None
+    except (urllib.error.URLError, TimeoutError) as error:
+        raise CommentError(f"{method} {url}: {error}") from None
+    return json.loads(text) if text.strip() else None
+
+
+class GitHub:
+    """Issue comments on the pull request (REST v3)."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        token, repo, event_path = _require(
+            env, "GITHUB_TOKEN", "GITHUB_REPOSITORY", "GITHUB_EVENT_PATH"
+        )
+        event = json.loads(Path(event_path).read_text(encoding="utf-8"))
+        self.number = (event.get("pull_request") or {}).get("number")
+        api = env.get("GITHUB_API_URL") or "https://api.github.com"
+        self.base = f"{api.rstrip('/')}/repos/{repo}/issues"
+        self.headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+        }
+
+    def comments(self) -> Iterator[Comment]:
+        page = 1
+        while True:
+            url = f"{self.base}/{self.number}/comments?per_page=100&page={page}"
+            rows = _request("GET", url, self.headers)
+            yield from (Comment(str(r["id"]), r.get("body") or "") for r in rows)
+            if len(rows) < 100:
+                return
+            page += 1
+
+    def create(self, body: str) -> None:
+        _request("POST", f"{self.base}/{self.number}/comments", self.headers, {"body": body})
+
+    def update(self, comment: Comment, body: str) -> None:
+        _request("PATCH", f"{self.base}/comments/{comment.id}", self.headers, {"body": body})
+
+
+class Azure:
+    """A pull-request thread in Azure Repos (Git REST API 7.1)."""
+
+    VERSION = "api-version=7.1"
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        token, collection, project, repo = _require(
+            env,
+            "SYSTEM_ACCESSTOKEN",
+            "SYSTEM_COLLECTIONURI",
+            "SYSTEM_TEAMPROJECTID",
+            "BUILD_REPOSITORY_ID",
+        )
+        self.number = env.get("SYSTEM_PULLREQUEST_PULLREQUESTID")
+        self.base = (
+            f"{collection.rstrip('/')}/{project}/_apis/git/repositories/{repo}"
+            f"/pullRequests/{self.number}/threads"
+        )
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def comments(self) -> Iterator[Comment]:
+        threads = _request("GET", f"{self.base}?{self.VERSION}", self.headers)["value"]
+        for thread in threads:
+            first = (thread.get("comments") or [{}])[0]
+            if "id" in first:
+                yield Comment(str(first["id"]), first.get("content") or "", str(thread["id"]))
+
+    def create(self, body: str) -> None:
+        thread = {
+            "comments": [{"parentCommentId": 0, "content": body, "commentType": 1}],
+            "status": 4,  # closed: information, nothing to resolve
+        }
+        _request("POST", f"{self.base}?{self.VERSION}", self.headers, thread)
+
+    def update(self, comment: Comment, body: str) -> None:
+        url = f"{self.base}/{comment.thread}/comments/{comment.id}?{self.VERSION}"
+        _request("PATCH", url, self.headers, {"content": body})
+
+
+class GitLab:
+    """A note on the merge request (REST v4)."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        token, api, project = _require(
+            env, "HPCSPEC_GITLAB_TOKEN", "CI_API_V4_URL", "CI_PROJECT_ID"
+        )
+        self.number = env.get("CI_MERGE_REQUEST_IID")
+        self.base = f"{api.rstrip('/')}/projects/{project}/merge_requests/{self.number}/notes"
+        self.headers = {"PRIVATE-TOKEN": token}
+
+    def comments(self) -> Iterator[Comment]:
+        page = 1
+        while True:
+            rows = _request("GET", f"{self.base}?per_page=100&page={page}", self.headers)
+            yield from (Comment(str(r["id"]), r.get("body") or "") for r in rows)
+            if len(rows) < 100:
+                return
+            page += 1
+
+    def create(self, body: str) -> None:
+        _request("POST", self.base, self.headers, {"body": body})
+
+    def update(self, comment: Comment, body: str) -> None:
+        _request("PUT", f"{self.base}/{comment.id}", self.headers, {"body": body})
+
+
+PROVIDERS: dict[str, Callable[[Mapping[str, str]], GitHub | Azure | GitLab]] = {
+    "github": GitHub,
+    "azure": Azure,
+    "gitlab": GitLab,
+}
+
+
+def post(provider: str, key: str, markdown: str, env: Mapping[str, str]) -> str:
+    """Create or update the comment; returns what was done, for the log."""
+    if provider == "github" and not env.get("GITHUB_EVENT_PATH"):
+        return "not a pull request: no comment"
+    target = PROVIDERS[provider](env)
+    if not target.number:
+        return "not a pull request: no comment"
+    body = compose(key, markdown)
+    head = marker(key)
+    mine = next((c for c in target.comments() if c.body.startswith(head)), None)
+    if mine is None:
+        target.create(body)
+        return f"commented on pull request {target.number}"
+    target.update(mine, body)
+    return f"updated the comment on pull request {target.number}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: provider, --key, --body-file."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("provider", choices=sorted(PROVIDERS))
+    parser.add_argument("--key", required=True, help="what the comment is about")
+    parser.add_argument("--body-file", required=True, type=Path, help="the markdown to post")
+    args = parser.parse_args(argv)
+    try:
+        markdown = args.body_file.read_text(encoding="utf-8")
+        print(f"hpcspec: {post(args.provider, args.key, markdown, os.environ)}")
+    except (CommentError, OSError, ValueError, KeyError) as error:
+        print(f"hpcspec: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
