@@ -198,13 +198,23 @@ PROVIDERS: dict[str, Callable[[Mapping[str, str]], GitHub | Azure | GitLab]] = {
 }
 
 
+def in_pull_request(provider: str, env: Mapping[str, str]) -> bool:
+    """Whether this build is for a pull request (asked before any token is needed)."""
+    if provider == "github":
+        event_path = env.get("GITHUB_EVENT_PATH")
+        if not event_path:
+            return False
+        event = json.loads(Path(event_path).read_text(encoding="utf-8"))
+        return bool((event.get("pull_request") or {}).get("number"))
+    name = "SYSTEM_PULLREQUEST_PULLREQUESTID" if provider == "azure" else "CI_MERGE_REQUEST_IID"
+    return bool(env.get(name))
+
+
 def post(provider: str, key: str, markdown: str, env: Mapping[str, str]) -> str:
     """Create or update the comment; returns what was done, for the log."""
-    if provider == "github" and not env.get("GITHUB_EVENT_PATH"):
+    if not in_pull_request(provider, env):
         return "not a pull request: no comment"
     target = PROVIDERS[provider](env)
-    if not target.number:
-        return "not a pull request: no comment"
     body = compose(key, markdown)
     head = marker(key)
     mine = next((c for c in target.comments() if c.body.startswith(head)), None)

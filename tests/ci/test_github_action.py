@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import pytest
 from hpcspec import __version__
 from tests.ci.composite import ActionRun, clean_env, load, run_action
 from tests.ci.fake_forges import TOKEN, Forge
+from tests.ci.template_runners import fake_hpcspec, standin_venv
 
 ROOT = Path(__file__).parents[2]
 HERE_BIN = Path(sys.executable).parent  # this test run's hpcspec stands in for the install
@@ -50,10 +50,14 @@ def run(
     inputs: dict[str, str],
     *,
     env: dict[str, str] | None = None,
-    only: tuple[str, ...] = ("run", "comment", "verdict"),
     bin_dir: Path = HERE_BIN,
+    only: tuple[str, ...] | None = None,
     outputs: dict[str, dict[str, str]] | None = None,
 ) -> ActionRun:
+    """Run the action from this checkout, its install step finding `bin_dir` installed."""
+    temp = tmp_path / "runner-temp"
+    if not (temp / "hpcspec-venv").exists():
+        standin_venv(temp / "hpcspec-venv", str(ROOT), bin_dir)
     event = tmp_path / "event.json"
     event.write_text(json.dumps(PULL_REQUEST))
     base = {
@@ -69,10 +73,11 @@ def run(
         ROOT,
         inputs,
         workspace=tmp_path / "workspace",
-        runner_temp=tmp_path / "runner-temp",
+        runner_temp=temp,
         env=clean_env(base | (env or {})),
         github={"token": TOKEN},
-        preset_outputs={"install": {"bin": str(bin_dir)}} | (outputs or {}),
+        skip_uses=("actions/setup-python",),
+        preset_outputs=outputs,
         only=only,
     )
 
@@ -174,24 +179,18 @@ def test_plan_comment_apply_drift_through_the_action_against_the_emulator(
 
 def test_an_empty_cluster_input_fails_before_hpcspec_runs(tmp_path: Path) -> None:
     workspace(tmp_path)
-    done = run(tmp_path, {"manifests": "examples/quickstart.yaml", "cluster": ""}, bin_dir=tmp_path)
+    log = tmp_path / "calls.log"
+    done = run(
+        tmp_path,
+        {"manifests": "examples/quickstart.yaml", "cluster": ""},
+        env={"FAKE_LOG": str(log)},
+        bin_dir=fake_hpcspec(tmp_path / "fake"),
+    )
     assert done.failed is not None and done.failed.code == 1
     assert done.failed.out.startswith("::error title=hpcspec::the cluster input is empty")
-    assert [s.name for s in done.steps] == ["hpcspec plan"]
-
-
-def fake_hpcspec(directory: Path) -> Path:
-    """A bin directory whose `hpcspec` logs its arguments; drift of *drifted* exits 2."""
-    directory.mkdir()
-    os.symlink(sys.executable, directory / "python")
-    script = directory / "hpcspec"
-    script.write_text(
-        "#!/usr/bin/env bash\n"
-        'for a in "$@"; do printf "[%s]" "$a"; done >> "$FAKE_LOG"; echo >> "$FAKE_LOG"\n'
-        'case "${*: -1}" in *drifted*) exit 2 ;; *broken*) exit 1 ;; esac\n'
-    )
-    script.chmod(0o755)
-    return directory
+    names = [s.name for s in done.steps]
+    assert names == ["Install hpcspec from the action's checkout", "hpcspec plan"]
+    assert not log.exists()
 
 
 def test_args_are_split_like_a_shell_without_expanding_anything(tmp_path: Path) -> None:

@@ -71,6 +71,9 @@ def test_outside_a_pull_request_nothing_is_posted(
             "SYSTEM_PULLREQUEST_PULLREQUESTID" if provider == "azure" else "CI_MERGE_REQUEST_IID"
         )
     assert pr_comment.post(provider, "k", "plan", env) == "not a pull request: no comment"
+    # nor is a token needed there (GitLab's protected variables reach protected branches only)
+    tokenless = {k: v for k, v in env.items() if "TOKEN" not in k}
+    assert pr_comment.post(provider, "k", "plan", tokenless) == "not a pull request: no comment"
     assert forge.calls == []
 
 
@@ -116,5 +119,6 @@ def test_a_missing_variable_is_named(tmp_path: Path, capsys: pytest.CaptureFixtu
         for name in ("CI_API_V4_URL", "CI_PROJECT_ID", "HPCSPEC_GITLAB_TOKEN"):
             patch.delenv(name, raising=False)
         patch.setenv("CI_PROJECT_ID", "42")
+        patch.setenv("CI_MERGE_REQUEST_IID", "3")
         assert pr_comment.main(["gitlab", "--key", "k", "--body-file", str(body)]) == 1
     assert "cannot comment: HPCSPEC_GITLAB_TOKEN, CI_API_V4_URL not set" in capsys.readouterr().err
