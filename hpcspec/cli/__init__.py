@@ -29,6 +29,7 @@ THREAD_SWITCH_INTERVAL = 0.05
 COMMANDS: dict[str, str] = {
     "apply": "hpcspec.cli.apply:apply",
     "cluster": "hpcspec.cli.cluster:cluster",
+    "completion": "hpcspec.cli.completion:completion",
     "config": "hpcspec.cli.config_cmd:config",
     "destroy": "hpcspec.cli.destroy:destroy",
     "drift": "hpcspec.cli.drift:drift",
