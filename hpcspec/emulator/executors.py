@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from hpcspec.host import kill_tree
 
 OUTPUT_LIMIT = 4096
 _SLEEP = re.compile(r"(?<!\S)sleep:(\d+(?:\.\d+)?)(?!\S)")
@@ -167,13 +168,7 @@ class LocalExecutor:
             self._failed.pop(key, None)
         if proc is None or proc.popen.poll() is not None:
             return
-        try:
-            if os.name != "nt":
-                os.killpg(proc.popen.pid, signal.SIGKILL)
-            else:
-                proc.popen.kill()
-        except (ProcessLookupError, PermissionError):
-            pass
+        kill_tree(proc.popen.pid)
         proc.popen.wait(timeout=5)
 
     def stop_all(self) -> None:

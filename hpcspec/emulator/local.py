@@ -26,6 +26,7 @@ from pathlib import Path
 
 from hpcspec.emulator.options import write_private
 from hpcspec.errors import HpcspecError
+from hpcspec.host import owner_only, pid_alive, reap
 
 IDLE_SECONDS = 1800.0
 START_TIMEOUT = 30.0
@@ -71,14 +72,7 @@ def _credentials(directory: Path, create: bool) -> tuple[str, str] | None:
     return USER_NAME, password
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+_alive = pid_alive  # os.kill(pid, 0) would send CTRL_C_EVENT on Windows
 
 
 def _answers(url: str, username: str, password: str) -> bool:
@@ -136,7 +130,7 @@ def ensure_up(root: Path) -> LocalCluster:
         return running
     directory = state_dir(root)
     directory.mkdir(parents=True, exist_ok=True)
-    os.chmod(directory, 0o700)
+    owner_only(directory)  # 0700; on Windows an ACL, which files inside inherit
     with _start_lock(directory):
         running = status(root)
         if running is not None:
@@ -218,7 +212,4 @@ def down(root: Path) -> bool:
     return True
 
 
-def _reap(pid: int) -> None:
-    """Collect our own child's exit status so it does not linger as a zombie."""
-    with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)
+_reap = reap  # os.WNOHANG does not exist on Windows
