@@ -5,16 +5,23 @@
 DataContract XML the server may send instead, parsed safely). It owns every HTTP rule of
 DESIGN.md §6:
 
-- Basic auth; TLS verified (a custom CA bundle if given; `insecure` only when asked);
-  Basic auth over plain http refused before any request unless the host is loopback;
-  redirects never followed (credentials would go along); explicit connect/read timeouts;
-  `x-ms-as-user`; `Accept: application/json`; `User-Agent: hpcspec/<version>`. Proxy and
-  CA-bundle environment variables (requests' rules) are read once, when the transport is made.
+- Basic auth, the credentials encoded as UTF-8 (RFC 7617 `charset="UTF-8"`); TLS verified (a
+  custom CA bundle if given; `insecure` only when asked); Basic auth over plain http refused
+  before any request unless the host resolves only to loopback, and then sent directly, never
+  through a proxy (`endpoint.py`); redirects never followed (credentials would go along);
+  explicit connect/read timeouts; `x-ms-as-user`; `Accept: application/json`;
+  `User-Agent: hpcspec/<version>`. Proxy and CA-bundle environment variables (requests' rules)
+  are read once, when the transport is made.
 - Retries. GET and PUT (idempotent here) are retried on connection errors, timeouts and
   429/502/503/504 with full-jitter exponential backoff, bounded in attempts and total time,
   honouring `Retry-After`. A POST is retried only when it provably never reached the server
   (the connection could not be opened); any other POST failure without an answer raises
   `OutcomeUnknown`. An HTTP error answer to a POST is the server's definite refusal.
+- Errors: every error body a server sends (scheduler JSON, ASP.NET, XML faults, IIS pages,
+  text; `error_body.py`) keeps the server's message and is classified by status and the
+  scheduler's message templates (`errors.classify`); a 5xx whose message is a recognised
+  refusal is that refusal, not an unknown outcome. A 401 offering only Negotiate/NTLM is
+  `BasicAuthUnsupported` (HPC Pack 2016 before Update 3).
 - Secrets: the password (and any extra secret of a request, such as a submit Password) is
   redacted from every error and log line; headers are never logged or put in errors.
 
@@ -25,7 +32,6 @@ from __future__ import annotations
 
 import base64
 import email.utils
-import ipaddress
 import json
 import logging
 import random
@@ -34,15 +40,16 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import requests
 import urllib3
 
 from hpcspec import __version__
 from hpcspec.errors import HpcspecError
-from hpcspec.hpcpack import errors
+from hpcspec.hpcpack import endpoint, errors
 from hpcspec.hpcpack.codec import decode_body
+from hpcspec.hpcpack.error_body import BodyShape, read_error_body
 
 log = logging.getLogger("hpcspec.hpcpack.transport")
 
@@ -95,48 +102,14 @@ class Reply:
         return next((v for k, v in self.headers.items() if k.lower() == lowered), None)
 
 
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 and `localhost` (the only hosts Basic auth may reach over http)."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_url(base_url: str, *, with_credentials: bool) -> str:
-    """The base URL without a trailing slash; InsecureConnection/BadRequest-free or raises."""
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise HpcspecError(
-            f"{base_url!r} is not an http(s) URL of an HPC Pack REST API",
-            code="invalid-cluster-url",
-            hint="give the URL like https://headnode/hpc",
-        )
-    if parts.username or parts.password:
-        raise HpcspecError(
-            "the cluster URL must not carry a user name or password",
-            code="invalid-cluster-url",
-            hint="use --username / HPCSPEC_USERNAME and HPCSPEC_PASSWORD or --password-stdin",
-        )
-    if parts.scheme == "http" and with_credentials and not is_loopback(parts.hostname):
-        raise errors.InsecureConnection(
-            f"refusing to send Basic auth credentials over plain http to {parts.hostname}",
-            hint="use https:// (HPC Pack serves the REST API over TLS)",
-        )
-    return base_url.rstrip("/")
+    """The base URL without a trailing slash, or the error that refuses it (`endpoint.route`)."""
+    return endpoint.route(base_url, with_credentials=with_credentials).base_url
 
 
-def _basic_token(user: str, password: str) -> str:
-    """The Basic credentials as requests would send them: Latin-1 when it can, else UTF-8."""
-    text = f"{user}:{password}"
-    try:
-        raw = text.encode("latin-1")
-    except UnicodeEncodeError:
-        raw = text.encode("utf-8")
-    return base64.b64encode(raw).decode("ascii")
+def basic_token(user: str, password: str) -> str:
+    """The Basic credentials `user:password` as UTF-8, base64 (RFC 7617 `charset="UTF-8"`)."""
+    return base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
 class Transport:
@@ -152,15 +125,18 @@ class Transport:
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self.options = options
-        self.base_url = check_url(
+        self.route = endpoint.route(
             options.base_url, with_credentials=options.credentials is not None
         )
+        self.base_url = self.route.base_url
         self._session = session or requests.Session()
+        if options.credentials is not None and self.route.loopback_http:
+            endpoint.guard_session(self._session)
         verify: bool | str = False if options.insecure else (options.ca_bundle or True)
         # What the environment says (HTTPS_PROXY/NO_PROXY, REQUESTS_CA_BUNDLE), read once:
         # requests would otherwise walk os.environ on every request.
         settings = self._session.merge_environment_settings(self.base_url, {}, None, verify, None)
-        self._proxies: dict[str, str] = dict(settings["proxies"])
+        self._proxies = self.route.proxies(settings["proxies"])
         self._verify: bool | str = settings["verify"] if settings["verify"] is not None else True
         self._session.trust_env = False
         self._sleep, self._clock, self._jitter = sleep, clock, jitter
@@ -174,7 +150,7 @@ class Transport:
             self._headers["x-ms-as-user"] = options.as_user
         if options.credentials:  # the password, and the Authorization value it makes
             user, password = options.credentials.username, options.credentials.password
-            token = _basic_token(user, password)
+            token = basic_token(user, password)
             self._headers["Authorization"] = f"Basic {token}"
             self._secrets = (password, token)
 
@@ -298,11 +274,21 @@ class Transport:
                 status=status,
                 hint="give the final URL of the REST API as the cluster URL",
             )
-        message, code = _scheduler_message(response)
-        message = errors.redact(message, hidden)
+        said = read_error_body(response.content, response.headers.get("Content-Type"))
+        message = errors.redact(said.message, hidden)
+        code = said.code
         error = errors.for_status(
-            status, method=method, path=path, scheduler_message=message, scheduler_code=code
+            status,
+            method=method,
+            path=path,
+            scheduler_message=message,
+            scheduler_code=code,
+            texts=tuple(errors.redact(t, hidden) for t in said.texts),
+            www_authenticate=response.headers.get("WWW-Authenticate"),
+            html=said.shape is BodyShape.HTML,
         )
+        if not isinstance(error, errors.ServerError):
+            raise error  # a definite answer (a 5xx that names a refusal included)
         if method in IDEMPOTENT and status in RETRY_STATUSES and retry:
             wait = self._backoff(attempt, _retry_after(response.headers.get("Retry-After")))
             within = self._clock() + wait <= deadline
@@ -381,19 +367,3 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, moment.timestamp() - time.time())
-
-
-def _scheduler_message(response: requests.Response) -> tuple[str, int | None]:
-    """The scheduler's message (and code) from an error body: JSON, fault XML or text."""
-    try:
-        body = decode_body(response.content[:65536], response.headers.get("Content-Type"))
-    except (ValueError, HpcspecError):
-        return response.text[:2000].strip(), None
-    if isinstance(body, Mapping):
-        fields = {str(k).lower(): v for k, v in body.items()}
-        message = fields.get("message") or fields.get("error") or ""
-        text = str(fields.get("code", "")).strip()
-        return str(message).strip(), int(text) if text.lstrip("-").isdigit() else None
-    if isinstance(body, str):
-        return body.strip()[:2000], None
-    return "", None

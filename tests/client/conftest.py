@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -13,6 +14,7 @@ import responses
 from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.hpcpack.codec import TimeFormat
 from hpcspec.hpcpack.transport import Credentials, RetryPolicy, Transport, TransportOptions
+from tests.client.wire_fixtures import RecordingProxy, start_proxy
 
 BASE = "https://head.example.test/hpc"
 USER = "HPC\\alice"
@@ -44,6 +46,7 @@ def make_client(
     *,
     url: str = BASE,
     password: str = CANARY,
+    user: str = USER,
     retry: RetryPolicy | None = None,
     jitter: float = 0.5,
     **options: object,
@@ -51,7 +54,7 @@ def make_client(
     transport = Transport(
         TransportOptions(
             url,
-            Credentials(USER, password),
+            Credentials(user, password),
             retry=retry or RetryPolicy(attempts=4, base_delay=1.0, max_delay=8.0, total=60.0),
             **options,  # type: ignore[arg-type]
         ),
@@ -91,3 +94,13 @@ def props(**values: str) -> list[dict[str, str]]:
 
 def rows(*objects: dict[str, str]) -> list[dict[str, object]]:
     return [{"Properties": [{"Name": k, "Value": v} for k, v in o.items()]} for o in objects]
+
+
+@pytest.fixture
+def recording_proxy(emulator: Any) -> Iterator[RecordingProxy]:
+    """A real forwarding proxy on 127.0.0.1 in front of the session emulator, recording."""
+    proxy, stop = start_proxy(emulator.url)
+    try:
+        yield proxy
+    finally:
+        stop()

@@ -53,6 +53,17 @@ CASES: list[tuple[str, Arrange, Callable[[HpcPackClient], object]]] = [
      lambda c: c.job_properties(1)),
     ("bad-body", lambda m: m.add("GET", BASE + "/jobs/1", json={"x": _echo("")}),
      lambda c: c.job_properties(1)),
+    ("submit-500-aspnet", lambda m: m.add("POST", BASE + "/jobs/1/submit", status=500, json={
+        "Message": "An error has occurred.", "ExceptionMessage": _echo(""),
+        "StackTrace": f"at Submit(password={RUN_AS_CANARY})",
+        "InnerException": {"ExceptionMessage": "Jobs in the Finished state cannot be canceled. "
+                           + _echo("")}}),
+     lambda c: c.submit_job(1, username="HPC\\svc", password=RUN_AS_CANARY)),
+    ("get-404-html", lambda m: m.add("GET", BASE + "/jobs/1", status=404,
+                                     content_type="text/html",
+                                     body=f"<html><title>{_echo('')}</title><h1>{_echo('')}</h1>"
+                                     "</html>"),
+     lambda c: c.job_properties(1)),
     ("xml-fault", lambda m: m.add("GET", BASE + "/jobs/1", status=403,
                                   content_type="application/xml",
                                   body=f"<HpcWebServiceFault><Message>{_echo('')}</Message>"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import socket
 
 import pytest
@@ -230,14 +231,18 @@ def test_the_environment_ca_bundle_and_proxy_are_honoured_and_read_once(
     assert proxies == ["http://proxy.example:3128"] * 2
 
 
-def test_basic_credentials_are_sent_as_requests_would_encode_them(
-    mocked: responses.RequestsMock, fake_time: FakeTime
+@pytest.mark.parametrize(
+    ("user", "password"),
+    [(USER, "pässword"), ("HPC\\jürgen", "ascii-only"), ("HPC\\李", "密码-€")],
+)
+def test_basic_credentials_are_utf8_whatever_the_characters(
+    user: str, password: str, mocked: responses.RequestsMock, fake_time: FakeTime
 ) -> None:
     mocked.add("GET", BASE + "/cluster/version", json="1")
-    make_client(fake_time, password="pässword").version()
-    sent_header = mocked.calls[0].request.headers["Authorization"]
-    expected = requests.auth._basic_auth_str(USER, "pässword")  # Latin-1, like requests
-    assert sent_header == expected
+    make_client(fake_time, password=password, user=user).version()
+    scheme, token = mocked.calls[0].request.headers["Authorization"].split()
+    # RFC 7617 charset="UTF-8" (requests alone would send Latin-1 where it can)
+    assert (scheme, base64.b64decode(token).decode("utf-8")) == ("Basic", f"{user}:{password}")
 
 
 def test_tls_failure_is_not_retried_and_suggests_a_ca_bundle(
