@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from hpcspec.cli import main
+from hpcspec.config import CI_VARIABLES
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -15,6 +16,34 @@ REFERENCE = SHARED / "reference" / "hpcpack"
 
 # Fixture plugins contributed by parts of the suite (e.g. the running emulator).
 pytest_plugins: list[str] = ["tests.emulator_fixture"]
+
+
+# Settings from the developer's or the CI runner's environment that would change which cluster
+# (and whose state) a test sees; each test starts without them.
+OUTSIDE_SETTINGS = (
+    "HPCSPEC_CLUSTER",
+    "HPCSPEC_USERNAME",
+    "HPCSPEC_PASSWORD",
+    "HPCSPEC_AS_USER",
+    "HPCSPEC_CA_BUNDLE",
+    *CI_VARIABLES,
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_state(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """Each test gets its own per-user state dir (so its own local cluster and journals) and
+    contexts file, and runs as outside CI: parallel test runs never share a local cluster,
+    and the suite behaves the same on a workstation and under CI=true. Subprocesses inherit
+    it; a test that builds a subprocess environment from scratch must pass these on."""
+    home = tmp_path_factory.mktemp("user")
+    for name in OUTSIDE_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HPCSPEC_STATE_DIR", str(home / "state"))
+    monkeypatch.setenv("HPCSPEC_CONFIG", str(home / "config.yaml"))
+    return home
 
 
 @pytest.fixture(scope="session")

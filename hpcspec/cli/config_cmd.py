@@ -10,12 +10,14 @@ import click
 from hpcspec.cli.context import resolve_config
 from hpcspec.cli.options import cluster_options, output_option
 from hpcspec.config import (
+    LOCAL,
     ClusterFlags,
     ConfigError,
     Context,
     contexts_path,
     load_contexts,
     save_contexts,
+    state_dir,
     with_context,
 )
 from hpcspec.hpcpack.transport import check_url
@@ -31,16 +33,22 @@ def config() -> None:
 @cluster_options
 def view(output: str, cluster_flags: ClusterFlags) -> int:
     """Show each effective setting and where it came from (the password masked)."""
-    resolved = resolve_config(cluster_flags, need_password=False)
+    resolved = resolve_config(cluster_flags, need_password=False, need_cluster=False)
     rows = resolved.rows()
+    state = state_dir(os.environ)
     if output == "json":
         settings = {name: {"value": value, "origin": origin} for name, value, origin in rows}
-        document = {"config_file": str(resolved.config_file), "settings": settings}
+        document = {
+            "config_file": str(resolved.config_file),
+            "state_dir": str(state),
+            "settings": settings,
+        }
         click.echo(json.dumps(document, indent=2))
         return 0
     width = max(len(name) for name, _, _ in rows)
     value_width = max(len(value) for _, value, _ in rows)
     click.echo(f"contexts file: {resolved.config_file}")
+    click.echo(f"state dir:     {state}")
     for name, value, origin in rows:
         suffix = f"  ({origin})" if origin else ""
         click.echo(f"{name:<{width}}  {value:<{value_width}}{suffix}".rstrip())
@@ -87,6 +95,11 @@ def set_context(
     make_current: bool,
 ) -> int:
     """Add or replace the context NAME in the contexts file."""
+    if name == LOCAL:
+        raise ConfigError(
+            "`local` names the embedded local cluster; a context cannot be called that",
+            hint="choose another name",
+        )
     check_url(url, with_credentials=True)  # refuse http to remote hosts now, not at use
     contexts = load_contexts(contexts_path(os.environ))
     context = Context(name, url, username, as_user, ca_bundle, insecure, timeout)

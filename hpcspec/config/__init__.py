@@ -1,12 +1,17 @@
 """Which cluster to talk to, as whom, and how: flags, environment, contexts → `ClusterConfig`.
 
-DESIGN.md §6. The cluster is `--cluster` (a URL or a context name), else `HPCSPEC_CLUSTER`,
-else the current context of the contexts file, else none (the CLI then uses the embedded
-local cluster). Every other setting goes flag > environment > context > default, and each
-resolved `Setting` remembers where it came from, for `hpcspec config view`. Credentials:
-`HPCSPEC_USERNAME`, and for the password `--password-stdin` > `HPCSPEC_PASSWORD` > the
-optional keyring (if the `keyring` package is installed) > a prompt on a TTY — never a flag,
-never the contexts file. Docs: `docs/configuration.md`.
+DESIGN.md §6. The cluster is `--cluster` (a URL, a context name, or `local`), else
+`HPCSPEC_CLUSTER` (the same three forms), else the current context of the contexts file, else
+— only outside CI (`environment.ci_marker`) — the embedded local cluster; in CI with nothing
+configured, a command that needs a cluster stops with an error saying how to configure one.
+A variable set but empty is an error (`environment.env_setting`), never "not configured".
+Every other setting goes flag > environment > context > default, and each resolved `Setting`
+remembers where it came from, for `hpcspec config view` and the one line every command prints
+about the cluster it talks to. Credentials: `HPCSPEC_USERNAME`, and for the password
+`--password-stdin` > `HPCSPEC_PASSWORD` > the optional keyring (if the `keyring` package is
+installed) > a prompt on a TTY — never a flag, never the contexts file. Per-user state (the
+local cluster, per cluster+stack records) lives under `state.state_dir`. Docs:
+`docs/configuration.md`.
 
 The contexts file (`<user config dir>/hpcspec/config.yaml`, or `HPCSPEC_CONFIG`)::
 
@@ -24,12 +29,12 @@ import importlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
 from hpcspec.config.contexts import (
     ENV_CONFIG,
-    ConfigError,
     Context,
     ContextsFile,
     contexts_path,
@@ -37,20 +42,39 @@ from hpcspec.config.contexts import (
     save_contexts,
     with_context,
 )
+from hpcspec.config.environment import CI_VARIABLES, ConfigError, ci_marker, env_setting
+from hpcspec.config.state import (
+    ENV_STATE_DIR,
+    LOCAL,
+    cluster_key,
+    local_cluster_dir,
+    stack_state_dir,
+    state_dir,
+)
 from hpcspec.hpcpack.transport import Credentials, TransportOptions
 
 __all__ = [
+    "CI_VARIABLES",
     "ENV_CONFIG",
+    "ENV_STATE_DIR",
+    "LOCAL",
+    "ClusterChoice",
     "ClusterConfig",
     "ClusterFlags",
     "ConfigError",
     "Context",
     "ContextsFile",
     "Setting",
+    "ci_marker",
+    "cluster_key",
     "contexts_path",
+    "env_setting",
     "load_contexts",
+    "local_cluster_dir",
     "resolve",
     "save_contexts",
+    "stack_state_dir",
+    "state_dir",
     "with_context",
 ]
 
@@ -90,6 +114,14 @@ class ClusterFlags:
     timeout: float | None = None
 
 
+class ClusterChoice(Enum):
+    """Which kind of cluster a command talks to."""
+
+    REMOTE = "remote"  # a REST API URL, given or from a context
+    LOCAL = "local"  # the embedded local cluster (chosen, or nothing configured outside CI)
+    MISSING = "missing"  # nothing configured, in CI: an error for a command that needs one
+
+
 @dataclass(frozen=True)
 class ClusterConfig:
     """Everything needed to reach one cluster, each setting with its origin."""
@@ -103,11 +135,21 @@ class ClusterConfig:
     insecure: Setting[bool]
     timeout: Setting[float]
     config_file: Path
+    choice: ClusterChoice = ClusterChoice.REMOTE
 
     @property
     def is_local(self) -> bool:
-        """No cluster configured anywhere: the embedded local cluster is used."""
-        return self.url.value is None
+        """The embedded local cluster is used (chosen, or nothing configured outside CI)."""
+        return self.choice is ClusterChoice.LOCAL
+
+    @property
+    def state_key(self) -> str:
+        """The cluster's name in the per-user state (`stack_state_dir`): `local` or its URL."""
+        if self.is_local:
+            return LOCAL
+        if self.url.value is None:
+            raise ConfigError("no cluster is configured")
+        return cluster_key(self.url.value)
 
     def transport_options(self) -> TransportOptions:
         """What the transport needs (the password must have been resolved)."""
@@ -128,8 +170,10 @@ class ClusterConfig:
 
     def rows(self) -> list[tuple[str, str, str]]:
         """(setting, shown value, origin) for `config view`; the password is masked."""
+        missing = "(none: no cluster configured, and this run is in CI)"
+        local = "(embedded local cluster, started on first use)"
         shown = {
-            "cluster": self.url.value or "(embedded local cluster)",
+            "cluster": self.url.value or (local if self.is_local else missing),
             "context": self.context or "",
             "username": self.username.value or "",
             "password": MASK if self.password.value else "",
@@ -163,23 +207,41 @@ def resolve(
     prompt: Prompt | None = None,
     keyring: KeyringLookup | None = None,
     need_password: bool = True,
+    need_cluster: bool = True,
 ) -> ClusterConfig:
-    """The effective configuration; with `need_password`, the password is resolved too."""
+    """The effective configuration; with `need_password`, the password is resolved too.
+
+    With `need_cluster` (every command that talks to a cluster), "nothing configured, in CI"
+    is an error saying how to configure one; `config view` shows it instead.
+    """
     contexts = load_contexts(contexts_path(env))
-    url, context = _cluster(flags, env, contexts)
+    url, context, choice = _cluster(flags, env, contexts)
+    if choice is ClusterChoice.MISSING and need_cluster:
+        raise ConfigError(
+            f"no cluster is configured, and this run is in CI ({ci_marker(env)}): hpcspec "
+            "never falls back to its embedded local cluster in CI",
+            hint="set HPCSPEC_CLUSTER to the REST API URL (https://headnode/hpc) or a context "
+            "name, or pass --cluster; to test on the embedded emulator say so: --cluster local",
+        )
     ctx = contexts.get(context) if context else None
     where = f"context {context}" if context else ""
 
     def pick(flag: T | None, flag_name: str, env_name: str | None, ctx_value: T | None) -> Any:
         if flag is not None and flag != "":
             return Setting(flag, f"flag {flag_name}")
-        if env_name and env.get(env_name):
-            return Setting(env[env_name], f"env {env_name}")
+        value = env_setting(env, env_name) if env_name else None
+        if value is not None:
+            return Setting(value, f"env {env_name}")
         if ctx_value is not None:
             return Setting(ctx_value, where)
         return Setting(None, "not set")
 
-    username = pick(flags.username, "--username", ENV_USERNAME, ctx and ctx.username)
+    remote = choice is ClusterChoice.REMOTE
+    username = (
+        pick(flags.username, "--username", ENV_USERNAME, ctx and ctx.username)
+        if remote
+        else Setting(None, "the local cluster's own" if choice is ClusterChoice.LOCAL else "")
+    )
     timeout = pick(flags.timeout, "--request-timeout", None, ctx and ctx.timeout)
     insecure = Setting(False, "default")
     if flags.insecure:
@@ -196,8 +258,9 @@ def resolve(
         insecure=insecure,
         timeout=timeout if timeout.value is not None else Setting(DEFAULT_TIMEOUT, "default"),
         config_file=contexts.path,
+        choice=choice,
     )
-    if config.is_local:
+    if not remote:
         return config
     password = _password(config, flags, env, stdin, prompt, keyring, need_password)
     if need_password and config.username.value is None:
@@ -213,28 +276,43 @@ def resolve(
 
 def _cluster(
     flags: ClusterFlags, env: Mapping[str, str], contexts: ContextsFile
-) -> tuple[Setting[str | None], str | None]:
-    """The cluster URL and the context it came from (if any)."""
-    for value, origin in ((flags.cluster, "flag --cluster"), (env.get(ENV_CLUSTER), ENV_CLUSTER)):
-        if not value:
-            continue
-        origin = origin if origin.startswith("flag") else f"env {origin}"
-        if "://" in value:
-            return Setting(value, origin), None
-        context = contexts.get(value)
-        if context is None:
-            known = ", ".join(c.name for c in contexts.contexts) or "none"
-            raise ConfigError(
-                f"{value!r} is neither a URL nor a context (contexts: {known})",
-                hint="give a URL like https://headnode/hpc or add it: hpcspec config set-context",
-                file=contexts.path,
-            )
-        return Setting(context.cluster, f"{origin} (context {value})"), value
+) -> tuple[Setting[str | None], str | None, ClusterChoice]:
+    """The cluster URL, the context it came from (if any) and which kind of cluster it is."""
+    if flags.cluster is not None:
+        if not flags.cluster.strip():
+            raise ConfigError("--cluster is empty", hint="give a URL, a context name or `local`")
+        return _named(flags.cluster.strip(), "flag --cluster", contexts)
+    value = env_setting(env, ENV_CLUSTER)
+    if value is not None:
+        return _named(value.strip(), f"env {ENV_CLUSTER}", contexts)
     if contexts.current:
         context = contexts.get(contexts.current)
         assert context is not None  # checked when the file was read
-        return Setting(context.cluster, f"current context in {contexts.path}"), context.name
-    return Setting(None, "none configured"), None
+        origin = f"current context in {contexts.path}"
+        return Setting(context.cluster, origin), context.name, ClusterChoice.REMOTE
+    marker = ci_marker(env)
+    if marker is not None:
+        return Setting(None, f"none configured (in CI: {marker})"), None, ClusterChoice.MISSING
+    return Setting(None, "no cluster configured, not in CI"), None, ClusterChoice.LOCAL
+
+
+def _named(
+    value: str, origin: str, contexts: ContextsFile
+) -> tuple[Setting[str | None], str | None, ClusterChoice]:
+    """What `--cluster VALUE` or `HPCSPEC_CLUSTER=VALUE` names: a URL, `local` or a context."""
+    if value == LOCAL:
+        return Setting(None, f"{origin} {LOCAL}"), None, ClusterChoice.LOCAL
+    if "://" in value:
+        return Setting(value, origin), None, ClusterChoice.REMOTE
+    context = contexts.get(value)
+    if context is None:
+        known = ", ".join(c.name for c in contexts.contexts) or "none"
+        raise ConfigError(
+            f"{value!r} is neither a URL, `local`, nor a context (contexts: {known})",
+            hint="give a URL like https://headnode/hpc or add it: hpcspec config set-context",
+            file=contexts.path,
+        )
+    return Setting(context.cluster, f"{origin} (context {value})"), value, ClusterChoice.REMOTE
 
 
 def _password(
@@ -250,8 +328,9 @@ def _password(
         if not need_password or stdin is None:
             return Setting(None, "--password-stdin (read when used)")
         return Setting(stdin.readline().rstrip("\r\n"), "--password-stdin")
-    if env.get(ENV_PASSWORD):
-        return Setting(env[ENV_PASSWORD], f"env {ENV_PASSWORD}")
+    from_env = env_setting(env, ENV_PASSWORD)
+    if from_env is not None:
+        return Setting(from_env, f"env {ENV_PASSWORD}")
     if not need_password:
         return Setting(None, "keyring or prompt, when used")
     user, url = config.username.value, config.url.value

@@ -13,19 +13,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from hpcspec.errors import HpcspecError, Location
+from hpcspec.config.environment import ConfigError, env_setting
 
 ENV_CONFIG = "HPCSPEC_CONFIG"
 MAX_FILE_BYTES = 1024 * 1024
 CONTEXT_KEYS = {"cluster", "username", "asUser", "caBundle", "insecure", "timeout"}
-
-
-class ConfigError(HpcspecError):
-    """The configuration is wrong or incomplete."""
-
-    def __init__(self, message: str, *, hint: str | None = None, file: Path | None = None) -> None:
-        location = Location(str(file)) if file else Location()
-        super().__init__(message=message, code="config-error", hint=hint, location=location)
 
 
 @dataclass(frozen=True)
@@ -55,8 +47,9 @@ class ContextsFile:
 
 def contexts_path(env: Mapping[str, str]) -> Path:
     """`HPCSPEC_CONFIG`, else `config.yaml` in the user's config dir (platformdirs)."""
-    if env.get(ENV_CONFIG):
-        return Path(env[ENV_CONFIG]).expanduser()
+    given = env_setting(env, ENV_CONFIG)
+    if given is not None:
+        return Path(given).expanduser()
     import platformdirs
 
     return platformdirs.user_config_path("hpcspec") / "config.yaml"

@@ -1,10 +1,13 @@
 """The embedded local cluster: the emulator run for you in the background (DESIGN.md §7).
 
-State lives under `<root>/.hpcspec/local/`: `emulator.db` (SQLite), `users` and
-`credentials.json` (generated administrator credentials, 0600), `server.json` (pid and URL,
-0600, written by the server once it listens), `emulator.log` and `work/` (task working
-directory). The server uses the `local` executor and stops itself after being idle (no
-requests and no active jobs) for `HPCSPEC_LOCAL_IDLE_SECONDS` (default 1800).
+One per user: every function takes the cluster's directory, which the CLI takes from
+`hpcspec.config.local_cluster_dir` (`<user state dir>/local`, never the working directory,
+so every directory sees the same cluster and jobs). In it: `emulator.db` (SQLite), `users`
+and `credentials.json` (generated administrator credentials, 0600), `server.json` (pid and
+URL, 0600, written by the server once it listens), `emulator.log` and `work/` (task working
+directory); the directory is 0700. The server uses the `local` executor, runs in that
+directory, and stops itself after being idle (no requests and no active jobs) for
+`HPCSPEC_LOCAL_IDLE_SECONDS` (default 1800).
 """
 
 from __future__ import annotations
@@ -49,10 +52,6 @@ class LocalClusterError(HpcspecError):
     pass
 
 
-def state_dir(root: Path) -> Path:
-    return root / ".hpcspec" / "local"
-
-
 def _read_json(path: Path) -> dict[str, object] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -87,9 +86,8 @@ def _answers(url: str, username: str, password: str) -> bool:
         return False
 
 
-def status(root: Path) -> LocalCluster | None:
-    """The running local cluster, or None when it is not running."""
-    directory = state_dir(root)
+def status(directory: Path) -> LocalCluster | None:
+    """The local cluster running from `directory`, or None when it is not running."""
     server = _read_json(directory / "server.json")
     credentials = _credentials(directory, create=False)
     if not server or not credentials:
@@ -123,22 +121,24 @@ def _start_lock(directory: Path) -> Iterator[None]:
         path.unlink(missing_ok=True)
 
 
-def ensure_up(root: Path) -> LocalCluster:
-    """The local cluster, started in the background if it is not running yet."""
-    running = status(root)
+def ensure_up(directory: Path) -> LocalCluster:
+    """The local cluster of `directory`, started in the background if it is not running yet.
+
+    The directory is created if needed and made private to the user (`host.owner_only`).
+    """
+    running = status(directory)
     if running is not None:
         return running
-    directory = state_dir(root)
     directory.mkdir(parents=True, exist_ok=True)
     owner_only(directory)  # 0700; on Windows an ACL, which files inside inherit
     with _start_lock(directory):
-        running = status(root)
+        running = status(directory)
         if running is not None:
             return running
-        return _spawn(root, directory)
+        return _spawn(directory)
 
 
-def _spawn(root: Path, directory: Path) -> LocalCluster:
+def _spawn(directory: Path) -> LocalCluster:
     credentials = _credentials(directory, create=True)
     assert credentials is not None
     users = directory / "users"
@@ -167,7 +167,7 @@ def _spawn(root: Path, directory: Path) -> LocalCluster:
     with log:
         child = subprocess.Popen(
             command,
-            cwd=root,
+            cwd=directory,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
@@ -182,7 +182,7 @@ def _spawn(root: Path, directory: Path) -> LocalCluster:
                 code="local-cluster-start",
                 hint=f"see {directory / 'emulator.log'}",
             )
-        running = status(root)
+        running = status(directory)
         if running is not None:
             return running
         time.sleep(0.1)
@@ -193,9 +193,8 @@ def _spawn(root: Path, directory: Path) -> LocalCluster:
     )
 
 
-def down(root: Path) -> bool:
-    """Stop the local cluster; True when one was running. State stays for the next `up`."""
-    directory = state_dir(root)
+def down(directory: Path) -> bool:
+    """Stop the local cluster of `directory`; True when one was running. State stays."""
     server = _read_json(directory / "server.json")
     pid = server.get("pid") if server else None
     if not isinstance(pid, int) or not _alive(pid):

@@ -51,6 +51,7 @@ def test_getting_started_commands_reach_a_finished_job_and_a_markdown_plan(
         # `source .venv/bin/activate` from the install block, with this test's interpreter
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
         "HPCSPEC_CONFIG": str(tmp_path / "no-contexts.yaml"),  # nothing configured: local
+        "HPCSPEC_STATE_DIR": str(tmp_path / "state"),  # this test's own local cluster
         "HPCSPEC_LOCAL_IDLE_SECONDS": "120",  # a safety net if the test dies half-way
     }
     script = "set -euo pipefail\n" + "\n".join(runnable_blocks(PAGE.read_text("utf-8")))

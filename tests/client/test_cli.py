@@ -20,11 +20,8 @@ from tests.emulator_fixture import RunningEmulator
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """A clean environment: no HPCSPEC_* from the outside, a private contexts file."""
-    for name in list(os.environ):
-        if name.startswith("HPCSPEC_"):
-            monkeypatch.delenv(name)
+def env(tmp_path: Path) -> dict[str, str]:
+    """A private contexts file (tests/conftest.py already isolates the rest)."""
     return {"HPCSPEC_CONFIG": str(tmp_path / "config.yaml")}
 
 
@@ -119,23 +116,39 @@ def test_cluster_info_against_the_emulator(env: dict[str, str], emulator: Runnin
     assert password not in done.output
 
 
-def test_no_cluster_configured_uses_the_local_cluster_with_a_notice(
+def test_no_cluster_configured_uses_the_users_local_cluster_and_says_so(
     env: dict[str, str], emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started: list[Path] = []
 
-    def ensure_up(root: Path) -> local.LocalCluster:  # the emulator stands in for the spawn
-        started.append(root)
+    def ensure_up(directory: Path) -> local.LocalCluster:  # the emulator stands in for the spawn
+        started.append(directory)
         return local.LocalCluster(emulator.url, *emulator.admin)
 
     monkeypatch.setattr(local, "ensure_up", ensure_up)
     done = invoke(["cluster", "info"], env)
     assert done.exit_code == 0, done.output
     assert done.stderr == (
-        f"hpcspec: no cluster configured; using the local cluster at {emulator.url}\n"
+        f"hpcspec: cluster {emulator.url} "
+        "(embedded local cluster: no cluster configured, not in CI)\n"
     )
-    assert started == [Path.cwd()]
+    assert started == [Path(os.environ["HPCSPEC_STATE_DIR"]) / "local"]
     assert f"cluster        {emulator.url}" in done.stdout
+
+
+def test_every_command_names_the_cluster_it_talks_to_and_why(
+    env: dict[str, str], mocked_cluster: responses.RequestsMock
+) -> None:
+    env |= {"HPCSPEC_CLUSTER": BASE, "HPCSPEC_USERNAME": USER, "HPCSPEC_PASSWORD": CANARY}
+    done = invoke(["cluster", "info"], env)
+    assert done.exit_code == 0, done.output
+    assert done.stderr == f"hpcspec: cluster {BASE} (env HPCSPEC_CLUSTER)\n"
+
+
+def test_cluster_local_is_refused_as_a_context_name(env: dict[str, str]) -> None:
+    done = CliRunner().invoke(cli, ["config", "set-context", "local", "--cluster", BASE], env=env)
+    assert done.exit_code != 0
+    assert "`local` names the embedded local cluster" in str(done.exception)
 
 
 def test_config_view_shows_each_setting_and_its_origin(env: dict[str, str], tmp_path: Path) -> None:
@@ -162,6 +175,7 @@ def test_config_view_shows_each_setting_and_its_origin(env: dict[str, str], tmp_
     settings = json.loads(done.stdout)["settings"]
     shown = {name: (s["value"], s["origin"]) for name, s in settings.items()}
     where = f"current context in {env['HPCSPEC_CONFIG']}"
+    assert json.loads(done.stdout)["state_dir"] == os.environ["HPCSPEC_STATE_DIR"]
     assert shown == {
         "cluster": (BASE, where),
         "context": ("prod", where),

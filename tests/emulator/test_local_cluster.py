@@ -18,11 +18,12 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process c
 
 
 def test_up_status_run_and_down(tmp_path):
+    home = tmp_path / "local"  # created by ensure_up, private to the user
     try:
-        cluster = local.ensure_up(tmp_path)
+        cluster = local.ensure_up(home)
         assert cluster.url.startswith("http://127.0.0.1:") and cluster.url.endswith("/hpc")
-        assert local.status(tmp_path) == cluster
-        assert local.ensure_up(tmp_path) == cluster  # already running: same cluster
+        assert local.status(home) == cluster
+        assert local.ensure_up(home) == cluster  # already running: same cluster
         assert cluster.password not in repr(cluster)
         auth = (cluster.username, cluster.password)
         job = requests.post(f"{cluster.url}/jobs", json=[], auth=auth, timeout=10).json()
@@ -40,27 +41,28 @@ def test_up_status_run_and_down(tmp_path):
             state = values["State"]
             time.sleep(0.1)
         assert (state, values["Output"]) == ("Finished", "local\n")
-        directory = local.state_dir(tmp_path)
+        directory = home
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700
         for name in ("credentials.json", "users", "server.json", "emulator.db"):
             assert stat.S_IMODE((directory / name).stat().st_mode) == 0o600, name
     finally:
-        stopped = local.down(tmp_path)
+        stopped = local.down(home)
     assert stopped is True
-    assert local.status(tmp_path) is None
-    assert local.down(tmp_path) is False
+    assert local.status(home) is None
+    assert local.down(home) is False
     # state survives: the next `up` serves the same job
     try:
-        again = local.ensure_up(tmp_path)
+        again = local.ensure_up(home)
         reply = requests.get(f"{again.url}/jobs/{job}", auth=auth, timeout=10)
         assert reply.status_code == 200
     finally:
-        local.down(tmp_path)
+        local.down(home)
 
 
 def test_the_local_cluster_stops_when_idle(tmp_path, monkeypatch):
     monkeypatch.setenv("HPCSPEC_LOCAL_IDLE_SECONDS", "1")
     local.ensure_up(tmp_path)
-    server = json.loads((local.state_dir(tmp_path) / "server.json").read_text())
+    server = json.loads((tmp_path / "server.json").read_text())
     deadline = time.time() + 15
     # watch the process, not the API: a status request is activity and resets the idle clock
     while time.time() < deadline and _alive(server["pid"]):
