@@ -115,8 +115,8 @@ def _mapping(document: Mapping[Any, object], shape: BodyShape) -> ErrorBody:
     message = _string(fields.get("message")) or _string(nested)
     message = message or _string(fields.get("error_description"))
     texts = [t for t in (*exceptions, message) if t]
-    if exceptions:
-        shown, shape = exceptions[0], BodyShape.ASPNET
+    if exceptions:  # outer first, then what it wraps ("…failed: see inner" — the reason)
+        shown, shape = " — ".join(exceptions), BodyShape.ASPNET
     elif "modelstate" in fields or "messagedetail" in fields:
         shape = BodyShape.ASPNET
         details = _model_state(fields.get("modelstate")) or _string(fields.get("messagedetail"))

@@ -93,7 +93,8 @@ SHAPES: list[tuple[str, str, str, int, str | None, str, type[errors.ApiError], s
     ("aspnet-inner-exception", "PUT", "/jobs/9", 500, "application/json",
      json.dumps(aspnet("Job modification failed: see the inner exception",
                        inner="Job's property RunTime cannot be modified on a queued job.")),
-     errors.RefusedByState, "Job modification failed: see the inner exception"),
+     errors.RefusedByState, "Job modification failed: see the inner exception — Job's "
+     "property RunTime cannot be modified on a queued job."),
     ("aspnet-route-404", "GET", "/jobz", 404, "application/json",
      json.dumps({"Message": "No HTTP resource was found that matches the request URI "
                             "'https://head.example.test/hpc/jobz'.",
