@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from hpcspec.config.environment import env_setting
+from hpcspec.host import owner_only
 
 ENV_STATE_DIR = "HPCSPEC_STATE_DIR"
 LOCAL = "local"  # the cluster key of the embedded local cluster
@@ -87,11 +88,11 @@ def _cluster_folder(cluster: str) -> str:
 
 def make_private_dir(path: Path, *, root: Path) -> Path:
     """Create `root` and `path` below it as needed, each new directory readable by the user
-    alone (0700); a directory that already exists keeps its mode (it may be the user's own)."""
+    alone (`host.owner_only`); a directory that already exists keeps its mode (it may be the
+    user's own)."""
     below = path.relative_to(root).parts if path != root else ()
     for directory in [root, *(root.joinpath(*below[: i + 1]) for i in range(len(below)))]:
         if not directory.is_dir():
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if os.name != "nt":
-                os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
+            owner_only(directory)  # 0700 whatever the umask; on Windows an owner-only ACL
     return path
