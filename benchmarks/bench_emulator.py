@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from hpcspec.emulator import lifecycle
+from hpcspec.emulator import state_machine
 from hpcspec.emulator.store import Store
 
 USER, PASSWORD = "HPC\\bench", "bench-password"
@@ -32,7 +32,7 @@ def seed(db: Path, count: int) -> None:
     now = time.time()
     jobs = []
     for job_id in range(1, count + 1):
-        job = lifecycle.new_job(job_id, USER, now)
+        job = state_machine.new_job(job_id, USER, now)
         job.props["Name"] = f"bench-{job_id:05d}"
         jobs.append(job)
     store.insert_jobs(jobs)

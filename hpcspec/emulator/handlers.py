@@ -11,16 +11,21 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from hpcspec.emulator import errors, listing, tasks
-from hpcspec.emulator import lifecycle as L
-from hpcspec.emulator import properties as P
+from hpcspec.emulator import errors, listing, task_operations
 from hpcspec.emulator.bodies import Body, Pairs
 from hpcspec.emulator.jobxml_import import import_job
+from hpcspec.emulator.properties import (
+    DATETIME_FORMAT,
+    JOB_TYPES,
+    TASK_TYPES,
+    canonical,
+    parse_bool,
+    parse_time,
+)
+from hpcspec.emulator.rows import JobRow
 from hpcspec.emulator.scheduler import Caller, Scheduler
-from hpcspec.emulator.store import JobRow
+from hpcspec.emulator.views import COUNTER_NAMES, job_view, task_view
 from hpcspec.hpcpack.states import JobState, TaskState
-
-_COUNTERS = frozenset({"TaskCount", *L.COUNTERS.values()})
 
 
 @dataclass
@@ -45,7 +50,7 @@ def active_head_node(c: Context) -> Body:
 
 
 def datetime_format(c: Context) -> Body:
-    return P.DATETIME_FORMAT
+    return DATETIME_FORMAT
 
 
 def _node_usage(c: Context) -> dict[str, int]:
@@ -98,7 +103,7 @@ def list_jobs(c: Context) -> Body:
     store = c.scheduler.store
     query = listing.make_query(c.args, listing.JOB_FILTERS, "sortjobsby")
     names = listing.pick_properties(
-        c.args.get("properties"), P.JOB_TYPES, listing.DEFAULT_JOB_PROPERTIES
+        c.args.get("properties"), JOB_TYPES, listing.DEFAULT_JOB_PROPERTIES
     )
     where: list[str] = ["1=1"]
     params: list[object] = []
@@ -123,8 +128,8 @@ def list_jobs(c: Context) -> Body:
             where.append("lower(owner) LIKE ?")
             params.append("%\\" + query.owner.lower())
     condition = " AND ".join(where)
-    counts = names is None or any(n in _COUNTERS for n in names)
-    sort = P.canonical(P.JOB_TYPES, query.sort) if query.sort else None
+    counts = names is None or any(n in COUNTER_NAMES for n in names)
+    sort = canonical(JOB_TYPES, query.sort) if query.sort else None
     if sort in (None, "Id"):
         total = store.count_jobs(condition, params)
         jobs = store.query_jobs(
@@ -138,13 +143,13 @@ def list_jobs(c: Context) -> Body:
             c.headers["x-ms-continuation-queryId"] = query.token(end)
         return rows
     views = [_job_view(c, j, counts) for j in store.query_jobs(condition, params, None, 0)]
-    views = listing.sort_rows(views, sort, P.JOB_TYPES, lambda r: int(r["Id"]), query.ascending)
+    views = listing.sort_rows(views, sort, JOB_TYPES, lambda r: int(r["Id"]), query.ascending)
     return _page(c, [listing.select(v, names) for v in views], query)
 
 
 def _time(value: str) -> float:
     try:
-        return P.parse_time(value)
+        return parse_time(value)
     except ValueError:
         raise errors.bad_request(errors.INVALID_OPERATION, f" '{value}' is not a time.") from None
 
@@ -152,7 +157,7 @@ def _time(value: str) -> float:
 def _job_view(c: Context, job: JobRow, counts: bool) -> dict[str, str]:
     if counts:
         return c.scheduler.job_view(job)
-    return L.job_view(job, {})
+    return job_view(job, {})
 
 
 def _page(c: Context, rows: list[dict[str, str]], query: listing.Query) -> Body:
@@ -174,8 +179,8 @@ def create_job_from_xml(c: Context) -> Body:
 
 def get_job(c: Context, job_id: int) -> Body:
     job = c.scheduler.job(job_id)
-    names = listing.pick_properties(c.args.get("properties"), P.JOB_TYPES, None)
-    counts = names is None or any(n in _COUNTERS for n in names)
+    names = listing.pick_properties(c.args.get("properties"), JOB_TYPES, None)
+    counts = names is None or any(n in COUNTER_NAMES for n in names)
     return listing.select(_job_view(c, job, counts), names)
 
 
@@ -222,7 +227,7 @@ def submit_job(c: Context, job_id: int) -> Body:
 def _forced(c: Context) -> bool:
     text = c.args.get("forced", "false")
     try:
-        return P.parse_bool(text)
+        return parse_bool(text)
     except ValueError:
         raise errors.bad_request(
             errors.INVALID_OPERATION, f" forced '{text}' is not a boolean."
@@ -249,7 +254,7 @@ def list_tasks(c: Context, job_id: int) -> Body:
     c.scheduler.job(job_id)
     query = listing.make_query(c.args, listing.TASK_FILTERS, "sorttasksby")
     names = listing.pick_properties(
-        c.args.get("properties"), P.TASK_TYPES, listing.DEFAULT_TASK_PROPERTIES
+        c.args.get("properties"), TASK_TYPES, listing.DEFAULT_TASK_PROPERTIES
     )
     rows = c.scheduler.store.tasks(job_id)
     if query.expand:
@@ -269,12 +274,12 @@ def list_tasks(c: Context, job_id: int) -> Body:
         else:
             since = _time(value)
             rows = [t for t in rows if float(t.props.get("_changed", "0")) >= since]
-    views = [L.task_view(t) for t in rows]
+    views = [task_view(t) for t in rows]
     sort = query.sort if query.sort.lower() != "taskid" else ""
     views = listing.sort_rows(
         views,
         sort,
-        P.TASK_TYPES,
+        TASK_TYPES,
         lambda r: (int(r["JobTaskId"]), int(r["InstanceId"])),
         query.ascending,
     )
@@ -282,17 +287,17 @@ def list_tasks(c: Context, job_id: int) -> Body:
 
 
 def add_task(c: Context, job_id: int) -> Body:
-    return tasks.add_task(c.scheduler, c.caller, job_id, c.pairs)
+    return task_operations.add_task(c.scheduler, c.caller, job_id, c.pairs)
 
 
 def get_task(c: Context, job_id: int, task_id: int, subtask_id: int | None = None) -> Body:
     task = c.scheduler.task(job_id, task_id, subtask_id)
-    names = listing.pick_properties(c.args.get("properties"), P.TASK_TYPES, None)
-    return listing.select(L.task_view(task), names)
+    names = listing.pick_properties(c.args.get("properties"), TASK_TYPES, None)
+    return listing.select(task_view(task), names)
 
 
 def set_task(c: Context, job_id: int, task_id: int, subtask_id: int | None = None) -> Body:
-    tasks.set_task(c.scheduler, c.caller, job_id, task_id, subtask_id, c.pairs)
+    task_operations.set_task(c.scheduler, c.caller, (job_id, task_id, subtask_id), c.pairs)
     return None
 
 
@@ -315,15 +320,17 @@ def set_task_env(c: Context, job_id: int, task_id: int) -> Body:
 
 
 def cancel_task(c: Context, job_id: int, task_id: int, subtask_id: int | None = None) -> Body:
-    tasks.cancel_task(c.scheduler, c.caller, (job_id, task_id, subtask_id), c.text, _forced(c))
+    task_operations.cancel_task(
+        c.scheduler, c.caller, (job_id, task_id, subtask_id), c.text, _forced(c)
+    )
     return None
 
 
 def finish_task(c: Context, job_id: int, task_id: int, subtask_id: int | None = None) -> Body:
-    tasks.finish_task(c.scheduler, c.caller, (job_id, task_id, subtask_id), c.text)
+    task_operations.finish_task(c.scheduler, c.caller, (job_id, task_id, subtask_id), c.text)
     return None
 
 
 def requeue_task(c: Context, job_id: int, task_id: int, subtask_id: int | None = None) -> Body:
-    tasks.requeue_task(c.scheduler, c.caller, (job_id, task_id, subtask_id))
+    task_operations.requeue_task(c.scheduler, c.caller, (job_id, task_id, subtask_id))
     return None

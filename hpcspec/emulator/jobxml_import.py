@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from hpcspec.emulator import errors, safe_xml, tasks
-from hpcspec.emulator import properties as P
+from hpcspec.emulator import errors, safe_xml
+from hpcspec.emulator.properties import JOB_TYPES, TASK_TYPES, format_bool, format_time, parse_time
 from hpcspec.emulator.scheduler import Caller, Scheduler
+from hpcspec.emulator.task_operations import add_tasks
 from hpcspec.hpcpack import values
 from hpcspec.hpcpack.states import JobType, NodeGroupOp, TaskType, UnitType
 
@@ -104,7 +105,7 @@ def _typed_value(kind: str, name: str, raw: str) -> str:
         raise _invalid(f"'{raw}' is not a valid {name}.")
     if kind == "DateTime":
         try:
-            return P.format_time(P.parse_time(text))
+            return format_time(parse_time(text))
         except ValueError:
             raise _invalid(f"'{raw}' is not a time for {name}.") from None
     return raw
@@ -158,7 +159,7 @@ def parse_job_xml(text: str) -> ImportedJob:
     for attr, raw in _attributes(root):
         if attr in known:
             name = known[attr]
-            props[name] = _value(P.JOB_TYPES[name], name, raw)
+            props[name] = _value(JOB_TYPES[name], name, raw)
         elif attr in ("minimumnumberofprocessors", "maximumnumberofprocessors"):
             bound = "Min" if attr.startswith("min") else "Max"
             props["UnitType"] = "Core"
@@ -174,7 +175,7 @@ def parse_job_xml(text: str) -> ImportedJob:
     for bound in ("Min", "Max"):
         if f"AutoCalculate{bound}" not in props:
             given = any(f"{bound}{u}" in props for u in ("Cores", "Nodes", "Sockets"))
-            props[f"AutoCalculate{bound}"] = P.format_bool(not given)
+            props[f"AutoCalculate{bound}"] = format_bool(not given)
     job.props = list(props.items())
     for child in root:
         kind = safe_xml.local_name(child)
@@ -222,7 +223,7 @@ def _task(element: etree._Element) -> ImportedTask:
         elif attr == "runtime":
             props[name] = _runtime(str(raw))
         else:
-            props[name] = _value(P.TASK_TYPES[name], name, str(raw))
+            props[name] = _value(TASK_TYPES[name], name, str(raw))
     if parametric is not None:
         kind = props.get("Type")
         wants = "ParametricSweep" if parametric == "True" else None
@@ -246,23 +247,23 @@ def _task(element: etree._Element) -> ImportedTask:
     return task
 
 
-def import_job(s: Scheduler, caller: Caller, text: str) -> int:
+def import_job(scheduler: Scheduler, caller: Caller, text: str) -> int:
     """Create a Configuring job (and its tasks) from job XML; returns the new job id."""
     imported = parse_job_xml(text)
-    with s.store.transaction():
-        job_id = s.create_job(caller, imported.props)
+    with scheduler.store.transaction():
+        job_id = scheduler.create_job(caller, imported.props)
         if imported.custom:
-            s.set_custom(caller, job_id, None, imported.custom)
+            scheduler.set_custom(caller, job_id, None, imported.custom)
         if imported.env:
-            s.set_env(caller, job_id, None, imported.env)
+            scheduler.set_env(caller, job_id, None, imported.env)
         if imported.group_deps:
-            job = s.job(job_id)
+            job = scheduler.job(job_id)
             job.props["_group_deps"] = json.dumps(imported.group_deps)
-            s.store.save_job(job)
-        ids = tasks.add_tasks(s, caller, job_id, [item.props for item in imported.tasks])
+            scheduler.store.save_job(job)
+        ids = add_tasks(scheduler, caller, job_id, [item.props for item in imported.tasks])
         for item, task_id in zip(imported.tasks, ids, strict=True):
             if item.custom:
-                s.set_custom(caller, job_id, task_id, item.custom)
+                scheduler.set_custom(caller, job_id, task_id, item.custom)
             if item.env:
-                s.set_env(caller, job_id, task_id, item.env)
+                scheduler.set_env(caller, job_id, task_id, item.env)
     return job_id

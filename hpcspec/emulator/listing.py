@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hpcspec.emulator import errors
-from hpcspec.emulator import properties as P
+from hpcspec.emulator.properties import canonical, parse_bool, parse_time
 
 _FILTER = re.compile(r"^\s*(\w+)\s+eq\s+(.+?)\s*$", re.IGNORECASE)
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
@@ -111,7 +111,7 @@ def make_query(args: Mapping[str, str], allowed: Sequence[str], sort_key: str) -
 
 def _flag(text: str, name: str) -> bool:
     try:
-        return P.parse_bool(text)
+        return parse_bool(text)
     except ValueError:
         raise errors.bad_request(
             errors.INVALID_OPERATION, f" {name} '{text}' is not a boolean."
@@ -128,7 +128,7 @@ def pick_properties(
     for raw in text.split(","):
         if not raw.strip():
             continue
-        name = P.canonical(dict(known), raw)
+        name = canonical(dict(known), raw)
         if name is None:
             raise errors.bad_request(errors.NO_TABLE_DEFINED_FOR_PROPERTY, raw.strip())
         out.append(name)
@@ -149,7 +149,7 @@ def sort_rows(
     ascending: bool = True,
 ) -> list[dict[str, str]]:
     """Sort by a property (numbers numerically); unknown or empty → the default id order."""
-    name = P.canonical(dict(known), sort) if sort else None
+    name = canonical(dict(known), sort) if sort else None
     if name is None:
         return sorted(rows, key=default, reverse=not ascending)
     numeric = known[name] in ("Int32", "Int64")
@@ -159,7 +159,7 @@ def sort_rows(
         if numeric:
             return (int(value or 0), default(row))
         if known[name] == "DateTime" and value:
-            return (P.parse_time(value), default(row))
+            return (parse_time(value), default(row))
         return (value.lower(), default(row))
 
     return sorted(rows, key=key, reverse=not ascending)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from hpcspec.emulator import lifecycle
+from hpcspec.emulator.state_machine import new_job
 from hpcspec.emulator.store import Store
 
 STATES = ("Configuring", "Queued", "Running", "Finished", "Failed", "Canceled")
@@ -23,7 +23,7 @@ def unrelated_jobs(db: Path, count: int) -> None:
     now = time.time()
     jobs = []
     for job_id in range(1, count + 1):
-        job = lifecycle.new_job(job_id, "HPC\\bob" if job_id % 3 else "HPC\\carol", now)
+        job = new_job(job_id, "HPC\\bob" if job_id % 3 else "HPC\\carol", now)
         job.props["Name"] = f"unrelated-{job_id}"
         job.props["State"] = STATES[job_id % len(STATES)]
         if job_id % 7 == 0:

@@ -22,11 +22,12 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 
 from hpcspec.emulator.api import HpcApp, User
+from hpcspec.emulator.clock import SchedulerClock
 from hpcspec.emulator.cluster import ClusterSpec
-from hpcspec.emulator.dispatch import ACTIVE, Dispatcher
 from hpcspec.emulator.executors import make_executor
 from hpcspec.emulator.faults import FaultMiddleware, FaultPlan
 from hpcspec.emulator.scheduler import Scheduler, Timings
+from hpcspec.emulator.state_machine import ACTIVE_JOB
 from hpcspec.emulator.store import Store
 
 log = logging.getLogger(__name__)
@@ -177,7 +178,7 @@ class Emulator:
         self.executor = make_executor(options.executor, options.timings.simulate)
         self.scheduler = Scheduler(self.store, cluster, self.executor, options.timings)
         work = options.work_root or Path(tempfile.gettempdir())
-        self.dispatcher = Dispatcher(self.scheduler, str(work))
+        self.clock = SchedulerClock(self.scheduler, str(work))
         self.last_request = time.monotonic()
         app: Any = HpcApp(self.scheduler, options.users, on_request=self._touch)
         if options.faults is not None:
@@ -212,7 +213,7 @@ class Emulator:
         tick = self.options.timings.tick
         while not self._stopping.wait(tick):
             try:
-                self.dispatcher.tick()
+                self.clock.tick()
             except Exception:  # keep the clock alive; the failure is logged for the operator
                 log.exception("scheduler tick failed")
             if self.options.idle_timeout and self._idle():
@@ -223,7 +224,7 @@ class Emulator:
     def _idle(self) -> bool:
         if time.monotonic() - self.last_request < self.options.idle_timeout:
             return False
-        return not self.store.jobs_in(ACTIVE)
+        return not self.store.jobs_in(ACTIVE_JOB)
 
     @property
     def serving(self) -> bool:

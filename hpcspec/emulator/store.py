@@ -14,9 +14,9 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from hpcspec.emulator.rows import JobRow, TaskRow
 from hpcspec.hpcpack.states import JobState, TaskState
 
 _SCHEMA = """
@@ -42,58 +42,6 @@ CREATE TABLE IF NOT EXISTS tasks (
     PRIMARY KEY (job_id, task_id, instance_id)
 );
 """
-
-
-@dataclass
-class JobRow:
-    """One job: properties (wire strings), custom properties, environment variables."""
-
-    id: int
-    props: dict[str, str]
-    custom: dict[str, str] = field(default_factory=dict)
-    env: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def state(self) -> JobState:
-        return JobState.parse(self.props["State"])
-
-    @property
-    def owner(self) -> str:
-        return self.props.get("Owner", "")
-
-    def number(self, name: str, default: float = 0.0) -> float:
-        """A numeric property or bookkeeping value (`_since`)."""
-        text = self.props.get(name, "")
-        return float(text) if text else default
-
-
-@dataclass
-class TaskRow:
-    """One task, sweep master (instance 0, Type ParametricSweep) or sweep subtask (≥ 1)."""
-
-    job_id: int
-    task_id: int
-    instance_id: int
-    props: dict[str, str]
-    custom: dict[str, str] = field(default_factory=dict)
-    env: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def state(self) -> TaskState:
-        return TaskState.parse(self.props["State"])
-
-    @property
-    def key(self) -> tuple[int, int, int]:
-        return (self.job_id, self.task_id, self.instance_id)
-
-    @property
-    def is_master(self) -> bool:
-        return self.instance_id == 0 and self.props.get("Type") == "ParametricSweep"
-
-    @property
-    def is_leaf(self) -> bool:
-        """A task that runs: a basic task or a sweep subtask."""
-        return not self.is_master
 
 
 class Store:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from hpcspec.emulator import lifecycle
+from hpcspec.emulator import state_machine
 from hpcspec.emulator.store import Store
 from hpcspec.engine.identity import client_source_marker, key_hash, stack_hash
 from tests.conftest import Runner
@@ -43,7 +43,7 @@ def seed_foreign_jobs(db: Path) -> dict[int, str]:
     now = time.time()
     jobs = []
     for job_id, source in enumerate(foreign_sources(), start=1):
-        row = lifecycle.new_job(job_id, "HPC\\bob", now)
+        row = state_machine.new_job(job_id, "HPC\\bob", now)
         row.props.update(
             Name="j", ClientSource=source, State=("Configuring", "Canceled")[job_id % 2]
         )

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hpcspec.emulator import errors
-from hpcspec.emulator.store import JobRow, TaskRow
+from hpcspec.emulator.rows import JobRow, TaskRow
 from hpcspec.hpcpack import catalogue, sweep
 
 
 def depends_on(task: TaskRow) -> list[str]:
+    """The task names in a task's DependsOn (a comma list)."""
     return [n.strip() for n in task.props.get("DependsOn", "").split(",") if n.strip()]
 
 
