@@ -22,7 +22,7 @@ from werkzeug.http import parse_accept_header
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from hpcspec.emulator import bodies, errors, handlers
+from hpcspec.emulator import bodies, errors, handlers, messages
 from hpcspec.emulator.scheduler import Caller, Scheduler
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,11 @@ class User:
     name: str
     password: str
     admin: bool = False
+
+    @property
+    def secret(self) -> bytes:
+        """The password as the UTF-8 bytes a Basic credential carries."""
+        return self.password.encode("utf-8", "surrogateescape")
 
 
 def qualify(name: str, domain: str) -> str:
@@ -150,7 +155,7 @@ class HpcApp:
             return Response(str(error), status=error.code or 400, content_type="text/plain")
         except Exception:  # an emulator bug must not kill the server thread
             log.exception("unhandled error for %s %s", request.method, request.path)
-            failure = errors.SchedulerError(500, errors.UNKNOWN_ERROR)
+            failure = errors.SchedulerError(500, messages.UNKNOWN_ERROR)
             payload, content_type = failure.body(xml_out)
             return Response(payload, status=500, content_type=content_type)
         if result is None:
@@ -169,15 +174,19 @@ class HpcApp:
         header = request.headers.get("Authorization", "")
         scheme, _, encoded = header.partition(" ")
         if scheme.lower() != "basic" or not encoded:
-            raise errors.SchedulerError(401, errors.AUTHENTICATION_FAILURE, "No credentials.")
+            raise errors.SchedulerError(401, messages.AUTHENTICATION_FAILURE, "No credentials.")
         try:
             name, _, password = base64.b64decode(encoded.strip()).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
-            raise errors.SchedulerError(401, errors.AUTHENTICATION_FAILURE, "Bad header.") from None
-        user = self.users.get(qualify(name, self.domain).lower())
-        if user is None or not hmac.compare_digest(user.password, password):
             raise errors.SchedulerError(
-                401, errors.AUTHENTICATION_FAILURE, "Unknown user name or bad password."
+                401, messages.AUTHENTICATION_FAILURE, "Bad header."
+            ) from None
+        user = self.users.get(qualify(name, self.domain).lower())
+        # compare_digest takes only ASCII str: compare the UTF-8 bytes (RFC 7617 charset).
+        given = password.encode("utf-8", "surrogateescape")
+        if user is None or not hmac.compare_digest(user.secret, given):
+            raise errors.SchedulerError(
+                401, messages.AUTHENTICATION_FAILURE, "Unknown user name or bad password."
             )
         caller = Caller(qualify(user.name, self.domain), user.admin)
         as_user = request.headers.get("x-ms-as-user", "").strip()

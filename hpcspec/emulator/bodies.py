@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from xml.sax.saxutils import escape
 
-from hpcspec.emulator import errors, safe_xml
+from hpcspec.emulator import errors, messages, safe_xml
+from hpcspec.emulator.errors import xml_text
 
 COMMON_NS = "http://schemas.microsoft.com/HPCS2008R2/common"
 SERIAL_NS = "http://schemas.microsoft.com/2003/10/Serialization/"
@@ -28,7 +28,7 @@ def is_xml(content_type: str | None) -> bool:
 
 
 def _invalid(what: str) -> errors.SchedulerError:
-    return errors.bad_request(errors.INVALID_OPERATION, f" the request body is not {what}.")
+    return errors.bad_request(messages.INVALID_OPERATION, f" the request body is not {what}.")
 
 
 def read_pairs(data: bytes, xml: bool) -> Pairs:
@@ -103,7 +103,7 @@ def render(body: Body, xml: bool) -> bytes:
 
 def _props_xml(row: Mapping[str, str]) -> str:
     return "".join(
-        f"<Property><Name>{escape(k)}</Name><Value>{escape(v)}</Value></Property>"
+        f"<Property><Name>{xml_text(k)}</Name><Value>{xml_text(v)}</Value></Property>"
         for k, v in row.items()
     )
 
@@ -114,7 +114,7 @@ def _render_xml(body: Body) -> str:
     if isinstance(body, int):
         return f'<int xmlns="{SERIAL_NS}">{body}</int>'
     if isinstance(body, str):
-        return f'<string xmlns="{SERIAL_NS}">{escape(body)}</string>'
+        return f'<string xmlns="{SERIAL_NS}">{xml_text(body)}</string>'
     if isinstance(body, Mapping):
         return f'<ArrayOfProperty xmlns="{COMMON_NS}">{_props_xml(body)}</ArrayOfProperty>'
     rows: Sequence[object] = body
@@ -127,5 +127,5 @@ def _render_xml(body: Body) -> str:
         return f'<ArrayOfObject xmlns="{COMMON_NS}">{inner}</ArrayOfObject>'
     if not rows:
         return f'<ArrayOfObject xmlns="{COMMON_NS}"/>'
-    items = "".join(f"<string>{escape(str(s))}</string>" for s in rows)
+    items = "".join(f"<string>{xml_text(str(s))}</string>" for s in rows)
     return f'<ArrayOfstring xmlns="{ARRAYS_NS}">{items}</ArrayOfstring>'

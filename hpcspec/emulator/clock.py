@@ -12,7 +12,7 @@ import json
 import os
 from collections.abc import Mapping
 
-from hpcspec.emulator import errors, state_machine
+from hpcspec.emulator import messages, state_machine
 from hpcspec.emulator.allocation import allocate, count_usage
 from hpcspec.emulator.job_validation import validate_job
 from hpcspec.emulator.properties import parse_time
@@ -100,7 +100,7 @@ class SchedulerClock:
         for parent_id in parents:
             parent = self.store.job(parent_id)
             if parent is None or parent.state in (JobState.Failed, JobState.Canceled):
-                why = errors.TASKS_JOB_CANCELED.template
+                why = messages.TASKS_JOB_CANCELED.template
                 self.scheduler.stop_tasks(job, now, TaskState.Canceled, why)
                 state_machine.cancel_for_parent(job, now)
                 self.store.save_job(job)

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from hpcspec.emulator import errors, listing, task_operations
+from hpcspec.emulator import errors, listing, messages, task_operations
 from hpcspec.emulator.bodies import Body, Pairs
 from hpcspec.emulator.jobxml_import import import_job
 from hpcspec.emulator.properties import (
@@ -78,7 +78,7 @@ def list_nodes(c: Context) -> Body:
 def get_node(c: Context, name: str) -> Body:
     node = c.scheduler.cluster.node(name)
     if node is None:
-        raise errors.not_found(errors.INVALID_NODE_ID)
+        raise errors.not_found(messages.INVALID_NODE_ID)
     return c.scheduler.cluster.node_properties(node, _node_usage(c).get(node.name, 0))
 
 
@@ -90,7 +90,7 @@ def list_node_groups(c: Context) -> Body:
 def node_group_members(c: Context, name: str) -> Body:
     group = c.scheduler.cluster.group(name)
     if group is None:
-        raise errors.not_found(errors.UNKNOWN_NODE_GROUP, name)
+        raise errors.not_found(messages.UNKNOWN_NODE_GROUP, name)
     return [n.name for n in c.scheduler.cluster.members(group)]
 
 
@@ -151,7 +151,7 @@ def _time(value: str) -> float:
     try:
         return parse_time(value)
     except ValueError:
-        raise errors.bad_request(errors.INVALID_OPERATION, f" '{value}' is not a time.") from None
+        raise errors.bad_request(messages.INVALID_OPERATION, f" '{value}' is not a time.") from None
 
 
 def _job_view(c: Context, job: JobRow, counts: bool) -> dict[str, str]:
@@ -230,7 +230,7 @@ def _forced(c: Context) -> bool:
         return parse_bool(text)
     except ValueError:
         raise errors.bad_request(
-            errors.INVALID_OPERATION, f" forced '{text}' is not a boolean."
+            messages.INVALID_OPERATION, f" forced '{text}' is not a boolean."
         ) from None
 
 

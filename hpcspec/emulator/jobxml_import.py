@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from hpcspec.emulator import errors, safe_xml
+from hpcspec.emulator import errors, messages, safe_xml
 from hpcspec.emulator.properties import JOB_TYPES, TASK_TYPES, format_bool, format_time, parse_time
 from hpcspec.emulator.scheduler import Caller, Scheduler
 from hpcspec.emulator.task_operations import add_tasks
@@ -74,7 +74,7 @@ class ImportedJob:
 
 
 def _invalid(text: str) -> errors.SchedulerError:
-    return errors.bad_request(errors.INVALID_OPERATION, f" {text}")
+    return errors.bad_request(messages.INVALID_OPERATION, f" {text}")
 
 
 def _value(kind: str, name: str, raw: str) -> str:
@@ -231,7 +231,7 @@ def _task(element: etree._Element) -> ImportedTask:
             props["Type"] = wants
         elif kind is not None and (kind == "ParametricSweep") != (parametric == "True"):
             raise errors.bad_request(
-                errors.TASK_TYPE_AND_IS_PARAMETRIC_INCOMPATIBLE, kind, parametric.lower()
+                messages.TASK_TYPE_AND_IS_PARAMETRIC_INCOMPATIBLE, kind, parametric.lower()
             )
     if props.get("Type") in ("NodePrep", "NodeRelease"):
         props.pop("GroupId", None)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hpcspec.emulator import errors
+from hpcspec.emulator import errors, messages
 from hpcspec.emulator.properties import canonical, parse_bool, parse_time
 
 _FILTER = re.compile(r"^\s*(\w+)\s+eq\s+(.+?)\s*$", re.IGNORECASE)
@@ -57,11 +57,11 @@ def parse_filters(text: str, allowed: Sequence[str]) -> tuple[tuple[str, str], .
         match = _FILTER.match(part)
         if not match:
             raise errors.bad_request(
-                errors.INVALID_OPERATION, f" '{part}' is not a '<name> eq <value>' filter."
+                messages.INVALID_OPERATION, f" '{part}' is not a '<name> eq <value>' filter."
             )
         name = next((a for a in allowed if a.lower() == match.group(1).lower()), None)
         if name is None:
-            raise errors.bad_request(errors.INVALID_FILTER_PROPERTY, match.group(1))
+            raise errors.bad_request(messages.INVALID_FILTER_PROPERTY, match.group(1))
         out.append((name, match.group(2).strip()))
     return tuple(out)
 
@@ -73,7 +73,7 @@ def make_query(args: Mapping[str, str], allowed: Sequence[str], sort_key: str) -
         rows = max(int(rows_text), 1)
     except ValueError:
         raise errors.bad_request(
-            errors.INVALID_OPERATION, f" rowsPerRead '{rows_text}' is not an integer."
+            messages.INVALID_OPERATION, f" rowsPerRead '{rows_text}' is not an integer."
         ) from None
     token = args.get("queryid", "")
     if token:
@@ -91,12 +91,12 @@ def make_query(args: Mapping[str, str], allowed: Sequence[str], sort_key: str) -
             )
         except (ValueError, KeyError, TypeError):
             raise errors.bad_request(
-                errors.INVALID_OPERATION, " the queryId is not a continuation of this listing."
+                messages.INVALID_OPERATION, " the queryId is not a continuation of this listing."
             ) from None
     expanded = _flag(args.get("expandparametric", "true"), "expandParametric")
     start = args.get("startrow")
     if start is not None and not start.strip().isdigit():
-        raise errors.bad_request(errors.INVALID_OPERATION, f" startRow '{start}' is not >= 0.")
+        raise errors.bad_request(messages.INVALID_OPERATION, f" startRow '{start}' is not >= 0.")
     return Query(
         parse_filters(args.get("$filter", ""), allowed),
         args.get("owner", ""),
@@ -114,7 +114,7 @@ def _flag(text: str, name: str) -> bool:
         return parse_bool(text)
     except ValueError:
         raise errors.bad_request(
-            errors.INVALID_OPERATION, f" {name} '{text}' is not a boolean."
+            messages.INVALID_OPERATION, f" {name} '{text}' is not a boolean."
         ) from None
 
 
@@ -130,7 +130,7 @@ def pick_properties(
             continue
         name = canonical(dict(known), raw)
         if name is None:
-            raise errors.bad_request(errors.NO_TABLE_DEFINED_FOR_PROPERTY, raw.strip())
+            raise errors.bad_request(messages.NO_TABLE_DEFINED_FOR_PROPERTY, raw.strip())
         out.append(name)
     return out
 
@@ -179,7 +179,7 @@ def split_ids(text: str) -> set[int]:
         return {int(p) for p in text.split(",") if p.strip()}
     except ValueError:
         raise errors.bad_request(
-            errors.INVALID_OPERATION, f" '{text}' is not a list of ids."
+            messages.INVALID_OPERATION, f" '{text}' is not a list of ids."
         ) from None
 
 
@@ -191,7 +191,7 @@ def state_names(text: str, parse: Callable[[str], object]) -> set[str]:
             state = parse(part.strip())
         except ValueError:
             raise errors.bad_request(
-                errors.INVALID_OPERATION, f" '{part.strip()}' is not a state."
+                messages.INVALID_OPERATION, f" '{part.strip()}' is not a state."
             ) from None
         out.add(str(getattr(state, "name", state)))
     return out

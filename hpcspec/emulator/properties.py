@@ -15,7 +15,7 @@ import math
 import re
 from datetime import UTC, datetime
 
-from hpcspec.emulator import errors
+from hpcspec.emulator import errors, messages
 from hpcspec.hpcpack import values
 from hpcspec.hpcpack.states import JobState, JobType, NodeGroupOp, TaskState, TaskType, UnitType
 
@@ -295,7 +295,7 @@ def _parse_typed(kind: str, name: str, raw: str) -> str:
             return _parse_enum(_ENUMS[kind], text)
     except ValueError as error:
         raise errors.bad_request(
-            errors.INVALID_OPERATION, f" the value '{raw}' is not valid for {name}: {error}."
+            messages.INVALID_OPERATION, f" the value '{raw}' is not valid for {name}: {error}."
         ) from None
     return raw
 
@@ -343,6 +343,6 @@ def check_exit_codes(spec: str) -> None:
     try:
         values.parse_exit_codes(spec)
     except ValueError:
-        raise errors.bad_request(errors.INVALID_EXIT_CODES, spec) from None
+        raise errors.bad_request(messages.INVALID_EXIT_CODES, spec) from None
     if any(p.strip().lower() in ("min", "max") for p in spec.split(",")):
-        raise errors.bad_request(errors.INVALID_EXIT_CODES, spec)
+        raise errors.bad_request(messages.INVALID_EXIT_CODES, spec)

@@ -11,7 +11,7 @@ import re
 
 from lxml import etree
 
-from hpcspec.emulator import errors
+from hpcspec.emulator import errors, messages
 
 MAX_XML_BYTES = 8 * 1024 * 1024
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -22,11 +22,11 @@ def parse(data: bytes | str) -> etree._Element:
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if len(raw) > MAX_XML_BYTES:
         raise errors.bad_request(
-            errors.INVALID_OPERATION, f" the XML document is larger than {MAX_XML_BYTES} bytes."
+            messages.INVALID_OPERATION, f" the XML document is larger than {MAX_XML_BYTES} bytes."
         )
     if _DOCTYPE.search(raw):
         raise errors.bad_request(
-            errors.INVALID_OPERATION, " XML documents with a DOCTYPE or entities are refused."
+            messages.INVALID_OPERATION, " XML documents with a DOCTYPE or entities are refused."
         )
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
@@ -35,14 +35,14 @@ def parse(data: bytes | str) -> etree._Element:
         root = etree.fromstring(raw, parser)
     except etree.XMLSyntaxError as error:
         raise errors.bad_request(
-            errors.INVALID_OPERATION, f" the XML is not well formed: {error}."
+            messages.INVALID_OPERATION, f" the XML is not well formed: {error}."
         ) from None
     if root is None:
-        raise errors.bad_request(errors.INVALID_OPERATION, " the XML document is empty.")
+        raise errors.bad_request(messages.INVALID_OPERATION, " the XML document is empty.")
     tree = root.getroottree()
     if getattr(tree.docinfo, "doctype", ""):
         raise errors.bad_request(
-            errors.INVALID_OPERATION, " XML documents with a DOCTYPE or entities are refused."
+            messages.INVALID_OPERATION, " XML documents with a DOCTYPE or entities are refused."
         )
     return root
 

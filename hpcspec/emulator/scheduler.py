@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from hpcspec.emulator import errors, state_machine
+from hpcspec.emulator import errors, messages, state_machine
 from hpcspec.emulator.cluster import ClusterSpec
 from hpcspec.emulator.executors import Executor
 from hpcspec.emulator.job_settings import apply_job_props
@@ -71,7 +71,7 @@ class Scheduler:
         """The job, or 404 Operation_InvalidJobId."""
         job = self.store.job(job_id)
         if job is None:
-            raise errors.not_found(errors.INVALID_JOB_ID)
+            raise errors.not_found(messages.INVALID_JOB_ID)
         return job
 
     def task(self, job_id: int, task_id: int, instance_id: int | None = None) -> TaskRow:
@@ -79,7 +79,7 @@ class Scheduler:
         self.job(job_id)
         task = self.store.task(job_id, task_id, instance_id or 0)
         if task is None or (instance_id is not None and instance_id < 1):
-            raise errors.not_found(errors.INVALID_TASK_ID)
+            raise errors.not_found(messages.INVALID_TASK_ID)
         return task
 
     def job_view(self, job: JobRow) -> dict[str, str]:
@@ -99,7 +99,7 @@ class Scheduler:
         now = self.clock()
         with self.store.transaction():
             job = state_machine.new_job(self.store.next_id("job"), caller.name, now)
-            apply_job_props(job, props, creating=True, cluster=self.cluster)
+            apply_job_props(job, props, creating=True, cluster=self.cluster, now=now)
             self.store.save_job(job)
         return job.id
 
@@ -107,8 +107,9 @@ class Scheduler:
         """PUT /jobs/{id}: change properties the job's state allows."""
         with self.store.transaction():
             job = self.owned(caller, job_id)
-            apply_job_props(job, props, creating=False, cluster=self.cluster)
-            state_machine.stamp(job.props, self.clock())
+            now = self.clock()
+            apply_job_props(job, props, creating=False, cluster=self.cluster, now=now)
+            state_machine.stamp(job.props, now)
             self.store.save_job(job)
 
     def submit(self, caller: Caller, job_id: int, props: Pairs) -> None:
@@ -117,8 +118,8 @@ class Scheduler:
         with self.store.transaction():
             job = self.owned(caller, job_id)
             if job.state is not JobState.Configuring:
-                raise errors.conflict(errors.ONLY_CONFIG_JOBS_CAN_BE_SUBMITTED)
-            apply_job_props(job, props, creating=False, cluster=self.cluster)
+                raise errors.conflict(messages.ONLY_CONFIG_JOBS_CAN_BE_SUBMITTED)
+            apply_job_props(job, props, creating=False, cluster=self.cluster, now=now)
             job.props["SubmitTime"] = format_time(now)
             state_machine.set_job_state(job, JobState.Submitted, now)
             changes = state_machine.submitted_task_changes(now)
@@ -132,9 +133,9 @@ class Scheduler:
         with self.store.transaction():
             job = self.owned(caller, job_id)
             if job.state not in state_machine.CANCELABLE_JOB:
-                raise errors.conflict(errors.INVALID_CANCEL_JOB_STATE, job.state.name)
+                raise errors.conflict(messages.INVALID_CANCEL_JOB_STATE, job.state.name)
             if job.state is not JobState.Configuring:
-                self.stop_tasks(job, now, TaskState.Failed, errors.TASKS_JOB_CANCELED.template)
+                self.stop_tasks(job, now, TaskState.Failed, messages.TASKS_JOB_CANCELED.template)
             state_machine.cancel_job(job, message, forced, now)
             self.store.save_job(job)
 
@@ -147,9 +148,10 @@ class Scheduler:
             state = job.state
             if state not in state_machine.FINISHABLE_JOB:
                 raise errors.conflict(
-                    errors.INVALID_OPERATION, f" jobs in the {state.name} state cannot be finished."
+                    messages.INVALID_OPERATION,
+                    f" jobs in the {state.name} state cannot be finished.",
                 )
-            self.stop_tasks(job, now, TaskState.Canceled, errors.TASKS_JOB_CANCELED.template)
+            self.stop_tasks(job, now, TaskState.Canceled, messages.TASKS_JOB_CANCELED.template)
             state_machine.set_job_state(job, JobState.Finished, now)
             self.store.save_job(job)
 
@@ -161,7 +163,7 @@ class Scheduler:
             state = job.state
             if state not in state_machine.REQUEUEABLE_JOB:
                 raise errors.conflict(
-                    errors.INVALID_OPERATION,
+                    messages.INVALID_OPERATION,
                     f" jobs in the {state.name} state cannot be requeued; "
                     "only Failed or Canceled jobs can.",
                 )
@@ -195,28 +197,37 @@ class Scheduler:
         """Set custom properties of a job or task (an empty value is kept)."""
         for name, value in props:
             if not name.strip():
-                raise errors.bad_request(errors.PROPERTY_NAME_CANNOT_BE_EMPTY)
+                raise errors.bad_request(messages.PROPERTY_NAME_CANNOT_BE_EMPTY)
             if len(name) > catalogue.MAX_CUSTOM_PROPERTY_NAME:
-                raise errors.bad_request(errors.CUSTOM_PROPERTY_NAME_TOO_LONG, name, 80)
+                raise errors.bad_request(messages.CUSTOM_PROPERTY_NAME_TOO_LONG, name, 80)
             if len(value) > catalogue.MAX_CUSTOM_PROPERTY_VALUE:
-                raise errors.bad_request(errors.CUSTOM_PROPERTY_VALUE_TOO_LONG, value, 1024)
+                raise errors.bad_request(messages.CUSTOM_PROPERTY_VALUE_TOO_LONG, value, 1024)
         self._set_pairs(caller, job_id, task_id, props, "custom")
 
     def set_env(self, caller: Caller, job_id: int, task_id: int | None, props: Pairs) -> None:
         """Set environment variables of a job or task (an empty value removes one)."""
-        for name, _ in props:
-            if not name.strip() or "=" in name:
-                raise errors.bad_request(errors.INVALID_ENVIRONMENT_VAR_NAME)
-            if name.upper().startswith("CCP_"):
-                raise errors.bad_request(errors.PRESERVED_ENVIRONMENT_VARIABLES)
+        for name, value in props:
+            check_environment_variable(name, value)
         self._set_pairs(caller, job_id, task_id, props, "env")
 
     def _set_pairs(
         self, caller: Caller, job_id: int, task_id: int | None, props: Pairs, which: str
     ) -> None:
+        writable = (
+            state_machine.CUSTOM_PROPERTIES_WRITABLE
+            if which == "custom"
+            else state_machine.ENVIRONMENT_WRITABLE
+        )
         with self.store.transaction():
             job = self.owned(caller, job_id)
             target: JobRow | TaskRow = job if task_id is None else self.task(job_id, task_id)
+            if isinstance(target, TaskRow):
+                if target.state not in state_machine.TASK_WRITABLE:
+                    raise errors.conflict(
+                        messages.TRY_TO_MODIFY_INVALID_STATE_TASK, target.state.name
+                    )
+            elif job.state not in writable:
+                raise errors.conflict(messages.TRY_TO_MODIFY_INVALID_STATE_JOB, job.state.name)
             table: dict[str, str] = getattr(target, which)
             for name, value in props:
                 existing = next((k for k in table if k.lower() == name.lower()), None)
@@ -231,7 +242,27 @@ class Scheduler:
                 self.store.save_job(target)
 
 
+# Operation_EnvironmentVarNameTooLong / ValueTooLong give no numbers (derived/error-codes.json);
+# these are Windows' own: 32,767 characters for a variable, names kept to 255 (docs/emulator.md).
+ENV_NAME_LIMIT = 256  # "must be smaller than 256 characters"
+ENV_VALUE_LIMIT = 32767
+
+
+def check_environment_variable(name: str, value: str) -> None:
+    """A settable environment variable: a name without `=`, not CCP_*, and lengths in range."""
+    if not name.strip() or "=" in name or "\0" in name:
+        raise errors.bad_request(messages.INVALID_ENVIRONMENT_VAR_NAME)
+    if name.upper().startswith("CCP_"):
+        raise errors.bad_request(messages.PRESERVED_ENVIRONMENT_VARIABLES)
+    if len(name) >= ENV_NAME_LIMIT:
+        raise errors.bad_request(messages.ENVIRONMENT_VAR_NAME_TOO_LONG, ENV_NAME_LIMIT)
+    if len(value) >= ENV_VALUE_LIMIT:
+        raise errors.bad_request(messages.ENVIRONMENT_VAR_VALUE_TOO_LONG, ENV_VALUE_LIMIT)
+    if "\0" in value:
+        raise errors.bad_request(messages.INVALID_ENVIRONMENT_VAR_VALUE)
+
+
 def check_message(message: str) -> None:
     """A cancel or finish message is at most 128 characters (Operation_CancelMessageIsTooLong)."""
     if len(message) > MAX_MESSAGE:
-        raise errors.bad_request(errors.CANCEL_MESSAGE_TOO_LONG)
+        raise errors.bad_request(messages.CANCEL_MESSAGE_TOO_LONG)

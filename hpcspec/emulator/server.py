@@ -8,8 +8,10 @@ threads and closes the store.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import io
 import logging
+import os
 import queue
 import socket
 import tempfile
@@ -29,6 +31,7 @@ from hpcspec.emulator.faults import FaultMiddleware, FaultPlan
 from hpcspec.emulator.scheduler import Scheduler, Timings
 from hpcspec.emulator.state_machine import ACTIVE_JOB
 from hpcspec.emulator.store import Store
+from hpcspec.errors import HpcspecError
 
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 30.0  # a request thread idle this long ends
@@ -118,6 +121,34 @@ class _Handler(WSGIRequestHandler):
         self.wfile.write(payload)
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port; a clear error when the address is taken.
+
+    werkzeug binds by itself and, on failure, prints to stderr and exits the process; binding
+    here first turns "address in use" into an error the CLI reports like any other.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    if os.name != "nt":  # on Windows this option would let two servers share a port
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+        sock.listen(128)
+    except OSError as error:
+        sock.close()
+        in_use = error.errno == errno.EADDRINUSE
+        raise HpcspecError(
+            f"cannot listen on {host}:{port}: "
+            + ("address already in use" if in_use else error.strerror or str(error)),
+            code="emulator-address-in-use" if in_use else "emulator-listen",
+            hint="another program (perhaps another emulator) holds that port: stop it, or "
+            "choose another --port (0 picks a free one)"
+            if in_use
+            else "check --host and --port",
+        ) from None
+    return sock
+
+
 class _PooledServer(ThreadedWSGIServer):
     """werkzeug's threaded server, its requests handled by threads that wait on a queue.
 
@@ -130,10 +161,14 @@ class _PooledServer(ThreadedWSGIServer):
     """
 
     def __init__(self, host: str, port: int, app: Any) -> None:
-        super().__init__(host, port, app, _Handler)
         self._requests: queue.SimpleQueue[tuple[Any, Any] | None] = queue.SimpleQueue()
         self._count_lock = threading.Lock()
         self._idle = 0  # threads waiting for a request that no queued request has claimed
+        listening = listen(host, port)
+        try:
+            super().__init__(host, port, app, _Handler, fd=listening.fileno())
+        finally:
+            listening.close()  # werkzeug works on its own duplicate of the socket
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._count_lock:
@@ -171,6 +206,8 @@ class _PooledServer(ThreadedWSGIServer):
 class Emulator:
     def __init__(self, options: EmulatorOptions) -> None:
         self.options = options
+        self._app: Any = None
+        self.server: BaseWSGIServer = _PooledServer(options.host, options.port, self._serve)
         self.store = Store(options.db)
         cluster = options.cluster
         if not cluster.started:
@@ -183,9 +220,12 @@ class Emulator:
         app: Any = HpcApp(self.scheduler, options.users, on_request=self._touch)
         if options.faults is not None:
             app = FaultMiddleware(app, options.faults)
-        self.server: BaseWSGIServer = _PooledServer(options.host, options.port, app)
+        self._app = app
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+
+    def _serve(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self._app(environ, start_response)
 
     @property
     def port(self) -> int:

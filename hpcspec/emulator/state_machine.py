@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable, Sequence
 from enum import Enum
 
-from hpcspec.emulator import errors
+from hpcspec.emulator import messages
 from hpcspec.emulator.executors import Outcome
 from hpcspec.emulator.properties import exit_code_ok, format_time
 from hpcspec.emulator.rows import JobRow, TaskRow
@@ -72,6 +72,14 @@ REQUEUE_TO_QUEUED = frozenset(
 # "move a failed, canceled, or queued task to the configuring state" (SPEC16 task requeue).
 REQUEUEABLE_TASK = frozenset({TaskState.Failed, TaskState.Canceled, TaskState.Queued})
 TERMINAL_TASK = frozenset({TaskState.Finished, TaskState.Failed, TaskState.Canceled})
+# msdocs/updating-a-job.md: a job's custom properties may change while it is Configuring,
+# Queued or Running; its environment variables are in neither the Queued nor the Running list,
+# so only while Configuring (the SDK's move of an ended job back to Configuring has no REST
+# counterpart: the REST API follows the strict table, ground truth §4.2). "You can update a
+# task only when the task is in the Configuring state."
+CUSTOM_PROPERTIES_WRITABLE = frozenset({JobState.Configuring, JobState.Queued, JobState.Running})
+ENVIRONMENT_WRITABLE = frozenset({JobState.Configuring})
+TASK_WRITABLE = frozenset({TaskState.Configuring})
 RUNNING_TASK = frozenset({TaskState.Running, TaskState.Dispatching})
 
 
@@ -181,17 +189,17 @@ def stop_for_job(task: TaskRow, running_to: TaskState, why: str, now: float) -> 
 def cancel_task(task: TaskRow, message: str, now: float) -> None:
     """A user's task cancel: running → Failed, waiting → Canceled (ground truth §4.3)."""
     if task_is_running(task):
-        text = errors.TASK_CANCELED_DURING_EXECUTION.template.format(message)
+        text = messages.TASK_CANCELED_DURING_EXECUTION.template.format(message)
         task.props["ErrorMessage"] = text
         set_task_state(task, TaskState.Failed, now)
     else:
-        task.props["ErrorMessage"] = errors.CANCELED_BY_USER.template.format(message)
+        task.props["ErrorMessage"] = messages.CANCELED_BY_USER.template.format(message)
         set_task_state(task, TaskState.Canceled, now)
 
 
 def finish_task(task: TaskRow, message: str, now: float) -> None:
     """A user's task finish: Finished, the message kept in ErrorMessage (§4.3)."""
-    task.props["ErrorMessage"] = errors.TASK_FINISHED_DURING_EXECUTION.template.format(message)
+    task.props["ErrorMessage"] = messages.TASK_FINISHED_DURING_EXECUTION.template.format(message)
     set_task_state(task, TaskState.Finished, now)
 
 
@@ -205,18 +213,18 @@ def finish_run(job: JobRow, task: TaskRow, outcome: Outcome, now: float) -> None
     task.props["ExitCode"] = str(outcome.exit_code)
     if outcome.start_failed:
         nodes = task.props.get("AllocatedNodes", "")
-        task.props["ErrorMessage"] = errors.WORKING_DIRECTORY_NOT_FOUND.template.format(nodes)
+        task.props["ErrorMessage"] = messages.WORKING_DIRECTORY_NOT_FOUND.template.format(nodes)
         set_task_state(task, TaskState.Failed, now)
         return
     if outcome.timed_out:
-        task.props["ErrorMessage"] = errors.TASK_RUNTIME_EXPIRED.template
+        task.props["ErrorMessage"] = messages.TASK_RUNTIME_EXPIRED.template
         set_task_state(task, TaskState.Failed, now)
         return
     valid = task.props.get("TaskValidExitCodes") or job.props.get("JobValidExitCodes") or "0"
     if exit_code_ok(valid, outcome.exit_code):
         set_task_state(task, TaskState.Finished, now)
     else:
-        text = errors.TASK_EXECUTION_FAILURE.template.format(outcome.exit_code)
+        text = messages.TASK_EXECUTION_FAILURE.template.format(outcome.exit_code)
         task.props["ErrorMessage"] = text
         set_task_state(task, TaskState.Failed, now)
 
@@ -263,21 +271,28 @@ class Readiness(Enum):
 
     WAIT = "wait"  # a prerequisite has not ended
     RUN = "run"
-    BLOCKED = "blocked"  # a prerequisite did not finish: the task ends without running
+    BLOCKED = "blocked"  # a prerequisite did not finish and the job fails dependent tasks
 
 
 def readiness(prerequisites: Sequence[TaskRow], fail_dependent_tasks: bool) -> Readiness:
-    """May a task start, given the tasks it depends on (DependsOn names, task groups)?"""
+    """May a task start, given the tasks it depends on (DependsOn names, task groups)?
+
+    `msdocs/ischedulertask-dependson.md`: "Task B will not run until A finishes, fails, or is
+    canceled" — a dependent task runs once every prerequisite has ended, however it ended;
+    only when the job's `FailDependentTasks` is true does a prerequisite that failed or was
+    canceled fail the dependent task instead.
+    """
     if any(not p.state.is_terminal for p in prerequisites):
         return Readiness.WAIT
-    if any(p.state is not TaskState.Finished for p in prerequisites):
+    if fail_dependent_tasks and any(p.state is not TaskState.Finished for p in prerequisites):
         return Readiness.BLOCKED
     return Readiness.RUN
 
 
-def block_dependent(task: TaskRow, fail_dependent_tasks: bool, now: float) -> None:
-    """A task whose prerequisite did not finish: Canceled (Failed with FailDependentTasks)."""
-    set_task_state(task, TaskState.Failed if fail_dependent_tasks else TaskState.Canceled, now)
+def block_dependent(task: TaskRow, culprit: TaskRow, now: float) -> None:
+    """FailDependentTasks: a task whose prerequisite failed or was canceled fails too."""
+    task.props["ErrorMessage"] = messages.TASK_FAILURE.template.format(culprit.props["TaskId"])
+    set_task_state(task, TaskState.Failed, now)
 
 
 def master_state(subtasks: Sequence[TaskRow]) -> TaskState:
@@ -305,7 +320,7 @@ def start_finishing(job: JobRow, leaves: Sequence[TaskRow], now: float) -> None:
     failed = first_unfinished(leaves)
     if failed is not None:
         job.props["_outcome"] = "Failed"
-        job.props["ErrorMessage"] = errors.TASK_FAILURE.template.format(failed.props["TaskId"])
+        job.props["ErrorMessage"] = messages.TASK_FAILURE.template.format(failed.props["TaskId"])
     else:
         job.props["_outcome"] = "Finished"
     set_job_state(job, JobState.Finishing, now)
@@ -318,19 +333,19 @@ def end_of_finishing(job: JobRow) -> JobState:
 
 def fail_job(job: JobRow, culprit: str, now: float) -> None:
     """A task failure that fails the job at once (FailOnTaskFailure, FailJobOnFailure)."""
-    job.props["ErrorMessage"] = errors.TASK_FAILURE.template.format(culprit)
+    job.props["ErrorMessage"] = messages.TASK_FAILURE.template.format(culprit)
     set_job_state(job, JobState.Failed, now)
 
 
 def expire_job(job: JobRow, now: float) -> None:
     """The job's RuntimeSeconds ran out: Canceled."""
-    job.props["ErrorMessage"] = errors.JOB_RUNTIME_EXPIRED.template
+    job.props["ErrorMessage"] = messages.JOB_RUNTIME_EXPIRED.template
     set_job_state(job, JobState.Canceled, now)
 
 
 def cancel_job(job: JobRow, message: str, forced: bool, now: float) -> None:
     """A user's cancel: Configuring → Canceled at once, otherwise Canceling (§4.1)."""
-    job.props["ErrorMessage"] = errors.CANCELED_BY_USER.template.format(message)
+    job.props["ErrorMessage"] = messages.CANCELED_BY_USER.template.format(message)
     if job.state is JobState.Configuring:
         set_job_state(job, JobState.Canceled, now)
     else:
@@ -340,7 +355,7 @@ def cancel_job(job: JobRow, message: str, forced: bool, now: float) -> None:
 
 def cancel_for_parent(job: JobRow, now: float) -> None:
     """A parent job ended Failed or Canceled: the child is Canceled."""
-    job.props["ErrorMessage"] = errors.PARENT_JOB_CANCELED.template
+    job.props["ErrorMessage"] = messages.PARENT_JOB_CANCELED.template
     set_job_state(job, JobState.Canceled, now)
 
 
@@ -348,6 +363,6 @@ def fail_validation(job: JobRow, tasks: Sequence[TaskRow], problem: str, now: fl
     """Validation refused the job: it and every task end Failed with the reason."""
     job.props["ErrorMessage"] = problem
     for task in tasks:
-        task.props["ErrorMessage"] = errors.TASK_FAILED_ON_JOB_VALIDATION.template
+        task.props["ErrorMessage"] = messages.TASK_FAILED_ON_JOB_VALIDATION.template
         set_task_state(task, TaskState.Failed, now)
     set_job_state(job, JobState.Failed, now)

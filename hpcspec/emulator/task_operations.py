@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hpcspec.emulator import errors, state_machine
+from hpcspec.emulator import errors, messages, state_machine
 from hpcspec.emulator.properties import format_time, parse_bool
 from hpcspec.emulator.rows import JobRow, TaskRow
 from hpcspec.emulator.scheduler import Caller, Pairs, Scheduler, check_message
@@ -38,7 +38,7 @@ def add_tasks(
         job = scheduler.owned(caller, job_id)
         state = state_machine.TASK_STATE_WHEN_ADDED.get(job.state)
         if state is None:
-            raise errors.conflict(errors.TRY_TO_MODIFY_INVALID_STATE_JOB, job.state.name)
+            raise errors.conflict(messages.TRY_TO_MODIFY_INVALID_STATE_JOB, job.state.name)
         masters: set[int] | None = None
         rows: list[TaskRow] = []
         ids: list[int] = []
@@ -52,7 +52,7 @@ def add_tasks(
                     masters = {t.task_id for t in store.tasks(job.id) if t.is_master}
                 masters.add(task_id)
                 if len(masters) > MAX_SWEEP_TASKS:
-                    raise errors.conflict(errors.TOO_MANY_SWEEP_TASKS)
+                    raise errors.conflict(messages.TOO_MANY_SWEEP_TASKS)
             if state is not TaskState.Configuring:  # a new task is Configuring already
                 task.props["SubmitTime"] = format_time(now)
                 state_machine.set_task_state(task, state, now)
@@ -73,7 +73,7 @@ def set_task(scheduler: Scheduler, caller: Caller, ids: TaskIds, props: Pairs) -
         job = scheduler.owned(caller, ids[0])
         task = scheduler.task(*ids)
         if not modify_rules.can_modify_tasks(job.state):
-            raise errors.conflict(errors.TRY_TO_MODIFY_INVALID_STATE_TASK, task.state.name)
+            raise errors.conflict(messages.TRY_TO_MODIFY_INVALID_STATE_TASK, task.state.name)
         apply_task_props(task, props)
         _check_sweep_limit(scheduler, job, task)
         state_machine.stamp(task.props, scheduler.clock())
@@ -86,7 +86,7 @@ def _check_sweep_limit(scheduler: Scheduler, job: JobRow, task: TaskRow) -> None
     tasks = scheduler.store.tasks(job.id)
     others = {t.task_id for t in tasks if t.is_master and t.task_id != task.task_id}
     if len(others) + 1 > MAX_SWEEP_TASKS:
-        raise errors.conflict(errors.TOO_MANY_SWEEP_TASKS)
+        raise errors.conflict(messages.TOO_MANY_SWEEP_TASKS)
 
 
 def _targets(scheduler: Scheduler, task: TaskRow) -> list[TaskRow]:
@@ -106,7 +106,7 @@ def cancel_task(
         job = scheduler.owned(caller, ids[0])
         task = scheduler.task(*ids)
         if task.state in state_machine.TERMINAL_TASK:
-            raise errors.conflict(errors.INVALID_CANCEL_TASK_STATE, task.state.name)
+            raise errors.conflict(messages.INVALID_CANCEL_TASK_STATE, task.state.name)
         changed = []
         for row in _targets(scheduler, task):
             if row.state in state_machine.TERMINAL_TASK:
@@ -129,7 +129,7 @@ def finish_task(scheduler: Scheduler, caller: Caller, ids: TaskIds, message: str
         task = scheduler.task(*ids)
         if task.state in state_machine.TERMINAL_TASK:
             raise errors.conflict(
-                errors.INVALID_OPERATION,
+                messages.INVALID_OPERATION,
                 f" tasks in the {task.state.name} state cannot be finished.",
             )
         changed = []
@@ -152,9 +152,9 @@ def requeue_task(scheduler: Scheduler, caller: Caller, ids: TaskIds) -> None:
         job = scheduler.owned(caller, ids[0])
         task = scheduler.task(*ids)
         if task.state not in state_machine.REQUEUEABLE_TASK:
-            raise errors.conflict(errors.ONLY_FAILED_CANCELED_TASKS_CAN_BE_CONFIGURED)
+            raise errors.conflict(messages.ONLY_FAILED_CANCELED_TASKS_CAN_BE_CONFIGURED)
         if not parse_bool(task.props.get("IsRerunnable", "True")):
-            raise errors.conflict(errors.TRY_TO_REQUEUE_NON_RERUNNABLE_TASK)
+            raise errors.conflict(messages.TRY_TO_REQUEUE_NON_RERUNNABLE_TASK)
         changed = []
         for row in _targets(scheduler, task):
             if row is not task and row.state not in state_machine.REQUEUEABLE_TASK:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from hpcspec.emulator import errors, state_machine
+from hpcspec.emulator import messages, state_machine
 from hpcspec.emulator.allocation import allowed_nodes, place_task, task_placement
 from hpcspec.emulator.job_validation import depends_on
 from hpcspec.emulator.properties import parse_bool
@@ -40,7 +40,7 @@ class TaskRunner:
         job, now = self.job, self.now
         runtime = int(job.props.get("RuntimeSeconds", "0") or 0)
         if runtime and now - job.number("_started_job", job.number("_since")) >= runtime:
-            why = errors.JOB_RUNTIME_EXPIRED.template
+            why = messages.JOB_RUNTIME_EXPIRED.template
             self.scheduler.stop_tasks(job, now, TaskState.Failed, why)
             state_machine.expire_job(job, now)
             self.store.save_job(job)
@@ -49,7 +49,7 @@ class TaskRunner:
         culprit = self._poll()
         if culprit is not None:
             self._save()
-            why = errors.TASKS_JOB_CANCELED.template
+            why = messages.TASKS_JOB_CANCELED.template
             self.scheduler.stop_tasks(job, now, TaskState.Canceled, why)
             state_machine.fail_job(job, culprit, now)
             self.store.save_job(job)
@@ -125,7 +125,8 @@ class TaskRunner:
             if verdict is state_machine.Readiness.WAIT:
                 continue
             if verdict is state_machine.Readiness.BLOCKED:
-                state_machine.block_dependent(task, fail_dependents, self.now)
+                culprit = state_machine.first_unfinished(before) or task
+                state_machine.block_dependent(task, culprit, self.now)
                 self.changed[task.key] = task
                 continue
             placement = place_task(task, allowed_nodes(cluster, task, alloc), used, whole)

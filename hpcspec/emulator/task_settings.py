@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hpcspec.emulator import errors
+from hpcspec.emulator import errors, messages
 from hpcspec.emulator.properties import (
     TASK_SETTABLE,
     TASK_TYPES,
@@ -28,27 +28,60 @@ def apply_task_props(task: TaskRow, props: Pairs) -> None:
     for raw_name, raw_value in props:
         name = canonical(TASK_TYPES, raw_name)
         if name is None:
-            raise errors.bad_request(errors.NO_TABLE_DEFINED_FOR_PROPERTY, raw_name)
+            raise errors.bad_request(messages.NO_TABLE_DEFINED_FOR_PROPERTY, raw_name)
         if name not in TASK_SETTABLE:
-            raise errors.bad_request(errors.PROPERTY_IS_READ_ONLY, name)
+            raise errors.bad_request(messages.PROPERTY_IS_READ_ONLY, name)
         value = parse_value(TASK_TYPES[name], name, raw_value)
         if name == "Name" and "," in value:
-            raise errors.bad_request(errors.TASK_NAME_CONTAINS_INVALID_CHARS, value)
+            raise errors.bad_request(messages.TASK_NAME_CONTAINS_INVALID_CHARS, value)
         if name == "TaskValidExitCodes" and value:
             check_exit_codes(value)
         if name == "CommandLine" and len(value) > catalogue.MAX_COMMAND_LINE:
-            raise errors.bad_request(errors.PROPERTY_VALUE_TOO_LARGE, name, 1024)
+            raise errors.bad_request(messages.PROPERTY_VALUE_TOO_LARGE, name, 1024)
         task.props[name] = value
     check_task_type(task.props)
 
 
 _BASIC_FIXED = {"StartValue": "0", "EndValue": "0", "IncrementValue": "1"}
+# msdocs/tasktype.md: these "do not apply to tasks that you start on a per-resource basis, and
+# thus you cannot set these properties" for NodePrep, NodeRelease and Service tasks (their
+# Min/Max are fixed at 1, ground truth §3.3).
+_PER_RESOURCE = ("NodePrep", "NodeRelease", "Service")
+_PER_RESOURCE_FIXED = {
+    f"{bound}{unit}": "1" for bound in ("Min", "Max") for unit in ("Cores", "Nodes", "Sockets")
+}
+_PER_RESOURCE_UNSET = ("DependsOn", "RequiredNodes")
+_PER_RESOURCE_FALSE = ("IsExclusive",)
+MAX_FAIL_JOB_ON_FAILURE_COUNT = 1_000_000  # msdocs/ischedulertask-failjobonfailurecount.md
 
 
 def check_task_type(props: dict[str, str]) -> None:
-    """Basic tasks keep StartValue/EndValue 0, IncrementValue 1 (TaskTypeHelper, §3.3)."""
-    if props.get("Type", "Basic") != "Basic":
-        return
-    for name, value in _BASIC_FIXED.items():
-        if props.get(name, value) != value:
-            raise errors.bad_request(errors.INVALID_PROP_FOR_TASK_TYPE, name, "Basic")
+    """Properties a task of its type may not have (Operation_InvalidPropForTaskType)."""
+    kind = props.get("Type", "Basic")
+    count = int(props.get("FailJobOnFailureCount", "1") or 1)
+    if not 1 <= count <= MAX_FAIL_JOB_ON_FAILURE_COUNT:
+        raise errors.bad_request(
+            messages.INVALID_OPERATION,
+            f" FailJobOnFailureCount {count} is not within 1..{MAX_FAIL_JOB_ON_FAILURE_COUNT}.",
+        )
+    if kind == "Basic":
+        # TaskTypeHelper (§3.3): Start/End/Increment stay 0/0/1; "If you specify a value greater
+        # than 1 for FailJobOnFailureCount for a task that is not a parametric sweep or service
+        # task, an error occurs" (msdocs/ischedulertask-failjobonfailurecount.md).
+        for name, value in _BASIC_FIXED.items():
+            if props.get(name, value) != value:
+                raise errors.bad_request(messages.INVALID_PROP_FOR_TASK_TYPE, name, kind)
+        if count > 1:
+            raise errors.bad_request(
+                messages.INVALID_PROP_FOR_TASK_TYPE, "FailJobOnFailureCount", kind
+            )
+    elif kind in _PER_RESOURCE:
+        for name in _PER_RESOURCE_UNSET:
+            if props.get(name, "").strip():
+                raise errors.bad_request(messages.INVALID_PROP_FOR_TASK_TYPE, name, kind)
+        for name in _PER_RESOURCE_FALSE:
+            if props.get(name, "False") != "False":
+                raise errors.bad_request(messages.INVALID_PROP_FOR_TASK_TYPE, name, kind)
+        for name, value in _PER_RESOURCE_FIXED.items():
+            if props.get(name, value) != value:
+                raise errors.bad_request(messages.INVALID_PROP_FOR_TASK_TYPE, name, kind)
