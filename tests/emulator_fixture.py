@@ -16,7 +16,9 @@ Stable interface (other test suites rely on it):
   `executor` ("simulate" | "local"), `nodes`, `cores_per_node`, `faults`
   (`hpcspec.emulator.faults.FaultPlan`), `timings` (`hpcspec.emulator.Timings`),
   `work_root` (Path), `templates` (tuple of names), `groups` (tuple of (group, node names)),
-  `admin_password` / `user_password` (str; pass the old ones when restarting on a `db`).
+  `admin_password` / `user_password` (str; pass the old ones when restarting on a `db`),
+  `profile` (`hpcspec.hpcpack.profile.ClusterProfile`: behave like that cluster, e.g.
+  `ClusterProfile(client_source_kept=False, error_style=ErrorStyle.ASPNET)`).
   Returns the same kind of object as `emulator`; call `.stop()` to stop it early (e.g. to
   restart on the same `db`).
 """
@@ -32,6 +34,7 @@ from typing import Any
 import pytest
 
 from hpcspec.emulator import ClusterSpec, Emulator, EmulatorOptions, Timings, User
+from hpcspec.hpcpack.profile import ClusterProfile
 
 FAST = Timings(tick=0.05, simulate=0.2)
 
@@ -73,6 +76,7 @@ def _start(directory: Path, **options: Any) -> RunningEmulator:
             timings=options.pop("timings", FAST),
             faults=options.pop("faults", None),
             work_root=options.pop("work_root", directory),
+            profile=options.pop("profile", ClusterProfile()),
         )
     )
     if options:

@@ -15,6 +15,7 @@ from hpcspec.emulator.cluster import parse_groups
 from hpcspec.emulator.options import (
     check_host,
     fault_plan,
+    load_profile,
     parse_user,
     read_users,
     write_private,
@@ -72,6 +73,19 @@ def emulator() -> None:
 @click.option("--error-status", default=503, show_default=True, help="Status of injected errors.")
 @click.option("--drop-rate", default=0.0, help="Probability of dropping the connection after.")
 @click.option("--idle-timeout", default=0.0, help="Stop after this many idle seconds (0 = never).")
+@click.option(
+    "--profile",
+    "profile_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Behave like the cluster this profile describes (JSON, docs/emulator.md).",
+)
+@click.option(
+    "--sweep-expansion",
+    type=click.Choice(["eager", "lazy"]),
+    default=None,
+    help="Create sweep subtasks all at validation (eager) or as they run (lazy, as 2016 U3).",
+)
 @click.option("--state-file", type=click.Path(path_type=Path), hidden=True)
 @click.option("--allow-remote", is_flag=True, help="Allow a non-loopback --host.")
 def serve(
@@ -97,6 +111,8 @@ def serve(
     error_status: int,
     drop_rate: float,
     idle_timeout: float,
+    profile_file: Path | None,
+    sweep_expansion: str | None,
     state_file: Path | None,
     allow_remote: bool,
 ) -> int:
@@ -123,6 +139,7 @@ def serve(
         ),
         work_root=work_dir,
         idle_timeout=idle_timeout,
+        profile=load_profile(profile_file, sweep_expansion),
     )
     running = Emulator(options)
     stop = threading.Event()

@@ -15,6 +15,7 @@ import json
 from hpcspec.emulator.cluster import ClusterSpec, Node
 from hpcspec.emulator.properties import parse_bool
 from hpcspec.emulator.rows import JobRow, TaskRow
+from hpcspec.emulator.sweeps import pending_instances
 
 Allocation = dict[str, int]  # node name → cores
 
@@ -46,9 +47,14 @@ def allocate(
     tasks: list[TaskRow],
     usage: dict[str, int],
     exclusive: set[str],
+    lazy_sweeps: bool = False,
 ) -> Allocation | None:
     """Cores for a queued job (and its `tasks`) on free nodes, or None when it must wait."""
-    low, high = _bounds(job, [t for t in tasks if t.is_leaf])
+    runs = [t for t in tasks if t.is_leaf]
+    lazy_masters = (t for t in tasks if t.is_master and lazy_sweeps)
+    for master in lazy_masters:  # a lazy sweep's instances still to come count too
+        runs += [master] * min(pending_instances(master), high_enough(cluster))
+    low, high = _bounds(job, runs)
     whole = job.props.get("UnitType", "Core") != "Core"
     solo = parse_bool(job.props.get("IsExclusive", "False"))
     wanted = _task_nodes(cluster, tasks)  # nodes its tasks ask for come first
@@ -71,6 +77,11 @@ def allocate(
         if units >= low:
             return alloc
     return None
+
+
+def high_enough(cluster: ClusterSpec) -> int:
+    """More units than the cluster has: counting further instances changes no allocation."""
+    return sum(n.cores for n in cluster.nodes()) + 1
 
 
 def _candidates(cluster: ClusterSpec, job: JobRow) -> list[list[Node]]:

@@ -22,8 +22,10 @@ from werkzeug.http import parse_accept_header
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from hpcspec.emulator import bodies, errors, handlers, messages
+from hpcspec.emulator import bodies, errors, handlers, messages, node_handlers
+from hpcspec.emulator.error_bodies import render_error
 from hpcspec.emulator.scheduler import Caller, Scheduler
+from hpcspec.hpcpack.profile import NodeEndpoints
 
 log = logging.getLogger(__name__)
 MAX_BODY = 8 * 1024 * 1024
@@ -32,14 +34,11 @@ _J = "/jobs/<int:job_id>"
 _T = _J + "/tasks/<int:task_id>"
 _S = _T + "/subtasks/<int:subtask_id>"
 # (method, path, handler, body: "pairs" | "text" | None)
-ROUTES: list[tuple[str, str, Callable[..., bodies.Body], str | None]] = [
+Route = tuple[str, str, Callable[..., bodies.Body], str | None]
+ROUTES: list[Route] = [
     ("GET", "/cluster/version", handlers.cluster_version, None),
     ("GET", "/cluster/activeHeadNode", handlers.active_head_node, None),
     ("GET", "/cluster/info/dateTimeFormat", handlers.datetime_format, None),
-    ("GET", "/nodes", handlers.list_nodes, None),
-    ("GET", "/nodes/groups", handlers.list_node_groups, None),
-    ("GET", "/nodes/groups/<name>", handlers.node_group_members, None),
-    ("GET", "/nodes/<name>", handlers.get_node, None),
     ("GET", "/jobs", handlers.list_jobs, None),
     ("POST", "/jobs", handlers.create_job, "pairs"),
     ("POST", "/jobs/jobFile", handlers.create_job_from_xml, "text"),
@@ -71,6 +70,23 @@ ROUTES: list[tuple[str, str, Callable[..., bodies.Body], str | None]] = [
     ("POST", _S + "/finish", handlers.finish_task, "text"),
     ("POST", _S + "/requeue", handlers.requeue_task, None),
 ]  # fmt: skip
+# Nodes by version (a profile's node_endpoints): 2016 U3 (openapi/hpcpack-rest-2016u3.json)
+# lists RestObjects under /nodes; 2019 and the 2020 revision of 2016 U3
+# (openapi/hpcpack-rest-2019.json) list typed Node and NodeGroup objects under /cluster.
+NODE_ROUTES: dict[NodeEndpoints, list[Route]] = {
+    NodeEndpoints.NODES: [
+        ("GET", "/nodes", node_handlers.list_nodes, None),
+        ("GET", "/nodes/groups", node_handlers.list_node_groups, None),
+        ("GET", "/nodes/groups/<name>", node_handlers.node_group_members, None),
+        ("GET", "/nodes/<name>", node_handlers.get_node, None),
+    ],
+    NodeEndpoints.CLUSTER: [
+        ("GET", "/cluster/nodes", node_handlers.cluster_nodes, None),
+        ("GET", "/cluster/nodes/<name>", node_handlers.cluster_node, None),
+        ("GET", "/cluster/nodeGroups", node_handlers.cluster_node_groups, None),
+        ("GET", "/cluster/nodeGroups/<name>", node_handlers.cluster_node_group, None),
+    ],
+}
 
 
 @dataclass(frozen=True)
@@ -103,12 +119,13 @@ class HpcApp:
         on_request: Callable[[], None] | None = None,
     ) -> None:
         self.scheduler = scheduler
+        self.profile = scheduler.profile
         self.domain = domain
         self.users = {qualify(u.name, domain).lower(): u for u in users}
         self.on_request = on_request
         rules = [
             Rule("/hpc" + path, endpoint=(handler, body), methods=[method])
-            for method, path, handler, body in ROUTES
+            for method, path, handler, body in ROUTES + NODE_ROUTES[self.profile.node_endpoints]
         ]
         self.urls = Map(rules, strict_slashes=False, merge_slashes=False)
 
@@ -141,8 +158,8 @@ class HpcApp:
                     context.text = bodies.read_string(data, xml_in)
             result = handler(context, **values)
         except errors.SchedulerError as error:
-            payload, content_type = error.body(xml_out)
-            response = Response(payload, status=error.status, content_type=content_type)
+            status, payload, content_type = render_error(error, self.profile, xml_out)
+            response = Response(payload, status=status, content_type=content_type)
             if error.status == 401:
                 response.headers["WWW-Authenticate"] = 'Basic realm="HPC Pack"'
             return response
@@ -156,8 +173,8 @@ class HpcApp:
         except Exception:  # an emulator bug must not kill the server thread
             log.exception("unhandled error for %s %s", request.method, request.path)
             failure = errors.SchedulerError(500, messages.UNKNOWN_ERROR)
-            payload, content_type = failure.body(xml_out)
-            return Response(payload, status=500, content_type=content_type)
+            status, payload, content_type = render_error(failure, self.profile, xml_out)
+            return Response(payload, status=status, content_type=content_type)
         if result is None:
             return Response(status=204, headers=context.headers)
         content_type = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from hpcspec.emulator import errors, messages, safe_xml
 from hpcspec.emulator.errors import xml_text
@@ -20,7 +21,18 @@ SERIAL_NS = "http://schemas.microsoft.com/2003/10/Serialization/"
 ARRAYS_NS = "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
 
 Pairs = list[tuple[str, str]]
-Body = int | str | list[str] | Mapping[str, str] | list[dict[str, str]] | None
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A typed object or list of them (2019's /cluster endpoints), not Name/Value properties;
+    `name` is its DataContract element name for XML (`Node`, `NodeGroup`)."""
+
+    value: object
+    name: str
+
+
+Body = int | str | list[str] | Mapping[str, str] | list[dict[str, str]] | Typed | None
 
 
 def is_xml(content_type: str | None) -> bool:
@@ -87,6 +99,9 @@ def read_string(data: bytes, xml: bool) -> str:
 
 
 def render(body: Body, xml: bool) -> bytes:
+    """A response body: RestProperty/RestObject JSON or DataContract XML."""
+    if isinstance(body, Typed):
+        return _typed_xml(body).encode("utf-8") if xml else json.dumps(body.value).encode()
     if xml:
         return _render_xml(body).encode("utf-8")
     if isinstance(body, Mapping):
@@ -117,6 +132,7 @@ def _render_xml(body: Body) -> str:
         return f'<string xmlns="{SERIAL_NS}">{xml_text(body)}</string>'
     if isinstance(body, Mapping):
         return f'<ArrayOfProperty xmlns="{COMMON_NS}">{_props_xml(body)}</ArrayOfProperty>'
+    assert not isinstance(body, Typed)  # rendered by _typed_xml
     rows: Sequence[object] = body
     if rows and isinstance(rows[0], Mapping):
         inner = "".join(
@@ -129,3 +145,23 @@ def _render_xml(body: Body) -> str:
         return f'<ArrayOfObject xmlns="{COMMON_NS}"/>'
     items = "".join(f"<string>{xml_text(str(s))}</string>" for s in rows)
     return f'<ArrayOfstring xmlns="{ARRAYS_NS}">{items}</ArrayOfstring>'
+
+
+def _typed_xml(body: Typed) -> str:
+    def element(name: str, value: object) -> str:
+        if value is None:
+            return f'<{name} i:nil="true"/>'
+        if isinstance(value, bool):
+            return f"<{name}>{'true' if value else 'false'}</{name}>"
+        if isinstance(value, dict):
+            return f"<{name}>" + "".join(element(k, v) for k, v in value.items()) + f"</{name}>"
+        if isinstance(value, list):
+            return f"<{name}>" + "".join(element("string", v) for v in value) + f"</{name}>"
+        return f"<{name}>{xml_text(str(value))}</{name}>"
+
+    space = f'xmlns="{COMMON_NS}" xmlns:i="http://www.w3.org/2001/XMLSchema-instance"'
+    if isinstance(body.value, list):
+        items = "".join(element(body.name, v) for v in body.value)
+        return f"<ArrayOf{body.name} {space}>{items}</ArrayOf{body.name}>"
+    inner = element(body.name, body.value)
+    return inner.replace(f"<{body.name}>", f"<{body.name} {space}>", 1)

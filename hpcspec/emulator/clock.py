@@ -85,7 +85,7 @@ class SchedulerClock:
                 if task.state in (TaskState.Submitted, TaskState.Validating):
                     state_machine.set_task_state(task, TaskState.Queued, now)
                     changed.append(task)
-                    if task.is_master:
+                    if task.is_master and self.scheduler.eager_sweeps:
                         changed += expand_sweep(task, TaskState.Queued, now)
             state_machine.set_job_state(job, JobState.Queued, now)
         self.store.save_tasks(changed)
@@ -107,7 +107,9 @@ class SchedulerClock:
                 return False
             if parent.state is not JobState.Finished:
                 return False
-        alloc = allocate(self.scheduler.cluster, job, self.store.tasks(job.id), usage, exclusive)
+        tasks = self.store.tasks(job.id)
+        lazy = not self.scheduler.eager_sweeps
+        alloc = allocate(self.scheduler.cluster, job, tasks, usage, exclusive, lazy)
         if alloc is None:
             return False
         job.props["_alloc"] = json.dumps(alloc)

@@ -36,7 +36,6 @@ class ClusterSpec:
     cores_per_node: int = 4
     custom_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (group, node names)
     templates: tuple[str, ...] = ("Default",)
-    version: str = "5.3.6435.0"  # 2016 Update 3, the release with Basic auth on /hpc
     env: tuple[tuple[str, str], ...] = ()  # cluster-wide environment (lowest precedence)
     started: float = field(default=0.0)
 

@@ -1,14 +1,13 @@
-"""Scheduler errors that render their own HTTP body (moto's `responses`/`exceptions` split).
+"""Scheduler errors: a refusal with its message (`messages.py`) and the kind of status.
 
-Messages and HRESULTs are transcribed from `reference/hpcpack/derived/error-codes.json`
-(`Property/SR.resx` of the HPC Pack Store API). The `/hpc` web service documents no error
-schema or status codes (`research/hpcpack-ground-truth.md` §1.5 and §8), so the status per
-kind and the body shape are this emulator's decisions, recorded in `docs/emulator.md`.
+The `/hpc` web service documents no error schema or status codes
+(`research/hpcpack-ground-truth.md` §1.5 and §8), so the status per kind is this emulator's
+decision (`docs/emulator.md`), which a cluster profile may change; `error_bodies.py` renders
+the body in the profile's style.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from xml.sax.saxutils import escape
 
@@ -39,19 +38,6 @@ class SchedulerError(HpcspecError):
         super().__init__(message=text, code="emulator-" + _kebab(scheduler.name))
         self.status = status
         self.scheduler = scheduler
-
-    def body(self, xml: bool) -> tuple[bytes, str]:
-        """The HTTP body and its content type: `{"Code","Message"}` or HpcWebServiceFault."""
-        if xml:
-            text = (
-                f'<HpcWebServiceFault xmlns="{COMMON_NS}" '
-                'xmlns:i="http://www.w3.org/2001/XMLSchema-instance">'
-                f"<Code>{self.scheduler.code}</Code><Message>{xml_text(self.message)}</Message>"
-                '<Values i:nil="true"/></HpcWebServiceFault>'
-            )
-            return text.encode(), "application/xml; charset=utf-8"
-        data = {"Code": self.scheduler.code, "Message": self.message}
-        return json.dumps(data).encode(), "application/json; charset=utf-8"
 
 
 def _kebab(name: str) -> str:

@@ -7,7 +7,6 @@ arrays for single objects, RestObject arrays for lists, bare integers for new id
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -15,7 +14,6 @@ from hpcspec.emulator import errors, listing, messages, task_operations
 from hpcspec.emulator.bodies import Body, Pairs
 from hpcspec.emulator.jobxml_import import import_job
 from hpcspec.emulator.properties import (
-    DATETIME_FORMAT,
     JOB_TYPES,
     TASK_TYPES,
     canonical,
@@ -42,7 +40,7 @@ class Context:
 
 # -- cluster ---------------------------------------------------------------------------------
 def cluster_version(c: Context) -> Body:
-    return c.scheduler.cluster.version
+    return c.scheduler.profile.version
 
 
 def active_head_node(c: Context) -> Body:
@@ -50,48 +48,7 @@ def active_head_node(c: Context) -> Body:
 
 
 def datetime_format(c: Context) -> Body:
-    return DATETIME_FORMAT
-
-
-def _node_usage(c: Context) -> dict[str, int]:
-    usage: dict[str, int] = {}
-    for job in c.scheduler.store.jobs_in(
-        (JobState.Running, JobState.Finishing, JobState.Canceling)
-    ):
-        for node, cores in json.loads(job.props.get("_alloc") or "{}").items():
-            usage[node] = usage.get(node, 0) + int(cores)
-    return usage
-
-
-def list_nodes(c: Context) -> Body:
-    cluster, usage = c.scheduler.cluster, _node_usage(c)
-    query = listing.make_query(c.args, listing.NODE_FILTERS, "sortnodesby")
-    views = [cluster.node_properties(n, usage.get(n.name, 0)) for n in cluster.nodes()]
-    for _, value in query.filters:
-        views = [v for v in views if v["State"].lower() == value.lower()]
-    known = {k: ("Int32" if k in ("Id", "NumCores") else "String") for k in views[0]}
-    names = listing.pick_properties(c.args.get("properties"), known, None)
-    views = listing.sort_rows(views, query.sort, known, lambda r: int(r["Id"]), query.ascending)
-    return _page(c, [listing.select(v, names) for v in views], query)
-
-
-def get_node(c: Context, name: str) -> Body:
-    node = c.scheduler.cluster.node(name)
-    if node is None:
-        raise errors.not_found(messages.INVALID_NODE_ID)
-    return c.scheduler.cluster.node_properties(node, _node_usage(c).get(node.name, 0))
-
-
-def list_node_groups(c: Context) -> Body:
-    cluster = c.scheduler.cluster
-    return [cluster.group_properties(g) for g in cluster.group_names()]
-
-
-def node_group_members(c: Context, name: str) -> Body:
-    group = c.scheduler.cluster.group(name)
-    if group is None:
-        raise errors.not_found(messages.UNKNOWN_NODE_GROUP, name)
-    return [n.name for n in c.scheduler.cluster.members(group)]
+    return c.scheduler.profile.datetime_format
 
 
 def job_templates(c: Context) -> Body:
@@ -101,7 +58,7 @@ def job_templates(c: Context) -> Body:
 # -- jobs ------------------------------------------------------------------------------------
 def list_jobs(c: Context) -> Body:
     store = c.scheduler.store
-    query = listing.make_query(c.args, listing.JOB_FILTERS, "sortjobsby")
+    query = listing.make_query(c.args, listing.JOB_FILTERS, "sortjobsby", c.scheduler.profile)
     names = listing.pick_properties(
         c.args.get("properties"), JOB_TYPES, listing.DEFAULT_JOB_PROPERTIES
     )
@@ -119,7 +76,7 @@ def list_jobs(c: Context) -> Body:
             params.append(f"%,{value.lower()},%")
         else:
             where.append("change_time >= ?")
-            params.append(_time(value))
+            params.append(_time(c, value))
     if query.owner:
         if "\\" in query.owner:
             where.append("owner = ?")
@@ -141,13 +98,18 @@ def list_jobs(c: Context) -> Body:
             c.headers["x-ms-row-count"] = str(total)
         elif end < total:
             c.headers["x-ms-continuation-queryId"] = query.token(end)
-        return rows
+        return local_times(c, rows, JOB_TYPES)
     views = [_job_view(c, j, counts) for j in store.query_jobs(condition, params, None, 0)]
     views = listing.sort_rows(views, sort, JOB_TYPES, lambda r: int(r["Id"]), query.ascending)
-    return _page(c, [listing.select(v, names) for v in views], query)
+    return local_times(c, page(c, [listing.select(v, names) for v in views], query), JOB_TYPES)
 
 
-def _time(value: str) -> float:
+def _time(c: Context, value: str) -> float:
+    times = c.scheduler.times
+    try:
+        return times.parse(value) if times is not None else parse_time(value)
+    except ValueError:
+        pass
     try:
         return parse_time(value)
     except ValueError:
@@ -155,12 +117,24 @@ def _time(value: str) -> float:
 
 
 def _job_view(c: Context, job: JobRow, counts: bool) -> dict[str, str]:
-    if counts:
-        return c.scheduler.job_view(job)
-    return job_view(job, {})
+    return c.scheduler.job_view(job) if counts else job_view(job, {})
 
 
-def _page(c: Context, rows: list[dict[str, str]], query: listing.Query) -> Body:
+def local_times(
+    c: Context, rows: list[dict[str, str]], kinds: Mapping[str, str]
+) -> list[dict[str, str]]:
+    """Times in the profile's format (they are stored in the default one)."""
+    times = c.scheduler.times
+    if times is None:
+        return rows
+    for row in rows:
+        for name, value in row.items():
+            if value and kinds.get(name) == "DateTime":
+                row[name] = times.format(parse_time(value))
+    return rows
+
+
+def page(c: Context, rows: list[dict[str, str]], query: listing.Query) -> list[dict[str, str]]:
     chunk, token = listing.page(rows, query)
     if query.start_row is not None:
         c.headers["x-ms-row-count"] = str(len(rows))
@@ -181,7 +155,7 @@ def get_job(c: Context, job_id: int) -> Body:
     job = c.scheduler.job(job_id)
     names = listing.pick_properties(c.args.get("properties"), JOB_TYPES, None)
     counts = names is None or any(n in COUNTER_NAMES for n in names)
-    return listing.select(_job_view(c, job, counts), names)
+    return local_times(c, [listing.select(_job_view(c, job, counts), names)], JOB_TYPES)[0]
 
 
 def set_job(c: Context, job_id: int) -> Body:
@@ -252,7 +226,7 @@ def requeue_job(c: Context, job_id: int) -> Body:
 # -- tasks -----------------------------------------------------------------------------------
 def list_tasks(c: Context, job_id: int) -> Body:
     c.scheduler.job(job_id)
-    query = listing.make_query(c.args, listing.TASK_FILTERS, "sorttasksby")
+    query = listing.make_query(c.args, listing.TASK_FILTERS, "sorttasksby", c.scheduler.profile)
     names = listing.pick_properties(
         c.args.get("properties"), TASK_TYPES, listing.DEFAULT_TASK_PROPERTIES
     )
@@ -272,7 +246,7 @@ def list_tasks(c: Context, job_id: int) -> Body:
             ids = listing.split_ids(value)
             rows = [t for t in rows if t.instance_id in ids]
         else:
-            since = _time(value)
+            since = _time(c, value)
             rows = [t for t in rows if float(t.props.get("_changed", "0")) >= since]
     views = [task_view(t) for t in rows]
     sort = query.sort if query.sort.lower() != "taskid" else ""
@@ -283,7 +257,7 @@ def list_tasks(c: Context, job_id: int) -> Body:
         lambda r: (int(r["JobTaskId"]), int(r["InstanceId"])),
         query.ascending,
     )
-    return _page(c, [listing.select(v, names) for v in views], query)
+    return local_times(c, page(c, [listing.select(v, names) for v in views], query), TASK_TYPES)
 
 
 def add_task(c: Context, job_id: int) -> Body:
@@ -293,7 +267,7 @@ def add_task(c: Context, job_id: int) -> Body:
 def get_task(c: Context, job_id: int, task_id: int, subtask_id: int | None = None) -> Body:
     task = c.scheduler.task(job_id, task_id, subtask_id)
     names = listing.pick_properties(c.args.get("properties"), TASK_TYPES, None)
-    return listing.select(task_view(task), names)
+    return local_times(c, [listing.select(task_view(task), names)], TASK_TYPES)[0]
 
 
 def set_task(c: Context, job_id: int, task_id: int, subtask_id: int | None = None) -> Body:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from hpcspec.emulator import errors, messages
@@ -21,21 +22,32 @@ from hpcspec.emulator.properties import (
     canonical,
     check_exit_codes,
     format_bool,
+    format_time,
     parse_time,
     parse_value,
     priority_name,
 )
 from hpcspec.emulator.rows import JobRow
+from hpcspec.emulator.time_format import TimeFormat
 from hpcspec.hpcpack import catalogue, modify_rules, values
+from hpcspec.hpcpack.profile import ClusterProfile
 
 Pairs = Sequence[tuple[str, str]]
 
 
-def apply_job_props(
-    job: JobRow, props: Pairs, creating: bool, cluster: ClusterSpec, now: float
-) -> None:
+@dataclass(frozen=True)
+class JobSettings:
+    """What checking job properties needs: the cluster, its profile, its time format, now."""
+
+    cluster: ClusterSpec
+    profile: ClusterProfile
+    times: TimeFormat | None  # the profile's date format, when not the default
+    now: float
+
+
+def apply_job_props(job: JobRow, props: Pairs, creating: bool, settings: JobSettings) -> None:
     """Set `props` on `job`, refusing unknown, read-only, invalid or not-now properties."""
-    state = job.state
+    state, cluster, now = job.state, settings.cluster, settings.now
     given: set[str] = set()
     priority: tuple[int, bool] | None = None  # (expanded value, given as a bare bucket)
     for raw_name, raw_value in props:
@@ -51,11 +63,14 @@ def apply_job_props(
             priority = _priority(raw_value)
             job.props["ExpandedPriority"] = str(priority[0])
         elif name == "HoldUntil":
-            job.props[name] = _hold_until(raw_value, now)
+            job.props[name] = _hold_until(read_time(raw_value, settings.times), now)
         else:
             _set_job_value(job, name, raw_value, cluster)
     if priority is not None and "ExpandedPriority" in given:
         _check_priorities_agree(priority, int(job.props["ExpandedPriority"]))
+    if not settings.profile.client_source_kept and (creating or "ClientSource" in given):
+        # a server that stamps its own ClientSource (a profile fact; issue 15)
+        job.props["ClientSource"] = settings.profile.client_source_stamp
     if creating:
         for bound in ("Min", "Max"):
             if f"AutoCalculate{bound}" not in given:
@@ -110,6 +125,16 @@ def _check_priorities_agree(priority: tuple[int, bool], expanded: int) -> None:
     agree = priority_name(value) == priority_name(expanded) if bucket else value == expanded
     if not agree:
         raise errors.bad_request(messages.PRIORITY_AND_EXPANDED_PRIORITY_CONFLICT)
+
+
+def read_time(text: str, times: TimeFormat | None) -> str:
+    """A time in the cluster's own format (a profile's), else as `parse_value` reads it."""
+    if times is not None and text.strip():
+        try:
+            return format_time(times.parse(text))
+        except ValueError:
+            pass
+    return text
 
 
 HOLD_LIMIT_YEARS = 1  # Operation_JobHoldUntilTooLong: "cannot be held for more than 1 year"

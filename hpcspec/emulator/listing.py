@@ -19,6 +19,7 @@ from typing import Any
 
 from hpcspec.emulator import errors, messages
 from hpcspec.emulator.properties import canonical, parse_bool, parse_time
+from hpcspec.hpcpack.profile import ClusterProfile
 
 _FILTER = re.compile(r"^\s*(\w+)\s+eq\s+(.+?)\s*$", re.IGNORECASE)
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
@@ -66,11 +67,17 @@ def parse_filters(text: str, allowed: Sequence[str]) -> tuple[tuple[str, str], .
     return tuple(out)
 
 
-def make_query(args: Mapping[str, str], allowed: Sequence[str], sort_key: str) -> Query:
-    """From lower-cased query parameters; `queryId` wins over the other query parameters."""
-    rows_text = args.get("rowsperread", "10")
+def make_query(
+    args: Mapping[str, str], allowed: Sequence[str], sort_key: str, profile: ClusterProfile
+) -> Query:
+    """From lower-cased query parameters; `queryId` wins over the other query parameters.
+
+    The page size and whether `startRow` is understood are the cluster profile's (by default:
+    10 rows, no cap, `startRow` as the 2016 U3 QFE has it).
+    """
+    rows_text = args.get("rowsperread")
     try:
-        rows = max(int(rows_text), 1)
+        rows = profile.rows_per_read(None if rows_text is None else int(rows_text))
     except ValueError:
         raise errors.bad_request(
             messages.INVALID_OPERATION, f" rowsPerRead '{rows_text}' is not an integer."
@@ -94,7 +101,7 @@ def make_query(args: Mapping[str, str], allowed: Sequence[str], sort_key: str) -
                 messages.INVALID_OPERATION, " the queryId is not a continuation of this listing."
             ) from None
     expanded = _flag(args.get("expandparametric", "true"), "expandParametric")
-    start = args.get("startrow")
+    start = args.get("startrow") if profile.start_row else None
     if start is not None and not start.strip().isdigit():
         raise errors.bad_request(messages.INVALID_OPERATION, f" startRow '{start}' is not >= 0.")
     return Query(

@@ -13,6 +13,7 @@ from pathlib import Path
 from hpcspec.emulator.api import User
 from hpcspec.emulator.faults import FaultPlan, FaultRule, load_plan
 from hpcspec.errors import HpcspecError, UsageError
+from hpcspec.hpcpack.profile import ClusterProfile, SweepExpansion
 
 
 def parse_user(spec: str) -> User:
@@ -74,6 +75,23 @@ def fault_plan(
         if not 0 <= rule.probability <= 1:
             raise HpcspecError(f"fault probability {rule.probability} is not within 0..1")
     return FaultPlan(tuple(rules), plan.seed) if rules else None
+
+
+def load_profile(path: Path | None, sweep_expansion: str | None) -> ClusterProfile:
+    """The cluster profile to behave like: `--profile FILE` (default: the emulator's own), with
+    `--sweep-expansion` on top."""
+    profile = ClusterProfile()
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise UsageError(
+                f"--profile {path}: {error.strerror or error}", code="emulator-profile"
+            ) from None
+        profile = ClusterProfile.from_json(text, where=str(path))
+    if sweep_expansion is not None:
+        profile = profile.with_changes(sweep_expansion=SweepExpansion(sweep_expansion))
+    return profile
 
 
 def write_private(path: Path, data: dict[str, object]) -> None:

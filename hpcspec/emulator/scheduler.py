@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from hpcspec.emulator import errors, messages, state_machine
 from hpcspec.emulator.cluster import ClusterSpec
 from hpcspec.emulator.executors import Executor
-from hpcspec.emulator.job_settings import apply_job_props
+from hpcspec.emulator.job_settings import JobSettings, apply_job_props
 from hpcspec.emulator.properties import format_time
 from hpcspec.emulator.rows import JobRow, TaskRow
 from hpcspec.emulator.store import Store
 from hpcspec.emulator.sweeps import expand_sweep
+from hpcspec.emulator.time_format import TimeFormat
 from hpcspec.emulator.views import job_view, task_counters
 from hpcspec.hpcpack import catalogue
+from hpcspec.hpcpack.profile import DEFAULT_DATETIME_FORMAT, ClusterProfile, SweepExpansion
 from hpcspec.hpcpack.states import JobState, TaskState
 
 Pairs = Sequence[tuple[str, str]]
@@ -58,13 +60,26 @@ class Scheduler:
         cluster: ClusterSpec,
         executor: Executor,
         timings: Timings,
+        profile: ClusterProfile | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.cluster = cluster
         self.executor = executor
         self.timings = timings
+        self.profile = profile or ClusterProfile()
         self.clock = clock
+        custom_format = self.profile.datetime_format != DEFAULT_DATETIME_FORMAT
+        self.times = TimeFormat(self.profile.datetime_format) if custom_format else None
+
+    @property
+    def eager_sweeps(self) -> bool:
+        """Whether sweeps are expanded whole when their job is queued (else as they run)."""
+        return self.profile.sweep_expansion is SweepExpansion.EAGER
+
+    def settings(self, now: float) -> JobSettings:
+        """What checking a job's properties needs to know about this cluster."""
+        return JobSettings(self.cluster, self.profile, self.times, now)
 
     # -- reading ---------------------------------------------------------------------------
     def job(self, job_id: int) -> JobRow:
@@ -99,7 +114,7 @@ class Scheduler:
         now = self.clock()
         with self.store.transaction():
             job = state_machine.new_job(self.store.next_id("job"), caller.name, now)
-            apply_job_props(job, props, creating=True, cluster=self.cluster, now=now)
+            apply_job_props(job, props, True, self.settings(now))
             self.store.save_job(job)
         return job.id
 
@@ -108,7 +123,7 @@ class Scheduler:
         with self.store.transaction():
             job = self.owned(caller, job_id)
             now = self.clock()
-            apply_job_props(job, props, creating=False, cluster=self.cluster, now=now)
+            apply_job_props(job, props, False, self.settings(now))
             state_machine.stamp(job.props, now)
             self.store.save_job(job)
 
@@ -119,7 +134,7 @@ class Scheduler:
             job = self.owned(caller, job_id)
             if job.state is not JobState.Configuring:
                 raise errors.conflict(messages.ONLY_CONFIG_JOBS_CAN_BE_SUBMITTED)
-            apply_job_props(job, props, creating=False, cluster=self.cluster, now=now)
+            apply_job_props(job, props, False, self.settings(now))
             job.props["SubmitTime"] = format_time(now)
             state_machine.set_job_state(job, JobState.Submitted, now)
             changes = state_machine.submitted_task_changes(now)
@@ -176,7 +191,8 @@ class Scheduler:
                     state_machine.queue_again(task, now)
                     changed.append(task)
             for master in (t for t in tasks if t.task_id in masters - expanded):
-                changed.extend(expand_sweep(master, TaskState.Queued, now))
+                if self.eager_sweeps:
+                    changed.extend(expand_sweep(master, TaskState.Queued, now))
             self.store.save_tasks(changed)
             state_machine.requeue_job(job, now)
             self.store.save_job(job)
@@ -213,10 +229,9 @@ class Scheduler:
     def _set_pairs(
         self, caller: Caller, job_id: int, task_id: int | None, props: Pairs, which: str
     ) -> None:
+        profile = self.profile  # msdocs/updating-a-job.md by default (state_machine)
         writable = (
-            state_machine.CUSTOM_PROPERTIES_WRITABLE
-            if which == "custom"
-            else state_machine.ENVIRONMENT_WRITABLE
+            profile.custom_property_states if which == "custom" else profile.environment_states
         )
         with self.store.transaction():
             job = self.owned(caller, job_id)

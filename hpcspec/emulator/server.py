@@ -32,6 +32,7 @@ from hpcspec.emulator.scheduler import Scheduler, Timings
 from hpcspec.emulator.state_machine import ACTIVE_JOB
 from hpcspec.emulator.store import Store
 from hpcspec.errors import HpcspecError
+from hpcspec.hpcpack.profile import ClusterProfile
 
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 30.0  # a request thread idle this long ends
@@ -53,6 +54,7 @@ class EmulatorOptions:
     faults: FaultPlan | None = None
     work_root: Path | None = None
     idle_timeout: float = 0.0  # stop after this long without requests or active jobs (0 = never)
+    profile: ClusterProfile = field(default_factory=ClusterProfile)  # behave like this cluster
 
 
 class _Handler(WSGIRequestHandler):
@@ -213,7 +215,9 @@ class Emulator:
         if not cluster.started:
             cluster = dataclasses.replace(cluster, started=time.time())
         self.executor = make_executor(options.executor, options.timings.simulate)
-        self.scheduler = Scheduler(self.store, cluster, self.executor, options.timings)
+        self.scheduler = Scheduler(
+            self.store, cluster, self.executor, options.timings, options.profile
+        )
         work = options.work_root or Path(tempfile.gettempdir())
         self.clock = SchedulerClock(self.scheduler, str(work))
         self.last_request = time.monotonic()

@@ -72,13 +72,12 @@ REQUEUE_TO_QUEUED = frozenset(
 # "move a failed, canceled, or queued task to the configuring state" (SPEC16 task requeue).
 REQUEUEABLE_TASK = frozenset({TaskState.Failed, TaskState.Canceled, TaskState.Queued})
 TERMINAL_TASK = frozenset({TaskState.Finished, TaskState.Failed, TaskState.Canceled})
-# msdocs/updating-a-job.md: a job's custom properties may change while it is Configuring,
-# Queued or Running; its environment variables are in neither the Queued nor the Running list,
-# so only while Configuring (the SDK's move of an ended job back to Configuring has no REST
-# counterpart: the REST API follows the strict table, ground truth §4.2). "You can update a
-# task only when the task is in the Configuring state."
-CUSTOM_PROPERTIES_WRITABLE = frozenset({JobState.Configuring, JobState.Queued, JobState.Running})
-ENVIRONMENT_WRITABLE = frozenset({JobState.Configuring})
+# Which job states take custom property and environment writes is a cluster profile's fact
+# (`ClusterProfile.custom_property_states`, `environment_states`); its defaults follow
+# msdocs/updating-a-job.md: custom properties while Configuring, Queued or Running, environment
+# variables (in neither the Queued nor the Running list) only while Configuring — the SDK's
+# move of an ended job back to Configuring has no REST counterpart (ground truth §4.2).
+# "You can update a task only when the task is in the Configuring state."
 TASK_WRITABLE = frozenset({TaskState.Configuring})
 RUNNING_TASK = frozenset({TaskState.Running, TaskState.Dispatching})
 

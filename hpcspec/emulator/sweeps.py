@@ -1,4 +1,9 @@
-"""Expanding a parametric sweep master into its subtasks.
+"""Expanding a parametric sweep master into its subtasks, all at once or as they run.
+
+A cluster profile says which (`SweepExpansion`): eager, every subtask once the job passes
+validation (the 2008 COM documentation); lazy, the runner creates them as cores free up, so
+a subtask not dispatched yet answers "has not been expanded yet" (2016 U3, ground truth §5).
+The master's `_materialized` counts the subtasks that exist.
 
 Instance ids, values and `*` substitution are `hpcspec.hpcpack.sweep`
 (`derived/parametric-sweep-vectors.json`, ground truth §5): subtask i = 1..count has value
@@ -22,10 +27,20 @@ def sweep_bounds(master: TaskRow) -> tuple[int, int, int]:
     return start, end, step
 
 
+def instance_count(master: TaskRow) -> int:
+    """How many instances a sweep master has."""
+    return sweep.instance_count(*sweep_bounds(master))
+
+
 def expand_sweep(master: TaskRow, state: TaskState, now: float) -> list[TaskRow]:
-    """Every subtask of a sweep master, in `state`."""
-    start, end, step = sweep_bounds(master)
-    return subtasks(master, range(1, sweep.instance_count(start, end, step) + 1), state, now)
+    """Every subtask of a sweep master, in `state` (eager expansion)."""
+    master.props["_materialized"] = str(instance_count(master))
+    return subtasks(master, range(1, instance_count(master) + 1), state, now)
+
+
+def pending_instances(master: TaskRow) -> int:
+    """Lazy expansion: how many of a master's subtasks do not exist yet."""
+    return instance_count(master) - int(master.props.get("_materialized", "0") or 0)
 
 
 def subtasks(master: TaskRow, instances: range, state: TaskState, now: float) -> list[TaskRow]:

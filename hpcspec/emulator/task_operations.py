@@ -57,7 +57,7 @@ def add_tasks(
                 task.props["SubmitTime"] = format_time(now)
                 state_machine.set_task_state(task, state, now)
             rows.append(task)
-            if task.is_master and state is TaskState.Queued:
+            if task.is_master and state is TaskState.Queued and scheduler.eager_sweeps:
                 rows += expand_sweep(task, TaskState.Queued, now)
             ids.append(task_id)
         job.props["NextJobTaskId"] = str(first + len(many))

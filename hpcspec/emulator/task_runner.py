@@ -17,7 +17,9 @@ from hpcspec.emulator.job_validation import depends_on
 from hpcspec.emulator.properties import parse_bool
 from hpcspec.emulator.rows import JobRow, TaskKey, TaskRow
 from hpcspec.emulator.scheduler import Scheduler
+from hpcspec.emulator.sweeps import pending_instances, subtasks
 from hpcspec.emulator.task_launch import Launcher
+from hpcspec.hpcpack.profile import SweepExpansion
 from hpcspec.hpcpack.states import TaskState
 
 
@@ -34,6 +36,11 @@ class TaskRunner:
         self.tasks = self.store.tasks(job.id)
         self.leaves = [t for t in self.tasks if t.is_leaf]
         self.changed: dict[TaskKey, TaskRow] = {}
+        self.lazy = scheduler.profile.sweep_expansion is SweepExpansion.LAZY
+        # lazy sweeps: masters with instances not yet materialized → how many remain
+        self.pending = {m.task_id: pending_instances(m) for m in self.tasks if m.is_master}
+        if not self.lazy:
+            self.pending.clear()
 
     def advance(self) -> None:
         """Move the job's tasks as far as this tick allows."""
@@ -103,6 +110,10 @@ class TaskRunner:
                 if str(child) == group:
                     ids |= by_group.get(str(parent), set())
             out[top.task_id] = [t for t in self.leaves if t.task_id in ids]
+            # a lazy sweep with instances still to come has not ended: its master stands in
+            out[top.task_id] += [
+                t for t in tops if t.task_id in ids and self.pending.get(t.task_id)
+            ]
         return out
 
     def _dispatch(self) -> None:
@@ -117,6 +128,9 @@ class TaskRunner:
         whole = self.job.props.get("UnitType", "Core") != "Core"
         fail_dependents = parse_bool(self.job.props.get("FailDependentTasks", "False"))
         cluster = self.scheduler.cluster
+        if self.pending:
+            free = sum(alloc.values()) - sum(used.values())
+            self._materialize(prerequisites, fail_dependents, free)
         for task in self.leaves:
             if task.state is not TaskState.Queued:
                 continue
@@ -141,19 +155,52 @@ class TaskRunner:
             self.executor.start(self.launcher.task_run(self.job, task, placement))
             self.changed[task.key] = task
 
+    def _materialize(
+        self, prerequisites: dict[int, list[TaskRow]], fail_dependents: bool, free: int
+    ) -> None:
+        """Lazy sweeps: create the next subtasks of ready masters, as many as cores are free."""
+        for master in (t for t in self.tasks if t.is_master and self.pending.get(t.task_id)):
+            if master.state not in (TaskState.Queued, TaskState.Running) or free <= 0:
+                continue
+            before = prerequisites.get(master.task_id, [])
+            verdict = state_machine.readiness(before, fail_dependents)
+            if verdict is state_machine.Readiness.WAIT:
+                continue
+            if verdict is state_machine.Readiness.BLOCKED:
+                culprit = state_machine.first_unfinished(before) or master
+                state_machine.block_dependent(master, culprit, self.now)
+                self.pending[master.task_id] = 0
+                self.changed[master.key] = master
+                continue
+            need = max(int(master.props.get("MinCores", "1") or 1), 1)
+            count = min(self.pending[master.task_id], max(free // need, 1))
+            made = int(master.props.get("_materialized", "0") or 0)
+            rows = subtasks(master, range(made + 1, made + count + 1), TaskState.Queued, self.now)
+            master.props["_materialized"] = str(made + count)
+            self.pending[master.task_id] -= count
+            free -= count * need
+            self.changed[master.key] = master
+            self.leaves += rows
+            for row in rows:
+                self.changed[row.key] = row
+
     def _masters(self) -> None:
         for master in (t for t in self.tasks if t.is_master):
             subs = [self.changed.get(t.key, t) for t in self.leaves if t.task_id == master.task_id]
             if not subs:
                 continue
             state = state_machine.master_state(subs)
+            if self.pending.get(master.task_id):  # more instances to come
+                state = TaskState.Running
             if state is not master.state:
                 state_machine.set_task_state(master, state, self.now)
                 self.changed[master.key] = master
 
     def _maybe_finish(self) -> None:
         job = self.job
-        live = [t for t in self.leaves if not t.state.is_terminal]
+        live = [t for t in self.leaves if not t.state.is_terminal] + [
+            t for t in self.tasks if t.is_master and self.pending.get(t.task_id)
+        ]
         if not live and not parse_bool(job.props.get("RunUntilCanceled", "False")):
             state_machine.start_finishing(job, self.leaves, self.now)
         self.store.save_job(job)

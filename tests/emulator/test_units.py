@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hpcspec.emulator import bodies, errors, listing, safe_xml
 from hpcspec.emulator import properties as P
 from hpcspec.emulator.jobxml_import import _runtime
+from hpcspec.hpcpack.profile import ClusterProfile
 
 
 @given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31)))
@@ -68,7 +69,10 @@ def test_legacy_runtime_forms(text, seconds):
 @given(st.integers(min_value=0, max_value=60), st.integers(min_value=1, max_value=15))
 def test_pages_cover_every_row_once_with_the_token_on_all_but_the_last(count, size):
     items = [{"Id": str(i)} for i in range(count)]
-    query = listing.make_query({"rowsperread": str(size)}, listing.JOB_FILTERS, "sortjobsby")
+    profile = ClusterProfile()
+    query = listing.make_query(
+        {"rowsperread": str(size)}, listing.JOB_FILTERS, "sortjobsby", profile
+    )
     seen, tokens = [], []
     while True:
         chunk, token = listing.page(items, query)
@@ -77,7 +81,7 @@ def test_pages_cover_every_row_once_with_the_token_on_all_but_the_last(count, si
         if token is None:
             break
         query = listing.make_query(
-            {"rowsperread": str(size), "queryid": token}, listing.JOB_FILTERS, "sortjobsby"
+            {"rowsperread": str(size), "queryid": token}, listing.JOB_FILTERS, "sortjobsby", profile
         )
     assert seen == items
     assert all(tokens[:-1]) and tokens[-1] is None
