@@ -22,7 +22,7 @@ from hpcspec.emulator.properties import (
 )
 from hpcspec.emulator.rows import JobRow
 from hpcspec.emulator.scheduler import Caller, Scheduler
-from hpcspec.emulator.views import COUNTER_NAMES, job_view, task_view
+from hpcspec.emulator.views import COUNTER_NAMES, job_view, task_counters, task_view
 from hpcspec.hpcpack.states import JobState, TaskState
 
 
@@ -57,6 +57,7 @@ def job_templates(c: Context) -> Body:
 
 # -- jobs ------------------------------------------------------------------------------------
 def list_jobs(c: Context) -> Body:
+    """GET /jobs: filtered, sorted and paged; in id order SQLite pages it (a seek per page)."""
     store = c.scheduler.store
     query = listing.make_query(c.args, listing.JOB_FILTERS, "sortjobsby", c.scheduler.profile)
     names = listing.pick_properties(
@@ -82,22 +83,25 @@ def list_jobs(c: Context) -> Body:
             where.append("owner = ?")
             params.append(query.owner)
         else:
-            where.append("lower(owner) LIKE ?")
-            params.append("%\\" + query.owner.lower())
+            where.append("owner LIKE ? ESCAPE '!'")  # LIKE ignores case (ASCII)
+            literal = "".join("!" + ch if ch in "!%_" else ch for ch in query.owner)
+            params.append("%\\" + literal)
     condition = " AND ".join(where)
     counts = names is None or any(n in COUNTER_NAMES for n in names)
     sort = canonical(JOB_TYPES, query.sort) if query.sort else None
     if sort in (None, "Id"):
-        total = store.count_jobs(condition, params)
+        after = query.after[0] if query.after else None
         jobs = store.query_jobs(
-            condition, params, query.rows, query.offset, descending=not query.ascending
+            condition, params, query.rows + 1, query.offset, not query.ascending, after
         )
-        rows = [listing.select(_job_view(c, j, counts), names) for j in jobs]
-        end = query.offset + query.rows
+        more, jobs = len(jobs) > query.rows, jobs[: query.rows]
+        counted = store.task_state_counts_of([j.id for j in jobs]) if counts else {}
+        rows = [job_view(j, task_counters(counted[j.id]) if counts else {}, names) for j in jobs]
         if query.start_row is not None:
-            c.headers["x-ms-row-count"] = str(total)
-        elif end < total:
-            c.headers["x-ms-continuation-queryId"] = query.token(end)
+            c.headers["x-ms-row-count"] = str(store.count_jobs(condition, params))
+        elif more:
+            end = query.offset + query.rows
+            c.headers["x-ms-continuation-queryId"] = query.token(end, (jobs[-1].id,))
         return local_times(c, rows, JOB_TYPES)
     views = [_job_view(c, j, counts) for j in store.query_jobs(condition, params, None, 0)]
     views = listing.sort_rows(views, sort, JOB_TYPES, lambda r: int(r["Id"]), query.ascending)
@@ -116,8 +120,11 @@ def _time(c: Context, value: str) -> float:
         raise errors.bad_request(messages.INVALID_OPERATION, f" '{value}' is not a time.") from None
 
 
-def _job_view(c: Context, job: JobRow, counts: bool) -> dict[str, str]:
-    return c.scheduler.job_view(job) if counts else job_view(job, {})
+def _job_view(
+    c: Context, job: JobRow, counts: bool, names: list[str] | None = None
+) -> dict[str, str]:
+    counters = task_counters(c.scheduler.store.task_state_counts(job.id)) if counts else {}
+    return job_view(job, counters, names)
 
 
 def local_times(
@@ -225,31 +232,47 @@ def requeue_job(c: Context, job_id: int) -> Body:
 
 # -- tasks -----------------------------------------------------------------------------------
 def list_tasks(c: Context, job_id: int) -> Body:
+    """GET /jobs/{id}/tasks: filtered in SQL; in id order paged in SQL too (linear in pages)."""
+    store = c.scheduler.store
     c.scheduler.job(job_id)
     query = listing.make_query(c.args, listing.TASK_FILTERS, "sorttasksby", c.scheduler.profile)
     names = listing.pick_properties(
         c.args.get("properties"), TASK_TYPES, listing.DEFAULT_TASK_PROPERTIES
     )
-    rows = c.scheduler.store.tasks(job_id)
-    if query.expand:
-        rows = [t for t in rows if not t.is_master]
-    else:
-        rows = [t for t in rows if t.instance_id == 0]
+    # the Store API's LocalRowEnumerator: expanded = every row but sweep masters, else the
+    # rows of instance 0 (basic tasks and masters)
+    where = ["master = 0" if query.expand else "instance_id = 0"]
+    params: list[object] = []
     for name, value in query.filters:
         if name in ("TaskState", "TaskStates"):
-            states = listing.state_names(value, TaskState.parse)
-            rows = [t for t in rows if t.props["State"] in states]
-        elif name == "TaskIds":
-            ids = listing.split_ids(value)
-            rows = [t for t in rows if t.task_id in ids]
-        elif name == "TaskInstanceIds":
-            ids = listing.split_ids(value)
-            rows = [t for t in rows if t.instance_id in ids]
+            states = sorted(listing.state_names(value, TaskState.parse))
+            where.append(f"state IN ({','.join('?' * len(states))})")
+            params += states
+        elif name in ("TaskIds", "TaskInstanceIds"):
+            ids = sorted(listing.split_ids(value))
+            column = "task_id" if name == "TaskIds" else "instance_id"
+            where.append(f"{column} IN ({','.join('?' * len(ids))})")
+            params += ids
         else:
-            since = _time(c, value)
-            rows = [t for t in rows if float(t.props.get("_changed", "0")) >= since]
-    views = [task_view(t) for t in rows]
-    sort = query.sort if query.sort.lower() != "taskid" else ""
+            where.append("CAST(json_extract(props, '$._changed') AS REAL) >= ?")
+            params.append(_time(c, value))
+    condition = " AND ".join(where)
+    sort = query.sort if query.sort.lower() not in ("taskid", "jobtaskid") else ""
+    if not canonical(TASK_TYPES, sort):
+        custom = names is None or "HasCustomProperties" in names
+        tasks = store.query_tasks(
+            job_id, condition, params, query.rows + 1, query.offset, not query.ascending,
+            query.after, custom,
+        )  # fmt: skip
+        more, tasks = len(tasks) > query.rows, tasks[: query.rows]
+        rows = [task_view(t, names) for t in tasks]
+        if query.start_row is not None:
+            c.headers["x-ms-row-count"] = str(store.count_tasks(job_id, condition, params))
+        elif more:
+            last = (tasks[-1].task_id, tasks[-1].instance_id)
+            c.headers["x-ms-continuation-queryId"] = query.token(query.offset + query.rows, last)
+        return local_times(c, rows, TASK_TYPES)
+    views = [task_view(t) for t in store.query_tasks(job_id, condition, params, None)]
     views = listing.sort_rows(
         views,
         sort,

@@ -44,11 +44,17 @@ class Query:
     rows: int
     ascending: bool = True
     start_row: int | None = None  # U3 QFE paging: rows [startRow, startRow + rowsPerRead)
+    after: tuple[int, ...] | None = None  # the last row's key (id order): the next page's start
 
-    def token(self, next_offset: int) -> str:
-        data = {"f": self.filters, "o": self.owner, "s": self.sort, "x": self.expand}
+    def token(self, next_offset: int, last: tuple[int, ...] | None = None) -> str:
+        """The continuation token: the query, the next offset and (in id order) the last key,
+        so the next page is a seek in the index rather than a walk past every row before it."""
+        data: dict[str, object] = {"f": self.filters, "o": self.owner, "s": self.sort}
+        data["x"] = self.expand
         data["n"] = next_offset
         data["a"] = self.ascending
+        if last is not None:
+            data["k"] = list(last)
         return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 
 
@@ -95,6 +101,8 @@ def make_query(
                 int(data["n"]),
                 rows,
                 bool(data.get("a", True)),
+                None,
+                tuple(int(k) for k in data["k"]) if "k" in data else None,
             )
         except (ValueError, KeyError, TypeError):
             raise errors.bad_request(

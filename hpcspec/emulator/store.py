@@ -17,31 +17,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from hpcspec.emulator.rows import JobRow, TaskRow
+from hpcspec.emulator.schema import prepare
 from hpcspec.hpcpack.states import JobState, TaskState
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS jobs (
-    id INTEGER PRIMARY KEY,
-    owner TEXT NOT NULL COLLATE NOCASE,
-    state TEXT NOT NULL,
-    change_time REAL NOT NULL,
-    props TEXT NOT NULL,
-    custom TEXT NOT NULL,
-    env TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
-CREATE TABLE IF NOT EXISTS tasks (
-    job_id INTEGER NOT NULL,
-    task_id INTEGER NOT NULL,
-    instance_id INTEGER NOT NULL,
-    state TEXT NOT NULL,
-    props TEXT NOT NULL,
-    custom TEXT NOT NULL,
-    env TEXT NOT NULL,
-    PRIMARY KEY (job_id, task_id, instance_id)
-);
-"""
+QUOTE_EMPTY = "'{}'"  # an empty JSON object, as SQL
+_TASK_INSERT = "INSERT OR REPLACE INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 class Store:
@@ -54,8 +34,7 @@ class Store:
         self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._closed = False
         with self.lock:
-            conn = self._conn()
-            conn.executescript(_SCHEMA)
+            prepare(self._conn())
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -74,6 +53,7 @@ class Store:
         # a power cut could, and an emulator's state is not worth a disk flush per checkpoint.
         conn.execute("PRAGMA synchronous=OFF")
         conn.execute("PRAGMA busy_timeout=10000")
+        conn.execute("PRAGMA recursive_triggers=ON")  # REPLACE fires the delete trigger too
         return conn
 
     def release(self) -> None:
@@ -182,11 +162,18 @@ class Store:
         limit: int | None,
         offset: int,
         descending: bool = False,
+        after: int | None = None,
     ) -> list[JobRow]:
-        """Jobs matching an SQL condition on the indexed columns, by id."""
+        """Jobs matching an SQL condition on the indexed columns, by id, for reading: without
+        their custom properties and environment (never save these rows). `after`: only ids
+        past this one (a seek, where an offset would walk every row before it)."""
         order = "DESC" if descending else "ASC"
-        sql = f"SELECT id, props, custom, env FROM jobs WHERE {where} ORDER BY id {order}"
         args = list(params)
+        if after is not None:
+            where = f"({where}) AND id {'<' if descending else '>'} ?"
+            args.append(after)
+            offset = 0
+        sql = f"SELECT id, props, '{{}}', '{{}}' FROM jobs WHERE {where} ORDER BY id {order}"
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             args += [limit, offset]
@@ -199,14 +186,12 @@ class Store:
     # -- tasks -----------------------------------------------------------------------------
     def save_task(self, task: TaskRow) -> None:
         with self.transaction() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?)", _task_values(task)
-            )
+            conn.execute(_TASK_INSERT, _task_values(task))
 
     def save_tasks(self, tasks: Iterable[TaskRow]) -> None:
         with self.transaction() as conn:
             conn.executemany(
-                "INSERT OR REPLACE INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                _TASK_INSERT,
                 (_task_values(t) for t in tasks),
             )
 
@@ -249,21 +234,70 @@ class Store:
         )
         return [_task(r) for r in rows]
 
-    def task_state_counts(self, job_id: int) -> dict[str, int]:
-        """How many of a job's tasks that run (basic tasks and sweep subtasks, not an expanded
-        sweep's master) are in each state, counted by SQLite."""
-        rows = (
-            self._conn()
-            .execute(
-                "SELECT state, COUNT(*) FROM tasks AS t WHERE job_id = ? AND NOT ("
-                " instance_id = 0 AND EXISTS (SELECT 1 FROM tasks AS s WHERE s.job_id = t.job_id"
-                " AND s.task_id = t.task_id AND s.instance_id > 0)"
-                ") GROUP BY state",
-                (job_id,),
-            )
-            .fetchall()
+    def query_tasks(
+        self,
+        job_id: int,
+        where: str,
+        params: Sequence[object],
+        limit: int | None,
+        offset: int = 0,
+        descending: bool = False,
+        after: tuple[int, ...] | None = None,
+        custom: bool = True,
+    ) -> list[TaskRow]:
+        """A job's tasks matching an SQL condition, in (JobTaskId, InstanceId) order, paged by
+        SQLite, for reading: without environment variables, and without custom properties
+        unless `custom` (never save these rows). `after`: only rows past this (task id,
+        instance id) key (an index seek)."""
+        order = "DESC" if descending else "ASC"
+        args: list[object] = [job_id, *params]
+        condition = f"job_id = ? AND ({where})"
+        if after is not None:
+            condition += f" AND (task_id, instance_id) {'<' if descending else '>'} (?, ?)"
+            args += list(after[:2])
+            offset = 0
+        sql = (
+            f"SELECT job_id, task_id, instance_id, props, {'custom' if custom else QUOTE_EMPTY}, "
+            f"'{{}}' FROM tasks WHERE {condition} ORDER BY task_id {order}, instance_id {order}"
         )
-        return {str(state): int(count) for state, count in rows}
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            args += [limit, offset]
+        return [_task(r) for r in self._conn().execute(sql, args).fetchall()]
+
+    def count_tasks(self, job_id: int, where: str, params: Sequence[object]) -> int:
+        """How many of a job's tasks match an SQL condition."""
+        sql = f"SELECT COUNT(*) FROM tasks WHERE job_id = ? AND ({where})"
+        return int(self._conn().execute(sql, [job_id, *params]).fetchone()[0])
+
+    def task_state_counts(self, job_id: int) -> dict[str, int]:
+        """How many of a job's tasks that run (basic tasks and sweep subtasks, and sweep
+        masters without subtasks yet) are in each state."""
+        return self.task_state_counts_of([job_id])[job_id]
+
+    def task_state_counts_of(self, job_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+        """`task_state_counts` of several jobs in two queries: the counts the triggers keep
+        (`schema.py`), so a job of 100,000 tasks costs what a job of one does."""
+        out: dict[int, dict[str, int]] = {job_id: {} for job_id in job_ids}
+        if not job_ids:
+            return out
+        conn = self._conn()
+        marks = ",".join("?" * len(job_ids))
+        rows = conn.execute(
+            f"SELECT job_id, state, count FROM task_counts WHERE job_id IN ({marks}) "
+            "AND master = 0 AND count > 0",
+            list(job_ids),
+        ).fetchall()
+        lone = conn.execute(
+            f"SELECT job_id, state, COUNT(*) FROM tasks AS m WHERE job_id IN ({marks}) "
+            "AND master = 1 AND NOT EXISTS (SELECT 1 FROM tasks AS s WHERE s.job_id = m.job_id "
+            "AND s.task_id = m.task_id AND s.instance_id > 0) GROUP BY job_id, state",
+            list(job_ids),
+        ).fetchall()
+        for job_id, state, count in (*rows, *lone):
+            counts = out[int(job_id)]
+            counts[str(state)] = counts.get(str(state), 0) + int(count)
+        return out
 
 
 def _job_values(job: JobRow) -> tuple[object, ...]:
@@ -287,6 +321,7 @@ def _task_values(task: TaskRow) -> tuple[object, ...]:
         _dump(task.props),
         _dump(task.custom),
         _dump(task.env),
+        int(task.is_master),
     )
 
 

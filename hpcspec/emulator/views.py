@@ -7,6 +7,8 @@ counters count the tasks that run (basic tasks and sweep subtasks), as the store
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from hpcspec.emulator.properties import (
     JOB_DEFAULTS,
     JOB_TYPES,
@@ -42,29 +44,45 @@ def task_counters(counts: dict[str, int]) -> dict[str, str]:
     return out
 
 
-def job_view(job: JobRow, counters: dict[str, str]) -> dict[str, str]:
-    """Every readable job property, in catalogue order, as wire strings."""
+_READABLE_JOB = tuple(n for n in JOB_TYPES if n not in WRITE_ONLY)
+
+
+def job_view(
+    job: JobRow, counters: dict[str, str], names: Sequence[str] | None = None
+) -> dict[str, str]:
+    """The readable job properties `names` (None: all, in catalogue order) as wire strings."""
     props = job.props
     out: dict[str, str] = {}
-    for name in JOB_TYPES:
-        if name in WRITE_ONLY:
-            continue
-        out[name] = props.get(name, JOB_DEFAULTS.get(name, ""))
-    expanded = int(out["ExpandedPriority"] or 2000)
-    out["Priority"] = priority_name(expanded)
-    out["HasRuntime"] = format_bool(int(out["RuntimeSeconds"] or 0) > 0)
-    out.update(counters)
+    for name in _READABLE_JOB if names is None else names:
+        if name in counters:
+            out[name] = counters[name]
+        elif name == "Priority":
+            out[name] = priority_name(int(props.get("ExpandedPriority") or 2000))
+        elif name == "HasRuntime":
+            out[name] = format_bool(int(props.get("RuntimeSeconds") or 0) > 0)
+        else:
+            out[name] = props.get(name, JOB_DEFAULTS.get(name, ""))
     return out
 
 
-def task_view(task: TaskRow) -> dict[str, str]:
-    """Every readable task property as wire strings."""
+_COMPUTED_TASK = frozenset({"HasRuntime", "HasCustomProperties", "TotalSubTaskNumber"})
+
+
+def task_view(task: TaskRow, names: Sequence[str] | None = None) -> dict[str, str]:
+    """The readable task properties `names` (None: all) as wire strings."""
     props = task.props
-    out = {name: props.get(name, TASK_DEFAULTS.get(name, "")) for name in TASK_TYPES}
-    out["HasRuntime"] = format_bool(int(out["RuntimeSeconds"] or 0) > 0)
-    out["HasCustomProperties"] = format_bool(bool(task.custom))
-    if task.is_master:
-        start, end = int(out["StartValue"] or 0), int(out["EndValue"] or 0)
-        step = int(out["IncrementValue"] or 1)
-        out["TotalSubTaskNumber"] = str(sweep.instance_count(start, end, step))
+    if names is not None and _COMPUTED_TASK.isdisjoint(names):  # a listing's common case
+        return {name: props.get(name, TASK_DEFAULTS.get(name, "")) for name in names}
+    out: dict[str, str] = {}
+    for name in TASK_TYPES if names is None else names:
+        if name == "HasRuntime":
+            out[name] = format_bool(int(props.get("RuntimeSeconds") or 0) > 0)
+        elif name == "HasCustomProperties":
+            out[name] = format_bool(bool(task.custom))
+        elif name == "TotalSubTaskNumber" and task.is_master:
+            start, end = int(props.get("StartValue") or 0), int(props.get("EndValue") or 0)
+            step = int(props.get("IncrementValue") or 1)
+            out[name] = str(sweep.instance_count(start, end, step))
+        else:
+            out[name] = props.get(name, TASK_DEFAULTS.get(name, ""))
     return out

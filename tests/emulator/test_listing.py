@@ -118,3 +118,46 @@ def test_start_row_paging_and_descending_order(start_emulator):
     assert [int(r["Id"]) for r in down] == ids[::-1]
     by_name = rows(api.ok("GET", "/jobs", params={"sortJobsBy": "Name", "Asc": "False"}))
     assert [r["Name"] for r in by_name] == ["j4", "j3", "j2", "j1", "j0"]
+
+
+def test_owner_filter_takes_underscore_and_percent_literally(emulator):
+    api = Api(emulator)
+    lookalike = Api(emulator, as_user="HPC\\a_ice")
+    theirs = lookalike.create_job(Name="lookalike")
+    mine = Api(emulator, who="user").create_job(Name="alice's")
+    params = {"properties": "Id", "rowsPerRead": 100000}
+    by_a_ice = [
+        int(r["Id"]) for r in rows(api.ok("GET", "/jobs", params={**params, "owner": "a_ice"}))
+    ]
+    by_alice = [
+        int(r["Id"]) for r in rows(api.ok("GET", "/jobs", params={**params, "owner": "alice"}))
+    ]
+    assert theirs in by_a_ice and mine not in by_a_ice
+    assert mine in by_alice and theirs not in by_alice
+    assert rows(api.ok("GET", "/jobs", params={**params, "owner": "%"})) == []
+
+
+@pytest.mark.parametrize("asc", ["true", "false"])
+def test_task_pages_seek_past_the_last_row_in_either_order(emulator, asc):
+    api = Api(emulator)
+    job = api.create_job()
+    api.add_task(job, Name="a", CommandLine="echo a")
+    sweep = dict(Type="ParametricSweep", StartValue="1", EndValue="7", CommandLine="echo *")
+    api.add_task(job, Name="s", **sweep)
+    api.add_task(job, Name="b", CommandLine="echo b")
+    api.ok("POST", f"/jobs/{job}/submit")
+    api.wait(job, "Finished")
+    whole = rows(api.ok("GET", f"/jobs/{job}/tasks", params={"rowsPerRead": 100, "asc": asc}))
+    assert len(whole) == 9
+    seen, token, pages = [], None, 0
+    while True:
+        params = {"rowsPerRead": 2, "asc": asc, **({"queryId": token} if token else {})}
+        reply = api.call("GET", f"/jobs/{job}/tasks", params=params)
+        seen += rows(reply.json())
+        pages += 1
+        token = reply.headers.get("x-ms-continuation-queryId")
+        if not token:
+            break
+    assert seen == whole and pages == 5
+    ids = [r["TaskId"] for r in whole]
+    assert ids == sorted(ids, key=lambda t: [int(p) for p in t.split(".")], reverse=asc == "false")
