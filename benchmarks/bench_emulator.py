@@ -5,7 +5,8 @@ listing shape ≥ 1,000 requests/s with 8 clients; 20,000 jobs listed with rowsP
 ≤ 3 s; a job of 100,000 tasks listed with rowsPerRead=1000 in ≤ 3 s). The server runs as its own
 process (`hpcspec emulator serve`) so the clients do not share its interpreter; jobs and tasks
 are inserted straight through the store before it starts. `--runs N` repeats each measurement
-and prints the median and the range.
+and prints the median and the range; for the big listings it also prints the CPU time the
+emulator process used, a figure other load on the machine changes far less than wall time.
 
 Shapes (rowsPerRead=10 unless said, over a cluster of `--jobs` jobs of three owners in every
 state): `GET /jobs/{id}`; `plain` `GET /jobs`; `$filter` `GET /jobs?$filter=JobState eq
@@ -19,6 +20,7 @@ import argparse
 import base64
 import http.client
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -94,8 +96,9 @@ def get(conn: http.client.HTTPConnection, path: str) -> tuple[int, bytes, str | 
 
 def requests_per_second(
     url: str, clients: int, seconds: float, path_of: Callable[[int], str]
-) -> float:
-    """Requests answered per second by `clients` threads, each on its own connection."""
+) -> tuple[float, int]:
+    """(requests answered per second, requests) by `clients` threads, each on its own
+    connection."""
     parts = urlsplit(url)
     done = [0] * clients
     stop = time.monotonic() + seconds
@@ -116,7 +119,7 @@ def requests_per_second(
         thread.start()
     for thread in threads:
         thread.join()
-    return sum(done) / (time.monotonic() - began)
+    return sum(done) / (time.monotonic() - began), sum(done)
 
 
 def list_all(url: str, path: str, rows: int) -> tuple[float, int, int]:
@@ -139,14 +142,24 @@ def list_all(url: str, path: str, rows: int) -> tuple[float, int, int]:
     return time.monotonic() - began, total, pages
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def summary(values: list[float], unit: str) -> str:
-    shown = (
-        f"{statistics.median(values):.2f}" if unit == "s" else f"{statistics.median(values):.0f}"
-    )
+    """`median unit (median of N, low–high)`."""
+    precise = unit in ("s", "ms")
+    middle = statistics.median(values)
+    shown = f"{middle:.2f}" if precise else f"{middle:.0f}"
     if len(values) == 1:
         return f"{shown} {unit}"
     low, high = min(values), max(values)
-    spread = f"{low:.2f}–{high:.2f}" if unit == "s" else f"{low:.0f}–{high:.0f}"
+    spread = f"{low:.2f}–{high:.2f}" if precise else f"{low:.0f}–{high:.0f}"
     return f"{shown} {unit} (median of {len(values)}, {spread})"
 
 
@@ -172,20 +185,28 @@ def main() -> None:
                 **{name: (lambda i, p=path: p) for name, path in SHAPES.items()},
             }
             for name, path_of in shapes.items():
-                rates = [
-                    requests_per_second(url, args.clients, args.seconds, path_of)
-                    for _ in range(args.runs)
-                ]
+                rates, cpu = [], []
+                for _ in range(args.runs):
+                    before = cpu_seconds(server.pid)
+                    rate, count = requests_per_second(url, args.clients, args.seconds, path_of)
+                    rates.append(rate)
+                    cpu.append((cpu_seconds(server.pid) - before) / count * 1000)
                 print(f"{name:<16} {args.clients} clients: {summary(rates, 'requests/s')} "
-                      "(target >= 1000)")  # fmt: skip
+                      f"(target >= 1000); emulator CPU per request "
+                      f"{summary(cpu, 'ms')}")  # fmt: skip
             for label, path, target in (
                 (f"{args.jobs} jobs", "/jobs", 3.0),
                 (f"a job of {args.tasks} tasks", f"/jobs/{BIG_JOB}/tasks", 3.0),
             ):
-                times = [list_all(url, path, 1000)[0] for _ in range(args.runs)]
-                _, total, pages = list_all(url, path, 1000)
+                times, cpu = [], []
+                for _ in range(args.runs):
+                    before = cpu_seconds(server.pid)
+                    elapsed, total, pages = list_all(url, path, 1000)
+                    times.append(elapsed)
+                    cpu.append(cpu_seconds(server.pid) - before)
                 print(f"listed {label} ({total} rows, {pages} pages of rowsPerRead=1000): "
-                      f"{summary(times, 's')} (target <= {target:.0f} s)")  # fmt: skip
+                      f"{summary(times, 's')} (target <= {target:.0f} s); "
+                      f"emulator CPU {summary(cpu, 's')}")  # fmt: skip
         finally:
             server.terminate()
             server.wait(timeout=10)

@@ -22,7 +22,13 @@ from hpcspec.emulator.properties import (
 )
 from hpcspec.emulator.rows import JobRow
 from hpcspec.emulator.scheduler import Caller, Scheduler
-from hpcspec.emulator.views import COUNTER_NAMES, job_view, task_counters, task_view
+from hpcspec.emulator.views import (
+    COUNTER_NAMES,
+    PLAIN_TASK_PROPERTIES,
+    job_view,
+    task_counters,
+    task_view,
+)
 from hpcspec.hpcpack.states import JobState, TaskState
 
 
@@ -260,9 +266,10 @@ def list_tasks(c: Context, job_id: int) -> Body:
     sort = query.sort if query.sort.lower() not in ("taskid", "jobtaskid") else ""
     if not canonical(TASK_TYPES, sort):
         custom = names is None or "HasCustomProperties" in names
+        fields = names if names is not None and PLAIN_TASK_PROPERTIES.issuperset(names) else None
         tasks = store.query_tasks(
             job_id, condition, params, query.rows + 1, query.offset, not query.ascending,
-            query.after, custom,
+            query.after, custom, fields,
         )  # fmt: skip
         more, tasks = len(tasks) > query.rows, tasks[: query.rows]
         rows = [task_view(t, names) for t in tasks]

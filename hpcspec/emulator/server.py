@@ -8,7 +8,9 @@ threads and closes the store.
 from __future__ import annotations
 
 import dataclasses
+import email.utils
 import errno
+import functools
 import io
 import logging
 import os
@@ -112,15 +114,27 @@ class _Handler(WSGIRequestHandler):
             if close is not None:
                 close()
         status, headers = answer
-        code, _, reason = status.partition(" ")
         payload = b"".join(chunks)
-        self.send_response(int(code), reason)
-        for name, value in headers:
-            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        lines = [f"HTTP/1.1 {status}", f"Server: {self.version_string()}", f"Date: {_now()}"]
+        lines += [
+            f"{name}: {value}"
+            for name, value in headers
+            if name.lower() not in ("content-length", "connection", "transfer-encoding")
+        ]
+        lines.append(f"Content-Length: {len(payload)}\r\n\r\n")
+        # one write, one system call: the status line, headers and body leave together
+        self.wfile.write("\r\n".join(lines).encode("latin-1") + payload)
+        self.log_request(status.partition(" ")[0], len(payload))
+
+
+@functools.lru_cache(maxsize=2)
+def _date(second: int) -> str:
+    return email.utils.formatdate(second, usegmt=True)
+
+
+def _now() -> str:
+    """The Date header's value (HTTP-date), computed once per second."""
+    return _date(int(time.time()))
 
 
 def listen(host: str, port: int) -> socket.socket:

@@ -66,6 +66,7 @@ def job_view(
 
 
 _COMPUTED_TASK = frozenset({"HasRuntime", "HasCustomProperties", "TotalSubTaskNumber"})
+PLAIN_TASK_PROPERTIES = frozenset(TASK_TYPES) - _COMPUTED_TASK  # read as stored
 
 
 def task_view(task: TaskRow, names: Sequence[str] | None = None) -> dict[str, str]:
