@@ -1,21 +1,27 @@
 """How tasks run: `simulate` (timed, no process) and `local` (a real subprocess).
 
 Simulated command lines follow the `sleep:SECONDS` / `exit:CODE` convention documented in
-`docs/emulator.md`. The local executor runs the command line through the shell with the
-environment the scheduler built (cluster < job < task, then the CCP_* variables) and keeps the
-first 4 KB of stdout+stderr, as the scheduler does for `Output` (`msdocs/ischedulertask-output.md`).
+`docs/emulator.md`. The local executor runs the command line through the shell in the task's
+working directory with the environment the scheduler built (cluster < job < task, then the
+CCP_* variables), its standard input, output and error read from and written to the task's
+StdInFilePath, StdOutFilePath and StdErrFilePath (relative paths are in the working directory),
+and keeps the first 4 KB of what it printed to the streams that were not redirected as `Output`
+— empty when both are (`msdocs/ischedulertask-output.md`). A file it cannot open fails the task
+with the scheduler's Execution_FailedToOpenStandard* message.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
 import threading
 import time
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from hpcspec.host import kill_tree
 
@@ -37,6 +43,22 @@ class TaskRun:
     work_directory: str
     runtime_seconds: int  # 0 = unlimited
     started_at: float  # epoch; lets a restarted emulator resume a simulated task
+    stdin_path: str = ""  # "" = no input; relative paths are in the working directory
+    stdout_path: str = ""  # "" = kept in Output
+    stderr_path: str = ""  # "" = kept in Output
+
+    def path(self, name: str) -> Path:
+        """A task's file path: absolute as given, relative ones in the working directory."""
+        return Path(self.work_directory) / name
+
+
+class StartFailure(Enum):
+    """Why a task's process could not start (each has its Execution_* message)."""
+
+    WORK_DIRECTORY = "work-directory"
+    STDIN = "stdin"
+    STDOUT = "stdout"
+    STDERR = "stderr"
 
 
 @dataclass(frozen=True)
@@ -44,7 +66,7 @@ class Outcome:
     exit_code: int
     output: str
     timed_out: bool = False
-    start_failed: str = ""  # set when the process could not start (e.g. missing work dir)
+    start_failed: StartFailure | None = None  # the process could not start
 
 
 class Executor(Protocol):
@@ -92,7 +114,7 @@ class SimulateExecutor:
         self.stop(key)
         exit_match = _EXIT.search(run.command_line)
         echo = _ECHO.match(run.command_line)
-        output = echo.group(1) + "\n" if echo else ""
+        output = echo.group(1) + "\n" if echo and not run.stdout_path else ""
         return Outcome(int(exit_match.group(1)) if exit_match else 0, output[:OUTPUT_LIMIT])
 
     def stop(self, key: TaskKey) -> None:
@@ -122,29 +144,38 @@ class LocalExecutor:
 
     def start(self, run: TaskRun) -> None:
         if not Path(run.work_directory).is_dir():
-            self._failed[run.key] = Outcome(-1, "", start_failed=run.work_directory)
+            self._fail(run, StartFailure.WORK_DIRECTORY)
             return
-        popen = subprocess.Popen(
-            run.command_line,
-            shell=True,
-            cwd=run.work_directory,
-            env=run.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=os.name != "nt",
-        )
+        with contextlib.ExitStack() as files:
+            try:
+                streams = _open_streams(run, files)
+            except _CannotOpen as error:
+                self._fail(run, error.failure)
+                return
+            popen = subprocess.Popen(
+                run.command_line,
+                shell=True,
+                cwd=run.work_directory,
+                env=run.env,
+                start_new_session=os.name != "nt",
+                **streams,
+            )
         output = bytearray()
         reader = threading.Thread(target=_drain, args=(popen, output), daemon=True)
         reader.start()
         with self._lock:
             self._procs[run.key] = _Process(run, popen, output, reader)
 
+    def _fail(self, run: TaskRun, failure: StartFailure) -> None:
+        with self._lock:
+            self._failed[run.key] = Outcome(-1, "", start_failed=failure)
+
     def running(self, key: TaskKey) -> bool:
         return key in self._procs or key in self._failed
 
     def poll(self, key: TaskKey) -> Outcome | None:
-        failed = self._failed.pop(key, None)
+        with self._lock:
+            failed = self._failed.pop(key, None)
         if failed is not None:
             return failed
         proc = self._procs.get(key)
@@ -176,10 +207,50 @@ class LocalExecutor:
             self.stop(key)
 
 
+class _CannotOpen(Exception):
+    def __init__(self, failure: StartFailure) -> None:
+        self.failure = failure
+
+
+def _open_streams(run: TaskRun, files: contextlib.ExitStack) -> dict[str, Any]:
+    """stdin/stdout/stderr for Popen: the task's files, else a pipe kept for Output.
+
+    Output files are written afresh (truncated); stdout and stderr naming the same file share
+    one handle, so both land in it in the order they were written.
+    """
+
+    def open_file(name: str, mode: str, failure: StartFailure) -> Any:
+        try:
+            return files.enter_context(open(run.path(name), mode))
+        except OSError:
+            raise _CannotOpen(failure) from None
+
+    streams: dict[str, Any] = {"stdin": subprocess.DEVNULL}
+    if run.stdin_path:
+        streams["stdin"] = open_file(run.stdin_path, "rb", StartFailure.STDIN)
+    out = open_file(run.stdout_path, "wb", StartFailure.STDOUT) if run.stdout_path else None
+    same = run.stderr_path and run.path(run.stderr_path) == run.path(run.stdout_path or "")
+    if run.stderr_path and not same:
+        err: Any = open_file(run.stderr_path, "wb", StartFailure.STDERR)
+    else:
+        err = out if same else None
+    streams["stdout"] = out if out is not None else subprocess.PIPE
+    if err is not None:
+        streams["stderr"] = err
+    elif out is None:
+        streams["stderr"] = subprocess.STDOUT  # both kept: one stream, in order
+    else:
+        streams["stderr"] = subprocess.PIPE
+    return streams
+
+
 def _drain(popen: subprocess.Popen[bytes], output: bytearray) -> None:
-    """Keep the first 4 KB; read (and drop) the rest so the child never blocks on a full pipe."""
-    assert popen.stdout is not None
-    for chunk in iter(lambda: popen.stdout.read(8192) if popen.stdout else b"", b""):
+    """Keep the first 4 KB of the pipe (stdout, or stderr when stdout is redirected); read and
+    drop the rest so the child never blocks on a full pipe."""
+    pipe = popen.stdout or popen.stderr
+    if pipe is None:  # both redirected: Output stays empty
+        return
+    for chunk in iter(lambda: pipe.read(8192), b""):
         room = OUTPUT_LIMIT - len(output)
         if room > 0:
             output.extend(chunk[:room])

@@ -254,6 +254,21 @@ TASKS_JOB_CANCELED = _m(
     0x800409D3,
     "The task's job has been canceled. Please see the Job details for additional information.",
 )
+FAILED_TO_OPEN_STANDARD_INPUT = _m(
+    "Execution_FailedToOpenStandardInput",
+    0x800409E1,
+    "Unable to open standard input file on node {0}",
+)
+FAILED_TO_OPEN_STANDARD_OUTPUT = _m(
+    "Execution_FailedToOpenStandardOutput",
+    0x800409E2,
+    "Unable to open standard output file on node {0}",
+)
+FAILED_TO_OPEN_STANDARD_ERROR = _m(
+    "Execution_FailedToOpenStandardError",
+    0x800409E3,
+    "Unable to open standard error file on node {0}",
+)
 WORKING_DIRECTORY_NOT_FOUND = _m(
     "Execution_WorkingDirectoryNotFound",
     0x800409E4,

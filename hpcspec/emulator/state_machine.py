@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from enum import Enum
 
 from hpcspec.emulator import messages
-from hpcspec.emulator.executors import Outcome
+from hpcspec.emulator.executors import Outcome, StartFailure
 from hpcspec.emulator.properties import exit_code_ok, format_time
 from hpcspec.emulator.rows import JobRow, TaskRow
 from hpcspec.hpcpack.states import JobState, TaskState
@@ -202,6 +202,14 @@ def finish_task(task: TaskRow, message: str, now: float) -> None:
     set_task_state(task, TaskState.Finished, now)
 
 
+START_FAILURES = {
+    StartFailure.WORK_DIRECTORY: messages.WORKING_DIRECTORY_NOT_FOUND,
+    StartFailure.STDIN: messages.FAILED_TO_OPEN_STANDARD_INPUT,
+    StartFailure.STDOUT: messages.FAILED_TO_OPEN_STANDARD_OUTPUT,
+    StartFailure.STDERR: messages.FAILED_TO_OPEN_STANDARD_ERROR,
+}
+
+
 def finish_run(job: JobRow, task: TaskRow, outcome: Outcome, now: float) -> None:
     """A run that ended → ExitCode, Output, Finished or Failed.
 
@@ -210,9 +218,10 @@ def finish_run(job: JobRow, task: TaskRow, outcome: Outcome, now: float) -> None
     """
     task.props["Output"] = outcome.output
     task.props["ExitCode"] = str(outcome.exit_code)
-    if outcome.start_failed:
+    if outcome.start_failed is not None:
         nodes = task.props.get("AllocatedNodes", "")
-        task.props["ErrorMessage"] = messages.WORKING_DIRECTORY_NOT_FOUND.template.format(nodes)
+        message = START_FAILURES[outcome.start_failed]
+        task.props["ErrorMessage"] = message.template.format(nodes)
         set_task_state(task, TaskState.Failed, now)
         return
     if outcome.timed_out:

@@ -3,7 +3,9 @@
 Environment precedence (ground truth §7, 2016 U3): the node's own environment < cluster <
 job < task environment variables, then the HPC-defined CCP_* variables, which users cannot
 override (`Operation_PreservedEnvironmentVariables`). The working directory is the task's
-WorkDirectory, else the emulator's work root.
+WorkDirectory, else the emulator's work root; the standard stream files are the task's
+StdIn/StdOut/StdErrFilePath (a sweep's subtasks have their `*` runs substituted already,
+`sweeps.py`).
 """
 
 from __future__ import annotations
@@ -60,4 +62,7 @@ class Launcher:
             work_directory=work,
             runtime_seconds=int(task.props.get("RuntimeSeconds", "0") or 0),
             started_at=float(task.props.get("_started", "0") or 0),
+            stdin_path=task.props.get("StdInFilePath", ""),
+            stdout_path=task.props.get("StdOutFilePath", ""),
+            stderr_path=task.props.get("StdErrFilePath", ""),
         )
