@@ -38,9 +38,11 @@ class TaskRunner:
         self.changed: dict[TaskKey, TaskRow] = {}
         self.lazy = scheduler.profile.sweep_expansion is SweepExpansion.LAZY
         # lazy sweeps: masters with instances not yet materialized → how many remain
-        self.pending = {m.task_id: pending_instances(m) for m in self.tasks if m.is_master}
-        if not self.lazy:
-            self.pending.clear()
+        self.pending = {
+            m.task_id: pending_instances(m)
+            for m in self.tasks
+            if m.is_master and self.lazy and not m.state.is_terminal
+        }
 
     def advance(self) -> None:
         """Move the job's tasks as far as this tick allows."""

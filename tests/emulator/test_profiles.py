@@ -180,3 +180,17 @@ def test_serve_with_a_bad_profile_file_names_the_key(run_cli, tmp_path):
     assert code != 0
     assert "sweep_expansion: 'sometimes' is not one of eager, lazy" in err
     assert "Traceback" not in err
+
+
+def test_a_lazy_sweep_blocked_by_a_failed_prerequisite_ends_its_job(start_emulator):
+    profile = ClusterProfile(sweep_expansion=SweepExpansion.LAZY)
+    api = Api(start_emulator(profile=profile))
+    job = api.create_job(FailDependentTasks="true")
+    api.add_task(job, Name="first", CommandLine="exit:1")
+    sweep = dict(Type="ParametricSweep", StartValue="1", EndValue="50", CommandLine="echo *")
+    api.add_task(job, Name="s", DependsOn="first", **sweep)
+    api.ok("POST", f"/jobs/{job}/submit")
+    assert api.wait(job, "Failed", timeout=30) == "Failed"
+    master = api.ok("GET", f"/jobs/{job}/tasks", params={"expandParametric": "false"})
+    assert [r["State"] for r in rows(master)] == ["Failed", "Failed"]
+    assert api.call("GET", f"/jobs/{job}/tasks/2/subtasks/1").status_code == 404
