@@ -29,10 +29,11 @@ from pathlib import Path
 
 from hpcspec.emulator.options import write_private
 from hpcspec.errors import HpcspecError
-from hpcspec.host import owner_only, pid_alive, reap
+from hpcspec.host import kill_tree, on_windows, owner_only, pid_alive, reap
 
 IDLE_SECONDS = 1800.0
 START_TIMEOUT = 30.0
+STOP_SECONDS = 10.0  # how long `down` waits for the server to exit before it kills it hard
 USER_NAME = "HPC\\hpcspec"
 
 
@@ -200,15 +201,24 @@ def down(directory: Path) -> bool:
     if not isinstance(pid, int) or not _alive(pid):
         (directory / "server.json").unlink(missing_ok=True)
         return False
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
+    _stop(pid, hard=False)
+    deadline = time.monotonic() + STOP_SECONDS
     while _alive(pid) and time.monotonic() < deadline:
         _reap(pid)
         time.sleep(0.05)
     if _alive(pid):
-        os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+        _stop(pid, hard=True)
     (directory / "server.json").unlink(missing_ok=True)
     return True
+
+
+def _stop(pid: int, hard: bool) -> None:
+    """POSIX: SIGTERM (the server stops its tasks, then exits) or SIGKILL. Windows: the tree."""
+    if on_windows():
+        # os.kill there is TerminateProcess of the server alone: the tasks it runs would go on
+        kill_tree(pid)
+        return
+    os.kill(pid, signal.SIGKILL if hard else signal.SIGTERM)
 
 
 _reap = reap  # os.WNOHANG does not exist on Windows
