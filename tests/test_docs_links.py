@@ -44,7 +44,8 @@ USER_FILES = sorted(
 OUTSIDE = {
     "the design notes": r"\b(?:DESIGN|STYLE)\.md\b",
     "the shared folder": r"\.\./shared\b|(?<![\w.-])shared/(?:reference|research)",
-    "the HPC Pack reference folder": r"\breference/hpcpack|\bhpcpack-rest-api-2016\.md\b",
+    "the HPC Pack reference folder": r"\breference/hpcpack|\bhpcpack-rest-api-2016\.md\b"
+    r"|\b(?:msdocs|sdk-xmldoc|job-xml-examples)/|`sdk-xmldoc`|\bopenapi/hpcpack",
     "a derived reference table": r"\bderived/[\w-]+\.json\b",
     "the research notes": r"\bresearch/[\w-]+\.md\b|(?i:\bground[- ]truth\s*§)"
     r"|\b(?:hpcpack-ground-truth|ecosystem-reliability|feature-anchors|aesthetics-anchors)\b",
