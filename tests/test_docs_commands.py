@@ -4,6 +4,8 @@ The fenced ```bash, ```sh and ```console blocks of a page (in a console block, t
 run in order, as one bash script (`set -euo pipefail`), in a fresh copy of the checkout — a
 reader pasting them into one terminal. A block that must not run here is marked in the page
 with `<!-- not-run: REASON -->` on the line before it; there are few of them, and each says why.
+A line that runs `pytest` is left out of the script: it is this test suite, which would run this
+test inside itself (README's Quickstart ends with that line).
 
 The environment is a newcomer's: no cluster configured and not CI (so commands use the embedded
 local cluster, in a state directory of this test's own), an empty HOME, `python3` is the Python
@@ -41,6 +43,7 @@ PAGES = ("README.md", "docs/getting-started.md")
 SHELLS = ("bash", "sh", "console")
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.M | re.S)
 NOT_RUN = re.compile(r"<!--\s*not-run:\s*(\S[^\n]*?)\s*-->")
+RUNS_TESTS = re.compile(r"\bpytest\b")  # this suite: never run inside itself
 MAX_NOT_RUN = 2  # per page: a page whose commands mostly cannot run here needs another test
 
 
@@ -92,7 +95,10 @@ def script(blocks: list[Block]) -> str:
     ]
     for block in blocks:
         if block.not_run is None:
-            parts += [f"echo '### {block.page}:{block.line}' >&2", block.commands]
+            commands = "\n".join(
+                line for line in block.commands.splitlines() if not RUNS_TESTS.search(line)
+            )
+            parts += [f"echo '### {block.page}:{block.line}' >&2", commands]
     return "\n".join(parts) + "\n"
 
 
