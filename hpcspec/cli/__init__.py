@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
-from typing import Any
+from typing import Any, NamedTuple
 
 import click
 
@@ -25,22 +25,68 @@ from hpcspec.errors import ExitCode, HpcspecError
 # time 5% lower; in the emulator, CPU per job-file import 5.1 -> 3.8 ms.
 THREAD_SWITCH_INTERVAL = 0.05
 
-# command name -> "module:attribute"; a command is listed here only once it really works.
-COMMANDS: dict[str, str] = {
-    "apply": "hpcspec.cli.apply:apply",
-    "cluster": "hpcspec.cli.cluster:cluster",
-    "completion": "hpcspec.cli.completion:completion",
-    "config": "hpcspec.cli.config_cmd:config",
-    "destroy": "hpcspec.cli.destroy:destroy",
-    "drift": "hpcspec.cli.drift:drift",
-    "emulator": "hpcspec.cli.emulator:emulator",
-    "import": "hpcspec.cli.import_cmd:import_",
-    "local": "hpcspec.cli.local:local",
-    "plan": "hpcspec.cli.plan:plan",
-    "reconcile": "hpcspec.cli.reconcile:reconcile",
-    "render": "hpcspec.cli.render:render",
-    "status": "hpcspec.cli.status:status",
-    "validate": "hpcspec.cli.validate:validate",
+
+class Command(NamedTuple):
+    """Where a command lives and its one-line help (shown by `hpcspec --help`)."""
+
+    target: str  # "module:attribute"
+    summary: str  # the first line of the command's docstring (tests/test_cli.py checks it)
+
+
+# A command is listed here only once it really works. `--help` reads the summaries from this
+# table, so listing the commands imports none of their modules (start-up, issue 17).
+COMMANDS: dict[str, Command] = {
+    "apply": Command(
+        "hpcspec.cli.apply:apply",
+        "Create, update, submit, replace or requeue jobs so the cluster matches the manifests.",
+    ),
+    "cluster": Command("hpcspec.cli.cluster:cluster", "Inspect the HPC Pack cluster."),
+    "completion": Command(
+        "hpcspec.cli.completion:completion",
+        "Print the shell completion script for bash, zsh, fish or powershell.",
+    ),
+    "config": Command(
+        "hpcspec.cli.config_cmd:config",
+        "Show and change which cluster hpcspec talks to (docs/configuration.md).",
+    ),
+    "destroy": Command(
+        "hpcspec.cli.destroy:destroy",
+        "Cancel every active job of a stack (finished jobs stay as they are).",
+    ),
+    "drift": Command(
+        "hpcspec.cli.drift:drift",
+        "Report user-owned fields changed on the cluster since the last apply (never writes).",
+    ),
+    "emulator": Command(
+        "hpcspec.cli.emulator:emulator", "Run the HPC Pack REST API emulator (docs/emulator.md)."
+    ),
+    "import": Command(
+        "hpcspec.cli.import_cmd:import_",
+        "Print a manifest for jobs read from HPC Pack job XML files.",
+    ),
+    "local": Command(
+        "hpcspec.cli.local:local",
+        "Run your local HPC Pack emulator cluster (local executor; one per user).",
+    ),
+    "plan": Command(
+        "hpcspec.cli.plan:plan",
+        "Show what apply would change on the cluster for each manifest's stack.",
+    ),
+    "reconcile": Command(
+        "hpcspec.cli.reconcile:reconcile",
+        "Plan and apply the manifests every --interval until SIGTERM/SIGINT (exit 0).",
+    ),
+    "render": Command(
+        "hpcspec.cli.render:render", "Render a manifest's jobs as HPC Pack job XML files."
+    ),
+    "status": Command(
+        "hpcspec.cli.status:status",
+        "Show each job of a stack: id, state, tasks by state, runtime, failed tasks.",
+    ),
+    "validate": Command(
+        "hpcspec.cli.validate:validate",
+        "Check manifests: syntax, schema, properties, variables, dependencies, HPC Pack limits.",
+    ),
 }
 
 
@@ -51,13 +97,23 @@ class _LazyGroup(click.Group):
         return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
             return None
-        module_name, attribute = target.split(":")
+        module_name, attribute = entry.target.split(":")
         command = getattr(importlib.import_module(module_name), attribute)
         assert isinstance(command, click.Command)
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from the table's summaries, importing no command module."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [
+            (n, click.Command(n, help=COMMANDS[n].summary).get_short_help_str(limit)) for n in names
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

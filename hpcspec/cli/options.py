@@ -15,8 +15,6 @@ from typing import Any, TypeVar
 
 import click
 
-from hpcspec.config import ClusterFlags
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 _OPTIONS = [
@@ -68,6 +66,8 @@ def cluster_options(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from hpcspec.config import ClusterFlags  # here: `validate` never loads the HTTP stack
+
         kwargs["cluster_flags"] = ClusterFlags(
             cluster=kwargs.pop("cluster_url"),
             username=kwargs.pop("cluster_username"),
