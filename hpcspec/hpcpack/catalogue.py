@@ -12,7 +12,7 @@ carries and `parse()` accepts what a user may write.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
@@ -62,7 +62,7 @@ class PropertySpec:
 
     def parse(self, raw: object) -> Value:
         """A user's value → the canonical value; ValueError says what was expected."""
-        parsed = _PARSERS[self.kind](self, raw)
+        parsed = _PARSERS[self.kind._name_](self, raw)
         if isinstance(parsed, int) and not isinstance(parsed, bool):
             if self.minimum is not None and parsed < self.minimum:
                 raise ValueError(f"must be at least {self.minimum}, got {parsed}")
@@ -122,16 +122,17 @@ def _parse_list(spec: PropertySpec, raw: object) -> str:
     return ",".join(names)
 
 
-_PARSERS: dict[Kind, Callable[[PropertySpec, object], Value]] = {
-    Kind.INT: lambda spec, raw: values.parse_int(raw),
-    Kind.BOOL: lambda spec, raw: values.parse_bool(raw),
-    Kind.STRING: _parse_string,
-    Kind.STRING_LIST: _parse_list,
-    Kind.ENUM: _parse_enum,
-    Kind.PRIORITY: lambda spec, raw: values.parse_priority(raw),
-    Kind.DURATION: lambda spec, raw: values.parse_duration(raw),
-    Kind.DATETIME: lambda spec, raw: values.parse_datetime(raw),
-    Kind.EXIT_CODES: lambda spec, raw: values.parse_exit_codes(raw),
+# Keyed by the kind's name: an Enum member hashes in Python, and parse() runs once per value.
+_PARSERS: dict[str, Callable[[PropertySpec, object], Value]] = {
+    Kind.INT.name: lambda spec, raw: values.parse_int(raw),
+    Kind.BOOL.name: lambda spec, raw: values.parse_bool(raw),
+    Kind.STRING.name: _parse_string,
+    Kind.STRING_LIST.name: _parse_list,
+    Kind.ENUM.name: _parse_enum,
+    Kind.PRIORITY.name: lambda spec, raw: values.parse_priority(raw),
+    Kind.DURATION.name: lambda spec, raw: values.parse_duration(raw),
+    Kind.DATETIME.name: lambda spec, raw: values.parse_datetime(raw),
+    Kind.EXIT_CODES.name: lambda spec, raw: values.parse_exit_codes(raw),
 }
 
 _INT_SCHEMA: dict[str, object] = {"anyOf": [{"type": "integer"}, {"type": "string"}]}
@@ -335,7 +336,7 @@ MAX_CUSTOM_PROPERTY_VALUE = 1024
 MAX_COMMAND_LINE = 1024
 
 
-def lookup(catalogue: dict[str, PropertySpec], name: str) -> PropertySpec | None:
+def lookup(catalogue: Mapping[str, PropertySpec], name: str) -> PropertySpec | None:
     """A property by name, case-insensitively (REST matches names that way)."""
     spec = catalogue.get(name)
     if spec is not None:

@@ -42,7 +42,9 @@ EnvValue = str | SecretRef
 
 def pairs(items: Mapping[str, _V] | Iterable[tuple[str, _V]]) -> tuple[tuple[str, _V], ...]:
     """Sorted (name, value) pairs, the frozen form of a mapping."""
-    source = items.items() if isinstance(items, Mapping) else items
+    if not items:
+        return ()
+    source = items.items() if isinstance(items, dict | Mapping) else items
     return tuple(sorted(source, key=lambda kv: kv[0]))
 
 

@@ -38,17 +38,33 @@ class Secret(_Model):
 
 
 EnvValue = Annotated[Scalar | Secret, Field(description="A value, or {secret: env:NAME}.")]
+# Mutable defaults come from factories: pydantic deep-copies an unhashable default for every
+# instance, which was a fifth of resolving a 10,000-task manifest. `json_schema_extra` keeps
+# the default in the published schema.
+_NO_ITEMS: dict[str, Any] = {"default": {}}
 Properties = Annotated[
     dict[str, Any],
-    Field(description="HPC Pack properties by their exact HPC Pack names."),
+    Field(
+        default_factory=dict,
+        description="HPC Pack properties by their exact HPC Pack names.",
+        json_schema_extra=_NO_ITEMS,
+    ),
 ]
 CustomProperties = Annotated[
     dict[str, Scalar],
-    Field(description="Custom properties (name → value) stored with the job or task."),
+    Field(
+        default_factory=dict,
+        description="Custom properties (name → value) stored with the job or task.",
+        json_schema_extra=_NO_ITEMS,
+    ),
 ]
 Env = Annotated[
     dict[str, EnvValue],
-    Field(description="Environment variables; values may be {secret: env:NAME} references."),
+    Field(
+        default_factory=dict,
+        description="Environment variables; values may be {secret: env:NAME} references.",
+        json_schema_extra=_NO_ITEMS,
+    ),
 ]
 
 
@@ -68,11 +84,16 @@ class Task(_Model):
     commandLine: Annotated[str, Field(description="The command the task runs.")]
     workDirectory: Annotated[str | None, Field(description="Working directory.")] = None
     dependsOn: Annotated[
-        list[str], Field(description="Keys of tasks in the same job that must finish first.")
-    ] = []
-    env: Env = {}
-    customProperties: CustomProperties = {}
-    properties: Properties = {}
+        list[str],
+        Field(
+            default_factory=list,
+            description="Keys of tasks in the same job that must finish first.",
+            json_schema_extra={"default": []},
+        ),
+    ]
+    env: Env
+    customProperties: CustomProperties
+    properties: Properties
     sweep: Annotated[
         Sweep | None, Field(description="Run as a native parametric sweep over a range.")
     ] = None
@@ -140,9 +161,9 @@ OnSpecChange = Literal["rerun", "replace", "ignore", "error"]
 class JobPolicy(_Model):
     """What both `defaults` and jobs may say."""
 
-    properties: Properties = {}
-    customProperties: CustomProperties = {}
-    env: Env = {}
+    properties: Properties
+    customProperties: CustomProperties
+    env: Env
     runAs: Annotated[RunAs | None, Field(description="Run the job as this account.")] = None
     state: Annotated[
         JobStateWanted | None,
@@ -167,9 +188,21 @@ class Job(JobPolicy):
     """A job. Its key is its stable identity inside the stack."""
 
     dependsOn: Annotated[
-        list[str], Field(description="Keys of jobs that must finish before this one starts.")
-    ] = []
-    tasks: Annotated[dict[str, Task], Field(description="Tasks by key (their names).")] = {}
+        list[str],
+        Field(
+            default_factory=list,
+            description="Keys of jobs that must finish before this one starts.",
+            json_schema_extra={"default": []},
+        ),
+    ]
+    tasks: Annotated[
+        dict[str, Task],
+        Field(
+            default_factory=dict,
+            description="Tasks by key (their names).",
+            json_schema_extra={"default": {}},
+        ),
+    ]
 
 
 class Manifest(_Model):

@@ -74,7 +74,7 @@ def resolve(
     variables = {k: scalar_text(v) for k, v in manifest.vars.items()}
     variables.update(vars_override or {})
     variables["stack"] = manifest.stack
-    defaults = manifest.defaults or JobPolicy()
+    defaults = manifest.defaults or JobPolicy.model_validate({})
     jobs: dict[str, DesiredJob] = {}
     for key, job in manifest.jobs.items():
         _check_key(key, ("jobs", key), "job")
@@ -305,7 +305,7 @@ def _properties(
     out: dict[str, Value] = {}
     for name, value in raw.items():
         path = (*where, name)
-        spec = catalogue.lookup(dict(known), name)
+        spec = catalogue.lookup(known, name)
         if spec is None:
             place = next((v for k, v in reserved.items() if k.lower() == name.lower()), None)
             if place is not None:

@@ -16,7 +16,7 @@ a node met twice (an alias) is recognised without bookkeeping.
 
 from __future__ import annotations
 
-import re
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -110,24 +110,29 @@ _BY_NAME: dict[str, Tag] = {str(tag): tag for tag in [*_SCALAR_TAGS, SEQ, MAP]}
 _MERGE = Tag(suffix=_PREFIX + "merge")
 _VALUE = Tag(suffix=_PREFIX + "value")  # `=`: a string as a mapping key, refused elsewhere
 
-# first character of a plain scalar -> [(tag, compiled pattern)], in ruamel's order
-_IMPLICIT: dict[str, list[tuple[Tag, re.Pattern[str]]]] = {}
+# first character of a plain scalar -> [(tag, pattern.match)], in ruamel's order
+_IMPLICIT: dict[str, list[tuple[Tag, Callable[[str], object]]]] = {}
 for _versions, _name, _regexp, _first in implicit_resolvers:
     if (1, 2) in _versions:
         _tag = _BY_NAME.get(_name) or {str(t): t for t in (_MERGE, _VALUE)}.get(_name)
         _tag = _tag or Tag(suffix=_name)
         for _char in _first:
-            _IMPLICIT.setdefault(_char, []).append((_tag, _regexp.lazy_self()))
+            _IMPLICIT.setdefault(_char, []).append((_tag, _regexp.lazy_self().match))
+_NULL = _IMPLICIT[""][0][0]
 
 
-def resolve_tag(kind: type, value: str | None, implicit: tuple[bool, bool] | None) -> Tag:
+def resolve_tag(kind: type, value: str, implicit: tuple[bool, bool]) -> Tag:
     """The tag of an untagged node: YAML 1.2 core schema, as ruamel resolves it."""
+    # Called by the composer once per node: kept to the fewest operations.
     if kind is ScalarNode:
-        assert value is not None and implicit is not None
         if implicit[0]:
-            for tag, pattern in _IMPLICIT.get(value[0] if value else "", ()):
-                if pattern.match(value):
-                    return tag
+            if not value:
+                return _NULL
+            candidates = _IMPLICIT.get(value[0])
+            if candidates:
+                for tag, match in candidates:
+                    if match(value):
+                        return tag
         return STR
     return SEQ if kind is SequenceNode else MAP
 
@@ -151,14 +156,12 @@ if CParser is not None:
     class _CoreParser(CParser):  # type: ignore[misc]
         """libyaml's composer with `resolve_tag`; path resolvers are never used."""
 
-        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-            return resolve_tag(kind, value, implicit)
-
-        def descend_resolver(self, parent: Any, index: Any) -> None:
-            return None
-
-        def ascend_resolver(self) -> None:
-            return None
+        # The composer calls these three once per node. Plain callables, no bound method:
+        # resolve_tag itself, and C built-ins that do nothing useful for the two hooks
+        # ruamel needs only for path resolvers (`is_` takes two arguments, `tuple` none).
+        resolve = staticmethod(resolve_tag)
+        descend_resolver = staticmethod(operator.is_)
+        ascend_resolver = staticmethod(tuple)
 
 
 def compose(text: str, *, pure: bool = False) -> Node | None:
