@@ -1,4 +1,10 @@
-"""`hpcspec validate FILE...`: check manifests offline; exit 0 when all are valid, else 1."""
+"""`hpcspec validate FILE...`: check manifests offline; exit 0 when all are valid, else 1.
+
+Everything that can be known without a cluster: YAML, schema, properties and their HPC Pack
+rules (manifest/rules.py), variables (an undeclared `--var` is an error), dependencies and
+limits, and the rules that depend on the clock (a HoldUntil HPC Pack would refuse today),
+which only validate checks.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,8 @@ from hpcspec.cli import report
 from hpcspec.cli.options import output_option
 from hpcspec.cli.variables import collect_vars, var_options
 from hpcspec.errors import ExitCode, HpcspecError
-from hpcspec.manifest import InvalidManifest, load_and_resolve
+from hpcspec.manifest import InvalidManifest, load_manifest, resolve
+from hpcspec.manifest.load import clock_problems
 from hpcspec.manifest.resolve import ResolvedStack
 
 
@@ -27,7 +34,10 @@ def validate(
     results: list[tuple[Path, ResolvedStack | None, list[HpcspecError]]] = []
     for path in files:
         try:
-            results.append((path, load_and_resolve(path, overrides), []))
+            manifest = load_manifest(path)
+            resolved = resolve(manifest, overrides)
+            late = clock_problems(manifest, resolved)
+            results.append((path, None if late else resolved, list(late)))
         except InvalidManifest as invalid:
             results.append((path, None, list(invalid.problems)))
         except HpcspecError as error:

@@ -64,6 +64,9 @@ class PropertySpec:
         """A user's value → the canonical value; ValueError says what was expected."""
         parsed = _PARSERS[self.kind._name_](self, raw)
         if isinstance(parsed, int) and not isinstance(parsed, bool):
+            problem = values.int32_problem(parsed)
+            if problem:
+                raise ValueError(problem)
             if self.minimum is not None and parsed < self.minimum:
                 raise ValueError(f"must be at least {self.minimum}, got {parsed}")
             if self.maximum is not None and parsed > self.maximum:
@@ -141,8 +144,8 @@ _SCHEMAS: dict[Kind, Callable[[PropertySpec], dict[str, object]]] = {
     Kind.INT: lambda s: {
         "anyOf": [
             {"type": "integer"}
-            | ({"minimum": s.minimum} if s.minimum is not None else {})
-            | ({"maximum": s.maximum} if s.maximum is not None else {}),
+            | {"minimum": s.minimum if s.minimum is not None else values.INT32_MIN}
+            | {"maximum": s.maximum if s.maximum is not None else values.INT32_MAX},
             {"type": "string", "pattern": r"^\$\{.+\}$|^-?\d+$"},
         ]
     },
@@ -159,7 +162,10 @@ _SCHEMAS: dict[Kind, Callable[[PropertySpec], dict[str, object]]] = {
         ]
     },
     Kind.DURATION: lambda s: {
-        "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "examples": ["90m", "2h"]}]
+        "anyOf": [
+            {"type": "integer", "minimum": 0, "maximum": values.INT32_MAX},
+            {"type": "string", "examples": ["90m", "2h"]},
+        ]
     },
     Kind.DATETIME: lambda s: {"type": "string", "format": "date-time"},
     Kind.EXIT_CODES: lambda s: {
@@ -290,8 +296,9 @@ TASK_PROPERTIES: dict[str, PropertySpec] = {
         _p(
             "FailJobOnFailureCount",
             Kind.INT,
-            "Sweep instances that may fail before the job fails.",
+            "Sweep instances that may fail before the job fails (1 on a Basic task).",
             minimum=1,
+            maximum=1_000_000,  # msdocs/ischedulertask-failjobonfailurecount.md
         ),
         _p(
             "TaskValidExitCodes",
@@ -329,7 +336,13 @@ RESERVED_TASK_PROPERTIES: dict[str, str] = {
 
 # HPC Pack's limits that hpcspec checks offline (research/hpcpack-ground-truth.md §3.3, §5).
 MAX_SWEEP_TASKS_PER_JOB = 100
-MAX_SWEEP_INSTANCES = 1_000_000  # ParametricRecordLimit in the 2016-era Store API
+# msdocs/ischedulertask-isparametric.md: "The total number of instances that a parametric task
+# can generate is 100,000 instances." (The 2016-era Store API's ParametricRecordLimit is
+# 1,000,000; hpcspec keeps to the documented limit, which every version accepts.)
+MAX_SWEEP_INSTANCES = 100_000
+# hpcspec's own bound on the tasks of one job (matrix rows included), checked before a matrix
+# is expanded: the order of HPC Pack's sweep limit, and far above any hand-written job.
+MAX_TASKS_PER_JOB = 100_000
 MAX_NAME_LENGTH = 80
 MAX_CUSTOM_PROPERTY_NAME = 80
 MAX_CUSTOM_PROPERTY_VALUE = 1024

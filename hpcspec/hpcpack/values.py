@@ -19,6 +19,21 @@ PRIORITY_BUCKETS: dict[str, int] = {
 }
 MAX_PRIORITY = 4000
 
+# Every integer property of a job or task is an Int32 in HPC Pack
+# (`reference/hpcpack/derived/property-ids.json`: StorePropertyType Int32).
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
+
+
+def int32_problem(value: int) -> str | None:
+    """Why `value` does not fit HPC Pack's 32-bit integers, or None when it does."""
+    if INT32_MIN <= value <= INT32_MAX:
+        return None
+    text = str(value)
+    shown = text if len(text) <= 20 else f"{text[:12]}... ({len(text)} digits)"
+    return f"{shown} does not fit HPC Pack's 32-bit integers ({INT32_MIN}..{INT32_MAX})"
+
+
 _PRIORITY_FORM = re.compile(r"^\s*([A-Za-z]+)\s*(?:([+-])\s*(\d+))?\s*$")
 
 
@@ -119,18 +134,39 @@ def parse_int(raw: object) -> int:
     raise ValueError("expected an integer")
 
 
-_EXIT_CODES = re.compile(r"^(?:-?\d+|min|max)(?:\.\.(?:-?\d+|min|max))?$", re.IGNORECASE)
+_EXIT_CODE = re.compile(r"^-?\d+$")
+_EXIT_RANGE = re.compile(r"^(-?\d+|min|max)\.\.(-?\d+|min|max)$", re.IGNORECASE)
 
 
 def parse_exit_codes(raw: object) -> str:
-    """`0,3,10..20,min..max` (`ischedulertask-validexitcodes.md`), from a list or a string."""
+    """`0,3,10..20,min..max` from a list or a string.
+
+    The rules are HPC Pack's (`msdocs/ischedulertask-validexitcodes.md`, and the message of
+    Operation_InvalidExitCodes in `derived/error-codes.json`): integers or integer ranges,
+    `min`/`max` only as a range end ("min" or "max" alone is not supported), every bound an
+    Int32.
+    """
     items = [str(i).strip() for i in raw] if isinstance(raw, list) else None
     if items is None:
         if isinstance(raw, bool) or not isinstance(raw, str | int):
             raise ValueError("expected exit codes such as '0,3,10..20'")
         items = [part.strip() for part in str(raw).split(",")]
-    if not items or any(not _EXIT_CODES.match(item) for item in items):
-        raise ValueError(f"{raw!r} is not a list of exit codes such as '0,3,10..20,min..max'")
+    if not items:
+        raise ValueError("expected exit codes such as '0,3,10..20'")
+    for item in items:
+        if item.lower() in ("min", "max"):
+            raise ValueError(
+                f"{item!r} alone is not an exit code: HPC Pack takes min and max only as a "
+                "range end, e.g. 'min..-1' or '100..max'"
+            )
+        match = _EXIT_RANGE.match(item)
+        bounds = match.groups() if match else (item,) if _EXIT_CODE.match(item) else None
+        if bounds is None:
+            raise ValueError(f"{raw!r} is not a list of exit codes such as '0,3,10..20,min..max'")
+        for bound in bounds:
+            problem = None if bound.lower() in ("min", "max") else int32_problem(int(bound))
+            if problem:
+                raise ValueError(f"exit code {problem}")
     return ",".join(items)
 
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from hpcspec.manifest import rules
 from hpcspec.manifest.errors import InvalidManifest, KeyPath, ManifestError, did_you_mean
-from hpcspec.manifest.models import Manifest
+from hpcspec.manifest.models import API_VERSION, Manifest
 from hpcspec.manifest.resolve import ResolvedStack, resolve
 from hpcspec.manifest.source import MAX_BYTES, load_yaml, locate
 
@@ -75,16 +77,21 @@ def _parse_manifest(text: str, *, file: str) -> Manifest:
         data = load_yaml(text, file=file)
     except ManifestError as error:
         raise InvalidManifest([error]) from None
-    if not isinstance(data, dict):
-        line, column = locate(text, ()) or (1, 1)
+    not_ours = _not_a_manifest(data)
+    if not_ours is not None:
+        message, path = not_ours
+        line, column = locate(text, path) or (1, 1)
         raise InvalidManifest(
             [
                 ManifestError(
-                    "a manifest is a mapping with apiVersion, stack and jobs",
-                    code="invalid-manifest",
+                    message,
+                    path=path,
+                    code="not-a-manifest",
                     file=file,
                     line=line,
                     column=column,
+                    hint=f"an hpcspec manifest starts with apiVersion: {API_VERSION}, stack: "
+                    "and jobs: (docs/manifest.md)",
                 )
             ]
         )
@@ -95,6 +102,31 @@ def _parse_manifest(text: str, *, file: str) -> Manifest:
     manifest._file = file
     manifest._text = text
     return manifest
+
+
+def _not_a_manifest(data: Any) -> tuple[str, KeyPath] | None:
+    """(message, key path) when the YAML is not an hpcspec v1 manifest at all: one error,
+    not one per key that some other tool's file happens to have or lack."""
+    if data is None:
+        return "not an hpcspec manifest: the file is empty", ()
+    if not isinstance(data, dict):
+        return f"not an hpcspec manifest: it is a {_kind(data)}, not a mapping", ()
+    version = data.get("apiVersion")
+    if version is None:
+        keys = ", ".join(str(k) for k in list(data)[:6]) + (", ..." if len(data) > 6 else "")
+        return f"not an hpcspec manifest: apiVersion is missing (its keys: {keys})", ()
+    if version == API_VERSION:
+        return None
+    if isinstance(version, str) and version.startswith("hpcspec/"):
+        return (
+            f"unsupported apiVersion {version!r}: this hpcspec reads {API_VERSION}",
+            ("apiVersion",),
+        )
+    return f"not an hpcspec manifest: apiVersion is {version!r}, not {API_VERSION}", ("apiVersion",)
+
+
+def _kind(data: Any) -> str:
+    return "list" if isinstance(data, list) else f"single value ({type(data).__name__})"
 
 
 def load_manifest(path: Path, vars_override: Mapping[str, str] | None = None) -> Manifest:
@@ -120,6 +152,40 @@ def resolve_located(
 def load_and_resolve(path: Path, vars_override: Mapping[str, str] | None = None) -> ResolvedStack:
     """Read, validate and resolve a manifest file."""
     return resolve_located(load_manifest(path), vars_override)
+
+
+def clock_problems(
+    manifest: Manifest, stack: ResolvedStack, now: datetime | None = None
+) -> list[ManifestError]:
+    """Located errors for rules that depend on the time: a HoldUntil HPC Pack would refuse now.
+
+    Only `hpcspec validate` asks: a job already held or running keeps its HoldUntil, and plan
+    or apply of it must not start failing because time passed (rules.py).
+    """
+    moment = now or datetime.now(UTC)
+    out: list[ManifestError] = []
+    defaults = manifest.defaults.properties if manifest.defaults else {}
+    for key, job in stack.jobs.items():
+        value = job.definition.get("HoldUntil")
+        problem = rules.hold_until_problem(str(value), moment) if value else None
+        if problem is None:
+            continue
+        written = _key_named("HoldUntil", manifest.jobs[key].properties)
+        path = ("jobs", key, "properties", written) if written else ("defaults", "properties")
+        if not written:
+            path = (*path, _key_named("HoldUntil", defaults) or "HoldUntil")
+        error = ManifestError(
+            problem,
+            path=path,
+            code="hold-until-out-of-range",
+            hint="set a time within the next year, or remove HoldUntil once the job has started",
+        )
+        out.append(_located(error, manifest._text, manifest._file))
+    return out
+
+
+def _key_named(name: str, mapping: Mapping[str, object]) -> str | None:
+    return next((k for k in mapping if k.lower() == name.lower()), None)
 
 
 def _located(error: ManifestError, text: str, file: str) -> ManifestError:

@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
+from hpcspec.hpcpack.values import INT32_MAX
+
 API_VERSION = "hpcspec/v1"
 KEY_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$"
 _KEY = re.compile(KEY_PATTERN)
@@ -180,7 +182,8 @@ class JobPolicy(_Model):
         ),
     ] = None
     retries: Annotated[
-        int | None, Field(ge=0, description="Requeue a Failed job at most this many times.")
+        int | None,
+        Field(ge=0, le=INT32_MAX, description="Requeue a Failed job at most this many times."),
     ] = None
 
 

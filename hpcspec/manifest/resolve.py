@@ -13,10 +13,8 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 from hpcspec.hpcpack import catalogue
-from hpcspec.hpcpack.catalogue import PropertySpec, Value
 from hpcspec.hpcpack.definition import (
     EnvValue,
     JobDefinition,
@@ -28,14 +26,16 @@ from hpcspec.hpcpack.definition import (
 )
 from hpcspec.hpcpack.values import parse_int
 from hpcspec.manifest import matrix as matrices
+from hpcspec.manifest import properties as props_of
+from hpcspec.manifest import rules
 from hpcspec.manifest.errors import KeyPath, ManifestError, did_you_mean
 from hpcspec.manifest.graph import CycleError, topological_order
-from hpcspec.manifest.models import Job, JobPolicy, Manifest, Secret, Task
+from hpcspec.manifest.models import Job, JobPolicy, Manifest, Task
 from hpcspec.manifest.variables import scalar_text, substitute
 
 _KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 DIGEST_LENGTH = 16
-_T = TypeVar("_T")
+BUILT_IN_VARIABLES = ("stack", "job")
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,9 @@ def resolve(
 ) -> ResolvedStack:
     """Resolve a validated manifest; raises ManifestError at the first problem."""
     variables = {k: scalar_text(v) for k, v in manifest.vars.items()}
+    for name in vars_override or {}:
+        if name not in variables:
+            _undeclared(name, manifest)
     variables.update(vars_override or {})
     variables["stack"] = manifest.stack
     defaults = manifest.defaults or JobPolicy.model_validate({})
@@ -96,37 +99,41 @@ def resolve(
 
 def _resolve_job(key: str, job: Job, defaults: JobPolicy, variables: dict[str, str]) -> DesiredJob:
     where: KeyPath = ("jobs", key)
+    origins: props_of.Origins = {}
     # Defaults are resolved per job (they may say ${job}); errors point at `defaults:`.
     props = {
-        **_properties(
-            _unset(defaults.properties, job.properties),
+        **props_of.properties(
+            props_of.unset(defaults.properties, job.properties),
             catalogue.JOB_PROPERTIES,
             catalogue.RESERVED_JOB_PROPERTIES,
             variables,
             ("defaults", "properties"),
             "job",
+            origins,
         ),
-        **_properties(
+        **props_of.properties(
             job.properties,
             catalogue.JOB_PROPERTIES,
             catalogue.RESERVED_JOB_PROPERTIES,
             variables,
             (*where, "properties"),
             "job",
+            origins,
         ),
     }
+    rules.check_min_max(props, origins, task=False)
     props.setdefault("Name", key)
     custom = {
-        **_custom_properties(
-            _unset(defaults.customProperties, job.customProperties),
+        **props_of.custom_properties(
+            props_of.unset(defaults.customProperties, job.customProperties),
             variables,
             ("defaults", "customProperties"),
         ),
-        **_custom_properties(job.customProperties, variables, (*where, "customProperties")),
+        **props_of.custom_properties(job.customProperties, variables, (*where, "customProperties")),
     }
     env = {
-        **_env(_unset(defaults.env, job.env), variables, ("defaults", "env")),
-        **_env(job.env, variables, (*where, "env")),
+        **props_of.env(props_of.unset(defaults.env, job.env), variables, ("defaults", "env")),
+        **props_of.env(job.env, variables, (*where, "env")),
     }
     run_as = job.runAs or defaults.runAs
     tasks = _tasks(key, job.tasks, variables)
@@ -138,7 +145,7 @@ def _resolve_job(key: str, job: Job, defaults: JobPolicy, variables: dict[str, s
         run_as=(
             RunAs(
                 substitute(run_as.userName, variables, (*where, "runAs", "userName")),
-                _secret(run_as.password) if run_as.password else None,
+                props_of.secret(run_as.password) if run_as.password else None,
             )
             if run_as
             else None
@@ -159,6 +166,7 @@ def _resolve_job(key: str, job: Job, defaults: JobPolicy, variables: dict[str, s
 def _tasks(
     job_key: str, tasks: Mapping[str, Task], variables: dict[str, str]
 ) -> list[TaskDefinition]:
+    rules.check_matrix_sizes(job_key, tasks)  # before anything is expanded
     names: dict[str, list[str]] = {}  # task key -> expanded task names
     for key, task in tasks.items():
         _check_key(key, ("jobs", job_key, "tasks", key), "task")
@@ -230,15 +238,19 @@ def _task(
             path=(*where, "commandLine"),
             code="invalid-value",
         )
-    props = _properties(
+    origins: props_of.Origins = {}
+    props = props_of.properties(
         task.properties,
         catalogue.TASK_PROPERTIES,
         catalogue.RESERVED_TASK_PROPERTIES,
         variables,
         (*where, "properties"),
         "task",
+        origins,
     )
+    rules.check_min_max(props, origins, task=True)
     sweep = _sweep(task, variables, (*where, "sweep")) if task.sweep is not None else None
+    rules.check_fail_job_on_failure_count(props, sweep, where)
     return TaskDefinition(
         name=name,
         command_line=command,
@@ -250,9 +262,11 @@ def _task(
         depends_on=depends,
         properties=pairs(props),
         custom_properties=pairs(
-            _custom_properties(task.customProperties, variables, (*where, "customProperties"))
+            props_of.custom_properties(
+                task.customProperties, variables, (*where, "customProperties")
+            )
         ),
-        env=pairs(_env(task.env, variables, (*where, "env"))),
+        env=pairs(props_of.env(task.env, variables, (*where, "env"))),
         sweep=sweep,
     )
 
@@ -272,120 +286,8 @@ def _sweep(task: Task, variables: dict[str, str], where: KeyPath) -> Sweep:
                 code="invalid-sweep",
             ) from None
     sweep = Sweep(bounds["start"], bounds["end"], bounds["increment"])
-    if sweep.increment < 1:
-        raise ManifestError(
-            f"sweep increment must be at least 1, got {sweep.increment}",
-            path=(*where, "increment"),
-            code="invalid-sweep",
-        )
-    if sweep.start > sweep.end:
-        raise ManifestError(
-            f"sweep start {sweep.start} is greater than end {sweep.end}",
-            path=(*where, "start"),
-            code="invalid-sweep",
-            hint="HPC Pack refuses such a sweep (Validation_TaskInvalidParametricSweep)",
-        )
-    if sweep.count > catalogue.MAX_SWEEP_INSTANCES:
-        raise ManifestError(
-            f"sweep has {sweep.count} instances; HPC Pack allows {catalogue.MAX_SWEEP_INSTANCES}",
-            path=where,
-            code="invalid-sweep",
-        )
+    rules.check_sweep(sweep, where)
     return sweep
-
-
-def _properties(
-    raw: Mapping[str, Any],
-    known: Mapping[str, PropertySpec],
-    reserved: Mapping[str, str],
-    variables: dict[str, str],
-    where: KeyPath,
-    what: str,
-) -> dict[str, Value]:
-    out: dict[str, Value] = {}
-    for name, value in raw.items():
-        path = (*where, name)
-        spec = catalogue.lookup(known, name)
-        if spec is None:
-            place = next((v for k, v in reserved.items() if k.lower() == name.lower()), None)
-            if place is not None:
-                raise ManifestError(
-                    f"{name} cannot be set under properties: {place}",
-                    path=path,
-                    code="reserved-property",
-                )
-            guess = did_you_mean(name, known)
-            raise ManifestError(
-                f"unknown {what} property {name!r}",
-                path=path,
-                code="unknown-property",
-                hint=f"did you mean {guess}?"
-                if guess
-                else f"{what} properties are HPC Pack names such as {', '.join(list(known)[:4])}",
-            )
-        if isinstance(value, str):
-            value = substitute(value, variables, path)
-        try:
-            out[spec.name] = spec.parse(value)
-        except ValueError as bad:
-            raise ManifestError(
-                f"invalid {spec.name}: {bad}",
-                path=path,
-                code="invalid-value",
-                hint=spec.description,
-            ) from None
-    return out
-
-
-def _custom_properties(
-    raw: Mapping[str, object], variables: dict[str, str], where: KeyPath
-) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name, value in raw.items():
-        path = (*where, name)
-        if name.lower().startswith("hpcspec."):
-            raise ManifestError(
-                f"custom property {name!r} is reserved for hpcspec's own tags",
-                path=path,
-                code="reserved-property",
-            )
-        text = substitute(scalar_text(value), variables, path)
-        if (
-            len(name) > catalogue.MAX_CUSTOM_PROPERTY_NAME
-            or len(text) > catalogue.MAX_CUSTOM_PROPERTY_VALUE
-        ):
-            raise ManifestError(
-                f"custom property {name!r} is too long (name ≤ "
-                f"{catalogue.MAX_CUSTOM_PROPERTY_NAME}, value ≤ "
-                f"{catalogue.MAX_CUSTOM_PROPERTY_VALUE} characters)",
-                path=path,
-                code="invalid-value",
-            )
-        out[name] = text
-    return out
-
-
-def _env(
-    raw: Mapping[str, object], variables: dict[str, str], where: KeyPath
-) -> dict[str, EnvValue]:
-    out: dict[str, EnvValue] = {}
-    for name, value in raw.items():
-        if isinstance(value, Secret):
-            out[name] = _secret(value)
-        else:
-            out[name] = substitute(scalar_text(value), variables, (*where, name))
-    return out
-
-
-def _secret(secret: Secret) -> SecretRef:
-    source, _, name = secret.secret.partition(":")
-    return SecretRef("env" if source == "env" else "file", name)
-
-
-def _unset(defaults: Mapping[str, _T], own: Mapping[str, object]) -> dict[str, _T]:
-    """The defaults a job does not set itself (names compared case-insensitively)."""
-    mine = {k.lower() for k in own}
-    return {k: v for k, v in defaults.items() if k.lower() not in mine}
 
 
 def _check_key(key: str, path: KeyPath, what: str) -> None:
@@ -398,6 +300,24 @@ def _check_key(key: str, path: KeyPath, what: str) -> None:
             if what == "job"
             else "task keys become HPC Pack task names used by dependsOn",
         )
+
+
+def _undeclared(name: str, manifest: Manifest) -> None:
+    if name in BUILT_IN_VARIABLES:
+        problem = f"--var {name}: ${{{name}}} is built in and cannot be overridden"
+        hint = None
+    else:
+        problem = f"--var {name}: the manifest declares no variable {name!r} under vars:"
+        guess = did_you_mean(name, manifest.vars)
+        hint = (
+            f"did you mean {guess!r}?"
+            if guess
+            else "declare it under vars: with a default value (declared: "
+            f"{', '.join(manifest.vars) or 'none'})"
+        )
+    raise ManifestError(
+        problem, path=("vars",) if manifest.vars else (), code="undeclared-variable", hint=hint
+    )
 
 
 def _missing(target: str, known: Mapping[str, object], path: KeyPath, what: str) -> None:

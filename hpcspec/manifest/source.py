@@ -79,11 +79,34 @@ def load_yaml(text: str, *, file: str) -> Any:
     except MarkedYAMLError as bad:
         raise _syntax_error(bad, text, file) from None
     except YAMLError as bad:
-        raise ManifestError(f"invalid YAML: {bad}", code="yaml-syntax", file=file) from None
+        raise _unmarked_error(bad, text, file) from None
     except RecursionError:
         raise ManifestError(
             f"the YAML is nested deeper than {MAX_DEPTH} levels", code="too-deep", file=file
         ) from None
+
+
+# What YAML 1.2 lets a stream hold (c-printable); anything else is a reader error.
+_NON_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def _unmarked_error(bad: YAMLError, text: str, file: str) -> ManifestError:
+    """A YAML error without a mark (the reader's): located by finding the character."""
+    found = _NON_PRINTABLE.search(text)
+    if found is None:
+        return ManifestError(f"invalid YAML: {bad}", code="yaml-syntax", file=file)
+    where = found.start()
+    line_start = text.rfind("\n", 0, where) + 1
+    return ManifestError(
+        f"invalid YAML: the character U+{ord(found.group()):04X} is not allowed in YAML",
+        code="yaml-syntax",
+        file=file,
+        line=text.count("\n", 0, where) + 1,
+        column=where - line_start + 1,
+        hint="remove it, or write it as an escape inside a double-quoted string (\\u0001)",
+    )
 
 
 def _refusal_code(message: str) -> str:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, Kind, PropertySpec, Value
 from hpcspec.hpcpack.definition import JobDefinition, Sweep, TaskDefinition, pairs
 from hpcspec.hpcpack.jobxml import IMPORTED_JOB_PROPERTIES, IMPORTED_TASK_PROPERTIES
+from hpcspec.manifest.rules import JOB_MIN_MAX, TASK_MIN_MAX
 
 # Text that XML 1.0 and YAML can both carry: no control, surrogate, private or line-separator
 # characters. `$`, `{`, `*`, quotes and `<&>` are in, so escaping is exercised.
@@ -42,6 +43,8 @@ def _raw(spec: PropertySpec) -> st.SearchStrategy[object]:
         return st.sampled_from(["0", "0,3", "0,10..20", "min..max", "-1,0"])
     if spec.kind is Kind.STRING_LIST:
         return st.lists(list_item, max_size=3)
+    if spec.name == "OrderBy":  # the SDK's node preference form (manifest/rules.py)
+        return st.sampled_from(["", "Memory", "-Memory,Core", "Cores,-Memory"])
     return text.filter(lambda t: len(t) <= (spec.maximum or 1024))
 
 
@@ -49,9 +52,25 @@ def _properties(
     catalogue: dict[str, PropertySpec], allowed: frozenset[str] | None
 ) -> st.SearchStrategy[tuple[tuple[str, Value], ...]]:
     specs = [s for n, s in catalogue.items() if allowed is None or n in allowed]
-    return st.fixed_dictionaries(
-        {}, optional={s.name: _raw(s).map(s.parse) for s in specs if s.name != "Name"}
-    ).map(pairs)
+    ordered = JOB_MIN_MAX if catalogue is JOB_PROPERTIES else TASK_MIN_MAX
+    return (
+        st.fixed_dictionaries(
+            {}, optional={s.name: _raw(s).map(s.parse) for s in specs if s.name != "Name"}
+        )
+        .map(lambda props: _min_below_max(props, ordered))
+        .map(pairs)
+    )
+
+
+def _min_below_max(
+    props: dict[str, Value], ordered: tuple[tuple[str, str], ...]
+) -> dict[str, Value]:
+    """HPC Pack refuses a minimum above its maximum: order each pair that is set."""
+    for low, high in ordered:
+        a, b = props.get(low), props.get(high)
+        if isinstance(a, int) and isinstance(b, int) and a > b:
+            props[low], props[high] = b, a
+    return props
 
 
 @st.composite
@@ -68,11 +87,14 @@ def job_definitions(draw: st.DrawFn, *, importable_only: bool = False) -> JobDef
             st.none()
             | st.builds(
                 lambda s, n, i: Sweep(s, s + n, i),
-                st.integers(-5, 50),
+                st.integers(1, 50),
                 st.integers(0, 30),
                 st.integers(1, 5),
             )
         )
+        task_props = dict(draw(_properties(TASK_PROPERTIES, task_allowed)))
+        if sweep is None and "FailJobOnFailureCount" in task_props:
+            task_props["FailJobOnFailureCount"] = 1  # above 1 is for sweeps only
         tasks.append(
             TaskDefinition(
                 name=name,
@@ -83,7 +105,7 @@ def job_definitions(draw: st.DrawFn, *, importable_only: bool = False) -> JobDef
                     if index
                     else []
                 ),
-                properties=draw(_properties(TASK_PROPERTIES, task_allowed)),
+                properties=pairs(task_props),
                 custom_properties=pairs(draw(st.dictionaries(names, trimmed, max_size=2))),
                 env=pairs(draw(st.dictionaries(names, trimmed, max_size=2))),
                 sweep=sweep,
