@@ -1,9 +1,12 @@
 """`hpcspec import --xml FILE...`: HPC Pack job XML (e.g. from `job export`) → a manifest.
 
 Each file is read by the job XML importer's own rules and written as one job of a tidy
-manifest on stdout; anything that cannot be said in a manifest is noted as a comment in it
-and on stderr. Importing live jobs by id (`--job`, `--adopt`) needs the REST client and is
-not part of this command yet.
+manifest on stdout; anything that cannot be said in a manifest, or that hpcspec had to
+decide (a Priority/ExpandedPriority pair that disagrees, names for unnamed tasks), is noted
+as a comment in it and on stderr. `hpcspec render` output comes back whole: its `hpcspec.*`
+tags give the stack, the keys, job dependencies, retries, state and onSpecChange. Linear in
+the tasks (docs/performance.md: a 32,000-task file). Importing live jobs by id is not part
+of this command.
 """
 
 from __future__ import annotations
@@ -64,22 +67,32 @@ def import_(files: tuple[Path, ...], stack: str | None, keep_identity: bool) -> 
 
 
 def reading_notes(name: str, document: jobxml.JobDocument) -> list[str]:
-    """What the importer's rules did to a file that a reader of the manifest should know."""
+    """What the importer's rules, and hpcspec's choices, did to a file that a reader of the
+    manifest should know."""
     notes = []
-    read = [a.lower() for a in document.read]
-    if "priority" in read and "expandedpriority" in read:
-        priority = document.values["Priority"]
-        assert isinstance(priority, int)
+    priority, disagreement = jobxml.priority_choice(document)
+    if disagreement:
+        notes.append(f"{name}: {disagreement}")
+    elif priority is not None:
         notes.append(
-            f"{name}: both Priority and ExpandedPriority are given; the later one wins, "
-            f"as in HPC Pack: {format_priority(priority)} ({priority})"
+            f"{name}: Priority and ExpandedPriority agree: {format_priority(priority)} ({priority})"
         )
+    unnamed = [
+        f"task {t.position} is named {given!r}"
+        for t, given in zip(document.tasks, jobxml.task_names(document), strict=True)
+        if not t.values.get("Name")
+    ]
+    if unnamed:
+        more = f" and {len(unnamed) - 3} more" if len(unnamed) > 3 else ""
+        notes.append(f"{name}: unnamed tasks get names: {', '.join(unnamed[:3])}{more}")
     if not document.group_dependencies and any("GroupId" in t.values for t in document.tasks):
         notes.append(f"{name}: GroupId dropped (the file has no task group dependencies)")
-    if document.ignored:
+    # Version is on every export and says nothing about the job: not worth a note.
+    ignored = [a for a in document.ignored if a.lower() != "version"]
+    if ignored:
         notes.append(
-            f"{name}: skipped what the importer ignores: {', '.join(document.ignored[:6])}"
-            + (f" and {len(document.ignored) - 6} more" if len(document.ignored) > 6 else "")
+            f"{name}: skipped what the importer ignores: {', '.join(ignored[:6])}"
+            + (f" and {len(ignored) - 6} more" if len(ignored) > 6 else "")
         )
     return notes
 

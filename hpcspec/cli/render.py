@@ -1,8 +1,10 @@
 """`hpcspec render MANIFEST`: write each job as HPC Pack job XML, ready for `job submit /jobfile:`.
 
 The XML carries hpcspec's identity tags (stack, key, digest; no per-attempt token), so a job
-submitted from it is recognised by the next plan. Secret values are written only with
-`--include-secrets`; otherwise a comment names each left-out reference.
+submitted from it is recognised by the next plan, and the job's manifest-only policy
+(dependsOn, retries, state, onSpecChange) as `hpcspec.*` tags that `hpcspec import` reads
+back. Secret values are written only with `--include-secrets`; what a file leaves out (secret
+references, properties the importer ignores) is noted on stderr.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from hpcspec.errors import ExitCode, UsageError
 from hpcspec.hpcpack import jobxml
 from hpcspec.hpcpack.definition import JobDefinition, pairs
 from hpcspec.manifest import DesiredJob, load_and_resolve
+from hpcspec.manifest.export import policy_tags
 from hpcspec.manifest.resolve import ResolvedStack
 
 
@@ -58,6 +61,7 @@ def render(
                 code="render-needs-out",
             )
         click.echo(jobxml.render(tagged(stack.stack, jobs[0]), secrets=resolver), nl=False)
+        _notes(jobs[0], resolver)
         return int(ExitCode.OK)
     out_dir.mkdir(parents=True, exist_ok=True)
     for job in jobs:
@@ -69,13 +73,19 @@ def render(
         with os.fdopen(fd, "wb") as stream:
             stream.write(data)
         click.echo(f"wrote {path}")
+        _notes(job, resolver)
     return int(ExitCode.OK)
+
+
+def _notes(job: DesiredJob, resolver: jobxml.SecretResolver | None) -> None:
+    for note in jobxml.render_notes(job.definition, secrets=resolver):
+        click.echo(f"note: {job.key}: {note}", err=True)
 
 
 def tagged(stack: str, job: DesiredJob) -> JobDefinition:
     """The job's definition with hpcspec's identity tags (stack, key, digest) added."""
     tags = identity_tags(stack, job.key, job.digest)
-    custom = {**dict(job.definition.custom_properties), **tags}
+    custom = {**dict(job.definition.custom_properties), **tags, **policy_tags(job)}
     return replace(job.definition, custom_properties=pairs(custom))
 
 

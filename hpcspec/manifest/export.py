@@ -11,15 +11,11 @@ not written, and whatever cannot be said in a manifest is reported in `notes`.
 
 from __future__ import annotations
 
-import io
 import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.scalarstring import SingleQuotedScalarString
+from typing import get_args
 
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, Kind, PropertySpec, Value
 from hpcspec.hpcpack.definition import (
@@ -30,15 +26,22 @@ from hpcspec.hpcpack.definition import (
     TaskDefinition,
 )
 from hpcspec.hpcpack.values import format_duration, format_priority
-from hpcspec.manifest.errors import ManifestError
-from hpcspec.manifest.matrix import combinations, task_name
-from hpcspec.manifest.models import API_VERSION
-from hpcspec.manifest.variables import substitute
+from hpcspec.manifest import emit
+from hpcspec.manifest.emit import Block, Flow, FlowMap
+from hpcspec.manifest.fold import MatrixGroup, matrix_groups
+from hpcspec.manifest.models import API_VERSION, JobStateWanted, OnSpecChange
+from hpcspec.manifest.resolve import DesiredJob
 
 DEFAULT_SCHEMA = "schemas/hpcspec-v1.schema.json"
+# A job's manifest-only policy, carried through job XML as custom properties by
+# `hpcspec render` (`policy_tags`) so that `hpcspec import` gives it back.
+DEPENDS_ON_TAG = f"{IDENTITY_PREFIX}dependsOn"
+RETRIES_TAG = f"{IDENTITY_PREFIX}retries"
+STATE_TAG = f"{IDENTITY_PREFIX}state"
+ON_SPEC_CHANGE_TAG = f"{IDENTITY_PREFIX}onSpecChange"
+_MAX_TAG_VALUE = 1024  # catalogue.MAX_CUSTOM_PROPERTY_VALUE
 _KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 _STACK_TAG = f"{IDENTITY_PREFIX}stack"
-_MATRIX_NAME = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.\-]*)\[(.*)\]$")
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,22 @@ class ExportedManifest:
 
     text: str
     notes: tuple[str, ...] = field(default=())
+
+
+def policy_tags(job: DesiredJob) -> dict[str, str]:
+    """What of a job the manifest says and job XML cannot: job dependencies, retries, wanted
+    state and onSpecChange (only those that differ from the defaults)."""
+    tags = {}
+    deps = ",".join(job.depends_on)
+    if deps and len(deps) <= _MAX_TAG_VALUE:
+        tags[DEPENDS_ON_TAG] = deps
+    if job.retries:
+        tags[RETRIES_TAG] = str(job.retries)
+    if job.state != "submitted":
+        tags[STATE_TAG] = job.state
+    if job.on_spec_change != "rerun":
+        tags[ON_SPEC_CHANGE_TAG] = job.on_spec_change
+    return tags
 
 
 def slug(text: str, fallback: str = "job") -> str:
@@ -79,28 +98,18 @@ def export_manifest(
     stack = stack or next((t for t in tagged if t), None)
     if stack and not _KEY.match(stack):
         notes.append(f"stack {stack!r} is not a valid stack name; using 'imported'")
-    document = CommentedMap(apiVersion=API_VERSION, stack=stack or "imported")
-    if not _KEY.match(document["stack"]):
+    document = Block(apiVersion=API_VERSION, stack=stack or "imported")
+    if not _KEY.match(str(document["stack"])):
         document["stack"] = "imported"
-    out_jobs = CommentedMap()
-    for item in items:
-        key = _unique(_job_key(item), out_jobs)
-        out_jobs[key] = _job(key, item, keep_identity, notes)
+    out_jobs = Block()
+    used: set[str] = set()
+    keys = [_unique(_job_key(item), used) for item in items]
+    for key, item in zip(keys, items, strict=True):
+        out_jobs[key] = _job(key, item, keep_identity, notes, set(keys))
     document["jobs"] = out_jobs
-    comments = [*header, *(f"note: {n}" for n in notes)]
-    if comments:
-        document.yaml_set_start_comment("\n".join(comments))
-    stream = io.StringIO()
-    stream.write(f"# yaml-language-server: $schema={schema}\n")
-    _yaml().dump(document, stream)
-    return ExportedManifest(stream.getvalue(), tuple(notes))
-
-
-def _yaml() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 100
-    return yaml
+    comments = [f"yaml-language-server: $schema={schema}", *header]
+    comments += [f"note: {n}" for n in notes]
+    return ExportedManifest(emit.write(document, comments), tuple(notes))
 
 
 def _job_key(item: ExportJob) -> str:
@@ -112,18 +121,27 @@ def _job_key(item: ExportJob) -> str:
     return slug(item.definition.name)
 
 
-def _unique(key: str, used: Iterable[str]) -> str:
-    taken = {k.lower() for k in used}
-    if key.lower() not in taken:
-        return key
-    return next(f"{key}-{n}" for n in itertools.count(2) if f"{key}-{n}".lower() not in taken)
+def _unique(key: str, used: set[str]) -> str:
+    """`key`, or `key-2`, `key-3`...: the first not in `used` (lower-cased), which learns it."""
+    chosen = key
+    if chosen.lower() in used:
+        chosen = next(f"{key}-{n}" for n in itertools.count(2) if f"{key}-{n}".lower() not in used)
+    used.add(chosen.lower())
+    return chosen
 
 
-def _job(key: str, item: ExportJob, keep_identity: bool, notes: list[str]) -> CommentedMap:
+def _job(key: str, item: ExportJob, keep_identity: bool, notes: list[str], keys: set[str]) -> Block:
     definition = item.definition
-    job = CommentedMap()
-    if item.depends_on:
-        job["dependsOn"] = _flow(item.depends_on)
+    job = Block()
+    tags = dict(definition.custom_properties)
+    depends = item.depends_on or tuple(d for d in tags.get(DEPENDS_ON_TAG, "").split(",") if d)
+    missing = [d for d in depends if d not in keys]
+    if missing:
+        notes.append(
+            f"job {key!r}: dependsOn {', '.join(missing)} dropped: not among the imported jobs"
+        )
+    if [d for d in depends if d in keys]:
+        job["dependsOn"] = _flow(d for d in depends if d in keys)
     props = _properties(definition.properties, JOB_PROPERTIES, f"job {key!r}", notes)
     if props.get("Name") == key:
         del props["Name"]  # the resolver names a job after its key
@@ -133,19 +151,18 @@ def _job(key: str, item: ExportJob, keep_identity: bool, notes: list[str]) -> Co
         job["properties"] = props
     custom = definition.user_custom_properties()
     if custom:
-        job["customProperties"] = CommentedMap((k, _escaped(v)) for k, v in custom)
+        job["customProperties"] = Block((k, _escaped(v)) for k, v in custom)
     identity = [(k, v) for k, v in definition.custom_properties if (k, v) not in custom]
     if identity and keep_identity:
-        job.yaml_set_start_comment(
-            "identity of the imported job: " + ", ".join(f"{k}={v}" for k, v in identity)
-        )
+        job.comment = "identity of the imported job: " + ", ".join(f"{k}={v}" for k, v in identity)
     if definition.env:
         job["env"] = _env(definition.env)
     if definition.run_as is not None:
-        run_as = CommentedMap(userName=_escaped(definition.run_as.user_name))
+        run_as = Block(userName=_escaped(definition.run_as.user_name))
         if definition.run_as.password is not None:
             run_as["password"] = _secret(definition.run_as.password)
         job["runAs"] = run_as
+    _policy(job, key, tags, notes)
     if definition.parent_job_ids:
         notes.append(
             f"job {key!r}: ParentJobIds {list(definition.parent_job_ids)} dropped; "
@@ -156,16 +173,30 @@ def _job(key: str, item: ExportJob, keep_identity: bool, notes: list[str]) -> Co
     return job
 
 
+def _policy(job: Block, key: str, tags: dict[str, str], notes: list[str]) -> None:
+    """state, onSpecChange and retries from the tags `policy_tags` wrote."""
+    allowed = {STATE_TAG: get_args(JobStateWanted), ON_SPEC_CHANGE_TAG: get_args(OnSpecChange)}
+    for tag, field_name in ((STATE_TAG, "state"), (ON_SPEC_CHANGE_TAG, "onSpecChange")):
+        if tag in tags:
+            if tags[tag] in allowed[tag]:
+                job[field_name] = tags[tag]
+            else:
+                notes.append(f"job {key!r}: {tag}={tags[tag]!r} is not a valid {field_name}")
+    if RETRIES_TAG in tags:
+        if tags[RETRIES_TAG].isdigit():
+            job["retries"] = int(tags[RETRIES_TAG])
+        else:
+            notes.append(f"job {key!r}: {RETRIES_TAG}={tags[RETRIES_TAG]!r} is not a count")
+
+
 def _properties(
     items: Iterable[tuple[str, Value]],
     catalogue: dict[str, PropertySpec],
     what: str = "",
     notes: list[str] | None = None,
-) -> CommentedMap:
+) -> Block:
     given = dict(items)
-    out = CommentedMap(
-        (n, _property_value(s, given.pop(n))) for n, s in catalogue.items() if n in given
-    )
+    out = Block((n, _property_value(s, given.pop(n))) for n, s in catalogue.items() if n in given)
     if given and notes is not None:
         notes.append(f"{what}: dropped properties a manifest cannot set: {', '.join(given)}")
     return out
@@ -188,40 +219,20 @@ def _escaped(text: str) -> str:
     return text.replace("${", "$${")
 
 
-def _plain_safe(value: object) -> object:
-    # libyaml refuses `a:b` inside flow collections ([a:b], {secret: env:X}); quote it.
-    return SingleQuotedScalarString(value) if isinstance(value, str) and ":" in value else value
+def _flow(items: Iterable[str]) -> Flow:
+    return Flow(items)
 
 
-def _flow(items: Iterable[object]) -> CommentedSeq:
-    seq = CommentedSeq(_plain_safe(i) for i in items)
-    seq.fa.set_flow_style()
-    return seq
+def _secret(ref: SecretRef) -> FlowMap:
+    return FlowMap(secret=ref.reference())
 
 
-def _secret(ref: SecretRef) -> CommentedMap:
-    secret = CommentedMap(secret=_plain_safe(ref.reference()))
-    secret.fa.set_flow_style()
-    return secret
+def _env(env: Iterable[tuple[str, EnvValue]]) -> Block:
+    return Block((k, _secret(v) if isinstance(v, SecretRef) else _escaped(v)) for k, v in env)
 
 
-def _env(env: Iterable[tuple[str, EnvValue]]) -> CommentedMap:
-    return CommentedMap(
-        (k, _secret(v) if isinstance(v, SecretRef) else _escaped(v)) for k, v in env
-    )
-
-
-@dataclass
-class _Group:
-    """Tasks written under one key: a single task, or a folded matrix."""
-
-    key: str
-    tasks: list[TaskDefinition]
-    body: CommentedMap | None = None  # the folded matrix task, when it folds
-
-
-def _tasks(job_key: str, tasks: Sequence[TaskDefinition], notes: list[str]) -> CommentedMap:
-    groups = _matrix_groups(tasks)
+def _tasks(job_key: str, tasks: Sequence[TaskDefinition], notes: list[str]) -> Block:
+    groups = matrix_groups(tasks, _task)
     while True:  # a dependency on part of a matrix cannot be written: unfold such groups
         owner = {t.name: g for g in groups if g.body is not None for t in g.tasks}
         partial = {id(g) for t in tasks for g in _partial_refs(t.depends_on, owner)}
@@ -230,13 +241,14 @@ def _tasks(job_key: str, tasks: Sequence[TaskDefinition], notes: list[str]) -> C
         groups = [
             part
             for g in groups
-            for part in ([_Group(t.name, [t]) for t in g.tasks] if id(g) in partial else [g])
+            for part in ([MatrixGroup(t.name, [t]) for t in g.tasks] if id(g) in partial else [g])
         ]
-    out = CommentedMap()
+    out = Block()
+    used: set[str] = set()
     keys: dict[str, str] = {}  # task name -> key
     for position, group in enumerate(groups, 1):
         key = group.key if _KEY.match(group.key) else slug(group.key, f"task{position}")
-        key = _unique(key, out)
+        key = _unique(key, used)
         if group.body is None and key != group.key:
             what = f"task {group.key!r}" if group.key else f"unnamed task {position}"
             notes.append(f"job {job_key!r}: {what} is keyed {key!r} (and so named)")
@@ -247,11 +259,13 @@ def _tasks(job_key: str, tasks: Sequence[TaskDefinition], notes: list[str]) -> C
     for group in groups:
         depends = _depends_keys(group.tasks[0].depends_on, folded, keys, job_key, notes)
         if depends:
-            out[keys[group.tasks[0].name]]["dependsOn"] = _flow(depends)
+            body = out[keys[group.tasks[0].name]]
+            assert isinstance(body, dict)
+            body["dependsOn"] = _flow(depends)
     return out
 
 
-def _partial_refs(depends: Sequence[str], owner: dict[str, _Group]) -> list[_Group]:
+def _partial_refs(depends: Sequence[str], owner: dict[str, MatrixGroup]) -> list[MatrixGroup]:
     bad, i = [], 0
     while i < len(depends):
         group = owner.get(depends[i])
@@ -269,7 +283,7 @@ def _partial_refs(depends: Sequence[str], owner: dict[str, _Group]) -> list[_Gro
 
 def _depends_keys(
     depends: Sequence[str],
-    folded: dict[str, _Group],
+    folded: dict[str, MatrixGroup],
     keys: dict[str, str],
     job_key: str,
     notes: list[str],
@@ -287,141 +301,17 @@ def _depends_keys(
     return out
 
 
-def _task(task: TaskDefinition) -> CommentedMap:
-    body = CommentedMap(commandLine=_escaped(task.command_line))
+def _task(task: TaskDefinition) -> Block:
+    body = Block(commandLine=_escaped(task.command_line))
     if task.work_directory is not None:
         body["workDirectory"] = _escaped(task.work_directory)
     if task.sweep is not None:
-        sweep = CommentedMap(
-            start=task.sweep.start, end=task.sweep.end, increment=task.sweep.increment
-        )
-        sweep.fa.set_flow_style()
-        body["sweep"] = sweep
+        sweep = task.sweep
+        body["sweep"] = FlowMap(start=sweep.start, end=sweep.end, increment=sweep.increment)
     if task.properties:
         body["properties"] = _properties(task.properties, TASK_PROPERTIES)
     if task.custom_properties:
-        body["customProperties"] = CommentedMap((k, _escaped(v)) for k, v in task.custom_properties)
+        body["customProperties"] = Block((k, _escaped(v)) for k, v in task.custom_properties)
     if task.env:
         body["env"] = _env(task.env)
     return body
-
-
-def _matrix_groups(tasks: Sequence[TaskDefinition]) -> list[_Group]:
-    """Runs of `KEY[axis=value;...]` tasks, folded into matrix tasks where that is exact."""
-    plain = {t.name for t in tasks}
-    groups: list[_Group] = []
-    for base, run in itertools.groupby(tasks, key=lambda t: _matrix_base(t.name)):
-        members = list(run)
-        body = _fold(base, members) if base and base not in plain else None
-        if body is None:
-            groups += [_Group(t.name, [t]) for t in members]
-        else:
-            groups.append(_Group(base, members, body))
-    return groups
-
-
-def _matrix_base(name: str) -> str:
-    match = _MATRIX_NAME.match(name)
-    return match.group(1) if match else ""
-
-
-Row = tuple[tuple[str, str], ...]
-
-
-def _row(name: str) -> Row | None:
-    match = _MATRIX_NAME.match(name)
-    if not match:
-        return None
-    row: Row = tuple(
-        (axis, value) for axis, _, value in (p.partition("=") for p in match.group(2).split(";"))
-    )
-    if not all(_KEY.match(axis) for axis, _ in row) or task_name(match.group(1), row) != name:
-        return None
-    return row
-
-
-def _fold(base: str, tasks: list[TaskDefinition]) -> CommentedMap | None:
-    """The one matrix task that expands to exactly `tasks`, or None."""
-    found = [_row(t.name) for t in tasks]
-    rows = [r for r in found if r is not None]
-    if len(rows) != len(tasks):
-        return None
-    matrix = _matrix(rows)
-    if combinations(matrix) != rows:
-        return None
-    bodies = [_templated(_task(t), dict(row)) for t, row in zip(tasks, rows, strict=True)]
-    body = bodies[0]
-    if any(b != body for b in bodies) or any(t.depends_on != tasks[0].depends_on for t in tasks):
-        return None
-    pairs = zip(tasks, rows, strict=True)
-    if not isinstance(body, CommentedMap) or not all(
-        _expands_to(body, _task(t), dict(row)) for t, row in pairs
-    ):
-        return None
-    body["matrix"] = matrix
-    return body
-
-
-def _matrix(rows: list[Row]) -> CommentedMap:
-    axes = [axis for axis, _ in rows[0]]
-    values: dict[str, list[str]] = {a: [] for a in axes}
-    for row in rows:
-        for axis, value in row:
-            if axis in values and value not in values[axis]:
-                values[axis].append(value)
-    product = [
-        tuple(zip(axes, combo, strict=True)) for combo in itertools.product(*values.values())
-    ]
-    matrix = CommentedMap()
-    if product == rows:
-        for axis in axes:
-            matrix[axis] = _flow(values[axis])
-    else:
-        include = CommentedSeq()
-        for row in rows:
-            entry = CommentedMap((axis, _plain_safe(value)) for axis, value in row)
-            entry.fa.set_flow_style()
-            include.append(entry)
-        matrix["include"] = include
-    return matrix
-
-
-def _templated(node: object, row: dict[str, str]) -> object:
-    """`node` with each matrix value in its strings written as `${matrix.AXIS}`."""
-    if isinstance(node, dict):
-        out = CommentedMap()
-        for k, v in node.items():
-            out[k] = _templated(v, row)
-        if isinstance(node, CommentedMap) and node.fa.flow_style():
-            out.fa.set_flow_style()
-        return out
-    if isinstance(node, list):
-        return CommentedSeq(_templated(v, row) for v in node)
-    if not isinstance(node, str):
-        return node
-    values = {v: a for a, v in row.items() if v}
-    if len(values) != len([v for v in row.values() if v]):
-        return node  # two axes share a value: ambiguous, leave the text alone
-    if not values:
-        return node
-    pattern = re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)))
-    return pattern.sub(lambda m: "${matrix." + values[m.group(0)] + "}", node)
-
-
-def _expands_to(template: object, expected: object, row: dict[str, str]) -> bool:
-    """Does substituting `row` into `template` give `expected` (both manifest text)?"""
-    if isinstance(template, dict) and isinstance(expected, dict):
-        return list(template) == list(expected) and all(
-            _expands_to(template[k], expected[k], row) for k in template
-        )
-    if isinstance(template, list) and isinstance(expected, list):
-        return len(template) == len(expected) and all(
-            _expands_to(a, b, row) for a, b in zip(template, expected, strict=True)
-        )
-    if isinstance(template, str) and isinstance(expected, str):
-        scope = {f"matrix.{a}": v for a, v in row.items()}
-        try:
-            return substitute(template, scope, ()) == substitute(expected, {}, ())
-        except ManifestError:
-            return False
-    return template == expected

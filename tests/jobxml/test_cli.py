@@ -79,7 +79,8 @@ def test_render_writes_secrets_only_when_asked(
     monkeypatch.setenv("HPCSPEC_TEST_LICENSE", "canary-91b2")
     code, out, err = _run("render", str(manifest))
     assert code == 0 and "canary-91b2" not in out + err
-    assert "secret env:HPCSPEC_TEST_LICENSE" in out
+    assert "HPCSPEC_TEST_LICENSE" not in out
+    assert "note: one: environment variable LICENSE left out: its value is the secret " in err
     code, out, _ = _run("render", str(manifest), "--out", str(tmp_path / "o"), "--include-secrets")
     written = tmp_path / "o" / "one.xml"
     assert code == 0 and b"canary-91b2" in written.read_bytes()
@@ -101,3 +102,38 @@ def test_import_of_rendered_xml_restores_stack_and_keys(tmp_path: Path) -> None:
     assert code == 0
     assert "stack: pipeline-demo" in out and "hpcspec.digest" not in out
     assert out.index("  mesh:") < out.index("  solve:") < out.index("  report:")
+
+
+def test_import_of_rendered_xml_keeps_job_dependencies_and_retries(tmp_path: Path) -> None:
+    source = ROOT / "examples" / "multi-job.yaml"
+    _run("render", str(source), "--out", str(tmp_path))
+    files = [f"--xml={tmp_path / k}.xml" for k in ("mesh", "solve", "report")]
+    code, out, _ = _run("import", *files)
+    assert code == 0
+    (tmp_path / "back.yaml").write_text(out)
+    back, original = load_and_resolve(tmp_path / "back.yaml"), load_and_resolve(source)
+    for key, job in original.jobs.items():
+        again = back.jobs[key]
+        assert again.depends_on == job.depends_on and again.retries == job.retries == 1
+        assert (again.state, again.on_spec_change) == (job.state, job.on_spec_change)
+        assert again.digest == job.digest  # the same job, so the same identity
+
+
+def test_import_warns_about_a_dependency_it_cannot_carry(tmp_path: Path) -> None:
+    _run("render", str(ROOT / "examples" / "multi-job.yaml"), "--out", str(tmp_path))
+    code, out, err = _run("import", f"--xml={tmp_path / 'report.xml'}")
+    assert code == 0
+    assert "note: job 'report': dependsOn mesh, solve dropped: not among the imported jobs" in err
+    assert "dependsOn" not in out.split("jobs:")[1]
+
+
+def test_render_carries_state_and_on_spec_change_through_import(tmp_path: Path) -> None:
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(
+        "apiVersion: hpcspec/v1\nstack: s\njobs:\n  one:\n    state: configuring\n"
+        "    onSpecChange: ignore\n    retries: 3\n    tasks: {t: {commandLine: run.exe}}\n"
+    )
+    _run("render", str(manifest), "--out", str(tmp_path / "x"))
+    code, out, _ = _run("import", f"--xml={tmp_path / 'x' / 'one.xml'}")
+    assert code == 0
+    assert "state: configuring\n    onSpecChange: ignore\n    retries: 3\n" in out

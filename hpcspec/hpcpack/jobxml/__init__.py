@@ -6,14 +6,8 @@ rules (`reference/hpcpack/derived/job-xml-import-export.json`, ground truth §2)
 `read_document` gives the importer's view of a file (what it reads, what it ignores).
 """
 
-from hpcspec.hpcpack.jobxml.read import (
-    JobDocument,
-    JobXmlError,
-    TaskDocument,
-    parse,
-    read_document,
-    to_definition,
-)
+from hpcspec.hpcpack.jobxml.importing import parse, priority_choice, task_names, to_definition
+from hpcspec.hpcpack.jobxml.read import JobDocument, JobXmlError, TaskDocument, read_document
 from hpcspec.hpcpack.jobxml.schema import (
     IMPORTED_JOB_PROPERTIES,
     IMPORTED_TASK_PROPERTIES,
@@ -22,7 +16,7 @@ from hpcspec.hpcpack.jobxml.schema import (
     not_imported,
     task_not_imported,
 )
-from hpcspec.hpcpack.jobxml.write import SecretResolver, render
+from hpcspec.hpcpack.jobxml.write import SecretResolver, render, render_notes
 
 __all__ = [
     "IMPORTED_JOB_PROPERTIES",
@@ -35,8 +29,11 @@ __all__ = [
     "TaskDocument",
     "not_imported",
     "parse",
+    "priority_choice",
     "read_document",
     "render",
+    "render_notes",
+    "task_names",
     "task_not_imported",
     "to_definition",
 ]

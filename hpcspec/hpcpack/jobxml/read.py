@@ -1,4 +1,4 @@
-"""Job XML → the importer's view of it (`JobDocument`) → a `JobDefinition`.
+"""Job XML → the importer's view of it (`JobDocument`); `importing.py` makes a definition.
 
 Follows the real importer (`reference/hpcpack/derived/job-xml-import-export.json`, ground
 truth §2.2): elements matched by local name (namespace ignored), attributes matched
@@ -11,24 +11,24 @@ recorded. Values are parsed to the catalogue's canonical forms; hpcspec is lenie
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from lxml import etree
 
 from hpcspec.hpcpack import values as value_forms
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, Kind, PropertySpec, Value
-from hpcspec.hpcpack.definition import JobDefinition, Sweep, TaskDefinition, pairs
+from hpcspec.hpcpack.definition import pairs
 from hpcspec.hpcpack.jobxml.safe import JobXmlError, local_name, parse_root
 from hpcspec.hpcpack.jobxml.schema import (
-    IMPORTED_TASK_PROPERTIES,
     JOB_ATTRIBUTES,
     TASK_ATTRIBUTES,
 )
 from hpcspec.hpcpack.states import TaskType
 
-__all__ = ["JobDocument", "JobXmlError", "TaskDocument", "parse", "read_document"]
+__all__ = ["JobDocument", "JobXmlError", "TaskDocument", "read_document"]
 
 _TASK_TYPES = {m.name.lower(): m.name for m in TaskType}
 _TIME_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%Y/%m/%d %H:%M:%S", "%m/%d/%Y %H:%M:%S")
@@ -58,11 +58,8 @@ class JobDocument:
     tasks: tuple[TaskDocument, ...] = ()
     read: tuple[str, ...] = ()
     ignored: tuple[str, ...] = field(default=())
-
-
-def parse(data: bytes, *, source: str) -> JobDefinition:
-    """Job XML → a JobDefinition, by the importer's rules; JobXmlError names `source`."""
-    return to_definition(read_document(data, source=source))
+    # each Priority / ExpandedPriority attribute in file order: (name as written, value)
+    priorities: tuple[tuple[str, int], ...] = ()
 
 
 def read_document(data: bytes, *, source: str) -> JobDocument:
@@ -70,7 +67,7 @@ def read_document(data: bytes, *, source: str) -> JobDocument:
     root = parse_root(data, source=source)
     if local_name(root) != "Job":
         raise JobXmlError(f"the root element is <{local_name(root)}>, not <Job>", source=source)
-    values, read, ignored = _job_attributes(root, source)
+    values, read, ignored, priorities = _job_attributes(root, source)
     custom: dict[str, str] = {}
     env: dict[str, str] = {}
     groups: list[tuple[int, int]] = []
@@ -88,20 +85,30 @@ def read_document(data: bytes, *, source: str) -> JobDocument:
                 if local_name(task) == "Task":
                     tasks.append(_task(task, len(tasks) + 1, source))
     return JobDocument(
-        source, values, pairs(custom), pairs(env), tuple(groups), tuple(tasks), read, ignored
+        source,
+        values,
+        pairs(custom),
+        pairs(env),
+        tuple(groups),
+        tuple(tasks),
+        read,
+        ignored,
+        priorities,
     )
 
 
 def _attributes(element: etree._Element) -> list[tuple[str, str]]:
-    return [(etree.QName(k).localname, str(v)) for k, v in element.attrib.items()]
+    # lxml names a namespaced attribute `{namespace}Name`; the importer matches local names
+    return [(str(k).rpartition("}")[2], str(v)) for k, v in element.attrib.items()]
 
 
 def _job_attributes(
     root: etree._Element, source: str
-) -> tuple[dict[str, Value], tuple[str, ...], tuple[str, ...]]:
+) -> tuple[dict[str, Value], tuple[str, ...], tuple[str, ...], tuple[tuple[str, int], ...]]:
     values: dict[str, Value] = {}
     read: list[str] = []
     ignored: list[str] = []
+    priorities: list[tuple[str, int]] = []
     for attr, raw in _attributes(root):
         lower = attr.lower()
         where = f"<Job> attribute {attr}"
@@ -117,11 +124,13 @@ def _job_attributes(
         elif lower in JOB_ATTRIBUTES:
             name = JOB_ATTRIBUTES[lower]
             values[name] = _value(name, raw, where, source, JOB_PROPERTIES)
+            if name == "Priority":
+                priorities.append((attr, int(values[name])))
         else:
             ignored.append(attr)
             continue
         read.append(attr)
-    return values, tuple(read), tuple(ignored)
+    return values, tuple(read), tuple(ignored), tuple(priorities)
 
 
 def _task(element: etree._Element, position: int, source: str) -> TaskDocument:
@@ -131,14 +140,17 @@ def _task(element: etree._Element, position: int, source: str) -> TaskDocument:
     parametric: bool | None = None
     for attr, raw in _attributes(element):
         lower = attr.lower()
-        where = f"task {position} attribute {attr}"
-        if lower == "isparametric":
+        name = TASK_ATTRIBUTES.get(lower)
+        if name is not None:
+            values[name] = (
+                raw if name in _TEXT_ATTRIBUTES else _task_value(name, raw, attr, position, source)
+            )
+        elif lower == "isparametric":
+            where = f"task {position} attribute {attr}"
             parametric = bool(_parsed(value_forms.parse_bool, raw, where, source))
         elif lower == "runtime":
+            where = f"task {position} attribute {attr}"
             values["RuntimeSeconds"] = _legacy_runtime(raw, where, source)
-        elif lower in TASK_ATTRIBUTES:
-            name = TASK_ATTRIBUTES[lower]
-            values[name] = _task_value(name, raw, where, source)
         else:
             ignored.append(attr)
             continue
@@ -155,29 +167,43 @@ def _task(element: etree._Element, position: int, source: str) -> TaskDocument:
             )
     if values.get("Type") in ("NodePrep", "NodeRelease"):
         values.pop("GroupId", None)
-    return TaskDocument(
-        position,
-        values,
-        pairs(_pairs_of(element, "CustomProperties", "ExtendedTerms", item="Term")),
-        pairs(_pairs_of(element, "EnvironmentVariables", item="Variable")),
-        tuple(read),
-        tuple(ignored),
-    )
+    custom: tuple[tuple[str, str], ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    if len(element):  # most tasks have no child elements
+        custom = pairs(_pairs_of(element, "CustomProperties", "ExtendedTerms", item="Term"))
+        env = pairs(_pairs_of(element, "EnvironmentVariables", item="Variable"))
+    return TaskDocument(position, values, custom, env, tuple(read), tuple(ignored))
 
 
-def _task_value(name: str, raw: str, where: str, source: str) -> Value:
-    if name in ("Name", "CommandLine", "WorkDirectory", "DependsOn"):
-        return raw
+_TEXT_ATTRIBUTES = frozenset(("Name", "CommandLine", "WorkDirectory", "DependsOn"))
+
+
+def _task_value(name: str, raw: str, attr: str, position: int, source: str) -> Value:
+    try:
+        return _typed_task_value(name, raw)
+    except ValueError as bad:
+        raise JobXmlError(
+            f"task {position} attribute {attr}: invalid value {raw!r}: {bad}", source=source
+        ) from None
+
+
+@functools.lru_cache(maxsize=4096)  # a job's thousands of tasks repeat the same few values
+def _typed_task_value(name: str, raw: str) -> Value:
     if name == "Type":
         kind = _TASK_TYPES.get(raw.strip().lower())
         if kind is None and raw.strip().isdigit() and int(raw) < len(_TASK_TYPES):
             kind = list(_TASK_TYPES.values())[int(raw)]
         if kind is None:
-            raise JobXmlError(f"{where}: {raw!r} is not a task type", source=source)
+            raise ValueError("not a task type")
         return kind
     if name in ("StartValue", "EndValue", "IncrementValue", "GroupId"):
-        return _parsed(value_forms.parse_int, raw, where, source)
-    return _value(name, raw, where, source, TASK_PROPERTIES)
+        return value_forms.parse_int(raw)
+    spec = TASK_PROPERTIES[name]
+    if spec.kind is Kind.DATETIME:
+        moment = _culture_time(raw)
+        if moment is not None:
+            raw = moment.isoformat()
+    return spec.parse(raw)
 
 
 def _value(
@@ -267,82 +293,3 @@ def _group_id(element: etree._Element, source: str) -> int:
     if not text.lstrip("-").isdigit():
         raise JobXmlError("a <Parent>/<Child> dependency needs an integer GroupId", source=source)
     return int(text)
-
-
-def to_definition(document: JobDocument) -> JobDefinition:
-    """The importer's view → a JobDefinition (task groups become dependsOn by task name)."""
-    values = dict(document.values)
-    parents = str(values.pop("ParentJobIds", "") or "")
-    tasks = [_task_definition(t, document.source) for t in document.tasks]
-    if document.group_dependencies:
-        tasks = _group_edges_as_depends(document, tasks)
-    return JobDefinition(
-        properties=pairs(values),
-        custom_properties=document.custom,
-        env=tuple(document.env),
-        tasks=tuple(tasks),
-        parent_job_ids=tuple(int(p) for p in parents.split(",") if p),
-    )
-
-
-def _task_definition(task: TaskDocument, source: str) -> TaskDefinition:
-    values = task.values
-    kind = values.get("Type", "Basic")
-    if kind not in ("Basic", "ParametricSweep"):
-        raise JobXmlError(
-            f"task {task.position} is a {kind} task; hpcspec manifests hold Basic and "
-            "ParametricSweep tasks only",
-            source=source,
-            hint="remove the task from the file, or manage this job outside hpcspec",
-        )
-    if "CommandLine" not in values:
-        raise JobXmlError(f"task {task.position} has no CommandLine", source=source)
-    sweep = None
-    if kind == "ParametricSweep":
-        if "StartValue" not in values or "EndValue" not in values:
-            raise JobXmlError(
-                f"parametric sweep task {task.position} needs StartValue and EndValue",
-                source=source,
-            )
-        sweep = Sweep(
-            int(values["StartValue"]), int(values["EndValue"]), int(values.get("IncrementValue", 1))
-        )
-    depends = str(values.get("DependsOn", ""))
-    work = values.get("WorkDirectory")
-    return TaskDefinition(
-        name=str(values.get("Name", "")),
-        command_line=str(values["CommandLine"]),
-        work_directory=str(work) if work is not None else None,
-        depends_on=tuple(d.strip() for d in depends.split(",") if d.strip()),
-        properties=pairs({k: v for k, v in values.items() if k in IMPORTED_TASK_PROPERTIES}),
-        custom_properties=task.custom,
-        env=tuple(task.env),
-        sweep=sweep,
-    )
-
-
-def _group_edges_as_depends(
-    document: JobDocument, tasks: list[TaskDefinition]
-) -> list[TaskDefinition]:
-    """`<Dependencies>` edges: every task of a child group depends on the parent group's."""
-    members: dict[int, list[str]] = {}
-    for doc, task in zip(document.tasks, tasks, strict=True):
-        group = doc.values.get("GroupId")
-        if isinstance(group, int):
-            members.setdefault(group, []).append(task.name)
-    out = []
-    for doc, task in zip(document.tasks, tasks, strict=True):
-        extra: list[str] = []
-        for parent, child in document.group_dependencies:
-            if doc.values.get("GroupId") == child:
-                extra += members.get(parent, [])
-        if "" in extra:
-            raise JobXmlError(
-                "a task group dependency names a group with an unnamed task; hpcspec expresses "
-                "task dependencies by task name",
-                source=document.source,
-                hint="give every task in the file a Name",
-            )
-        depends = tuple(dict.fromkeys((*task.depends_on, *extra)))
-        out.append(replace(task, depends_on=depends))
-    return out

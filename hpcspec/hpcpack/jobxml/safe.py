@@ -64,4 +64,4 @@ def parse_root(data: bytes, *, source: str) -> etree._Element:
 def local_name(element: etree._Element) -> str:
     """The element's name without its namespace ('' for comments and the like)."""
     tag = element.tag
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""  # `{namespace}Name`

@@ -5,13 +5,16 @@ root `Job` in the HPCS2008R2 namespace with `Version="3.000"`, properties as att
 their store names (booleans lower-case, Priority as export writes it, RuntimeSeconds in
 seconds), then `ExtendedTerms` (custom properties, identity tags included),
 `EnvironmentVariables`, an empty `Dependencies` and `Tasks`. Built with lxml's element API
-only, and deterministic: the same definition gives the same bytes.
+only, and deterministic: the same definition gives the same bytes. Like the inputs known to
+import on HPC Pack 2016 U3, the file has no XML declaration (UTF-8 is XML's default) and no
+comments; HoldUntil is written without a zone, as the importer's DateTime.Parse reads it as
+the intended UTC instant (docs/job-xml.md).
 
 Properties the importer does not read (Preemptable, Pool, a task's UserBlob, the run-as
-account) are not written as attributes — they would be silently dropped — but named in a
-comment; `schema.not_imported` gives them to a caller that sets them with PUT. A secret
-environment value is written only when a `secrets` resolver is given; otherwise the variable
-is left out and a comment names its reference (never a value).
+account) are not written — they would be silently dropped; `schema.not_imported` gives them
+to a caller that sets them with PUT, and `render_notes` says what a file leaves out. A
+secret environment value is written only when a `secrets` resolver is given; otherwise the
+variable is left out and `render_notes` names its reference (never a value).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ _JOB = f"{{{NAMESPACE}}}"
 
 
 def render(definition: JobDefinition, *, secrets: SecretResolver | None = None) -> bytes:
-    """The job XML of one job, UTF-8 with an XML declaration."""
+    """The job XML of one job, UTF-8, without an XML declaration or comments."""
     try:
         return _render(definition, secrets)
     except ValueError as bad:  # lxml refuses text XML 1.0 cannot carry (control characters)
@@ -51,13 +54,9 @@ def render(definition: JobDefinition, *, secrets: SecretResolver | None = None) 
 def _render(definition: JobDefinition, secrets: SecretResolver | None) -> bytes:
     root = etree.Element(_JOB + "Job", nsmap={None: NAMESPACE})  # type: ignore[dict-item]
     root.set("Version", VERSION)
-    skipped = _set_properties(root, definition.properties, JOB_PROPERTIES, IMPORTED_JOB_PROPERTIES)
+    _set_properties(root, definition.properties, JOB_PROPERTIES, IMPORTED_JOB_PROPERTIES)
     if definition.parent_job_ids:
         root.set("ParentJobIds", ",".join(str(i) for i in definition.parent_job_ids))
-    if definition.run_as is not None:
-        skipped.append(f"UserName={definition.run_as.user_name}")
-    if skipped:
-        root.append(_comment("not read by the job XML importer, set after import: ", skipped))
     if definition.custom_properties:
         root.append(_collection("ExtendedTerms", "Term", definition.custom_properties))
     if definition.env:
@@ -66,7 +65,36 @@ def _render(definition: JobDefinition, secrets: SecretResolver | None) -> bytes:
     tasks = etree.SubElement(root, _JOB + "Tasks")
     for task in definition.tasks:
         tasks.append(_task(task, secrets))
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+    return etree.tostring(root, xml_declaration=False, encoding="utf-8", pretty_print=True)
+
+
+def render_notes(definition: JobDefinition, *, secrets: SecretResolver | None = None) -> list[str]:
+    """What `render(definition, secrets=...)` leaves out of the file, for a person to read."""
+    notes = []
+    skipped = [
+        f"{name}={property_text(JOB_PROPERTIES[name], value)}" if name in JOB_PROPERTIES else name
+        for name, value in definition.properties
+        if name not in IMPORTED_JOB_PROPERTIES
+    ]
+    if definition.run_as is not None:
+        skipped.append(f"runAs {definition.run_as.user_name}")
+    if skipped:
+        notes.append(f"not in the file (the importer ignores them): {', '.join(skipped)}")
+    for task in definition.tasks:
+        extra = [f"{n}={v}" for n, v in task.properties if n not in IMPORTED_TASK_PROPERTIES]
+        if extra:
+            notes.append(f"task {task.name!r}: not in the file: {', '.join(extra)}")
+    if secrets is None:
+        envs = [(None, definition.env), *((t.name, t.env) for t in definition.tasks)]
+        for owner, env in envs:
+            for name, value in env:
+                if isinstance(value, SecretRef):
+                    where = f"task {owner!r}: " if owner is not None else ""
+                    notes.append(
+                        f"{where}environment variable {name} left out: its value is the "
+                        f"secret {value.reference()} (render with secrets to include it)"
+                    )
+    return notes
 
 
 def property_text(spec: PropertySpec, value: Value) -> str:
@@ -75,6 +103,12 @@ def property_text(spec: PropertySpec, value: Value) -> str:
         return "true" if value else "false"
     if spec.kind is Kind.PRIORITY and isinstance(value, int):
         return format_priority(value)
+    if spec.kind is Kind.DATETIME and isinstance(value, str):
+        # The importer reads times with DateTime.Parse and takes them as UTC
+        # (derived/job-xml-import-export.json, value_parsing). A trailing Z would make .NET
+        # convert the instant to the head node's local time first; the sortable form without
+        # a zone reads the same in every culture and is taken as the UTC instant it names.
+        return value.removesuffix("Z")
     return str(value)
 
 
@@ -83,20 +117,12 @@ def _set_properties(
     properties: Iterable[tuple[str, Value]],
     catalogue: dict[str, PropertySpec],
     imported: frozenset[str],
-) -> list[str]:
-    """Set the importer-visible properties in catalogue order; return the others, described."""
+) -> None:
+    """Set the importer-visible properties in catalogue order (`render_notes` names the rest)."""
     given = dict(properties)
-    skipped: list[str] = []
     for name, spec in catalogue.items():
-        if name not in given:
-            continue
-        text = property_text(spec, given.pop(name))
-        if name in imported:
-            element.set(spec.xml_name, text)
-        else:
-            skipped.append(f"{name}={text}")
-    skipped += sorted(f"{name}={value}" for name, value in given.items())
-    return skipped
+        if name in given and name in imported:
+            element.set(spec.xml_name, property_text(spec, given[name]))
 
 
 def _task(task: TaskDefinition, secrets: SecretResolver | None) -> etree._Element:
@@ -106,7 +132,7 @@ def _task(task: TaskDefinition, secrets: SecretResolver | None) -> etree._Elemen
     element.set("CommandLine", task.command_line)
     if task.work_directory is not None:
         element.set("WorkDirectory", task.work_directory)
-    skipped = _set_properties(element, task.properties, TASK_PROPERTIES, IMPORTED_TASK_PROPERTIES)
+    _set_properties(element, task.properties, TASK_PROPERTIES, IMPORTED_TASK_PROPERTIES)
     if task.depends_on:
         element.set("DependsOn", ",".join(task.depends_on))
     sweep = task.sweep
@@ -117,8 +143,6 @@ def _task(task: TaskDefinition, secrets: SecretResolver | None) -> etree._Elemen
     element.set("Type", task.type_name)
     if sweep is not None:
         element.set("IsParametric", "true")
-    if skipped:
-        element.append(_comment("not read by the job XML importer: ", skipped))
     if task.env:
         _append_env(element, task.env, secrets)
     if task.custom_properties:
@@ -137,14 +161,6 @@ def _append_env(
             written.append((name, value))
         elif secrets is not None:
             written.append((name, secrets(value)))
-        else:
-            parent.append(
-                _comment(
-                    f"environment variable {name} left out: its value is the secret "
-                    f"{value.reference()}; render with secrets to include it",
-                    [],
-                )
-            )
     if written:
         parent.append(_collection("EnvironmentVariables", "Variable", written))
 
@@ -156,10 +172,3 @@ def _collection(container: str, item: str, entries: Iterable[tuple[str, str]]) -
         etree.SubElement(entry, _JOB + "Name").text = name
         etree.SubElement(entry, _JOB + "Value").text = value
     return element
-
-
-def _comment(head: str, items: list[str]) -> etree._Comment:
-    text = head + ", ".join(items)
-    # A comment may not contain "--" nor end with "-".
-    text = text.replace("--", "- -")
-    return etree.Comment(f" {text} ")
