@@ -11,6 +11,7 @@ Whole processes, interleaved round by round, median of `--repeat` (default 9). T
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -32,13 +33,17 @@ jobs:
 """
 
 
-def wall(command: list[str], ok: tuple[int, ...] = (0,)) -> float:
+def measure(command: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one process: on a busy machine CPU time is the steadier."""
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, check=False, cwd=ROOT)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    assert process.stderr is not None
+    err = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
-    if done.returncode not in ok:
-        sys.exit(f"{command} exited {done.returncode}: {done.stderr.decode()[-500:]}")
-    return elapsed
+    if os.waitstatus_to_exitcode(status) not in ok:
+        sys.exit(f"{command} exited {os.waitstatus_to_exitcode(status)}: {err.decode()[-500:]}")
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -61,17 +66,25 @@ def main() -> None:
                 (1,),
             ),
         }
-        samples: dict[str, list[float]] = {name: [] for name in commands}
+        samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         for _ in range(args.repeat):
             for name, (command, ok) in commands.items():
-                samples[name].append(wall(command, ok))
-    base = statistics.median(samples["python -c pass"])
-    for name, walls in samples.items():
-        median = statistics.median(walls)
+                samples[name].append(measure(command, ok))
+    median = statistics.median
+    base_wall = median(w for w, _ in samples["python -c pass"])
+    base_cpu = median(c for _, c in samples["python -c pass"])
+    for name, runs in samples.items():
+        walls, cpus = [w for w, _ in runs], [c for _, c in runs]
         extra = (
-            f"  (+{median - base:.3f} s over python -c pass)" if name != "python -c pass" else ""
+            f"  (+{median(walls) - base_wall:.3f} s wall, +{median(cpus) - base_cpu:.3f} s CPU "
+            "over python -c pass)"
+            if name != "python -c pass"
+            else ""
         )
-        print(f"{name}: median {median:.3f} s, min {min(walls):.3f} s{extra}")
+        print(
+            f"{name}: wall median {median(walls):.3f} s (min {min(walls):.3f}), "
+            f"CPU median {median(cpus):.3f} s{extra}"
+        )
 
 
 if __name__ == "__main__":

@@ -50,8 +50,8 @@ def write_manifest(path: Path, jobs: int, tasks: int) -> None:
                 out.write("        properties:\n          IsRerunnable: true\n")
 
 
-def measure(command: list[str]) -> tuple[float, float, str]:
-    """(wall seconds, the child's own peak RSS in MiB, stdout) of one process."""
+def measure(command: list[str]) -> tuple[float, float, str, float]:
+    """(wall seconds, the child's own peak RSS in MiB, stdout, CPU seconds) of one process."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout is not None and process.stderr is not None
@@ -61,7 +61,7 @@ def measure(command: list[str]) -> tuple[float, float, str]:
     wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status):
         sys.exit(f"{' '.join(command)} failed: {err.decode()[-2000:]}")
-    return wall, usage.ru_maxrss / 1024, out.decode()
+    return wall, usage.ru_maxrss / 1024, out.decode(), usage.ru_utime + usage.ru_stime
 
 
 def bench_shape(jobs: int, tasks: int, repeat: int) -> None:
@@ -73,14 +73,16 @@ def bench_shape(jobs: int, tasks: int, repeat: int) -> None:
         validate_cmd = [sys.executable, "-m", "hpcspec", "validate", str(path)]
         print(f"\n{jobs} jobs x {tasks} tasks = {jobs * tasks} tasks, {size / 1e6:.1f} MB")
         bare_walls, validate_walls, ratios, bare_peaks, validate_peaks = [], [], [], [], []
+        cpu_ratios = []
         summary = ""
         for i in range(repeat):
             order = [("bare", bare_cmd), ("validate", validate_cmd)]
             if i % 2:
                 order.reverse()
             result = {name: measure(cmd) for name, cmd in order}
-            bare_wall, bare_peak, _ = result["bare"]
-            validate_wall, validate_peak, summary = result["validate"]
+            bare_wall, bare_peak, _, bare_cpu = result["bare"]
+            validate_wall, validate_peak, summary, validate_cpu = result["validate"]
+            cpu_ratios.append(validate_cpu / bare_cpu)
             bare_walls.append(bare_wall)
             validate_walls.append(validate_wall)
             ratios.append(validate_wall / bare_wall)
@@ -88,12 +90,14 @@ def bench_shape(jobs: int, tasks: int, repeat: int) -> None:
             validate_peaks.append(validate_peak)
             print(
                 f"  pair {i + 1}: bare {bare_wall:.2f} s, validate {validate_wall:.2f} s, "
-                f"ratio {validate_wall / bare_wall:.2f}"
+                f"ratio {validate_wall / bare_wall:.2f} (CPU {bare_cpu:.2f} s vs "
+                f"{validate_cpu:.2f} s, ratio {validate_cpu / bare_cpu:.2f})"
             )
         median = statistics.median
         bare_median, validate_median = median(bare_walls), median(validate_walls)
         print(f"  median wall: bare {bare_median:.2f} s, validate {validate_median:.2f} s")
         print(f"  median paired ratio validate/bare: {median(ratios):.2f}  (target < 1.0)")
+        print(f"  median paired CPU-time ratio validate/bare: {median(cpu_ratios):.2f}")
         print(
             f"  median peak RSS: bare {median(bare_peaks):.0f} MiB, validate "
             f"{median(validate_peaks):.0f} MiB, ratio "
