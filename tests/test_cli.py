@@ -110,7 +110,7 @@ def test_internal_errors_print_no_traceback(
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(validate_module, "load_and_resolve", boom)
+    monkeypatch.setattr(validate_module, "load_manifest", boom)
     with pytest.raises(SystemExit) as done:
         main(["validate", str(ROOT / "examples" / "quickstart.yaml")])
     assert done.value.code == 1
