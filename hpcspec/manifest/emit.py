@@ -38,7 +38,7 @@ class Block(dict[str, object]):
 
 
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
-_FLOW_UNSAFE = re.compile(r"[,\[\]{}:#]")
+_FLOW_UNSAFE = re.compile(r"[,\[\]{}:#?]")  # libyaml also refuses "?" in a flow plain scalar
 _BLOCK_UNSAFE = re.compile(r": |:$| #|\t")
 
 

@@ -43,6 +43,7 @@ def test_plain_where_it_reads_back_quoted_where_it_would_not() -> None:
     assert scalar("it's") == "it's"
     assert scalar("- x") == "'- x'"
     assert scalar("env:KEY", flow=True) == "'env:KEY'"
+    assert scalar("a?", flow=True) == "'a?'"  # libyaml refuses ? in a flow plain scalar
     assert scalar("line\nbreak") == '"line\\nbreak"'
     assert scalar("sep\u2028x") == '"sep\\u2028x"'
 
