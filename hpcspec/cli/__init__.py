@@ -9,7 +9,6 @@ other exception becomes a one-line internal error unless `--debug` is given.
 from __future__ import annotations
 
 import importlib
-import logging
 import sys
 from typing import Any, NamedTuple
 
@@ -125,6 +124,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
     if debug:
+        import logging  # only here: every command starts faster without it
+
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
 
 
