@@ -11,6 +11,7 @@ and column of a key path.
 
 from __future__ import annotations
 
+import functools
 import re
 from itertools import accumulate
 from typing import Any
@@ -86,15 +87,15 @@ def load_yaml(text: str, *, file: str) -> Any:
         ) from None
 
 
-# What YAML 1.2 lets a stream hold (c-printable); anything else is a reader error.
-_NON_PRINTABLE = re.compile(
-    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
-)
+@functools.cache  # compiled on the error path only: it costs start-up time (wide ranges)
+def _non_printable() -> re.Pattern[str]:
+    """Characters YAML 1.2 does not let a stream hold (not c-printable): a reader error."""
+    return re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _unmarked_error(bad: YAMLError, text: str, file: str) -> ManifestError:
     """A YAML error without a mark (the reader's): located by finding the character."""
-    found = _NON_PRINTABLE.search(text)
+    found = _non_printable().search(text)
     if found is None:
         return ManifestError(f"invalid YAML: {bad}", code="yaml-syntax", file=file)
     where = found.start()
