@@ -109,25 +109,28 @@ def _mapping(mapping: Mapping[str, object], indent: int, out: list[str]) -> None
     pad = " " * indent
     if isinstance(mapping, Block) and mapping.comment:
         out.extend(f"{pad}# {line}\n" for line in mapping.comment.split("\n"))
+    append, block = out.append, _block_text
     for key, value in mapping.items():
         kind = type(value)
         if kind is str:  # the common case first: one line, no further checks
-            out.append(f"{pad}{_block_text(key)}: {_block_text(value)}\n")
+            append(f"{pad}{block(key)}: {block(value)}\n")
         elif kind is Flow or kind is FlowMap:
-            out.append(f"{pad}{_block_text(key)}: {_flow(value)}\n")
+            append(f"{pad}{block(key)}: {_flow(value)}\n")
+        elif kind is int or kind is bool:
+            append(f"{pad}{block(key)}: {scalar(value)}\n")  # type: ignore[arg-type]
         elif isinstance(value, dict):
             if not value:
-                out.append(f"{pad}{_block_text(key)}: {{}}\n")
+                append(f"{pad}{block(key)}: {{}}\n")
                 continue
-            out.append(f"{pad}{_block_text(key)}:\n")
+            append(f"{pad}{block(key)}:\n")
             _mapping(value, indent + 2, out)
         elif isinstance(value, list):
             if not value:
-                out.append(f"{pad}{_block_text(key)}: []\n")
+                append(f"{pad}{block(key)}: []\n")
                 continue
-            out.append(f"{pad}{_block_text(key)}:\n")
+            append(f"{pad}{block(key)}:\n")
             for item in value:
                 text = _flow(item) if isinstance(item, Flow | FlowMap) else scalar(item)
-                out.append(f"{pad}  - {text}\n")
+                append(f"{pad}  - {text}\n")
         else:
-            out.append(f"{pad}{_block_text(key)}: {scalar(value)}\n")  # type: ignore[arg-type]
+            append(f"{pad}{block(key)}: {scalar(value)}\n")  # type: ignore[arg-type]

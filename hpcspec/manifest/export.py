@@ -11,6 +11,7 @@ not written, and whatever cannot be said in a manifest is reported in `notes`.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterable, Sequence
@@ -196,12 +197,19 @@ def _properties(
     notes: list[str] | None = None,
 ) -> Block:
     given = dict(items)
-    out = Block((n, _property_value(s, given.pop(n))) for n, s in catalogue.items() if n in given)
+    order = _ORDER[id(catalogue)]
+    names = sorted((n for n in given if n in catalogue), key=order.__getitem__)
+    out = Block((n, _property_value(catalogue[n], given.pop(n))) for n in names)
     if given and notes is not None:
         notes.append(f"{what}: dropped properties a manifest cannot set: {', '.join(given)}")
     return out
 
 
+# each catalogue's names -> position, so a job's few properties are ordered without a scan
+_ORDER = {id(c): {n: i for i, n in enumerate(c)} for c in (JOB_PROPERTIES, TASK_PROPERTIES)}
+
+
+@functools.lru_cache(maxsize=4096)  # a big job's tasks repeat the same few values
 def _property_value(spec: PropertySpec, value: Value) -> object:
     if spec.kind is Kind.PRIORITY and isinstance(value, int):
         return format_priority(value)

@@ -35,7 +35,7 @@ def to_definition(document: JobDocument) -> JobDefinition:
         values["Priority"] = priority
     names = task_names(document)
     tasks = [
-        replace(_task_definition(t, document.source), name=name)
+        _task_definition(t, name, document.source)
         for t, name in zip(document.tasks, names, strict=True)
     ]
     if document.group_dependencies:
@@ -91,7 +91,7 @@ def priority_choice(document: JobDocument) -> tuple[int | None, str | None]:
     )
 
 
-def _task_definition(task: TaskDocument, source: str) -> TaskDefinition:
+def _task_definition(task: TaskDocument, name: str, source: str) -> TaskDefinition:
     values = task.values
     kind = values.get("Type", "Basic")
     if kind not in ("Basic", "ParametricSweep"):
@@ -116,7 +116,7 @@ def _task_definition(task: TaskDocument, source: str) -> TaskDefinition:
     depends = str(values.get("DependsOn", ""))
     work = values.get("WorkDirectory")
     return TaskDefinition(
-        name=str(values.get("Name", "")),
+        name=name,
         command_line=str(values["CommandLine"]),
         work_directory=str(work) if work is not None else None,
         depends_on=tuple(d.strip() for d in depends.split(",") if d.strip()),

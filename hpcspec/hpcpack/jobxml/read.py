@@ -12,9 +12,10 @@ recorded. Values are parsed to the catalogue's canonical forms; hpcspec is lenie
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from lxml import etree
 
@@ -99,7 +100,8 @@ def read_document(data: bytes, *, source: str) -> JobDocument:
 
 def _attributes(element: etree._Element) -> list[tuple[str, str]]:
     # lxml names a namespaced attribute `{namespace}Name`; the importer matches local names
-    return [(str(k).rpartition("}")[2], str(v)) for k, v in element.attrib.items()]
+    items = cast("Iterable[tuple[str, str]]", element.attrib.items())  # text, as parsed
+    return [(k if k[0] != "{" else k.rpartition("}")[2], v) for k, v in items]
 
 
 def _job_attributes(
@@ -167,12 +169,15 @@ def _task(element: etree._Element, position: int, source: str) -> TaskDocument:
             )
     if values.get("Type") in ("NodePrep", "NodeRelease"):
         values.pop("GroupId", None)
-    custom: tuple[tuple[str, str], ...] = ()
-    env: tuple[tuple[str, str], ...] = ()
-    if len(element):  # most tasks have no child elements
-        custom = pairs(_pairs_of(element, "CustomProperties", "ExtendedTerms", item="Term"))
-        env = pairs(_pairs_of(element, "EnvironmentVariables", item="Variable"))
-    return TaskDocument(position, values, custom, env, tuple(read), tuple(ignored))
+    custom: dict[str, str] = {}
+    env: dict[str, str] = {}
+    for child in element:  # one pass; most tasks have no child elements at all
+        kind = local_name(child)
+        if kind == "EnvironmentVariables":
+            env.update(_pairs(child, "Variable"))
+        elif kind in ("CustomProperties", "ExtendedTerms"):
+            custom.update(_pairs(child, "Term"))
+    return TaskDocument(position, values, pairs(custom), pairs(env), tuple(read), tuple(ignored))
 
 
 _TEXT_ATTRIBUTES = frozenset(("Name", "CommandLine", "WorkDirectory", "DependsOn"))
@@ -264,14 +269,6 @@ def _pairs(element: etree._Element, item: str) -> dict[str, str]:
         fields = {local_name(c): (c.text or "").strip() for c in child}
         if "Name" in fields and "Value" in fields:
             out[fields["Name"]] = fields["Value"]
-    return out
-
-
-def _pairs_of(element: etree._Element, *containers: str, item: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for child in element:
-        if local_name(child) in containers:
-            out.update(_pairs(child, item))
     return out
 
 
