@@ -19,6 +19,7 @@ from hpcspec.errors import ExitCode, HpcspecError, Location
 from hpcspec.hpcpack import jobxml
 from hpcspec.hpcpack.values import format_priority
 from hpcspec.manifest.export import ExportJob, export_manifest, slug
+from hpcspec.manifest.load import without_cycle_collection
 from hpcspec.manifest.models import KEY_PATTERN
 
 
@@ -42,6 +43,11 @@ from hpcspec.manifest.models import KEY_PATTERN
 )
 def import_(files: tuple[Path, ...], stack: str | None, keep_identity: bool) -> int:
     """Print a manifest for jobs read from HPC Pack job XML files."""
+    with without_cycle_collection():  # nothing built here forms cycles (manifest/load.py)
+        return _import(files, stack, keep_identity)
+
+
+def _import(files: tuple[Path, ...], stack: str | None, keep_identity: bool) -> int:
     jobs = []
     notes: list[str] = []
     for path in files:

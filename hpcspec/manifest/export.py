@@ -199,7 +199,7 @@ def _properties(
     given = dict(items)
     order = _ORDER[id(catalogue)]
     names = sorted((n for n in given if n in catalogue), key=order.__getitem__)
-    out = Block((n, _property_value(catalogue[n], given.pop(n))) for n in names)
+    out = Block((n, _property_value(catalogue[n].kind, given.pop(n))) for n in names)
     if given and notes is not None:
         notes.append(f"{what}: dropped properties a manifest cannot set: {', '.join(given)}")
     return out
@@ -210,12 +210,12 @@ _ORDER = {id(c): {n: i for i, n in enumerate(c)} for c in (JOB_PROPERTIES, TASK_
 
 
 @functools.lru_cache(maxsize=4096)  # a big job's tasks repeat the same few values
-def _property_value(spec: PropertySpec, value: Value) -> object:
-    if spec.kind is Kind.PRIORITY and isinstance(value, int):
+def _property_value(kind: Kind, value: Value) -> object:
+    if kind is Kind.PRIORITY and isinstance(value, int):
         return format_priority(value)
-    if spec.kind is Kind.DURATION and isinstance(value, int):
+    if kind is Kind.DURATION and isinstance(value, int):
         return format_duration(value) if value else 0
-    if spec.kind is Kind.STRING_LIST and isinstance(value, str) and value:
+    if kind is Kind.STRING_LIST and isinstance(value, str) and value:
         return _flow(_escaped(v) for v in value.split(","))
     if isinstance(value, str):
         return _escaped(value)
