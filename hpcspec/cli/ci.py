@@ -29,9 +29,9 @@ from pathlib import Path
 import click
 
 from hpcspec.engine.apply import ApplyResult, Outcome
-from hpcspec.engine.discovery import JobReader
 from hpcspec.engine.identity import SOURCE_TAG
 from hpcspec.engine.plan import Action, Plan
+from hpcspec.engine.protocols import ClusterReader
 from hpcspec.engine.status import JobStatus
 from hpcspec.errors import HpcspecError
 from hpcspec.render import neutralise, render_markdown
@@ -233,7 +233,7 @@ def plan_lines(plans: Sequence[Plan]) -> int:
     return sum(1 + len(c.reasons) + len(c.diffs) for p in plans for c in p.changes)
 
 
-def with_provenance(reader: JobReader, rows: Sequence[JobStatus]) -> list[JobStatus]:
+def with_provenance(reader: ClusterReader, rows: Sequence[JobStatus]) -> list[JobStatus]:
     """Status rows with each job's `hpcspec.source` (one custom-property read per job: a job
     listing cannot return custom properties)."""
     out = []

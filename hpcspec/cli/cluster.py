@@ -9,7 +9,7 @@ import click
 from hpcspec.cli.context import open_client
 from hpcspec.cli.options import cluster_options, output_option
 from hpcspec.config import ClusterFlags
-from hpcspec.hpcpack.client_cluster import ClusterInfo, read_cluster_info
+from hpcspec.hpcpack.client import ClusterInfo, read_cluster_info
 
 FORMAT_VERSION = 1
 

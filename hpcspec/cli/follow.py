@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import click
 
-from hpcspec.engine.discovery import JobReader
+from hpcspec.engine.protocols import ClusterReader
 from hpcspec.engine.status import JobStatus, Verdict, stack_status, wait_for
 from hpcspec.errors import ExitCode
 from hpcspec.manifest.resolve import ResolvedStack
@@ -28,7 +28,7 @@ POLL_SECONDS = 2.0  # how often the stack is read while waiting
 HEARTBEAT_SECONDS = 30.0  # a line saying what is still running, when nothing changed
 
 
-class Requeuer(JobReader, Protocol):
+class Requeuer(ClusterReader, Protocol):
     """A reader that can also requeue jobs (the REST client)."""
 
     def requeue_job(self, job_id: int) -> None: ...

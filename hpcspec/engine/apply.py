@@ -20,10 +20,10 @@ from enum import Enum
 from typing import Any
 
 from hpcspec.engine import create
-from hpcspec.engine.cluster import ClusterWriter, OutcomeUnknown
-from hpcspec.engine.discovery import choose_current, list_stack, row_value
+from hpcspec.engine.discovery import choose_current, list_stack
 from hpcspec.engine.journal import Journal
 from hpcspec.engine.plan import Action, Change, Plan
+from hpcspec.engine.protocols import ClusterWriter, OutcomeUnknown
 from hpcspec.engine.secrets import resolve_secret
 from hpcspec.engine.update import update_job
 from hpcspec.errors import ExitCode, HpcspecError
@@ -246,7 +246,7 @@ class _Wave:
         try:
             self.cluster.cancel_job(job_id, message, forced=forced)
         except (OutcomeUnknown, ServerError, RefusedByState):
-            state = JobState.parse(row_value(self.cluster.job_properties(job_id), "State"))
+            state = self.cluster.job_state(job_id)
             if state not in (JobState.Canceling, JobState.Canceled):
                 raise
 
@@ -393,7 +393,8 @@ class _Wave:
         try:
             for attempt in range(1, SUBMIT_ATTEMPTS + 1):
                 try:
-                    self.cluster.submit_job(staged, self._run_as(key))
+                    run_as = self.stack.jobs[key].definition.run_as
+                    self.cluster.submit_job(staged, run_as=run_as, secret=self.secret)
                     break
                 except (OutcomeUnknown, RefusedByState, ServerError) as error:
                     # Lost answer, 5xx, or a rival apply submitted it: the job's state decides;
@@ -415,7 +416,7 @@ class _Wave:
     def _after_unclear_submit(self, key: str, job_id: int, error: HpcspecError) -> JobResult:
         action = self.changes[key].action
         try:
-            state = JobState.parse(row_value(self.cluster.job_properties(job_id), "State"))
+            state = self.cluster.job_state(job_id)
         except Exception as reading:
             return JobResult(
                 key,
@@ -434,12 +435,3 @@ class _Wave:
             )
         self.journal.record("submitted", key, job_id=job_id, note=f"found {state.name}")
         return JobResult(key, Outcome.DONE, action, job_id)
-
-    def _run_as(self, key: str) -> dict[str, str]:
-        run_as = self.stack.jobs[key].definition.run_as
-        if run_as is None:
-            return {}
-        values = {"UserName": run_as.user_name}
-        if run_as.password is not None:
-            values["Password"] = self.secret(run_as.password)
-        return values

@@ -12,12 +12,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from hpcspec.engine import identity
-from hpcspec.engine.cluster import ClusterWriter, OutcomeUnknown
-from hpcspec.engine.discovery import IDENTITY_PROPERTIES, list_stack, row_value
+from hpcspec.engine.discovery import list_stack
 from hpcspec.engine.journal import Journal
+from hpcspec.engine.protocols import ClusterWriter, JobColumns, OutcomeUnknown
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack import jobxml
-from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES
+from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, Value
 from hpcspec.hpcpack.definition import JobDefinition, SecretRef, TaskDefinition, pairs
 from hpcspec.hpcpack.errors import ServerError
 from hpcspec.hpcpack.states import JobState
@@ -72,10 +72,10 @@ def create_job(
         definition = tagged(request, token)
         try:
             if via == "xml":
-                job_id = cluster.create_job_xml(jobxml.render(definition, secrets=secret).decode())
+                job_id = cluster.create_job_xml(definition, secret=secret)
             else:
                 job_id = cluster.create_job(
-                    {**job_wire(definition), "ClientSource": pending_marker(request, token)}
+                    definition, client_source=pending_marker(request, token)
                 )
         except OutcomeUnknown:
             found = find_by_token(cluster, request, token)
@@ -119,16 +119,15 @@ def fill_via_rest(
         custom = {k: v for k, v in definition.custom_properties if k != identity.DIGEST_TAG}
         _again(cluster.set_job_custom_properties, job_id, custom)
         if definition.env:
-            values = env_values(definition.env, secret)
-            _again(cluster.set_job_env, job_id, values)
+            _again(cluster.set_job_env, job_id, dict(definition.env), secret=secret)
         for task in definition.tasks:
             task_id = _add_task(cluster, job_id, task)
             if task.custom_properties:
                 task_custom = dict(task.custom_properties)
                 _again(cluster.set_task_custom_properties, job_id, task_id, task_custom)
             if task.env:
-                task_env = env_values(task.env, secret)
-                _again(cluster.set_task_env, job_id, task_id, task_env)
+                env = dict(task.env)
+                _again(cluster.set_task_env, job_id, task_id, env, secret=secret)
     except HpcspecError as error:
         if discard(cluster, job_id, "hpcspec: an incomplete create, made again"):
             journal.record("create-absent", key, token=token, job_id=job_id, note="incomplete")
@@ -138,11 +137,11 @@ def fill_via_rest(
         ) from None
 
 
-def _again(call: Callable[..., object], *args: object) -> None:
+def _again(call: Callable[..., object], *args: object, **kwargs: object) -> None:
     """Setting values is idempotent even over POST: an unclear answer is simply sent again."""
     for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
         try:
-            call(*args)
+            call(*args, **kwargs)
             return
         except (OutcomeUnknown, ServerError):
             if attempt == MAX_CREATE_ATTEMPTS:
@@ -154,16 +153,11 @@ def _add_task(cluster: ClusterWriter, job_id: int, task: TaskDefinition) -> int:
     a job) and only a proven absence sends it again."""
     for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
         try:
-            return cluster.add_task(job_id, task_wire(task))
+            return cluster.add_task(job_id, task)
         except (OutcomeUnknown, ServerError):
-            rows = cluster.iter_tasks(
-                job_id, properties=("JobTaskId", "Name"), expand_parametric=False
-            )
-            found = [
-                int(row_value(r, "JobTaskId")) for r in rows if row_value(r, "Name") == task.name
-            ]
-            if found:
-                return found[0]
+            found = cluster.task_ids(job_id).get(task.name)
+            if found is not None:
+                return found
             if attempt == MAX_CREATE_ATTEMPTS:
                 raise
     raise AssertionError("unreachable")
@@ -172,50 +166,12 @@ def _add_task(cluster: ClusterWriter, job_id: int, task: TaskDefinition) -> int:
 def discard(cluster: ClusterWriter, job_id: int, message: str) -> bool:
     """Cancel a job hpcspec made that must never run; True once it is surely not live."""
     try:
-        state = JobState.parse(row_value(cluster.job_properties(job_id), "State"))
-        if state in (JobState.Canceled, JobState.Canceling, JobState.Finished, JobState.Failed):
+        if not cluster.job_state(job_id).is_alive:
             return True
         cluster.cancel_job(job_id, message, forced=True)
         return True
     except HpcspecError:
         return False
-
-
-def job_wire(definition: JobDefinition) -> dict[str, str]:
-    """A job's properties as REST strings (Priority travels as ExpandedPriority)."""
-    out = {
-        JOB_PROPERTIES[n].wire_name: JOB_PROPERTIES[n].wire(v)
-        for n, v in definition.properties
-        if JOB_PROPERTIES[n].create  # PUT-only ones (HoldUntil) go with the marker
-    }
-    if definition.parent_job_ids:
-        out["ParentJobIds"] = ",".join(str(i) for i in definition.parent_job_ids)
-    return out
-
-
-def task_wire(task: TaskDefinition) -> dict[str, str]:
-    """A task's properties as REST strings, structural fields included."""
-    out = {TASK_PROPERTIES[n].wire_name: TASK_PROPERTIES[n].wire(v) for n, v in task.properties}
-    out["Name"] = task.name
-    out["CommandLine"] = task.command_line
-    if task.work_directory:
-        out["WorkDirectory"] = task.work_directory
-    if task.depends_on:
-        out["DependsOn"] = ",".join(task.depends_on)
-    if task.sweep is not None:
-        out.update(
-            Type="ParametricSweep",
-            StartValue=str(task.sweep.start),
-            EndValue=str(task.sweep.end),
-            IncrementValue=str(task.sweep.increment),
-        )
-    return out
-
-
-def env_values(
-    env: tuple[tuple[str, str | SecretRef], ...], secret: Callable[[SecretRef], str]
-) -> dict[str, str]:
-    return {name: secret(v) if isinstance(v, SecretRef) else v for name, v in env}
 
 
 def find_by_token(cluster: ClusterWriter, request: CreateRequest, token: str) -> int | None:
@@ -229,16 +185,12 @@ def find_by_token(cluster: ClusterWriter, request: CreateRequest, token: str) ->
         if job.client_source == pending:  # a REST create carries its token in the marker
             return job.id
     name = request.definition.name
-    for row in cluster.iter_jobs(properties=("Id", "Name", "State", "ClientSource")):
-        if (
-            row_value(row, "Name") != name
-            or JobState.parse(row_value(row, "State")) is not JobState.Configuring
-        ):
+    for row in cluster.list_jobs(columns=JobColumns.IDENTITY):
+        if row.name != name or row.state is not JobState.Configuring:
             continue
-        job_id = int(row_value(row, "Id"))
-        custom = {k.lower(): v for k, v in cluster.job_custom_properties(job_id).items()}
+        custom = {k.lower(): v for k, v in cluster.job_custom_properties(row.id).items()}
         if custom.get(identity.TOKEN_TAG) == token:
-            return job_id
+            return row.id
     return None
 
 
@@ -246,30 +198,25 @@ def mark(cluster: ClusterWriter, request: CreateRequest, job_id: int, *, via: st
     """Stamp the ClientSource marker and the parents' ids; after a job XML create, also the
     properties the importer ignores (`derived/job-xml-import-export.json`)."""
     marker = identity.client_source_marker(request.stack, request.key, request.digest)
-    values = {"ClientSource": marker}
+    values: dict[str, Value] = {"ClientSource": marker}
     if request.parent_ids:
         values["ParentJobIds"] = ",".join(str(i) for i in request.parent_ids)
-    later = (
+    values |= (
         jobxml.not_imported(request.definition)
         if via == "xml"
         else {n: v for n, v in request.definition.properties if not JOB_PROPERTIES[n].create}
     )
-    for name, value in later.items():
-        spec = JOB_PROPERTIES[name]
-        values[spec.wire_name] = spec.wire(value)
     cluster.set_job(job_id, values)
     if via != "xml":
         # The REST path writes the digest tag last: only a complete job claims the spec.
-        _again(cluster.set_job_custom_properties, job_id, {identity.DIGEST_TAG: request.digest})
+        digest = {identity.DIGEST_TAG: request.digest}
+        _again(cluster.set_job_custom_properties, job_id, digest)
         return
     # A fresh job numbers its tasks 1, 2, 3… in file order (JobTaskId).
     for position, task in enumerate(request.definition.tasks, start=1):
         extra = jobxml.task_not_imported(task.properties)
         if extra:
-            wire = {
-                TASK_PROPERTIES[n].wire_name: TASK_PROPERTIES[n].wire(v) for n, v in extra.items()
-            }
-            cluster.set_task(job_id, position, wire)
+            cluster.set_task(job_id, position, extra)
 
 
 @dataclass(frozen=True)
@@ -298,7 +245,7 @@ def settle_races(
         return Settlement({})
     # Every key of the stack, so no other job of it costs a custom-property read.
     keys = sorted({*all_keys, *created})
-    listing = list_stack(cluster, stack, keys, properties=IDENTITY_PROPERTIES)
+    listing = list_stack(cluster, stack, keys, columns=JobColumns.IDENTITY)
     listed = listing.by_key
     superseded = superseded or {}
     winners: dict[str, int] = {}
@@ -308,9 +255,8 @@ def settle_races(
             for job in listed.get(key, [])
             if job.id != mine
             and job.id != superseded.get(key)  # the job this change replaces or reruns
-            and _marker_digest(job.client_source) == digest
-            and (job.state is JobState.Configuring or job.state.is_active)
-            and job.state is not JobState.Canceling
+            and identity.live_digest(job) == digest
+            and job.state.is_alive
         ]
         submitted = sorted(j.id for j in rivals if j.state is not JobState.Configuring)
         waiting = sorted(j.id for j in rivals if j.state is JobState.Configuring)
@@ -321,8 +267,3 @@ def settle_races(
             )
         winners[key] = winner
     return Settlement(winners, listing.rows)
-
-
-def _marker_digest(client_source: str) -> str | None:
-    marker = identity.parse_marker(client_source)
-    return marker.digest if marker else None

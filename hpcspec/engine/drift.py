@@ -7,7 +7,7 @@ defaults and scheduler-owned fields (state, times, counters, allocated nodes, re
 task exit codes and output) never count. A job whose digest differs is not drift but a
 pending change: `hpcspec plan` shows it.
 
-Read-only by construction: `detect_drift` takes only the reading protocol `JobReader`.
+Read-only by construction: `detect_drift` takes only the reading protocol `ClusterReader`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from hpcspec.engine.diff import job_diffs
-from hpcspec.engine.discovery import JobReader, choose_current, list_stack, read_details
-from hpcspec.engine.identity import DIGEST_TAG
+from hpcspec.engine.discovery import choose_current, list_stack
+from hpcspec.engine.identity import DIGEST_TAG, live_digest
 from hpcspec.engine.plan import FieldDiff
-from hpcspec.engine.planner import live_digest
+from hpcspec.engine.protocols import ClusterReader
 from hpcspec.manifest.resolve import ResolvedStack
 
 
@@ -49,7 +49,7 @@ class DriftReport:
 
 
 def detect_drift(
-    reader: JobReader, stack: ResolvedStack, *, ignore: Iterable[str] = ()
+    reader: ClusterReader, stack: ResolvedStack, *, ignore: Iterable[str] = ()
 ) -> DriftReport:
     """Compare each job key's live job with the spec it was applied from.
 
@@ -72,7 +72,7 @@ def detect_drift(
                     JobDrift(key, live.id, state, skipped="the manifest changed: see hpcspec plan")
                 )
                 continue
-        detailed = read_details(reader, live)
+        detailed = reader.read_details(live)
         assert detailed.definition is not None
         diffs = [
             d

@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 
 from hpcspec.hpcpack.definition import JobDefinition, SecretRef
+from hpcspec.hpcpack.live import LiveJob
 
 PREFIX = "hpcspec"
 STACK_TAG = "hpcspec.stack"
@@ -41,6 +42,11 @@ def client_source_marker(stack: str, key: str, digest: str) -> str:
     return f"{PREFIX}:{stack_hash(stack)}{key_hash(stack, key)}:{digest}"
 
 
+def stack_marker_prefix(stack: str) -> str:
+    """What every marker of `stack` starts with: a listing keeps only rows that do."""
+    return f"{PREFIX}:{stack_hash(stack)}"
+
+
 @dataclass(frozen=True)
 class Marker:
     """A parsed ClientSource marker."""
@@ -56,6 +62,14 @@ def parse_marker(text: str) -> Marker | None:
     if len(parts) != 3 or parts[0] != PREFIX or len(parts[1]) != 16:
         return None
     return Marker(parts[1][:8], parts[1][8:], parts[2])
+
+
+def live_digest(job: LiveJob) -> str | None:
+    """The digest a live job was created or last updated with: its `hpcspec.digest` tag when
+    its custom properties were read (the marker cannot change after submit), else the
+    marker's. The one rule every comparison with a desired digest uses."""
+    marker = parse_marker(job.client_source)
+    return job.custom(DIGEST_TAG) or (marker.digest if marker else None)
 
 
 def new_token() -> str:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from hpcspec.engine.diff import job_diffs
-from hpcspec.engine.identity import DIGEST_TAG, parse_marker
+from hpcspec.engine.identity import live_digest
 from hpcspec.engine.plan import Action, Block, Change, FieldDiff, Plan, Reason
 from hpcspec.hpcpack.definition import JobDefinition
 from hpcspec.hpcpack.live import LiveJob
@@ -48,12 +48,6 @@ class PlanOptions:
 
     def selects(self, key: str) -> bool:
         return (not self.targets or key in self.targets) and key not in self.excludes
-
-
-def live_digest(job: LiveJob) -> str | None:
-    """The digest the live job was created or last updated with (custom property wins)."""
-    marker = parse_marker(job.client_source)
-    return job.custom(DIGEST_TAG) or (marker.digest if marker else None)
 
 
 def make_plan(
@@ -130,9 +124,7 @@ def decide(desired: DesiredJob, job: LiveJob | None, options: PlanOptions) -> Ch
         return _forced_rerun(desired, job, options)
     if desired.state == "canceled":
         # Canceling is on its way to Canceled: cancelling again would never converge.
-        if job.state is not JobState.Canceling and (
-            job.state is JobState.Configuring or job.state.is_active
-        ):
+        if job.state.is_alive:
             return _change(
                 desired,
                 job,
@@ -324,9 +316,7 @@ def _ended_changed(
 
 def orphan(key: str, job: LiveJob, options: PlanOptions) -> Change:
     """A live job of the stack whose key is no longer in the manifest."""
-    active = job.state is not JobState.Canceling and (
-        job.state is JobState.Configuring or job.state.is_active
-    )
+    active = job.state.is_alive
     if active and options.prune:
         action, why = Action.CANCEL, "--prune cancels it"
     else:

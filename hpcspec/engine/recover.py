@@ -14,8 +14,8 @@ from __future__ import annotations
 import logging
 
 from hpcspec.engine import create
-from hpcspec.engine.cluster import ClusterWriter
 from hpcspec.engine.journal import Journal, PendingCreate
+from hpcspec.engine.protocols import ClusterWriter
 from hpcspec.errors import HpcspecError
 from hpcspec.manifest.resolve import ResolvedStack
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from hpcspec.engine.discovery import JobReader, discover
+from hpcspec.engine.discovery import discover
 from hpcspec.engine.plan import Block, Change, Plan
 from hpcspec.engine.planner import _time
+from hpcspec.engine.protocols import ClusterReader
 from hpcspec.manifest.resolve import ResolvedStack
 
 STALE = "stale-plan"
 
 
-def check_saved(reader: JobReader, saved: Plan, stack: ResolvedStack) -> Plan:
+def check_saved(reader: ClusterReader, saved: Plan, stack: ResolvedStack) -> Plan:
     """The saved plan with a `stale-plan` block on every change that no longer holds."""
     live = discover(reader, stack.stack, {k: j.digest for k, j in stack.jobs.items()})
     changes: list[Change] = []

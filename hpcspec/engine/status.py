@@ -13,19 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from hpcspec.engine.discovery import JobReader, choose_current, list_stack, live_task
+from hpcspec.engine.discovery import choose_current, list_stack
+from hpcspec.engine.protocols import ClusterReader
 from hpcspec.hpcpack.live import LiveJob, LiveTask
 from hpcspec.hpcpack.states import JobState, TaskState
 
-STATUS_TASK_PROPERTIES = (
-    "JobTaskId",
-    "Name",
-    "State",
-    "ExitCode",
-    "InstanceId",
-    "Output",
-    "ErrorMessage",
-)
 OUTPUT_LINES = 3
 
 
@@ -59,7 +51,7 @@ class JobStatus:
 
 
 def stack_status(
-    reader: JobReader, stack: str, keys: Sequence[str], *, now: datetime | None = None
+    reader: ClusterReader, stack: str, keys: Sequence[str], *, now: datetime | None = None
 ) -> list[JobStatus]:
     """Rows for `keys` (manifest order), then any other key the stack has on the cluster."""
     listed = list_stack(reader, stack, keys).by_key
@@ -75,13 +67,12 @@ def stack_status(
     return rows
 
 
-def _tasks(reader: JobReader, job: LiveJob) -> list[LiveTask]:
+def _tasks(reader: ClusterReader, job: LiveJob) -> list[LiveTask]:
     # Active jobs change; Failed ones are read for their failing tasks. Ended jobs that
     # finished cleanly cost nothing more.
     if not (job.state.is_active or job.state is JobState.Failed):
         return []
-    rows = reader.iter_tasks(job.id, properties=STATUS_TASK_PROPERTIES, expand_parametric=True)
-    return [live_task(r) for r in rows]
+    return reader.list_tasks(job.id, expand_sweeps=True)
 
 
 def job_status(

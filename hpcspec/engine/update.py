@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hpcspec.engine import identity
-from hpcspec.engine.cluster import ClusterWriter
-from hpcspec.engine.create import env_values, task_wire
-from hpcspec.engine.discovery import row_value
 from hpcspec.engine.plan import Change
-from hpcspec.hpcpack.catalogue import JOB_PROPERTIES
+from hpcspec.engine.protocols import ClusterWriter
+from hpcspec.hpcpack.catalogue import Value
 from hpcspec.hpcpack.definition import SecretRef
 from hpcspec.hpcpack.states import JobState
 from hpcspec.manifest.resolve import DesiredJob
@@ -35,15 +33,11 @@ def update_job(
     definition = desired.definition
     props = dict(definition.properties)
     changed = {d.name for d in change.diffs if d.section == "property"}
-    values = {
-        JOB_PROPERTIES[n].wire_name: JOB_PROPERTIES[n].wire(props[n])
-        for n in sorted(changed)
-        if n in props
-    }
+    values: dict[str, Value] = {n: props[n] for n in sorted(changed) if n in props}
     # Env and tasks first; the marker and the digest tag last, so a half-done update never
     # claims the new spec (the next plan then sees it as still changed and finishes it).
     if configuring and any(d.section == "env" for d in change.diffs):
-        cluster.set_job_env(job_id, env_values(definition.env, secret))
+        cluster.set_job_env(job_id, dict(definition.env), secret=secret)
     if configuring and any(d.section == "task" for d in change.diffs):
         _update_tasks(cluster, job_id, desired, change, secret)
     if configuring:
@@ -65,18 +59,17 @@ def _update_tasks(
     change: Change,
     secret: Callable[[SecretRef], str],
 ) -> None:
-    rows = cluster.iter_tasks(job_id, properties=("JobTaskId", "Name"), expand_parametric=False)
-    ids = {row_value(r, "Name").lower(): int(row_value(r, "JobTaskId")) for r in rows}
+    ids = {name.lower(): task_id for name, task_id in cluster.task_ids(job_id).items()}
     touched = {d.name.split("/")[0].lower() for d in change.diffs if d.section == "task"}
     for task in desired.definition.tasks:
         if task.name.lower() not in touched:
             continue
         task_id = ids.get(task.name.lower())
         if task_id is None:
-            task_id = cluster.add_task(job_id, task_wire(task))
+            task_id = cluster.add_task(job_id, task)
         else:
-            cluster.set_task(job_id, task_id, task_wire(task))
+            cluster.set_task(job_id, task_id, task)
         if task.custom_properties:
             cluster.set_task_custom_properties(job_id, task_id, dict(task.custom_properties))
         if task.env:
-            cluster.set_task_env(job_id, task_id, env_values(task.env, secret))
+            cluster.set_task_env(job_id, task_id, dict(task.env), secret=secret)

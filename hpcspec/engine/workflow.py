@@ -7,27 +7,14 @@ nodes, so a name that does not exist is a plan error, not a surprise after submi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Protocol
 
-from hpcspec.engine.discovery import JobReader, discover
+from hpcspec.engine.discovery import discover
 from hpcspec.engine.plan import Action, Block, Change, Plan
 from hpcspec.engine.planner import PlanOptions, make_plan
+from hpcspec.engine.protocols import ClusterFacts
 from hpcspec.manifest.resolve import ResolvedStack
-
-
-class _Named(Protocol):
-    @property
-    def name(self) -> str: ...
-
-
-class ClusterFacts(JobReader, Protocol):
-    """What preflight reads: node groups, templates and nodes."""
-
-    def node_groups(self) -> Sequence[_Named]: ...
-    def job_templates(self) -> list[str]: ...
-    def iter_nodes(self, *, properties: Sequence[str] | None = None) -> Iterator[object]: ...
 
 
 @dataclass(frozen=True)
@@ -70,18 +57,13 @@ def preflight(cluster: ClusterFacts, stack: ResolvedStack) -> list[Missing]:
             if n.lower() not in templates
         ]
     if wanted["node"]:
-        nodes = {_node_name(row).lower() for row in cluster.iter_nodes(properties=["Name"])}
+        nodes = {name.lower() for name in cluster.node_names()}
         missing += [Missing(k, "node", n) for k, n in wanted["node"] if n.lower() not in nodes]
     return missing
 
 
 def _names(value: object) -> list[str]:
     return [n.strip() for n in str(value or "").split(",") if n.strip()]
-
-
-def _node_name(row: object) -> str:
-    getter = getattr(row, "get", None)
-    return str(getter("Name") or "") if getter else ""
 
 
 def plan_stack(

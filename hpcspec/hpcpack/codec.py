@@ -1,150 +1,32 @@
-"""The `[{"Name","Value"}]` property codec and the cluster's date-time format, both ways.
+"""The one wire codec: `[{"Name","Value"}]` bodies both ways, and definitions as REST values.
 
 Every REST value is a string (`research/hpcpack-ground-truth.md` §1.2): `PropertyMap` is a
 read-only, case-insensitive view of one object's properties (names keep the server's
 spelling); `decode_properties`/`decode_objects` read response bodies into them; `encode`
 turns canonical values (int, bool, str, datetime) into the `[RestProperty]` list a request
-carries, through the property catalogue (`PropertySpec.wire`); `canonical` goes the other
-way (`PropertySpec.from_wire`, times as aware UTC datetimes). `decode_body` turns a
-response's bytes into plain Python: JSON, or the DataContract XML the server may answer with
+carries, through the property catalogue (`PropertySpec.wire`, Priority as ExpandedPriority);
+`canonical` goes the other way. `job_create_values`/`task_values` give a `JobDefinition`'s or a
+`TaskDefinition`'s REST values (structural fields included) for `encode`. `decode_body` turns
+a response's bytes into plain Python: JSON, or the DataContract XML the server may answer with
 (`ArrayOfProperty`, `int`, `string`, `HpcWebServiceFault`…), parsed by the project's safe
-parser (`jobxml.safe`: no DOCTYPE, no entities, no network).
-
-Times: the REST API writes every time in the head node's culture format
-(`GET /cluster/info/dateTimeFormat`, e.g. `M/d/yyyy h:mm:ss tt`) and they are UTC (§7). A
-`TimeFormat` compiles such a .NET custom format once into a parser (→ aware UTC datetimes)
-and a formatter (for `ChangeTimeFrom` filters and `HoldUntil`). Culture: English month and
-day names, AM/PM designators.
+parser (`jobxml.safe`: no DOCTYPE, no entities, no network). Nothing outside `hpcpack` encodes
+or decodes wire properties (an import-linter contract holds it).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from lxml import etree
 
-from hpcspec.hpcpack.catalogue import Kind, PropertySpec, Value
+from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, Kind, PropertySpec, Value
+from hpcspec.hpcpack.definition import JobDefinition, TaskDefinition
 from hpcspec.hpcpack.jobxml.safe import local_name, parse_root
+from hpcspec.hpcpack.timeformat import TimeFormat
 
-DEFAULT_FORMAT = "M/d/yyyy h:mm:ss tt"  # the spec's example and the 2016 en-US head node
-
-_MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
-_DAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
-_TOKEN = re.compile(r"'[^']*'|\"[^\"]*\"|\\.|%|y+|M+|d+|H+|h+|m+|s+|f+|F+|t+|z+|K|.", re.S)
-
-Formatter = Callable[[datetime], str]
-
-
-def _number(width: int, attribute: str) -> tuple[str, Formatter]:
-    pattern = rf"(?P<{attribute}>\d{{{width}}})" if width > 1 else rf"(?P<{attribute}>\d{{1,2}})"
-    return pattern, lambda moment: f"{getattr(moment, attribute):0{width}d}"
-
-
-def _hour12(width: int) -> tuple[str, Formatter]:
-    pattern = r"(?P<hour12>\d{2})" if width > 1 else r"(?P<hour12>\d{1,2})"
-    return pattern, lambda moment: f"{(moment.hour % 12) or 12:0{width}d}"
-
-
-def _token(token: str) -> tuple[str, Formatter]:
-    """A regex fragment and a formatter for one .NET format token."""
-    head, width = token[0], len(token)
-    if head == "y":
-        if width <= 2:
-            return r"(?P<year2>\d{1,2})", lambda m: f"{m.year % 100:0{width}d}"
-        return rf"(?P<year>\d{{{width}}})", lambda m: f"{m.year:0{width}d}"
-    if head == "M":
-        if width >= 3:
-            names = _MONTHS if width > 3 else [n[:3] for n in _MONTHS]
-            return (
-                rf"(?P<monthname>{'|'.join(names)})",
-                lambda m: names[m.month - 1],
-            )
-        return _number(width, "month")
-    if head == "d":
-        if width >= 3:
-            names = _DAYS if width > 3 else [n[:3] for n in _DAYS]
-            return rf"(?:{'|'.join(names)})", lambda m: names[m.weekday()]
-        return _number(width, "day")
-    if head == "H":
-        return _number(min(width, 2), "hour")
-    if head == "h":
-        return _hour12(min(width, 2))
-    if head == "m":
-        return _number(min(width, 2), "minute")
-    if head == "s":
-        return _number(min(width, 2), "second")
-    if head in "fF":
-        return (
-            rf"(?P<fraction>\d{{{'0' if head == 'F' else width},{width}}})",
-            lambda m: f"{m.microsecond:06d}"[:width].ljust(width, "0"),
-        )
-    if head == "t":
-        return r"(?P<ampm>[AaPp][Mm]?)", lambda m: ("AM" if m.hour < 12 else "PM")[:width]
-    if head in "zK":
-        return r"(?:Z|[+-]\d{1,2}(?::?\d{2})?)?", lambda m: "Z" if head == "K" else "+00:00"
-    if token == "%":
-        return "", lambda m: ""
-    literal = token[1:-1] if token[0] in "'\"" else token[1:] if head == "\\" else token
-    return re.escape(literal), lambda m: literal
-
-
-@dataclass(frozen=True)
-class TimeFormat:
-    """One .NET custom date-time format, compiled."""
-
-    pattern: str = DEFAULT_FORMAT
-    _regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
-    _formatters: tuple[Formatter, ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        parts = [_token(t) for t in _TOKEN.findall(self.pattern)]
-        regex = re.compile(r"\s*" + "".join(p for p, _ in parts) + r"\s*$", re.IGNORECASE)
-        object.__setattr__(self, "_regex", regex)
-        object.__setattr__(self, "_formatters", tuple(f for _, f in parts))
-
-    def parse(self, text: str) -> datetime | None:
-        """An aware UTC datetime, or None for an empty value; ValueError if it does not fit."""
-        if not text.strip():
-            return None
-        match = self._regex.match(text)
-        if match is None:
-            raise ValueError(f"{text!r} does not match the cluster's date format {self.pattern!r}")
-        got = {k: v for k, v in match.groupdict().items() if v is not None}
-        year = int(got["year"]) if "year" in got else 2000 + int(got.get("year2", "0"))
-        if "monthname" in got:
-            lowered = got["monthname"].lower()
-            month = next(i for i, n in enumerate(_MONTHS, 1) if n.lower().startswith(lowered))
-        else:
-            month = int(got.get("month", "1"))
-        hour = int(got.get("hour", "0"))
-        if "hour12" in got:
-            hour = int(got["hour12"]) % 12
-            if got.get("ampm", "A").upper().startswith("P"):
-                hour += 12
-        fraction = got.get("fraction", "")
-        micro = int(fraction.ljust(6, "0")[:6]) if fraction else 0
-        return datetime(
-            year,
-            month,
-            int(got.get("day", "1")),
-            hour,
-            int(got.get("minute", "0")),
-            int(got.get("second", "0")),
-            micro,
-            tzinfo=UTC,
-        )
-
-    def format(self, moment: datetime) -> str:
-        """`moment` (naive means UTC) as the cluster writes times."""
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(UTC)
-        return "".join(f(moment) for f in self._formatters)
+TimeParser = Callable[[str], datetime | None]
 
 
 class PropertyMap(Mapping[str, str]):
@@ -307,27 +189,57 @@ def _wire_time(value: datetime | str, time_format: TimeFormat) -> str:
 def canonical(
     values: Mapping[str, str],
     catalogue: Mapping[str, PropertySpec],
-    time_format: TimeFormat | None = None,
-) -> dict[str, WireValue]:
+    parse_time: TimeParser | None = None,
+) -> dict[str, Value]:
     """The catalogue's properties among `values` as canonical values (names as the catalogue
-    spells them; times as aware UTC datetimes). A property's wire name wins over its plain
-    name (`ExpandedPriority` carries the offset that `Priority` rounds away). Empty values and
-    unknown names are left out; a value the catalogue cannot parse is kept as its string."""
+    spells them; times, read with the cluster's `parse_time`, as ISO 8601 UTC). A property's
+    wire name wins over its plain name (`ExpandedPriority` carries the offset that `Priority`
+    rounds away). Empty values and unknown names are left out; a value the catalogue cannot
+    parse is kept as its string, so it shows as a difference instead of failing a plan."""
     folded = {name.lower(): text for name, text in values.items()}
-    out: dict[str, WireValue] = {}
+    out: dict[str, Value] = {}
     for spec in catalogue.values():
         text = folded.get(spec.wire_name.lower()) or folded.get(spec.name.lower())
         if not text:
             continue
+        if spec.kind is Kind.DATETIME and parse_time is not None:
+            moment = parse_time(text)  # the cluster writes times in its own culture format
+            text = moment.isoformat() if moment is not None else text
         try:
-            if spec.kind is Kind.DATETIME:
-                moment = (time_format or TimeFormat()).parse(text)
-                if moment is not None:
-                    out[spec.name] = moment
-                continue
             out[spec.name] = spec.from_wire(text)
         except ValueError:
             out[spec.name] = text
+    return out
+
+
+def job_create_values(definition: JobDefinition) -> dict[str, WireValue]:
+    """A job's properties that `POST /jobs` takes, for `encode` (PUT-only ones such as
+    HoldUntil go with the marker), and `ParentJobIds` when it has parents."""
+    out: dict[str, WireValue] = {
+        name: value for name, value in definition.properties if JOB_PROPERTIES[name].create
+    }
+    if definition.parent_job_ids:
+        out["ParentJobIds"] = ",".join(str(i) for i in definition.parent_job_ids)
+    return out
+
+
+def task_values(task: TaskDefinition) -> dict[str, WireValue]:
+    """A task's properties for `encode`, its structural fields (name, command line, work
+    directory, dependencies, sweep range) included."""
+    out: dict[str, WireValue] = dict(task.properties)
+    out["Name"] = task.name
+    out["CommandLine"] = task.command_line
+    if task.work_directory:
+        out["WorkDirectory"] = task.work_directory
+    if task.depends_on:
+        out["DependsOn"] = ",".join(task.depends_on)
+    if task.sweep is not None:
+        out.update(
+            Type="ParametricSweep",
+            StartValue=str(task.sweep.start),
+            EndValue=str(task.sweep.end),
+            IncrementValue=str(task.sweep.increment),
+        )
     return out
 
 

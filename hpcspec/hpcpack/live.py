@@ -1,17 +1,51 @@
 """What a live job on the cluster looks like to hpcspec: `LiveJob` and `LiveTask`.
 
-Discovery fills these from the REST API in two depths: a listing row (id, state, marker,
+The client fills these from the REST API in two depths: a listing row (id, state, marker,
 times; `definition` is None) and, for jobs whose spec may have changed, the details (the job
-read back as a `JobDefinition`, its custom properties and its tasks).
+read back as a `JobDefinition`, its custom properties and its tasks). A listing reads the
+columns of a `JobColumns`: `STATUS` is what discovery and status need of every job,
+`IDENTITY` only whose job a row is and whether it is alive (racing appliers: no times, so no
+date-format read, and no task counters for the server to count).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 
 from hpcspec.hpcpack.definition import JobDefinition
 from hpcspec.hpcpack.states import JobState, TaskState
+
+TASK_COUNTERS = {
+    "Configuring": "ConfiguringTaskCount",
+    "Queued": "QueuedTaskCount",
+    "Running": "RunningTaskCount",
+    "Finished": "FinishedTaskCount",
+    "Failed": "FailedTaskCount",
+    "Canceled": "CanceledTaskCount",
+}
+
+
+class JobColumns(Enum):
+    """Which job properties a listing asks for."""
+
+    IDENTITY = ("Id", "Name", "State", "Owner", "ClientSource")
+    STATUS = (
+        "Id",
+        "Name",
+        "State",
+        "Owner",
+        "ClientSource",
+        "ChangeTime",
+        "SubmitTime",
+        "StartTime",
+        "EndTime",
+        "RequeueCount",
+        "ErrorMessage",
+        "TaskCount",
+        *TASK_COUNTERS.values(),
+    )
 
 
 @dataclass(frozen=True)

@@ -1,49 +1,110 @@
-"""A live job read back over REST → the same `JobDefinition` shape the manifest resolves to.
+"""REST rows read back into hpcpack's own types: `LiveJob`, `LiveTask` and `JobDefinition`.
 
-Inputs are the REST API's string maps (property name → value, names case-insensitive).
-Only catalogue properties are kept, parsed to canonical values; a value the catalogue cannot
-parse is kept as its raw string, so it shows up as a difference instead of crashing a plan.
-Task env and custom properties cost one request per task, so they are filled only when given.
+The client reads rows (`PropertyMap`s: case-insensitive names, string values) and hands out
+only these types; nothing outside `hpcpack` parses a row. A job listing asks for the columns
+of a `JobColumns` (`live.py`); a task read for `TASK_DETAIL_COLUMNS` (discovery compares
+them) or `TASK_STATUS_COLUMNS` (status shows them). Values go through the one codec
+(`codec.canonical`); a value the catalogue cannot parse is kept as its string, so it shows
+up as a difference instead of crashing a plan.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from collections.abc import Iterable, Mapping
 
-from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, Kind, PropertySpec, Value
+from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES
+from hpcspec.hpcpack.codec import TimeParser, canonical
 from hpcspec.hpcpack.definition import JobDefinition, Sweep, TaskDefinition, pairs
+from hpcspec.hpcpack.live import TASK_COUNTERS, LiveJob, LiveTask
+from hpcspec.hpcpack.states import JobState, TaskState
 
-TimeParser = Callable[[str], datetime | None]
+# A task as discovery compares it: structure, the settable properties, and its outcome.
+TASK_DETAIL_COLUMNS = (
+    "JobTaskId",
+    "Name",
+    "State",
+    "CommandLine",
+    "WorkDirectory",
+    "DependsOn",
+    "Type",
+    "StartValue",
+    "EndValue",
+    "IncrementValue",
+    "ExitCode",
+    "InstanceId",
+    "ErrorMessage",
+    "Output",
+    "MinCores",
+    "MaxCores",
+    "MinNodes",
+    "MaxNodes",
+    "MinSockets",
+    "MaxSockets",
+    "RuntimeSeconds",
+    "RequiredNodes",
+    "RequestedNodeGroup",
+    "IsExclusive",
+    "IsRerunnable",
+    "StdOutFilePath",
+    "StdInFilePath",
+    "StdErrFilePath",
+    "FailJobOnFailure",
+    "FailJobOnFailureCount",
+    "TaskValidExitCodes",
+    "UserBlob",
+)
+# A task as status shows it.
+TASK_STATUS_COLUMNS = (
+    "JobTaskId",
+    "Name",
+    "State",
+    "ExitCode",
+    "InstanceId",
+    "Output",
+    "ErrorMessage",
+)
 
 
-def _canonical(spec: PropertySpec, text: str, parse_time: TimeParser | None = None) -> Value:
-    if spec.kind is Kind.DATETIME and parse_time is not None:
-        moment = parse_time(text)  # the cluster writes times in its own culture format
-        if moment is not None:
-            return _canonical(spec, moment.isoformat())
-    try:
-        return spec.from_wire(text)
-    except ValueError:
-        return text
+def _text(row: Mapping[str, str], name: str) -> str:
+    return row.get(name) or ""
 
 
-def _folded(values: Mapping[str, str]) -> dict[str, str]:
-    return {k.lower(): v for k, v in values.items()}
+def live_job(row: Mapping[str, str], parse_time: TimeParser) -> LiveJob:
+    """A job listing row → LiveJob (times read with the cluster's format)."""
+    counted = tuple(
+        (state, int(_text(row, name) or 0))
+        for state, name in TASK_COUNTERS.items()
+        if (_text(row, name) or "0") != "0"
+    )
+    total = _text(row, "TaskCount")
+    return LiveJob(
+        id=int(_text(row, "Id")),
+        state=JobState.parse(_text(row, "State")),
+        name=_text(row, "Name"),
+        owner=_text(row, "Owner"),
+        client_source=_text(row, "ClientSource"),
+        change_time=parse_time(_text(row, "ChangeTime")),
+        submit_time=parse_time(_text(row, "SubmitTime")),
+        start_time=parse_time(_text(row, "StartTime")),
+        end_time=parse_time(_text(row, "EndTime")),
+        requeue_count=int(_text(row, "RequeueCount") or 0),
+        error_message=_text(row, "ErrorMessage"),
+        task_counts=counted + ((("Total", int(total)),) if total else ()),
+    )
 
 
-def job_properties(
-    values: Mapping[str, str], parse_time: TimeParser | None = None
-) -> tuple[tuple[str, Value], ...]:
-    """The catalogue properties among a job's REST properties, canonical, empty ones left out."""
-    folded = _folded(values)
-    out: dict[str, Value] = {}
-    for name, spec in JOB_PROPERTIES.items():
-        # The expanded priority carries the offset (Normal+5); Priority only the bucket.
-        text = folded.get(spec.wire_name.lower()) or folded.get(name.lower())
-        if text is not None and text != "":
-            out[name] = _canonical(spec, text, parse_time)
-    return pairs(out)
+def live_task(row: Mapping[str, str]) -> LiveTask:
+    """A task listing row → LiveTask."""
+    exit_code = _text(row, "ExitCode")
+    return LiveTask(
+        task_id=int(_text(row, "JobTaskId") or 0),
+        name=_text(row, "Name"),
+        state=TaskState.parse(_text(row, "State") or "NA"),
+        exit_code=int(exit_code) if exit_code.lstrip("-").isdigit() else None,
+        output=_text(row, "Output"),
+        instance_id=int(_text(row, "InstanceId") or 0),
+        error_message=_text(row, "ErrorMessage"),
+    )
 
 
 def task_definition(
@@ -53,12 +114,7 @@ def task_definition(
     custom: Mapping[str, str] | None = None,
 ) -> TaskDefinition:
     """One task (or sweep master) from its REST properties."""
-    folded = _folded(values)
-    props: dict[str, Value] = {}
-    for name, spec in TASK_PROPERTIES.items():
-        text = folded.get(name.lower())
-        if text is not None and text != "":
-            props[name] = _canonical(spec, text)
+    folded = {k.lower(): v for k, v in values.items()}
     sweep = None
     if folded.get("type", "").lower() in ("parametricsweep", "1"):
         sweep = Sweep(
@@ -72,7 +128,7 @@ def task_definition(
         command_line=folded.get("commandline", ""),
         work_directory=folded.get("workdirectory") or None,
         depends_on=depends,
-        properties=pairs(props),
+        properties=pairs(canonical(values, TASK_PROPERTIES)),
         custom_properties=pairs(dict(custom or {})),
         env=pairs(dict(env or {})),
         sweep=sweep,
@@ -89,7 +145,7 @@ def job_definition(
 ) -> JobDefinition:
     """A whole job from its REST properties, custom properties, env and tasks."""
     return JobDefinition(
-        properties=job_properties(values, parse_time),
+        properties=pairs(canonical(values, JOB_PROPERTIES, parse_time)),
         custom_properties=pairs(dict(custom)),
         env=pairs(dict(env)),
         tasks=tuple(tasks),

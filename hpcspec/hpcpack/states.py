@@ -42,6 +42,12 @@ class JobState(IntFlag):
         """Submitted and not yet ended: it holds (or waits for) cluster resources."""
         return self in ACTIVE_JOB_STATES
 
+    @property
+    def is_alive(self) -> bool:
+        """Will run, or may still be submitted: Configuring or active, and not on its way out
+        (Canceling). The one rule for "is this job alive": cancel it, race it, count it."""
+        return self in ALIVE_JOB_STATES
+
 
 TERMINAL_JOB_STATES = frozenset({JobState.Finished, JobState.Failed, JobState.Canceled})
 ACTIVE_JOB_STATES = frozenset(
@@ -55,6 +61,7 @@ ACTIVE_JOB_STATES = frozenset(
         JobState.Canceling,
     }
 )
+ALIVE_JOB_STATES = (ACTIVE_JOB_STATES | {JobState.Configuring}) - {JobState.Canceling}
 
 
 class TaskState(IntFlag):

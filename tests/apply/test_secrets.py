@@ -59,3 +59,37 @@ def test_canary_secret_is_sent_to_the_cluster_and_never_shown_or_saved(
     sent = [route for route, body in recorder.seen if canary.encode() in body]
     assert any(route.endswith("/submit") for route in sent), sent
     assert any("/env" in route or route == "POST /hpc/jobs/jobFile" for route in sent), sent
+
+
+class QuotingFailure:
+    """WSGI middleware: every request to a route ending in `suffix` gets a 500 whose body
+    quotes the request back, as a careless server might (issue 13, finding 7)."""
+
+    def __init__(self, app: Callable[..., Any], suffix: str) -> None:
+        self.app, self.suffix = app, suffix
+
+    def __call__(self, environ: dict[str, Any], start: Callable[..., Any]) -> Any:
+        if environ["REQUEST_METHOD"] != "POST" or not environ["PATH_INFO"].endswith(self.suffix):
+            return self.app(environ, start)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        start("500 Internal Server Error", [("Content-Type", "text/plain")])
+        return [b"could not handle " + body]
+
+
+@pytest.mark.parametrize(("via", "suffix"), [("rest", "/envVariables"), ("xml", "/jobFile")])
+def test_a_5xx_quoting_the_request_never_shows_the_secret(
+    start_emulator: Callable[..., Any], tmp_path: Path, via: str, suffix: str
+) -> None:
+    running = start_emulator()
+    canary = running.user[1]
+    running.emulator.server.app = QuotingFailure(running.emulator.server.app, suffix)
+    env = cli_process.cli_env(running, tmp_path, CANARY=canary)
+    (tmp_path / "m.yaml").write_text(MANIFEST.format(via=via))
+    argv = ["--debug", "apply", "m.yaml", "--auto-approve", "--create-via", via]
+    code, out, err = cli_process.run(argv, tmp_path, env)
+    assert code != 0, out + err
+    assert "could not" in out + err  # the failure is reported
+    assert canary not in out + err
+    leaked = [p for p in tmp_path.rglob("*") if p.is_file() and canary.encode() in p.read_bytes()]
+    assert [p for p in leaked if "emulator" not in p.parts[-2]] == []

@@ -12,7 +12,7 @@ import pytest
 import responses
 
 from hpcspec.hpcpack.client import HpcPackClient
-from hpcspec.hpcpack.codec import TimeFormat
+from hpcspec.hpcpack.timeformat import TimeFormat
 from hpcspec.hpcpack.transport import Credentials, RetryPolicy, Transport, TransportOptions
 from tests.client.wire_fixtures import RecordingProxy, start_proxy
 

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES
-from hpcspec.hpcpack.codec import PropertyMap, TimeFormat, canonical, decode_properties, encode
+from hpcspec.hpcpack.codec import PropertyMap, canonical, decode_properties, encode
+from hpcspec.hpcpack.timeformat import TimeFormat
 
 FORMATS = [
     "M/d/yyyy h:mm:ss tt",  # the reference's example (en-US head node)
@@ -76,8 +77,8 @@ def test_encode_uses_the_catalogue_wire_names_and_forms() -> None:
 def test_canonical_reads_wire_values_back() -> None:
     values = {"isrerunnable": "True", "RuntimeSeconds": "3600", "UserBlob": "", "TaskId": "3.1"}
     assert canonical(values, TASK_PROPERTIES) == {"IsRerunnable": True, "RuntimeSeconds": 3600}
-    job = canonical({"HoldUntil": "1/2/2026 3:04:05 PM"}, JOB_PROPERTIES, TimeFormat())
-    assert job == {"HoldUntil": datetime(2026, 1, 2, 15, 4, 5, tzinfo=UTC)}
+    job = canonical({"HoldUntil": "1/2/2026 3:04:05 PM"}, JOB_PROPERTIES, TimeFormat().parse)
+    assert job == {"HoldUntil": "2026-01-02T15:04:05Z"}  # canonical: ISO 8601 UTC
 
 
 def test_expanded_priority_wins_over_the_bucket_name() -> None:

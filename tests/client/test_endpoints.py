@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 import responses
 
-from hpcspec.hpcpack.client import HpcPackClient
-from hpcspec.hpcpack.client_cluster import NodeGroup
+from hpcspec.hpcpack.client import HpcPackClient, NodeGroup
 from tests.client.conftest import BASE, props, rows, sent
 
 ANY_ID = r"[^/?]+"

@@ -17,6 +17,7 @@ import responses
 
 from hpcspec.hpcpack import errors
 from hpcspec.hpcpack.client import HpcPackClient
+from hpcspec.hpcpack.definition import JobDefinition, SecretRef, TaskDefinition
 from tests.client.conftest import BASE, CANARY, USER, FakeTime, make_client
 
 RUN_AS_CANARY = "runas-canary-91d2"
@@ -100,3 +101,61 @@ def test_no_secret_in_errors_or_logs(
 
 def test_redaction_keeps_the_rest_of_the_message() -> None:
     assert errors.redact("user x:s3cret failed", ("s3cret",)) == "user x:******** failed"
+
+
+ENV_CANARY = "env-canary-5be0a1"  # a `{secret: env:…}` value the client resolves itself
+
+
+def _quoting(request: object) -> tuple[int, dict[str, str], str]:
+    """A careless server's 500: it quotes the request body back."""
+    body = getattr(request, "body", b"") or b""
+    text = body.decode() if isinstance(body, bytes) else str(body)
+    return 500, {}, f"internal error while handling {text}"
+
+
+def _resolve(ref: SecretRef) -> str:
+    return ENV_CANARY
+
+
+SECRET_JOB = JobDefinition(
+    properties=(("Name", "j"),),
+    env=(("TOKEN", SecretRef("env", "TOKEN")),),
+    tasks=(TaskDefinition("t", "echo hi", env=(("TASK_TOKEN", SecretRef("env", "T")),)),),
+)
+SECRET_CASES: list[tuple[str, str, Callable[[HpcPackClient], object]]] = [
+    ("job-env", "/jobs/1/envVariables",
+     lambda c: c.set_job_env(1, dict(SECRET_JOB.env), secret=_resolve)),
+    ("task-env", "/jobs/1/tasks/2/envVariables",
+     lambda c: c.set_task_env(1, 2, dict(SECRET_JOB.tasks[0].env), secret=_resolve)),
+    ("job-xml", "/jobs/jobFile", lambda c: c.create_job_xml(SECRET_JOB, secret=_resolve)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "path", "act"), SECRET_CASES, ids=[c[0] for c in SECRET_CASES])
+def test_a_secret_env_value_is_redacted_from_a_5xx_that_quotes_the_request(
+    name: str,
+    path: str,
+    act: Callable[[HpcPackClient], object],
+    mocked: responses.RequestsMock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The REST create path sends secret env values; a 500 quoting the request must not put
+    them in the error (issue 13, finding 7), nor in any later error of the same client."""
+    caplog.set_level(logging.DEBUG)
+    mocked.add_callback("POST", BASE + path, callback=_quoting)
+    mocked.add("GET", BASE + "/jobs/1", status=404, body=f"no job; last request had {ENV_CANARY}")
+    client = make_client(FakeTime())
+    with pytest.raises(errors.ApiError) as failure:
+        act(client)
+    with pytest.raises(errors.NotFound) as later:
+        client.job_properties(1)
+    sent_bodies = b"".join(
+        c.request.body or b"" for c in mocked.calls if c.request.method == "POST"
+    )
+    assert ENV_CANARY.encode() in sent_bodies, "the secret really went out"
+    texts = []
+    for error in (failure.value, later.value):
+        texts += [str(error), error.render(), repr(error), str(error.as_dict())]
+    texts += [r.getMessage() for r in caplog.records]
+    assert "internal error while handling" in str(failure.value)
+    assert all(ENV_CANARY not in text for text in texts), texts

@@ -69,7 +69,7 @@ def test_every_example_applies_finishes_and_then_plans_clean(
 
 
 def test_xml_and_rest_creates_give_the_same_live_job(client: HpcPackClient, tmp_path: Path) -> None:
-    from hpcspec.engine.discovery import list_stack, read_details
+    from hpcspec.engine.discovery import list_stack
 
     base = load_and_resolve(EXAMPLES[0].parent / "multi-job.yaml")
     defs = []
@@ -78,7 +78,7 @@ def test_xml_and_rest_creates_give_the_same_live_job(client: HpcPackClient, tmp_
         stack = replace(stack, jobs={"solve": replace(stack.jobs["solve"], state="configuring")})
         converge(client, stack, tmp_path, via=via)
         job = list_stack(client, stack.stack, ["solve"]).by_key["solve"][0]
-        detailed = read_details(client, job)
+        detailed = client.read_details(job)
         assert detailed.definition is not None
         custom = {
             k: v

@@ -4,17 +4,29 @@ the result is the same as reading them one by one."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from hpcspec.engine.discovery import DETAIL_READERS, discover
 from hpcspec.engine.identity import client_source_marker
+from hpcspec.engine.protocols import JobColumns
+from hpcspec.hpcpack.definition import JobDefinition, TaskDefinition
+from hpcspec.hpcpack.live import LiveJob, LiveTask
+from hpcspec.hpcpack.states import JobState, TaskState
 
 STACK = "par"
 
 
+class Listing(list[LiveJob]):
+    """A listing's jobs, every row matching."""
+
+    @property
+    def rows(self) -> int:
+        return len(self)
+
+
 class SlowReader:
-    """A JobReader whose job reads meet at a barrier: sequential reads would never pass it."""
+    """A ClusterReader whose detail reads meet at a barrier: sequential reads never pass it."""
 
     def __init__(self, keys: Sequence[str], parties: int) -> None:
         self.keys = keys
@@ -22,18 +34,20 @@ class SlowReader:
         self.lock = threading.Lock()
         self.active = self.most = 0
 
-    def iter_jobs(
-        self, *, properties: Sequence[str], owner: str | None = None, rows_per_read: int = 1000
-    ) -> Iterator[Mapping[str, str]]:
-        for job_id, key in enumerate(self.keys, start=1):
-            yield {
-                "Id": str(job_id),
-                "State": "Configuring",
-                "Name": key,
-                "ClientSource": client_source_marker(STACK, key, "old-digest"),
-            }
+    def list_jobs(
+        self,
+        *,
+        columns: JobColumns = JobColumns.STATUS,
+        owner: str | None = None,
+        client_source_prefix: str = "",
+    ) -> Listing:
+        markers = [client_source_marker(STACK, key, "old-digest") for key in self.keys]
+        return Listing(
+            LiveJob(job_id, JobState.Configuring, name=key, client_source=marker)
+            for job_id, (key, marker) in enumerate(zip(self.keys, markers, strict=True), 1)
+        )
 
-    def job_properties(self, job_id: int) -> Mapping[str, str]:
+    def read_details(self, job: LiveJob) -> LiveJob:
         with self.lock:
             self.active += 1
             self.most = max(self.most, self.active)
@@ -42,21 +56,18 @@ class SlowReader:
         finally:
             with self.lock:
                 self.active -= 1
-        return {"Id": str(job_id), "Name": self.keys[job_id - 1], "State": "Configuring"}
+        task = TaskDefinition("t", f"c{job.id}")
+        definition = JobDefinition(env=(("JOB", str(job.id)),), tasks=(task,))
+        return replace(job, definition=definition, tasks=(LiveTask(1, "t", TaskState.Configuring),))
+
+    def job_state(self, job_id: int) -> JobState:
+        return JobState.Configuring
 
     def job_custom_properties(self, job_id: int) -> Mapping[str, str]:
         return {"hpcspec.key": self.keys[job_id - 1]}
 
-    def job_env(self, job_id: int) -> Mapping[str, str]:
-        return {"JOB": str(job_id)}
-
-    def iter_tasks(
-        self, job_id: int, *, properties: Sequence[str], expand_parametric: bool
-    ) -> Iterator[Mapping[str, str]]:
-        yield {"JobTaskId": "1", "Name": "t", "State": "Configuring", "CommandLine": f"c{job_id}"}
-
-    def parse_time(self, text: str) -> datetime | None:
-        return None
+    def list_tasks(self, job_id: int, *, expand_sweeps: bool) -> list[LiveTask]:
+        return []
 
 
 def test_changed_jobs_details_are_read_concurrently_and_in_key_order() -> None:

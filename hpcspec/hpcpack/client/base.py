@@ -1,19 +1,26 @@
-"""What every part of the REST client shares: the transport, body codecs, the time format.
+"""What every part of the REST client shares: the transport, body codecs, the time format, and
+the secrets it has been handed.
 
-`ClientBase` is the base of `HpcPackClient` (see `client.py` for the public API). Its helpers
-send one request and decode the documented body shape, turning a shape mismatch into
-`BadResponse`.
+`ClientBase` is the base of `HpcPackClient` (the public API is listed in `client/__init__.py`).
+Its helpers send one request and decode the documented body shape, turning a shape mismatch
+into `BadResponse`. Every secret value a request carries (a run-as password, an env value
+from `{secret: …}`, a job XML holding one) is remembered and redacted from the text of EVERY
+later error of this client, not only the request's own: a careless server may quote a request
+in the answer to another one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TypeVar
 
 from hpcspec.hpcpack import codec, errors
 from hpcspec.hpcpack.catalogue import PropertySpec
-from hpcspec.hpcpack.codec import PropertyMap, TimeFormat, WireValue
+from hpcspec.hpcpack.codec import PropertyMap, WireValue
+from hpcspec.hpcpack.definition import EnvValue, SecretRef
+from hpcspec.hpcpack.jobxml import SecretResolver
+from hpcspec.hpcpack.timeformat import TimeFormat
 from hpcspec.hpcpack.transport import Transport
 
 T = TypeVar("T")
@@ -25,6 +32,8 @@ class ClientBase:
     def __init__(self, transport: Transport, *, time_format: TimeFormat | None = None) -> None:
         self.transport = transport
         self._time_format = time_format
+        # Replaced, never mutated, so worker threads can read it while another adds to it.
+        self._secrets: tuple[str, ...] = ()
 
     def close(self) -> None:
         self.transport.close()
@@ -51,6 +60,38 @@ class ClientBase:
         except ValueError:
             return None
 
+    # -- secrets ----------------------------------------------------------------------------
+
+    def _remember(self, values: Iterable[str]) -> tuple[str, ...]:
+        """Keep secret values for redaction from every later error; returns them."""
+        new = tuple(v for v in values if v and v not in self._secrets)
+        if new:
+            self._secrets = self._secrets + new
+        return tuple(v for v in values if v)
+
+    def _recording(self, secret: SecretResolver) -> tuple[SecretResolver, list[str]]:
+        """A resolver that also remembers each value it gives out."""
+        seen: list[str] = []
+
+        def resolve(ref: SecretRef) -> str:
+            value = secret(ref)
+            seen.append(value)
+            self._remember((value,))
+            return value
+
+        return resolve, seen
+
+    def _env_values(
+        self, values: Mapping[str, EnvValue], secret: SecretResolver | None
+    ) -> dict[str, str]:
+        """Env values with every `{secret: …}` resolved (and remembered)."""
+        if not any(isinstance(v, SecretRef) for v in values.values()):
+            return {k: v for k, v in values.items() if isinstance(v, str)}
+        if secret is None:
+            raise ValueError("a secret environment value needs a resolver")
+        resolve, _ = self._recording(secret)
+        return {k: resolve(v) if isinstance(v, SecretRef) else v for k, v in values.items()}
+
     # -- requests ---------------------------------------------------------------------------
 
     def _call(
@@ -64,7 +105,8 @@ class ClientBase:
         secrets: tuple[str, ...] = (),
     ) -> T:
         query = {k: v for k, v in (params or {}).items() if v is not None}
-        reply = self.transport.request(method, path, params=query, body=body, secrets=secrets)
+        hidden = self._secrets + secrets
+        reply = self.transport.request(method, path, params=query, body=body, secrets=hidden)
         try:
             return decode(reply.body)
         except codec.BodyShapeError as bad:
@@ -88,10 +130,12 @@ class ClientBase:
         path: str,
         values: Mapping[str, WireValue],
         catalogue: Mapping[str, PropertySpec] | None,
+        *,
+        secrets: tuple[str, ...] = (),
     ) -> None:
         body = codec.encode(values, catalogue, self._time_format_if_needed(values))
-        secrets = tuple(p["Value"] for p in body if p["Name"].lower() == "password")
-        self._call(method, path, _ignore, body=body, secrets=secrets)
+        passwords = tuple(p["Value"] for p in body if p["Name"].lower() == "password")
+        self._call(method, path, _ignore, body=body, secrets=self._remember(passwords) + secrets)
 
     def _time_format_if_needed(self, values: Mapping[str, WireValue]) -> TimeFormat | None:
         if any(isinstance(v, datetime) for v in values.values()) or any(

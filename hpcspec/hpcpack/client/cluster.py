@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from hpcspec.hpcpack import codec
-from hpcspec.hpcpack.client_base import ClientBase
+from hpcspec.hpcpack.client.base import ClientBase
 from hpcspec.hpcpack.codec import PropertyMap
 from hpcspec.hpcpack.listing import filter_expression, iter_rows, with_key
 
@@ -50,6 +50,10 @@ class ClusterOperations(ClientBase):
             "rowsPerRead": str(rows_per_read),
         }
         return iter_rows(self.transport, "/nodes", params, key="Name")
+
+    def node_names(self) -> list[str]:
+        """GET /nodes?properties=Name: the name of every node."""
+        return [row.text("Name") for row in self.iter_nodes(properties=["Name"])]
 
     def node(self, name: str) -> PropertyMap:
         """GET /nodes/{name}: every property of one node."""

@@ -1,7 +1,9 @@
 """The task and subtask part of the REST client (`/jobs/{jobId}/tasks…`).
 
 Path ids: `{taskId}` is the JobTaskId (1, 2, 3… in add order) and `{subtaskId}` a sweep
-instance's InstanceId (`research/hpcpack-ground-truth.md` §1.2).
+instance's InstanceId (`research/hpcpack-ground-truth.md` §1.2). `add_task`/`set_task` take a
+`TaskDefinition` (or canonical values); `list_tasks` hands out `LiveTask`s and `task_ids` the
+JobTaskId of each task name.
 """
 
 from __future__ import annotations
@@ -9,11 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 
-from hpcspec.hpcpack import codec
+from hpcspec.hpcpack import codec, readback
 from hpcspec.hpcpack.catalogue import TASK_PROPERTIES
-from hpcspec.hpcpack.client_base import ClientBase
+from hpcspec.hpcpack.client.base import ClientBase
 from hpcspec.hpcpack.codec import PropertyMap, WireValue
+from hpcspec.hpcpack.definition import EnvValue, TaskDefinition
+from hpcspec.hpcpack.jobxml import SecretResolver
 from hpcspec.hpcpack.listing import filter_expression, iter_rows, with_key
+from hpcspec.hpcpack.live import LiveTask
+from hpcspec.hpcpack.readback import TASK_STATUS_COLUMNS
 
 
 def _ids(values: Sequence[int]) -> str:
@@ -60,9 +66,24 @@ class TaskOperations(ClientBase):
         }
         return iter_rows(self.transport, f"/jobs/{int(job_id)}/tasks", params, key="TaskId")
 
-    def add_task(self, job_id: int, properties: Mapping[str, WireValue]) -> int:
-        """POST /jobs/{jobId}/tasks: the new task's JobTaskId."""
-        body = codec.encode(properties, TASK_PROPERTIES, self._time_format)
+    def list_tasks(self, job_id: int, *, expand_sweeps: bool) -> list[LiveTask]:
+        """GET /jobs/{jobId}/tasks as `LiveTask`s (state, exit code, output); with
+        `expand_sweeps`, one per sweep instance."""
+        rows = self.iter_tasks(
+            job_id, properties=TASK_STATUS_COLUMNS, expand_parametric=expand_sweeps
+        )
+        return [readback.live_task(r) for r in rows]
+
+    def task_ids(self, job_id: int) -> dict[str, int]:
+        """The JobTaskId of each task (sweep masters, not instances) by name."""
+        rows = self.iter_tasks(job_id, properties=("JobTaskId", "Name"), expand_parametric=False)
+        return {row.text("Name"): int(row.text("JobTaskId")) for row in rows}
+
+    def add_task(self, job_id: int, task: TaskDefinition | Mapping[str, WireValue]) -> int:
+        """POST /jobs/{jobId}/tasks: the new task's JobTaskId. A `TaskDefinition` sends its
+        properties and structure; its env and custom properties go separately."""
+        values = codec.task_values(task) if isinstance(task, TaskDefinition) else task
+        body = codec.encode(values, TASK_PROPERTIES, self._time_format)
         return self._call("POST", f"/jobs/{int(job_id)}/tasks", codec.decode_int, body=body)
 
     def task_properties(
@@ -72,10 +93,13 @@ class TaskOperations(ClientBase):
         path = f"/jobs/{int(job_id)}/tasks/{int(task_id)}"
         return self._properties(path, properties=tuple(properties or ()))
 
-    def set_task(self, job_id: int, task_id: int, properties: Mapping[str, WireValue]) -> None:
-        """PUT /jobs/{jobId}/tasks/{taskId}: set task properties."""
+    def set_task(
+        self, job_id: int, task_id: int, task: TaskDefinition | Mapping[str, WireValue]
+    ) -> None:
+        """PUT /jobs/{jobId}/tasks/{taskId}: set task properties (all of a `TaskDefinition`)."""
+        values = codec.task_values(task) if isinstance(task, TaskDefinition) else task
         path = f"/jobs/{int(job_id)}/tasks/{int(task_id)}"
-        self._send_properties("PUT", path, properties, TASK_PROPERTIES)
+        self._send_properties("PUT", path, values, TASK_PROPERTIES)
 
     def task_custom_properties(
         self, job_id: int, task_id: int, *, names: Sequence[str] | None = None
@@ -98,10 +122,17 @@ class TaskOperations(ClientBase):
         path = f"/jobs/{int(job_id)}/tasks/{int(task_id)}/envVariables"
         return self._named(path, tuple(names or ()))
 
-    def set_task_env(self, job_id: int, task_id: int, values: Mapping[str, str]) -> None:
-        """POST /jobs/{jobId}/tasks/{taskId}/envVariables."""
+    def set_task_env(
+        self,
+        job_id: int,
+        task_id: int,
+        values: Mapping[str, EnvValue],
+        *,
+        secret: SecretResolver | None = None,
+    ) -> None:
+        """POST /jobs/{jobId}/tasks/{taskId}/envVariables; secrets resolved with `secret`."""
         path = f"/jobs/{int(job_id)}/tasks/{int(task_id)}/envVariables"
-        self._send_properties("POST", path, values, None)
+        self._send_properties("POST", path, self._env_values(values, secret), None)
 
     def cancel_task(
         self, job_id: int, task_id: int, message: str = "", *, forced: bool = False

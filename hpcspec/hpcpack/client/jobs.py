@@ -1,0 +1,208 @@
+"""The job part of the REST client (`/jobs…`): one method per endpoint, typed in and out.
+
+Reads hand out hpcpack's own types (`list_jobs` → `LiveJob`s, `job_state` → `JobState`,
+`read_details` → a `LiveJob` with its `JobDefinition` and tasks); writes take a
+`JobDefinition` (`create_job_xml`, `create_job`) or canonical values keyed by catalogue names
+(`set_job`), so no caller builds a wire body. The endpoint-level forms (`iter_jobs`,
+`job_properties` → `PropertyMap`) stay for tests and tools that want the server's own view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from hpcspec.hpcpack import codec, jobxml, readback
+from hpcspec.hpcpack.catalogue import JOB_PROPERTIES
+from hpcspec.hpcpack.client.tasks import TaskOperations
+from hpcspec.hpcpack.codec import PropertyMap, TimeParser, WireValue
+from hpcspec.hpcpack.definition import EnvValue, JobDefinition, RunAs
+from hpcspec.hpcpack.jobxml import SecretResolver
+from hpcspec.hpcpack.listing import filter_expression, iter_rows, with_key
+from hpcspec.hpcpack.live import JobColumns, LiveJob
+from hpcspec.hpcpack.readback import TASK_DETAIL_COLUMNS
+from hpcspec.hpcpack.states import JobState
+
+DEFAULT_JOB_PROPERTIES = ("Id", "Owner", "Name", "State", "Priority")  # the API's own default
+
+
+class ListedJobs:
+    """The jobs of one listing as it is read; `rows` counts every row read so far."""
+
+    def __init__(
+        self, rows: Iterator[PropertyMap], parse_time: TimeParser, client_source_prefix: str
+    ) -> None:
+        self._rows, self._parse_time, self._prefix = rows, parse_time, client_source_prefix
+        self.rows = 0
+
+    def __iter__(self) -> Iterator[LiveJob]:
+        for row in self._rows:
+            self.rows += 1
+            if row.text("ClientSource").startswith(self._prefix):
+                yield readback.live_job(row, self._parse_time)
+
+
+class JobOperations(TaskOperations):
+    """Jobs: listings, properties, custom properties, env, create, submit, cancel, requeue
+    (on top of their tasks: `read_details` reads both)."""
+
+    def iter_jobs(
+        self,
+        *,
+        properties: Sequence[str] | None = None,
+        owner: str | None = None,
+        state: str | None = None,
+        node_group: str | None = None,
+        changed_since: datetime | None = None,
+        sort_by: str | None = None,
+        rows_per_read: int = 1000,
+    ) -> Iterator[PropertyMap]:
+        """GET /jobs, paged lazily, filtered by JobState/NodeGroup/ChangeTimeFrom and owner."""
+        terms = []
+        if state:
+            terms.append(("JobState", state))
+        if node_group:
+            terms.append(("NodeGroup", node_group))
+        if changed_since is not None:
+            terms.append(("ChangeTimeFrom", self.time_format.format(changed_since)))
+        params = {
+            "properties": with_key(properties or DEFAULT_JOB_PROPERTIES, "Id"),
+            "$filter": filter_expression(terms),
+            "owner": owner,
+            "sortJobsBy": sort_by,
+            "rowsPerRead": str(rows_per_read),
+        }
+        return iter_rows(self.transport, "/jobs", params, key="Id")
+
+    def list_jobs(
+        self,
+        *,
+        columns: JobColumns = JobColumns.STATUS,
+        owner: str | None = None,
+        client_source_prefix: str = "",
+    ) -> ListedJobs:
+        """GET /jobs as `LiveJob`s (listing depth: no definition, no custom properties), only
+        those whose ClientSource starts with `client_source_prefix` (the server cannot filter
+        on it, so the rows of other jobs are skipped unparsed)."""
+        rows = self.iter_jobs(properties=columns.value, owner=owner)
+        return ListedJobs(rows, self.parse_time, client_source_prefix)
+
+    def job_state(self, job_id: int) -> JobState:
+        """GET /jobs/{jobId}?properties=State: the job's state now."""
+        return JobState.parse(self.job_properties(job_id, ("State",)).text("State"))
+
+    def read_details(self, job: LiveJob) -> LiveJob:
+        """`job` with its definition (properties, env, custom properties, tasks without sweep
+        expansion) and its tasks read back: three or four requests."""
+        values = self.job_properties(job.id)
+        env = self.job_env(job.id)
+        rows = list(
+            self.iter_tasks(job.id, properties=TASK_DETAIL_COLUMNS, expand_parametric=False)
+        )
+        custom = dict(job.custom_properties or self.job_custom_properties(job.id).items())
+        definition = readback.job_definition(
+            values,
+            custom=custom,
+            env=env,
+            tasks=[readback.task_definition(r) for r in rows],
+            parse_time=self.parse_time,
+        )
+        return replace(
+            job,
+            custom_properties=tuple(sorted(custom.items())),
+            definition=definition,
+            tasks=tuple(readback.live_task(r) for r in rows),
+        )
+
+    def create_job(
+        self, job: JobDefinition | Mapping[str, WireValue], *, client_source: str | None = None
+    ) -> int:
+        """POST /jobs: a new Configuring job; its id. A `JobDefinition` sends the properties a
+        create takes (and its parents); tasks, env and custom properties go separately.
+        A timeout raises OutcomeUnknown."""
+        values = dict(codec.job_create_values(job) if isinstance(job, JobDefinition) else job)
+        if client_source is not None:
+            values["ClientSource"] = client_source
+        body = codec.encode(values, JOB_PROPERTIES, self._time_format_if_needed(values))
+        return self._call("POST", "/jobs", codec.decode_int, body=body)
+
+    def create_job_xml(
+        self, job: JobDefinition | str, *, secret: SecretResolver | None = None
+    ) -> int:
+        """POST /jobs/jobFile: a new job from job XML (a `JobDefinition` is rendered, its
+        secret env values resolved with `secret`); its id."""
+        if isinstance(job, str):
+            return self._call("POST", "/jobs/jobFile", codec.decode_int, body=job)
+        resolve, seen = self._recording(secret) if secret is not None else (None, [])
+        xml = jobxml.render(job, secrets=resolve).decode()
+        return self._call("POST", "/jobs/jobFile", codec.decode_int, body=xml, secrets=tuple(seen))
+
+    def job_properties(self, job_id: int, properties: Sequence[str] | None = None) -> PropertyMap:
+        """GET /jobs/{jobId}: all (or the named) properties of a job."""
+        return self._properties(f"/jobs/{int(job_id)}", properties=tuple(properties or ()))
+
+    def set_job(self, job_id: int, properties: Mapping[str, WireValue]) -> None:
+        """PUT /jobs/{jobId}: set job properties (what may change depends on the state)."""
+        self._send_properties("PUT", f"/jobs/{int(job_id)}", properties, JOB_PROPERTIES)
+
+    def job_custom_properties(self, job_id: int, names: Sequence[str] | None = None) -> PropertyMap:
+        """GET /jobs/{jobId}/customProperties."""
+        return self._named(f"/jobs/{int(job_id)}/customProperties", tuple(names or ()))
+
+    def set_job_custom_properties(self, job_id: int, values: Mapping[str, str]) -> None:
+        """POST /jobs/{jobId}/customProperties."""
+        self._send_properties("POST", f"/jobs/{int(job_id)}/customProperties", values, None)
+
+    def job_env(self, job_id: int, names: Sequence[str] | None = None) -> PropertyMap:
+        """GET /jobs/{jobId}/envVariables."""
+        return self._named(f"/jobs/{int(job_id)}/envVariables", tuple(names or ()))
+
+    def set_job_env(
+        self,
+        job_id: int,
+        values: Mapping[str, EnvValue],
+        *,
+        secret: SecretResolver | None = None,
+    ) -> None:
+        """POST /jobs/{jobId}/envVariables; `{secret: …}` values are resolved with `secret`."""
+        plain = self._env_values(values, secret)
+        self._send_properties("POST", f"/jobs/{int(job_id)}/envVariables", plain, None)
+
+    def submit_job(
+        self,
+        job_id: int,
+        properties: Mapping[str, str] | None = None,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        run_as: RunAs | None = None,
+        secret: SecretResolver | None = None,
+    ) -> None:
+        """POST /jobs/{jobId}/submit, with the run-as UserName/Password when given (`run_as`
+        with its password resolved by `secret`, or `username`/`password`). The password is
+        write-only on the server and redacted from every error here."""
+        values = dict(properties or {})
+        if run_as is not None:
+            username = run_as.user_name
+            if run_as.password is not None:
+                if secret is None:
+                    raise ValueError("a run-as password needs a secret resolver")
+                password = secret(run_as.password)
+        if username is not None:
+            values["UserName"] = username
+        if password is not None:
+            values["Password"] = password
+        self._send_properties("POST", f"/jobs/{int(job_id)}/submit", values, None)
+
+    def cancel_job(self, job_id: int, message: str = "", *, forced: bool = False) -> None:
+        """POST /jobs/{jobId}/cancel?forced=…, with an optional message."""
+        self._action(f"/jobs/{int(job_id)}/cancel", message=message, forced=forced)
+
+    def finish_job(self, job_id: int, message: str = "") -> None:
+        """POST /jobs/{jobId}/finish: like cancel, but the job ends Finished."""
+        self._action(f"/jobs/{int(job_id)}/finish", message=message)
+
+    def requeue_job(self, job_id: int) -> None:
+        """POST /jobs/{jobId}/requeue: queue a Failed or Canceled job again."""
+        self._action(f"/jobs/{int(job_id)}/requeue")
