@@ -22,10 +22,10 @@ from hpcspec.cli.variables import collect_vars, var_options
 from hpcspec.config import ClusterFlags
 from hpcspec.engine.apply import ApplyOptions, ApplyResult, JobResult, Outcome, apply_plan
 from hpcspec.engine.journal import Journal
-from hpcspec.engine.plan import Plan
+from hpcspec.engine.plan import BlockCode, Plan
 from hpcspec.engine.planfile import SavedPlan, read_saved_plan
 from hpcspec.engine.recover import recover
-from hpcspec.engine.saved import STALE, check_saved
+from hpcspec.engine.saved import check_saved
 from hpcspec.engine.workflow import plan_stack
 from hpcspec.errors import ExitCode, UsageError
 from hpcspec.manifest.resolve import ResolvedStack
@@ -177,7 +177,7 @@ def _summary(results: list[ApplyResult], plans: list[Plan]) -> ExitCode:
         f"{counts[Outcome.NOT_STARTED]} not started, {counts[Outcome.REFUSED]} refused, "
         f"{counts[Outcome.UNCHANGED]} unchanged."
     )
-    stale = any(b.code == STALE for p in plans for c in p.changes for b in c.blocks)
+    stale = any(b.code is BlockCode.STALE_PLAN for p in plans for c in p.changes for b in c.blocks)
     codes = [r.exit_code for r in results]
     if stale:
         return ExitCode.STALE_PLAN

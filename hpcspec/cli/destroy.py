@@ -18,7 +18,7 @@ from hpcspec.cli.options import cluster_options
 from hpcspec.cli.variables import stack_target, var_options
 from hpcspec.config import ClusterFlags
 from hpcspec.engine.discovery import list_stack
-from hpcspec.engine.plan import Action, Change, Plan, Reason
+from hpcspec.engine.plan import Action, Change, Plan, Reason, ReasonCode
 from hpcspec.errors import ExitCode, HpcspecError
 from hpcspec.hpcpack.states import JobState
 from hpcspec.render import render_text, use_color
@@ -55,7 +55,9 @@ def destroy(
                             action=Action.CANCEL,
                             live_id=job.id,
                             live_state=job.state.name,
-                            reasons=(Reason("destroy", f"job {job.id} is {job.state.name}"),),
+                            reasons=(
+                                Reason(ReasonCode.DESTROY, f"job {job.id} is {job.state.name}"),
+                            ),
                         )
                     )
         plan = Plan(stack=stack_name, cluster=str(config.url.value), changes=tuple(changes))

@@ -30,7 +30,7 @@ from hpcspec.errors import ExitCode, HpcspecError
 from hpcspec.hpcpack.definition import SecretRef
 from hpcspec.hpcpack.errors import RefusedByState, ServerError
 from hpcspec.hpcpack.states import JobState
-from hpcspec.manifest.resolve import DesiredJob, ResolvedStack
+from hpcspec.manifest.resolve import DesiredJob, DesiredState, ResolvedStack
 
 
 class Outcome(Enum):
@@ -211,7 +211,7 @@ class _Wave:
                     update_job(self.cluster, self.stack.stack, desired, change, self.secret)
                     if (
                         change.live_state == JobState.Configuring.name
-                        and desired.state == "submitted"
+                        and desired.state is DesiredState.SUBMITTED
                     ):
                         return change.live_id
                 case Action.SUBMIT:
@@ -268,7 +268,7 @@ class _Wave:
         )
         create.mark(self.cluster, request, job_id, via=self.options.via)
         self.journal.record("marked", desired.key, job_id=job_id)
-        if desired.state == "submitted":
+        if desired.state is DesiredState.SUBMITTED:
             return job_id
         self._created[desired.key] = job_id
         return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from hpcspec.engine.plan import FieldDiff
+from hpcspec.engine.plan import DiffSection, FieldDiff
 from hpcspec.hpcpack import modify_rules
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, Kind, PropertySpec, Value
 from hpcspec.hpcpack.definition import EnvValue, JobDefinition, SecretRef, TaskDefinition
@@ -66,7 +66,7 @@ def job_diffs(
             spec = JOB_PROPERTIES.get(name)
             out.append(
                 FieldDiff(
-                    "property",
+                    DiffSection.PROPERTY,
                     name,
                     show(spec, before),
                     show(spec, value),
@@ -75,14 +75,14 @@ def job_diffs(
             )
     editable = not state.is_terminal
     out += _pairs(
-        "customProperty",
+        DiffSection.CUSTOM_PROPERTY,
         dict(desired.user_custom_properties()),
         dict(live.user_custom_properties()),
         allowed=editable,
     )
     secret = _secret_names(live)
     out += _env(
-        "env",
+        DiffSection.ENV,
         dict(desired.env),
         dict(live.env),
         allowed=state is JobState.Configuring,
@@ -108,12 +108,16 @@ def task_diffs(
     for task in desired:
         old = live_by_name.get(task.name.lower())
         if old is None:
-            out.append(FieldDiff("task", task.name, None, _describe(task), allowed_now=allowed))
+            out.append(
+                FieldDiff(DiffSection.TASK, task.name, None, _describe(task), allowed_now=allowed)
+            )
             continue
         out += _task_fields(task, old, allowed, extras)
     for task in live:
         if task.name.lower() not in desired_names:
-            out.append(FieldDiff("task", task.name, _describe(task), None, allowed_now=False))
+            out.append(
+                FieldDiff(DiffSection.TASK, task.name, _describe(task), None, allowed_now=False)
+            )
     return out
 
 
@@ -131,7 +135,9 @@ def _task_fields(
     out: list[FieldDiff] = []
 
     def add(field: str, before: str | None, after: str | None) -> None:
-        out.append(FieldDiff("task", f"{task.name}/{field}", before, after, allowed_now=allowed))
+        out.append(
+            FieldDiff(DiffSection.TASK, f"{task.name}/{field}", before, after, allowed_now=allowed)
+        )
 
     if task.command_line != old.command_line:
         add("commandLine", old.command_line, task.command_line)
@@ -149,14 +155,18 @@ def _task_fields(
             add(name, show(spec, before), show(spec, value))
     if not extras:  # task env and custom properties were not read back
         return out
-    for diff in _pairs(
-        "customProperty", dict(task.custom_properties), dict(old.custom_properties), allowed=allowed
-    ):
+    task_custom = _pairs(
+        DiffSection.CUSTOM_PROPERTY,
+        dict(task.custom_properties),
+        dict(old.custom_properties),
+        allowed=allowed,
+    )
+    for diff in task_custom:
         add(f"customProperties.{diff.name}", diff.before, diff.after)
-    for diff in _env("env", dict(task.env), dict(old.env), allowed=allowed):
+    for diff in _env(DiffSection.ENV, dict(task.env), dict(old.env), allowed=allowed):
         out.append(
             FieldDiff(
-                "task",
+                DiffSection.TASK,
                 f"{task.name}/env.{diff.name}",
                 diff.before,
                 diff.after,
@@ -174,7 +184,7 @@ def _range(task: TaskDefinition) -> str | None:
 
 
 def _pairs(
-    section: str, desired: dict[str, str], live: dict[str, str], *, allowed: bool
+    section: DiffSection, desired: dict[str, str], live: dict[str, str], *, allowed: bool
 ) -> list[FieldDiff]:
     out = []
     live_lower = {k.lower(): (k, v) for k, v in live.items()}
@@ -205,7 +215,7 @@ def _shown(name: str, value: EnvValue | None, secret: frozenset[str] = frozenset
 
 
 def _env(
-    section: str,
+    section: DiffSection,
     desired: dict[str, EnvValue],
     live: dict[str, EnvValue],
     *,

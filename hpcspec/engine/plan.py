@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 
 
 class Action(Enum):
@@ -56,28 +56,72 @@ _VERBS = {
 }
 
 
+class ReasonCode(StrEnum):
+    """The stable code of a `Reason` (the JSON plan carries it; docs/plan-format.md)."""
+
+    NEW = "new"  # no live job for the key
+    UNCHANGED = "unchanged"
+    SPEC_CHANGED = "spec-changed"
+    CONFIGURING = "configuring"  # still Configuring: updated in place
+    NOT_SUBMITTED = "not-submitted"  # Configuring, but the manifest wants it submitted
+    IN_PLACE = "in-place"  # every changed field may be set in this state
+    NOT_SETTABLE = "not-settable"  # some changed field may not be set in this state
+    TASK_REMOVED = "task-removed"  # HPC Pack cannot remove a task
+    LOSES_QUEUE_POSITION = "loses-queue-position"
+    DISCARDS_RUNNING_WORK = "discards-running-work"
+    ENDED = "ended"
+    POLICY_RERUN = "policy-rerun"
+    POLICY_IGNORE = "policy-ignore"
+    FORCED_RERUN = "forced-rerun"  # --rerun
+    RETRY = "retry"  # Failed, retries left: requeue
+    RETRIES_EXHAUSTED = "retries-exhausted"
+    WANTED_CANCELED = "wanted-canceled"  # state: canceled
+    ORPHAN = "orphan"  # in the stack, not in the manifest
+    DUPLICATES = "duplicates"  # other live jobs of the key
+    DESTROY = "destroy"  # hpcspec destroy cancels it
+
+
 @dataclass(frozen=True)
 class Reason:
     """Why a change is what it is: a stable code and a sentence for people."""
 
-    code: str
+    code: ReasonCode
     message: str
+
+
+class BlockCode(StrEnum):
+    """Why apply refuses a change."""
+
+    REPLACE_RUNNING = "replace-running"  # needs --allow-replace-running or onSpecChange
+    SPEC_CHANGE_REFUSED = "spec-change-refused"  # onSpecChange: error
+    MISSING_ON_CLUSTER = "missing-on-cluster"  # preflight: a node group, template or node
+    STALE_PLAN = "stale-plan"  # a saved plan the cluster moved past
 
 
 @dataclass(frozen=True)
 class Block:
     """A refusal: apply will not carry this change out until the user allows it."""
 
-    code: str
+    code: BlockCode
     message: str
     hint: str = ""
+
+
+class DiffSection(StrEnum):
+    """Which part of a job a `FieldDiff` is about."""
+
+    PROPERTY = "property"
+    CUSTOM_PROPERTY = "customProperty"
+    ENV = "env"
+    TASK = "task"
+    RUN_AS = "runAs"
 
 
 @dataclass(frozen=True)
 class FieldDiff:
     """One field that differs. `before`/`after` None mean absent; sensitive values never appear."""
 
-    section: str  # property | customProperty | env | task | runAs
+    section: DiffSection
     name: str  # property name, or `task/field` for task fields
     before: str | None
     after: str | None

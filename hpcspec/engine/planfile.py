@@ -23,7 +23,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from hpcspec.engine.plan import Action, Block, Change, FieldDiff, Plan, Reason
+from hpcspec.engine.plan import (
+    Action,
+    Block,
+    BlockCode,
+    Change,
+    DiffSection,
+    FieldDiff,
+    Plan,
+    Reason,
+    ReasonCode,
+)
 from hpcspec.errors import HpcspecError
 
 FORMAT_VERSION = "1.0"
@@ -53,18 +63,18 @@ class _Doc(BaseModel):
 
 
 class _ReasonDoc(_Doc):
-    code: str
+    code: ReasonCode
     message: str
 
 
 class _BlockDoc(_Doc):
-    code: str
+    code: BlockCode
     message: str
     hint: str = ""
 
 
 class _DiffDoc(_Doc):
-    section: str
+    section: DiffSection
     name: str
     before: str | None
     after: str | None

@@ -13,11 +13,21 @@ from dataclasses import dataclass, field, replace
 
 from hpcspec.engine.diff import job_diffs
 from hpcspec.engine.identity import live_digest
-from hpcspec.engine.plan import Action, Block, Change, FieldDiff, Plan, Reason
+from hpcspec.engine.plan import (
+    Action,
+    Block,
+    BlockCode,
+    Change,
+    DiffSection,
+    FieldDiff,
+    Plan,
+    Reason,
+    ReasonCode,
+)
 from hpcspec.hpcpack.definition import JobDefinition
 from hpcspec.hpcpack.live import LiveJob
 from hpcspec.hpcpack.states import JobState, TaskState
-from hpcspec.manifest.resolve import DesiredJob, ResolvedStack
+from hpcspec.manifest.resolve import DesiredJob, DesiredState, ResolvedStack, SpecChangePolicy
 
 QUEUED_STATES = frozenset(
     {JobState.Submitted, JobState.Validating, JobState.ExternalValidation, JobState.Queued}
@@ -95,7 +105,7 @@ def _with_duplicates(change: Change, duplicates: tuple[LiveJob, ...]) -> Change:
         return change
     ids = tuple(d.id for d in duplicates)
     reason = Reason(
-        "duplicates",
+        ReasonCode.DUPLICATES,
         f"{len(ids)} duplicate live job(s) of this key will be "
         f"cancelled: {', '.join(map(str, ids))}",
     )
@@ -105,34 +115,41 @@ def _with_duplicates(change: Change, duplicates: tuple[LiveJob, ...]) -> Change:
 def decide(desired: DesiredJob, job: LiveJob | None, options: PlanOptions) -> Change:
     """The change for one job key (DESIGN.md §3)."""
     if job is None:
-        if desired.state == "canceled":
+        if desired.state is DesiredState.CANCELED:
             return _change(
                 desired,
                 None,
                 Action.NO_OP,
-                Reason("wanted-canceled", "state: canceled and no live job"),
+                Reason(ReasonCode.WANTED_CANCELED, "state: canceled and no live job"),
             )
         # Everything the new job will have, as diffs from nothing, for reviewers.
         created = tuple(
             job_diffs(desired.definition, JobDefinition(), JobState.Configuring, task_extras=True)
         )
         return _change(
-            desired, None, Action.CREATE, Reason("new", "no live job for this key"), diffs=created
+            desired,
+            None,
+            Action.CREATE,
+            Reason(ReasonCode.NEW, "no live job for this key"),
+            diffs=created,
         )
     seen = live_digest(job)
     if desired.key in options.rerun:
         return _forced_rerun(desired, job, options)
-    if desired.state == "canceled":
+    if desired.state is DesiredState.CANCELED:
         # Canceling is on its way to Canceled: cancelling again would never converge.
         if job.state.is_alive:
             return _change(
                 desired,
                 job,
                 Action.CANCEL,
-                Reason("wanted-canceled", "the manifest says state: canceled"),
+                Reason(ReasonCode.WANTED_CANCELED, "the manifest says state: canceled"),
             )
         return _change(
-            desired, job, Action.NO_OP, Reason("ended", f"job {job.id} is already {job.state.name}")
+            desired,
+            job,
+            Action.NO_OP,
+            Reason(ReasonCode.ENDED, f"job {job.id} is already {job.state.name}"),
         )
     if seen == desired.digest:
         return _unchanged(desired, job)
@@ -140,14 +157,14 @@ def decide(desired: DesiredJob, job: LiveJob | None, options: PlanOptions) -> Ch
         raise ValueError(f"job {job.id} changed but its details were not read")
     diffs = tuple(job_diffs(desired.definition, job.definition, job.state))
     spec = Reason(
-        "spec-changed", f"the spec changed (digest {seen or 'unknown'} → {desired.digest})"
+        ReasonCode.SPEC_CHANGED, f"the spec changed (digest {seen or 'unknown'} → {desired.digest})"
     )
     state = job.state
     if not diffs and state is not JobState.Configuring:
         # Something changed that discovery does not read back (a task's env or custom
         # properties, or a property removed from the manifest): assume it cannot change now.
         spec = Reason(
-            "spec-changed",
+            ReasonCode.SPEC_CHANGED,
             f"{spec.message}, in fields that are not read back "
             "(task env or custom properties, or a removed property)",
         )
@@ -156,7 +173,9 @@ def decide(desired: DesiredJob, job: LiveJob | None, options: PlanOptions) -> Ch
         in_place = all(d.allowed_now for d in diffs)
     if state is JobState.Configuring:
         removed = [
-            d for d in diffs if d.section == "task" and d.after is None and "/" not in d.name
+            d
+            for d in diffs
+            if d.section is DiffSection.TASK and d.after is None and "/" not in d.name
         ]
         if removed:
             return _change(
@@ -165,19 +184,19 @@ def decide(desired: DesiredJob, job: LiveJob | None, options: PlanOptions) -> Ch
                 Action.REPLACE,
                 spec,
                 Reason(
-                    "task-removed",
+                    ReasonCode.TASK_REMOVED,
                     f"HPC Pack cannot remove a task ({removed[0].name}): a new "
                     "job replaces this unsubmitted one",
                 ),
                 diffs=diffs,
             )
-        then = " and submit it" if desired.state == "submitted" else ""
+        then = " and submit it" if desired.state is DesiredState.SUBMITTED else ""
         return _change(
             desired,
             job,
             Action.UPDATE,
             spec,
-            Reason("configuring", f"job {job.id} is still Configuring: update it{then}"),
+            Reason(ReasonCode.CONFIGURING, f"job {job.id} is still Configuring: update it{then}"),
             diffs=diffs,
         )
     if state in QUEUED_STATES:
@@ -190,7 +209,7 @@ def decide(desired: DesiredJob, job: LiveJob | None, options: PlanOptions) -> Ch
             spec,
             _not_settable(diffs, state),
             Reason(
-                "loses-queue-position",
+                ReasonCode.LOSES_QUEUE_POSITION,
                 f"job {job.id} is {state.name}: the new job loses its queue position",
             ),
             diffs=diffs,
@@ -203,12 +222,12 @@ def decide(desired: DesiredJob, job: LiveJob | None, options: PlanOptions) -> Ch
 
 
 def _unchanged(desired: DesiredJob, job: LiveJob) -> Change:
-    if job.state is JobState.Configuring and desired.state == "submitted":
+    if job.state is JobState.Configuring and desired.state is DesiredState.SUBMITTED:
         return _change(
             desired,
             job,
             Action.SUBMIT,
-            Reason("not-submitted", f"job {job.id} is Configuring; state: submitted"),
+            Reason(ReasonCode.NOT_SUBMITTED, f"job {job.id} is Configuring; state: submitted"),
         )
     if job.state is JobState.Failed:
         if job.requeue_count < desired.retries:
@@ -217,7 +236,7 @@ def _unchanged(desired: DesiredJob, job: LiveJob) -> Change:
                 job,
                 Action.REQUEUE,
                 Reason(
-                    "retry",
+                    ReasonCode.RETRY,
                     f"job {job.id} Failed; requeue {job.requeue_count + 1} of "
                     f"{desired.retries} (retries)",
                 ),
@@ -227,7 +246,7 @@ def _unchanged(desired: DesiredJob, job: LiveJob) -> Change:
             job,
             Action.NO_OP,
             Reason(
-                "retries-exhausted",
+                ReasonCode.RETRIES_EXHAUSTED,
                 f"job {job.id} Failed after {job.requeue_count} requeue(s); "
                 f"retries: {desired.retries}",
             ),
@@ -236,12 +255,12 @@ def _unchanged(desired: DesiredJob, job: LiveJob) -> Change:
         desired,
         job,
         Action.NO_OP,
-        Reason("unchanged", f"job {job.id} is {job.state.name} and matches the spec"),
+        Reason(ReasonCode.UNCHANGED, f"job {job.id} is {job.state.name} and matches the spec"),
     )
 
 
 def _forced_rerun(desired: DesiredJob, job: LiveJob, options: PlanOptions) -> Change:
-    forced = Reason("forced-rerun", "--rerun asks for a new run")
+    forced = Reason(ReasonCode.FORCED_RERUN, "--rerun asks for a new run")
     if job.state in RUNNING_STATES:
         return _replace_running(desired, job, (), options, forced)
     if job.state is JobState.Configuring or job.state in QUEUED_STATES:
@@ -262,16 +281,16 @@ def _replace_running(
         reasons.append(_not_settable(diffs, job.state))
     reasons.append(
         Reason(
-            "discards-running-work",
+            ReasonCode.DISCARDS_RUNNING_WORK,
             f"job {job.id} is {job.state.name}: "
             f"replacing it discards running work: {running} running task(s)",
         )
     )
     blocks: tuple[Block, ...] = ()
-    if not (options.allow_replace_running or desired.on_spec_change == "replace"):
+    if not (options.allow_replace_running or desired.on_spec_change is SpecChangePolicy.REPLACE):
         blocks = (
             Block(
-                "replace-running",
+                BlockCode.REPLACE_RUNNING,
                 f"replacing running job {job.id} needs consent",
                 "pass --allow-replace-running, or set onSpecChange: replace",
             ),
@@ -284,30 +303,32 @@ def _ended_changed(
     desired: DesiredJob, job: LiveJob, diffs: tuple[FieldDiff, ...], spec: Reason
 ) -> Change:
     policy = desired.on_spec_change
-    ended = Reason("ended", f"job {job.id} is {job.state.name} and can no longer be edited")
-    if policy in ("rerun", "replace"):
+    ended = Reason(
+        ReasonCode.ENDED, f"job {job.id} is {job.state.name} and can no longer be edited"
+    )
+    if policy in (SpecChangePolicy.RERUN, SpecChangePolicy.REPLACE):
         return _change(
             desired,
             job,
             Action.RERUN,
             spec,
             ended,
-            Reason("policy-rerun", f"onSpecChange: {policy} starts a new run"),
+            Reason(ReasonCode.POLICY_RERUN, f"onSpecChange: {policy} starts a new run"),
             diffs=diffs,
         )
-    if policy == "ignore":
+    if policy is SpecChangePolicy.IGNORE:
         return _change(
             desired,
             job,
             Action.NO_OP,
             spec,
             ended,
-            Reason("policy-ignore", "onSpecChange: ignore"),
+            Reason(ReasonCode.POLICY_IGNORE, "onSpecChange: ignore"),
             diffs=diffs,
         )
     change = _change(desired, job, Action.NO_OP, spec, ended, diffs=diffs)
     block = Block(
-        "spec-change-refused",
+        BlockCode.SPEC_CHANGE_REFUSED,
         f"job {job.id} ended and onSpecChange: error refuses the changed spec",
         "set onSpecChange: rerun, or pass --rerun " + desired.key,
     )
@@ -325,7 +346,7 @@ def orphan(key: str, job: LiveJob, options: PlanOptions) -> Change:
     return Change(
         key=key,
         action=action,
-        reasons=(Reason("orphan", f"job {job.id} is not in the manifest; {why}"),),
+        reasons=(Reason(ReasonCode.ORPHAN, f"job {job.id} is not in the manifest; {why}"),),
         live_id=job.id,
         live_state=job.state.name,
         live_change_time=_time(job),
@@ -334,19 +355,21 @@ def orphan(key: str, job: LiveJob, options: PlanOptions) -> Change:
 
 
 def _settable(state: JobState) -> Reason:
-    return Reason("in-place", f"every changed field may be set while the job is {state.name}")
+    return Reason(
+        ReasonCode.IN_PLACE, f"every changed field may be set while the job is {state.name}"
+    )
 
 
 def _not_settable(diffs: tuple[FieldDiff, ...], state: JobState) -> Reason:
     names = sorted(
         {
-            d.name.split("/")[0] if d.section == "task" else d.name
+            d.name.split("/")[0] if d.section is DiffSection.TASK else d.name
             for d in diffs
             if not d.allowed_now
         }
     )
     return Reason(
-        "not-settable",
+        ReasonCode.NOT_SETTABLE,
         f"HPC Pack does not let {', '.join(names) or 'the spec'} "
         f"change while the job is {state.name}",
     )

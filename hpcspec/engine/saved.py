@@ -11,12 +11,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hpcspec.engine.discovery import discover
-from hpcspec.engine.plan import Block, Change, Plan
+from hpcspec.engine.plan import Block, BlockCode, Change, Plan
 from hpcspec.engine.planner import _time
 from hpcspec.engine.protocols import ClusterReader
 from hpcspec.manifest.resolve import ResolvedStack
-
-STALE = "stale-plan"
 
 
 def check_saved(reader: ClusterReader, saved: Plan, stack: ResolvedStack) -> Plan:
@@ -31,7 +29,7 @@ def check_saved(reader: ClusterReader, saved: Plan, stack: ResolvedStack) -> Pla
                 blocks=(
                     *change.blocks,
                     Block(
-                        STALE,
+                        BlockCode.STALE_PLAN,
                         f"the plan is stale for {change.key}: {why}",
                         "run hpcspec plan again, review it, and apply the new plan",
                     ),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hpcspec.engine import identity
-from hpcspec.engine.plan import Change
+from hpcspec.engine.plan import Change, DiffSection
 from hpcspec.engine.protocols import ClusterWriter
 from hpcspec.hpcpack.catalogue import Value
 from hpcspec.hpcpack.definition import SecretRef
@@ -32,20 +32,20 @@ def update_job(
     configuring = change.live_state == JobState.Configuring.name
     definition = desired.definition
     props = dict(definition.properties)
-    changed = {d.name for d in change.diffs if d.section == "property"}
+    changed = {d.name for d in change.diffs if d.section is DiffSection.PROPERTY}
     values: dict[str, Value] = {n: props[n] for n in sorted(changed) if n in props}
     # Env and tasks first; the marker and the digest tag last, so a half-done update never
     # claims the new spec (the next plan then sees it as still changed and finishes it).
-    if configuring and any(d.section == "env" for d in change.diffs):
+    if configuring and any(d.section is DiffSection.ENV for d in change.diffs):
         cluster.set_job_env(job_id, dict(definition.env), secret=secret)
-    if configuring and any(d.section == "task" for d in change.diffs):
+    if configuring and any(d.section is DiffSection.TASK for d in change.diffs):
         _update_tasks(cluster, job_id, desired, change, secret)
     if configuring:
         values["ClientSource"] = identity.client_source_marker(stack, desired.key, desired.digest)
     if values:
         cluster.set_job(job_id, values)
     custom = dict(definition.user_custom_properties())
-    custom_changed = {d.name for d in change.diffs if d.section == "customProperty"}
+    custom_changed = {d.name for d in change.diffs if d.section is DiffSection.CUSTOM_PROPERTY}
     updates = {n: custom.get(n, "") for n in sorted(custom_changed)}
     updates[identity.SENSITIVE_TAG] = identity.sensitive_names(definition)
     updates[identity.DIGEST_TAG] = desired.digest
@@ -60,7 +60,7 @@ def _update_tasks(
     secret: Callable[[SecretRef], str],
 ) -> None:
     ids = {name.lower(): task_id for name, task_id in cluster.task_ids(job_id).items()}
-    touched = {d.name.split("/")[0].lower() for d in change.diffs if d.section == "task"}
+    touched = {d.name.split("/")[0].lower() for d in change.diffs if d.section is DiffSection.TASK}
     for task in desired.definition.tasks:
         if task.name.lower() not in touched:
             continue

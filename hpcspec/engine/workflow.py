@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from hpcspec.engine.discovery import discover
-from hpcspec.engine.plan import Action, Block, Change, Plan
+from hpcspec.engine.plan import Action, Block, BlockCode, Change, Plan
 from hpcspec.engine.planner import PlanOptions, make_plan
 from hpcspec.engine.protocols import ClusterFacts
 from hpcspec.manifest.resolve import ResolvedStack
@@ -93,7 +93,7 @@ def _with_missing(plan: Plan, missing: Iterable[Missing]) -> Plan:
     for item in missing:
         by_key.setdefault(item.key, []).append(
             Block(
-                "missing-on-cluster",
+                BlockCode.MISSING_ON_CLUSTER,
                 f"{item.what} {item.name!r} does not exist on the cluster",
                 f"check the name, or create the {item.what} first",
             )

@@ -9,14 +9,16 @@ from hpcspec.manifest.errors import InvalidManifest, ManifestError
 from hpcspec.manifest.load import load_and_resolve, load_manifest, parse_manifest
 from hpcspec.manifest.load import resolve_located as resolve
 from hpcspec.manifest.models import Manifest
-from hpcspec.manifest.resolve import DesiredJob, ResolvedStack
+from hpcspec.manifest.resolve import DesiredJob, DesiredState, ResolvedStack, SpecChangePolicy
 
 __all__ = [
     "DesiredJob",
+    "DesiredState",
     "InvalidManifest",
     "Manifest",
     "ManifestError",
     "ResolvedStack",
+    "SpecChangePolicy",
     "load_and_resolve",
     "load_manifest",
     "parse_manifest",

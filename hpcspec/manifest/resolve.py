@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 from hpcspec.hpcpack import catalogue
 from hpcspec.hpcpack.definition import (
@@ -38,14 +39,31 @@ DIGEST_LENGTH = 16
 BUILT_IN_VARIABLES = ("stack", "job")
 
 
+class DesiredState(StrEnum):
+    """`state:` — what the job should be once applied (the YAML spelling is the value)."""
+
+    SUBMITTED = "submitted"
+    CONFIGURING = "configuring"  # created, not submitted
+    CANCELED = "canceled"
+
+
+class SpecChangePolicy(StrEnum):
+    """`onSpecChange:` — what a changed spec does to a job that can no longer be edited."""
+
+    RERUN = "rerun"  # a new job next to the ended one
+    REPLACE = "replace"  # also replaces running work
+    IGNORE = "ignore"
+    ERROR = "error"  # refuse the change
+
+
 @dataclass(frozen=True)
 class DesiredJob:
     """One job as the manifest wants it."""
 
     key: str
     definition: JobDefinition
-    state: str  # submitted | configuring | canceled
-    on_spec_change: str  # rerun | replace | ignore | error
+    state: DesiredState
+    on_spec_change: SpecChangePolicy
     retries: int
     depends_on: tuple[str, ...]
     digest: str
@@ -155,8 +173,10 @@ def _resolve_job(key: str, job: Job, defaults: JobPolicy, variables: dict[str, s
     return DesiredJob(
         key=key,
         definition=definition,
-        state=job.state or defaults.state or "submitted",
-        on_spec_change=job.onSpecChange or defaults.onSpecChange or "rerun",
+        state=DesiredState(job.state or defaults.state or DesiredState.SUBMITTED),
+        on_spec_change=SpecChangePolicy(
+            job.onSpecChange or defaults.onSpecChange or SpecChangePolicy.RERUN
+        ),
         retries=job.retries if job.retries is not None else (defaults.retries or 0),
         depends_on=depends_on,
         digest=digest(definition, depends_on),

@@ -6,19 +6,19 @@ place it anywhere; markdown still escapes it for its own syntax.
 
 from __future__ import annotations
 
-from hpcspec.engine.plan import Action, Change, FieldDiff
+from hpcspec.engine.plan import Action, Change, DiffSection, FieldDiff, ReasonCode
 from hpcspec.engine.planfile import SENSITIVE
 from hpcspec.render.neutralise import neutralise
 
 # Reasons that only say "nothing to see": a no-op carrying nothing else is folded into a count.
-QUIET_REASONS = frozenset({"unchanged", "ended", "wanted-canceled"})
+QUIET_REASONS = frozenset({ReasonCode.UNCHANGED, ReasonCode.ENDED, ReasonCode.WANTED_CANCELED})
 
 SECTION_PREFIX = {
-    "property": "",
-    "customProperty": "customProperties.",
-    "env": "env.",
-    "task": "tasks.",
-    "runAs": "runAs.",
+    DiffSection.PROPERTY: "",
+    DiffSection.CUSTOM_PROPERTY: "customProperties.",
+    DiffSection.ENV: "env.",
+    DiffSection.TASK: "tasks.",
+    DiffSection.RUN_AS: "runAs.",
 }
 
 
@@ -55,8 +55,8 @@ def count(n: int, noun: str) -> str:
 
 def field_label(diff: FieldDiff) -> str:
     """`Name`, `env.MODE`, `customProperties.team`, `tasks.solve.commandLine`."""
-    name = diff.name.replace("/", ".", 1) if diff.section == "task" else diff.name
-    return SECTION_PREFIX.get(diff.section, f"{neutralise(diff.section)}.") + neutralise(name)
+    name = diff.name.replace("/", ".", 1) if diff.section is DiffSection.TASK else diff.name
+    return SECTION_PREFIX[diff.section] + neutralise(name)
 
 
 def quoted(value: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hpcspec.cli import ci
-from hpcspec.engine.plan import Action, Block, Change, Plan
+from hpcspec.engine.plan import Action, Block, BlockCode, Change, Plan
 
 
 def test_every_action_has_a_gitlab_meaning() -> None:
@@ -20,7 +20,7 @@ def test_replace_is_a_delete_and_a_create_and_refused_changes_do_not_count() -> 
         Change("f", Action.REQUEUE),
         Change("g", Action.CANCEL),
         Change("h", Action.NO_OP, duplicates=(7, 8)),
-        Change("i", Action.REPLACE, blocks=(Block("replace-running", "running"),)),
+        Change("i", Action.REPLACE, blocks=(Block(BlockCode.REPLACE_RUNNING, "running"),)),
     )
     plan = Plan("s", "c", changes)
     assert ci.gitlab_counts([plan, plan]) == {"create": 6, "update": 6, "delete": 8}

@@ -18,7 +18,7 @@ from hpcspec.engine.status import stack_status
 from hpcspec.engine.workflow import plan_stack
 from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.manifest import load_and_resolve, parse_manifest, resolve
-from hpcspec.manifest.resolve import ResolvedStack
+from hpcspec.manifest.resolve import DesiredState, ResolvedStack
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.yaml"))
 
@@ -75,7 +75,9 @@ def test_xml_and_rest_creates_give_the_same_live_job(client: HpcPackClient, tmp_
     defs = []
     for via in ("xml", "rest"):
         stack = replace(unique(base), jobs={"solve": replace(base.jobs["solve"], depends_on=())})
-        stack = replace(stack, jobs={"solve": replace(stack.jobs["solve"], state="configuring")})
+        stack = replace(
+            stack, jobs={"solve": replace(stack.jobs["solve"], state=DesiredState.CONFIGURING)}
+        )
         converge(client, stack, tmp_path, via=via)
         job = list_stack(client, stack.stack, ["solve"]).by_key["solve"][0]
         detailed = client.read_details(job)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from hpcspec.engine.plan import Action, Change, FieldDiff, Plan, Reason
+from hpcspec.engine.plan import Action, Change, DiffSection, FieldDiff, Plan, Reason, ReasonCode
 from hpcspec.engine.planfile import (
     FORMAT_VERSION,
     PlanFileError,
@@ -40,8 +40,8 @@ def _plan() -> Plan:
             Change(
                 "solve",
                 Action.REPLACE,
-                reasons=(Reason("not-settable", "MinCores cannot change while Running"),),
-                diffs=(FieldDiff("property", "MinCores", "4", "8", allowed_now=False),),
+                reasons=(Reason(ReasonCode.NOT_SETTABLE, "MinCores cannot change while Running"),),
+                diffs=(FieldDiff(DiffSection.PROPERTY, "MinCores", "4", "8", allowed_now=False),),
                 live_id=44,
                 live_state="Running",
                 live_change_time="2026-11-28T09:30:00+00:00",
@@ -76,14 +76,14 @@ def test_the_digest_covers_what_the_plan_will_do() -> None:
         live_state="Running",
         live_change_time="2026-11-28T10:00:00+00:00",
         running_tasks=5,
-        reasons=(Reason("not-settable", "worded differently"),),
+        reasons=(Reason(ReasonCode.NOT_SETTABLE, "worded differently"),),
     )
     same = replace(plan, changes=(mesh, moved_on), notes=("a note",), insecure=True)
     assert plan_digest(same) == digest
     assert (
         plan_digest(replace(plan, changes=(replace(solve, action=Action.UPDATE), mesh))) != digest
     )
-    other_value = replace(solve, diffs=(FieldDiff("property", "MinCores", "4", "16"),))
+    other_value = replace(solve, diffs=(FieldDiff(DiffSection.PROPERTY, "MinCores", "4", "16"),))
     assert plan_digest(replace(plan, changes=(other_value, mesh))) != digest
     assert plan_digest(replace(plan, cluster="https://other/hpc")) != digest
 
@@ -92,7 +92,7 @@ def test_sensitive_values_are_never_saved(tmp_path: Path) -> None:
     leaky = Change(
         "a",
         Action.UPDATE,
-        diffs=(FieldDiff("env", "T", "old-s3cret", "new-s3cret", sensitive=True),),
+        diffs=(FieldDiff(DiffSection.ENV, "T", "old-s3cret", "new-s3cret", sensitive=True),),
     )
     path = tmp_path / "plan.json"
     save_plan(Plan("s", "c", (leaky,)), path, extra={})

@@ -12,7 +12,7 @@ from hpcspec.hpcpack.definition import JobDefinition, SecretRef, TaskDefinition,
 from hpcspec.hpcpack.live import LiveJob, LiveTask
 from hpcspec.hpcpack.states import JobState, TaskState
 from hpcspec.manifest import parse_manifest, resolve
-from hpcspec.manifest.resolve import DesiredJob, ResolvedStack
+from hpcspec.manifest.resolve import DesiredJob, DesiredState, ResolvedStack, SpecChangePolicy
 
 MANIFEST = """\
 apiVersion: hpcspec/v1
@@ -80,7 +80,7 @@ def test_configuring_unchanged_is_submitted() -> None:
 
 
 def test_configuring_unchanged_with_state_configuring_is_no_op() -> None:
-    job = desired(state="configuring")
+    job = desired(state=DesiredState.CONFIGURING)
     assert decide(job, live(JobState.Configuring), OPTIONS).action is Action.NO_OP
 
 
@@ -164,7 +164,7 @@ def test_running_replace_is_allowed_by_flag_or_policy() -> None:
     job_live = live(JobState.Running, digest="old", definition=old_spec(MinCores=1))
     allowed = decide(desired(), job_live, PlanOptions(allow_replace_running=True))
     assert allowed.action is Action.REPLACE and not allowed.blocks
-    policy = decide(desired(on_spec_change="replace"), job_live, OPTIONS)
+    policy = decide(desired(on_spec_change=SpecChangePolicy.REPLACE), job_live, OPTIONS)
     assert not policy.blocks
 
 
@@ -172,8 +172,11 @@ def test_running_replace_is_allowed_by_flag_or_policy() -> None:
 def test_ended_changed_job_follows_on_spec_change(state: JobState) -> None:
     job_live = live(state, digest="old", definition=old_spec(Name="Old"))
     assert decide(desired(), job_live, OPTIONS).action is Action.RERUN
-    assert decide(desired(on_spec_change="ignore"), job_live, OPTIONS).action is Action.NO_OP
-    refused = decide(desired(on_spec_change="error"), job_live, OPTIONS)
+    assert (
+        decide(desired(on_spec_change=SpecChangePolicy.IGNORE), job_live, OPTIONS).action
+        is Action.NO_OP
+    )
+    refused = decide(desired(on_spec_change=SpecChangePolicy.ERROR), job_live, OPTIONS)
     assert refused.action is Action.NO_OP and refused.blocks
 
 
@@ -194,14 +197,19 @@ def test_forced_rerun() -> None:
 def test_a_job_already_canceling_is_not_cancelled_again() -> None:
     # Canceling ends in Canceled by itself; a second cancel would never converge.
     assert (
-        decide(desired(state="canceled"), live(JobState.Canceling), OPTIONS).action is Action.NO_OP
+        decide(desired(state=DesiredState.CANCELED), live(JobState.Canceling), OPTIONS).action
+        is Action.NO_OP
     )
 
 
 def test_state_canceled_cancels_an_active_job() -> None:
-    assert decide(desired(state="canceled"), live(JobState.Queued), OPTIONS).action is Action.CANCEL
     assert (
-        decide(desired(state="canceled"), live(JobState.Finished), OPTIONS).action is Action.NO_OP
+        decide(desired(state=DesiredState.CANCELED), live(JobState.Queued), OPTIONS).action
+        is Action.CANCEL
+    )
+    assert (
+        decide(desired(state=DesiredState.CANCELED), live(JobState.Finished), OPTIONS).action
+        is Action.NO_OP
     )
 
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from hpcspec.engine.plan import Action, Block, Change, FieldDiff, Plan, Reason
+from hpcspec.engine.plan import (
+    Action,
+    Block,
+    BlockCode,
+    Change,
+    DiffSection,
+    FieldDiff,
+    Plan,
+    Reason,
+    ReasonCode,
+)
 from tests.render.ci import PAYLOADS
 
 words = st.text(max_size=20) | st.sampled_from(PAYLOADS)
@@ -17,7 +27,7 @@ def field_diffs(draw: st.DrawFn) -> FieldDiff:
     sensitive = draw(st.booleans())
     value = st.sampled_from([None, "(sensitive)"]) if sensitive else maybe
     return FieldDiff(
-        section=draw(st.sampled_from(["property", "customProperty", "env", "task", "runAs"])),
+        section=draw(st.sampled_from(DiffSection)),
         name=draw(words),
         before=draw(value),
         after=draw(value),
@@ -30,9 +40,11 @@ changes = st.builds(
     Change,
     key=words,
     action=st.sampled_from(Action),
-    reasons=st.lists(st.builds(Reason, words, words), max_size=3).map(tuple),
+    reasons=st.lists(st.builds(Reason, st.sampled_from(ReasonCode), words), max_size=3).map(tuple),
     diffs=st.lists(field_diffs(), max_size=4).map(tuple),
-    blocks=st.lists(st.builds(Block, words, words, words), max_size=2).map(tuple),
+    blocks=st.lists(st.builds(Block, st.sampled_from(BlockCode), words, words), max_size=2).map(
+        tuple
+    ),
     live_id=st.none() | st.integers(min_value=1, max_value=2**31),
     live_state=maybe,
     live_change_time=maybe,

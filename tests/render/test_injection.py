@@ -8,7 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from hpcspec.engine.plan import Action, Block, Change, FieldDiff, Plan, Reason
+from hpcspec.engine.plan import (
+    Action,
+    Block,
+    BlockCode,
+    Change,
+    DiffSection,
+    FieldDiff,
+    Plan,
+    Reason,
+    ReasonCode,
+)
 from hpcspec.engine.planfile import load_plan, save_plan
 from hpcspec.engine.planner import LiveStack, PlanOptions, make_plan
 from hpcspec.hpcpack.definition import TaskDefinition
@@ -37,13 +47,16 @@ def hostile_plan(payload: str) -> Plan:
     change = Change(
         key=payload,
         action=Action.REPLACE,
-        reasons=(Reason("server-error", f"the scheduler said: {payload}"), Reason("x", payload)),
-        diffs=(
-            FieldDiff("property", "Name", payload, payload + " new"),
-            FieldDiff("task", f"{payload}/commandLine", payload, None),
-            FieldDiff(payload, payload, None, payload),
+        reasons=(
+            Reason(ReasonCode.SPEC_CHANGED, f"the scheduler said: {payload}"),
+            Reason(ReasonCode.ORPHAN, payload),
         ),
-        blocks=(Block("refused", payload, payload),),
+        diffs=(
+            FieldDiff(DiffSection.PROPERTY, "Name", payload, payload + " new"),
+            FieldDiff(DiffSection.TASK, f"{payload}/commandLine", payload, None),
+            FieldDiff(DiffSection.ENV, payload, None, payload),  # codes and sections are enums
+        ),
+        blocks=(Block(BlockCode.REPLACE_RUNNING, payload, payload),),
         live_id=5,
         live_state=payload,
         live_change_time=payload,

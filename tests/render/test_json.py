@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hpcspec.engine.plan import Action, Change, FieldDiff, Plan
+from hpcspec.engine.plan import Action, Change, DiffSection, FieldDiff, Plan
 from hpcspec.engine.planfile import plan_document
 from hpcspec.render import render_json
 from tests.render import plans
@@ -66,7 +66,9 @@ def test_output_is_deterministic_with_sorted_keys() -> None:
 
 def test_sensitive_diffs_carry_no_values() -> None:
     change = Change(
-        "a", Action.UPDATE, diffs=(FieldDiff("env", "TOKEN", "old-secret", "new", sensitive=True),)
+        "a",
+        Action.UPDATE,
+        diffs=(FieldDiff(DiffSection.ENV, "TOKEN", "old-secret", "new", sensitive=True),),
     )
     text = render_json(Plan("s", "c", (change,)))
     assert "old-secret" not in text and '"new"' not in text

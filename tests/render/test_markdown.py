@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from hpcspec.engine.plan import Action, Change, FieldDiff, Plan, Reason
+from hpcspec.engine.plan import Action, Change, DiffSection, FieldDiff, Plan, Reason, ReasonCode
 from hpcspec.engine.planfile import plan_digest
 from hpcspec.render import render_markdown
 from hpcspec.render.markdown import escape
@@ -52,8 +52,8 @@ def _big_plan(jobs: int) -> Plan:
         Change(
             f"job-{i:04d}",
             Action.UPDATE if i % 2 else Action.CREATE,
-            reasons=(Reason("spec-changed", f"the spec of job {i} changed"),),
-            diffs=(FieldDiff("property", "Name", f"old name {i}", f"new name {i}"),),
+            reasons=(Reason(ReasonCode.SPEC_CHANGED, f"the spec of job {i} changed"),),
+            diffs=(FieldDiff(DiffSection.PROPERTY, "Name", f"old name {i}", f"new name {i}"),),
             live_id=1000 + i,
             live_state="Queued",
         )

@@ -7,7 +7,17 @@ import re
 
 import pytest
 
-from hpcspec.engine.plan import Action, Block, Change, FieldDiff, Plan, Reason
+from hpcspec.engine.plan import (
+    Action,
+    Block,
+    BlockCode,
+    Change,
+    DiffSection,
+    FieldDiff,
+    Plan,
+    Reason,
+    ReasonCode,
+)
 from hpcspec.render import render_text, use_color
 from tests.render import plans
 
@@ -64,9 +74,15 @@ def _plan(*changes: Change) -> Plan:
 
 
 def test_plain_no_ops_fold_into_a_count_but_orphans_and_exhausted_retries_show() -> None:
-    quiet = Change("quiet", Action.NO_OP, (Reason("unchanged", "job 1 matches"),), live_id=1)
-    orphan = Change("gone", Action.NO_OP, (Reason("orphan", "not in the manifest"),), live_id=2)
-    tired = Change("tired", Action.NO_OP, (Reason("retries-exhausted", "gave up"),), live_id=3)
+    quiet = Change(
+        "quiet", Action.NO_OP, (Reason(ReasonCode.UNCHANGED, "job 1 matches"),), live_id=1
+    )
+    orphan = Change(
+        "gone", Action.NO_OP, (Reason(ReasonCode.ORPHAN, "not in the manifest"),), live_id=2
+    )
+    tired = Change(
+        "tired", Action.NO_OP, (Reason(ReasonCode.RETRIES_EXHAUSTED, "gave up"),), live_id=3
+    )
     text = render_text(_plan(quiet, orphan, tired), color=False)
     assert "quiet" not in text and "1 unchanged job not shown." in text
     assert "gone: no change (job 2)" in text and "tired: no change (job 3)" in text
@@ -77,11 +93,11 @@ def test_field_diffs_read_before_arrow_after() -> None:
         "a",
         Action.UPDATE,
         diffs=(
-            FieldDiff("property", "Name", "old", "new"),
-            FieldDiff("env", "MODE", None, "fast"),
-            FieldDiff("task", "solve/commandLine", "a.exe", "b.exe"),
-            FieldDiff("task", "three", "echo 3", None, allowed_now=False),
-            FieldDiff("customProperty", "team", "aero", "cfd"),
+            FieldDiff(DiffSection.PROPERTY, "Name", "old", "new"),
+            FieldDiff(DiffSection.ENV, "MODE", None, "fast"),
+            FieldDiff(DiffSection.TASK, "solve/commandLine", "a.exe", "b.exe"),
+            FieldDiff(DiffSection.TASK, "three", "echo 3", None, allowed_now=False),
+            FieldDiff(DiffSection.CUSTOM_PROPERTY, "team", "aero", "cfd"),
         ),
         live_id=7,
         live_state="Queued",
@@ -99,8 +115,8 @@ def test_sensitive_fields_show_no_value() -> None:
         "a",
         Action.UPDATE,
         diffs=(
-            FieldDiff("env", "TOKEN", "(sensitive)", "(sensitive)", sensitive=True),
-            FieldDiff("env", "KEY", None, "leaked-if-shown", sensitive=True),
+            FieldDiff(DiffSection.ENV, "TOKEN", "(sensitive)", "(sensitive)", sensitive=True),
+            FieldDiff(DiffSection.ENV, "KEY", None, "leaked-if-shown", sensitive=True),
         ),
     )
     text = render_text(_plan(change), color=False)
@@ -110,7 +126,11 @@ def test_sensitive_fields_show_no_value() -> None:
 
 
 def test_refusals_show_with_their_hint() -> None:
-    change = Change("a", Action.REPLACE, blocks=(Block("x", "needs consent", "pass --yes"),))
+    change = Change(
+        "a",
+        Action.REPLACE,
+        blocks=(Block(BlockCode.REPLACE_RUNNING, "needs consent", "pass --yes"),),
+    )
     text = render_text(_plan(change), color=False)
     assert "      ! refused: needs consent (pass --yes)" in text
     assert text.rstrip().endswith("apply will not carry out what is marked refused above.")
