@@ -38,9 +38,11 @@ from typing import Any
 from emulator_process import PASSWORD, USER, separate_cores, serve
 
 from hpcspec.cli import THREAD_SWITCH_INTERVAL
-from hpcspec.engine.apply import ApplyOptions, Outcome, apply_plan
+from hpcspec.engine.events import Recorder
 from hpcspec.engine.journal import Journal
-from hpcspec.engine.workflow import plan_stack
+from hpcspec.engine.outcomes import Outcome
+from hpcspec.engine.pipeline import apply_plan, plan_stack
+from hpcspec.engine.steps import ApplyOptions, CreateMethod
 from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.hpcpack.transport import Credentials, Transport, TransportOptions
 from hpcspec.manifest import parse_manifest, resolve
@@ -92,7 +94,8 @@ def run(
             desired,
             plan,
             Journal(desired.stack, root=Path(tmp) / "journal"),
-            options=ApplyOptions(via=via, parallelism=parallelism),
+            options=ApplyOptions(via=CreateMethod(via), parallelism=parallelism),
+            observer=Recorder(),
         )
         wall = time.perf_counter() - started
         client.close()

@@ -32,10 +32,12 @@ from typing import Any
 from emulator_process import PASSWORD, USER, serve
 
 from hpcspec.emulator.seed import unrelated_jobs
-from hpcspec.engine.apply import ApplyOptions, apply_plan
+from hpcspec.engine.events import Recorder
 from hpcspec.engine.journal import Journal
+from hpcspec.engine.outcomes import ApplyVerdict, apply_verdict
+from hpcspec.engine.pipeline import apply_plan, plan_stack
 from hpcspec.engine.plan import Plan
-from hpcspec.engine.workflow import plan_stack
+from hpcspec.engine.steps import ApplyOptions
 from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.hpcpack.transport import Credentials, Transport, TransportOptions
 from hpcspec.manifest import parse_manifest, resolve
@@ -98,10 +100,15 @@ def main() -> None:
             plan = plan_stack(client, unchanged, cluster_name=url)
             journal = Journal(unchanged.stack, root=Path(tmp) / "journal")
             result = apply_plan(
-                client, unchanged, plan, journal, options=ApplyOptions(parallelism=8)
+                client,
+                unchanged,
+                plan,
+                journal,
+                options=ApplyOptions(parallelism=8),
+                observer=Recorder(),
             )
             client.close()
-            assert result.exit_code == 0, result
+            assert apply_verdict([result]) is ApplyVerdict.APPLIED, result
         fast_db, slow_db = Path(tmp) / "fast.db", Path(tmp) / "slow.db"
         shutil.copyfile(db, fast_db)
         shutil.copyfile(db, slow_db)

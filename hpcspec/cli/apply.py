@@ -1,8 +1,9 @@
 """`hpcspec apply MANIFEST... | PLAN.json`: make the cluster match, once; optionally wait.
 
-Stages: load (manifests, or a saved plan and its manifest) → open the cluster → recover open
-creates from the journal → plan (or check the saved plan) → show → confirm → apply → report →
-wait → exit code (0 ok, 1 error, 3 partial, 4 stale plan, 5 a job failed, 6 timed out).
+Stages: load (manifests, or a saved plan and its manifest) → open the cluster → the engine's
+apply pipeline (recover, plan or re-check the saved plan, confirm, apply, wait), shown by
+`ApplyView` as it goes → exit code (0 ok, 1 error, 3 partial, 4 stale plan, 5 a job failed,
+6 timed out; `cli/exit_codes.py`).
 """
 
 from __future__ import annotations
@@ -15,21 +16,17 @@ import click
 
 from hpcspec.cli import ci
 from hpcspec.cli.context import open_client
-from hpcspec.cli.follow import follow
+from hpcspec.cli.exit_codes import exit_code
 from hpcspec.cli.options import cluster_options
 from hpcspec.cli.planning import applying_options, load_stacks, plan_options, planning_options
 from hpcspec.cli.variables import collect_vars, var_options
+from hpcspec.cli.views import ApplyView
 from hpcspec.config import ClusterFlags
-from hpcspec.engine.apply import ApplyOptions, ApplyResult, JobResult, Outcome, apply_plan
-from hpcspec.engine.journal import Journal
-from hpcspec.engine.plan import BlockCode, Plan
+from hpcspec.engine.pipeline import ApplyRequest, apply_stacks
 from hpcspec.engine.planfile import SavedPlan, read_saved_plan
-from hpcspec.engine.recover import recover
-from hpcspec.engine.saved import check_saved
-from hpcspec.engine.workflow import plan_stack
-from hpcspec.errors import ExitCode, UsageError
-from hpcspec.manifest.resolve import ResolvedStack
-from hpcspec.render import neutralise, render_text, use_color
+from hpcspec.engine.steps import ApplyOptions, CreateMethod
+from hpcspec.errors import UsageError
+from hpcspec.render import use_color
 
 
 @click.command()
@@ -69,61 +66,26 @@ def apply(
     wait_seconds = _seconds(timeout) if timeout else None
     stacks = load_stacks(manifests, overrides)
     client, config = open_client(cluster_flags)
-    cluster_name = str(config.url.value)
-    color = use_color(sys.stdout, dict(os.environ))
+    request = ApplyRequest(
+        cluster_name=str(config.url.value),
+        insecure=bool(config.insecure.value),
+        plan_options=plan_options(selection),
+        options=ApplyOptions(via=CreateMethod(create_via), parallelism=parallelism),
+        saved=saved.plan if saved is not None else None,
+        wait=wait,
+        timeout=wait_seconds,
+        provenance=lambda stack: ci.provenance(stack.source, os.environ),
+    )
+    view = ApplyView(color=use_color(sys.stdout, dict(os.environ)))
+    reviewed = auto_approve or saved is not None  # a saved plan was reviewed: no prompt
     try:
-        plans: list[tuple[ResolvedStack, Plan]] = []
-        for stack in stacks:
-            journal = Journal(stack.stack)
-            recovered = recover(client, stack, journal, via=create_via)
-            if recovered:
-                click.echo(
-                    f"hpcspec: resumed an interrupted apply: job(s) "
-                    f"{', '.join(map(str, recovered))} adopted",
-                    err=True,
-                )
-            if saved is not None:
-                plan = check_saved(client, saved.plan, stack)
-            else:
-                plan = plan_stack(
-                    client,
-                    stack,
-                    cluster_name=cluster_name,
-                    options=plan_options(selection),
-                    insecure=bool(config.insecure.value),
-                )
-            plans.append((stack, plan))
-        with ci.group("hpcspec apply: the plan", ci.plan_lines([p for _, p in plans])):
-            for _, plan in plans:
-                click.echo(render_text(plan, color=color), nl=False)
-        if not any(p.has_changes for _, p in plans):
-            click.echo("No changes. The cluster matches the manifest.")
-        elif not confirm_or_refuse(auto_approve or saved is not None):  # reviewed: no prompt
-            return int(ExitCode.ERROR)
-        results: list[ApplyResult] = []
-        for stack, plan in plans:
-            if plan.has_changes:
-                results.append(
-                    apply_plan(
-                        client,
-                        stack,
-                        plan,
-                        Journal(stack.stack),
-                        options=ApplyOptions(
-                            via=create_via,
-                            parallelism=parallelism,
-                            source=ci.provenance(stack.source, os.environ),
-                        ),
-                        report=_report,
-                    )
-                )
-        code = _summary(results, [p for _, p in plans])
-        ci.append_step_summary(ci.apply_markdown([p for _, p in plans], results))
-        if wait and code is ExitCode.OK:
-            code = follow(client, stacks, timeout=wait_seconds)
-        return int(code)
+        report = apply_stacks(
+            client, stacks, request, observer=view, confirm=lambda _: confirm_or_refuse(reviewed)
+        )
     finally:
+        view.close()
         client.close()
+    return exit_code(report.outcome)
 
 
 def _saved_manifest(extra: dict[str, object]) -> Path:
@@ -159,33 +121,6 @@ def confirm_or_refuse(auto_approve: bool) -> bool:
         click.echo("Apply cancelled.", err=True)
         return False
     return True
-
-
-def _report(result: JobResult) -> None:
-    if result.outcome is Outcome.UNCHANGED:
-        return
-    job = f" (job {result.job_id})" if result.job_id is not None else ""
-    note = f": {neutralise(result.message)}" if result.message else ""
-    click.echo(f"{result.key}{job}: {result.action.value} {result.outcome.value}{note}")
-
-
-def _summary(results: list[ApplyResult], plans: list[Plan]) -> ExitCode:
-    flat = [r for result in results for r in result.results]
-    counts = {o: sum(1 for r in flat if r.outcome is o) for o in Outcome}
-    click.echo(
-        f"Apply: {counts[Outcome.DONE]} done, {counts[Outcome.FAILED]} failed, "
-        f"{counts[Outcome.NOT_STARTED]} not started, {counts[Outcome.REFUSED]} refused, "
-        f"{counts[Outcome.UNCHANGED]} unchanged."
-    )
-    stale = any(b.code is BlockCode.STALE_PLAN for p in plans for c in p.changes for b in c.blocks)
-    codes = [r.exit_code for r in results]
-    if stale:
-        return ExitCode.STALE_PLAN
-    if ExitCode.PARTIAL in codes or (codes.count(ExitCode.ERROR) and counts[Outcome.DONE]):
-        return ExitCode.PARTIAL
-    if ExitCode.ERROR in codes:
-        return ExitCode.ERROR
-    return ExitCode.OK
 
 
 def _seconds(text: str) -> float:

@@ -23,18 +23,13 @@ import json
 import os
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from hpcspec.engine.apply import ApplyResult, Outcome
-from hpcspec.engine.identity import SOURCE_TAG
 from hpcspec.engine.plan import Action, Plan
-from hpcspec.engine.protocols import ClusterReader
-from hpcspec.engine.status import JobStatus
 from hpcspec.errors import HpcspecError
-from hpcspec.render import neutralise, render_markdown
+from hpcspec.render import neutralise
 
 STEP_SUMMARY_LIMIT = 1024 * 1024  # bytes per step: GitHub aborts the upload above this
 GROUP_LINES = 20  # output longer than this is folded in a group on Azure Pipelines
@@ -98,15 +93,6 @@ def append_step_summary(markdown: str, env: Mapping[str, str] | None = None) -> 
             click.echo("hpcspec: warning: the step summary is full; nothing added", err=True)
     except OSError as error:
         click.echo(f"hpcspec: warning: cannot write the step summary: {error}", err=True)
-
-
-def apply_markdown(plans: Sequence[Plan], results: Sequence[ApplyResult]) -> str:
-    """What apply adds to the step summary: each plan, then what happened."""
-    flat = [r for result in results for r in result.results]
-    counts = {o: sum(1 for r in flat if r.outcome is o) for o in Outcome}
-    line = ", ".join(f"{counts[o]} {o.value}" for o in Outcome)
-    body = "\n\n".join(render_markdown(p) for p in plans)
-    return f"{body}\n**hpcspec apply:** {line}.\n"
 
 
 # --- Azure Pipelines and GitHub log commands -----------------------------------------------
@@ -231,16 +217,3 @@ def provenance(manifest_path: str | Path, env: Mapping[str, str]) -> str:
 def plan_lines(plans: Sequence[Plan]) -> int:
     """About how many lines the text plans take (to decide whether to fold them)."""
     return sum(1 + len(c.reasons) + len(c.diffs) for p in plans for c in p.changes)
-
-
-def with_provenance(reader: ClusterReader, rows: Sequence[JobStatus]) -> list[JobStatus]:
-    """Status rows with each job's `hpcspec.source` (one custom-property read per job: a job
-    listing cannot return custom properties)."""
-    out = []
-    for row in rows:
-        if row.job_id is not None and not row.source:
-            custom = reader.job_custom_properties(row.job_id)
-            source = next((v for k, v in custom.items() if k.lower() == SOURCE_TAG), "")
-            row = replace(row, source=source)
-        out.append(row)
-    return out

@@ -1,7 +1,9 @@
 """`hpcspec destroy MANIFEST | --stack NAME`: cancel every active job of a stack.
 
 The plan (every live job of the stack to cancel) is shown first; the same confirmation rules
-as apply hold (`--auto-approve` in pipelines; never without a terminal otherwise).
+as apply hold (`--auto-approve` in pipelines; never without a terminal otherwise). The
+engine's destroy pipeline plans and cancels; the exit code says whether every cancel took
+(0), some did (3) or none (1).
 """
 
 from __future__ import annotations
@@ -14,14 +16,13 @@ import click
 
 from hpcspec.cli.apply import confirm_or_refuse
 from hpcspec.cli.context import open_client
+from hpcspec.cli.exit_codes import exit_code
 from hpcspec.cli.options import cluster_options
 from hpcspec.cli.variables import stack_target, var_options
+from hpcspec.cli.views import DestroyView
 from hpcspec.config import ClusterFlags
-from hpcspec.engine.discovery import list_stack
-from hpcspec.engine.plan import Action, Change, Plan, Reason, ReasonCode
-from hpcspec.errors import ExitCode, HpcspecError
-from hpcspec.hpcpack.states import JobState
-from hpcspec.render import render_text, use_color
+from hpcspec.engine.pipeline import destroy_stack
+from hpcspec.render import use_color
 
 
 @click.command()
@@ -41,47 +42,16 @@ def destroy(
     """Cancel every active job of a stack (finished jobs stay as they are)."""
     stack_name, keys, _ = stack_target(manifest, stack_name, var_pairs, var_files)
     client, config = open_client(cluster_flags)
+    view = DestroyView(color=use_color(sys.stdout, dict(os.environ)))
     try:
-        listed = list_stack(client, stack_name, keys).by_key
-        changes = []
-        for key, jobs in sorted(listed.items()):
-            for job in jobs:
-                if job.state is not JobState.Canceling and (
-                    job.state is JobState.Configuring or job.state.is_active
-                ):
-                    changes.append(
-                        Change(
-                            key=key,
-                            action=Action.CANCEL,
-                            live_id=job.id,
-                            live_state=job.state.name,
-                            reasons=(
-                                Reason(ReasonCode.DESTROY, f"job {job.id} is {job.state.name}"),
-                            ),
-                        )
-                    )
-        plan = Plan(stack=stack_name, cluster=str(config.url.value), changes=tuple(changes))
-        click.echo(render_text(plan, color=use_color(sys.stdout, dict(os.environ))), nl=False)
-        if not changes:
-            click.echo("Nothing to cancel.")
-            return int(ExitCode.OK)
-        if not confirm_or_refuse(auto_approve):
-            return int(ExitCode.ERROR)
-        failed = 0
-        for change in changes:
-            assert change.live_id is not None
-            try:
-                client.cancel_job(change.live_id, "hpcspec destroy")
-                click.echo(f"{change.key} (job {change.live_id}): cancelled")
-            except HpcspecError as error:
-                failed += 1
-                click.echo(f"{change.key} (job {change.live_id}): {error.message}", err=True)
-        return int(
-            ExitCode.OK
-            if not failed
-            else ExitCode.PARTIAL
-            if failed < len(changes)
-            else ExitCode.ERROR
+        report = destroy_stack(
+            client,
+            stack_name,
+            keys,
+            cluster_name=str(config.url.value),
+            observer=view,
+            confirm=lambda _: confirm_or_refuse(auto_approve),
         )
     finally:
         client.close()
+    return exit_code(report.outcome)

@@ -15,6 +15,7 @@ import click
 
 from hpcspec.cli import ci
 from hpcspec.cli.context import open_client
+from hpcspec.cli.exit_codes import Detailed, exit_code
 from hpcspec.cli.options import cluster_options, output_option
 from hpcspec.cli.planning import (
     load_stacks,
@@ -24,10 +25,10 @@ from hpcspec.cli.planning import (
 )
 from hpcspec.cli.variables import collect_vars, var_options
 from hpcspec.config import ClusterFlags
+from hpcspec.engine.pipeline import plan_stack
 from hpcspec.engine.plan import Plan
 from hpcspec.engine.planfile import plan_document, save_plan
-from hpcspec.engine.workflow import plan_stack
-from hpcspec.errors import ExitCode, UsageError
+from hpcspec.errors import UsageError
 from hpcspec.render import render_json, render_markdown, render_text, use_color
 
 
@@ -98,7 +99,7 @@ def plan(
             "hpcspec: some changes are refused; apply will skip them (see `!` above)", err=True
         )
     changed = any(p.has_changes for p in plans)
-    return int(ExitCode.CHANGES if detailed_exitcode and changed else ExitCode.OK)
+    return exit_code(Detailed.of(changed, asked=detailed_exitcode))
 
 
 def emit(plans: list[Plan], output: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from hpcspec.engine.planner import PlanOptions
+from hpcspec.engine.plan import PlanOptions
 from hpcspec.manifest import load_and_resolve
 from hpcspec.manifest.resolve import ResolvedStack
 

@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -25,24 +24,18 @@ import click
 
 from hpcspec.cli import ci
 from hpcspec.cli.context import open_client
+from hpcspec.cli.exit_codes import exit_code
 from hpcspec.cli.options import cluster_options
 from hpcspec.cli.planning import applying_options, load_stacks, plan_options, planning_options
 from hpcspec.cli.variables import collect_vars, var_options
+from hpcspec.cli.views import ReconcileView, log
 from hpcspec.config import ClusterFlags
-from hpcspec.engine.apply import ApplyOptions, JobResult, Outcome, apply_plan
-from hpcspec.engine.journal import Journal
-from hpcspec.engine.recover import recover
-from hpcspec.engine.workflow import plan_stack
-from hpcspec.errors import ExitCode, HpcspecError, UsageError
-from hpcspec.hpcpack.client import HpcPackClient
+from hpcspec.engine.outcomes import ApplyVerdict
+from hpcspec.engine.pipeline import ApplyRequest, Cluster, reconcile_round
+from hpcspec.engine.steps import ApplyOptions, CreateMethod
+from hpcspec.errors import HpcspecError, UsageError
 from hpcspec.hpcpack.values import parse_duration
 from hpcspec.render import neutralise
-
-
-def log(message: str) -> None:
-    """One line, timestamped, on stdout (flushed: services and CI read it live)."""
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    click.echo(f"{stamp} {message}")
 
 
 @click.command()
@@ -80,20 +73,23 @@ def reconcile(
     overrides = collect_vars(var_pairs, var_files)
     load_stacks(manifests, overrides)  # a broken manifest stops the service before it starts
     client, config = open_client(cluster_flags)
-    options = ApplyOptions(via=create_via, parallelism=parallelism)
+    request = ApplyRequest(
+        cluster_name=str(config.url.value),
+        plan_options=plan_options(selection),
+        options=ApplyOptions(via=CreateMethod(create_via), parallelism=parallelism),
+        provenance=lambda stack: ci.provenance(stack.source, os.environ),
+    )
     try:
         if once:
-            return int(
-                _round(client, str(config.url.value), manifests, overrides, selection, options)
-            )
+            return exit_code(_round(client, manifests, overrides, request))
         with _stop_on_signals() as stop:
             log(f"reconcile: {len(manifests)} manifest(s) every {interval}")
             while not stop.is_set():
                 started = time.monotonic()
-                _round(client, str(config.url.value), manifests, overrides, selection, options)
+                _round(client, manifests, overrides, request)
                 stop.wait(max(0.0, seconds - (time.monotonic() - started)))
             log("reconcile: stopped")
-        return int(ExitCode.OK)
+        return exit_code(ApplyVerdict.APPLIED)
     finally:
         client.close()
 
@@ -116,57 +112,14 @@ def _stop_on_signals() -> Iterator[threading.Event]:
 
 
 def _round(
-    client: HpcPackClient,
-    cluster: str,
-    manifests: tuple[Path, ...],
-    overrides: dict[str, str],
-    selection: dict[str, object],
-    options: ApplyOptions,
-) -> ExitCode:
-    """One round over every manifest; errors are logged, never fatal to the loop."""
-    codes: list[ExitCode] = []
+    client: Cluster, manifests: tuple[Path, ...], overrides: dict[str, str], request: ApplyRequest
+) -> ApplyVerdict:
+    """One round: the manifests read again (a new commit is picked up), then every stack
+    applied by the engine; errors are logged, never fatal to the loop."""
     try:
         stacks = load_stacks(manifests, overrides)
     except HpcspecError as error:
         log(f"error: {neutralise(error.render())}")
         ci.annotate(error)
-        return ExitCode.ERROR
-    for stack in stacks:
-        try:
-            journal = Journal(stack.stack)
-            for job_id in recover(client, stack, journal, via=options.via):
-                log(f"{stack.stack}: adopted job {job_id} from an interrupted apply")
-            plan = plan_stack(client, stack, cluster_name=cluster, options=plan_options(selection))
-            if not plan.has_changes and not plan.blocked:
-                continue
-            stamped = ApplyOptions(
-                via=options.via,
-                parallelism=options.parallelism,
-                source=ci.provenance(stack.source, os.environ),
-            )
-
-            def report(result: JobResult, name: str = stack.stack) -> None:
-                if result.outcome is Outcome.UNCHANGED:
-                    return
-                job = f" (job {result.job_id})" if result.job_id is not None else ""
-                note = f": {neutralise(result.message)}" if result.message else ""
-                log(
-                    f"{neutralise(name)}/{neutralise(result.key)}{job}: "
-                    f"{result.action.value} {result.outcome.value}{note}"
-                )
-
-            codes.append(
-                apply_plan(client, stack, plan, journal, options=stamped, report=report).exit_code
-            )
-        except HpcspecError as error:
-            log(f"error: {neutralise(stack.stack)}: {neutralise(error.render())}")
-            codes.append(ExitCode.ERROR)
-        except Exception as error:  # a service keeps going; the next round tries again
-            log(
-                f"error: {neutralise(stack.stack)}: internal error: {type(error).__name__}: "
-                f"{neutralise(str(error))} [internal-error]"
-            )
-            codes.append(ExitCode.ERROR)
-    if ExitCode.PARTIAL in codes or (ExitCode.ERROR in codes and ExitCode.OK in codes):
-        return ExitCode.PARTIAL
-    return ExitCode.ERROR if ExitCode.ERROR in codes else ExitCode.OK
+        return ApplyVerdict.FAILED
+    return reconcile_round(client, stacks, request, observer=ReconcileView())

@@ -9,11 +9,13 @@ import click
 
 from hpcspec.cli import ci
 from hpcspec.cli.context import open_client
-from hpcspec.cli.follow import follow
+from hpcspec.cli.exit_codes import exit_code
 from hpcspec.cli.options import cluster_options, output_option
 from hpcspec.cli.variables import stack_target, var_options
+from hpcspec.cli.views import WaitView
 from hpcspec.config import ClusterFlags
-from hpcspec.engine.status import stack_status
+from hpcspec.engine.status import stack_status, with_sources
+from hpcspec.engine.wait import wait_for_stacks
 from hpcspec.errors import ExitCode, UsageError
 from hpcspec.hpcpack.values import parse_duration
 from hpcspec.render.status import (
@@ -69,11 +71,12 @@ def status(
     stacks = [resolved] if resolved is not None else []
     client, _ = open_client(cluster_flags)
     render = RENDERERS[output]
+    view = WaitView()
     try:
         while True:
             rows = stack_status(client, stack_name, keys)
             if provenance:
-                rows = ci.with_provenance(client, rows)
+                rows = with_sources(client, rows)
             click.echo(render(stack_name, rows), nl=False)
             if not watch:
                 ci.append_step_summary(render_status_markdown(stack_name, rows))
@@ -84,7 +87,9 @@ def status(
             if not stacks:
                 raise UsageError("--wait needs the MANIFEST (for each job's retries)", code="usage")
             seconds = float(parse_duration(timeout)) if timeout else None
-            return int(follow(client, stacks, timeout=seconds))
+            waited = wait_for_stacks(client, stacks, timeout=seconds, observer=view)
+            return exit_code(waited.verdict)
         return int(ExitCode.OK)
     finally:
+        view.close()
         client.close()

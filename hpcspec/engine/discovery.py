@@ -24,11 +24,24 @@ from hpcspec.engine.identity import (
     stack_hash,
     stack_marker_prefix,
 )
-from hpcspec.engine.planner import LiveStack
 from hpcspec.engine.protocols import ClusterReader, JobColumns
 from hpcspec.hpcpack.live import LiveJob
 
 DETAIL_READERS = 4  # changed jobs whose details are read at once (the client is thread-safe)
+
+
+@dataclass(frozen=True)
+class LiveStack:
+    """What discovery found for one stack, per job key."""
+
+    current: Mapping[str, LiveJob] = field(default_factory=dict)
+    history: Mapping[str, tuple[LiveJob, ...]] = field(default_factory=dict)
+    duplicates: Mapping[str, tuple[LiveJob, ...]] = field(default_factory=dict)
+    orphans: Mapping[str, LiveJob] = field(default_factory=dict)  # in the stack, not the manifest
+
+    def current_ids(self) -> dict[str, int]:
+        """The id of each key's current job (the parents of jobs apply creates)."""
+        return {key: job.id for key, job in self.current.items()}
 
 
 @dataclass

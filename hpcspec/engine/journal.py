@@ -1,12 +1,13 @@
 """The write-ahead journal: what apply meant to do and what happened, so a killed apply resumes.
 
-One JSON line per event under `.hpcspec/journal/<stack>.jsonl`. An intent is written and
-fsynced before the request it announces; an outcome is written (a killed process cannot lose
-it) and reaches the disk with the next fsync: losing one to a power cut only makes the next
-apply look the job up again. An `intent` to create carries the per-attempt token; a `result`
-carries the job id (a REST create also records `create-started` once the job exists and
-before it is complete). A create intent without a result is "outcome unknown": the next apply looks
-the token up before it creates anything. Secrets never enter it (only keys, tokens, ids).
+One JSON line per `JournalEntry` under `.hpcspec/journal/<stack>.jsonl` (created with the first
+entry). An intent is written and fsynced before the request it announces; an outcome is
+written (a killed process cannot lose it) and reaches the disk with the next fsync: losing
+one to a power cut only makes the next apply look the job up again. A `CREATE_INTENT` carries
+the per-attempt token; a `CREATE_RESULT` the job id (a REST create also records
+`CREATE_STARTED` once the job exists and before it is complete). A create intent without a
+result is "outcome unknown": the next apply looks the token up before it creates anything
+(`recovery`). Secrets never enter it (only keys, tokens, digests, ids).
 """
 
 from __future__ import annotations
@@ -15,12 +16,41 @@ import json
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+
+from hpcspec.engine.steps import CreateMethod
 
 JOURNAL_DIR = Path(".hpcspec") / "journal"
-ANNOUNCES = frozenset({"create-intent"})  # events fsynced before the request they announce
+
+
+class JournalEvent(StrEnum):
+    """What one journal line records (the value is the line's `event`)."""
+
+    CREATE_INTENT = "create-intent"  # about to send a create with this token (fsynced first)
+    CREATE_STARTED = "create-started"  # a REST create's job exists; its parts follow
+    CREATE_ABSENT = "create-absent"  # the attempt made no job, or its job was cancelled
+    CREATE_RESULT = "create-result"  # the attempt made this job, complete
+    MARKED = "marked"  # the job carries its marker: discovery finds it from now on
+    SUBMITTED = "submitted"
+
+
+ANNOUNCES = frozenset({JournalEvent.CREATE_INTENT})  # fsynced before the request they announce
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One line of the journal."""
+
+    event: JournalEvent
+    key: str
+    token: str | None = None
+    job_id: int | None = None
+    digest: str | None = None
+    via: CreateMethod | None = None
+    note: str | None = None
+    time: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -31,7 +61,7 @@ class PendingCreate:
     token: str
     digest: str
     job_id: int | None = None  # known: created, but the ClientSource marker may be missing
-    via: str = "xml"  # how it was created (a job XML create needs the importer's leftovers)
+    via: CreateMethod = CreateMethod.XML  # a job XML create needs the importer's leftovers
     complete: bool = True  # False: an intent with no result (a REST job may be half-built)
 
 
@@ -39,17 +69,28 @@ class Journal:
     """Append-only, one file per stack; safe to share between apply's worker threads."""
 
     def __init__(self, stack: str, root: Path = JOURNAL_DIR) -> None:
-        root.mkdir(parents=True, exist_ok=True)
+        self.root = root
         self.path = root / f"{stack}.jsonl"
         self._lock = threading.Lock()
         self._whole = False  # the file is known to end with a whole line
 
-    def record(self, event: str, key: str, **fields: Any) -> None:
-        """Append one event; an intent is on disk (fsynced) before this returns."""
-        line = json.dumps(
-            {"time": round(time.time(), 3), "event": event, "key": key, **fields}, sort_keys=True
-        )
+    def record(
+        self,
+        event: JournalEvent,
+        key: str,
+        *,
+        token: str | None = None,
+        job_id: int | None = None,
+        digest: str | None = None,
+        via: CreateMethod | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Append one entry; an intent is on disk (fsynced) before this returns."""
+        entry = JournalEntry(event, key, token, job_id, digest, via, note, round(time.time(), 3))
+        fields = {k: v for k, v in asdict(entry).items() if v is not None}
+        line = json.dumps(fields, sort_keys=True)
         with self._lock:
+            self.root.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 # A kill may have torn the last line: start on a fresh one, so the torn line
@@ -64,53 +105,65 @@ class Journal:
             finally:
                 os.close(fd)
 
-    def events(self) -> list[dict[str, Any]]:
-        """Every event so far (a torn last line from a kill is skipped)."""
+    def entries(self) -> list[JournalEntry]:
+        """Every entry so far (a torn last line from a kill, or an unknown one, is skipped)."""
         if not self.path.exists():
             return []
         out = []
         for line in self.path.read_text().splitlines():
             try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError:
+                out.append(_entry(json.loads(line)))
+            except (ValueError, TypeError, KeyError):
                 continue
         return out
 
     def pending_creates(self) -> list[PendingCreate]:
         """Creates with no result yet, and created jobs that were never marked."""
-        intents: dict[str, dict[str, Any]] = {}
-        created: dict[int, dict[str, Any]] = {}
-        for event in self.events():
-            token = event.get("token")
-            kind = event["event"]
-            if kind == "create-intent" and token:
-                intents[token] = event
-            elif kind == "create-started" and token and token in intents:
-                intents[token] = {**intents[token], "job_id": int(event["job_id"])}
-            elif kind == "create-absent" and token:
-                intents.pop(token, None)
-            elif kind == "create-result" and token:
-                intent = intents.pop(token, {})
-                created[int(event["job_id"])] = {
-                    **event,
-                    "digest": intent.get("digest", ""),
-                    "via": intent.get("via", "xml"),
-                }
-            elif kind == "marked":
-                created.pop(int(event["job_id"]), None)
+        intents: dict[str, JournalEntry] = {}
+        created: dict[int, tuple[JournalEntry, JournalEntry | None]] = {}
+        for entry in self.entries():
+            token = entry.token
+            match entry.event:
+                case JournalEvent.CREATE_INTENT if token:
+                    intents[token] = entry
+                case JournalEvent.CREATE_STARTED if token and token in intents:
+                    intents[token] = replace(intents[token], job_id=entry.job_id)
+                case JournalEvent.CREATE_ABSENT if token:
+                    intents.pop(token, None)
+                case JournalEvent.CREATE_RESULT if token and entry.job_id is not None:
+                    created[entry.job_id] = (entry, intents.pop(token, None))
+                case JournalEvent.MARKED if entry.job_id is not None:
+                    created.pop(entry.job_id, None)
         out = [
-            PendingCreate(
-                e["key"],
-                e["token"],
-                e.get("digest", ""),
-                e.get("job_id"),
-                e.get("via", "xml"),
-                False,
-            )
-            for e in intents.values()
+            PendingCreate(e.key, token, e.digest or "", e.job_id, e.via or CreateMethod.XML, False)
+            for token, e in intents.items()
         ]
         out += [
-            PendingCreate(e["key"], e["token"], e.get("digest", ""), job_id, e.get("via", "xml"))
-            for job_id, e in created.items()
+            PendingCreate(
+                result.key,
+                result.token or "",
+                (intent.digest if intent else None) or "",
+                job_id,
+                (intent.via if intent else None) or CreateMethod.XML,
+            )
+            for job_id, (result, intent) in created.items()
         ]
         return out
+
+
+def _entry(fields: dict[str, object]) -> JournalEntry:
+    job_id, via = fields.get("job_id"), fields.get("via")
+    return JournalEntry(
+        event=JournalEvent(str(fields["event"])),
+        key=str(fields["key"]),
+        token=_text(fields.get("token")),
+        job_id=int(str(job_id)) if job_id is not None else None,
+        digest=_text(fields.get("digest")),
+        via=CreateMethod(str(via)) if via is not None else None,
+        note=_text(fields.get("note")),
+        time=float(str(fields.get("time", 0.0))),
+    )
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

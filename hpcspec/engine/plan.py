@@ -153,6 +153,21 @@ class Change:
 
 
 @dataclass(frozen=True)
+class PlanOptions:
+    """What the user asked for on the command line."""
+
+    prune: bool = False
+    targets: frozenset[str] = frozenset()
+    excludes: frozenset[str] = frozenset()
+    rerun: frozenset[str] = frozenset()
+    allow_replace_running: bool = False
+
+    def selects(self, key: str) -> bool:
+        """Whether --target/--exclude leave `key` in the run."""
+        return (not self.targets or key in self.targets) and key not in self.excludes
+
+
+@dataclass(frozen=True)
 class Plan:
     """A plan for one stack on one cluster."""
 
@@ -170,6 +185,11 @@ class Plan:
     @property
     def blocked(self) -> bool:
         return any(c.blocks for c in self.changes)
+
+    @property
+    def needs_apply(self) -> bool:
+        """Apply has something to do or to refuse (a refusal is reported, never silent)."""
+        return self.has_changes or self.blocked
 
     def counts(self) -> Counter[Action]:
         return Counter(c.action for c in self.changes)

@@ -3,7 +3,8 @@
 One document serves both uses (docs/plan-format.md describes every field): `hpcspec plan
 --output json` prints it, `hpcspec plan -o plan.json` saves it with an `extra` envelope, and
 `hpcspec apply plan.json` loads it back into the same `Plan`, whose changes record what they
-saw (job id, State, ChangeTime, digests) so apply can refuse entries the cluster has moved past.
+saw (job id, State, ChangeTime, digests); `check_saved` refuses (per job, with a `stale-plan`
+block) any change whose manifest digest or live job id, State or ChangeTime moved since.
 
 Versioning copies Terraform's JSON format: `format_version` "MAJOR.MINOR"; a minor version only
 adds fields (readers ignore fields they do not know), a major version is incompatible and is
@@ -17,12 +18,13 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from hpcspec.engine.discovery import LiveStack
 from hpcspec.engine.plan import (
     Action,
     Block,
@@ -34,7 +36,10 @@ from hpcspec.engine.plan import (
     Reason,
     ReasonCode,
 )
+from hpcspec.engine.planner import seen_change_time
 from hpcspec.errors import HpcspecError
+from hpcspec.hpcpack.live import LiveJob
+from hpcspec.manifest.resolve import ResolvedStack
 
 FORMAT_VERSION = "1.0"
 _MAJOR = 1
@@ -332,3 +337,37 @@ def _to_plan(doc: _PlanDoc) -> Plan:
             for c in doc.changes
         ),
     )
+
+
+def check_saved(saved: Plan, stack: ResolvedStack, live: LiveStack) -> Plan:
+    """The saved plan with a `stale-plan` block on every change that no longer holds."""
+    changes: list[Change] = []
+    for change in saved.changes:
+        why = _stale(change, stack, live.current.get(change.key) or live.orphans.get(change.key))
+        if why:
+            block = Block(
+                BlockCode.STALE_PLAN,
+                f"the plan is stale for {change.key}: {why}",
+                "run hpcspec plan again, review it, and apply the new plan",
+            )
+            change = replace(change, blocks=(*change.blocks, block))
+        changes.append(change)
+    return replace(saved, changes=tuple(changes))
+
+
+def _stale(change: Change, stack: ResolvedStack, job: LiveJob | None) -> str | None:
+    desired = stack.jobs.get(change.key)
+    if desired is not None and change.desired_digest not in (None, desired.digest):
+        return "the manifest changed since the plan was made"
+    if desired is None and change.desired_digest is not None:
+        return "the job is no longer in the manifest"
+    live_id = job.id if job is not None else None
+    if live_id != change.live_id:
+        return f"the live job is now {live_id or 'absent'}, the plan saw {change.live_id}"
+    if job is None:
+        return None
+    if job.state.name != change.live_state:
+        return f"job {live_id} is {job.state.name} now, the plan saw {change.live_state}"
+    if seen_change_time(job) != change.live_change_time:
+        return f"job {live_id} changed at {seen_change_time(job)} after the plan"
+    return None

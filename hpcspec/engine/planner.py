@@ -8,10 +8,10 @@ diffs then decide whether the change can happen in place.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from hpcspec.engine.diff import job_diffs
+from hpcspec.engine.discovery import LiveStack
 from hpcspec.engine.identity import live_digest
 from hpcspec.engine.plan import (
     Action,
@@ -21,6 +21,7 @@ from hpcspec.engine.plan import (
     DiffSection,
     FieldDiff,
     Plan,
+    PlanOptions,
     Reason,
     ReasonCode,
 )
@@ -33,31 +34,6 @@ QUEUED_STATES = frozenset(
     {JobState.Submitted, JobState.Validating, JobState.ExternalValidation, JobState.Queued}
 )
 RUNNING_STATES = frozenset({JobState.Running, JobState.Finishing})
-ENDED_STATES = frozenset({JobState.Finished, JobState.Canceled, JobState.Canceling})
-
-
-@dataclass(frozen=True)
-class LiveStack:
-    """What discovery found for one stack, per job key."""
-
-    current: Mapping[str, LiveJob] = field(default_factory=dict)
-    history: Mapping[str, tuple[LiveJob, ...]] = field(default_factory=dict)
-    duplicates: Mapping[str, tuple[LiveJob, ...]] = field(default_factory=dict)
-    orphans: Mapping[str, LiveJob] = field(default_factory=dict)  # in the stack, not the manifest
-
-
-@dataclass(frozen=True)
-class PlanOptions:
-    """What the user asked for on the command line."""
-
-    prune: bool = False
-    targets: frozenset[str] = frozenset()
-    excludes: frozenset[str] = frozenset()
-    rerun: frozenset[str] = frozenset()
-    allow_replace_running: bool = False
-
-    def selects(self, key: str) -> bool:
-        return (not self.targets or key in self.targets) and key not in self.excludes
 
 
 def make_plan(
@@ -349,7 +325,7 @@ def orphan(key: str, job: LiveJob, options: PlanOptions) -> Change:
         reasons=(Reason(ReasonCode.ORPHAN, f"job {job.id} is not in the manifest; {why}"),),
         live_id=job.id,
         live_state=job.state.name,
-        live_change_time=_time(job),
+        live_change_time=seen_change_time(job),
         live_digest=live_digest(job),
     )
 
@@ -375,7 +351,8 @@ def _not_settable(diffs: tuple[FieldDiff, ...], state: JobState) -> Reason:
     )
 
 
-def _time(job: LiveJob) -> str | None:
+def seen_change_time(job: LiveJob) -> str | None:
+    """The job's ChangeTime as a plan records it (a saved plan compares it again)."""
     return job.change_time.isoformat() if job.change_time else None
 
 
@@ -393,7 +370,7 @@ def _change(
         diffs=diffs,
         live_id=job.id if job else None,
         live_state=job.state.name if job else None,
-        live_change_time=_time(job) if job else None,
+        live_change_time=seen_change_time(job) if job else None,
         live_digest=live_digest(job) if job else None,
         desired_digest=desired.digest,
         running_tasks=len(job.tasks_in(TaskState.Running, TaskState.Dispatching)) if job else 0,

@@ -1,19 +1,19 @@
 """Status: one row per job key — job id, state, tasks by state, runtime, failed tasks.
 
 Costs one job listing plus one task listing per job that still has work (sweep instances
-counted, since the task listing expands parametric sweeps). `wait_for` polls until every
-job ends, requeuing Failed jobs while their `retries` allow.
+counted, since the task listing expands parametric sweeps); `with_sources` adds where each
+job was applied from (one custom-property read per job). `wait.py` polls these rows.
 """
 
 from __future__ import annotations
 
-import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from hpcspec.engine.discovery import choose_current, list_stack
+from hpcspec.engine.identity import SOURCE_TAG
 from hpcspec.engine.protocols import ClusterReader
 from hpcspec.hpcpack.live import LiveJob, LiveTask
 from hpcspec.hpcpack.states import JobState, TaskState
@@ -48,6 +48,11 @@ class JobStatus:
     @property
     def ended(self) -> bool:
         return self.state in ("Finished", "Failed", "Canceled", "absent")
+
+    @property
+    def ended_badly(self) -> bool:
+        """Ended Failed or Canceled: not the result the manifest asked for."""
+        return self.state in ("Failed", "Canceled")
 
 
 def stack_status(
@@ -104,7 +109,7 @@ def job_status(
         total_tasks=total,
         runtime_seconds=_runtime(job, now),
         failed=failed,
-        source=job.custom("hpcspec.source") or "",
+        source=job.custom(SOURCE_TAG) or "",
         error_message=job.error_message,
         requeue_count=job.requeue_count,
     )
@@ -119,45 +124,14 @@ def _runtime(job: LiveJob, now: datetime | None) -> int | None:
     return max(0, int((end - start).total_seconds()))
 
 
-class Verdict:
-    FINISHED = "finished"
-    FAILED = "failed"
-    TIMED_OUT = "timed-out"
-
-
-def wait_for(
-    poll: Callable[[], list[JobStatus]],
-    *,
-    timeout: float | None,
-    interval: float = 2.0,
-    requeue: Callable[[JobStatus], bool] | None = None,
-    on_change: Callable[[JobStatus, str | None], None] | None = None,
-    heartbeat: Callable[[list[JobStatus]], None] | None = None,
-    heartbeat_every: float = 30.0,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-) -> tuple[str, list[JobStatus]]:
-    """Poll until every job ended; returns the verdict and the last rows.
-
-    `requeue(row)` is asked for each Failed row and returns True when it requeued the job
-    (the wait then goes on). `on_change(row, previous_state)` sees every state change.
-    """
-    started = last_beat = clock()
-    seen: dict[str, str] = {}
-    while True:
-        rows = poll()
-        for row in rows:
-            if seen.get(row.key) != row.state:
-                if on_change is not None:
-                    on_change(row, seen.get(row.key))
-                seen[row.key] = row.state
-        retried = [r for r in rows if r.state == "Failed" and requeue is not None and requeue(r)]
-        if not retried and all(r.ended for r in rows):
-            bad = any(r.state in ("Failed", "Canceled") for r in rows)
-            return (Verdict.FAILED if bad else Verdict.FINISHED), rows
-        if timeout is not None and clock() - started >= timeout:
-            return Verdict.TIMED_OUT, rows
-        if heartbeat is not None and clock() - last_beat >= heartbeat_every:
-            heartbeat(rows)
-            last_beat = clock()
-        sleep(interval)
+def with_sources(reader: ClusterReader, rows: Sequence[JobStatus]) -> list[JobStatus]:
+    """Rows with each job's `hpcspec.source` (one custom-property read per job: a job
+    listing cannot return custom properties)."""
+    out = []
+    for row in rows:
+        if row.job_id is not None and not row.source:
+            custom = reader.job_custom_properties(row.job_id)
+            source = next((v for k, v in custom.items() if k.lower() == SOURCE_TAG), "")
+            row = replace(row, source=source)
+        out.append(row)
+    return out

@@ -1,80 +1,217 @@
-"""What apply will do for each change, as data (pure): a `Plan` → ordered `Step`s per job.
+"""What apply will do, as data: one frozen dataclass per step kind, and the steps of one job key.
 
-The apply executor runs these against the cluster; tests and `--dry-run` read them. Steps of
-one job run in order; jobs run in dependency order (a parent's id is needed for
-`ParentJobIds`), independent jobs in parallel.
+`step_generator` turns a `Plan` into `JobSteps` (the ordering rules); `executor` runs them (the
+threads, the journal, the exactly-once rules). A step's constructor checks what the step
+needs, and `JobSteps` checks the order of a key's steps, so an impossible sequence (a submit
+no race check precedes, a marker with no create before it) cannot be built.
+
+Steps that act on "the job of this key" take it from the `JobSteps` as it runs: the live job
+the plan saw (`live_id`), until a create step makes a new one. A step kind whose `batched`
+is true parks its key until the executor runs it for many keys at once (one job listing
+settles the races of a whole batch).
+
+A new step kind: a dataclass here (its `kind`, its fields and preconditions), the rule that
+emits it in `step_generator.py`, and what it does in `executor.py` (`_run_step`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
+from typing import ClassVar
 
-from hpcspec.engine.plan import Action, Change, Plan
+from hpcspec.engine.plan import Action, Change
+from hpcspec.hpcpack.definition import RunAs
+from hpcspec.manifest.resolve import DesiredJob
 
 
-class StepKind(Enum):
-    CANCEL_OLD = "cancel-old"  # cancel the job a replace supersedes
-    CANCEL_DUPLICATES = "cancel-duplicates"
-    CREATE = "create"  # create the job (job XML or REST) with identity tags and token
-    MARK = "mark"  # PUT ClientSource marker (+ ParentJobIds)
-    UPDATE = "update"  # PUT changed properties, custom properties, env, tasks; retag digest
-    CHECK_RACE = "check-race"  # another applier created the same key+digest? lowest id wins
-    SUBMIT = "submit"  # submit (with runAs credentials when given)
-    REQUEUE = "requeue"
+class StepKind(StrEnum):
+    """The kinds of step, as events and the journal name them."""
+
+    CANCEL_DUPLICATE = "cancel-duplicate"
     CANCEL = "cancel"
+    CREATE_VIA_XML = "create-via-xml"
+    CREATE_VIA_REST = "create-via-rest"
+    MARK = "mark"
+    UPDATE = "update"
+    SETTLE_RACE = "settle-race"
+    SUBMIT = "submit"
+    REQUEUE = "requeue"
+
+
+class CreateMethod(StrEnum):
+    """How a job is created (`--create-via`)."""
+
+    XML = "xml"  # one POST /jobs/jobFile carries everything
+    REST = "rest"  # POST /jobs, then custom properties, env and each task
+
+
+class CancelReason(StrEnum):
+    """Why apply cancels a job; the value is the message the job carries."""
+
+    REPLACED = "hpcspec: replaced by a new job"
+    REMOVED = "hpcspec: removed from the manifest"
+    WANTED_CANCELED = "hpcspec: state: canceled"
+    DESTROYED = "hpcspec destroy"
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    """How apply creates jobs and how many it works on at once."""
+
+    via: CreateMethod = CreateMethod.XML
+    parallelism: int = 8
+    source: str = ""  # provenance stamped as hpcspec.source
+
+    def __post_init__(self) -> None:
+        if self.parallelism < 1:
+            raise ValueError("parallelism must be at least 1")
 
 
 @dataclass(frozen=True)
 class Step:
-    """One thing apply does to one job key."""
+    """One thing apply does for one job key."""
 
-    kind: StepKind
+    kind: ClassVar[StepKind]
+    batched: ClassVar[bool] = False  # run by the executor for a batch of keys at once
+    acts_on_new_job: ClassVar[bool] = False  # acts on the job a create step made
+
     key: str
-    job_id: int | None = None  # the live job the step acts on, when it exists already
-    detail: str = ""
 
 
-def steps_for(change: Change, *, submit: bool = True) -> list[Step]:
-    """The ordered steps of one change (`submit`: the manifest wants the job submitted)."""
-    key, live = change.key, change.live_id
-    out: list[Step] = []
-    if change.duplicates:
-        out.append(
-            Step(StepKind.CANCEL_DUPLICATES, key, None, ",".join(str(d) for d in change.duplicates))
-        )
-    match change.action:
-        case Action.CREATE | Action.RERUN:
-            out += _create(key, submit)
-        case Action.REPLACE:
-            out.append(Step(StepKind.CANCEL_OLD, key, live))
-            out += _create(key, submit)
-        case Action.UPDATE:
-            out.append(Step(StepKind.UPDATE, key, live))
-            if submit and change.live_state == "Configuring":
-                out.append(Step(StepKind.SUBMIT, key, live))
-        case Action.SUBMIT:
-            out += [Step(StepKind.CHECK_RACE, key, live), Step(StepKind.SUBMIT, key, live)]
-        case Action.REQUEUE:
-            out.append(Step(StepKind.REQUEUE, key, live))
-        case Action.CANCEL:
-            out.append(Step(StepKind.CANCEL, key, live))
-        case Action.NO_OP:
-            pass
-    return out
+@dataclass(frozen=True)
+class CancelDuplicate(Step):
+    """Cancel (forced) another live job of the key: at most one job per key may live."""
+
+    kind = StepKind.CANCEL_DUPLICATE
+    job_id: int
+
+    @property
+    def message(self) -> str:
+        return f"hpcspec: duplicate of job key {self.key}"
 
 
-def _create(key: str, submit: bool) -> list[Step]:
-    out = [Step(StepKind.CREATE, key), Step(StepKind.MARK, key)]
-    if submit:
-        out += [Step(StepKind.CHECK_RACE, key), Step(StepKind.SUBMIT, key)]
-    return out
+@dataclass(frozen=True)
+class Cancel(Step):
+    """Cancel the key's live job (replaced, removed with --prune, state: canceled, destroy)."""
+
+    kind = StepKind.CANCEL
+    job_id: int
+    reason: CancelReason
 
 
-def plan_steps(plan: Plan, submit_keys: frozenset[str]) -> dict[str, list[Step]]:
-    """Every change's steps, by key; changes that are refused (blocked) get none."""
-    return {
-        change.key: steps_for(change, submit=change.key in submit_keys)
-        for change in plan.changes
-        if not change.blocks and change.is_change
-    }
+@dataclass(frozen=True)
+class Create(Step):
+    """Create the job once (identity tags and a per-attempt token; see `exactly_once`)."""
+
+    stack: str
+    job: DesiredJob
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.job.key != self.key:
+            raise ValueError(f"a create step for {self.key!r} got job {self.job.key!r}")
+
+    @property
+    def via(self) -> CreateMethod:
+        return CreateMethod.XML if isinstance(self, CreateViaXml) else CreateMethod.REST
+
+
+@dataclass(frozen=True)
+class CreateViaXml(Create):
+    """One `POST /jobs/jobFile` carrying properties, custom properties, env and tasks."""
+
+    kind = StepKind.CREATE_VIA_XML
+
+
+@dataclass(frozen=True)
+class CreateViaRest(Create):
+    """`POST /jobs` with a pending marker, then custom properties, env and each task."""
+
+    kind = StepKind.CREATE_VIA_REST
+
+
+@dataclass(frozen=True)
+class Mark(Step):
+    """Write the ClientSource marker (and what the create could not carry) on the new job."""
+
+    kind = StepKind.MARK
+    acts_on_new_job = True
+    stack: str
+    job: DesiredJob
+    via: CreateMethod
+
+
+@dataclass(frozen=True)
+class Update(Step):
+    """Change the live job in place: the fields the plan found different, then the digest."""
+
+    kind = StepKind.UPDATE
+    stack: str
+    job: DesiredJob
+    change: Change
+
+    def __post_init__(self) -> None:
+        if self.change.action is not Action.UPDATE or self.change.live_id is None:
+            raise ValueError(f"{self.key}: an update step needs an UPDATE of a live job")
+        if not self.job.key == self.change.key == self.key:
+            raise ValueError(f"an update step for {self.key!r} got another key's job")
+
+    @property
+    def job_id(self) -> int:
+        assert self.change.live_id is not None  # checked above
+        return self.change.live_id
+
+
+@dataclass(frozen=True)
+class SettleRace(Step):
+    """Before submitting: another live job of the same key and digest wins if it was
+    submitted, or, of two unsubmitted ones, has the lower id; a losing job of ours is
+    cancelled. Batched: one listing settles many keys."""
+
+    kind = StepKind.SETTLE_RACE
+    batched = True
+    digest: str
+    superseded: int | None = None  # the live job this change replaces: never a rival
+
+
+@dataclass(frozen=True)
+class Submit(Step):
+    """Submit the key's job (with the run-as account when the manifest gives one)."""
+
+    kind = StepKind.SUBMIT
+    run_as: RunAs | None = None
+
+
+@dataclass(frozen=True)
+class Requeue(Step):
+    """Requeue the key's Failed job (retries)."""
+
+    kind = StepKind.REQUEUE
+    job_id: int
+
+
+@dataclass(frozen=True)
+class JobSteps:
+    """The steps of one job key, in order, and what the key's result reports."""
+
+    key: str
+    action: Action
+    steps: tuple[Step, ...]
+    live_id: int | None = None  # the live job the plan saw
+    depends_on: tuple[str, ...] = ()  # keys whose jobs must be applied first
+
+    def __post_init__(self) -> None:
+        creates = [n for n, s in enumerate(self.steps) if isinstance(s, Create)]
+        if len(creates) > 1:
+            raise ValueError(f"{self.key}: one create per key")
+        for n, step in enumerate(self.steps):
+            if step.key != self.key:
+                raise ValueError(f"{self.key}: a step of key {step.key!r}")
+            before = self.steps[n - 1] if n else None
+            if step.acts_on_new_job and not isinstance(before, Create):
+                raise ValueError(f"{self.key}: a {step.kind} step must follow a create")
+            if isinstance(step, SettleRace | Submit) and not (creates or self.live_id):
+                raise ValueError(f"{self.key}: a {step.kind} step needs a job")
+            if isinstance(step, Submit) and not isinstance(before, SettleRace):
+                raise ValueError(f"{self.key}: a submit must follow a race check")

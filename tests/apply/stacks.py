@@ -6,10 +6,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from hpcspec.engine.apply import ApplyOptions, ApplyResult, apply_plan
-from hpcspec.engine.journal import Journal
-from hpcspec.engine.recover import recover
-from hpcspec.engine.workflow import plan_stack
+from hpcspec.engine.events import Recorder
+from hpcspec.engine.outcomes import ApplyResult
+from hpcspec.engine.pipeline import ApplyRequest, apply_stacks
+from hpcspec.engine.steps import ApplyOptions, CreateMethod
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.hpcpack.transport import Credentials, RetryPolicy, Transport, TransportOptions
@@ -48,15 +48,16 @@ def apply_once(
     """What `hpcspec apply --auto-approve` does: recover, plan, apply. (changes?, result).
 
     A run that fails outright (an error before apply starts) counts as a run with changes."""
-    journal = Journal(stack.stack, root=root)
+    request = ApplyRequest(
+        cluster_name="emulator", options=ApplyOptions(via=CreateMethod(via)), journal_root=root
+    )
     try:
-        recover(client, stack, journal, via=via)
-        plan = plan_stack(client, stack, cluster_name="emulator")
+        report = apply_stacks(client, [stack], request, observer=Recorder(), confirm=lambda _: True)
     except HpcspecError:
         return True, None
-    if not plan.has_changes:
+    if not report.plans[0].has_changes:
         return False, None
-    return True, apply_plan(client, stack, plan, journal, options=ApplyOptions(via=via))
+    return True, report.results[0]
 
 
 def live_by_name(client: HpcPackClient, prefix: str) -> dict[str, list[tuple[int, str, int]]]:

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hpcspec.engine.apply import Outcome
+from hpcspec.engine.outcomes import Outcome
 from hpcspec.manifest import parse_manifest, resolve
 from tests.apply.stacks import apply_once
 from tests.engine.conftest import client_for

@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 
 from hpcspec.emulator.seed import unrelated_jobs
-from hpcspec.engine import create
-from hpcspec.engine.apply import ApplyOptions, JobResult, Outcome, apply_plan
+from hpcspec.engine import exactly_once
+from hpcspec.engine.events import Event, JobApplied, Recorder
 from hpcspec.engine.journal import Journal
-from hpcspec.engine.workflow import plan_stack
+from hpcspec.engine.outcomes import Outcome
+from hpcspec.engine.pipeline import apply_plan, plan_stack
+from hpcspec.engine.steps import ApplyOptions
 from hpcspec.manifest import parse_manifest, resolve
 from hpcspec.manifest.resolve import ResolvedStack
 from tests.apply.stacks import patient_client
@@ -61,7 +63,7 @@ def independent(stack: str, jobs: int) -> ResolvedStack:
 
 
 def apply_all(
-    cluster: Any, stack: ResolvedStack, root: Path, parallelism: int, report: Any = None
+    cluster: Any, stack: ResolvedStack, root: Path, parallelism: int, observer: Any = None
 ) -> None:
     client = patient_client(cluster)
     plan = plan_stack(client, stack, cluster_name="emulator")
@@ -71,7 +73,7 @@ def apply_all(
         plan,
         Journal(stack.stack, root=root),
         options=ApplyOptions(parallelism=parallelism),
-        report=report,
+        observer=observer or Recorder(),
     )
     client.close()
     assert [r.outcome for r in result.results] == [Outcome.DONE] * len(stack.jobs)
@@ -107,10 +109,14 @@ def test_each_job_is_reported_when_it_is_done_not_when_its_wave_is(
 ) -> None:
     creates_seen: list[int] = []
 
-    def report(result: JobResult) -> None:
-        creates_seen.append(watched.order.count("POST /hpc/jobs/jobFile"))
+    class Creates:
+        def notify(self, event: Event) -> None:
+            if isinstance(event, JobApplied):
+                creates_seen.append(watched.order.count("POST /hpc/jobs/jobFile"))
 
-    apply_all(cluster, independent("settle-report", 24), tmp_path, parallelism=3, report=report)
+    apply_all(
+        cluster, independent("settle-report", 24), tmp_path, parallelism=3, observer=Creates()
+    )
     assert len(creates_seen) == 24
     assert creates_seen[0] < 24  # the first job was reported before the last one was created
 
@@ -121,7 +127,7 @@ def test_a_failed_settling_listing_still_submits(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise ValueError("an odd listing row")
 
-    monkeypatch.setattr(create, "settle_races", broken)
+    monkeypatch.setattr(exactly_once, "settle_races", broken)
     apply_all(cluster, independent("settle-broken", 4), tmp_path, parallelism=2)
     assert "settling races failed" in caplog.text
 

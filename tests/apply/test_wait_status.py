@@ -15,15 +15,15 @@ from typing import Any
 
 import pytest
 
-from hpcspec.cli import follow
+from hpcspec.engine import wait
 from tests.apply.recording import install, uninstall
 from tests.conftest import Runner
 
 
 @pytest.fixture(autouse=True)
 def quick_follow(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(follow, "POLL_SECONDS", 0.1)
-    monkeypatch.setattr(follow, "HEARTBEAT_SECONDS", 0.4)
+    monkeypatch.setattr(wait, "POLL_SECONDS", 0.1)
+    monkeypatch.setattr(wait, "HEARTBEAT_SECONDS", 0.4)
 
 
 def write(directory: Path, stack: str, jobs: dict[str, str], retries: int = 0) -> Path:

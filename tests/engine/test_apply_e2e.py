@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
-from hpcspec.engine.apply import ApplyOptions, Outcome, apply_plan
+from hpcspec.engine.events import Recorder
 from hpcspec.engine.journal import Journal
-from hpcspec.engine.plan import Action
-from hpcspec.engine.planner import PlanOptions
+from hpcspec.engine.outcomes import Outcome
+from hpcspec.engine.pipeline import apply_plan, plan_stack
+from hpcspec.engine.plan import Action, PlanOptions
 from hpcspec.engine.status import stack_status
-from hpcspec.engine.workflow import plan_stack
+from hpcspec.engine.steps import ApplyOptions, CreateMethod
 from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.manifest import load_and_resolve, parse_manifest, resolve
 from hpcspec.manifest.resolve import DesiredState, ResolvedStack
@@ -38,9 +39,9 @@ def converge(
     options: PlanOptions | None = None,
 ) -> Any:
     plan = plan_stack(client, stack, cluster_name="emulator", options=options)
-    result = apply_plan(
-        client, stack, plan, Journal(stack.stack, root=tmp), options=ApplyOptions(via=via)
-    )
+    options = ApplyOptions(via=CreateMethod(via))
+    journal = Journal(stack.stack, root=tmp)
+    result = apply_plan(client, stack, plan, journal, options=options, observer=Recorder())
     return plan, result
 
 

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hpcspec.engine.journal import Journal
-from hpcspec.engine.status import JobStatus, Verdict, wait_for
+from hpcspec.engine.events import JobStateChanged, Recorder, StillWaiting, WaitEnded
+from hpcspec.engine.journal import Journal, JournalEvent
+from hpcspec.engine.outcomes import WaitVerdict
+from hpcspec.engine.status import JobStatus
+from hpcspec.engine.wait import wait_for
 
 
 def test_pending_creates_are_intents_without_results(tmp_path: Path) -> None:
     journal = Journal("s", root=tmp_path)
-    journal.record("create-intent", "a", token="t1", digest="d")
-    journal.record("create-result", "a", token="t1", job_id=5)
-    journal.record("marked", "a", job_id=5)
-    journal.record("create-intent", "d", token="t4", digest="d4")
-    journal.record("create-result", "d", token="t4", job_id=6)  # killed before the marker
-    journal.record("create-intent", "b", token="t2", digest="d2")
-    journal.record("create-intent", "c", token="t3", digest="d3")
-    journal.record("create-absent", "c", token="t3")
+    journal.record(JournalEvent.CREATE_INTENT, "a", token="t1", digest="d")
+    journal.record(JournalEvent.CREATE_RESULT, "a", token="t1", job_id=5)
+    journal.record(JournalEvent.MARKED, "a", job_id=5)
+    journal.record(JournalEvent.CREATE_INTENT, "d", token="t4", digest="d4")
+    journal.record(
+        JournalEvent.CREATE_RESULT, "d", token="t4", job_id=6
+    )  # killed before the marker
+    journal.record(JournalEvent.CREATE_INTENT, "b", token="t2", digest="d2")
+    journal.record(JournalEvent.CREATE_INTENT, "c", token="t3", digest="d3")
+    journal.record(JournalEvent.CREATE_ABSENT, "c", token="t3")
     with journal.path.open("a") as torn:
         torn.write('{"event": "create-int')  # a kill mid-write
     pending = journal.pending_creates()
@@ -48,16 +53,15 @@ def test_wait_finishes_when_every_job_ended() -> None:
         [rows("Queued", "Running"), rows("Finished", "Running"), rows("Finished", "Finished")]
     )
     clock = Clock()
-    changes: list[tuple[str, str | None]] = []
-    verdict, last = wait_for(
-        lambda: next(polls),
-        timeout=60,
-        clock=clock,
-        sleep=clock.sleep,
-        on_change=lambda r, before: changes.append((r.state, before)),
+    seen = Recorder()
+    waited = wait_for(
+        lambda: next(polls), timeout=60, observer=seen, clock=clock, sleep=clock.sleep
     )
-    assert verdict == Verdict.FINISHED and [r.state for r in last] == ["Finished", "Finished"]
+    assert waited.verdict is WaitVerdict.FINISHED
+    assert [r.state for r in waited.rows] == ["Finished", "Finished"]
+    changes = [(e.row.state, e.before) for e in seen.of(JobStateChanged)]
     assert ("Finished", "Queued") in changes
+    assert [e.verdict for e in seen.of(WaitEnded)] == [WaitVerdict.FINISHED]
 
 
 def test_wait_reports_failure_and_requeues_while_allowed() -> None:
@@ -71,22 +75,27 @@ def test_wait_reports_failure_and_requeues_while_allowed() -> None:
         return True
 
     clock = Clock()
-    verdict, _ = wait_for(
-        lambda: next(polls), timeout=60, requeue=requeue, clock=clock, sleep=clock.sleep
+    waited = wait_for(
+        lambda: next(polls),
+        timeout=60,
+        observer=Recorder(),
+        requeue=requeue,
+        clock=clock,
+        sleep=clock.sleep,
     )
-    assert verdict == Verdict.FAILED and requeued == [0]
+    assert waited.verdict is WaitVerdict.FAILED and requeued == [0]
 
 
 def test_wait_times_out_with_heartbeats() -> None:
     clock = Clock()
-    beats: list[int] = []
-    verdict, _ = wait_for(
+    seen = Recorder()
+    waited = wait_for(
         lambda: rows("Running"),
         timeout=100,
+        observer=seen,
         interval=10,
-        heartbeat=lambda r: beats.append(len(r)),
         heartbeat_every=30,
         clock=clock,
         sleep=clock.sleep,
     )
-    assert verdict == Verdict.TIMED_OUT and len(beats) == 3
+    assert waited.verdict is WaitVerdict.TIMED_OUT and len(seen.of(StillWaiting)) == 3

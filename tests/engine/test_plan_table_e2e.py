@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 from hpcspec.emulator.seed import unrelated_jobs
-from hpcspec.engine.apply import ApplyOptions, apply_plan
+from hpcspec.engine.events import Recorder
 from hpcspec.engine.journal import Journal
-from hpcspec.engine.plan import Action
-from hpcspec.engine.planner import PlanOptions
+from hpcspec.engine.pipeline import apply_plan, plan_stack
+from hpcspec.engine.plan import Action, PlanOptions
 from hpcspec.engine.status import stack_status
-from hpcspec.engine.workflow import plan_stack
+from hpcspec.engine.steps import ApplyOptions
 from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.manifest import parse_manifest, resolve
 from hpcspec.manifest.resolve import ResolvedStack
@@ -72,6 +72,7 @@ def test_unchanged_200_job_stack_is_planned_from_listing_pages_alone(
         plan,
         Journal(stack.stack, root=tmp_path),
         options=ApplyOptions(parallelism=8),
+        observer=Recorder(),
     )
     counting = Counting(client)
     again = plan_stack(client, stack, cluster_name="emulator")
@@ -93,6 +94,7 @@ def test_a_changed_job_costs_only_its_own_details(seeded: Any, tmp_path: Path) -
         plan_stack(client, stack, cluster_name="emulator"),
         Journal(stack.stack, root=tmp_path),
         options=ApplyOptions(),
+        observer=Recorder(),
     )
     changed = stack_of(
         3, name="budget-changed", command="echo changed", extra="    state: configuring\n"
@@ -155,7 +157,14 @@ def settle(
     client: HpcPackClient, stack: ResolvedStack, tmp: Path, until: Callable[[str], bool]
 ) -> None:
     plan = plan_stack(client, stack, cluster_name="e")
-    apply_plan(client, stack, plan, Journal(stack.stack, root=tmp), options=ApplyOptions())
+    apply_plan(
+        client,
+        stack,
+        plan,
+        Journal(stack.stack, root=tmp),
+        options=ApplyOptions(),
+        observer=Recorder(),
+    )
     deadline = time.monotonic() + 20
     while not until(stack_status(client, stack.stack, ["j"])[0].state):
         assert time.monotonic() < deadline, stack_status(client, stack.stack, ["j"])

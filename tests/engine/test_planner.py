@@ -6,8 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from hpcspec.engine.plan import Action
-from hpcspec.engine.planner import LiveStack, PlanOptions, decide, make_plan
+from hpcspec.engine.discovery import LiveStack
+from hpcspec.engine.plan import Action, PlanOptions
+from hpcspec.engine.planner import decide, make_plan
 from hpcspec.hpcpack.definition import JobDefinition, SecretRef, TaskDefinition, pairs
 from hpcspec.hpcpack.live import LiveJob, LiveTask
 from hpcspec.hpcpack.states import JobState, TaskState

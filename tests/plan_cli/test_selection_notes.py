@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hpcspec.engine.planner import LiveStack, PlanOptions, make_plan
+from hpcspec.engine.discovery import LiveStack
+from hpcspec.engine.plan import PlanOptions
+from hpcspec.engine.planner import make_plan
 from hpcspec.manifest import parse_manifest, resolve
 from tests.conftest import Runner
 from tests.plan_cli.conftest import job, write_manifest

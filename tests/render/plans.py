@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from hpcspec.engine.discovery import LiveStack
 from hpcspec.engine.identity import client_source_marker
-from hpcspec.engine.plan import Plan
-from hpcspec.engine.planner import LiveStack, PlanOptions, make_plan
+from hpcspec.engine.plan import Plan, PlanOptions
+from hpcspec.engine.planner import make_plan
 from hpcspec.hpcpack.definition import JobDefinition, TaskDefinition, pairs
 from hpcspec.hpcpack.live import LiveJob, LiveTask
 from hpcspec.hpcpack.states import JobState, TaskState

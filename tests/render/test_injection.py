@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from hpcspec.engine.discovery import LiveStack
 from hpcspec.engine.plan import (
     Action,
     Block,
@@ -16,11 +17,12 @@ from hpcspec.engine.plan import (
     DiffSection,
     FieldDiff,
     Plan,
+    PlanOptions,
     Reason,
     ReasonCode,
 )
 from hpcspec.engine.planfile import load_plan, save_plan
-from hpcspec.engine.planner import LiveStack, PlanOptions, make_plan
+from hpcspec.engine.planner import make_plan
 from hpcspec.hpcpack.definition import TaskDefinition
 from hpcspec.hpcpack.states import JobState
 from hpcspec.render import render_json, render_markdown, render_text

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from hpcspec.engine.discovery import LiveStack
+from hpcspec.engine.plan import PlanOptions
 from hpcspec.engine.planfile import load_plan, read_saved_plan, save_plan
-from hpcspec.engine.planner import LiveStack, PlanOptions, make_plan
+from hpcspec.engine.planner import make_plan
 from hpcspec.hpcpack.states import JobState
 from hpcspec.render import render_json, render_markdown, render_text
 from tests.render import plans

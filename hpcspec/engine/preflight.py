@@ -1,8 +1,9 @@
-"""The plan pipeline on one screen: preflight → discover → plan (DESIGN.md §2–§3).
+"""Preflight: names a manifest uses that the cluster lacks become refusals in the plan.
 
-`plan_stack` is what `hpcspec plan` and `hpcspec apply` run for each manifest. Preflight asks
-the cluster for its node groups, job templates and (only when a manifest names nodes) its
-nodes, so a name that does not exist is a plan error, not a surprise after submit.
+Before planning, the cluster is asked for its node groups, job templates and (only when a
+manifest names nodes) its nodes, so a name that does not exist is a plan error, not a
+surprise after submit. `block_missing` puts a `missing-on-cluster` block on every change that
+would send such a job to the scheduler.
 """
 
 from __future__ import annotations
@@ -10,9 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from hpcspec.engine.discovery import discover
 from hpcspec.engine.plan import Action, Block, BlockCode, Change, Plan
-from hpcspec.engine.planner import PlanOptions, make_plan
 from hpcspec.engine.protocols import ClusterFacts
 from hpcspec.manifest.resolve import ResolvedStack
 
@@ -66,29 +65,14 @@ def _names(value: object) -> list[str]:
     return [n.strip() for n in str(value or "").split(",") if n.strip()]
 
 
-def plan_stack(
-    cluster: ClusterFacts,
-    stack: ResolvedStack,
-    *,
-    cluster_name: str,
-    options: PlanOptions | None = None,
-    owner: str | None = None,
-    insecure: bool = False,
-) -> Plan:
-    """Preflight, discover the stack's live jobs, and plan every selected job key."""
-    missing = preflight(cluster, stack)
-    live = discover(cluster, stack.stack, {k: j.digest for k, j in stack.jobs.items()}, owner=owner)
-    plan = make_plan(stack, live, cluster=cluster_name, options=options, insecure=insecure)
-    return _with_missing(plan, missing)
-
-
 def _acts(change: Change) -> bool:
     """Whether the change would send the job's spec to the scheduler (so a missing name
     matters): an unchanged job, or one that is only cancelled, is not refused for it."""
     return change.action not in (Action.NO_OP, Action.CANCEL)
 
 
-def _with_missing(plan: Plan, missing: Iterable[Missing]) -> Plan:
+def block_missing(plan: Plan, missing: Iterable[Missing]) -> Plan:
+    """`plan` with a refusal on each change whose job names something the cluster lacks."""
     by_key: dict[str, list[Block]] = {}
     for item in missing:
         by_key.setdefault(item.key, []).append(

@@ -13,28 +13,27 @@ from __future__ import annotations
 
 import logging
 
-from hpcspec.engine import create
-from hpcspec.engine.journal import Journal, PendingCreate
+from hpcspec.engine import exactly_once
+from hpcspec.engine.exactly_once import CreateRequest
+from hpcspec.engine.journal import Journal, JournalEvent, PendingCreate
 from hpcspec.engine.protocols import ClusterWriter
+from hpcspec.engine.steps import CreateMethod
 from hpcspec.errors import HpcspecError
 from hpcspec.manifest.resolve import ResolvedStack
 
 log = logging.getLogger(__name__)
 
 
-def recover(
-    cluster: ClusterWriter, stack: ResolvedStack, journal: Journal, *, via: str = "xml"
-) -> list[int]:
+def recover(cluster: ClusterWriter, stack: ResolvedStack, journal: Journal) -> list[int]:
     """Mark the jobs of open create intents; returns their ids.
 
     A job created for a spec the manifest no longer wants is cancelled instead (found by its
     token when the job's name is still known), so nothing is left behind unmarked.
-    `via` is a fallback for journals written before intents recorded how they created.
     """
     found: list[int] = []
     for pending in journal.pending_creates():
         try:
-            job_id = _settle(cluster, stack, journal, pending, pending.via or via)
+            job_id = _settle(cluster, stack, journal, pending)
         except HpcspecError as error:
             log.info("could not settle the create of %s yet: %s", pending.key, error.message)
             continue
@@ -44,43 +43,44 @@ def recover(
 
 
 def _settle(
-    cluster: ClusterWriter, stack: ResolvedStack, journal: Journal, pending: PendingCreate, how: str
+    cluster: ClusterWriter, stack: ResolvedStack, journal: Journal, pending: PendingCreate
 ) -> int | None:
     desired = stack.jobs.get(pending.key)
+    key, token = pending.key, pending.token
     if desired is None:
-        if pending.job_id is not None and not create.discard(
+        if pending.job_id is not None and not exactly_once.discard(
             cluster, pending.job_id, "hpcspec: created for a spec since removed"
         ):
             return None
         journal.record(
-            "create-absent",
-            pending.key,
-            token=pending.token,
+            JournalEvent.CREATE_ABSENT,
+            key,
+            token=token,
             note="the key is no longer in the manifest",
         )
         if pending.job_id is not None:
-            journal.record("marked", pending.key, job_id=pending.job_id)
+            journal.record(JournalEvent.MARKED, key, job_id=pending.job_id)
         return None
-    request = create.CreateRequest(
+    request = CreateRequest(
         stack.stack, desired.key, pending.digest or desired.digest, desired.definition
     )
-    job_id = pending.job_id or create.find_by_token(cluster, request, pending.token)
+    job_id = pending.job_id or exactly_once.find_by_token(cluster, request, token)
     if job_id is None:
-        journal.record("create-absent", pending.key, token=pending.token)
+        journal.record(JournalEvent.CREATE_ABSENT, key, token=token)
         return None
     changed = bool(pending.digest) and pending.digest != desired.digest
-    half_built = not pending.complete and how != "xml"
+    half_built = not pending.complete and pending.via is not CreateMethod.XML
     if changed or half_built:
         why = "the manifest changed" if changed else "an incomplete REST create"
-        if not create.discard(cluster, job_id, f"hpcspec: cancelled, {why}"):
+        if not exactly_once.discard(cluster, job_id, f"hpcspec: cancelled, {why}"):
             return None
-        journal.record("create-absent", pending.key, token=pending.token, job_id=job_id, note=why)
-        journal.record("marked", pending.key, job_id=job_id)
+        journal.record(JournalEvent.CREATE_ABSENT, key, token=token, job_id=job_id, note=why)
+        journal.record(JournalEvent.MARKED, key, job_id=job_id)
         return None
-    create.mark(cluster, request, job_id, via=how)
-    if pending.complete is False:
+    exactly_once.mark(cluster, request, job_id, via=pending.via)
+    if not pending.complete:
         journal.record(
-            "create-result", pending.key, token=pending.token, job_id=job_id, note="recovered"
+            JournalEvent.CREATE_RESULT, key, token=token, job_id=job_id, note="recovered"
         )
-    journal.record("marked", pending.key, job_id=job_id)
+    journal.record(JournalEvent.MARKED, key, job_id=job_id)
     return job_id

@@ -1,0 +1,275 @@
+"""The pipelines the commands run, each on one screen (DESIGN.md §3–§4).
+
+    plan     preflight → discover → plan                                      plan_stack
+    apply    per stack: journal → recover → discover → plan (or re-check a saved plan);
+             confirm → steps → execute → (wait)                               apply_stacks
+    reconcile  apply_stacks per stack, with no confirmation, a failing stack
+             reported and the others applied                                 reconcile_round
+    destroy  list the stack → destroy plan → confirm → steps → execute        destroy_stack
+
+Every stage is a function of the one before; everything that happens is told to the
+observer as typed events (`events.py`); the result is a report whose verdict the CLI maps to
+an exit code. A stack is listed once to plan it (and once per race-settling batch while
+applying); its journal is opened once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Protocol
+
+from hpcspec.engine.destroy import plan_destroy
+from hpcspec.engine.discovery import LiveStack, discover, list_stack
+from hpcspec.engine.events import Applied, Observer, Planned, Resumed, StackFailed
+from hpcspec.engine.executor import execute
+from hpcspec.engine.journal import JOURNAL_DIR, Journal
+from hpcspec.engine.outcomes import ApplyResult, ApplyVerdict, WaitVerdict, apply_verdict
+from hpcspec.engine.plan import BlockCode, Plan, PlanOptions
+from hpcspec.engine.planfile import check_saved
+from hpcspec.engine.planner import make_plan
+from hpcspec.engine.preflight import block_missing, preflight
+from hpcspec.engine.protocols import ClusterFacts, ClusterWriter
+from hpcspec.engine.recovery import recover
+from hpcspec.engine.secrets import resolve_secret
+from hpcspec.engine.step_generator import destroy_steps, generate_steps
+from hpcspec.engine.steps import ApplyOptions
+from hpcspec.engine.wait import wait_for_stacks
+from hpcspec.errors import HpcspecError
+from hpcspec.hpcpack.jobxml import SecretResolver
+from hpcspec.manifest.resolve import ResolvedStack
+
+Confirm = Callable[[Sequence[Plan]], bool]
+
+
+class Cluster(ClusterFacts, ClusterWriter, Protocol):
+    """Everything the pipelines ask of a cluster (the REST client)."""
+
+
+def plan_stack(
+    cluster: ClusterFacts,
+    stack: ResolvedStack,
+    *,
+    cluster_name: str,
+    options: PlanOptions | None = None,
+    owner: str | None = None,
+    insecure: bool = False,
+) -> Plan:
+    """Preflight, discover the stack's live jobs, and plan every selected job key."""
+    plan, _ = _plan(cluster, stack, cluster_name, options or PlanOptions(), owner, insecure)
+    return plan
+
+
+def _plan(
+    cluster: ClusterFacts,
+    stack: ResolvedStack,
+    cluster_name: str,
+    options: PlanOptions,
+    owner: str | None,
+    insecure: bool,
+) -> tuple[Plan, LiveStack]:
+    missing = preflight(cluster, stack)
+    live = discover(cluster, stack.stack, {k: j.digest for k, j in stack.jobs.items()}, owner=owner)
+    plan = make_plan(stack, live, cluster=cluster_name, options=options, insecure=insecure)
+    return block_missing(plan, missing), live
+
+
+@dataclass(frozen=True)
+class ApplyRequest:
+    """What the user asked apply (or reconcile) to do."""
+
+    cluster_name: str
+    insecure: bool = False
+    plan_options: PlanOptions = field(default_factory=PlanOptions)
+    options: ApplyOptions = field(default_factory=ApplyOptions)
+    saved: Plan | None = None  # apply exactly this reviewed plan, if it still holds
+    wait: bool = False
+    timeout: float | None = None  # seconds, with `wait`
+    provenance: Callable[[ResolvedStack], str] | None = None  # what hpcspec.source says
+    journal_root: Path = JOURNAL_DIR
+
+
+@dataclass(frozen=True)
+class ApplyReport:
+    """Everything a run did: the plans, each applied plan's results, the verdicts."""
+
+    plans: tuple[Plan, ...]
+    results: tuple[ApplyResult, ...]
+    verdict: ApplyVerdict
+    waited: WaitVerdict | None = None  # None: no wait
+
+    @property
+    def outcome(self) -> ApplyVerdict | WaitVerdict:
+        """The verdict the exit code reports: the wait's, when there was one."""
+        return self.waited if self.waited is not None else self.verdict
+
+
+@dataclass(frozen=True)
+class _Planned:
+    stack: ResolvedStack
+    journal: Journal
+    plan: Plan
+    live: LiveStack
+
+
+def apply_stacks(
+    cluster: Cluster,
+    stacks: Sequence[ResolvedStack],
+    request: ApplyRequest,
+    *,
+    observer: Observer,
+    confirm: Confirm,
+    secret: SecretResolver = resolve_secret,
+) -> ApplyReport:
+    """Recover and plan every stack, confirm, apply what each plan needs, then wait."""
+    planned = [_prepare(cluster, stack, request, observer) for stack in stacks]
+    plans = tuple(p.plan for p in planned)
+    observer.notify(Planned(plans))
+    due = [p for p in planned if p.plan.needs_apply]
+    if any(p.plan.has_changes for p in due) and not confirm(plans):
+        return ApplyReport(plans, (), ApplyVerdict.DECLINED)
+    results = tuple(_apply(cluster, p, request, observer, secret) for p in due)
+    stale = any(b.code is BlockCode.STALE_PLAN for p in plans for c in p.changes for b in c.blocks)
+    verdict = apply_verdict(results, stale=stale)
+    observer.notify(Applied(plans, results, verdict))
+    if not request.wait or verdict is not ApplyVerdict.APPLIED:
+        return ApplyReport(plans, results, verdict)
+    waited = wait_for_stacks(cluster, stacks, timeout=request.timeout, observer=observer)
+    return ApplyReport(plans, results, verdict, waited.verdict)
+
+
+def _prepare(
+    cluster: Cluster, stack: ResolvedStack, request: ApplyRequest, observer: Observer
+) -> _Planned:
+    journal = Journal(stack.stack, request.journal_root)
+    recovered = recover(cluster, stack, journal)
+    if recovered:
+        observer.notify(Resumed(stack.stack, tuple(recovered)))
+    if request.saved is None:
+        plan, live = _plan(
+            cluster,
+            stack,
+            request.cluster_name,
+            request.plan_options,
+            None,
+            request.insecure,
+        )
+    else:
+        live = discover(cluster, stack.stack, {k: j.digest for k, j in stack.jobs.items()})
+        plan = check_saved(request.saved, stack, live)
+    return _Planned(stack, journal, plan, live)
+
+
+def _apply(
+    cluster: Cluster,
+    planned: _Planned,
+    request: ApplyRequest,
+    observer: Observer,
+    secret: SecretResolver,
+) -> ApplyResult:
+    source = request.provenance(planned.stack) if request.provenance is not None else ""
+    return apply_plan(
+        cluster,
+        planned.stack,
+        planned.plan,
+        planned.journal,
+        options=replace(request.options, source=source),
+        observer=observer,
+        secret=secret,
+        known_ids=planned.live.current_ids(),
+    )
+
+
+def apply_plan(
+    cluster: ClusterWriter,
+    stack: ResolvedStack,
+    plan: Plan,
+    journal: Journal,
+    *,
+    options: ApplyOptions,
+    observer: Observer,
+    secret: SecretResolver = resolve_secret,
+    known_ids: Mapping[str, int] | None = None,
+) -> ApplyResult:
+    """Carry one plan out: its steps, run by the executor (`known_ids`: the live job of each
+    key discovery found, for parents outside the plan)."""
+    return execute(
+        cluster,
+        plan,
+        generate_steps(plan, stack, options),
+        journal,
+        keys=list(stack.jobs),
+        options=options,
+        secret=secret,
+        observer=observer,
+        known_ids=known_ids or {},
+    )
+
+
+def reconcile_round(
+    cluster: Cluster,
+    stacks: Sequence[ResolvedStack],
+    request: ApplyRequest,
+    *,
+    observer: Observer,
+    secret: SecretResolver = resolve_secret,
+) -> ApplyVerdict:
+    """One reconcile round: each stack applied as `apply --auto-approve` would; a stack that
+    fails is reported (`StackFailed`) and the others go on."""
+    results: list[ApplyResult] = []
+    failed = 0
+    for stack in stacks:
+        try:
+            report = apply_stacks(
+                cluster, [stack], request, observer=observer, confirm=_yes, secret=secret
+            )
+        except HpcspecError as error:
+            observer.notify(StackFailed(stack.stack, error.render()))
+            failed += 1
+        except Exception as error:  # a service keeps going; the next round tries again
+            message = f"internal error: {type(error).__name__}: {error} [internal-error]"
+            observer.notify(StackFailed(stack.stack, message))
+            failed += 1
+        else:
+            results += report.results
+    return apply_verdict(results, failed_stacks=failed)
+
+
+def _yes(plans: Sequence[Plan]) -> bool:
+    return True
+
+
+def destroy_stack(
+    cluster: Cluster,
+    stack: str,
+    keys: Sequence[str],
+    *,
+    cluster_name: str,
+    observer: Observer,
+    confirm: Confirm,
+    parallelism: int = ApplyOptions().parallelism,
+    journal_root: Path = JOURNAL_DIR,
+) -> ApplyReport:
+    """Cancel every alive job of `stack` (keys from the manifest; with none, every key the
+    stack's jobs name)."""
+    plan = plan_destroy(list_stack(cluster, stack, keys), stack=stack, cluster=cluster_name)
+    observer.notify(Planned((plan,)))
+    if not plan.has_changes:
+        return ApplyReport((plan,), (), ApplyVerdict.APPLIED)
+    if not confirm((plan,)):
+        return ApplyReport((plan,), (), ApplyVerdict.DECLINED)
+    result = execute(
+        cluster,
+        plan,
+        destroy_steps(plan),
+        Journal(stack, journal_root),
+        keys=keys,
+        options=ApplyOptions(parallelism=parallelism),
+        secret=resolve_secret,
+        observer=observer,
+        known_ids={},
+    )
+    verdict = apply_verdict([result])
+    observer.notify(Applied((plan,), (result,), verdict))
+    return ApplyReport((plan,), (result,), verdict)

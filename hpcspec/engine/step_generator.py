@@ -1,0 +1,116 @@
+"""Plan → steps: every rule about which steps a change takes, and in which order (pure).
+
+Per job key, in order: cancel the key's duplicate live jobs; then by action —
+
+- create / rerun: create (job XML or REST), mark; if the manifest wants it submitted, settle
+  the race with other appliers, then submit;
+- replace: cancel the live job first (its queue position or running work is given up), then
+  the create steps;
+- update: the update; a Configuring job the manifest wants submitted is then settled and
+  submitted;
+- submit: settle the race, submit;
+- requeue: requeue; cancel: cancel.
+
+Refused (blocked) and unchanged keys get no steps: the executor reports them as they are.
+A destroy plan cancels every live job of each key, duplicates included, as `hpcspec destroy`.
+"""
+
+from __future__ import annotations
+
+from hpcspec.engine.plan import Action, Change, Plan
+from hpcspec.engine.steps import (
+    ApplyOptions,
+    Cancel,
+    CancelDuplicate,
+    CancelReason,
+    Create,
+    CreateMethod,
+    CreateViaRest,
+    CreateViaXml,
+    JobSteps,
+    Mark,
+    Requeue,
+    SettleRace,
+    Step,
+    Submit,
+    Update,
+)
+from hpcspec.hpcpack.states import JobState
+from hpcspec.manifest.resolve import DesiredJob, DesiredState, ResolvedStack
+
+
+def generate_steps(plan: Plan, stack: ResolvedStack, options: ApplyOptions) -> list[JobSteps]:
+    """The steps of every change apply carries out, in the plan's order."""
+    return [
+        job_steps(change, stack.jobs.get(change.key), stack.stack, options)
+        for change in plan.changes
+        if change.is_change and not change.blocks
+    ]
+
+
+def destroy_steps(plan: Plan) -> list[JobSteps]:
+    """A destroy plan's steps: each key's live jobs (duplicates first) cancelled."""
+    out = []
+    for change in plan.changes:
+        assert change.live_id is not None, f"{change.key}: destroy cancels live jobs"
+        ids = (*change.duplicates, change.live_id)
+        steps = tuple(Cancel(change.key, job_id, CancelReason.DESTROYED) for job_id in ids)
+        out.append(JobSteps(change.key, change.action, steps, live_id=change.live_id))
+    return out
+
+
+def job_steps(
+    change: Change, desired: DesiredJob | None, stack: str, options: ApplyOptions
+) -> JobSteps:
+    """The ordered steps of one change."""
+    key, live = change.key, change.live_id
+    steps: list[Step] = [CancelDuplicate(key, job_id) for job_id in change.duplicates]
+    match change.action:
+        case Action.CREATE | Action.RERUN:
+            steps += _create(_wanted(change, desired), stack, options, replacing=live)
+        case Action.REPLACE:
+            assert live is not None, f"{key}: a replace needs the live job"
+            steps.append(Cancel(key, live, CancelReason.REPLACED))
+            steps += _create(_wanted(change, desired), stack, options, replacing=live)
+        case Action.UPDATE:
+            job = _wanted(change, desired)
+            steps.append(Update(key, stack, job, change))
+            if change.live_state == JobState.Configuring.name:
+                steps += _submit(job, superseded=live)
+        case Action.SUBMIT:
+            steps += _submit(_wanted(change, desired), superseded=live)
+        case Action.REQUEUE:
+            assert live is not None, f"{key}: a requeue needs the live job"
+            steps.append(Requeue(key, live))
+        case Action.CANCEL:
+            assert live is not None, f"{key}: a cancel needs the live job"
+            why = CancelReason.REMOVED if desired is None else CancelReason.WANTED_CANCELED
+            steps.append(Cancel(key, live, why))
+        case Action.NO_OP:
+            pass
+    depends_on = desired.depends_on if desired is not None else ()
+    return JobSteps(key, change.action, tuple(steps), live_id=live, depends_on=depends_on)
+
+
+def _wanted(change: Change, desired: DesiredJob | None) -> DesiredJob:
+    if desired is None:
+        raise ValueError(f"{change.key}: {change.action.value} needs the job in the manifest")
+    return desired
+
+
+def _create(
+    job: DesiredJob, stack: str, options: ApplyOptions, *, replacing: int | None
+) -> list[Step]:
+    kind: type[Create] = CreateViaXml if options.via is CreateMethod.XML else CreateViaRest
+    steps: list[Step] = [
+        kind(job.key, stack, job, options.source),
+        Mark(job.key, stack, job, options.via),
+    ]
+    # The job a new one replaces (or reruns next to) is never its rival in the race.
+    return steps + _submit(job, superseded=replacing)
+
+
+def _submit(job: DesiredJob, *, superseded: int | None) -> list[Step]:
+    if job.state is not DesiredState.SUBMITTED:
+        return []
+    return [SettleRace(job.key, job.digest, superseded), Submit(job.key, job.definition.run_as)]

@@ -1,0 +1,125 @@
+"""`--wait`: follow a run's jobs until they end, requeuing Failed ones per `retries`.
+
+Each poll reads the stacks' status rows (one listing per stack, plus task listings of jobs
+with work); the observer hears every poll (progress bars), each state change, each requeue,
+a heartbeat when nothing changed for a while, and the verdict: all finished, some failed or
+cancelled, or timed out. A Failed job is requeued while its requeue count is below the
+manifest's `retries`, and the wait goes on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from hpcspec.engine.events import (
+    JobRequeued,
+    JobStateChanged,
+    Observer,
+    StillWaiting,
+    WaitEnded,
+    WaitPolled,
+)
+from hpcspec.engine.outcomes import WaitVerdict
+from hpcspec.engine.protocols import ClusterReader
+from hpcspec.engine.status import JobStatus, stack_status
+from hpcspec.manifest.resolve import ResolvedStack
+
+POLL_SECONDS = 2.0  # how often the stacks are read while waiting
+HEARTBEAT_SECONDS = 30.0  # a line saying what is still running, when nothing changed
+
+
+@dataclass(frozen=True)
+class Waited:
+    """How the wait ended and the last rows it read."""
+
+    verdict: WaitVerdict
+    rows: tuple[JobStatus, ...]
+
+
+class Requeuer(ClusterReader, Protocol):
+    """A reader that can also requeue jobs (the REST client)."""
+
+    def requeue_job(self, job_id: int) -> None: ...
+
+
+def wait_for_stacks(
+    cluster: Requeuer,
+    stacks: Sequence[ResolvedStack],
+    *,
+    timeout: float | None,
+    observer: Observer,
+    interval: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Waited:
+    """Wait for every job of `stacks` to end (rows keyed `stack/key`)."""
+    retries = {(s.stack, k): j.retries for s in stacks for k, j in s.jobs.items()}
+
+    def poll() -> list[JobStatus]:
+        rows: list[JobStatus] = []
+        for stack in stacks:
+            found = stack_status(cluster, stack.stack, list(stack.jobs))
+            rows += [replace(r, key=f"{stack.stack}/{r.key}") for r in found]
+        return rows
+
+    def requeue(row: JobStatus) -> bool:
+        stack, _, key = row.key.partition("/")
+        allowed = retries.get((stack, key), 0)
+        if row.job_id is None or row.requeue_count >= allowed:
+            return False
+        cluster.requeue_job(row.job_id)
+        observer.notify(JobRequeued(row, row.requeue_count + 1, allowed))
+        return True
+
+    return wait_for(
+        poll,
+        timeout=timeout,
+        observer=observer,
+        interval=POLL_SECONDS if interval is None else interval,
+        requeue=requeue,
+        clock=clock,
+        sleep=sleep,
+    )
+
+
+def wait_for(
+    poll: Callable[[], list[JobStatus]],
+    *,
+    timeout: float | None,
+    observer: Observer,
+    interval: float = POLL_SECONDS,
+    requeue: Callable[[JobStatus], bool] | None = None,
+    heartbeat_every: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Waited:
+    """Poll until every job ended; `requeue(row)` is asked for each Failed row and returns
+    True when it requeued the job (the wait then goes on)."""
+    every = HEARTBEAT_SECONDS if heartbeat_every is None else heartbeat_every
+    started = last_beat = clock()
+    seen: dict[str, str] = {}
+    while True:
+        rows = poll()
+        observer.notify(WaitPolled(tuple(rows)))
+        for row in rows:
+            if seen.get(row.key) != row.state:
+                observer.notify(JobStateChanged(row, seen.get(row.key)))
+                seen[row.key] = row.state
+        retried = [r for r in rows if r.state == "Failed" and requeue is not None and requeue(r)]
+        if not retried and all(r.ended for r in rows):
+            bad = any(r.ended_badly for r in rows)
+            return _ended(observer, WaitVerdict.FAILED if bad else WaitVerdict.FINISHED, rows)
+        if timeout is not None and clock() - started >= timeout:
+            return _ended(observer, WaitVerdict.TIMED_OUT, rows)
+        if clock() - last_beat >= every:
+            observer.notify(StillWaiting(tuple(r for r in rows if not r.ended)))
+            last_beat = clock()
+        sleep(interval)
+
+
+def _ended(observer: Observer, verdict: WaitVerdict, rows: list[JobStatus]) -> Waited:
+    observer.notify(WaitEnded(verdict, tuple(rows)))
+    return Waited(verdict, tuple(rows))
