@@ -39,7 +39,7 @@ COMMANDS: dict[str, Command] = {
         "hpcspec.cli.apply:apply",
         "Create, update, submit, replace or requeue jobs so the cluster matches the manifests.",
     ),
-    "cluster": Command("hpcspec.cli.cluster:cluster", "Inspect the HPC Pack cluster."),
+    "cluster": Command("hpcspec.cli.cluster_cmd:cluster", "Inspect the HPC Pack cluster."),
     "completion": Command(
         "hpcspec.cli.completion:completion",
         "Print the shell completion script for bash, zsh, fish or powershell.",
@@ -76,7 +76,7 @@ COMMANDS: dict[str, Command] = {
         "Plan and apply the manifests every --interval until SIGTERM/SIGINT (exit 0).",
     ),
     "render": Command(
-        "hpcspec.cli.render:render", "Render a manifest's jobs as HPC Pack job XML files."
+        "hpcspec.cli.render_cmd:render", "Render a manifest's jobs as HPC Pack job XML files."
     ),
     "status": Command(
         "hpcspec.cli.status:status",

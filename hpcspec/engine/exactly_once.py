@@ -262,7 +262,7 @@ def submit_once(
             ) from None
         if state is JobState.Configuring:
             return None  # surely not submitted: send again
-        if state in (JobState.Canceled, JobState.Canceling):
+        if state.is_canceled:
             raise StepFailed(
                 f"submit failed ({error.message}); job is {state.name}; run apply again"
             )
@@ -284,7 +284,7 @@ def cancel_once(cluster: ClusterWriter, job_id: int, message: str, *, forced: bo
         return True
 
     def took(_: ApiError) -> bool | None:
-        return cluster.job_state(job_id) in (JobState.Canceling, JobState.Canceled) or None
+        return cluster.job_state(job_id).is_canceled or None
 
     send_once(send, took, unclear=(OutcomeUnknown, ServerError, RefusedByState), attempts=1)
 

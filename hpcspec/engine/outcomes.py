@@ -46,9 +46,6 @@ class ApplyResult:
 
     results: tuple[JobResult, ...]
 
-    def of(self, outcome: Outcome) -> list[JobResult]:
-        return [r for r in self.results if r.outcome is outcome]
-
 
 class ApplyVerdict(Enum):
     """How an apply (or destroy, or a reconcile round) went as a whole."""

@@ -72,13 +72,6 @@ def can_set_job_property(name: str, state: JobState) -> bool:
     return name in SETTABLE_BY_STATE.get(state, frozenset())
 
 
-def settable_in(state: JobState) -> frozenset[str] | None:
-    """The properties settable in `state`; None means every property (Configuring)."""
-    if state is JobState.Configuring:
-        return None
-    return ANY_TIME | SETTABLE_BY_STATE.get(state, frozenset())
-
-
 def can_modify_tasks(state: JobState) -> bool:
     """Tasks change only while the job is Configuring (Operation_TryToModifyInvalidStateTask)."""
     return state is JobState.Configuring

@@ -43,6 +43,11 @@ class JobState(IntFlag):
         return self in ACTIVE_JOB_STATES
 
     @property
+    def is_canceled(self) -> bool:
+        """Canceled, or Canceling on its way there: a cancel has taken."""
+        return self in (JobState.Canceling, JobState.Canceled)
+
+    @property
     def is_alive(self) -> bool:
         """Will run, or may still be submitted: Configuring or active, and not on its way out
         (Canceling). The one rule for "is this job alive": cancel it, race it, count it."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from hpcspec.cli import COMMANDS
 from hpcspec.hpcpack import catalogue
-from hpcspec.manifest import reference
+from hpcspec.manifest import reference_page
 from hpcspec.manifest.models import Manifest, Task
 from tests.ci import cli_reference
 
@@ -15,14 +15,14 @@ DOCS = Path(__file__).parents[2] / "docs"
 
 def test_manifest_reference_is_generated_from_the_current_models() -> None:
     page = (DOCS / "manifest-reference.md").read_text(encoding="utf-8")
-    assert page == reference.render(), (
+    assert page == reference_page.render(), (
         "docs/manifest-reference.md is stale: run "
-        "python -m hpcspec.manifest.reference > docs/manifest-reference.md"
+        "python -m hpcspec.manifest.reference_page > docs/manifest-reference.md"
     )
 
 
 def test_manifest_reference_names_every_key_and_property() -> None:
-    page = reference.render()
+    page = reference_page.render()
     for model in (Manifest, Task):
         for name in model.model_fields:
             assert f"| `{name}` |" in page

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from hpcspec.cli.render import tagged
+from hpcspec.cli.render_cmd import tagged
 from hpcspec.hpcpack import jobxml
 from hpcspec.hpcpack.definition import JobDefinition, RunAs, SecretRef, TaskDefinition, pairs
 from hpcspec.manifest import parse_manifest, resolve
