@@ -10,10 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from hpcspec.engine.plan import Action, Block, BlockCode, Change, Plan
 from hpcspec.engine.protocols import ClusterFacts
 from hpcspec.manifest.resolve import ResolvedStack
+
+
+class ClusterName(StrEnum):
+    """What kind of name a manifest may use that the cluster must have."""
+
+    NODE_GROUP = "node group"
+    JOB_TEMPLATE = "job template"
+    NODE = "node"
 
 
 @dataclass(frozen=True)
@@ -21,7 +30,7 @@ class Missing:
     """A name the manifest uses that the cluster does not have."""
 
     key: str
-    what: str  # node group | job template | node
+    what: ClusterName
     name: str
 
 
@@ -46,18 +55,22 @@ def preflight(cluster: ClusterFacts, stack: ResolvedStack) -> list[Missing]:
     if wanted["group"]:
         groups = {g.name.lower() for g in cluster.node_groups()}
         missing += [
-            Missing(k, "node group", n) for k, n in wanted["group"] if n.lower() not in groups
+            Missing(k, ClusterName.NODE_GROUP, n)
+            for k, n in wanted["group"]
+            if n.lower() not in groups
         ]
     if wanted["template"]:
         templates = {t.lower() for t in cluster.job_templates()}
         missing += [
-            Missing(k, "job template", n)
+            Missing(k, ClusterName.JOB_TEMPLATE, n)
             for k, n in wanted["template"]
             if n.lower() not in templates
         ]
     if wanted["node"]:
         nodes = {name.lower() for name in cluster.node_names()}
-        missing += [Missing(k, "node", n) for k, n in wanted["node"] if n.lower() not in nodes]
+        missing += [
+            Missing(k, ClusterName.NODE, n) for k, n in wanted["node"] if n.lower() not in nodes
+        ]
     return missing
 
 
