@@ -191,25 +191,21 @@ class _Executor:
             step = chain.steps[progress.position]
             if step.batched:
                 return progress
-            self.notify(
-                StepStarted(self.stack, step.key, step.kind, self._acted_on(progress, step))
-            )
+            self.notify(StepStarted(self.stack, step.key, step.kind, _acted_on(progress, step)))
             try:
                 self._run_step(progress, step)
             except Exception as error:
-                self.notify(StepFinished(self.stack, step.key, step.kind, progress.job_id, True))
+                ended = StepFinished(
+                    self.stack, step.key, step.kind, _acted_on(progress, step), True
+                )
+                self.notify(ended)
                 return JobResult(
                     chain.key, Outcome.FAILED, chain.action, progress.job_id, _why(error)
                 )
-            self.notify(StepFinished(self.stack, step.key, step.kind, progress.job_id))
+            ended = StepFinished(self.stack, step.key, step.kind, _acted_on(progress, step, True))
+            self.notify(ended)
             progress.position += 1
         return JobResult(chain.key, Outcome.DONE, chain.action, progress.job_id)
-
-    @staticmethod
-    def _acted_on(progress: _Progress, step: Step) -> int | None:
-        if isinstance(step, steps.Create):
-            return None
-        return getattr(step, "job_id", progress.job_id)
 
     def _run_step(self, progress: _Progress, step: Step) -> None:
         """What each (unbatched) step kind does."""
@@ -299,6 +295,15 @@ class _Executor:
         step = progress.chain.steps[progress.position]
         assert isinstance(step, SettleRace)  # the only batched kind
         return step
+
+
+def _acted_on(progress: _Progress, step: Step, done: bool = False) -> int | None:
+    """The job a step acts on: its own (a cancel's, a requeue's), else the key's; a create
+    acts on none until it is done, and then on the job it made."""
+    if isinstance(step, steps.Create) and not done:
+        return None
+    job_id: int | None = getattr(step, "job_id", progress.job_id)
+    return job_id
 
 
 def _why(error: Exception) -> str:
