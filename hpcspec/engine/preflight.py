@@ -8,7 +8,7 @@ would send such a job to the scheduler.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -35,42 +35,33 @@ class Missing:
 
 
 def preflight(cluster: ClusterFacts, stack: ResolvedStack) -> list[Missing]:
-    """Names of node groups, job templates and nodes that the cluster lacks."""
-    wanted: dict[str, list[tuple[str, str]]] = {"group": [], "template": [], "node": []}
+    """Names of node groups, job templates and nodes that the cluster lacks (each kind is
+    asked for only when the manifest names one)."""
+    wanted: dict[ClusterName, list[tuple[str, str]]] = {kind: [] for kind in ClusterName}
     for key, job in stack.jobs.items():
         for name in _names(job.definition.get("NodeGroups")):
-            wanted["group"].append((key, name))
+            wanted[ClusterName.NODE_GROUP].append((key, name))
         template = job.definition.get("JobTemplate")
         if template:
-            wanted["template"].append((key, str(template)))
+            wanted[ClusterName.JOB_TEMPLATE].append((key, str(template)))
         for name in _names(job.definition.get("RequestedNodes")):
-            wanted["node"].append((key, name))
+            wanted[ClusterName.NODE].append((key, name))
         for task in job.definition.tasks:
             group = task.get("RequestedNodeGroup")
             if group:
-                wanted["group"].append((key, str(group)))
+                wanted[ClusterName.NODE_GROUP].append((key, str(group)))
             for name in _names(task.get("RequiredNodes")):
-                wanted["node"].append((key, name))
+                wanted[ClusterName.NODE].append((key, name))
+    known: dict[ClusterName, Callable[[], Iterable[str]]] = {
+        ClusterName.NODE_GROUP: lambda: (g.name for g in cluster.node_groups()),
+        ClusterName.JOB_TEMPLATE: cluster.job_templates,
+        ClusterName.NODE: cluster.node_names,
+    }
     missing: list[Missing] = []
-    if wanted["group"]:
-        groups = {g.name.lower() for g in cluster.node_groups()}
-        missing += [
-            Missing(k, ClusterName.NODE_GROUP, n)
-            for k, n in wanted["group"]
-            if n.lower() not in groups
-        ]
-    if wanted["template"]:
-        templates = {t.lower() for t in cluster.job_templates()}
-        missing += [
-            Missing(k, ClusterName.JOB_TEMPLATE, n)
-            for k, n in wanted["template"]
-            if n.lower() not in templates
-        ]
-    if wanted["node"]:
-        nodes = {name.lower() for name in cluster.node_names()}
-        missing += [
-            Missing(k, ClusterName.NODE, n) for k, n in wanted["node"] if n.lower() not in nodes
-        ]
+    for kind, names in wanted.items():
+        if names:
+            have = {name.lower() for name in known[kind]()}
+            missing += [Missing(k, kind, n) for k, n in names if n.lower() not in have]
     return missing
 
 
