@@ -20,6 +20,12 @@ from tests.apply import cli_process
 from tests.apply.stacks import live_by_name, patient_client, stack_text
 
 LATENCY = FaultPlan((FaultRule(match="*", latency_ms=15),), seed=1)
+# Racing appliers see each other only if each lists the stack before the other's first job
+# exists. A create that takes half a second makes that true whenever the two processes start
+# within about half a second of each other, which a loaded machine cannot promise in 15 ms.
+RACE = FaultPlan(
+    (*LATENCY.rules, FaultRule(match="POST /hpc/jobs/jobFile", latency_ms=500)), seed=1
+)
 SLOW = Timings(tick=0.5, simulate=0.05)
 JOBS = 10
 
@@ -76,7 +82,7 @@ def test_apply_killed_at_random_points_and_rerun_converges_without_duplicates(
 def test_two_applies_started_together_leave_one_submitted_job_per_key(
     start_emulator: Callable[..., Any], tmp_path: Path
 ) -> None:
-    running = start_emulator(faults=LATENCY, timings=SLOW, nodes=4, cores_per_node=8)
+    running = start_emulator(faults=RACE, timings=SLOW, nodes=4, cores_per_node=8)
     env = cli_process.cli_env(running, tmp_path)
     argv = ["apply", "m.yaml", "--auto-approve", "--parallelism", "4"]
     processes = []
