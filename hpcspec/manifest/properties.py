@@ -72,8 +72,8 @@ def _unknown(
         if name.lower() == "expandedpriority" and any(k.lower() == "priority" for k in raw):
             place = (
                 "Priority and ExpandedPriority are both set; HPC Pack refuses a pair that "
-                "disagrees (Operation_PriorityAndExPriCannotBeSetTogether in "
-                "derived/error-codes.json). Write only Priority: a name, 'Normal+5', or 0..4000"
+                "disagrees (scheduler error Operation_PriorityAndExPriCannotBeSetTogether). "
+                "Write only Priority: a name, 'Normal+5', or 0..4000"
             )
         raise ManifestError(
             f"{name} cannot be set under properties: {place}",

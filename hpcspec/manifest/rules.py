@@ -56,7 +56,7 @@ def check_min_max(
             path=origins.get(low_name, ()),
             code="min-greater-than-max",
             hint=(
-                f"HPC Pack refuses it ({code} in derived/error-codes.json); {high_name} is set at "
+                f"HPC Pack refuses it (scheduler error {code}); {high_name} is set at "
                 f"{_where(origins.get(high_name, ()))}"
             ),
         )
@@ -78,8 +78,8 @@ def check_fail_job_on_failure_count(
             code="invalid-value",
             hint=(
                 "a value above 1 is an error for a task that is not a parametric sweep "
-                "(msdocs/ischedulertask-failjobonfailurecount.md); give the task a sweep: or "
-                "use FailJobOnFailure: true"
+                "(per ISchedulerTask.FailJobOnFailureCount (HPC Pack SDK docs)); give the task "
+                "a sweep: or use FailJobOnFailure: true"
             ),
         )
 
@@ -101,9 +101,9 @@ def check_order_by(text: str, path: KeyPath) -> str:
                 code="invalid-value",
                 hint=(
                     "write [-]Core or [-]Memory, comma-separated, each at most once, e.g. "
-                    "'-Memory,Core' (JobOrderBy.Parse in sdk-xmldoc/"
-                    "Microsoft.Hpc.Scheduler.Properties.xml documents '[-][Core|Memory]'; its "
-                    "OrderByProperty enum says Cores, so both spellings are accepted)"
+                    "'-Memory,Core' (the HPC Pack SDK reference documents JobOrderBy.Parse as "
+                    "'[-][Core|Memory]'; its OrderByProperty enum says Cores, so both spellings "
+                    "are accepted)"
                 ),
             )
         seen.add(name.rstrip("s"))
@@ -118,8 +118,8 @@ def check_env(name: str, value: str | None, path: KeyPath) -> None:
             f"environment variable name {name!r} is not valid",
             path=path,
             code="invalid-value",
-            hint="a name may not be empty or contain '=' (Operation_InvalidEnvironmentVarName "
-            "in derived/error-codes.json)",
+            hint="a name may not be empty or contain '=' (scheduler error "
+            "Operation_InvalidEnvironmentVarName)",
         )
     size = len(name) + 1 + (len(value) if value is not None else 0)
     if size > MAX_ENV_ENTRY:
@@ -129,8 +129,8 @@ def check_env(name: str, value: str | None, path: KeyPath) -> None:
             code="invalid-value",
             hint=(
                 f"Windows limits a variable to {MAX_ENV_ENTRY} characters; HPC Pack refuses "
-                "long names and values (Operation_EnvironmentVarNameTooLong/ValueTooLong in "
-                "derived/error-codes.json) without documenting its own limit, which may be lower"
+                "long names and values (scheduler errors Operation_EnvironmentVarNameTooLong "
+                "and ...ValueTooLong) without documenting its own limit, which may be lower"
             ),
         )
 
@@ -144,7 +144,8 @@ def check_sweep(sweep: Sweep, where: KeyPath) -> None:
                 f"sweep {field}: {problem}",
                 path=(*where, field),
                 code="invalid-sweep",
-                hint="StartValue, EndValue, IncrementValue are Int32 (derived/property-ids.json)",
+                hint="StartValue, EndValue, IncrementValue are Int32 (TaskPropertyIds, HPC Pack "
+                "SDK docs)",
             )
     if sweep.increment < 1:
         raise ManifestError(
@@ -159,9 +160,9 @@ def check_sweep(sweep: Sweep, where: KeyPath) -> None:
             path=(*where, "start"),
             code="invalid-sweep",
             hint=(
-                "msdocs/ischedulertask-startvalue.md: the value must be greater than zero (the "
-                "2016-era Store API does not check it, so some clusters accept 0; hpcspec keeps "
-                "to the documented rule)"
+                "ISchedulerTask.StartValue (HPC Pack SDK docs): the value must be greater than "
+                "zero (HPC Pack 2016's own code does not check it, so some clusters accept 0; "
+                "hpcspec keeps to the documented rule)"
             ),
         )
     if sweep.start > sweep.end:
@@ -176,7 +177,8 @@ def check_sweep(sweep: Sweep, where: KeyPath) -> None:
             f"sweep has {sweep.count} instances; HPC Pack allows {catalogue.MAX_SWEEP_INSTANCES:,}",
             path=where,
             code="invalid-sweep",
-            hint="msdocs/ischedulertask-isparametric.md; split the range over several tasks",
+            hint="the limit of ISchedulerTask.IsParametric (HPC Pack SDK docs); split the range "
+            "over several tasks",
         )
 
 
@@ -215,12 +217,12 @@ def hold_until_problem(value: str, now: datetime) -> str | None:
         moment = moment.replace(tzinfo=UTC)
     if moment < now:
         return (
-            f"HoldUntil {value} is in the past (HPC Pack refuses it: Operation_JobInvalidHoldUntil "
-            "in derived/error-codes.json)"
+            f"HoldUntil {value} is in the past (HPC Pack refuses it: scheduler error "
+            "Operation_JobInvalidHoldUntil)"
         )
     if moment > now + timedelta(days=365):
         return (
             f"HoldUntil {value} is more than a year ahead (HPC Pack refuses it: "
-            "Operation_JobHoldUntilTooLong in derived/error-codes.json)"
+            "scheduler error Operation_JobHoldUntilTooLong)"
         )
     return None

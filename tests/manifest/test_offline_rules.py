@@ -121,7 +121,7 @@ def test_fail_job_on_failure_count_above_one_is_for_sweeps() -> None:
     assert problems(BASE + f"    tasks: {{t: {sweep}}}\n") == []
     basic = "{commandLine: x, properties: {FailJobOnFailureCount: 3}}"
     (problem,) = problems(BASE + f"    tasks: {{t: {basic}}}\n")
-    assert "ischedulertask-failjobonfailurecount.md" in problem
+    assert "ISchedulerTask.FailJobOnFailureCount (HPC Pack SDK docs)" in problem
 
 
 def test_order_by_takes_the_sdk_form_and_is_written_canonically() -> None:
