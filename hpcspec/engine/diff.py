@@ -70,7 +70,9 @@ def job_diffs(
                     name,
                     show(spec, before),
                     show(spec, value),
-                    allowed_now=modify_rules.can_set_job_property(name, state),
+                    # A job-XML-only property cannot be changed in place by REST at all.
+                    allowed_now=modify_rules.can_set_job_property(name, state)
+                    and (spec is None or spec.rest),
                 )
             )
     editable = not state.is_terminal
@@ -134,10 +136,9 @@ def _task_fields(
 ) -> list[FieldDiff]:
     out: list[FieldDiff] = []
 
-    def add(field: str, before: str | None, after: str | None) -> None:
-        out.append(
-            FieldDiff(DiffSection.TASK, f"{task.name}/{field}", before, after, allowed_now=allowed)
-        )
+    def add(field: str, before: str | None, after: str | None, *, rest: bool = True) -> None:
+        path = f"{task.name}/{field}"
+        out.append(FieldDiff(DiffSection.TASK, path, before, after, allowed_now=allowed and rest))
 
     if task.command_line != old.command_line:
         add("commandLine", old.command_line, task.command_line)
@@ -152,7 +153,7 @@ def _task_fields(
         before = live_props.get(name.lower())
         if not same_value(name, value, before):
             spec = TASK_PROPERTIES.get(name)
-            add(name, show(spec, before), show(spec, value))
+            add(name, show(spec, before), show(spec, value), rest=spec is None or spec.rest)
     if not extras:  # task env and custom properties were not read back
         return out
     task_custom = _pairs(

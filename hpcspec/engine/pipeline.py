@@ -29,12 +29,12 @@ from hpcspec.engine.outcomes import ApplyResult, ApplyVerdict, WaitVerdict, appl
 from hpcspec.engine.plan import BlockCode, Plan, PlanOptions
 from hpcspec.engine.planfile import check_saved
 from hpcspec.engine.planner import make_plan
-from hpcspec.engine.preflight import block_missing, preflight
+from hpcspec.engine.preflight import block_missing, block_xml_only, preflight
 from hpcspec.engine.protocols import ClusterFacts, ClusterWriter
 from hpcspec.engine.recovery import recover
 from hpcspec.engine.secrets import resolve_secret
 from hpcspec.engine.step_generator import destroy_steps, generate_steps
-from hpcspec.engine.steps import ApplyOptions
+from hpcspec.engine.steps import ApplyOptions, CreateMethod
 from hpcspec.engine.wait import wait_for_stacks
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack.jobxml import SecretResolver
@@ -158,6 +158,8 @@ def _prepare(
     else:
         live = discover(cluster, stack.stack, {k: j.digest for k, j in stack.jobs.items()})
         plan = check_saved(request.saved, stack, live)
+    if request.options.via is CreateMethod.REST:
+        plan = block_xml_only(plan, stack)
     return _Planned(stack, journal, plan, live)
 
 

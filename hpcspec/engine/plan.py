@@ -96,6 +96,7 @@ class BlockCode(StrEnum):
     SPEC_CHANGE_REFUSED = "spec-change-refused"  # onSpecChange: error
     MISSING_ON_CLUSTER = "missing-on-cluster"  # preflight: a node group, template or node
     STALE_PLAN = "stale-plan"  # a saved plan the cluster moved past
+    XML_ONLY = "xml-only"  # --create-via rest, but the job sets a property only job XML carries
 
 
 @dataclass(frozen=True)

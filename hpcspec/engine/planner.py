@@ -166,6 +166,20 @@ def decide(desired: DesiredJob, job: LiveJob | None, options: PlanOptions) -> Ch
                 ),
                 diffs=diffs,
             )
+        xml_only = sorted({d.name for d in diffs if not d.allowed_now})
+        if xml_only:  # only job XML carries them (catalogue `rest`): a new job replaces it
+            return _change(
+                desired,
+                job,
+                Action.REPLACE,
+                spec,
+                Reason(
+                    ReasonCode.NOT_SETTABLE,
+                    f"the REST API cannot change {', '.join(xml_only)} (job XML only): a new "
+                    "job replaces this unsubmitted one",
+                ),
+                diffs=diffs,
+            )
         then = " and submit it" if desired.state is DesiredState.SUBMITTED else ""
         return _change(
             desired,

@@ -3,7 +3,8 @@
 Before planning, the cluster is asked for its node groups, job templates and (only when a
 manifest names nodes) its nodes, so a name that does not exist is a plan error, not a
 surprise after submit. `block_missing` puts a `missing-on-cluster` block on every change that
-would send such a job to the scheduler.
+would send such a job to the scheduler. `block_xml_only` refuses, for `--create-via rest`, a
+job that sets a property only job XML can carry.
 """
 
 from __future__ import annotations
@@ -92,4 +93,32 @@ def block_missing(plan: Plan, missing: Iterable[Missing]) -> Plan:
         replace(c, blocks=(*c.blocks, *by_key.get(c.key, ()))) if _acts(c) else c
         for c in plan.changes
     ]
+    return replace(plan, changes=tuple(changes))
+
+
+_CREATES = (Action.CREATE, Action.REPLACE, Action.RERUN)
+
+
+def block_xml_only(plan: Plan, stack: ResolvedStack) -> Plan:
+    """`plan` with an `xml-only` refusal on each change that would create, through the REST
+    API, a job setting a property the REST API documents no way to send (the catalogue's
+    `rest`; e.g. TaskExecutionFailureRetryLimit, a task's RequestedNodeGroup)."""
+    changes: list[Change] = []
+    for change in plan.changes:
+        job = stack.jobs.get(change.key)
+        places = job.definition.xml_only_properties() if job is not None else ()
+        if change.action not in _CREATES or not places:
+            changes.append(change)
+            continue
+        blocks = tuple(
+            Block(
+                BlockCode.XML_ONLY,
+                f"jobs.{change.key}.{'.'.join(place)}: the REST API cannot set {place[-1]}, so "
+                "--create-via rest cannot create this job",
+                "create it through job XML (the default: leave out --create-via rest), or "
+                f"remove {place[-1]}",
+            )
+            for place in places
+        )
+        changes.append(replace(change, blocks=(*change.blocks, *blocks)))
     return replace(plan, changes=tuple(changes))

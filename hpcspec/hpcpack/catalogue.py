@@ -50,6 +50,9 @@ class PropertySpec:
     put: bool = True  # may be sent with PUT (job: also create; task: also add)
     create: bool = True  # may be sent with create/add
     rest_name: str | None = None  # the REST property that carries the canonical value
+    # In the REST API's documented lists (job: Create Job / Set Job Properties; task: Add Task /
+    # Set Task Properties, msdocs/schedulerwebservice--*.md). False: only job XML carries it.
+    rest: bool = True
 
     @property
     def xml_name(self) -> str:
@@ -269,8 +272,9 @@ JOB_PROPERTIES: dict[str, PropertySpec] = {
         _p(
             "TaskExecutionFailureRetryLimit",
             Kind.INT,
-            "How often a task is retried after an execution failure.",
+            "How often a task is retried after an execution failure (job XML only).",
             minimum=0,
+            rest=False,  # read by the job XML importer; in neither REST list (issue 15)
         ),
     ]
 }
@@ -286,7 +290,12 @@ TASK_PROPERTIES: dict[str, PropertySpec] = {
             minimum=0,
         ),
         _p("RequiredNodes", Kind.STRING, "Nodes the task must run on (comma-separated)."),
-        _p("RequestedNodeGroup", Kind.STRING, "Node group the task runs in (HPC Pack 2016)."),
+        _p(
+            "RequestedNodeGroup",
+            Kind.STRING,
+            "Node group the task runs in (HPC Pack 2016; job XML only).",
+            rest=False,  # read by the job XML importer; in neither REST list (issue 15)
+        ),
         _p("IsExclusive", Kind.BOOL, "No other task may share the task's nodes."),
         _p("IsRerunnable", Kind.BOOL, "The scheduler may run the task again after a failure."),
         _p("StdOutFilePath", Kind.STRING, "File standard output goes to."),

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from lxml import etree
 
-from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, Kind, PropertySpec, Value
+from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, Kind, PropertySpec, Value
 from hpcspec.hpcpack.definition import JobDefinition, TaskDefinition
 from hpcspec.hpcpack.jobxml.safe import local_name, parse_root
 from hpcspec.hpcpack.timeformat import TimeFormat
@@ -214,9 +214,12 @@ def canonical(
 
 def job_create_values(definition: JobDefinition) -> dict[str, WireValue]:
     """A job's properties that `POST /jobs` takes, for `encode` (PUT-only ones such as
-    HoldUntil go with the marker), and `ParentJobIds` when it has parents."""
+    HoldUntil go with the marker; job-XML-only ones, `JobDefinition.xml_only_properties`,
+    never), and `ParentJobIds` when it has parents."""
     out: dict[str, WireValue] = {
-        name: value for name, value in definition.properties if JOB_PROPERTIES[name].create
+        name: value
+        for name, value in definition.properties
+        if JOB_PROPERTIES[name].create and JOB_PROPERTIES[name].rest
     }
     if definition.parent_job_ids:
         out["ParentJobIds"] = ",".join(str(i) for i in definition.parent_job_ids)
@@ -224,9 +227,14 @@ def job_create_values(definition: JobDefinition) -> dict[str, WireValue]:
 
 
 def task_values(task: TaskDefinition) -> dict[str, WireValue]:
-    """A task's properties for `encode`, its structural fields (name, command line, work
-    directory, dependencies, sweep range) included."""
-    out: dict[str, WireValue] = dict(task.properties)
+    """A task's properties for a REST add or PUT (`encode`), its structural fields (name,
+    command line, work directory, dependencies, sweep range) included; the job-XML-only ones
+    (RequestedNodeGroup) are left out: neither Add Task nor Set Task Properties lists them."""
+    out: dict[str, WireValue] = {
+        name: value
+        for name, value in task.properties
+        if name not in TASK_PROPERTIES or TASK_PROPERTIES[name].rest
+    }
     out["Name"] = task.name
     out["CommandLine"] = task.command_line
     if task.work_directory:

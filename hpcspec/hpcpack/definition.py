@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
-from hpcspec.hpcpack.catalogue import Value
+from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, PropertySpec, Value
 from hpcspec.hpcpack.sweep import instance_count
 
 _V = TypeVar("_V")
@@ -114,8 +114,27 @@ class JobDefinition:
             (k, v) for k, v in self.custom_properties if not k.lower().startswith(IDENTITY_PREFIX)
         )
 
+    def xml_only_properties(self) -> tuple[tuple[str, ...], ...]:
+        """Where this job sets a property only job XML carries (the REST API documents no way
+        to send it): `("properties", name)` or `("tasks", task, "properties", name)`."""
+        found: list[tuple[str, ...]] = [
+            ("properties", n) for n, _ in self.properties if not _rest(JOB_PROPERTIES, n)
+        ]
+        found += [
+            ("tasks", task.name, "properties", n)
+            for task in self.tasks
+            for n, _ in task.properties
+            if not _rest(TASK_PROPERTIES, n)
+        ]
+        return tuple(found)
+
     def has_secrets(self) -> bool:
         envs = [v for _, v in self.env] + [v for t in self.tasks for _, v in t.env]
         return any(isinstance(v, SecretRef) for v in envs) or bool(
             self.run_as and self.run_as.password
         )
+
+
+def _rest(catalogue: Mapping[str, PropertySpec], name: str) -> bool:
+    spec = catalogue.get(name)
+    return spec is None or spec.rest

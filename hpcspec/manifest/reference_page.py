@@ -126,6 +126,8 @@ def _values(spec: PropertySpec) -> str:
 
 
 def _when(spec: PropertySpec) -> str:
+    if not spec.rest:  # only the job XML importer reads it: a change makes a new job
+        return "create (job XML only)"
     if spec.create and spec.put:
         return "create, update"
     return "create only" if spec.create else "update only"
@@ -173,7 +175,9 @@ def render() -> str:
         "",
         "Inside `properties:`, with their exact HPC Pack names (case-insensitive; a typo gets a",
         "did-you-mean). *Sent on* says whether hpcspec can set the property when it creates the",
-        "job or task, and also change it on a live one (subject to the job's state).",
+        "job or task, and also change it on a live one (subject to the job's state). *Job XML",
+        "only*: the REST API documents no way to send it, so `apply --create-via rest` refuses",
+        "such a job, and a change replaces an unsubmitted job instead of updating it.",
         "",
     ]
     out += property_section("Job properties (`jobs.KEY.properties`)", catalogue.JOB_PROPERTIES)
