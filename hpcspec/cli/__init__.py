@@ -67,6 +67,10 @@ COMMANDS: dict[str, Command] = {
         "hpcspec.cli.local:local",
         "Run your local HPC Pack emulator cluster (local executor; one per user).",
     ),
+    "logs": Command(
+        "hpcspec.cli.logs:logs",
+        "Show what tasks printed: state, exit code, error, Output, and their stream files.",
+    ),
     "plan": Command(
         "hpcspec.cli.plan:plan",
         "Show what apply would change on the cluster for each manifest's stack.",

@@ -139,6 +139,12 @@ def ensure_up(directory: Path) -> LocalCluster:
         return _spawn(directory)
 
 
+def work_directory(directory: Path) -> Path:
+    """Where the local cluster runs a task that has no WorkDirectory (`hpcspec logs` reads
+    relative stream files there)."""
+    return directory / "work"
+
+
 def _spawn(directory: Path) -> LocalCluster:
     credentials = _credentials(directory, create=True)
     assert credentials is not None
@@ -148,7 +154,7 @@ def _spawn(directory: Path) -> LocalCluster:
         handle.write(f"{credentials[0]}:{credentials[1]}:admin\n")
     server_file = directory / "server.json"
     server_file.unlink(missing_ok=True)
-    work = directory / "work"
+    work = work_directory(directory)
     work.mkdir(mode=0o700, exist_ok=True)
     for name in ("emulator.db", "emulator.log"):  # SQLite's -wal/-shm files inherit the mode
         os.close(os.open(directory / name, os.O_CREAT | os.O_WRONLY, 0o600))

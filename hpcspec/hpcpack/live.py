@@ -59,6 +59,11 @@ class LiveTask:
     output: str = ""
     instance_id: int = 0  # > 0 for sweep instances (subtasks)
     error_message: str = ""
+    # Read by `hpcspec logs` only (TASK_LOG_COLUMNS); empty when not read or not set.
+    instance_value: int | None = None  # a sweep instance's value (what its `*` runs became)
+    work_directory: str = ""
+    stdout_path: str = ""
+    stderr_path: str = ""
 
 
 @dataclass(frozen=True)

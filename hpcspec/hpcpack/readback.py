@@ -3,9 +3,9 @@
 The client reads rows (`PropertyMap`s: case-insensitive names, string values) and hands out
 only these types; nothing outside `hpcpack` parses a row. A job listing asks for the columns
 of a `JobColumns` (`live.py`); a task read for `TASK_DETAIL_COLUMNS` (discovery compares
-them) or `TASK_STATUS_COLUMNS` (status shows them). Values go through the one codec
-(`codec.canonical`); a value the catalogue cannot parse is kept as its string, so it shows
-up as a difference instead of crashing a plan.
+them), `TASK_STATUS_COLUMNS` (status shows them) or `TASK_LOG_COLUMNS` (`hpcspec logs`).
+Values go through the one codec (`codec.canonical`); a value the catalogue cannot parse is
+kept as its string, so it shows up as a difference instead of crashing a plan.
 """
 
 from __future__ import annotations
@@ -63,6 +63,14 @@ TASK_STATUS_COLUMNS = (
     "Output",
     "ErrorMessage",
 )
+# A task as `hpcspec logs` shows it: its outcome, what it printed and where its files went.
+TASK_LOG_COLUMNS = (
+    *TASK_STATUS_COLUMNS,
+    "InstanceValue",
+    "WorkDirectory",
+    "StdOutFilePath",
+    "StdErrFilePath",
+)
 
 
 def _text(row: Mapping[str, str], name: str) -> str:
@@ -96,6 +104,7 @@ def live_job(row: Mapping[str, str], parse_time: TimeParser) -> LiveJob:
 def live_task(row: Mapping[str, str]) -> LiveTask:
     """A task listing row → LiveTask."""
     exit_code = _text(row, "ExitCode")
+    value = _text(row, "InstanceValue")
     return LiveTask(
         task_id=int(_text(row, "JobTaskId") or 0),
         name=_text(row, "Name"),
@@ -104,6 +113,10 @@ def live_task(row: Mapping[str, str]) -> LiveTask:
         output=_text(row, "Output"),
         instance_id=int(_text(row, "InstanceId") or 0),
         error_message=_text(row, "ErrorMessage"),
+        instance_value=int(value) if value.lstrip("-").isdigit() else None,
+        work_directory=_text(row, "WorkDirectory"),
+        stdout_path=_text(row, "StdOutFilePath"),
+        stderr_path=_text(row, "StdErrFilePath"),
     )
 
 

@@ -7,6 +7,8 @@ command (click knows nothing of them); a command without an entry gets the commo
 
 from __future__ import annotations
 
+import inspect
+
 import click
 
 from hpcspec.cli import cli
@@ -53,7 +55,7 @@ def _command(path: str, command: click.Command, parent: click.Context) -> list[s
     ctx = click.Context(command, info_name=path.split()[-1], parent=parent)
     usage = " ".join(command.collect_usage_pieces(ctx))
     out = [f"## `hpcspec {path}`", "", f"    hpcspec {path} {usage}".rstrip(), ""]
-    out += [(command.help or "").strip(), ""]
+    out += [inspect.cleandoc(command.help or ""), ""]  # paragraphs, not code blocks
     if isinstance(command, click.Group):
         out += [f"Subcommands: {', '.join(f'`{n}`' for n in command.list_commands(ctx))}.", ""]
     out += _table(ctx, command)

@@ -31,6 +31,7 @@ Public API (`jobs.py`, `tasks.py`, `cluster.py`)::
     submit_job(job_id, properties=None, username=, password=, run_as=, secret=)
     cancel_job(job_id, message, forced=) / finish_job(job_id, message) / requeue_job(job_id)
     list_tasks(job_id, expand_sweeps) -> list[LiveTask] / task_ids(job_id) -> {name: id}
+    task_logs(job_id, failed_only) -> list[LiveTask]   (with Output and stream file paths)
     iter_tasks(job_id, properties, expand_parametric, state, states, task_ids, instance_ids,
                changed_since, sort_by, rows_per_read)
     add_task(job_id, TaskDefinition | values) -> int      (the JobTaskId)

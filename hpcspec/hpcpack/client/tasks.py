@@ -19,7 +19,7 @@ from hpcspec.hpcpack.definition import EnvValue, TaskDefinition
 from hpcspec.hpcpack.jobxml import SecretResolver
 from hpcspec.hpcpack.listing import filter_expression, iter_rows, with_key
 from hpcspec.hpcpack.live import LiveTask
-from hpcspec.hpcpack.readback import TASK_STATUS_COLUMNS
+from hpcspec.hpcpack.readback import TASK_LOG_COLUMNS, TASK_STATUS_COLUMNS
 
 
 def _ids(values: Sequence[int]) -> str:
@@ -71,6 +71,18 @@ class TaskOperations(ClientBase):
         `expand_sweeps`, one per sweep instance."""
         rows = self.iter_tasks(
             job_id, properties=TASK_STATUS_COLUMNS, expand_parametric=expand_sweeps
+        )
+        return [readback.live_task(r) for r in rows]
+
+    def task_logs(self, job_id: int, *, failed_only: bool = False) -> list[LiveTask]:
+        """GET /jobs/{jobId}/tasks, sweeps expanded, with what `hpcspec logs` shows: state,
+        exit code, error, Output, instance value, working directory and stream files;
+        `failed_only` filters on the server (`TaskState eq Failed`)."""
+        rows = self.iter_tasks(
+            job_id,
+            properties=TASK_LOG_COLUMNS,
+            expand_parametric=True,
+            state="Failed" if failed_only else None,
         )
         return [readback.live_task(r) for r in rows]
 
