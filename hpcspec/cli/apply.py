@@ -17,6 +17,8 @@ import click
 from hpcspec.cli import ci
 from hpcspec.cli.context import open_client
 from hpcspec.cli.exit_codes import exit_code
+from hpcspec.cli.failures import ExplainingObserver
+from hpcspec.cli.logs import file_places
 from hpcspec.cli.options import cluster_options
 from hpcspec.cli.planning import applying_options, load_stacks, plan_options, planning_options
 from hpcspec.cli.variables import collect_vars, var_options
@@ -77,10 +79,18 @@ def apply(
         provenance=lambda stack: ci.provenance(stack.source, os.environ),
     )
     view = ApplyView(color=use_color(sys.stdout, dict(os.environ)))
+    # in CI, a wait that ends with failed tasks shows what they printed
+    observer = ExplainingObserver(
+        view, client, stacks=[s.stack for s in stacks], places=file_places(config)
+    )
     reviewed = auto_approve or saved is not None  # a saved plan was reviewed: no prompt
     try:
         report = apply_stacks(
-            client, stacks, request, observer=view, confirm=lambda _: confirm_or_refuse(reviewed)
+            client,
+            stacks,
+            request,
+            observer=observer,
+            confirm=lambda _: confirm_or_refuse(reviewed),
         )
     finally:
         view.close()

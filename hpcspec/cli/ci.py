@@ -10,6 +10,8 @@ Everything here reads the environment a CI runner sets and nothing else
   linenumber=…;columnnumber=…]message`, and long output is folded in `##[group]`/`##[endgroup]`.
 - GitLab (`plan --gitlab-report FILE`): the `{"create": N, "update": N, "delete": N}` report
   the merge-request widget reads.
+- `ci_system` and `fold_lines`: which runner this is, and output folded in its own collapsible
+  group markers (`::group::` on GitHub, `##[group]` on Azure, `section_start` on GitLab).
 - `provenance(path, env)`: what apply stamps as `hpcspec.source` (manifest, commit, run URL).
 
 No text from a manifest or the server becomes a log command: it is neutralised first
@@ -22,7 +24,9 @@ import contextlib
 import json
 import os
 import subprocess
+import time
 from collections.abc import Iterator, Mapping, Sequence
+from enum import Enum
 from pathlib import Path
 
 import click
@@ -57,6 +61,43 @@ def on_github(env: Mapping[str, str] | None = None) -> bool:
 
 def on_azure(env: Mapping[str, str] | None = None) -> bool:
     return _env(env).get("TF_BUILD", "").lower() == "true"
+
+
+class CiSystem(Enum):
+    """The CI runner hpcspec runs under, as far as its output is concerned."""
+
+    NONE = "none"
+    GITHUB = "github"
+    AZURE = "azure"
+    GITLAB = "gitlab"
+
+
+def ci_system(env: Mapping[str, str] | None = None) -> CiSystem:
+    """Which runner sets this environment (GitHub, Azure Pipelines, GitLab, or none)."""
+    if on_github(env):
+        return CiSystem.GITHUB
+    if on_azure(env):
+        return CiSystem.AZURE
+    if _env(env).get("GITLAB_CI", "").lower() == "true":
+        return CiSystem.GITLAB
+    return CiSystem.NONE
+
+
+def fold_lines(
+    title: str, body: Sequence[str], system: CiSystem, *, section: str = "hpcspec"
+) -> list[str]:
+    """`body` in a collapsed group titled `title`, in `system`'s own markers (none: as is).
+    `title` and `body` must be neutralised already; `section` names a GitLab section."""
+    match system:
+        case CiSystem.GITHUB:
+            return [f"::group::{title}", *body, "::endgroup::"]
+        case CiSystem.AZURE:
+            return [f"##[group]{title}", *body, "##[endgroup]"]
+        case CiSystem.GITLAB:
+            now = int(time.time())
+            start = f"\x1b[0Ksection_start:{now}:{section}[collapsed=true]\r\x1b[0K{title}"
+            return [start, *body, f"\x1b[0Ksection_end:{now}:{section}\r\x1b[0K"]
+    return [title, *body]
 
 
 # --- GitHub step summary -------------------------------------------------------------------

@@ -71,7 +71,7 @@ def logs(
     target = LogTarget.parse(target_text)
     stack, keys, _ = stack_target(manifest, stack_name, var_pairs, var_files)
     client, config = open_client(cluster_flags)
-    places = FilePlaces(_default_work_directory(config), maps)
+    places = file_places(config, maps)
     try:
 
         def collect() -> list[JobLogs]:
@@ -114,14 +114,15 @@ def _path_map(text: str) -> PathMap:
         raise UsageError(f"--path-map {text!r}: {bad}", code="usage") from None
 
 
-def _default_work_directory(config: ClusterConfig) -> str | None:
-    """Where a task without a WorkDirectory runs: known for the embedded local cluster only
-    (a Windows node runs it in the job owner's home, out of hpcspec's sight)."""
+def file_places(config: ClusterConfig, maps: tuple[PathMap, ...] = ()) -> FilePlaces:
+    """How this machine reaches the cluster's stream files. Where a task without a
+    WorkDirectory runs is known for the embedded local cluster only (a Windows node runs it
+    in the job owner's home, out of hpcspec's sight)."""
     if not config.is_local:
-        return None
+        return FilePlaces(None, maps)
     from hpcspec.emulator.local import work_directory
 
-    return str(work_directory(local_cluster_dir(os.environ)))
+    return FilePlaces(str(work_directory(local_cluster_dir(os.environ))), maps)
 
 
 def _read(job: JobLogs, tail: int | None) -> JobLogs:

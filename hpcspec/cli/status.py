@@ -10,6 +10,8 @@ import click
 from hpcspec.cli import ci
 from hpcspec.cli.context import open_client
 from hpcspec.cli.exit_codes import exit_code
+from hpcspec.cli.failures import ExplainingObserver, explain_failures
+from hpcspec.cli.logs import file_places
 from hpcspec.cli.options import cluster_options, output_option
 from hpcspec.cli.variables import stack_target, var_options
 from hpcspec.cli.views import WaitView
@@ -69,9 +71,10 @@ def status(
     """Show each job of a stack: id, state, tasks by state, runtime, failed tasks."""
     stack_name, keys, resolved = stack_target(manifest, stack_name, var_pairs, var_files)
     stacks = [resolved] if resolved is not None else []
-    client, _ = open_client(cluster_flags)
+    client, config = open_client(cluster_flags)
     render = RENDERERS[output]
     view = WaitView()
+    places = file_places(config)
     try:
         while True:
             rows = stack_status(client, stack_name, keys)
@@ -80,6 +83,8 @@ def status(
             click.echo(render(stack_name, rows), nl=False)
             if not watch:
                 ci.append_step_summary(render_status_markdown(stack_name, rows))
+                if not wait:  # with --wait, the failures are explained when it ends
+                    explain_failures(client, rows, stacks=[stack_name], places=places)
                 break
             time.sleep(float(parse_duration(interval)))
             click.echo()
@@ -87,7 +92,8 @@ def status(
             if not stacks:
                 raise UsageError("--wait needs the MANIFEST (for each job's retries)", code="usage")
             seconds = float(parse_duration(timeout)) if timeout else None
-            waited = wait_for_stacks(client, stacks, timeout=seconds, observer=view)
+            explaining = ExplainingObserver(view, client, stacks=[stack_name], places=places)
+            waited = wait_for_stacks(client, stacks, timeout=seconds, observer=explaining)
             return exit_code(waited.verdict)
         return int(ExitCode.OK)
     finally:

@@ -168,6 +168,23 @@ def _no_such_task(key: str, job: LiveJob, target: LogTarget, tasks: Sequence[Liv
     )
 
 
+def failed_task_logs(
+    reader: LogReader,
+    jobs: Sequence[tuple[str, int]],
+    *,
+    places: FilePlaces | None = None,
+    tail: int | None = None,
+) -> list[TaskLog]:
+    """The Failed tasks of each `(label, job id)`, files read (their last `tail` lines): one
+    task listing per job. What CI shows of the jobs `status` or `--wait` found Failed."""
+    places = places or FilePlaces()
+    out = []
+    for label, job_id in jobs:
+        for task in reader.task_logs(job_id, failed_only=True):
+            out.append(with_files(TaskLog(label, job_id, task, locate(task, places)), tail))
+    return out
+
+
 def with_files(log: TaskLog, tail: int | None) -> TaskLog:
     """`log` with its reachable files read (their last `tail` lines; all with None)."""
     texts = tuple(None if f.local is None else read_tail(f.local, tail) for f in log.files)
