@@ -61,7 +61,7 @@ COMMANDS: dict[str, Command] = {
     ),
     "import": Command(
         "hpcspec.cli.import_cmd:import_",
-        "Print a manifest for jobs read from HPC Pack job XML files.",
+        "Print a manifest for jobs read from HPC Pack job XML files or from the cluster.",
     ),
     "local": Command(
         "hpcspec.cli.local:local",

@@ -1,12 +1,12 @@
-"""`hpcspec import --xml FILE...`: HPC Pack job XML (e.g. from `job export`) → a manifest.
+"""`hpcspec import --xml FILE... | --job ID...`: HPC Pack job XML (e.g. from `job export`), or
+live jobs (`cli/import_job.py`), → a manifest.
 
 Each file is read by the job XML importer's own rules and written as one job of a tidy
-manifest on stdout; anything that cannot be said in a manifest, or that hpcspec had to
-decide (a Priority/ExpandedPriority pair that disagrees, names for unnamed tasks), is noted
-as a comment in it and on stderr. `hpcspec render` output comes back whole: its `hpcspec.*`
-tags give the stack, the keys, job dependencies, retries, state and onSpecChange. Linear in
-the tasks (docs/performance.md: a 32,000-task file). Importing live jobs by id is not part
-of this command.
+manifest on stdout (or --out); anything that cannot be said in a manifest, or that hpcspec
+had to decide (a Priority/ExpandedPriority pair that disagrees, names for unnamed tasks), is
+noted as a comment in it and on stderr. `hpcspec render` output comes back whole: its
+`hpcspec.*` tags give the stack, the keys, job dependencies, retries, state and onSpecChange.
+Linear in the tasks (docs/performance.md: a 32,000-task file).
 """
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ from pathlib import Path
 
 import click
 
-from hpcspec.errors import ExitCode, HpcspecError, Location
+from hpcspec.cli.import_job import import_live, write_manifest
+from hpcspec.cli.options import cluster_options
+from hpcspec.config import ClusterFlags
+from hpcspec.errors import ExitCode, HpcspecError, Location, UsageError
 from hpcspec.hpcpack import jobxml
 from hpcspec.hpcpack.values import format_priority
 from hpcspec.manifest.export import ExportJob, export_manifest, slug
@@ -28,9 +31,16 @@ from hpcspec.manifest.models import KEY_PATTERN
     "--xml",
     "files",
     multiple=True,
-    required=True,
     type=click.Path(path_type=Path, dir_okay=False),
     help="A job XML file to import (repeatable).",
+)
+@click.option(
+    "--job",
+    "job_ids",
+    multiple=True,
+    type=click.IntRange(min=1),
+    metavar="ID",
+    help="A live job to import, by id (repeatable; parents imported together stay dependsOn).",
 )
 @click.option(
     "--stack",
@@ -41,13 +51,53 @@ from hpcspec.manifest.models import KEY_PATTERN
     is_flag=True,
     help="Keep hpcspec.* identity tags of the imported jobs as comments.",
 )
-def import_(files: tuple[Path, ...], stack: str | None, keep_identity: bool) -> int:
-    """Print a manifest for jobs read from HPC Pack job XML files."""
+@click.option("--key", help="With one --job: its key in the manifest (default: from its name).")
+@click.option(
+    "--secret-env",
+    "secret_names",
+    multiple=True,
+    metavar="NAME",
+    help="With --job: import this env variable as a {secret: env:NAME} placeholder (repeatable;"
+    " hpcspec's own secrets and names like *PASSWORD*/*TOKEN*/*KEY* always are).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the manifest to this new file instead of stdout.",
+)
+@cluster_options
+def import_(
+    files: tuple[Path, ...],
+    job_ids: tuple[int, ...],
+    stack: str | None,
+    keep_identity: bool,
+    key: str | None,
+    secret_names: tuple[str, ...],
+    out: Path | None,
+    cluster_flags: ClusterFlags,
+) -> int:
+    """Print a manifest for jobs read from HPC Pack job XML files or from the cluster."""
+    if bool(files) == bool(job_ids):
+        raise UsageError("give --xml FILE... or --job ID... (one of them)", code="usage")
+    if job_ids:
+        return import_live(
+            job_ids,
+            stack=stack,
+            key=key,
+            keep_identity=keep_identity,
+            secret_names=secret_names,
+            out=out,
+            cluster_flags=cluster_flags,
+        )
+    if key is not None or secret_names:
+        raise UsageError("--key and --secret-env go with --job", code="usage")
     with without_cycle_collection():  # nothing built here forms cycles (manifest/load.py)
-        return _import(files, stack, keep_identity)
+        return _import(files, stack, keep_identity, out)
 
 
-def _import(files: tuple[Path, ...], stack: str | None, keep_identity: bool) -> int:
+def _import(
+    files: tuple[Path, ...], stack: str | None, keep_identity: bool, out: Path | None
+) -> int:
     jobs = []
     notes: list[str] = []
     for path in files:
@@ -66,7 +116,7 @@ def _import(files: tuple[Path, ...], stack: str | None, keep_identity: bool) -> 
             *(f"note: {n}" for n in notes),
         ],
     )
-    click.echo(exported.text, nl=False)
+    write_manifest(exported.text, out)
     for note in [*notes, *exported.notes]:
         click.echo(f"note: {note}", err=True)
     return int(ExitCode.OK)

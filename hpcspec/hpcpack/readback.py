@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES
 from hpcspec.hpcpack.codec import TimeParser, canonical
-from hpcspec.hpcpack.definition import JobDefinition, Sweep, TaskDefinition, pairs
+from hpcspec.hpcpack.definition import JobDefinition, RunAs, Sweep, TaskDefinition, pairs
 from hpcspec.hpcpack.live import TASK_COUNTERS, LiveJob, LiveTask
 from hpcspec.hpcpack.states import JobState, TaskState
 
@@ -163,3 +163,16 @@ def job_definition(
         env=pairs(dict(env)),
         tasks=tuple(tasks),
     )
+
+
+def job_ids(text: str) -> tuple[int, ...]:
+    """`"12, 13"` (ParentJobIds, ChildJobIds) → (12, 13); anything that is not an id is skipped."""
+    return tuple(int(part) for part in text.replace(";", ",").split(",") if part.strip().isdigit())
+
+
+def run_as(values: Mapping[str, str]) -> RunAs | None:
+    """The account a job runs as when it is not its owner's (`UserName` vs `Owner`, compared
+    in any case as Windows does); None when it runs as its owner. The password is never read."""
+    folded = {k.lower(): v for k, v in values.items()}
+    user, owner = folded.get("username", ""), folded.get("owner", "")
+    return RunAs(user) if user and user.lower() != owner.lower() else None

@@ -23,6 +23,7 @@ Public API (`jobs.py`, `tasks.py`, `cluster.py`)::
     list_jobs(columns, owner) -> Iterator[LiveJob]                GET /jobs
     iter_jobs(properties, owner, state, node_group, changed_since, sort_by, rows_per_read)
     job_state(job_id) -> JobState / read_details(job) -> LiveJob   GET /jobs/{id}…
+    read_whole_job(job_id) -> LiveJob       (with task env and custom properties: import)
     create_job(JobDefinition | values, client_source=) -> int     POST /jobs
     create_job_xml(JobDefinition | xml, secret=) -> int           POST /jobs/jobFile
     job_properties(job_id, properties=) / set_job(job_id, values)      GET|PUT /jobs/{id}

@@ -10,6 +10,7 @@ Reads hand out hpcpack's own types (`list_jobs` → `LiveJob`s, `job_state` → 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 
@@ -17,7 +18,7 @@ from hpcspec.hpcpack import codec, jobxml, readback
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES
 from hpcspec.hpcpack.client.tasks import TaskOperations
 from hpcspec.hpcpack.codec import PropertyMap, TimeParser, WireValue
-from hpcspec.hpcpack.definition import EnvValue, JobDefinition, RunAs
+from hpcspec.hpcpack.definition import EnvValue, JobDefinition, RunAs, TaskDefinition
 from hpcspec.hpcpack.jobxml import SecretResolver
 from hpcspec.hpcpack.listing import filter_expression, iter_rows, with_key
 from hpcspec.hpcpack.live import JobColumns, LiveJob
@@ -25,6 +26,7 @@ from hpcspec.hpcpack.readback import TASK_DETAIL_COLUMNS
 from hpcspec.hpcpack.states import JobState
 
 DEFAULT_JOB_PROPERTIES = ("Id", "Owner", "Name", "State", "Priority")  # the API's own default
+TASK_READERS = 8  # a whole job's tasks whose env and custom properties are read at once
 
 
 class ListedJobs:
@@ -114,6 +116,39 @@ class JobOperations(TaskOperations):
             definition=definition,
             tasks=tuple(readback.live_task(r) for r in rows),
         )
+
+    def read_whole_job(self, job_id: int) -> LiveJob:
+        """Everything a manifest can say about a job, for `hpcspec import --job`: its
+        properties, custom properties, env, run-as user and parent jobs, and each task's (sweep
+        masters, not instances) properties, env and custom properties. 4 requests, plus 2 per
+        task (TASK_READERS at a time)."""
+        values = self.job_properties(job_id)
+        env = self.job_env(job_id)
+        custom = self.job_custom_properties(job_id)
+        rows = list(
+            self.iter_tasks(job_id, properties=TASK_DETAIL_COLUMNS, expand_parametric=False)
+        )
+
+        def task(row: PropertyMap) -> TaskDefinition:
+            number = int(row.text("JobTaskId"))
+            return readback.task_definition(
+                row,
+                env=self.task_env(job_id, number),
+                custom=self.task_custom_properties(job_id, number),
+            )
+
+        with ThreadPoolExecutor(max_workers=TASK_READERS) as pool:
+            tasks = list(pool.map(task, rows))
+        definition = readback.job_definition(
+            values, custom=custom, env=env, tasks=tasks, parse_time=self.parse_time
+        )
+        definition = replace(
+            definition,
+            run_as=readback.run_as(values),
+            parent_job_ids=readback.job_ids(values.text("ParentJobIds")),
+        )
+        job = readback.live_job(values, self.parse_time)
+        return replace(job, custom_properties=tuple(sorted(custom.items())), definition=definition)
 
     def create_job(
         self, job: JobDefinition | Mapping[str, WireValue], *, client_source: str | None = None
