@@ -211,14 +211,16 @@ def follow(
     collect: Callable[[], list[JobLogs]],
     first: Sequence[JobLogs],
     *,
-    interval: float = FOLLOW_SECONDS,
+    interval: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[LogChunk]:
-    """What is new since `first` (already shown, files read), until every job has ended."""
+    """What is new since `first` (already shown, files read), until every job has ended;
+    the listings are read again every `interval` seconds (FOLLOW_SECONDS)."""
+    every = FOLLOW_SECONDS if interval is None else interval
     seen = {log.ident: _seen_after(log) for job in first for log in job.tasks}
     jobs = first
     while not all(j.job is None or j.job.state.is_terminal for j in jobs):
-        sleep(interval)
+        sleep(every)
         jobs = collect()
         for job in jobs:
             for log in job.tasks:

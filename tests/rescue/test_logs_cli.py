@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -142,7 +141,18 @@ def test_follow_prints_what_a_running_task_writes_until_its_job_ends(
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and "first" not in _text(out_file):
         time.sleep(0.05)
-    threading.Timer(1.0, gate.touch).start()  # the task finishes while logs follows it
+    from hpcspec.cli import logs as logs_command
+
+    calls = []
+
+    def collect_then_open_the_gate(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:  # the first poll of --follow: the task ends while logs follows it
+            gate.touch()
+        return collect_logs(*args, **kwargs)
+
+    collect_logs = logs_command.collect_logs
+    monkeypatch.setattr(logs_command, "collect_logs", collect_then_open_the_gate)
     code, out, err = run_cli("logs", "m.yaml", "slow", "--follow")
     assert code == 0, out + err
     assert out.index("first") < out.index("(stdout) <==\nsecond") < out.index("Finished, exit")
