@@ -15,7 +15,7 @@ SHARED = ROOT.parent / "shared"
 REFERENCE = SHARED / "reference" / "hpcpack"
 
 # Fixture plugins contributed by parts of the suite (e.g. the running emulator).
-pytest_plugins: list[str] = ["tests.emulator_fixture"]
+pytest_plugins: list[str] = ["tests.emulator_fixture", "tests.offline_pip"]
 
 
 # Settings from the developer's or the CI runner's environment that would change which cluster

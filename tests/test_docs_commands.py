@@ -13,12 +13,8 @@ running this suite, and no `hpcspec` on PATH until the page puts it there.
 
 Install lines run for real, offline: `python3 -m venv .venv` makes a real virtual environment
 and `pip install -e .` really builds and installs the copied checkout into it (the page's
-`hpcspec` is the copy's, which the test checks). What pip would download is taken from this
-suite's own environment instead: its packages, minus hpcspec, are on PYTHONPATH and pip runs
-with no index and no build isolation (so the test needs `setuptools>=77`, the build backend,
-in the `test` extra). A wrong venv or pip command, a broken build configuration or a missing
-activation therefore fails here; whether the dependencies download from an index is
-`.ci/run`'s job (it installs the wheel into a clean virtual environment).
+`hpcspec` is the copy's, which the test checks); what pip would download comes from this
+suite's own environment (tests/offline_pip.py says how and what that still proves).
 """
 
 from __future__ import annotations
@@ -28,15 +24,14 @@ import re
 import shutil
 import subprocess
 import sys
-import sysconfig
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
 from hpcspec.config import CI_VARIABLES
 from hpcspec.emulator import local
+from tests.offline_pip import offline_pip_env
 
 ROOT = Path(__file__).parents[1]
 PAGES = ("README.md", "docs/getting-started.md")
@@ -144,27 +139,7 @@ def test_every_not_run_marker_in_the_docs_names_a_reason_and_sits_on_a_shell_blo
 # --- running the pages ----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def dependencies(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This suite's installed packages except hpcspec (and pip): what pip would download."""
-    backend = tuple(int(part) for part in version("setuptools").split(".")[:2])
-    assert backend >= (77, 0), "pip install -e '.[test]': the test extra brings setuptools>=77"
-    view = tmp_path_factory.mktemp("site-packages")
-    paths = sysconfig.get_paths()
-    for directory in {Path(paths["purelib"]), Path(paths["platlib"])}:
-        for entry in directory.iterdir():
-            name = entry.name.lower()
-            own = name.startswith(("hpcspec", "__editable__")) or re.fullmatch(
-                r"pip(-[\d.]+\.dist-info)?", name
-            )
-            if own or name.endswith(".pth") or name == "__pycache__":
-                continue
-            if not (view / entry.name).exists():
-                (view / entry.name).symlink_to(entry)
-    return view
-
-
-def newcomer_env(tmp_path: Path, dependencies: Path) -> dict[str, str]:
+def newcomer_env(tmp_path: Path, suite_packages: Path) -> dict[str, str]:
     """A shell without hpcspec, cluster settings, CI variables or pip configuration."""
     python = tmp_path / "python-bin"
     python.mkdir()
@@ -183,11 +158,7 @@ def newcomer_env(tmp_path: Path, dependencies: Path) -> dict[str, str]:
     return env | {
         "HOME": str(home),
         "PATH": os.pathsep.join([str(python), *path]),
-        "PYTHONPATH": str(dependencies),
-        "PIP_CONFIG_FILE": os.devnull,
-        "PIP_NO_INDEX": "1",
-        "PIP_NO_BUILD_ISOLATION": "0",  # pip's negative flag: "0" turns build isolation off
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        **offline_pip_env(suite_packages),
         "HPCSPEC_CONFIG": str(tmp_path / "no-contexts.yaml"),  # nothing configured: local
         "HPCSPEC_STATE_DIR": str(tmp_path / "state"),  # this test's own local cluster
         "HPCSPEC_LOCAL_IDLE_SECONDS": "120",  # a safety net if the test dies half-way
@@ -206,7 +177,7 @@ class PageRun:
         return f"PageRun({self.checkout})"
 
 
-def run_page(page: str, tmp_path: Path, dependencies: Path) -> PageRun:
+def run_page(page: str, tmp_path: Path, suite_packages: Path) -> PageRun:
     """The page's blocks in a fresh copy of the checkout; the local cluster is stopped after."""
     checkout = tmp_path / "hpcspec"
     shutil.copytree(
@@ -216,7 +187,7 @@ def run_page(page: str, tmp_path: Path, dependencies: Path) -> PageRun:
             ".git", ".venv", ".hpcspec", "__pycache__", "*.egg-info", ".*_cache", "build", "dist"
         ),
     )
-    env = newcomer_env(tmp_path, dependencies)
+    env = newcomer_env(tmp_path, suite_packages)
     try:
         done = subprocess.run(
             ["bash", "--noprofile", "--norc", "-c", script(page_blocks(page))],
@@ -247,9 +218,9 @@ def installed_from(run: PageRun) -> Path:
 
 @pytest.mark.slow
 def test_readme_commands_install_run_the_quickstart_job_and_set_up_completion(
-    tmp_path: Path, dependencies: Path
+    tmp_path: Path, suite_packages: Path
 ) -> None:
-    run = run_page("README.md", tmp_path, dependencies)
+    run = run_page("README.md", tmp_path, suite_packages)
     assert run.code == 0, run.out + run.err
     assert installed_from(run).is_relative_to(run.checkout)
     assert "All 1 job(s) finished." in run.out
@@ -261,9 +232,9 @@ def test_readme_commands_install_run_the_quickstart_job_and_set_up_completion(
 
 @pytest.mark.slow
 def test_getting_started_commands_reach_a_finished_job_and_a_markdown_plan(
-    tmp_path: Path, dependencies: Path
+    tmp_path: Path, suite_packages: Path
 ) -> None:
-    run = run_page("docs/getting-started.md", tmp_path, dependencies)
+    run = run_page("docs/getting-started.md", tmp_path, suite_packages)
     assert run.code == 0, run.out + run.err
     assert installed_from(run).is_relative_to(run.checkout)
     assert "All 1 job(s) finished." in run.out

@@ -16,6 +16,7 @@ from hpcspec import __version__
 from tests.ci.composite import ActionRun, clean_env, load, run_action
 from tests.ci.fake_forges import TOKEN, Forge
 from tests.ci.template_runners import fake_hpcspec, standin_venv
+from tests.offline_pip import offline_pip_env
 
 ROOT = Path(__file__).parents[2]
 HERE_BIN = Path(sys.executable).parent  # this test run's hpcspec stands in for the install
@@ -93,9 +94,12 @@ def test_every_input_reaches_a_script_through_the_environment_only() -> None:
 
 
 @pytest.mark.slow
-def test_action_installs_hpcspec_from_its_own_checkout_once_per_job(tmp_path: Path) -> None:
+def test_action_installs_hpcspec_from_its_own_checkout_once_per_job(
+    tmp_path: Path, suite_packages: Path
+) -> None:
     action_path = checkout(tmp_path / "action")
     temp = tmp_path / "runner-temp"
+    offline = offline_pip_env(suite_packages)  # the real pip install, dependencies offline
 
     def install() -> ActionRun:
         return run_action(
@@ -103,7 +107,7 @@ def test_action_installs_hpcspec_from_its_own_checkout_once_per_job(tmp_path: Pa
             {"manifests": "m.yaml", "cluster": "https://head/hpc"},
             workspace=tmp_path,
             runner_temp=temp,
-            env=clean_env({}),
+            env=clean_env(offline),
             github={"token": TOKEN},
             skip_uses=("actions/setup-python",),
             only=("install",),
@@ -113,7 +117,9 @@ def test_action_installs_hpcspec_from_its_own_checkout_once_per_job(tmp_path: Pa
     assert first.failed is None, first.log
     bin_dir = Path(first.steps[0].outputs["bin"])
     assert f"hpcspec {__version__}" in first.steps[0].out
-    version = subprocess.run([bin_dir / "hpcspec", "--version"], capture_output=True, text=True)
+    version = subprocess.run(
+        [bin_dir / "hpcspec", "--version"], capture_output=True, text=True, env=clean_env(offline)
+    )
     assert version.stdout.strip() == f"hpcspec {__version__}"
     assert str(bin_dir) in (temp / "github_path").read_text().splitlines()
     venv_created = (bin_dir.parent / "pyvenv.cfg").stat().st_mtime_ns
