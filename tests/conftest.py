@@ -69,3 +69,12 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Runner:
         return int(done.value.code or 0), out, err
 
     return run
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules holding slow tests run first, so with pytest-xdist the long tests start early
+    and the run does not end waiting on one of them (modules stay whole: their fixtures are
+    set up once per worker)."""
+    slow_modules = {item.module for item in items if item.get_closest_marker("slow")}
+    order = {id(item): index for index, item in enumerate(items)}
+    items.sort(key=lambda item: (item.module not in slow_modules, order[id(item)]))
