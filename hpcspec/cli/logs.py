@@ -1,6 +1,6 @@
 """`hpcspec logs MANIFEST|--stack S [KEY[/TASK]]`: what the tasks of a stack printed.
 
-Stages: the target (`engine.logs.LogTarget`) → one job listing and one task listing per
+Stages: the target (`engine.logs.TaskTarget`) → one job listing and one task listing per
 selected job (`collect_logs`) → stream files read where this machine reaches them → text or
 JSON → with `--follow`, what is new every few seconds until the jobs end (`engine.logs.follow`).
 """
@@ -14,11 +14,12 @@ import click
 
 from hpcspec.cli.context import open_client
 from hpcspec.cli.options import cluster_options, output_option
-from hpcspec.cli.variables import stack_target, var_options
+from hpcspec.cli.variables import manifest_and_target, stack_target, var_options
 from hpcspec.config import ClusterConfig, ClusterFlags, local_cluster_dir
-from hpcspec.engine.logs import JobLogs, LogChunk, LogTarget, collect_logs, with_files
+from hpcspec.engine.logs import JobLogs, LogChunk, collect_logs, with_files
 from hpcspec.engine.logs import follow as new_output
 from hpcspec.engine.stream_files import FilePlaces, PathMap
+from hpcspec.engine.task_target import TaskTarget
 from hpcspec.errors import ExitCode, UsageError
 from hpcspec.render.logs import render_chunk, render_logs_json, render_logs_text
 
@@ -64,11 +65,11 @@ def logs(
     KEY selects a job of the stack, KEY/TASK one task (a matrix task by its name, or all of a
     matrix by its key), KEY/TASK[N] the sweep instance whose * became N.
     """
-    manifest, target_text = _split(arguments, stack_name)
+    manifest, target_text = manifest_and_target(arguments, stack_name)
     if follow and output == "json":
         raise UsageError("--follow prints text as it comes; drop -o json", code="usage")
     maps = tuple(_path_map(text) for text in path_maps)
-    target = LogTarget.parse(target_text)
+    target = TaskTarget.parse(target_text)
     stack, keys, _ = stack_target(manifest, stack_name, var_pairs, var_files)
     client, config = open_client(cluster_flags)
     places = file_places(config, maps)
@@ -90,21 +91,6 @@ def logs(
     finally:
         client.close()
     return int(ExitCode.OK)
-
-
-def _split(arguments: tuple[str, ...], stack_name: str | None) -> tuple[Path | None, str | None]:
-    """(MANIFEST, KEY[/TASK]) from the positional arguments."""
-    most = 1 if stack_name is not None else 2
-    if len(arguments) > most:
-        raise UsageError(
-            "expected MANIFEST [KEY[/TASK]] or --stack NAME [KEY[/TASK]]",
-            code="usage",
-        )
-    if stack_name is not None:
-        return None, arguments[0] if arguments else None
-    if not arguments:
-        raise UsageError("give a MANIFEST or --stack NAME (one of them)", code="usage")
-    return Path(arguments[0]), arguments[1] if len(arguments) > 1 else None
 
 
 def _path_map(text: str) -> PathMap:

@@ -1,5 +1,7 @@
 """`--var NAME=VALUE` and `--var-file FILE`: command-line overrides of a manifest's vars; and
-`stack_target`, the `MANIFEST | --stack NAME` choice of the commands that act on a whole stack."""
+`stack_target`, the `MANIFEST | --stack NAME` choice of the commands that act on a whole stack,
+and `manifest_and_target`, the `MANIFEST [KEY[/TASK]] | --stack NAME [KEY[/TASK]]` arguments of
+`logs`, `requeue` and `cancel`."""
 
 from __future__ import annotations
 
@@ -70,3 +72,22 @@ def stack_target(
         return stack_name, [], None
     resolved = load_and_resolve(manifest, collect_vars(var_pairs, var_files))
     return resolved.stack, list(resolved.jobs), resolved
+
+
+def manifest_and_target(
+    arguments: tuple[str, ...], stack_name: str | None, *, needs_target: bool = False
+) -> tuple[Path | None, str | None]:
+    """(MANIFEST, KEY[/TASK]) from the positional arguments (with `--stack`, only the
+    target); `needs_target`: the KEY is required."""
+    shape = "MANIFEST KEY[/TASK] or --stack NAME KEY[/TASK]"
+    if not needs_target:
+        shape = "MANIFEST [KEY[/TASK]] or --stack NAME [KEY[/TASK]]"
+    most = 1 if stack_name is not None else 2
+    fewest = most if needs_target else most - 1
+    if len(arguments) > most or (stack_name is None and not arguments):
+        raise UsageError(f"expected {shape}", code="usage")
+    if len(arguments) < fewest:
+        raise UsageError(f"expected {shape}: name the job KEY", code="usage")
+    if stack_name is not None:
+        return None, arguments[0] if arguments else None
+    return Path(arguments[0]), arguments[1] if len(arguments) > 1 else None

@@ -1,22 +1,17 @@
 """Logs: what each selected task of a stack printed, and where its stream files went.
 
-`hpcspec logs` in stages: `LogTarget.parse` (`KEY`, `KEY/TASK`, `KEY/TASK[17]`) → one job
+`hpcspec logs` in stages: `TaskTarget.parse` (`KEY`, `KEY/TASK`, `KEY/TASK[17]`) → one job
 listing (`discovery.list_stack`; each key's current job is `choose_current`'s, as for status)
 → one task listing per selected job with only the columns logs shows (`task_logs`: state,
 exit code, ErrorMessage, Output, stream file paths; sweeps expanded; `TaskState eq Failed`
 on the server with `--failed`) → `TaskLog`s with their stream files located
 (`stream_files.locate`) → `with_files` reads the files this machine can reach. `follow`
 repeats the listings until every selected job has ended and yields only what is new.
-
-Addressing: a sweep instance is `TASK[17]`, 17 being the value its `*` runs became (HPC Pack's
-InstanceValue; the instance id when a server leaves it empty); a matrix task by its own name
-`post[mesh=fine;re=1e5]`, and `post` alone selects all of them, as it selects every instance
-of a sweep named `post`.
+Addressing is `task_target`'s (`KEY/TASK[17]` for a sweep instance, a matrix task by name).
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -32,55 +27,16 @@ from hpcspec.engine.stream_files import (
     read_from,
     read_tail,
 )
-from hpcspec.errors import HpcspecError, UsageError
+from hpcspec.engine.task_target import TaskTarget, check_key, no_such_task, task_label
 from hpcspec.hpcpack.live import LiveJob, LiveTask
 
 FOLLOW_SECONDS = 2.0  # how often --follow reads the listings again
-_TARGET = re.compile(r"^(?P<key>[^/]+)(?:/(?P<task>.+?))?$")
-_INSTANCE = re.compile(r"^(?P<name>.+)\[(?P<value>-?\d+)\]$")
 
 
 class LogReader(ClusterReader, Protocol):
     """A reader that also lists tasks with their output and stream files (the REST client)."""
 
     def task_logs(self, job_id: int, *, failed_only: bool = False) -> list[LiveTask]: ...
-
-
-@dataclass(frozen=True)
-class LogTarget:
-    """Which tasks to show: all (no key), a job key's, one task's (or matrix's), one instance."""
-
-    key: str | None = None
-    task: str | None = None
-    instance: int | None = None  # a sweep instance's value
-
-    @classmethod
-    def parse(cls, text: str | None) -> LogTarget:
-        """`KEY`, `KEY/TASK` or `KEY/TASK[N]`; UsageError for anything else."""
-        if not text:
-            return cls()
-        found = _TARGET.match(text)
-        if found is None:
-            raise UsageError(
-                f"{text!r}: expected KEY, KEY/TASK or KEY/TASK[N]", code="invalid-log-target"
-            )
-        task = found["task"]
-        instance = _INSTANCE.match(task) if task else None
-        if instance is not None:
-            return cls(found["key"], instance["name"], int(instance["value"]))
-        return cls(found["key"], task)
-
-    def selects(self, task: LiveTask) -> bool:
-        """Whether `task` (a listing row) is one this target names."""
-        if self.task is None:
-            return True
-        if self.instance is not None:
-            return task.name == self.task and task.instance_id > 0 and _value(task) == self.instance
-        return task.name == self.task or task.name.startswith(self.task + "[")
-
-
-def _value(task: LiveTask) -> int:
-    return task.instance_value if task.instance_value is not None else task.instance_id
 
 
 @dataclass(frozen=True)
@@ -96,9 +52,7 @@ class TaskLog:
     @property
     def label(self) -> str:
         """`greet`, `post[mesh=fine;re=1e5]`, or `run[17]` for a sweep instance."""
-        if self.task.instance_id > 0:
-            return f"{self.task.name}[{_value(self.task)}]"
-        return self.task.name
+        return task_label(self.task)
 
     @property
     def task_ref(self) -> str:
@@ -124,7 +78,7 @@ def collect_logs(
     reader: LogReader,
     stack: str,
     keys: Sequence[str],
-    target: LogTarget,
+    target: TaskTarget,
     *,
     failed_only: bool = False,
     places: FilePlaces | None = None,
@@ -134,12 +88,7 @@ def collect_logs(
     listed = list_stack(reader, stack, list(keys)).by_key
     order = [*keys, *sorted(k for k in listed if k not in keys)]
     if target.key is not None:
-        if target.key not in order:
-            known = ", ".join(order) or "none"
-            raise HpcspecError(
-                f"stack {stack!r} has no job key {target.key!r} (keys: {known})",
-                code="unknown-job-key",
-            )
+        check_key(stack, target.key, order)
         order = [target.key]
     out = []
     for key in order:
@@ -151,21 +100,10 @@ def collect_logs(
         tasks = reader.task_logs(job.id, failed_only=failed_only)
         chosen = [t for t in tasks if target.selects(t)]
         if target.task is not None and not chosen and not failed_only:
-            _no_such_task(key, job, target, tasks)
+            no_such_task(key, job, target, tasks)
         logs = tuple(TaskLog(key, job.id, t, locate(t, places)) for t in chosen)
         out.append(JobLogs(key, job, logs))
     return out
-
-
-def _no_such_task(key: str, job: LiveJob, target: LogTarget, tasks: Sequence[LiveTask]) -> None:
-    names = sorted({t.name for t in tasks})
-    wanted = f"{target.task}[{target.instance}]" if target.instance is not None else target.task
-    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
-    raise HpcspecError(
-        f"job {job.id} ({key}) has no task {wanted!r} (tasks: {shown or 'none yet'})",
-        code="unknown-task",
-        hint="a sweep instance is TASK[N], N the value its * became; quote names with [ ]",
-    )
 
 
 def failed_task_logs(

@@ -1,10 +1,12 @@
-"""`KEY`, `KEY/TASK`, `KEY/TASK[N]`: which tasks `hpcspec logs` shows (engine/logs.py)."""
+"""`KEY`, `KEY/TASK`, `KEY/TASK[N]`: which tasks logs, requeue and cancel pick
+(engine/task_target.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from hpcspec.engine.logs import LogTarget, TaskLog
+from hpcspec.engine.logs import TaskLog
+from hpcspec.engine.task_target import TaskTarget
 from hpcspec.errors import UsageError
 from hpcspec.hpcpack.live import LiveTask
 from hpcspec.hpcpack.states import TaskState
@@ -15,11 +17,11 @@ def row(name: str, instance: int = 0, value: int | None = None) -> LiveTask:
 
 
 def test_targets_parse_into_key_task_and_sweep_value() -> None:
-    assert LogTarget.parse(None) == LogTarget()
-    assert LogTarget.parse("mesh") == LogTarget("mesh")
-    assert LogTarget.parse("mesh/solve") == LogTarget("mesh", "solve")
-    assert LogTarget.parse("mesh/solve[17]") == LogTarget("mesh", "solve", 17)
-    assert LogTarget.parse("mesh/post[mesh=fine;re=1e5]") == LogTarget(
+    assert TaskTarget.parse(None) == TaskTarget()
+    assert TaskTarget.parse("mesh") == TaskTarget("mesh")
+    assert TaskTarget.parse("mesh/solve") == TaskTarget("mesh", "solve")
+    assert TaskTarget.parse("mesh/solve[17]") == TaskTarget("mesh", "solve", 17)
+    assert TaskTarget.parse("mesh/post[mesh=fine;re=1e5]") == TaskTarget(
         "mesh", "post[mesh=fine;re=1e5]"
     )
 
@@ -27,26 +29,26 @@ def test_targets_parse_into_key_task_and_sweep_value() -> None:
 @pytest.mark.parametrize("bad", ["/task", "key/", "/"])
 def test_a_malformed_target_is_a_usage_error(bad: str) -> None:
     with pytest.raises(UsageError) as error:
-        LogTarget.parse(bad)
-    assert bad in error.value.message and error.value.code == "invalid-log-target"
+        TaskTarget.parse(bad)
+    assert bad in error.value.message and error.value.code == "invalid-task-target"
 
 
 def test_a_sweep_instance_is_chosen_by_the_value_its_star_became() -> None:
-    target = LogTarget("k", "run", 15)
+    target = TaskTarget("k", "run", 15)
     assert target.selects(row("run", instance=3, value=15))
     assert not target.selects(row("run", instance=15, value=71))
     assert not target.selects(row("run"))  # the master or a Basic task of that name
     # a server that leaves InstanceValue empty: the instance id stands in
-    assert LogTarget("k", "run", 3).selects(row("run", instance=3))
+    assert TaskTarget("k", "run", 3).selects(row("run", instance=3))
 
 
 def test_a_task_name_selects_its_sweep_instances_and_its_matrix_tasks() -> None:
-    target = LogTarget("k", "post")
+    target = TaskTarget("k", "post")
     assert target.selects(row("post"))
     assert target.selects(row("post", instance=2, value=2))
     assert target.selects(row("post[mesh=fine;re=1e5]"))
     assert not target.selects(row("postprocess"))
-    one = LogTarget("k", "post[mesh=fine;re=1e5]")
+    one = TaskTarget("k", "post[mesh=fine;re=1e5]")
     assert one.selects(row("post[mesh=fine;re=1e5]")) and not one.selects(row("post"))
 
 
