@@ -39,6 +39,10 @@ COMMANDS: dict[str, Command] = {
         "hpcspec.cli.apply:apply",
         "Create, update, submit, replace or requeue jobs so the cluster matches the manifests.",
     ),
+    "cancel": Command(
+        "hpcspec.cli.cancel:cancel",
+        "Cancel a job of a stack, or one of its tasks (KEY/TASK, a sweep instance KEY/TASK[N]).",
+    ),
     "cluster": Command("hpcspec.cli.cluster_cmd:cluster", "Inspect the HPC Pack cluster."),
     "completion": Command(
         "hpcspec.cli.completion:completion",
@@ -78,6 +82,10 @@ COMMANDS: dict[str, Command] = {
     "reconcile": Command(
         "hpcspec.cli.reconcile:reconcile",
         "Plan and apply the manifests every --interval until SIGTERM/SIGINT (exit 0).",
+    ),
+    "requeue": Command(
+        "hpcspec.cli.requeue:requeue",
+        "Run a Failed or Canceled job again in place (--failed-only: only its failed tasks).",
     ),
     "render": Command(
         "hpcspec.cli.render_cmd:render", "Render a manifest's jobs as HPC Pack job XML files."

@@ -1,8 +1,9 @@
 """The text views of a run: engine observers that print each event as it arrives.
 
-`ApplyView` (apply), `DestroyView`, `ReconcileView` (timestamped log lines for a service)
-and `WaitView` (`--wait` of apply and status: one line per state change and a heartbeat,
-which read well in CI logs; on a terminal, a `rich` progress bar per job below those lines).
+`ApplyView` (apply), `DestroyView`, `RescueView` (requeue, cancel), `ReconcileView`
+(timestamped log lines for a service) and `WaitView` (`--wait` of apply, status and requeue:
+one line per state change and a heartbeat, which read well in CI logs; on a terminal, a
+`rich` progress bar per job below those lines).
 The words come from `hpcspec.render`; the views only choose the stream.
 """
 
@@ -129,6 +130,28 @@ class DestroyView:
                         click.echo("Nothing to cancel.")
             case JobApplied(result=result):
                 click.echo(destroy_line(result), err=result.outcome is not Outcome.DONE)
+
+
+class RescueView(WaitView):
+    """`hpcspec requeue` and `hpcspec cancel`: the plan, a line per key, then `--wait`."""
+
+    def __init__(self, *, color: bool, nothing: str) -> None:
+        super().__init__()
+        self.color, self.nothing = color, nothing
+
+    def notify(self, event: Event) -> None:
+        match event:
+            case Planned(plans=plans):
+                for plan in plans:
+                    click.echo(render_text(plan, color=self.color), nl=False)
+                    if not plan.has_changes:
+                        click.echo(self.nothing)
+            case JobApplied(result=result):
+                line = job_line(result)
+                if line is not None:
+                    click.echo(line, err=result.outcome is not Outcome.DONE)
+            case _:
+                super().notify(event)
 
 
 def log(message: str) -> None:

@@ -21,7 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from hpcspec.engine import exactly_once, steps
+from hpcspec.engine import exactly_once, rescue, steps
 from hpcspec.engine.events import Event, JobApplied, Observer, StepFinished, StepStarted
 from hpcspec.engine.exactly_once import CreateRequest, Settlement
 from hpcspec.engine.journal import Journal, JournalEvent
@@ -235,6 +235,10 @@ class _Executor:
                 )
             case steps.Requeue():
                 self.cluster.requeue_job(step.job_id)
+            case steps.RequeueFailed():
+                rescue.requeue_failed(self.cluster, step.job_id)
+            case steps.CancelTask():
+                rescue.cancel_task(self.cluster, step.job_id, step.task, step.reason.value)
             case _:
                 raise AssertionError(f"no way to run a {step.kind} step here")
 

@@ -79,6 +79,8 @@ class ReasonCode(StrEnum):
     ORPHAN = "orphan"  # in the stack, not in the manifest
     DUPLICATES = "duplicates"  # other live jobs of the key
     DESTROY = "destroy"  # hpcspec destroy cancels it
+    REQUESTED = "requested"  # `hpcspec requeue` or `hpcspec cancel` asked for it
+    NOTHING_FAILED = "nothing-failed"  # `hpcspec requeue`: no task to run again
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,24 @@ class FieldDiff:
 
 
 @dataclass(frozen=True)
+class FailedOnly:
+    """A requeue that runs only the job's failed and canceled tasks again: how many, of all
+    its tasks (sweep instances counted one by one)."""
+
+    tasks: int
+    total: int
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """One task, or sweep instance, of the live job that a change acts on alone."""
+
+    label: str  # `greet`, `post[mesh=fine;re=1e5]`, or `run[17]` for a sweep instance
+    task_id: int  # JobTaskId
+    instance_id: int = 0  # > 0: a sweep instance (subtask)
+
+
+@dataclass(frozen=True)
 class Change:
     """Everything the plan says about one job key."""
 
@@ -147,6 +167,8 @@ class Change:
     desired_digest: str | None = None
     running_tasks: int = 0
     duplicates: tuple[int, ...] = ()  # other live jobs of this key that apply will cancel
+    failed_only: FailedOnly | None = None  # a REQUEUE that reruns only failed/canceled tasks
+    tasks: tuple[TaskRef, ...] = ()  # a CANCEL of these tasks only (`hpcspec cancel KEY/TASK`)
 
     @property
     def is_change(self) -> bool:

@@ -31,6 +31,7 @@ from hpcspec.engine.plan import (
     BlockCode,
     Change,
     DiffSection,
+    FailedOnly,
     FieldDiff,
     Plan,
     Reason,
@@ -87,6 +88,11 @@ class _DiffDoc(_Doc):
     allowed_now: bool = True
 
 
+class _FailedOnlyDoc(_Doc):
+    tasks: int
+    total: int
+
+
 class _ChangeDoc(_Doc):
     key: str
     action: Action
@@ -100,6 +106,7 @@ class _ChangeDoc(_Doc):
     desired_digest: str | None = None
     running_tasks: int = 0
     duplicates: list[int] = []
+    failed_only: _FailedOnlyDoc | None = None
 
 
 class _PlanDoc(_Doc):
@@ -146,7 +153,12 @@ def _change(change: Change) -> dict[str, object]:
         "desired_digest": change.desired_digest,
         "running_tasks": change.running_tasks,
         "duplicates": list(change.duplicates),
+        "failed_only": _failed_only(change.failed_only),
     }
+
+
+def _failed_only(only: FailedOnly | None) -> dict[str, int] | None:
+    return None if only is None else {"tasks": only.tasks, "total": only.total}
 
 
 def plan_document(plan: Plan) -> dict[str, object]:
@@ -333,6 +345,11 @@ def _to_plan(doc: _PlanDoc) -> Plan:
                 desired_digest=c.desired_digest,
                 running_tasks=c.running_tasks,
                 duplicates=tuple(c.duplicates),
+                failed_only=(
+                    FailedOnly(c.failed_only.tasks, c.failed_only.total)
+                    if c.failed_only is not None
+                    else None
+                ),
             )
             for c in doc.changes
         ),

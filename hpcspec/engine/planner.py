@@ -25,6 +25,7 @@ from hpcspec.engine.plan import (
     Reason,
     ReasonCode,
 )
+from hpcspec.engine.rescue import counted_reruns
 from hpcspec.hpcpack.definition import JobDefinition
 from hpcspec.hpcpack.live import LiveJob
 from hpcspec.hpcpack.states import JobState, TaskState
@@ -221,7 +222,7 @@ def _unchanged(desired: DesiredJob, job: LiveJob) -> Change:
         )
     if job.state is JobState.Failed:
         if job.requeue_count < desired.retries:
-            return _change(
+            change = _change(
                 desired,
                 job,
                 Action.REQUEUE,
@@ -231,6 +232,7 @@ def _unchanged(desired: DesiredJob, job: LiveJob) -> Change:
                     f"{desired.retries} (retries)",
                 ),
             )
+            return replace(change, failed_only=counted_reruns(job))
         return _change(
             desired,
             job,

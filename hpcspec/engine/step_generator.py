@@ -9,10 +9,13 @@ Per job key, in order: cancel the key's duplicate live jobs; then by action —
 - update: the update; a Configuring job the manifest wants submitted is then settled and
   submitted;
 - submit: settle the race, submit;
-- requeue: requeue; cancel: cancel.
+- requeue (retries): the failed and canceled tasks run again (`RequeueFailed`); cancel:
+  cancel.
 
 Refused (blocked) and unchanged keys get no steps: the executor reports them as they are.
 A destroy plan cancels every live job of each key, duplicates included, as `hpcspec destroy`.
+The plans of `hpcspec requeue` and `hpcspec cancel` become one step per key, or one per task
+(`rescue_steps`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from hpcspec.engine.steps import (
     Cancel,
     CancelDuplicate,
     CancelReason,
+    CancelTask,
     Create,
     CreateMethod,
     CreateViaRest,
@@ -30,6 +34,7 @@ from hpcspec.engine.steps import (
     JobSteps,
     Mark,
     Requeue,
+    RequeueFailed,
     SettleRace,
     Step,
     Submit,
@@ -59,6 +64,27 @@ def destroy_steps(plan: Plan) -> list[JobSteps]:
     return out
 
 
+def rescue_steps(plan: Plan) -> list[JobSteps]:
+    """The steps of a `hpcspec requeue` or `hpcspec cancel` plan: per key, its job's requeue
+    (all of it, or its failed tasks only), or its cancel (the job, or each named task)."""
+    out = []
+    for change in plan.changes:
+        if not change.is_change or change.blocks:
+            continue
+        key, live = change.key, change.live_id
+        assert live is not None, f"{key}: {change.action.value} acts on the live job"
+        steps: list[Step]
+        if change.action is Action.REQUEUE:
+            steps = [RequeueFailed(key, live) if change.failed_only else Requeue(key, live)]
+        elif change.action is Action.CANCEL:
+            steps = [CancelTask(key, live, task) for task in change.tasks]
+            steps = steps or [Cancel(key, live, CancelReason.REQUESTED)]
+        else:
+            raise ValueError(f"{key}: {change.action.value} is neither a requeue nor a cancel")
+        out.append(JobSteps(key, change.action, tuple(steps), live_id=live))
+    return out
+
+
 def job_steps(
     change: Change, desired: DesiredJob | None, stack: str, options: ApplyOptions
 ) -> JobSteps:
@@ -81,7 +107,7 @@ def job_steps(
             steps += _submit(_wanted(change, desired), superseded=live)
         case Action.REQUEUE:
             assert live is not None, f"{key}: a requeue needs the live job"
-            steps.append(Requeue(key, live))
+            steps.append(RequeueFailed(key, live))  # retries: what `requeue --failed-only` does
         case Action.CANCEL:
             assert live is not None, f"{key}: a cancel needs the live job"
             why = CancelReason.REMOVED if desired is None else CancelReason.WANTED_CANCELED

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
 
-from hpcspec.engine.plan import Action, Change
+from hpcspec.engine.plan import Action, Change, TaskRef
 from hpcspec.hpcpack.definition import RunAs
 from hpcspec.manifest.resolve import DesiredJob
 
@@ -37,6 +37,8 @@ class StepKind(StrEnum):
     SETTLE_RACE = "settle-race"
     SUBMIT = "submit"
     REQUEUE = "requeue"
+    REQUEUE_FAILED = "requeue-failed"
+    CANCEL_TASK = "cancel-task"
 
 
 class CreateMethod(StrEnum):
@@ -53,6 +55,7 @@ class CancelReason(StrEnum):
     REMOVED = "hpcspec: removed from the manifest"
     WANTED_CANCELED = "hpcspec: state: canceled"
     DESTROYED = "hpcspec destroy"
+    REQUESTED = "hpcspec cancel"  # `hpcspec cancel KEY[/TASK]`
 
 
 @dataclass(frozen=True)
@@ -185,10 +188,29 @@ class Submit(Step):
 
 @dataclass(frozen=True)
 class Requeue(Step):
-    """Requeue the key's Failed job (retries)."""
+    """Requeue the key's Failed or Canceled job as HPC Pack does (`hpcspec requeue KEY`)."""
 
     kind = StepKind.REQUEUE
     job_id: int
+
+
+@dataclass(frozen=True)
+class RequeueFailed(Step):
+    """Run the job's failed and canceled tasks again, and no other (retries, `requeue
+    --failed-only`): task requeues, then the job's requeue if it ended (`engine.rescue`)."""
+
+    kind = StepKind.REQUEUE_FAILED
+    job_id: int
+
+
+@dataclass(frozen=True)
+class CancelTask(Step):
+    """Cancel one task or sweep instance of the key's job (`hpcspec cancel KEY/TASK`)."""
+
+    kind = StepKind.CANCEL_TASK
+    job_id: int
+    task: TaskRef
+    reason: CancelReason = CancelReason.REQUESTED
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ Each poll reads the stacks' status rows (one listing per stack, plus task listin
 with work); the observer hears every poll (progress bars), each state change, each requeue,
 a heartbeat when nothing changed for a while, and the verdict: all finished, some failed or
 cancelled, or timed out. A Failed job is requeued while its requeue count is below the
-manifest's `retries`, and the wait goes on.
+manifest's `retries` — its failed and canceled tasks only, as apply's retries and
+`hpcspec requeue --failed-only` do (`rescue.requeue_failed`) — and the wait goes on.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from hpcspec.engine.events import (
 )
 from hpcspec.engine.outcomes import WaitVerdict
 from hpcspec.engine.protocols import ClusterReader
+from hpcspec.engine.rescue import RescueCluster, requeue_failed
 from hpcspec.engine.status import JobStatus, stack_status
 from hpcspec.manifest.resolve import ResolvedStack
 
@@ -39,10 +41,8 @@ class Waited:
     rows: tuple[JobStatus, ...]
 
 
-class Requeuer(ClusterReader, Protocol):
-    """A reader that can also requeue jobs (the REST client)."""
-
-    def requeue_job(self, job_id: int) -> None: ...
+class Requeuer(ClusterReader, RescueCluster, Protocol):
+    """A reader that can also requeue jobs and tasks (the REST client)."""
 
 
 def wait_for_stacks(
@@ -70,7 +70,7 @@ def wait_for_stacks(
         allowed = retries.get((stack, key), 0)
         if row.job_id is None or row.requeue_count >= allowed:
             return False
-        cluster.requeue_job(row.job_id)
+        requeue_failed(cluster, row.job_id)
         observer.notify(JobRequeued(row, row.requeue_count + 1, allowed))
         return True
 

@@ -64,6 +64,7 @@ class LiveTask:
     work_directory: str = ""
     stdout_path: str = ""
     stderr_path: str = ""
+    rerunnable: bool = True  # IsRerunnable (read by `requeue --failed-only` and `cancel` only)
 
 
 @dataclass(frozen=True)

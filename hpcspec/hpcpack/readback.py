@@ -3,7 +3,8 @@
 The client reads rows (`PropertyMap`s: case-insensitive names, string values) and hands out
 only these types; nothing outside `hpcpack` parses a row. A job listing asks for the columns
 of a `JobColumns` (`live.py`); a task read for `TASK_DETAIL_COLUMNS` (discovery compares
-them), `TASK_STATUS_COLUMNS` (status shows them) or `TASK_LOG_COLUMNS` (`hpcspec logs`).
+them), `TASK_STATUS_COLUMNS` (status shows them), `TASK_LOG_COLUMNS` (`hpcspec logs`) or
+`TASK_TARGET_COLUMNS` (`requeue --failed-only`, `cancel KEY/TASK`).
 Values go through the one codec (`codec.canonical`); a value the catalogue cannot parse is
 kept as its string, so it shows up as a difference instead of crashing a plan.
 """
@@ -71,6 +72,16 @@ TASK_LOG_COLUMNS = (
     "StdOutFilePath",
     "StdErrFilePath",
 )
+# A task as `requeue --failed-only` and `cancel KEY/TASK` pick it: which it is, and whether
+# HPC Pack lets it run again (task requeue needs IsRerunnable).
+TASK_TARGET_COLUMNS = (
+    "JobTaskId",
+    "Name",
+    "State",
+    "InstanceId",
+    "InstanceValue",
+    "IsRerunnable",
+)
 
 
 def _text(row: Mapping[str, str], name: str) -> str:
@@ -117,6 +128,7 @@ def live_task(row: Mapping[str, str]) -> LiveTask:
         work_directory=_text(row, "WorkDirectory"),
         stdout_path=_text(row, "StdOutFilePath"),
         stderr_path=_text(row, "StdErrFilePath"),
+        rerunnable=_text(row, "IsRerunnable").lower() != "false",
     )
 
 

@@ -123,7 +123,7 @@ def _section(change: Change) -> str:
     symbol = escape(change.action.symbol.strip() or "=")
     summary = (
         f"<code>{symbol}</code> <b>{literal(change.key)}</b>: "
-        f"{escape(phrases.action_word(change.action))}"
+        f"{escape(phrases.action_phrase(change))}"
         + (f" ({escape(live)})" if live else "")
         + (" — <b>refused</b>" if change.blocks else "")
     )

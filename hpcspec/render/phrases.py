@@ -36,6 +36,21 @@ def action_word(action: Action) -> str:
     return "no change" if action is Action.NO_OP else action.value
 
 
+def action_phrase(change: Change) -> str:
+    """The action as a change's heading says it: `requeue (failed tasks only: 3 of 120)`,
+    `cancel task run[3]`, or the action's word."""
+    word = action_word(change.action)
+    if change.action is Action.REQUEUE and change.failed_only is not None:
+        only = change.failed_only
+        counted = f": {only.tasks} of {only.total}" if only.total else ""
+        return f"{word} (failed tasks only{counted})"
+    if change.action is Action.CANCEL and change.tasks:
+        labels = [neutralise(t.label) for t in change.tasks]
+        shown = ", ".join(labels[:5]) + (f" and {len(labels) - 5} more" if len(labels) > 5 else "")
+        return f"{word} {'task' if len(labels) == 1 else count(len(labels), 'task') + ':'} {shown}"
+    return word
+
+
 def live_label(change: Change) -> str:
     """`job 42, Running, 3 running tasks`, or `` when there is no live job."""
     if change.live_id is None:

@@ -108,7 +108,7 @@ class _Paint(Protocol):
 def _change_lines(change: Change, paint: _Paint) -> list[str]:
     colour = ACTION_COLOURS[change.action]
     live = phrases.live_label(change)
-    word = phrases.action_word(change.action)
+    word = phrases.action_phrase(change)
     head = f"{change.action.symbol:>3} {neutralise(change.key)}: {word}"
     lines = [paint(head, BOLD, colour) + (f" ({live})" if live else "")]
     lines += [f"      {neutralise(r.message)}" for r in change.reasons]

@@ -25,6 +25,11 @@ EXIT_CODES: dict[str, str] = {
     "drift": "0 checked · 1 error · with `--detailed-exitcode`: 0 no drift, 2 drift found",
     "reconcile": "0 stopped by SIGTERM/SIGINT · 1 error before the loop starts · "
     "with `--once`: 0 ok, 1 error, 3 partial",
+    "requeue": "0 requeued (or nothing to requeue) · 1 error: a job HPC Pack cannot requeue, "
+    "or the cluster refused · with `--wait`: 0 the job finished, 5 it ended Failed or "
+    "Canceled, 6 timed out",
+    "cancel": "0 cancelled (or nothing to cancel) · 1 error, the cluster refused, or refused "
+    "without confirmation",
     "validate": "0 every file is valid · 1 some file is not",
     "local status": "0 the local cluster runs · 1 it does not",
 }

@@ -18,7 +18,7 @@ from hpcspec.engine.steps import (
     CreateViaXml,
     JobSteps,
     Mark,
-    Requeue,
+    RequeueFailed,
     SettleRace,
     StepKind,
     Submit,
@@ -99,8 +99,9 @@ def test_an_update_submits_only_a_configuring_job_the_manifest_wants_submitted()
 
 def test_requeue_and_cancel_act_on_the_live_job() -> None:
     job = stack().jobs["a"]
+    # retries rerun the failed tasks only, as `hpcspec requeue --failed-only` does
     assert job_steps(Change("a", Action.REQUEUE, live_id=5), job, "s", XML).steps == (
-        Requeue("a", 5),
+        RequeueFailed("a", 5),
     )
     orphan = job_steps(Change("gone", Action.CANCEL, live_id=6), None, "s", XML)
     assert orphan.steps == (Cancel("gone", 6, CancelReason.REMOVED),)

@@ -76,6 +76,7 @@ def live_job(
     running: int = 0,
     requeue_count: int = 0,
     env: dict[str, str] | None = None,
+    task_counts: tuple[tuple[str, int], ...] = (),
 ) -> LiveJob:
     """The live job of `key`: the desired definition, or an older one with `changed` values."""
     desired = resolved.jobs[key]
@@ -98,6 +99,7 @@ def live_job(
         requeue_count=requeue_count,
         definition=definition,
         tasks=tuple(LiveTask(i + 1, f"run.{i}", TaskState.Running) for i in range(running)),
+        task_counts=task_counts,
     )
 
 
@@ -120,7 +122,12 @@ def live_stack(resolved: ResolvedStack) -> LiveStack:
             "rename": job("rename", 43, JobState.Queued, changed={"Name": "Old name"}),
             "solve": job("solve", 44, JobState.Running, changed={"MinCores": 4}, running=3),
             "report": job("report", 45, JobState.Finished, changed={"Name": "Old report"}),
-            "flaky": job("flaky", 46, JobState.Failed),
+            "flaky": job(
+                "flaky",
+                46,
+                JobState.Failed,
+                task_counts=(("Finished", 117), ("Failed", 2), ("Canceled", 1), ("Total", 120)),
+            ),
             "tired": job("tired", 47, JobState.Failed, requeue_count=1),
             "steady": job("steady", 48, JobState.Running),
         },

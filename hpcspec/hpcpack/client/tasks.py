@@ -19,7 +19,8 @@ from hpcspec.hpcpack.definition import EnvValue, TaskDefinition
 from hpcspec.hpcpack.jobxml import SecretResolver
 from hpcspec.hpcpack.listing import filter_expression, iter_rows, with_key
 from hpcspec.hpcpack.live import LiveTask
-from hpcspec.hpcpack.readback import TASK_LOG_COLUMNS, TASK_STATUS_COLUMNS
+from hpcspec.hpcpack.readback import TASK_LOG_COLUMNS, TASK_STATUS_COLUMNS, TASK_TARGET_COLUMNS
+from hpcspec.hpcpack.states import TaskState
 
 
 def _ids(values: Sequence[int]) -> str:
@@ -83,6 +84,18 @@ class TaskOperations(ClientBase):
             properties=TASK_LOG_COLUMNS,
             expand_parametric=True,
             state="Failed" if failed_only else None,
+        )
+        return [readback.live_task(r) for r in rows]
+
+    def tasks_in(self, job_id: int, *states: TaskState) -> list[LiveTask]:
+        """GET /jobs/{jobId}/tasks, sweeps expanded, in `states` only (all with none; the
+        server filters: `TaskStates eq Failed,Canceled`), with what picks a task for
+        requeue or cancel: ids, name, instance value, state, IsRerunnable."""
+        rows = self.iter_tasks(
+            job_id,
+            properties=TASK_TARGET_COLUMNS,
+            expand_parametric=True,
+            states=[s.name for s in states if s.name],
         )
         return [readback.live_task(r) for r in rows]
 
