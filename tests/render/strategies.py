@@ -11,6 +11,7 @@ from hpcspec.engine.plan import (
     BlockCode,
     Change,
     DiffSection,
+    FailedOnly,
     FieldDiff,
     Plan,
     Reason,
@@ -52,6 +53,7 @@ changes = st.builds(
     desired_digest=maybe,
     running_tasks=st.integers(min_value=0, max_value=10_000),
     duplicates=st.lists(st.integers(min_value=1, max_value=2**31), max_size=3).map(tuple),
+    failed_only=st.none() | st.builds(FailedOnly, st.integers(0, 10_000), st.integers(0, 10_000)),
 )
 plan_strategy = st.builds(
     Plan,
