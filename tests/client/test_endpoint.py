@@ -147,8 +147,8 @@ def test_loopback_is_an_address_property(address: str, loopback: bool) -> None:
 
 @pytest.mark.parametrize(
     ("user", "password"),
-    [("HPC\\jürgen", "plain-ascii")],
-    ids=["non-ascii-user"],
+    [("HPC\\jürgen", "plain-ascii"), ("HPC\\admin", "pässwörd-密码")],
+    ids=["non-ascii-user", "non-ascii-password"],
 )
 def test_non_ascii_credentials_work_end_to_end(user: str, password: str, tmp_path: Path) -> None:
     emulator = Emulator(
