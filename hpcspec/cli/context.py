@@ -5,7 +5,9 @@ file, stdin, a TTY prompt) and that into an `HpcPackClient`. The choice of clust
 `hpcspec.config`'s (DESIGN.md §6): when it is the embedded local cluster, this starts (or
 reuses) the user's one local cluster — the same one `hpcspec local up` runs, whatever the
 working directory. Every command that talks to a cluster prints one line on stderr naming
-the cluster it really talks to and where that choice came from.
+the cluster it really talks to and where that choice came from. The client gets the cluster's
+saved profile (`hpcspec cluster check`); without one it detects the critical facts on first
+use, and each is saved and told once.
 """
 
 from __future__ import annotations
@@ -16,8 +18,19 @@ from dataclasses import replace
 
 import click
 
-from hpcspec.config import ClusterConfig, ClusterFlags, Setting, local_cluster_dir, resolve
+from hpcspec.config import (
+    ClusterConfig,
+    ClusterFlags,
+    Setting,
+    load_profile,
+    local_cluster_dir,
+    resolve,
+    same_cluster,
+    save_profile,
+)
 from hpcspec.hpcpack.client import HpcPackClient
+from hpcspec.hpcpack.client.base import Learned
+from hpcspec.hpcpack.profile import UNKNOWN, ClusterProfile
 from hpcspec.hpcpack.transport import Transport
 
 LOCAL_ORIGIN = "embedded local cluster"
@@ -57,11 +70,48 @@ def open_client(flags: ClusterFlags) -> tuple[HpcPackClient, ClusterConfig]:
             username=Setting(running.username, LOCAL_ORIGIN),
             password=Setting(running.password, LOCAL_ORIGIN),
         )
-    client = HpcPackClient(Transport(config.transport_options()))
     click.echo(f"hpcspec: cluster {config.url.value} ({origin})", err=True)
+    profile = _profile(config)
+    transport = Transport(config.transport_options(), statuses=profile.status_kinds())
+    learned = None if profile.checked_at else _saver(config)
+    client = HpcPackClient(transport, profile=profile, learned=learned)
     if config.insecure.value:
         click.echo(
             f"hpcspec: warning: TLS certificate verification is OFF ({config.insecure.origin})",
             err=True,
         )
     return client, config
+
+
+def _profile(config: ClusterConfig) -> ClusterProfile:
+    """The cluster's saved profile; the local cluster's is the emulator's own; else nothing is
+    known yet (`UNKNOWN`: every fact detected on first use)."""
+    if config.is_local:
+        return ClusterProfile()
+    saved = load_profile(config.profile_path)
+    if saved is None or not same_cluster(saved.source, config.url.value):
+        return UNKNOWN  # none yet, or measured on another cluster (the context's URL changed)
+    return saved
+
+
+def _saver(config: ClusterConfig) -> Learned:
+    """Save each fact the client detects (so it is detected, and told, once per cluster) and
+    print what it found."""
+    path = config.profile_path
+
+    def learned(profile: ClusterProfile, note: str) -> None:
+        saved = ""
+        if path is not None:
+            try:
+                save_profile(path, profile.with_changes(source=config.url.value or ""))
+                saved = f"; saved in {path}"
+            except OSError as failure:
+                saved = f" (not saved: {failure.strerror})"
+        if note:
+            click.echo(
+                f"hpcspec: warning: no cluster profile for this cluster, so hpcspec detected "
+                f"it: {note}{saved}; run `hpcspec cluster check` to verify every assumption",
+                err=True,
+            )
+
+    return learned

@@ -10,7 +10,8 @@ remembers where it came from, for `hpcspec config view` and the one line every c
 about the cluster it talks to. Credentials: `HPCSPEC_USERNAME`, and for the password
 `--password-stdin` > `HPCSPEC_PASSWORD` > the optional keyring (if the `keyring` package is
 installed) > a prompt on a TTY — never a flag, never the contexts file. Per-user state (the
-local cluster, per cluster+stack records) lives under `state.state_dir`. Docs:
+local cluster, per cluster+stack records) lives under `state.state_dir`; cluster profiles
+next to the contexts file (`profiles.py`). Docs:
 `docs/configuration.md`.
 
 The contexts file (`<user config dir>/hpcspec/config.yaml`, or `HPCSPEC_CONFIG`)::
@@ -43,6 +44,7 @@ from hpcspec.config.contexts import (
     with_context,
 )
 from hpcspec.config.environment import CI_VARIABLES, ConfigError, ci_marker, env_setting
+from hpcspec.config.profiles import load_profile, profile_path, same_cluster, save_profile
 from hpcspec.config.state import (
     ENV_STATE_DIR,
     LOCAL,
@@ -70,9 +72,12 @@ __all__ = [
     "contexts_path",
     "env_setting",
     "load_contexts",
+    "load_profile",
     "local_cluster_dir",
     "resolve",
+    "same_cluster",
     "save_contexts",
+    "save_profile",
     "stack_state_dir",
     "state_dir",
     "with_context",
@@ -150,6 +155,14 @@ class ClusterConfig:
         if self.url.value is None:
             raise ConfigError("no cluster is configured")
         return cluster_key(self.url.value)
+
+    @property
+    def profile_path(self) -> Path | None:
+        """Where this cluster's profile is kept (`profiles.py`); None for the embedded local
+        cluster, which is hpcspec's own emulator."""
+        if self.is_local:
+            return None
+        return profile_path(self.config_file.parent, context=self.context, url=self.url.value)
 
     def transport_options(self) -> TransportOptions:
         """What the transport needs (the password must have been resolved)."""

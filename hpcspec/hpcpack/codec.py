@@ -110,6 +110,35 @@ def decode_objects(body: object) -> list[PropertyMap]:
     return rows
 
 
+def _typed_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "True" if value else "False"  # as .NET writes booleans elsewhere in the API
+    if isinstance(value, list):
+        return ",".join(_typed_text(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def decode_typed_object(body: object) -> PropertyMap:
+    """One typed JSON object of the 2019 `/cluster/*` endpoints (`Node`, `NodeGroup`), its
+    fields as strings (lists comma-joined), so callers read it like a 2016 row."""
+    if not isinstance(body, Mapping):
+        raise BodyShapeError(f"expected an object, got {type(body).__name__}")
+    return PropertyMap({str(k): _typed_text(v) for k, v in body.items()})
+
+
+def decode_typed_objects(body: object) -> list[PropertyMap]:
+    """A JSON array of typed objects (`GET /cluster/nodes`, `/cluster/nodeGroups`)."""
+    if body is None:
+        return []
+    if not isinstance(body, list):
+        raise BodyShapeError(f"expected a list of objects, got {type(body).__name__}")
+    return [decode_typed_object(item) for item in body]
+
+
 def decode_strings(body: object) -> list[str]:
     """A `[string]` body (node group members, job templates)."""
     if body is None:

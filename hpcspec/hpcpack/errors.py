@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from importlib import resources
@@ -35,6 +36,7 @@ class ApiError(HpcspecError):
     """A request to the HPC Pack REST API failed."""
 
     default_code = "api-error"
+    body_shape = ""  # which kind of error body the server sent (`error_body.BodyShape` value)
 
     def __init__(
         self,
@@ -218,14 +220,22 @@ def match_template(texts: tuple[str, ...], code: int | None = None) -> Template 
     return best
 
 
-def classify(status: int, texts: tuple[str, ...], code: int | None = None) -> Kind:
+def classify(
+    status: int,
+    texts: tuple[str, ...],
+    code: int | None = None,
+    statuses: Mapping[int, Kind] | None = None,
+) -> Kind:
     """The kind of an HTTP error answer: by its status, then by the scheduler's message.
 
     401/403 are always auth and 404 always not-found; 429/502/503/504 come from whatever
     stands in front of the scheduler and are always server errors. Otherwise a recognised
     scheduler message (by code, else by template) decides, so a 500 that carries "Jobs in the
-    Finished state cannot be canceled" is a refusal, not a server failure; with none, 409 is
-    refused-by-state, another 4xx a bad value and a 5xx a server error.
+    Finished state cannot be canceled" is a refusal, not a server failure. With none, a 4xx
+    that the cluster's profile (`statuses`: what `hpcspec cluster check` saw it answer for one
+    kind of refusal only) names is that kind; else 409 is refused-by-state, another 4xx a bad
+    value and a 5xx a server error (never a refusal by status alone: a crash after a write
+    must stay an unknown outcome).
     """
     if status in (401, 403):
         return Kind.AUTH
@@ -236,6 +246,8 @@ def classify(status: int, texts: tuple[str, ...], code: int | None = None) -> Ki
     found = match_template(texts, code)
     if found is not None:
         return found.kind
+    if statuses and status < 500 and status in statuses:
+        return statuses[status]
     if status == 409:
         return Kind.REFUSED_BY_STATE
     return Kind.BAD_VALUE if status < 500 else Kind.SERVER
@@ -264,11 +276,12 @@ def for_status(
     texts: tuple[str, ...] = (),
     www_authenticate: str | None = None,
     html: bool = False,
+    statuses: Mapping[int, Kind] | None = None,
 ) -> ApiError:
     """The error for an HTTP error status and the server's (already redacted) message."""
     what = f"{method} {path} failed with HTTP {status}"
     message = f"{what}: {scheduler_message}" if scheduler_message else what
-    kind = classify(status, texts or (scheduler_message,), scheduler_code)
+    kind = classify(status, texts or (scheduler_message,), scheduler_code, statuses)
     hint = _HINTS.get(kind)
     cls = _CLASSES[kind]
     schemes = offered_schemes(www_authenticate)

@@ -57,6 +57,7 @@ from enum import Enum
 from typing import Any
 
 from hpcspec.errors import HpcspecError
+from hpcspec.hpcpack.errors import Kind
 from hpcspec.hpcpack.states import JobState
 
 FORMAT = 1  # the profile file's own format version
@@ -127,6 +128,8 @@ class ClusterProfile:
             status = getattr(self, name)
             if not 400 <= status <= 599:
                 raise ProfileError(f"profile: {name} {status} is not an HTTP error status")
+        if not 400 <= self.forbidden_status <= 599:
+            raise ProfileError(f"profile: forbidden_status {self.forbidden_status} is not an error")
         if self.default_rows_per_read < 1 or self.max_rows_per_read < 0:
             raise ProfileError("profile: paging.default_rows must be ≥ 1 and max_rows ≥ 0")
         known = {f.name for f in fields(self)}
@@ -138,6 +141,27 @@ class ClusterProfile:
         """The page size the server uses when a client asks for `asked` rows (None: not asked)."""
         rows = self.default_rows_per_read if asked is None else max(asked, 1)
         return min(rows, self.max_rows_per_read) if self.max_rows_per_read else rows
+
+    def status_kinds(self) -> dict[int, Kind]:
+        """Each error status this cluster answers for one kind of refusal only (a status
+        shared by two kinds says nothing), for `errors.classify`."""
+        claims = {
+            Kind.NOT_FOUND: self.not_found_status,
+            Kind.REFUSED_BY_STATE: self.refused_by_state_status,
+            Kind.BAD_VALUE: self.bad_value_status,
+            Kind.AUTH: self.forbidden_status,
+        }
+        statuses = list(claims.values())
+        return {s: k for k, s in claims.items() if statuses.count(s) == 1}
+
+    def knows(self, name: str) -> bool:
+        """Whether field `name` was measured (or written by hand), not a default stand-in."""
+        return name not in self.unverified
+
+    def learned(self, **facts: Any) -> ClusterProfile:
+        """A copy with facts measured since: each named field set and no longer unverified."""
+        left = tuple(n for n in self.unverified if n not in facts)
+        return replace(self, unverified=left, **facts)
 
     def with_changes(self, **changes: Any) -> ClusterProfile:
         """A copy with some fields changed (checked like a new profile)."""
@@ -292,3 +316,10 @@ class _Reader:
                 code="profile-invalid",
                 hint="see the ClusterProfile fields in docs/emulator.md",
             )
+
+
+_ABOUT = ("source", "checked_at", "unverified")  # facts about the profile, not the cluster
+UNKNOWN = ClusterProfile(
+    unverified=tuple(f.name for f in fields(ClusterProfile) if f.name not in _ABOUT)
+)
+"""A cluster nothing is known about yet: the defaults, every fact unverified."""

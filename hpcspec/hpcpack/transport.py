@@ -19,7 +19,8 @@ DESIGN.md §6:
   `OutcomeUnknown`. An HTTP error answer to a POST is the server's definite refusal.
 - Errors: every error body a server sends (scheduler JSON, ASP.NET, XML faults, IIS pages,
   text; `error_body.py`) keeps the server's message and is classified by status and the
-  scheduler's message templates (`errors.classify`); a 5xx whose message is a recognised
+  scheduler's message templates (`errors.classify`, with the statuses the cluster's profile
+  says it uses for one kind of refusal); a 5xx whose message is a recognised
   refusal is that refusal, not an unknown outcome. A 401 offering only Negotiate/NTLM is
   `BasicAuthUnsupported` (HPC Pack 2016 before Update 3).
 - Secrets: the password (and any extra secret of a request, such as a submit Password) is
@@ -123,8 +124,11 @@ class Transport:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
+        statuses: Mapping[int, errors.Kind] | None = None,
     ) -> None:
         self.options = options
+        # The cluster's own error statuses, from its profile (`ClusterProfile.status_kinds`).
+        self.statuses: Mapping[int, errors.Kind] = dict(statuses or {})
         self.route = endpoint.route(
             options.base_url, with_credentials=options.credentials is not None
         )
@@ -286,7 +290,9 @@ class Transport:
             texts=tuple(errors.redact(t, hidden) for t in said.texts),
             www_authenticate=response.headers.get("WWW-Authenticate"),
             html=said.shape is BodyShape.HTML,
+            statuses=self.statuses,
         )
+        error.body_shape = said.shape.value
         if not isinstance(error, errors.ServerError):
             raise error  # a definite answer (a 5xx that names a refusal included)
         if method in IDEMPOTENT and status in RETRY_STATUSES and retry:

@@ -12,6 +12,7 @@ import pytest
 import responses
 
 from hpcspec.hpcpack.client import HpcPackClient
+from hpcspec.hpcpack.profile import ClusterProfile
 from hpcspec.hpcpack.timeformat import TimeFormat
 from hpcspec.hpcpack.transport import Credentials, RetryPolicy, Transport, TransportOptions
 from tests.client.wire_fixtures import RecordingProxy, start_proxy
@@ -62,7 +63,11 @@ def make_client(
         clock=fake_time.clock,
         jitter=lambda: jitter,
     )
-    return HpcPackClient(transport, time_format=TimeFormat("M/d/yyyy h:mm:ss tt"))
+    # A known 2016 U3 cluster (the endpoint tests pin its /nodes family; detection without a
+    # profile is tested on its own in tests/check/test_profiles_at_run_time.py).
+    return HpcPackClient(
+        transport, time_format=TimeFormat("M/d/yyyy h:mm:ss tt"), profile=ClusterProfile()
+    )
 
 
 @pytest.fixture

@@ -2,6 +2,9 @@
 the secrets it has been handed.
 
 `ClientBase` is the base of `HpcPackClient` (the public API is listed in `client/__init__.py`).
+It holds the cluster's profile (`hpcpack.profile`): facts a profile does not establish are
+detected on first use and reported through `learn` (the node endpoints, the date format here;
+whether ClientSource is kept, by the engine's identity reader).
 Its helpers send one request and decode the documented body shape, turning a shape mismatch
 into `BadResponse`. Every secret value a request carries (a run-as password, an env value
 from `{secret: …}`, a job XML holding one) is remembered and redacted from the text of EVERY
@@ -11,6 +14,7 @@ in the answer to another one.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TypeVar
@@ -20,20 +24,51 @@ from hpcspec.hpcpack.catalogue import PropertySpec
 from hpcspec.hpcpack.codec import PropertyMap, WireValue
 from hpcspec.hpcpack.definition import EnvValue, SecretRef
 from hpcspec.hpcpack.jobxml import SecretResolver
+from hpcspec.hpcpack.profile import UNKNOWN, ClusterProfile
 from hpcspec.hpcpack.timeformat import TimeFormat
 from hpcspec.hpcpack.transport import Transport
 
 T = TypeVar("T")
 
 
-class ClientBase:
-    """The transport plus the cluster's date-time format (read once, when first needed)."""
+Learned = Callable[[ClusterProfile, str], None]
+"""Told of each fact the client detected about a profile-less cluster: the profile with it,
+and a sentence saying what was found ("" for a fact not worth a warning); the CLI saves the
+one and prints the other."""
 
-    def __init__(self, transport: Transport, *, time_format: TimeFormat | None = None) -> None:
+
+class ClientBase:
+    """The transport, the cluster's profile (what it really does where clusters differ) and
+    its date-time format (from the profile, else read once, when first needed)."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        time_format: TimeFormat | None = None,
+        profile: ClusterProfile | None = None,
+        learned: Learned | None = None,
+    ) -> None:
         self.transport = transport
+        # Without a profile nothing is known: facts are detected on first use (`learn`).
+        self.profile = profile if profile is not None else UNKNOWN
+        self._learned = learned
+        self._learning = threading.Lock()
+        if time_format is None and self.profile.knows("datetime_format"):
+            time_format = TimeFormat(self.profile.datetime_format)
         self._time_format = time_format
         # Replaced, never mutated, so worker threads can read it while another adds to it.
         self._secrets: tuple[str, ...] = ()
+
+    def learn(self, note: str, **facts: object) -> None:
+        """Record facts detected about the cluster (once each); `note` says what was found."""
+        with self._learning:
+            if all(self.profile.knows(name) for name in facts):
+                return
+            self.profile = self.profile.learned(**facts)
+            profile = self.profile
+        if self._learned is not None:
+            self._learned(profile, note)
 
     def close(self) -> None:
         self.transport.close()
@@ -46,9 +81,11 @@ class ClientBase:
 
     @property
     def time_format(self) -> TimeFormat:
-        """The cluster's time format, compiled (one request the first time)."""
+        """The cluster's time format, compiled (one request the first time, without a profile)."""
         if self._time_format is None:
-            self._time_format = TimeFormat(self.date_time_format())
+            text = self.date_time_format()
+            self._time_format = TimeFormat(text)
+            self.learn("", datetime_format=text)  # saved, not worth a warning
         return self._time_format
 
     def parse_time(self, text: str) -> datetime | None:

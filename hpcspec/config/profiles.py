@@ -1,0 +1,92 @@
+"""Where cluster profiles live: one JSON file per context, next to the contexts file.
+
+A profile (`hpcspec.hpcpack.profile.ClusterProfile`) records what one cluster really does
+where HPC Pack clusters differ. `hpcspec cluster check` measures and saves it; without one, the
+client detects the critical facts on first use and saves what it found (a partial profile,
+`unverified` naming the rest), so each is detected, and warned about, once. Files:
+
+    <config dir>/profiles/<context>.json          a context's cluster
+    <config dir>/profiles/url-<host>-<hash>.json  a cluster named by URL (--cluster URL)
+
+`<config dir>` is the contexts file's folder (`HPCSPEC_CONFIG`'s, or the user config dir);
+files are private to the user (folder 0700, file 0600). The embedded local cluster has no
+profile file: it is hpcspec's own emulator, whose profile is `ClusterProfile()`. Docs:
+`docs/cluster-check.md`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from hpcspec.config.environment import ConfigError
+from hpcspec.config.state import cluster_key, make_private_dir
+from hpcspec.hpcpack.profile import ClusterProfile, ProfileError
+
+FOLDER = "profiles"
+MAX_PROFILE_BYTES = 256 * 1024
+_PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+_UNSAFE = re.compile(r"[^a-z0-9.-]+")
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def profile_path(config_dir: Path, *, context: str | None, url: str | None) -> Path | None:
+    """The profile file of a context (or, without one, of a cluster URL) in `config_dir` (the
+    contexts file's folder); None for neither."""
+    folder = config_dir / FOLDER
+    if context:
+        name = context if _PLAIN.match(context) else f"ctx-{_short_hash(context)}"
+        return folder / f"{name}.json"
+    if url:
+        key = cluster_key(url)
+        host = _UNSAFE.sub("-", urlsplit(key).netloc.replace(":", "-")).strip("-.") or "cluster"
+        return folder / f"url-{host}-{_short_hash(key)}.json"
+    return None
+
+
+def same_cluster(source: str, url: str | None) -> bool:
+    """Whether a profile measured at `source` describes the cluster at `url` (a hand-written
+    profile, with no source, describes whichever cluster it is saved for)."""
+    if not source:
+        return True
+    return url is not None and cluster_key(source) == cluster_key(url)
+
+
+def load_profile(path: Path | None) -> ClusterProfile | None:
+    """The profile saved at `path`; None when there is none. A broken file is an error that
+    names it (and how to start again)."""
+    if path is None:
+        return None
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as failure:
+        why = failure.strerror
+        raise ConfigError(f"cannot read the cluster profile: {why}", file=path) from None
+    if len(data) > MAX_PROFILE_BYTES:
+        raise ConfigError("the cluster profile is larger than 256 KiB", file=path)
+    try:
+        return ClusterProfile.from_json(data.decode("utf-8", "replace"), where=str(path))
+    except ProfileError as bad:
+        raise ConfigError(
+            bad.message,
+            hint=f"run `hpcspec cluster check` again, or delete {path}",
+            file=path,
+        ) from None
+
+
+def save_profile(path: Path, profile: ClusterProfile) -> Path:
+    """Write `profile` to `path` (atomically; folder 0700, file 0600); returns the path."""
+    make_private_dir(path.parent, root=path.parent.parent)
+    temporary = path.with_suffix(".tmp")
+    with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+        out.write(profile.to_json())
+    temporary.replace(path)
+    return path

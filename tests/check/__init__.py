@@ -1,0 +1,1 @@
+"""Tests of `hpcspec cluster check`, cluster profiles at run time and replayed traces."""
