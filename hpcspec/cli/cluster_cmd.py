@@ -1,15 +1,21 @@
-"""`hpcspec cluster info`: what the cluster is — version, head node, nodes, groups, templates."""
+"""`hpcspec cluster info` (what the cluster is: version, head node, nodes, groups, templates) and
+`hpcspec cluster check` (every assumption hpcspec makes about HPC Pack, proved on the cluster;
+the probes are `hpcpack.check`, the profile is saved by `hpcspec.config`)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from pathlib import Path
 
 import click
 
 from hpcspec.cli.context import open_client
 from hpcspec.cli.options import cluster_options, output_option
-from hpcspec.config import ClusterFlags
+from hpcspec.config import ClusterConfig, ClusterFlags, save_profile
 from hpcspec.hpcpack.client import ClusterInfo, read_cluster_info
+from hpcspec.hpcpack.profile import ClusterProfile
+from hpcspec.hpcpack.transport import basic_token
 
 FORMAT_VERSION = 1
 
@@ -55,3 +61,87 @@ def render_text(summary: ClusterInfo) -> str:
         lines.append(f"  {group.name:<{width}}  {listed}{about}")
     lines.append(f"job templates  {', '.join(summary.job_templates) or 'none'}")
     return "\n".join(lines)
+
+
+@cluster.command()
+@click.option("--context", "context", metavar="NAME", help="Check the cluster of this context.")
+@click.option(
+    "--output",
+    "-o",
+    "output",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="How to show the findings.",
+)
+@click.option(
+    "--record",
+    "record",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Write the redacted HTTP trace (trace.json) and the report (report.json) to DIR.",
+)
+@click.option("--keep", is_flag=True, help="Leave the throwaway jobs as they are (not cancelled).")
+@cluster_options
+def check(
+    context: str | None, output: str, record: Path | None, keep: bool, cluster_flags: ClusterFlags
+) -> int:
+    """Prove each assumption hpcspec makes about HPC Pack on this cluster, and save its profile.
+
+    Uses throwaway jobs named hpcspec-check-… that never run (held before submit, or never
+    submitted) and cancels them at the end. Safe on a production cluster: docs/cluster-check.md.
+    """
+    from hpcspec.hpcpack.check import run_check
+    from hpcspec.hpcpack.check.trace import RecordingSession
+    from hpcspec.render.cluster_check import render_markdown, render_text
+
+    if context is not None:
+        if cluster_flags.cluster is not None:
+            raise click.UsageError("give --context or --cluster, not both")
+        cluster_flags = replace(cluster_flags, cluster=context)
+    recorder: RecordingSession | None = None
+
+    def session_for(config: ClusterConfig) -> RecordingSession | None:
+        nonlocal recorder
+        if record is None:
+            return None
+        options = config.transport_options()
+        secrets: tuple[str, ...] = ()
+        if options.credentials:
+            user, password = options.credentials.username, options.credentials.password
+            secrets = (password, basic_token(user, password))
+        recorder = RecordingSession(options.base_url, secrets)
+        return recorder
+
+    client, config = open_client(cluster_flags, measuring=True, session_for=session_for)
+    try:
+        report = run_check(client, keep=keep, observe=recorder.probe if recorder else None)
+    finally:
+        client.close()
+    saved = _save(config, report.profile)
+    if record is not None and recorder is not None:
+        record.mkdir(parents=True, exist_ok=True)
+        trace = recorder.trace(prefix=report.prefix, started=report.started)
+        (record / "trace.json").write_text(json.dumps(trace, indent=1, sort_keys=True) + "\n")
+        (record / "report.json").write_text(json.dumps(report.as_dict(), indent=1) + "\n")
+        saved += f"; trace recorded in {record}"
+    if output == "json":
+        shown = {"format_version": FORMAT_VERSION} | report.as_dict() | {"saved": saved}
+        click.echo(json.dumps(shown, indent=2))
+    elif output == "markdown":
+        click.echo(render_markdown(report, saved))
+    else:
+        click.echo(render_text(report, saved))
+    return 0 if report.all_hold and not report.cleanup_errors else 1
+
+
+def _save(config: ClusterConfig, profile: ClusterProfile) -> str:
+    """Save the measured profile for the context (or URL); says where (or why not)."""
+    path = config.profile_path
+    if path is None:
+        return "profile not saved: the embedded local cluster is hpcspec's own emulator"
+    try:
+        save_profile(path, profile)
+    except OSError as failure:
+        return f"profile NOT saved ({path}: {failure.strerror})"
+    return f"profile saved in {path}"

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import click
 
@@ -55,8 +57,17 @@ def resolve_config(
     )
 
 
-def open_client(flags: ClusterFlags) -> tuple[HpcPackClient, ClusterConfig]:
-    """A client for the chosen cluster (starting the local one if that is it) and its config."""
+def open_client(
+    flags: ClusterFlags,
+    *,
+    measuring: bool = False,
+    session_for: Callable[[ClusterConfig], Any] | None = None,
+) -> tuple[HpcPackClient, ClusterConfig]:
+    """A client for the chosen cluster (starting the local one if that is it) and its config.
+
+    `measuring` (`cluster check`): the client assumes hpcspec's defaults and learns nothing,
+    so the check sees what the cluster really does; `session_for` makes the HTTP session
+    (`--record`'s recording one)."""
     config = resolve_config(flags)
     origin = config.url.origin
     if config.is_local:
@@ -71,9 +82,11 @@ def open_client(flags: ClusterFlags) -> tuple[HpcPackClient, ClusterConfig]:
             password=Setting(running.password, LOCAL_ORIGIN),
         )
     click.echo(f"hpcspec: cluster {config.url.value} ({origin})", err=True)
-    profile = _profile(config)
-    transport = Transport(config.transport_options(), statuses=profile.status_kinds())
-    learned = None if profile.checked_at else _saver(config)
+    profile = ClusterProfile() if measuring else _profile(config)
+    session = session_for(config) if session_for is not None else None
+    statuses = {} if measuring else profile.status_kinds()
+    transport = Transport(config.transport_options(), session=session, statuses=statuses)
+    learned = None if measuring or profile.checked_at else _saver(config)
     client = HpcPackClient(transport, profile=profile, learned=learned)
     if config.insecure.value:
         click.echo(

@@ -90,7 +90,7 @@ def test_without_a_profile_the_2019_node_endpoints_are_found_once_and_told(
     finally:
         client.close()
     notes = [note for _, note in told]
-    assert notes == ["nodes are listed at /cluster/nodes*"]
+    assert notes == ["nodes are listed at /cluster/nodes* (HPC Pack 2019)"]
     assert told[0][0].knows("node_endpoints") and not told[0][0].knows("client_source_kept")
 
 

@@ -72,8 +72,13 @@ class ClusterOperations(ClientBase):
         except errors.NotFound:
             rows = self._call("GET", "/cluster/nodeGroups", codec.decode_typed_objects)
             found = NodeEndpoints.CLUSTER
-        where = "/nodes" if found is NodeEndpoints.NODES else "/cluster/nodes"
-        self.learn(f"nodes are listed at {where}*", node_endpoints=found)
+        # Told only when hpcspec adapts (the 2019 family); the 2016 answer is saved silently.
+        note = (
+            "nodes are listed at /cluster/nodes* (HPC Pack 2019)"
+            if found is NodeEndpoints.CLUSTER
+            else ""
+        )
+        self.learn(note, node_endpoints=found)
         return rows
 
     def _on_2019(self) -> bool:

@@ -1,0 +1,179 @@
+"""The probes of `hpcspec cluster check` that read the cluster or write nothing lasting.
+
+Part of the check (`hpcpack.check`): version and auth, the date-time format, the node endpoints,
+the error contract (one throwaway job, cancelled before it is ever submitted) and paging. Each
+probe returns its findings and the profile facts it measured (`model.ProbeResult`).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hpcspec.hpcpack import codec, errors
+from hpcspec.hpcpack.check.model import CheckRun, ProbeResult
+from hpcspec.hpcpack.client import HpcPackClient
+from hpcspec.hpcpack.listing import CONTINUATION_HEADER
+from hpcspec.hpcpack.profile import ErrorStyle, NodeEndpoints
+from hpcspec.hpcpack.timeformat import TimeFormat
+
+NO_SUCH_JOB = 2_147_483_000  # far above any job id a cluster hands out
+_STYLES = {
+    "scheduler": ErrorStyle.SCHEDULER,
+    "aspnet": ErrorStyle.ASPNET,
+    "html": ErrorStyle.IIS_HTML,
+    "text": ErrorStyle.PLAIN_TEXT,
+}
+
+
+def version_and_auth(run: CheckRun) -> ProbeResult:
+    """GET /cluster/version with Basic auth (HPC Pack 2016 Update 3, 5.3.6435, and later)."""
+    result = ProbeResult()
+    version = run.client.version()
+    parts = version.split(".")
+    major_minor = tuple(int(p) for p in parts[:2] if p.isdigit())
+    recent = major_minor >= (5, 3) if len(major_minor) == 2 else None
+    result.add(
+        "version-and-auth",
+        "The REST API answers with Basic authentication and the version is 2016 U3 (5.3) or later",
+        recent,
+        f"GET /cluster/version answered {version!r} to Basic credentials",
+    )
+    result.facts["version"] = version
+    return result
+
+
+def date_time_format(run: CheckRun) -> ProbeResult:
+    """GET /cluster/info/dateTimeFormat, and a job's CreateTime read with it."""
+    result = ProbeResult()
+    text = run.client.date_time_format()
+    result.facts["datetime_format"] = text
+    try:
+        form = TimeFormat(text)
+    except ValueError as bad:
+        result.add("date-time-format", _DATE_ASSUMPTION, False, f"{text!r}: {bad}")
+        return result
+    job_id = run.made(run.client.create_job({"Name": run.name("date")}))
+    created = run.client.job_properties(job_id, ["CreateTime"]).text("CreateTime")
+    try:
+        when = form.parse(created)
+    except ValueError:
+        when = None
+    near = when is not None and abs(when - run.started) < timedelta(hours=12)
+    result.add(
+        "date-time-format",
+        _DATE_ASSUMPTION,
+        near,
+        f"format {text!r}; job {job_id} CreateTime {created!r} read as {when} (UTC)",
+    )
+    return result
+
+
+_DATE_ASSUMPTION = "Times are written in the cluster's dateTimeFormat and are UTC"
+
+
+_GROUPS = {NodeEndpoints.NODES: "/nodes/groups", NodeEndpoints.CLUSTER: "/cluster/nodeGroups"}
+
+
+def node_endpoints(run: CheckRun) -> ProbeResult:
+    """Which endpoint family lists nodes: /nodes* (2016 U3) or /cluster/nodes* (2019)."""
+    result = ProbeResult()
+    answers = {}
+    for family, path in _GROUPS.items():
+        try:
+            run.client.transport.request("GET", path)
+            answers[family] = "answers"
+        except errors.NotFound as missing:
+            answers[family] = f"HTTP {missing.status}"
+    served = [f for f, said in answers.items() if said == "answers"]
+    evidence = "; ".join(f"GET {_GROUPS[f]}: {said}" for f, said in answers.items())
+    if served:
+        result.facts["node_endpoints"] = served[0]
+    result.add(
+        "node-endpoints",
+        "Nodes and node groups are listed at /nodes* (HPC Pack 2016 Update 3)",
+        None if not served else served[0] is NodeEndpoints.NODES,
+        evidence,
+    )
+    return result
+
+
+def error_contract(run: CheckRun) -> ProbeResult:
+    """Status, body and the client's reading of not-found, refused-by-state and a bad value.
+
+    Its one job is created and cancelled in Configuring: never submitted, it cannot run.
+    """
+    result = ProbeResult()
+    client = run.client
+    job_id = run.made(client.create_job({"Name": run.name("errors")}))
+    bad_value = [{"Name": "Priority", "Value": "NoSuchPriority"}]
+    attempts: list[tuple[str, errors.Kind, str, str, object]] = [
+        ("not-found", errors.Kind.NOT_FOUND, "GET", f"/jobs/{NO_SUCH_JOB}", None),
+        ("bad-value", errors.Kind.BAD_VALUE, "PUT", f"/jobs/{job_id}", bad_value),
+    ]
+    seen: dict[str, errors.ApiError] = {}
+    for probe, _kind, method, path, body in attempts:
+        seen[probe] = _refusal(client, method, path, body)
+    client.cancel_job(job_id, "hpcspec cluster check")
+    rename = [{"Name": "Name", "Value": run.name("errors-renamed")}]
+    seen["refused-by-state"] = _refusal(client, "PUT", f"/jobs/{job_id}", rename)
+    kinds = {
+        "not-found": errors.NotFound,
+        "bad-value": errors.BadRequest,
+        "refused-by-state": errors.RefusedByState,
+    }
+    statuses = {"not-found": "not_found_status", "bad-value": "bad_value_status"}
+    statuses["refused-by-state"] = "refused_by_state_status"
+    styles = set()
+    for probe, error in seen.items():
+        answered = error.status is not None
+        if answered:
+            result.facts[statuses[probe]] = error.status
+            styles.add(error.body_shape)
+        result.add(
+            f"errors.{probe}",
+            f"A {probe.replace('-', ' ')} refusal is read as such, with the server's message",
+            isinstance(error, kinds[probe]) and bool(error.scheduler_message) if answered else None,
+            f"{error.method} {error.path}: HTTP {error.status}, {error.body_shape or 'no'} body, "
+            f"read as {type(error).__name__}: {error.scheduler_message!r}",
+        )
+    if len(styles) == 1 and (style := _STYLES.get(styles.pop())) is not None:
+        result.facts["error_style"] = style
+    return result
+
+
+def _refusal(client: HpcPackClient, method: str, path: str, body: object) -> errors.ApiError:
+    """The error a request is refused with (an ApiError saying so when it was accepted)."""
+    try:
+        client.transport.request(method, path, body=body, retry=False)
+    except errors.ApiError as error:
+        return error
+    return errors.ApiError(f"{method} {path} was accepted", method=method, path=path)
+
+
+def paging(run: CheckRun) -> ProbeResult:
+    """GET /jobs with rowsPerRead=1 (a continuation follows) and a large page (how many come)."""
+    result = ProbeResult()
+    transport = run.client.transport
+    small = transport.request("GET", "/jobs", params={"properties": "Id", "rowsPerRead": "1"})
+    rows = codec.decode_objects(small.body)
+    token = small.header(CONTINUATION_HEADER)
+    result.add(
+        "paging.small-pages",
+        "rowsPerRead=1 gives one row and an x-ms-continuation-queryId while more remain",
+        len(rows) == 1 and token is not None,
+        f"GET /jobs?rowsPerRead=1: {len(rows)} row(s), "
+        f"continuation {'present' if token else 'absent'}",
+    )
+    big = 1000
+    large = transport.request("GET", "/jobs", params={"properties": "Id", "rowsPerRead": str(big)})
+    count = len(codec.decode_objects(large.body))
+    more = large.header(CONTINUATION_HEADER) is not None
+    capped = more and count < big
+    result.facts["max_rows_per_read"] = count if capped else 0
+    result.add(
+        "paging.large-pages",
+        f"A page of rowsPerRead={big} is honoured",
+        not capped,
+        f"GET /jobs?rowsPerRead={big}: {count} row(s), {'more remain' if more else 'no more rows'}",
+    )
+    return result

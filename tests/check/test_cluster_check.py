@@ -1,0 +1,148 @@
+"""`hpcspec cluster check` end to end against the emulator (issue 15 part 1 and "Done when"):
+every probe holds on the emulator; a cluster that stamps ClientSource and sends ASP.NET error
+bodies is reported as differing; the check is safe (its writes touch only its own jobs, every
+job ends Canceled or Finished, no task ever starts) and `--record` keeps no secret."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hpcspec.config import load_profile
+from hpcspec.hpcpack.check.trace import _redact_pairs
+from hpcspec.hpcpack.client import HpcPackClient
+from hpcspec.hpcpack.profile import ClusterProfile, ErrorStyle, NodeEndpoints
+from hpcspec.hpcpack.transport import Credentials, Transport, TransportOptions, basic_token
+from tests.conftest import Runner
+
+
+@pytest.fixture
+def check_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    def point_at(running: Any) -> Path:
+        monkeypatch.setenv("HPCSPEC_CLUSTER", running.url)
+        monkeypatch.setenv("HPCSPEC_USERNAME", running.admin[0])
+        monkeypatch.setenv("HPCSPEC_PASSWORD", running.admin[1])
+        monkeypatch.setenv("HPCSPEC_CONFIG", str(tmp_path / "config.yaml"))
+        return tmp_path
+
+    return point_at
+
+
+def _findings(out: str) -> dict[str, str]:
+    return {f["probe"]: f["result"] for f in json.loads(out)["findings"]}
+
+
+def _admin_client(running: Any) -> HpcPackClient:
+    options = TransportOptions(running.url, credentials=Credentials(*running.admin))
+    return HpcPackClient(Transport(options), profile=ClusterProfile())
+
+
+@pytest.mark.slow  # the whole battery: ~1-3 s
+def test_every_probe_holds_on_the_emulator_and_the_check_is_safe(
+    start_emulator: Any, check_env: Any, run_cli: Runner
+) -> None:
+    running = start_emulator()
+    home = check_env(running)
+    code, out, err = run_cli("cluster", "check", "-o", "json", "--record", str(home / "rec"))
+    assert code == 0, out + err
+    report = json.loads(out)
+    not_holding = {p: r for p, r in _findings(out).items() if r != "holds"}
+    assert not not_holding, report["findings"]
+    assert len(report["findings"]) >= 20
+    # Saved for this cluster, every fact measured but the ones no probe can reach safely.
+    saved = load_profile(next((home / "profiles").glob("url-*.json")))
+    assert saved is not None and saved.checked_at and saved.source == running.url
+    assert set(saved.unverified) <= {"client_source_stamp", "forbidden_status", "start_row",
+                                     "default_rows_per_read"}  # fmt: skip
+    # Safe: every write names one of the check's own jobs (or creates one).
+    trace = json.loads((home / "rec" / "trace.json").read_text())
+    made = {str(e["answer"]) for e in trace["exchanges"]
+            if e["method"] == "POST" and e["path"] in ("/jobs", "/jobs/jobFile")}  # fmt: skip
+    writes = [e for e in trace["exchanges"] if e["method"] != "GET"]
+    assert writes and len(writes) < 80
+    for write in writes:
+        if write["path"] not in ("/jobs", "/jobs/jobFile"):
+            assert write["path"].split("/")[2] in made, write
+    # Every job the check made ended Canceled (or Finished by the check), and none ever ran.
+    client = _admin_client(running)
+    try:
+        jobs = list(client.iter_jobs(properties=["Id", "Name", "State", "StartTime"]))
+        assert {row.text("Id") for row in jobs} == made
+        for row in jobs:
+            assert row.text("Name").startswith("hpcspec-check-")
+            assert row.text("State") in ("Canceled", "Finished"), row.text("Name")
+            assert not row.text("StartTime")
+            tasks = client.iter_tasks(int(row.text("Id")), properties=["StartTime"])
+            assert all(not t.text("StartTime") for t in tasks)
+    finally:
+        client.close()
+
+
+@pytest.mark.slow  # the whole battery: ~1-3 s
+def test_the_recorded_trace_holds_no_credentials(
+    start_emulator: Any, check_env: Any, run_cli: Runner
+) -> None:
+    running = start_emulator()
+    home = check_env(running)
+    code, _out, err = run_cli("cluster", "check", "--record", str(home / "rec"))
+    assert code == 0, err
+    text = (home / "rec" / "trace.json").read_text() + (home / "rec" / "report.json").read_text()
+    user, password = running.admin
+    assert password not in text and basic_token(user, password) not in text
+    assert "Authorization" not in text
+    env_writes = [e for e in json.loads((home / "rec" / "trace.json").read_text())["exchanges"]
+                  if e["path"].endswith("/envVariables") and e["method"] == "POST"]  # fmt: skip
+    # The check writes only its own marker variable; any other value would be redacted.
+    assert env_writes and all(p["Name"].lower() == "hpcspec_check" for e in env_writes
+                              for p in e["body"])  # fmt: skip
+
+
+def test_env_values_other_than_the_checks_own_are_redacted() -> None:
+    body = [{"Name": "TOKEN", "Value": "s3cret"}, {"Name": "HPCSPEC_CHECK", "Value": "Queued"}]
+    shown = _redact_pairs(body, everything=True)
+    assert shown == [{"Name": "TOKEN", "Value": "<redacted>"}, body[1]]
+    submit = [{"Name": "Password", "Value": "pw"}, {"Name": "UserName", "Value": "HPC\\a"}]
+    assert _redact_pairs(submit, everything=False)[0]["Value"] == "<redacted>"
+
+
+@pytest.mark.slow  # the whole battery: ~1-3 s
+def test_a_cluster_that_stamps_client_source_and_sends_aspnet_errors_differs(
+    start_emulator: Any, check_env: Any, run_cli: Runner
+) -> None:
+    profile = ClusterProfile(
+        client_source_kept=False,
+        client_source_stamp="HPC Job Manager",
+        error_style=ErrorStyle.ASPNET,
+        node_endpoints=NodeEndpoints.CLUSTER,
+    )
+    running = start_emulator(profile=profile)
+    home = check_env(running)
+    code, out, _err = run_cli("cluster", "check", "--output", "json")
+    assert code == 1
+    found = _findings(out)
+    assert found["client-source.rest-create"] == "differs"
+    assert found["node-endpoints"] == "differs"
+    # ASP.NET bodies are read: each refusal is still its kind, with the server's message.
+    assert all(found[f"errors.{k}"] == "holds" for k in ("not-found", "bad-value"))
+    assert found["errors.refused-by-state"] == "holds"
+    saved = load_profile(next((home / "profiles").glob("url-*.json")))
+    assert saved is not None
+    assert not saved.client_source_kept and saved.client_source_stamp == "HPC Job Manager"
+    assert saved.error_style is ErrorStyle.ASPNET
+    assert saved.node_endpoints is NodeEndpoints.CLUSTER
+
+
+@pytest.mark.slow  # the whole battery: ~1-3 s
+def test_text_and_markdown_name_each_probe_and_the_saved_profile(
+    start_emulator: Any, check_env: Any, run_cli: Runner
+) -> None:
+    running = start_emulator()
+    check_env(running)
+    code, text, _ = run_cli("cluster", "check")
+    assert code == 0 and "holds    client-source.rest-create" in text
+    assert "evidence:" in text and "profile saved in" in text
+    code, markdown, _ = run_cli("cluster", "check", "-o", "markdown")
+    assert code == 0 and "| holds | `paging.small-pages` |" in markdown
