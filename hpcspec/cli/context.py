@@ -12,6 +12,7 @@ use, and each is saved and told once.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -24,10 +25,12 @@ from hpcspec.config import (
     ClusterConfig,
     ClusterFlags,
     Setting,
+    load_identities,
     load_profile,
     local_cluster_dir,
     resolve,
     same_cluster,
+    save_identities,
     save_profile,
 )
 from hpcspec.hpcpack.client import HpcPackClient
@@ -88,6 +91,8 @@ def open_client(
     transport = Transport(config.transport_options(), session=session, statuses=statuses)
     learned = None if measuring or profile.checked_at else _saver(config)
     client = HpcPackClient(transport, profile=profile, learned=learned)
+    if not measuring and not config.is_local:
+        _keep_identities(client, config.state_key)
     if config.insecure.value:
         click.echo(
             f"hpcspec: warning: TLS certificate verification is OFF ({config.insecure.origin})",
@@ -105,6 +110,22 @@ def _profile(config: ClusterConfig) -> ClusterProfile:
     if saved is None or not same_cluster(saved.source, config.url.value):
         return UNKNOWN  # none yet, or measured on another cluster (the context's URL changed)
     return saved
+
+
+def _keep_identities(client: HpcPackClient, cluster: str) -> None:
+    """Where the cluster does not keep ClientSource (or may not: not yet known), load the
+    cache of job identities and save it when the client is closed (`custom_identity.py`)."""
+    if client.profile.knows("client_source_kept") and client.profile.client_source_kept:
+        return
+    client.identity_cache.update(load_identities(cluster))
+    before = dict(client.identity_cache)
+
+    def save() -> None:
+        if client.identity_cache != before:  # only a cache: if it cannot be saved, the next
+            with contextlib.suppress(OSError):  # command reads the jobs again
+                save_identities(cluster, client.identity_cache)
+
+    client.on_close(save)
 
 
 def _saver(config: ClusterConfig) -> Learned:

@@ -44,7 +44,14 @@ from hpcspec.config.contexts import (
     with_context,
 )
 from hpcspec.config.environment import CI_VARIABLES, ConfigError, ci_marker, env_setting
-from hpcspec.config.profiles import load_profile, profile_path, same_cluster, save_profile
+from hpcspec.config.profiles import (
+    load_identities,
+    load_profile,
+    profile_path,
+    same_cluster,
+    save_identities,
+    save_profile,
+)
 from hpcspec.config.state import (
     ENV_STATE_DIR,
     LOCAL,
@@ -72,11 +79,13 @@ __all__ = [
     "contexts_path",
     "env_setting",
     "load_contexts",
+    "load_identities",
     "load_profile",
     "local_cluster_dir",
     "resolve",
     "same_cluster",
     "save_contexts",
+    "save_identities",
     "save_profile",
     "stack_state_dir",
     "state_dir",

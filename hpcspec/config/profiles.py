@@ -17,13 +17,15 @@ profile file: it is hpcspec's own emulator, whose profile is `ClusterProfile()`.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from hpcspec.config.environment import ConfigError
-from hpcspec.config.state import cluster_key, make_private_dir
+from hpcspec.config.state import cluster_key, cluster_state_dir, make_private_dir, state_dir
 from hpcspec.hpcpack.profile import ClusterProfile, ProfileError
 
 FOLDER = "profiles"
@@ -80,6 +82,39 @@ def load_profile(path: Path | None) -> ClusterProfile | None:
             hint=f"run `hpcspec cluster check` again, or delete {path}",
             file=path,
         ) from None
+
+
+IDENTITIES = "identities.json"  # per cluster, in its state dir: see `load_identities`
+
+
+def load_identities(cluster: str, env: Mapping[str, str] = os.environ) -> dict[str, list[str]]:
+    """The cluster's cache of job id -> [stack, key] (`engine/custom_identity.py`), kept where
+    the cluster does not keep ClientSource; empty when there is none or it cannot be read (it
+    is only a cache: every entry can be read again from the cluster)."""
+    path = cluster_state_dir(cluster, env) / IDENTITIES
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != 1:
+        return {}
+    jobs = data.get("jobs", {})
+    return {
+        str(k): [str(x) for x in v]
+        for k, v in (jobs.items() if isinstance(jobs, dict) else ())
+        if isinstance(v, list) and len(v) in (0, 2)
+    }
+
+
+def save_identities(
+    cluster: str, identities: Mapping[str, list[str]], env: Mapping[str, str] = os.environ
+) -> None:
+    """Write the cluster's job identity cache (atomically, private to the user)."""
+    folder = make_private_dir(cluster_state_dir(cluster, env), root=state_dir(env))
+    temporary = folder / (IDENTITIES + ".tmp")
+    with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+        json.dump({"format": 1, "jobs": dict(identities)}, out)
+    temporary.replace(folder / IDENTITIES)
 
 
 def save_profile(path: Path, profile: ClusterProfile) -> Path:

@@ -76,6 +76,11 @@ def stack_state_dir(
     return path
 
 
+def cluster_state_dir(cluster: str, env: Mapping[str, str] = os.environ) -> Path:
+    """The per-user state directory of one cluster (not created): its stacks live below it."""
+    return state_dir(env) / "clusters" / _cluster_folder(cluster)
+
+
 def _cluster_folder(cluster: str) -> str:
     if cluster == LOCAL:
         return LOCAL

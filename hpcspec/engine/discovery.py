@@ -1,20 +1,22 @@
 """Discovery: the live jobs of a stack, per key — current, history and duplicates (DESIGN.md §2).
 
 One paged job listing with the `ClientSource` marker is enough to find every job of the stack
-and to see which are unchanged (the marker carries the digest). Only jobs whose marker digest
-differs from the desired one cost more: their custom properties (the `hpcspec.digest` tag is
-the truth when the marker could not be updated), then — if the spec really changed — their
-details (job, env, tasks without sweep expansion), a few jobs at a time. Orphans cost one
-custom-property read each (to learn their key).
+and to see which are unchanged (the marker carries the digest); on a cluster that does not keep
+ClientSource, `list_stack` rebuilds each marker from custom properties (`custom_identity.py`).
+Only jobs whose marker digest differs from the desired one cost more: their custom properties
+(the `hpcspec.digest` tag is the truth when the marker could not be updated), then — if the
+spec really changed — their details (job, env, tasks without sweep expansion), a few jobs at a
+time. Orphans cost one custom-property read each (to learn their key).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
+from hpcspec.engine.custom_identity import client_source_kept, listing_owner, marked
 from hpcspec.engine.identity import (
     DIGEST_TAG,
     KEY_TAG,
@@ -64,16 +66,22 @@ def list_stack(
     wanted = stack_hash(stack)
     by_hash = {key_hash(stack, key): key for key in keys}
     found = StackJobs()
-    prefix = stack_marker_prefix(stack)
-    listing = reader.list_jobs(columns=columns, owner=owner, client_source_prefix=prefix)
-    for job in listing:
+    jobs: Iterable[LiveJob]
+    if client_source_kept(reader):
+        prefix = stack_marker_prefix(stack)
+        jobs = listing = reader.list_jobs(columns=columns, owner=owner, client_source_prefix=prefix)
+    else:  # the marker is rebuilt from each job's custom properties (`custom_identity.py`)
+        listing = reader.list_jobs(columns=columns, owner=listing_owner(reader, owner))
+        jobs = marked(reader, listing, stack)
+    for job in jobs:
         marker = parse_marker(job.client_source)
         if marker is None or marker.stack_hash != wanted:
             continue
         key = by_hash.get(marker.key_hash)
-        if key is None:  # an orphan: its key is only in its custom properties
-            custom = dict(reader.job_custom_properties(job.id))
+        if key is None and job.custom_properties is None:  # an orphan: its key is only in
+            custom = dict(reader.job_custom_properties(job.id))  # its custom properties
             job = replace(job, custom_properties=tuple(sorted(custom.items())))
+        if key is None:
             key = job.custom(KEY_TAG) or f"<unknown:{job.id}>"
         found.by_key[key].append(job)
     found.rows = listing.rows

@@ -59,6 +59,10 @@ class ClientBase:
         self._time_format = time_format
         # Replaced, never mutated, so worker threads can read it while another adds to it.
         self._secrets: tuple[str, ...] = ()
+        # Job id -> [stack, key] (or [] for a job that is not hpcspec's), where the cluster
+        # does not keep ClientSource (`engine/custom_identity.py`); the CLI loads and saves it.
+        self.identity_cache: dict[str, list[str]] = {}
+        self._closing: list[Callable[[], None]] = []
 
     def learn(self, note: str, **facts: object) -> None:
         """Record facts detected about the cluster (once each); `note` says what was found."""
@@ -70,8 +74,22 @@ class ClientBase:
         if self._learned is not None:
             self._learned(profile, note)
 
+    @property
+    def user(self) -> str | None:
+        """The user hpcspec acts as: x-ms-as-user, else the Basic user (None: anonymous)."""
+        options = self.transport.options
+        return options.as_user or (options.credentials.username if options.credentials else None)
+
+    def on_close(self, action: Callable[[], None]) -> None:
+        """Run `action` when the client is closed (the CLI saves what the client learned)."""
+        self._closing.append(action)
+
     def close(self) -> None:
-        self.transport.close()
+        try:
+            for action in self._closing:
+                action()
+        finally:
+            self.transport.close()
 
     # -- time -------------------------------------------------------------------------------
 

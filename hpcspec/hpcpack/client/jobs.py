@@ -160,7 +160,25 @@ class JobOperations(TaskOperations):
         if client_source is not None:
             values["ClientSource"] = client_source
         body = codec.encode(values, JOB_PROPERTIES, self._time_format_if_needed(values))
-        return self._call("POST", "/jobs", codec.decode_int, body=body)
+        job_id = self._call("POST", "/jobs", codec.decode_int, body=body)
+        if client_source is not None and not self.profile.knows("client_source_kept"):
+            self._learn_client_source(job_id, client_source)
+        return job_id
+
+    def _learn_client_source(self, job_id: int, sent: str) -> None:
+        """Without a profile: whether the cluster kept the ClientSource of the first create or
+        PUT that sent one (one read). Where it does not, hpcspec finds its jobs by their
+        custom properties."""
+        kept = self.job_properties(job_id, ("ClientSource",)).text("ClientSource")
+        if kept == sent:
+            self.learn("", client_source_kept=True)
+            return
+        self.learn(
+            f"the cluster replaces the ClientSource hpcspec writes (with {kept!r}), so hpcspec "
+            "finds its jobs by their custom properties (slower: one read per job)",
+            client_source_kept=False,
+            client_source_stamp=kept,
+        )
 
     def create_job_xml(
         self, job: JobDefinition | str, *, secret: SecretResolver | None = None
@@ -180,6 +198,9 @@ class JobOperations(TaskOperations):
     def set_job(self, job_id: int, properties: Mapping[str, WireValue]) -> None:
         """PUT /jobs/{jobId}: set job properties (what may change depends on the state)."""
         self._send_properties("PUT", f"/jobs/{int(job_id)}", properties, JOB_PROPERTIES)
+        sent = properties.get("ClientSource")
+        if isinstance(sent, str) and not self.profile.knows("client_source_kept"):
+            self._learn_client_source(job_id, sent)
 
     def job_custom_properties(self, job_id: int, names: Sequence[str] | None = None) -> PropertyMap:
         """GET /jobs/{jobId}/customProperties."""

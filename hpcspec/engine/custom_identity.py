@@ -1,0 +1,67 @@
+"""Identity where the cluster does not keep `ClientSource` (issue 15 part 2; DESIGN.md §2).
+
+Discovery (`discovery.list_stack`, the one identity-reading function) normally recognises a
+stack's jobs by the `ClientSource` marker in one listing. Some clusters replace ClientSource
+with their own value (`hpcspec cluster check` finds it and the cluster's profile records
+`client_source_kept: false`; without a profile the client finds it at the first create).
+There, discovery lists the jobs of the current owner and reads each job's custom properties
+(`hpcspec.stack`, `hpcspec.key`, `hpcspec.digest`, which every job hpcspec creates carries),
+and puts the marker they make into the job's `client_source`, so everything after discovery
+reads it as if the cluster had kept it.
+
+Cost: one custom-property read per listed job the first time. A job's stack and key never
+change, so the client's `identity_cache` (job id → [stack, key], or [] for a job that is not
+hpcspec's; saved per cluster by the CLI) spares the read of every job of another stack or of
+no stack after that; jobs of this stack are read each time, for their current digest. A job
+still Configuring without tags is not cached: hpcspec may be tagging it right now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, MutableMapping
+from dataclasses import replace
+
+from hpcspec.engine.identity import (
+    DIGEST_TAG,
+    KEY_TAG,
+    STACK_TAG,
+    TOKEN_TAG,
+    client_source_marker,
+)
+from hpcspec.engine.protocols import ClusterReader
+from hpcspec.hpcpack.live import LiveJob
+from hpcspec.hpcpack.states import JobState
+
+
+def client_source_kept(reader: ClusterReader) -> bool:
+    """Whether the cluster keeps the ClientSource hpcspec writes (its profile's word; a reader
+    without a profile, such as a test's fake, is taken to keep it)."""
+    profile = getattr(reader, "profile", None)
+    return bool(getattr(profile, "client_source_kept", True))
+
+
+def listing_owner(reader: ClusterReader, owner: str | None) -> str | None:
+    """Whose jobs the fallback lists: `owner` if given, else the user hpcspec acts as."""
+    return owner or getattr(reader, "user", None)
+
+
+def marked(reader: ClusterReader, jobs: Iterable[LiveJob], stack: str) -> Iterator[LiveJob]:
+    """The listed jobs of `stack`, each with its custom properties read and the marker they
+    make in `client_source`; jobs of other stacks and jobs that are not hpcspec's are skipped."""
+    cache: MutableMapping[str, list[str]] | None = getattr(reader, "identity_cache", None)
+    for job in jobs:
+        known = cache.get(str(job.id)) if cache is not None else None
+        if known is not None and (not known or known[0] != stack):
+            continue  # another stack's job, or not hpcspec's: no read
+        custom = dict(reader.job_custom_properties(job.id))
+        tags = {k.lower(): v for k, v in custom.items()}
+        stack_tag, key_tag = tags.get(STACK_TAG, ""), tags.get(KEY_TAG, "")
+        if cache is not None and (stack_tag or job.state is not JobState.Configuring):
+            cache[str(job.id)] = [stack_tag, key_tag] if stack_tag else []
+        if stack_tag != stack or not key_tag:
+            continue
+        # A job whose create has not finished has no digest tag yet: pending, as its kept
+        # marker would be (`exactly_once.pending_marker`).
+        digest = tags.get(DIGEST_TAG) or f"pending-{tags.get(TOKEN_TAG, '')}"
+        marker = client_source_marker(stack, key_tag, digest)
+        yield replace(job, client_source=marker, custom_properties=tuple(sorted(custom.items())))

@@ -1,0 +1,114 @@
+"""A cluster that stamps its own ClientSource and answers with ASP.NET error bodies (issue 15,
+"Done when"): `apply` twice creates exactly one job per key — hpcspec notices at the first
+create that the marker was not kept, saves that in the cluster's profile, and finds its jobs by
+their custom properties from then on (`engine/custom_identity.py`), a cached job identity
+sparing the reads of other stacks' jobs — and every error keeps the server's own message."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hpcspec.config import load_identities, load_profile
+from hpcspec.hpcpack import errors
+from hpcspec.hpcpack.client import HpcPackClient
+from hpcspec.hpcpack.profile import ClusterProfile, ErrorStyle
+from hpcspec.hpcpack.transport import Credentials, Transport, TransportOptions
+from tests.conftest import Runner
+
+STAMPING = ClusterProfile(
+    client_source_kept=False, client_source_stamp="HPC Job Manager", error_style=ErrorStyle.ASPNET
+)
+MANIFEST = """\
+apiVersion: hpcspec/v1
+stack: {stack}
+jobs:
+  first:
+    properties: {{Name: first}}
+    tasks: {{t: {{commandLine: 'echo one'}}}}
+  second:
+    properties: {{Name: second}}
+    tasks: {{t: {{commandLine: 'echo two'}}}}
+"""
+
+
+@pytest.fixture
+def stamping(start_emulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    running = start_emulator(profile=STAMPING)
+    monkeypatch.setenv("HPCSPEC_CLUSTER", running.url)
+    monkeypatch.setenv("HPCSPEC_USERNAME", running.user[0])
+    monkeypatch.setenv("HPCSPEC_PASSWORD", running.user[1])
+    monkeypatch.setenv("HPCSPEC_CONFIG", str(tmp_path / "config.yaml"))
+    monkeypatch.chdir(tmp_path)
+    return running
+
+
+def _client(running: Any) -> HpcPackClient:
+    options = TransportOptions(running.url, credentials=Credentials(*running.admin))
+    return HpcPackClient(Transport(options), profile=STAMPING)
+
+
+def _jobs_by_name(running: Any) -> dict[str, int]:
+    client = _client(running)
+    try:
+        names: dict[str, int] = {}
+        for row in client.iter_jobs(properties=["Id", "Name", "State", "ClientSource"]):
+            assert row.text("ClientSource") == "HPC Job Manager"  # the server's, not ours
+            if row.text("State") != "Canceled":
+                names[row.text("Name")] = names.get(row.text("Name"), 0) + 1
+        return names
+    finally:
+        client.close()
+
+
+@pytest.mark.slow  # two applies and a plan against a private emulator: ~3 s
+def test_apply_twice_creates_one_job_per_key_where_client_source_is_not_kept(
+    stamping: Any, run_cli: Runner, tmp_path: Path
+) -> None:
+    (tmp_path / "m.yaml").write_text(MANIFEST.format(stack="stamped"), encoding="utf-8")
+    (tmp_path / "other.yaml").write_text(MANIFEST.format(stack="other"), encoding="utf-8")
+    code, out, err = run_cli("apply", "other.yaml", "--auto-approve")
+    assert code == 0, out + err
+    # Found at the first create, told once, and saved in the cluster's profile.
+    assert err.count("replaces the ClientSource") == 1, err
+    saved = load_profile(next((tmp_path / "profiles").glob("url-*.json")))
+    assert saved is not None and not saved.client_source_kept
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve")
+    assert code == 0, out + err
+    assert "replaces the ClientSource" not in err
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve")
+    assert code == 0, out + err
+    assert "No changes" in out, out
+    assert _jobs_by_name(stamping) == {"first": 2, "second": 2}  # one per key of each stack
+    # The other stack's jobs are known by id now: a plan does not read them again.
+    identities = load_identities(stamping.url)
+    assert sorted(v[0] for v in identities.values() if v) == ["other"] * 2 + ["stamped"] * 2
+    code, out, err = run_cli("plan", "m.yaml", "--output", "json")
+    assert code == 0, out + err
+    document = json.loads(out)
+    assert document["has_changes"] is False and document["summary"]["create"] == 0, document
+
+
+def test_every_aspnet_error_keeps_the_servers_message(start_emulator: Any) -> None:
+    client = _client(start_emulator(profile=STAMPING))
+    try:
+        job_id = client.create_job({"Name": "doomed"})
+        with pytest.raises(errors.NotFound) as missing:
+            client.job_properties(2_000_000_000)
+        with pytest.raises(errors.BadRequest) as bad:
+            client.transport.request(
+                "PUT", f"/jobs/{job_id}", body=[{"Name": "Priority", "Value": "Sideways"}]
+            )
+        client.cancel_job(job_id)
+        with pytest.raises(errors.RefusedByState) as refused:
+            client.set_job(job_id, {"Name": "renamed"})
+    finally:
+        client.close()
+    for raised in (missing, bad, refused):
+        assert raised.value.body_shape == "aspnet"
+        message = raised.value.scheduler_message
+        assert message and message != "An error has occurred.", message
+        assert message in str(raised.value)
