@@ -146,3 +146,23 @@ def test_text_and_markdown_name_each_probe_and_the_saved_profile(
     assert "evidence:" in text and "profile saved in" in text
     code, markdown, _ = run_cli("cluster", "check", "-o", "markdown")
     assert code == 0 and "| holds | `paging.small-pages` |" in markdown
+
+
+def test_a_probe_that_breaks_is_unknown_and_its_job_is_still_cleaned_up(
+    start_emulator: Any,
+) -> None:
+    from hpcspec.hpcpack.check import run_check
+    from hpcspec.hpcpack.check.model import CheckRun, ProbeResult
+
+    def breaks(run: CheckRun) -> ProbeResult:
+        run.made(run.client.create_job({"Name": run.name("broken")}))
+        raise RuntimeError("a bug in a probe")
+
+    client = _admin_client(start_emulator())
+    try:
+        report = run_check(client, probes=[("broken", breaks)])
+    finally:
+        client.close()
+    assert [(f.probe, f.outcome.value) for f in report.findings] == [("broken", "unknown")]
+    assert "a bug in a probe" in report.findings[0].evidence
+    assert list(report.jobs.values()) == ["Canceled"]

@@ -91,25 +91,31 @@ def run_check(
             observe(name)  # which probe this thread's requests belong to (for --record)
         try:
             return name, probe(run)
-        except errors.ApiError as failed:
+        except Exception as failed:  # one probe's failure (an HTTP error, an answer it cannot
+            # read) is its finding; the other probes and the clean-up still run
             found = ProbeResult()
-            found.add(name, "The probe could run", None, f"it failed: {failed}")
+            why = failed if isinstance(failed, errors.ApiError) else repr(failed)
+            found.add(name, "The probe could run", None, f"it failed: {why}")
             return name, found
 
-    workers = max(1, min(parallel, len(first) or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results.update(pool.map(one, first))
-    results.update(one(p) for p in last)
-    if observe is not None:
-        observe("clean-up")
     report = CheckReport(
         url=client.transport.base_url,
-        findings=[f for name, _ in probes for f in results[name].findings],
-        profile=_profile(client, results.values()),
+        findings=[],
+        profile=UNKNOWN,
         prefix=run.prefix,
         started=run.started.isoformat(),
     )
-    _clean_up(run, report, keep=keep)
+    try:
+        workers = max(1, min(parallel, len(first) or 1))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results.update(pool.map(one, first))
+        results.update(one(p) for p in last)
+    finally:  # interrupted or not, every job made so far is cancelled
+        if observe is not None:
+            observe("clean-up")
+        _clean_up(run, report, keep=keep)
+    report.findings = [f for name, _ in probes for f in results[name].findings]
+    report.profile = _profile(client, results.values())
     return report
 
 
