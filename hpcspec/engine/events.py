@@ -77,6 +77,15 @@ class StackFailed:
 
 
 @dataclass(frozen=True)
+class RoundEnded:
+    """A reconcile round is over: its verdict over every stack (failed stacks included)."""
+
+    verdict: ApplyVerdict
+    stacks: int
+    failed_stacks: int
+
+
+@dataclass(frozen=True)
 class WaitPolled:
     """The rows of one poll while waiting (`stack/key` keys)."""
 
@@ -119,6 +128,7 @@ Event = (
     | JobApplied
     | Applied
     | StackFailed
+    | RoundEnded
     | WaitPolled
     | JobStateChanged
     | JobRequeued

@@ -22,7 +22,7 @@ from typing import Protocol
 
 from hpcspec.engine.destroy import plan_destroy
 from hpcspec.engine.discovery import LiveStack, discover, list_stack
-from hpcspec.engine.events import Applied, Observer, Planned, Resumed, StackFailed
+from hpcspec.engine.events import Applied, Observer, Planned, Resumed, RoundEnded, StackFailed
 from hpcspec.engine.executor import execute
 from hpcspec.engine.journal import JOURNAL_DIR, Journal
 from hpcspec.engine.outcomes import ApplyResult, ApplyVerdict, WaitVerdict, apply_verdict
@@ -235,7 +235,9 @@ def reconcile_round(
             failed += 1
         else:
             results += report.results
-    return apply_verdict(results, failed_stacks=failed)
+    verdict = apply_verdict(results, failed_stacks=failed)
+    observer.notify(RoundEnded(verdict, len(stacks), failed))
+    return verdict
 
 
 def _yes(plans: Sequence[Plan]) -> bool:

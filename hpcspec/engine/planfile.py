@@ -189,15 +189,19 @@ _INERT = {
 }
 
 
-def dumps(document: Mapping[str, object]) -> str:
+def dumps(document: Mapping[str, object], *, one_line: bool = False) -> str:
     """Deterministic JSON: sorted keys, two-space indent, UTF-8 text, one trailing newline.
 
     The text is inert in a CI log (`cat plan.json` in a pipeline is common): no `##vso[` or
     `##[` can appear (every `#` is written `\\u0023`), C0 controls are escaped by `json`, C1
     controls and Unicode line separators here, and every line starts with indentation and
-    `"`, `{`, `[` or `}`, so none starts with `::`. The data is unchanged.
+    `"`, `{`, `[` or `}`, so none starts with `::`. The data is unchanged. `one_line`: the
+    same, compact on one line (a JSON-lines record, `apply --output json`).
     """
-    text = json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False)
+    indent, separators = (None, (",", ":")) if one_line else (2, None)
+    text = json.dumps(
+        document, sort_keys=True, indent=indent, separators=separators, ensure_ascii=False
+    )
     return text.translate(_INERT) + "\n"
 
 

@@ -86,28 +86,30 @@ def status_document(stack: str, rows: Sequence[JobStatus]) -> dict[str, object]:
     return {
         "format_version": STATUS_FORMAT_VERSION,
         "stack": stack,
-        "jobs": [
+        "jobs": [status_row(r) for r in rows],
+    }
+
+
+def status_row(row: JobStatus) -> dict[str, object]:
+    """One job's row as JSON data (`status --output json`, and the wait's JSON events)."""
+    return {
+        "key": row.key,
+        "job_id": row.job_id,
+        "state": row.state,
+        "tasks": dict(row.tasks),
+        "total_tasks": row.total_tasks,
+        "runtime_seconds": row.runtime_seconds,
+        "requeue_count": row.requeue_count,
+        "source": row.source,
+        "failed_tasks": [
             {
-                "key": r.key,
-                "job_id": r.job_id,
-                "state": r.state,
-                "tasks": dict(r.tasks),
-                "total_tasks": r.total_tasks,
-                "runtime_seconds": r.runtime_seconds,
-                "requeue_count": r.requeue_count,
-                "source": r.source,
-                "failed_tasks": [
-                    {
-                        "name": t.name,
-                        "task_id": t.task_id,
-                        "instance_id": t.instance_id,
-                        "exit_code": t.exit_code,
-                        "output": list(t.output),
-                    }
-                    for t in r.failed
-                ],
+                "name": t.name,
+                "task_id": t.task_id,
+                "instance_id": t.instance_id,
+                "exit_code": t.exit_code,
+                "output": list(t.output),
             }
-            for r in rows
+            for t in row.failed
         ],
     }
 
