@@ -16,6 +16,7 @@ import click
 
 from hpcspec.cli import ci
 from hpcspec.cli.context import open_client
+from hpcspec.cli.event_stream import JsonLinesView, event_output, json_needs_approval
 from hpcspec.cli.exit_codes import exit_code
 from hpcspec.cli.failures import ExplainingObserver
 from hpcspec.cli.logs import file_places
@@ -43,6 +44,7 @@ from hpcspec.render import use_color
     metavar="DURATION",
     help="With --wait: give up after this long (e.g. 30m, 2h).",
 )
+@event_output("apply", step_summary=True)
 @planning_options
 @var_options
 @cluster_options
@@ -53,6 +55,7 @@ def apply(
     parallelism: int,
     wait: bool,
     timeout: str | None,
+    stream: JsonLinesView | None,
     var_pairs: tuple[str, ...],
     var_files: tuple[Path, ...],
     cluster_flags: ClusterFlags,
@@ -60,6 +63,8 @@ def apply(
 ) -> int:
     """Create, update, submit, replace or requeue jobs so the cluster matches the manifests."""
     saved = _saved_plan(inputs)
+    reviewed = auto_approve or saved is not None  # a saved plan was reviewed: no prompt
+    json_needs_approval(stream, reviewed)
     if saved is not None:
         manifests: tuple[Path, ...] = (_saved_manifest(saved.extra),)
         overrides = {str(k): str(v) for k, v in dict(saved.extra.get("vars") or {}).items()}
@@ -78,12 +83,12 @@ def apply(
         timeout=wait_seconds,
         provenance=lambda stack: ci.provenance(stack.source, os.environ),
     )
-    view = ApplyView(color=use_color(sys.stdout, dict(os.environ)))
-    # in CI, a wait that ends with failed tasks shows what they printed
-    observer = ExplainingObserver(
+    view = stream or ApplyView(color=use_color(sys.stdout, dict(os.environ)))
+    # in CI, a wait that ends with failed tasks shows what they printed (text only: JSON
+    # records carry each failed task's first lines, and stdout must stay JSON)
+    observer = stream or ExplainingObserver(
         view, client, stacks=[s.stack for s in stacks], places=file_places(config)
     )
-    reviewed = auto_approve or saved is not None  # a saved plan was reviewed: no prompt
     try:
         report = apply_stacks(
             client,

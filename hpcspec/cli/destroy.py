@@ -16,6 +16,7 @@ import click
 
 from hpcspec.cli.apply import confirm_or_refuse
 from hpcspec.cli.context import open_client
+from hpcspec.cli.event_stream import JsonLinesView, event_output, json_needs_approval
 from hpcspec.cli.exit_codes import exit_code
 from hpcspec.cli.options import cluster_options
 from hpcspec.cli.variables import stack_target, var_options
@@ -29,20 +30,23 @@ from hpcspec.render import use_color
 @click.argument("manifest", required=False, type=click.Path(path_type=Path))
 @click.option("--stack", "stack_name", help="Destroy a stack by name instead of a manifest.")
 @click.option("--auto-approve", is_flag=True, help="Cancel without asking (for CI).")
+@event_output("destroy")
 @var_options
 @cluster_options
 def destroy(
     manifest: Path | None,
     stack_name: str | None,
     auto_approve: bool,
+    stream: JsonLinesView | None,
     var_pairs: tuple[str, ...],
     var_files: tuple[Path, ...],
     cluster_flags: ClusterFlags,
 ) -> int:
     """Cancel every active job of a stack (finished jobs stay as they are)."""
+    json_needs_approval(stream, auto_approve)
     stack_name, keys, _ = stack_target(manifest, stack_name, var_pairs, var_files)
     client, config = open_client(cluster_flags)
-    view = DestroyView(color=use_color(sys.stdout, dict(os.environ)))
+    view = stream or DestroyView(color=use_color(sys.stdout, dict(os.environ)))
     try:
         report = destroy_stack(
             client,

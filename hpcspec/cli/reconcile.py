@@ -15,7 +15,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -24,6 +24,7 @@ import click
 
 from hpcspec.cli import ci
 from hpcspec.cli.context import open_client
+from hpcspec.cli.event_stream import JsonLinesView, event_output
 from hpcspec.cli.exit_codes import exit_code
 from hpcspec.cli.options import cluster_options
 from hpcspec.cli.planning import applying_options, load_stacks, plan_options, planning_options
@@ -49,6 +50,7 @@ from hpcspec.render import neutralise
 )
 @click.option("--once", is_flag=True, help="Run one round and exit (0 ok, 1 error, 3 partial).")
 @applying_options
+@event_output("reconcile")
 @planning_options
 @var_options
 @cluster_options
@@ -58,6 +60,7 @@ def reconcile(
     once: bool,
     create_via: str,
     parallelism: int,
+    stream: JsonLinesView | None,
     var_pairs: tuple[str, ...],
     var_files: tuple[Path, ...],
     cluster_flags: ClusterFlags,
@@ -79,28 +82,29 @@ def reconcile(
         options=ApplyOptions(via=CreateMethod(create_via), parallelism=parallelism),
         provenance=lambda stack: ci.provenance(stack.source, os.environ),
     )
+    say = stream.log if stream is not None else log
     try:
         if once:
-            return exit_code(_round(client, manifests, overrides, request))
-        with _stop_on_signals() as stop:
-            log(f"reconcile: {len(manifests)} manifest(s) every {interval}")
+            return exit_code(_round(client, manifests, overrides, request, stream))
+        with _stop_on_signals(say) as stop:
+            say(f"reconcile: {len(manifests)} manifest(s) every {interval}")
             while not stop.is_set():
                 started = time.monotonic()
-                _round(client, manifests, overrides, request)
+                _round(client, manifests, overrides, request, stream)
                 stop.wait(max(0.0, seconds - (time.monotonic() - started)))
-            log("reconcile: stopped")
+            say("reconcile: stopped")
         return exit_code(ApplyVerdict.APPLIED)
     finally:
         client.close()
 
 
 @contextmanager
-def _stop_on_signals() -> Iterator[threading.Event]:
+def _stop_on_signals(say: Callable[[str], None]) -> Iterator[threading.Event]:
     """An event set by SIGTERM or SIGINT; the previous handlers come back afterwards."""
     stop = threading.Event()
 
     def handle(signum: int, _frame: FrameType | None) -> None:
-        log(f"reconcile: {signal.Signals(signum).name} received; stopping after this round")
+        say(f"reconcile: {signal.Signals(signum).name} received; stopping after this round")
         stop.set()
 
     previous = {s: signal.signal(s, handle) for s in (signal.SIGTERM, signal.SIGINT)}
@@ -112,14 +116,21 @@ def _stop_on_signals() -> Iterator[threading.Event]:
 
 
 def _round(
-    client: Cluster, manifests: tuple[Path, ...], overrides: dict[str, str], request: ApplyRequest
+    client: Cluster,
+    manifests: tuple[Path, ...],
+    overrides: dict[str, str],
+    request: ApplyRequest,
+    stream: JsonLinesView | None,
 ) -> ApplyVerdict:
     """One round: the manifests read again (a new commit is picked up), then every stack
     applied by the engine; errors are logged, never fatal to the loop."""
     try:
         stacks = load_stacks(manifests, overrides)
     except HpcspecError as error:
-        log(f"error: {neutralise(error.render())}")
+        if stream is not None:
+            stream.diagnostic(error)
+        else:
+            log(f"error: {neutralise(error.render())}")
         ci.annotate(error)
         return ApplyVerdict.FAILED
-    return reconcile_round(client, stacks, request, observer=ReconcileView())
+    return reconcile_round(client, stacks, request, observer=stream or ReconcileView())
