@@ -131,7 +131,9 @@ def help_texts() -> Iterator[tuple[str, str]]:
                 assert sub is not None
                 yield from walk(sub, click.Context(sub, info_name=name, parent=ctx))
 
-    yield from walk(cli, click.Context(cli, info_name="hpcspec"))
+    # the group's own settings (-h): click caches each command's help option on first use,
+    # so a walk without them would change what docs/cli.md's generator sees afterwards
+    yield from walk(cli, click.Context(cli, info_name="hpcspec", **cli.context_settings))
 
 
 # --- the checks themselves ------------------------------------------------------------------
