@@ -88,9 +88,9 @@ class JsonLinesView:
 
 
 def event_output(command: str, *, step_summary: bool = False) -> Callable[[F], F]:
-    """Add `-O/--output [text|json]` to `command`; the function gets `stream`: the JSON view
-    (which has written the `version` record) for json, else None. With json, an error that
-    escapes the function is written as a `diagnostic` record too."""
+    """Add the shared `--output [text|json]` to `command`; the function gets `stream`: the
+    JSON view (which has written the `version` record) for json, else None. With json, an
+    error that escapes the function is written as a `diagnostic` record too."""
 
     def decorate(function: F) -> F:
         @functools.wraps(function)
@@ -101,7 +101,7 @@ def event_output(command: str, *, step_summary: bool = False) -> Callable[[F], F
                 return function(*args, stream=stream, **kwargs)
 
         help = "How to show the run: text, or JSON lines of its events (docs/plan-format.md)."
-        return output_option(OUTPUT_FORMATS, help, short=True)(wrapper)  # type: ignore[return-value]
+        return output_option(OUTPUT_FORMATS, help)(wrapper)  # type: ignore[return-value]
 
     return decorate
 

@@ -143,7 +143,7 @@ def test_wait_streams_each_transition_and_keeps_the_exit_code(
         "  bad: {tasks: {t: {commandLine: 'exit:3'}}}\n",
         encoding="utf-8",
     )
-    code, out, err = run_cli("apply", "m.yaml", "--auto-approve", "--wait", "-O", "json")
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve", "--wait", "--output", "json")
     assert code == 5, out + err  # a job ended Failed: as with text output
     stream = records(out)
     kinds = [r["type"] for r in stream]
@@ -207,8 +207,8 @@ def test_a_canary_secret_sent_to_the_cluster_never_appears_in_the_stream(
     (cli_env / "m.yaml").write_text(CANARY_MANIFEST, encoding="utf-8")
     recorder = install(cluster)
     try:
-        code, out, err = run_cli("apply", "m.yaml", "--auto-approve", "--wait", "-O", "json")
-        destroyed = run_cli("destroy", "m.yaml", "--auto-approve", "-O", "json")
+        code, out, err = run_cli("apply", "m.yaml", "--auto-approve", "--wait", "--output", "json")
+        destroyed = run_cli("destroy", "m.yaml", "--auto-approve", "--output", "json")
     finally:
         uninstall(cluster, recorder)
     assert code == 0, out + err
