@@ -27,6 +27,8 @@ from hpcspec.engine.identity import (
     stack_marker_prefix,
 )
 from hpcspec.engine.protocols import ClusterReader, JobColumns
+from hpcspec.errors import HpcspecError
+from hpcspec.hpcpack.errors import NotFound
 from hpcspec.hpcpack.live import LiveJob
 
 DETAIL_READERS = 4  # changed jobs whose details are read at once (the client is thread-safe)
@@ -40,6 +42,7 @@ class LiveStack:
     history: Mapping[str, tuple[LiveJob, ...]] = field(default_factory=dict)
     duplicates: Mapping[str, tuple[LiveJob, ...]] = field(default_factory=dict)
     orphans: Mapping[str, LiveJob] = field(default_factory=dict)  # in the stack, not the manifest
+    adopted: frozenset[int] = frozenset()  # current jobs the manifest's `adopt:` names
 
     def current_ids(self) -> dict[str, int]:
         """The id of each key's current job (the parents of jobs apply creates)."""
@@ -61,8 +64,10 @@ def list_stack(
     *,
     owner: str | None = None,
     columns: JobColumns = JobColumns.STATUS,
+    adopted: Mapping[str, int] | None = None,
 ) -> StackJobs:
-    """One listing; rows are matched to keys by the marker's hashes."""
+    """One listing; rows are matched to keys by the marker's hashes. A key the listing found
+    no job for gets its `adopted` job (the manifest's `adopt:`), read by id."""
     wanted = stack_hash(stack)
     by_hash = {key_hash(stack, key): key for key in keys}
     found = StackJobs()
@@ -85,7 +90,24 @@ def list_stack(
             key = job.custom(KEY_TAG) or f"<unknown:{job.id}>"
         found.by_key[key].append(job)
     found.rows = listing.rows
+    for key, job_id in (adopted or {}).items():
+        if key not in found.by_key:
+            found.by_key[key].append(adopted_job(reader, stack, key, job_id, columns))
     return found
+
+
+def adopted_job(
+    reader: ClusterReader, stack: str, key: str, job_id: int, columns: JobColumns
+) -> LiveJob:
+    """The job `adopt:` names for `key`; an error naming the entry when it is gone."""
+    try:
+        return reader.listed_job(job_id, columns)
+    except NotFound:
+        raise HpcspecError(
+            f"adopt: job {job_id} of key {key!r} (stack {stack!r}) does not exist",
+            code="adopted-job-missing",
+            hint="remove the entry from adopt: (apply then creates the job)",
+        ) from None
 
 
 def discover(
@@ -94,9 +116,10 @@ def discover(
     desired_digests: Mapping[str, str],
     *,
     owner: str | None = None,
+    adopted: Mapping[str, int] | None = None,
 ) -> LiveStack:
     """The live stack, with details read only for jobs whose spec may have changed."""
-    listed = list_stack(reader, stack, list(desired_digests), owner=owner)
+    listed = list_stack(reader, stack, list(desired_digests), owner=owner, adopted=adopted)
     current: dict[str, LiveJob] = {}
     history: dict[str, tuple[LiveJob, ...]] = {}
     duplicates: dict[str, tuple[LiveJob, ...]] = {}
@@ -115,7 +138,14 @@ def discover(
             pending = [(current[k], desired_digests[k]) for k in stale]
             read = list(pool.map(lambda pair: with_details(reader, *pair), pending))
         current.update(zip(stale, read, strict=True))
-    return LiveStack(current=current, history=history, duplicates=duplicates, orphans=orphans)
+    named = set((adopted or {}).values())
+    return LiveStack(
+        current=current,
+        history=history,
+        duplicates=duplicates,
+        orphans=orphans,
+        adopted=frozenset(j.id for j in current.values() if j.id in named),
+    )
 
 
 def choose_current(jobs: Sequence[LiveJob]) -> tuple[LiveJob, list[LiveJob], list[LiveJob]]:

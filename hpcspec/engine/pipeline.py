@@ -70,7 +70,8 @@ def _plan(
     insecure: bool,
 ) -> tuple[Plan, LiveStack]:
     missing = preflight(cluster, stack)
-    live = discover(cluster, stack.stack, {k: j.digest for k, j in stack.jobs.items()}, owner=owner)
+    digests = {k: j.digest for k, j in stack.jobs.items()}
+    live = discover(cluster, stack.stack, digests, owner=owner, adopted=stack.adopted)
     plan = make_plan(stack, live, cluster=cluster_name, options=options, insecure=insecure)
     return block_missing(plan, missing), live
 
@@ -156,7 +157,8 @@ def _prepare(
             request.insecure,
         )
     else:
-        live = discover(cluster, stack.stack, {k: j.digest for k, j in stack.jobs.items()})
+        digests = {k: j.digest for k, j in stack.jobs.items()}
+        live = discover(cluster, stack.stack, digests, adopted=stack.adopted)
         plan = check_saved(request.saved, stack, live)
     if request.options.via is CreateMethod.REST:
         plan = block_xml_only(plan, stack)

@@ -2,8 +2,8 @@
 
 The action follows DESIGN.md §3's table, using the live state and the modify-by-state rules
 (`hpcspec.hpcpack.modify_rules`, from `reference/hpcpack/derived/job-modify-rules.json`).
-A spec is "changed" when the live job's digest tag differs from the desired digest; the field
-diffs then decide whether the change can happen in place.
+A spec is "changed" when the live job's digest tag differs from the desired digest (an adopted
+job: when fields differ); the field diffs then decide whether it can change in place.
 """
 
 from __future__ import annotations
@@ -48,9 +48,13 @@ def make_plan(
     """The plan for every selected job key of `stack`, then the orphans."""
     options = options or PlanOptions()
     changes = [
-        _with_duplicates(decide(job, live.current.get(key), options), live.duplicates.get(key, ()))
+        _with_duplicates(
+            decide(job, now, options, adopted=now is not None and now.id in live.adopted),
+            live.duplicates.get(key, ()),
+        )
         for key, job in stack.jobs.items()
         if options.selects(key)
+        for now in [live.current.get(key)]
     ]
     changes += [
         orphan(key, job, options)
@@ -89,8 +93,10 @@ def _with_duplicates(change: Change, duplicates: tuple[LiveJob, ...]) -> Change:
     return replace(change, duplicates=ids, reasons=(*change.reasons, reason))
 
 
-def decide(desired: DesiredJob, job: LiveJob | None, options: PlanOptions) -> Change:
-    """The change for one job key (DESIGN.md §3)."""
+def decide(
+    desired: DesiredJob, job: LiveJob | None, options: PlanOptions, *, adopted: bool = False
+) -> Change:
+    """The change for one job key (DESIGN.md §3); an `adopted` job by the fields read back."""
     if job is None:
         if desired.state is DesiredState.CANCELED:
             return _change(
@@ -100,9 +106,8 @@ def decide(desired: DesiredJob, job: LiveJob | None, options: PlanOptions) -> Ch
                 Reason(ReasonCode.WANTED_CANCELED, "state: canceled and no live job"),
             )
         # Everything the new job will have, as diffs from nothing, for reviewers.
-        created = tuple(
-            job_diffs(desired.definition, JobDefinition(), JobState.Configuring, task_extras=True)
-        )
+        new = JobDefinition()
+        created = tuple(job_diffs(desired.definition, new, JobState.Configuring, task_extras=True))
         return _change(
             desired,
             None,
@@ -133,6 +138,8 @@ def decide(desired: DesiredJob, job: LiveJob | None, options: PlanOptions) -> Ch
     if job.definition is None:
         raise ValueError(f"job {job.id} changed but its details were not read")
     diffs = tuple(job_diffs(desired.definition, job.definition, job.state))
+    if (seen is None or adopted) and not diffs:  # adopted (`adopt:`), matching what is read
+        return _unchanged(desired, job)
     spec = Reason(
         ReasonCode.SPEC_CHANGED, f"the spec changed (digest {seen or 'unknown'} → {desired.digest})"
     )

@@ -227,6 +227,16 @@ class Manifest(_Model):
         JobPolicy | None, Field(description="Merged under every job (job values win).")
     ] = None
     jobs: Annotated[dict[str, Job], Field(min_length=1, description="Jobs by key.")]
+    adopt: Annotated[
+        dict[str, Annotated[int, Field(ge=1, le=INT32_MAX)]],
+        Field(
+            description=(
+                "Existing jobs brought under management, as job key: job id (Terraform's "
+                "import blocks; `hpcspec adopt` writes them). A key's adopted job counts as its "
+                "live job until hpcspec creates one of its own."
+            )
+        ),
+    ] = {}
 
     # Where the manifest came from, so later errors can name a line (not part of the schema).
     _file: str = PrivateAttr(default="<manifest>")

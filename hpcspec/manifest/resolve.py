@@ -8,6 +8,7 @@ resolved spec (secret references included by name, never by value).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -76,6 +77,7 @@ class ResolvedStack:
     stack: str
     source: str
     jobs: dict[str, DesiredJob]
+    adopted: Mapping[str, int] = dataclasses.field(default_factory=dict)  # adopt: key → job id
 
     def job_order(self) -> list[str]:
         """Job keys so that every job comes after the jobs it depends on."""
@@ -112,7 +114,16 @@ def resolve(
             path=("jobs", cycle.cycle[0], "dependsOn"),
             code="dependency-cycle",
         ) from None
-    return ResolvedStack(manifest.stack, source, jobs)
+    for key in manifest.adopt:
+        if key not in jobs:
+            guess = did_you_mean(key, jobs)
+            raise ManifestError(
+                f"adopt names {key!r}, which is not a job in this manifest",
+                path=("adopt", key),
+                code="unknown-adopt-key",
+                hint=f"did you mean {guess!r}?" if guess else f"known: {', '.join(jobs)}",
+            )
+    return ResolvedStack(manifest.stack, source, jobs, dict(manifest.adopt))
 
 
 def _resolve_job(key: str, job: Job, defaults: JobPolicy, variables: dict[str, str]) -> DesiredJob:

@@ -90,6 +90,11 @@ class JobOperations(TaskOperations):
         rows = self.iter_jobs(properties=columns.value, owner=owner)
         return ListedJobs(rows, self.parse_time, client_source_prefix)
 
+    def listed_job(self, job_id: int, columns: JobColumns = JobColumns.STATUS) -> LiveJob:
+        """GET /jobs/{jobId} with a listing's columns: one job as a listing shows it (an
+        adopted job, which no hpcspec marker finds)."""
+        return readback.live_job(self.job_properties(job_id, columns.value), self.parse_time)
+
     def job_state(self, job_id: int) -> JobState:
         """GET /jobs/{jobId}?properties=State: the job's state now."""
         return JobState.parse(self.job_properties(job_id, ("State",)).text("State"))
