@@ -35,6 +35,10 @@ class Command(NamedTuple):
 # A command is listed here only once it really works. `--help` reads the summaries from this
 # table, so listing the commands imports none of their modules (start-up, issue 17).
 COMMANDS: dict[str, Command] = {
+    "adopt": Command(
+        "hpcspec.cli.adopt:adopt",
+        "Bring existing jobs under a manifest (KEY=ID): identity on the job, adopt: in the file.",
+    ),
     "apply": Command(
         "hpcspec.cli.apply:apply",
         "Create, update, submit, replace or requeue jobs so the cluster matches the manifests.",
