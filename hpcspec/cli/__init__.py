@@ -37,7 +37,7 @@ class Command(NamedTuple):
 COMMANDS: dict[str, Command] = {
     "adopt": Command(
         "hpcspec.cli.adopt:adopt",
-        "Bring existing jobs under a manifest (KEY=ID): identity on the job, adopt: in the file.",
+        "Bring existing jobs under MANIFEST: KEY=ID makes job ID the live job of KEY.",
     ),
     "apply": Command(
         "hpcspec.cli.apply:apply",
