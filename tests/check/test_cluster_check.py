@@ -166,3 +166,25 @@ def test_a_probe_that_breaks_is_unknown_and_its_job_is_still_cleaned_up(
     assert [(f.probe, f.outcome.value) for f in report.findings] == [("broken", "unknown")]
     assert "a bug in a probe" in report.findings[0].evidence
     assert list(report.jobs.values()) == ["Canceled"]
+
+
+@pytest.mark.slow  # the whole battery: ~1-3 s
+def test_context_names_the_profile_file_and_keep_leaves_the_jobs(
+    start_emulator: Any, run_cli: Runner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    running = start_emulator()
+    config = tmp_path / "config.yaml"
+    user = running.admin[0].replace("\\", "\\\\")
+    config.write_text(
+        f'contexts:\n  lab:\n    cluster: {running.url}\n    username: "{user}"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("HPCSPEC_CONFIG", str(config))
+    monkeypatch.setenv("HPCSPEC_PASSWORD", running.admin[1])
+    code, out, err = run_cli("cluster", "check", "--context", "lab", "--keep", "-o", "json")
+    assert code == 0, out + err
+    assert (tmp_path / "profiles" / "lab.json").is_file()
+    states = {job["state"] for job in json.loads(out)["jobs"]}
+    assert "Queued" in states and "Configuring" in states  # left for inspection, still held
+    code, _out, err = run_cli("cluster", "check", "--context", "lab", "--cluster", running.url)
+    assert code != 0 and "--context or --cluster" in err
