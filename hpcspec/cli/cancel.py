@@ -48,11 +48,13 @@ def cancel(
     """
     manifest, target_text = manifest_and_target(arguments, stack_name, needs_target=True)
     target = TaskTarget.parse(target_text)
-    stack, keys, _ = stack_target(manifest, stack_name, var_pairs, var_files)
+    stack, keys, resolved = stack_target(manifest, stack_name, var_pairs, var_files)
+    adopted = resolved.adopted if resolved is not None else {}
     client, config = open_client(cluster_flags)
     view = RescueView(color=use_color(sys.stdout, dict(os.environ)), nothing="Nothing to cancel.")
     try:
-        plan = plan_cancel(client, stack, keys, target, cluster=str(config.url.value))
+        cluster = str(config.url.value)
+        plan = plan_cancel(client, stack, keys, target, cluster=cluster, adopted=adopted)
         report = run_rescue(
             client, plan, observer=view, confirm=lambda _: confirm_or_refuse(auto_approve)
         )

@@ -70,13 +70,16 @@ def logs(
         raise UsageError("--follow prints text as it comes; drop -o json", code="usage")
     maps = tuple(_path_map(text) for text in path_maps)
     target = TaskTarget.parse(target_text)
-    stack, keys, _ = stack_target(manifest, stack_name, var_pairs, var_files)
+    stack, keys, resolved = stack_target(manifest, stack_name, var_pairs, var_files)
+    adopted = resolved.adopted if resolved is not None else {}
     client, config = open_client(cluster_flags)
     places = file_places(config, maps)
     try:
 
         def collect() -> list[JobLogs]:
-            return collect_logs(client, stack, keys, target, failed_only=failed, places=places)
+            return collect_logs(
+                client, stack, keys, target, failed_only=failed, places=places, adopted=adopted
+            )
 
         jobs = [_read(job, tail) for job in collect()]
         if output == "json":

@@ -74,18 +74,21 @@ def requeue(
         seconds = float(parse_duration(timeout)) if timeout else None
     except ValueError as bad:
         raise UsageError(f"--timeout {timeout!r}: {bad}", code="usage") from None
-    stack, keys, _ = stack_target(manifest, stack_name, var_pairs, var_files)
+    stack, keys, resolved = stack_target(manifest, stack_name, var_pairs, var_files)
+    adopted = resolved.adopted if resolved is not None else {}
     client, config = open_client(cluster_flags)
     view = RescueView(color=use_color(sys.stdout, dict(os.environ)), nothing="Nothing to requeue.")
     try:
         cluster = str(config.url.value)
-        plan = plan_requeue(client, stack, keys, key, failed_only=failed_only, cluster=cluster)
+        plan = plan_requeue(
+            client, stack, keys, key, failed_only=failed_only, cluster=cluster, adopted=adopted
+        )
         report = run_rescue(client, plan, observer=view, confirm=lambda _: True)
         if not wait or report.verdict is not ApplyVerdict.APPLIED:
             return exit_code(report.verdict)
 
         def poll() -> list[JobStatus]:
-            rows = stack_status(client, stack, keys or [key])
+            rows = stack_status(client, stack, keys or [key], adopted=adopted)
             return [replace(r, key=f"{stack}/{key}") for r in rows if r.key == key]
 
         places = file_places(config)

@@ -71,13 +71,14 @@ def status(
     """Show each job of a stack: id, state, tasks by state, runtime, failed tasks."""
     stack_name, keys, resolved = stack_target(manifest, stack_name, var_pairs, var_files)
     stacks = [resolved] if resolved is not None else []
+    adopted = resolved.adopted if resolved is not None else {}
     client, config = open_client(cluster_flags)
     render = RENDERERS[output]
     view = WaitView()
     places = file_places(config)
     try:
         while True:
-            rows = stack_status(client, stack_name, keys)
+            rows = stack_status(client, stack_name, keys, adopted=adopted)
             if provenance:
                 rows = with_sources(client, rows)
             click.echo(render(stack_name, rows), nl=False)

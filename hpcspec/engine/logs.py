@@ -13,7 +13,7 @@ Addressing is `task_target`'s (`KEY/TASK[17]` for a sweep instance, a matrix tas
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -82,10 +82,12 @@ def collect_logs(
     *,
     failed_only: bool = False,
     places: FilePlaces | None = None,
+    adopted: Mapping[str, int] | None = None,
 ) -> list[JobLogs]:
-    """The selected tasks of each selected key's current job (no file read yet)."""
+    """The selected tasks of each selected key's current job (no file read yet); `adopted`:
+    the manifest's `adopt:` block."""
     places = places or FilePlaces()
-    listed = list_stack(reader, stack, list(keys)).by_key
+    listed = list_stack(reader, stack, list(keys), adopted=adopted).by_key
     order = [*keys, *sorted(k for k in listed if k not in keys)]
     if target.key is not None:
         check_key(stack, target.key, order)

@@ -12,7 +12,7 @@ What runs again and why is `rescue.py`'s; the plan says it before anything is se
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -56,9 +56,16 @@ CANCELABLE_TASK = frozenset(
 )
 
 
-def current_job(reader: ClusterWriter, stack: str, keys: Sequence[str], key: str) -> LiveJob:
-    """The key's current job (one listing); an error when the key or its job is unknown."""
-    listed = list_stack(reader, stack, list(keys)).by_key
+def current_job(
+    reader: ClusterWriter,
+    stack: str,
+    keys: Sequence[str],
+    key: str,
+    adopted: Mapping[str, int] | None = None,
+) -> LiveJob:
+    """The key's current job (one listing; `adopted`: the manifest's `adopt:`); an error when
+    the key or its job is unknown."""
+    listed = list_stack(reader, stack, list(keys), adopted=adopted).by_key
     check_key(stack, key, [*keys, *sorted(k for k in listed if k not in keys)])
     jobs = listed.get(key)
     if not jobs:
@@ -78,9 +85,10 @@ def plan_requeue(
     *,
     failed_only: bool,
     cluster: str,
+    adopted: Mapping[str, int] | None = None,
 ) -> Plan:
     """The requeue of one key's job: HPC Pack's job requeue, or its failed tasks only."""
-    job = current_job(reader, stack, keys, key)
+    job = current_job(reader, stack, keys, key, adopted)
     state = job.state
     if state is JobState.Finished:
         change = _change(key, job, Action.NO_OP, _reason_nothing(f"job {job.id} Finished"))
@@ -125,12 +133,18 @@ def _failed_only(key: str, job: LiveJob, failed: Sequence[LiveTask]) -> Change:
 
 
 def plan_cancel(
-    reader: ClusterWriter, stack: str, keys: Sequence[str], target: TaskTarget, *, cluster: str
+    reader: ClusterWriter,
+    stack: str,
+    keys: Sequence[str],
+    target: TaskTarget,
+    *,
+    cluster: str,
+    adopted: Mapping[str, int] | None = None,
 ) -> Plan:
     """The cancel of one key's job, or of the tasks `target` names."""
     assert target.key is not None, "cancel names a job key"
     key = target.key
-    job = current_job(reader, stack, keys, key)
+    job = current_job(reader, stack, keys, key, adopted)
     if not job.state.is_alive:
         ended = f"job {job.id} is {job.state.name}: nothing to cancel"
         change = _change(key, job, Action.NO_OP, Reason(ReasonCode.ENDED, ended))

@@ -56,10 +56,16 @@ class JobStatus:
 
 
 def stack_status(
-    reader: ClusterReader, stack: str, keys: Sequence[str], *, now: datetime | None = None
+    reader: ClusterReader,
+    stack: str,
+    keys: Sequence[str],
+    *,
+    now: datetime | None = None,
+    adopted: Mapping[str, int] | None = None,
 ) -> list[JobStatus]:
-    """Rows for `keys` (manifest order), then any other key the stack has on the cluster."""
-    listed = list_stack(reader, stack, keys).by_key
+    """Rows for `keys` (manifest order), then any other key the stack has on the cluster;
+    `adopted`: the manifest's `adopt:` block."""
+    listed = list_stack(reader, stack, keys, adopted=adopted).by_key
     rows = []
     for key in [*keys, *sorted(k for k in listed if k not in keys)]:
         jobs = listed.get(key)

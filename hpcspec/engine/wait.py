@@ -61,7 +61,7 @@ def wait_for_stacks(
     def poll() -> list[JobStatus]:
         rows: list[JobStatus] = []
         for stack in stacks:
-            found = stack_status(cluster, stack.stack, list(stack.jobs))
+            found = stack_status(cluster, stack.stack, list(stack.jobs), adopted=stack.adopted)
             rows += [replace(r, key=f"{stack.stack}/{r.key}") for r in found]
         return rows
 

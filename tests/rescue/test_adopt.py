@@ -58,6 +58,13 @@ def test_jobs_submitted_by_hand_imported_and_adopted_plan_no_changes(
     assert out.count("it matches the manifest") == len(by_key), out
     assert "adopt:\n" in (cli_env / "copy.yaml").read_text(encoding="utf-8")
     plan_is_no_op(run_cli, "copy.yaml")
+    code, out, err = run_cli("status", "copy.yaml", "--output", "json")
+    assert code == 0, err
+    rows = {row["key"]: row["job_id"] for row in json.loads(out)["jobs"]}
+    assert rows == by_key  # status, logs, requeue and cancel find adopted jobs too
+    key, job_id = next(iter(by_key.items()))
+    code, out, err = run_cli("logs", "copy.yaml", key)
+    assert code == 0 and f"==> {key}/" in out and f"(job {job_id}, task" in out, out + err
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
