@@ -140,6 +140,23 @@ def test_every_engine_event_has_a_schema_entry_and_a_documented_section() -> Non
         assert records(line + "\n")[0]["type"] == name
 
 
+def fields_of(record: dict[str, Any]) -> set[str]:
+    """A record's fields; for `planned`, its plan's and first change's fields too."""
+    names = set(record)
+    if record["type"] == "planned":
+        names |= {f"plan.{k}" for k in record["plan"]}
+        names |= {f"change.{k}" for k in record["plan"]["changes"][0]}
+    return names
+
+
+def test_each_documented_example_has_the_fields_the_records_have_now() -> None:
+    written: dict[str, set[str]] = {}
+    for record in records(GOLDEN.read_text(encoding="utf-8")):
+        written.setdefault(record["type"], fields_of(record))
+    for name, line in documented_examples().items():
+        assert fields_of(json.loads(line)) == written[name], name
+
+
 def test_no_engine_event_has_a_field_the_envelope_would_hide() -> None:
     for kind in typing.get_args(Event):
         assert {f.name for f in fields(kind)}.isdisjoint({"type"}), kind
