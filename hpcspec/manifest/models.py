@@ -157,7 +157,7 @@ class RunAs(_Model):
 
 
 JobStateWanted = Literal["submitted", "configuring", "canceled"]
-OnSpecChange = Literal["rerun", "replace", "ignore", "error"]
+OnSpecChange = Literal["rerun", "replace", "replace-cancel-first", "ignore", "error"]
 
 
 class JobPolicy(_Model):
@@ -176,14 +176,27 @@ class JobPolicy(_Model):
         Field(
             description=(
                 "What a changed spec does to a job that can no longer be edited: "
-                "rerun (default: a new job), replace (also cancels running work), "
-                "ignore, or error."
+                "rerun (default: a new job), replace (also cancels running work; the new "
+                "job is submitted before the old one is cancelled), replace-cancel-first "
+                "(the same, but the old job is cancelled first: jobs that must not "
+                "overlap), ignore, or error."
             )
         ),
     ] = None
     retries: Annotated[
         int | None,
         Field(ge=0, le=INT32_MAX, description="Requeue a Failed job at most this many times."),
+    ] = None
+    ignoreChanges: Annotated[
+        list[str] | None,
+        Field(
+            description=(
+                "Job properties left to the cluster's admins once the job exists: plan "
+                "neither shows nor restores their drift, and a manifest edit of them alone "
+                "leaves live jobs as they are (the value is used when a job is created). "
+                "A job's list replaces the one in defaults."
+            )
+        ),
     ] = None
 
 
@@ -237,6 +250,17 @@ class Manifest(_Model):
             )
         ),
     ] = {}
+    moved: Annotated[
+        dict[str, str],
+        Field(
+            default_factory=dict,
+            description=(
+                "Renamed job keys, old: new. The live job of the old key becomes the new "
+                "key's job without being touched (plan shows 'moved')."
+            ),
+            json_schema_extra=_NO_ITEMS,
+        ),
+    ]
 
     # Where the manifest came from, so later errors can name a line (not part of the schema).
     _file: str = PrivateAttr(default="<manifest>")

@@ -27,9 +27,9 @@ from hpcspec.hpcpack.definition import (
     pairs,
 )
 from hpcspec.hpcpack.values import parse_int
+from hpcspec.manifest import lifecycle, rules
 from hpcspec.manifest import matrix as matrices
 from hpcspec.manifest import properties as props_of
-from hpcspec.manifest import rules
 from hpcspec.manifest.errors import KeyPath, ManifestError, did_you_mean
 from hpcspec.manifest.graph import CycleError, topological_order
 from hpcspec.manifest.models import Job, JobPolicy, Manifest, Task
@@ -52,7 +52,8 @@ class SpecChangePolicy(StrEnum):
     """`onSpecChange:` — what a changed spec does to a job that can no longer be edited."""
 
     RERUN = "rerun"  # a new job next to the ended one
-    REPLACE = "replace"  # also replaces running work
+    REPLACE = "replace"  # also replaces running work: the new job first, then the cancel
+    REPLACE_CANCEL_FIRST = "replace-cancel-first"  # the old job cancelled before the create
     IGNORE = "ignore"
     ERROR = "error"  # refuse the change
 
@@ -68,16 +69,18 @@ class DesiredJob:
     retries: int
     depends_on: tuple[str, ...]
     digest: str
+    ignore_changes: frozenset[str] = frozenset()  # job properties left to the cluster's admins
 
 
 @dataclass(frozen=True)
 class ResolvedStack:
-    """Every job of a manifest, resolved; `jobs` keeps manifest order."""
+    """Every job of a manifest, resolved; `jobs` keeps manifest order; `moved` old → new key."""
 
     stack: str
     source: str
     jobs: dict[str, DesiredJob]
     adopted: Mapping[str, int] = dataclasses.field(default_factory=dict)  # adopt: key → job id
+    moved: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def job_order(self) -> list[str]:
         """Job keys so that every job comes after the jobs it depends on."""
@@ -114,16 +117,9 @@ def resolve(
             path=("jobs", cycle.cycle[0], "dependsOn"),
             code="dependency-cycle",
         ) from None
-    for key in manifest.adopt:
-        if key not in jobs:
-            guess = did_you_mean(key, jobs)
-            raise ManifestError(
-                f"adopt names {key!r}, which is not a job in this manifest",
-                path=("adopt", key),
-                code="unknown-adopt-key",
-                hint=f"did you mean {guess!r}?" if guess else f"known: {', '.join(jobs)}",
-            )
-    return ResolvedStack(manifest.stack, source, jobs, dict(manifest.adopt))
+    adopted = lifecycle.adopted_keys(manifest.adopt, jobs)
+    moved = lifecycle.moved_keys(manifest.moved, jobs)
+    return ResolvedStack(manifest.stack, source, jobs, adopted=adopted, moved=moved)
 
 
 def _resolve_job(key: str, job: Job, defaults: JobPolicy, variables: dict[str, str]) -> DesiredJob:
@@ -191,6 +187,7 @@ def _resolve_job(key: str, job: Job, defaults: JobPolicy, variables: dict[str, s
         retries=job.retries if job.retries is not None else (defaults.retries or 0),
         depends_on=depends_on,
         digest=digest(definition, depends_on),
+        ignore_changes=lifecycle.ignored_fields(job, defaults, where),
     )
 
 
