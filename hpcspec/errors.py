@@ -21,6 +21,7 @@ class ExitCode(IntEnum):
     STALE_PLAN = 4  # apply PLAN.json: the cluster moved since the plan was made
     JOBS_FAILED = 5  # --wait: a job ended Failed or Canceled
     TIMED_OUT = 6  # --wait: the timeout passed before every job ended
+    WRONG_CLUSTER = 7  # apply PLAN.json: the plan was made against another cluster or stack
 
 
 @dataclass(frozen=True)

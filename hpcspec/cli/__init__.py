@@ -67,6 +67,10 @@ COMMANDS: dict[str, Command] = {
     "emulator": Command(
         "hpcspec.cli.emulator:emulator", "Run the HPC Pack REST API emulator (docs/emulator.md)."
     ),
+    "forget": Command(
+        "hpcspec.cli.forget:forget",
+        "Stop managing the live jobs of keys removed from the manifest (they keep running).",
+    ),
     "import": Command(
         "hpcspec.cli.import_cmd:import_",
         "Print a manifest for jobs read from HPC Pack job XML files or from the cluster.",

@@ -26,6 +26,7 @@ from hpcspec.cli.variables import collect_vars, var_options
 from hpcspec.cli.views import ApplyView
 from hpcspec.config import ClusterFlags
 from hpcspec.engine.pipeline import ApplyRequest, apply_stacks
+from hpcspec.engine.plan_binding import ClusterIdentity, check_binding
 from hpcspec.engine.planfile import SavedPlan, read_saved_plan
 from hpcspec.engine.steps import ApplyOptions, CreateMethod
 from hpcspec.errors import UsageError
@@ -62,6 +63,10 @@ def apply(
     **selection: object,
 ) -> int:
     """Create, update, submit, replace or requeue jobs so the cluster matches the manifests."""
+    if timeout is not None and not wait:
+        raise UsageError(
+            "--timeout limits --wait, which was not given", code="usage", hint="add --wait"
+        )
     saved = _saved_plan(inputs)
     reviewed = auto_approve or saved is not None  # a saved plan was reviewed: no prompt
     json_needs_approval(stream, reviewed)
@@ -73,6 +78,18 @@ def apply(
     wait_seconds = _seconds(timeout) if timeout else None
     stacks = load_stacks(manifests, overrides)
     client, config = open_client(cluster_flags)
+    if saved is not None:  # before any request that changes anything
+        try:
+            here = ClusterIdentity.read(client, key=config.state_key, url=str(config.url.value))
+            check_binding(
+                saved.extra,
+                plan_stack=saved.plan.stack,
+                here=here,
+                stacks=[s.stack for s in stacks],
+            )
+        except BaseException:
+            client.close()
+            raise
     request = ApplyRequest(
         cluster_name=str(config.url.value),
         insecure=bool(config.insecure.value),

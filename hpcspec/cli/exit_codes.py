@@ -19,11 +19,18 @@ class Detailed(Enum):
 
     NOTHING = "nothing"  # no changes (or the flag was not given)
     CHANGES = "changes"
+    ATTENTION = "attention"  # nothing apply can do, yet the cluster does not match
 
     @classmethod
-    def of(cls, changed: bool, *, asked: bool) -> Detailed:
-        """CHANGES only when the user asked for the detailed code and something changed."""
-        return cls.CHANGES if asked and changed else cls.NOTHING
+    def of(cls, changed: bool, *, asked: bool, attention: bool = False) -> Detailed:
+        """Only when the user asked for the detailed code: CHANGES when apply would change
+        something; otherwise ATTENTION when the cluster still does not match (a refused
+        change, a job canceled outside hpcspec, failed or drifted beyond repair)."""
+        if not asked:
+            return cls.NOTHING
+        if changed:
+            return cls.CHANGES
+        return cls.ATTENTION if attention else cls.NOTHING
 
 
 Outcome = ApplyVerdict | WaitVerdict | Detailed
@@ -39,6 +46,7 @@ EXIT_CODES: dict[Outcome, ExitCode] = {
     WaitVerdict.TIMED_OUT: ExitCode.TIMED_OUT,
     Detailed.NOTHING: ExitCode.OK,
     Detailed.CHANGES: ExitCode.CHANGES,
+    Detailed.ATTENTION: ExitCode.ERROR,
 }
 
 

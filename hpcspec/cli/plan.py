@@ -1,7 +1,8 @@
 """`hpcspec plan MANIFEST...`: what apply would do, for terminals, pull requests and machines.
 
 Stages: load manifests → open the cluster → plan each stack → render → exit code
-(0; or with --detailed-exitcode 0 no changes / 2 changes; 1 on any error).
+(0; or with --detailed-exitcode 0 no changes / 2 changes / 1 nothing apply can change but
+the cluster does not match — refused changes, jobs that need a person; 1 on any error).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from hpcspec.cli.variables import collect_vars, var_options
 from hpcspec.config import ClusterFlags
 from hpcspec.engine.pipeline import plan_stack
 from hpcspec.engine.plan import Plan
-from hpcspec.engine.planfile import plan_document, save_plan
+from hpcspec.engine.plan_binding import EXTRA_KEY as BINDING_KEY
+from hpcspec.engine.plan_binding import ClusterIdentity
+from hpcspec.engine.planfile import check_overwritable, plan_document, save_plan
 from hpcspec.errors import UsageError
 from hpcspec.render import render_json, render_markdown, render_text, use_color
 
@@ -36,11 +39,12 @@ from hpcspec.render import render_json, render_markdown, render_text, use_color
 @click.argument("manifests", nargs=-1, required=True, type=click.Path(path_type=Path))
 @output_option(("text", "json", "markdown"), "How to show the plan.")
 @click.option(
-    "-o",
     "--out",
     "out",
-    type=click.Path(path_type=Path),
-    help="Save the plan to this file for `hpcspec apply FILE` (one manifest).",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Save the plan to FILE for `hpcspec apply FILE` (one manifest; only a file that "
+    "holds a saved plan is overwritten).",
 )
 @click.option(
     "--detailed-exitcode",
@@ -70,11 +74,18 @@ def plan(
     """Show what apply would change on the cluster for each manifest's stack."""
     if out is not None and len(manifests) != 1:
         raise UsageError("--out saves the plan of exactly one manifest", code="usage")
+    if out is not None:
+        check_overwritable(out)  # before any request: nothing is planned for nothing
     overrides = collect_vars(var_pairs, var_files)
     stacks = load_stacks(manifests, overrides)
     client, config = open_client(cluster_flags)
     options = plan_options(selection)
     try:
+        identity = (
+            ClusterIdentity.read(client, key=config.state_key, url=str(config.url.value))
+            if out is not None
+            else None
+        )
         plans = [
             plan_stack(
                 client,
@@ -87,8 +98,9 @@ def plan(
         ]
     finally:
         client.close()
-    if out is not None:
-        save_plan(plans[0], out, extra=save_extra(manifests[0], overrides, selection))
+    if out is not None and identity is not None:
+        extra = save_extra(manifests[0], overrides, selection)
+        save_plan(plans[0], out, extra={**extra, BINDING_KEY: identity.record()})
     with ci.group("hpcspec plan", ci.plan_lines(plans) if output == "text" else 0):
         emit(plans, output)
     ci.append_step_summary("\n\n".join(render_markdown(p) for p in plans))
@@ -99,7 +111,8 @@ def plan(
             "hpcspec: some changes are refused; apply will skip them (see `!` above)", err=True
         )
     changed = any(p.has_changes for p in plans)
-    return exit_code(Detailed.of(changed, asked=detailed_exitcode))
+    attention = any(p.blocked or not p.matches for p in plans)
+    return exit_code(Detailed.of(changed, asked=detailed_exitcode, attention=attention))
 
 
 def emit(plans: list[Plan], output: str) -> None:

@@ -102,14 +102,12 @@ class ApplyView(WaitView):
                 with ci.group("hpcspec apply: the plan", ci.plan_lines(plans)):
                     for plan in plans:
                         click.echo(render_text(plan, color=self.color), nl=False)
-                if not any(p.needs_apply for p in plans):
-                    click.echo("No changes. The cluster matches the manifest.")
             case JobApplied(result=result):
                 line = job_line(result)
                 if line is not None:
                     click.echo(line)
             case Applied(plans=plans, results=results):
-                click.echo(apply_summary(results))
+                click.echo(apply_summary(plans, results))
                 ci.append_step_summary(apply_markdown(plans, results))
             case _:
                 super().notify(event)

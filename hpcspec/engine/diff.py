@@ -9,6 +9,7 @@ the manifest sets (the server fills in defaults for the rest), lists whose order
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 
 from hpcspec.engine.plan import DiffSection, FieldDiff
 from hpcspec.hpcpack import modify_rules
@@ -16,10 +17,18 @@ from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, Kind, Pro
 from hpcspec.hpcpack.definition import EnvValue, JobDefinition, SecretRef, TaskDefinition
 from hpcspec.hpcpack.states import JobState
 from hpcspec.hpcpack.values import format_duration, format_priority
+from hpcspec.manifest.resolve import ResolvedStack
 
 _SENSITIVE_NAME = re.compile(r"pass|secret|token|credential|key", re.IGNORECASE)
 
 UNORDERED = frozenset({"NodeGroups", "RequestedNodes", "SoftwareLicense", "RequiredNodes"})
+# Kinds whose values are typed literals, shown without quotes (`MaxCores: 2`, `Priority: Normal`).
+LITERAL_KINDS = frozenset({Kind.INT, Kind.BOOL, Kind.ENUM, Kind.PRIORITY, Kind.DURATION})
+
+
+def is_literal(spec: PropertySpec | None) -> bool:
+    """Whether a property's values read as typed literals rather than as text."""
+    return spec is not None and spec.kind in LITERAL_KINDS
 
 
 def show(spec: PropertySpec | None, value: Value | None) -> str | None:
@@ -60,21 +69,7 @@ def job_diffs(
     """
     out: list[FieldDiff] = []
     live_props = {k.lower(): v for k, v in live.properties}
-    for name, value in desired.properties:
-        before = live_props.get(name.lower())
-        if not same_value(name, value, before):
-            spec = JOB_PROPERTIES.get(name)
-            out.append(
-                FieldDiff(
-                    DiffSection.PROPERTY,
-                    name,
-                    show(spec, before),
-                    show(spec, value),
-                    # A job-XML-only property cannot be changed in place by REST at all.
-                    allowed_now=modify_rules.can_set_job_property(name, state)
-                    and (spec is None or spec.rest),
-                )
-            )
+    out += property_diffs(desired.properties, live_props, state)
     editable = not state.is_terminal
     out += _pairs(
         DiffSection.CUSTOM_PROPERTY,
@@ -96,6 +91,61 @@ def job_diffs(
     return out
 
 
+def property_diffs(
+    desired: Iterable[tuple[str, Value]],
+    live: Mapping[str, Value],
+    state: JobState,
+    *,
+    ignore: frozenset[str] = frozenset(),
+) -> list[FieldDiff]:
+    """The job properties the manifest sets whose live values (`live`: lower-cased names)
+    differ, except those in `ignore`; each marked with whether `state` lets it change."""
+    out = []
+    for name, value in desired:
+        if name in ignore:
+            continue
+        before = live.get(name.lower())
+        if not same_value(name, value, before):
+            spec = JOB_PROPERTIES.get(name)
+            out.append(
+                FieldDiff(
+                    DiffSection.PROPERTY,
+                    name,
+                    show(spec, before),
+                    show(spec, value),
+                    # A job-XML-only property cannot be changed in place by REST at all.
+                    allowed_now=modify_rules.can_set_job_property(name, state)
+                    and (spec is None or spec.rest),
+                    literal=is_literal(spec),
+                )
+            )
+    return out
+
+
+def managed_properties(stack: ResolvedStack) -> tuple[str, ...]:
+    """The job properties some job of `stack` sets and does not leave to the cluster's admins:
+    the columns the plan's listing reads to see drift."""
+    names = {
+        name
+        for job in stack.jobs.values()
+        for name, _ in job.definition.properties
+        if name not in job.ignore_changes
+    }
+    return tuple(sorted(names))
+
+
+def drift_diffs(
+    desired: JobDefinition,
+    listed: Iterable[tuple[str, Value]],
+    state: JobState,
+    ignore: frozenset[str],
+) -> list[FieldDiff]:
+    """Drift: the job properties the manifest manages whose values, as the job listing
+    returned them, differ from the manifest's (`before` is the cluster's value)."""
+    live = {name.lower(): value for name, value in listed}
+    return property_diffs(desired.properties, live, state, ignore=ignore)
+
+
 def task_diffs(
     desired: tuple[TaskDefinition, ...],
     live: tuple[TaskDefinition, ...],
@@ -113,6 +163,9 @@ def task_diffs(
             out.append(
                 FieldDiff(DiffSection.TASK, task.name, None, _describe(task), allowed_now=allowed)
             )
+            # Everything else the new task carries, for reviewers (its command line is above).
+            fields = _task_fields(task, TaskDefinition(task.name, task.command_line), allowed, True)
+            out += [d for d in fields if not d.name.endswith("/sweep")]
             continue
         out += _task_fields(task, old, allowed, extras)
     for task in live:
@@ -136,9 +189,20 @@ def _task_fields(
 ) -> list[FieldDiff]:
     out: list[FieldDiff] = []
 
-    def add(field: str, before: str | None, after: str | None, *, rest: bool = True) -> None:
+    def add(
+        field: str,
+        before: str | None,
+        after: str | None,
+        *,
+        rest: bool = True,
+        literal: bool = False,
+    ) -> None:
         path = f"{task.name}/{field}"
-        out.append(FieldDiff(DiffSection.TASK, path, before, after, allowed_now=allowed and rest))
+        out.append(
+            FieldDiff(
+                DiffSection.TASK, path, before, after, allowed_now=allowed and rest, literal=literal
+            )
+        )
 
     if task.command_line != old.command_line:
         add("commandLine", old.command_line, task.command_line)
@@ -147,13 +211,19 @@ def _task_fields(
     if _items(",".join(task.depends_on)) != _items(",".join(old.depends_on)):
         add("dependsOn", ",".join(old.depends_on) or None, ",".join(task.depends_on) or None)
     if task.sweep != old.sweep:
-        add("sweep", _range(old), _range(task))
+        add("sweep", _range(old), _range(task), literal=True)
     live_props = {k.lower(): v for k, v in old.properties}
     for name, value in task.properties:
         before = live_props.get(name.lower())
         if not same_value(name, value, before):
             spec = TASK_PROPERTIES.get(name)
-            add(name, show(spec, before), show(spec, value), rest=spec is None or spec.rest)
+            add(
+                name,
+                show(spec, before),
+                show(spec, value),
+                rest=spec is None or spec.rest,
+                literal=is_literal(spec),
+            )
     if not extras:  # task env and custom properties were not read back
         return out
     task_custom = _pairs(

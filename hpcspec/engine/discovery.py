@@ -7,6 +7,12 @@ Only jobs whose marker digest differs from the desired one cost more: their cust
 (the `hpcspec.digest` tag is the truth when the marker could not be updated), then — if the
 spec really changed — their details (job, env, tasks without sweep expansion), a few jobs at a
 time. Orphans cost one custom-property read each (to learn their key).
+
+Drift is read in the same listing: the job properties the manifest manages are asked for as
+extra columns (`properties`), so an unchanged stack still costs the listing pages alone.
+`moved: {old: new}` makes rows of the old key's marker the new key's; such a current job
+costs one custom-property read, to learn whether its `hpcspec.key` already says the new key.
+A job `hpcspec forget` tagged is skipped.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from hpcspec.engine.custom_identity import client_source_kept, listing_owner, marked
 from hpcspec.engine.identity import (
     DIGEST_TAG,
+    FORGOTTEN_TAG,
     KEY_TAG,
     key_hash,
     live_digest,
@@ -26,6 +33,7 @@ from hpcspec.engine.identity import (
     stack_hash,
     stack_marker_prefix,
 )
+from hpcspec.engine.lifecycle import cancelled_by_hpcspec
 from hpcspec.engine.protocols import ClusterReader, JobColumns
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack.errors import NotFound
@@ -43,6 +51,7 @@ class LiveStack:
     duplicates: Mapping[str, tuple[LiveJob, ...]] = field(default_factory=dict)
     orphans: Mapping[str, LiveJob] = field(default_factory=dict)  # in the stack, not the manifest
     adopted: frozenset[int] = frozenset()  # current jobs the manifest's `adopt:` names
+    moved_from: Mapping[str, str] = field(default_factory=dict)  # key → old key, not yet recorded
 
     def current_ids(self) -> dict[str, int]:
         """The id of each key's current job (the parents of jobs apply creates)."""
@@ -55,6 +64,7 @@ class StackJobs:
 
     by_key: dict[str, list[LiveJob]] = field(default_factory=lambda: defaultdict(list))
     rows: int = 0  # listing rows read (every job the caller can see, not just the stack's)
+    moved: dict[int, str] = field(default_factory=dict)  # job id → the old key it was found by
 
 
 def list_stack(
@@ -65,29 +75,44 @@ def list_stack(
     owner: str | None = None,
     columns: JobColumns = JobColumns.STATUS,
     adopted: Mapping[str, int] | None = None,
+    properties: Sequence[str] = (),
+    moved: Mapping[str, str] | None = None,
 ) -> StackJobs:
-    """One listing; rows are matched to keys by the marker's hashes. A key the listing found
-    no job for gets its `adopted` job (the manifest's `adopt:`), read by id."""
+    """One listing; rows are matched to keys by the marker's hashes (`moved` old → new key:
+    an old key's rows belong to the new key); `properties` are read as extra columns. A key
+    the listing found no job for gets its `adopted` job (the manifest's `adopt:`), read by id."""
     wanted = stack_hash(stack)
     by_hash = {key_hash(stack, key): key for key in keys}
+    aliases = {key_hash(stack, old): (old, new) for old, new in (moved or {}).items()}
     found = StackJobs()
     jobs: Iterable[LiveJob]
     if client_source_kept(reader):
         prefix = stack_marker_prefix(stack)
-        jobs = listing = reader.list_jobs(columns=columns, owner=owner, client_source_prefix=prefix)
+        jobs = listing = reader.list_jobs(
+            columns=columns, owner=owner, client_source_prefix=prefix, properties=properties
+        )
     else:  # the marker is rebuilt from each job's custom properties (`custom_identity.py`)
-        listing = reader.list_jobs(columns=columns, owner=listing_owner(reader, owner))
+        owned = listing_owner(reader, owner)
+        listing = reader.list_jobs(columns=columns, owner=owned, properties=properties)
         jobs = marked(reader, listing, stack)
     for job in jobs:
         marker = parse_marker(job.client_source)
         if marker is None or marker.stack_hash != wanted:
             continue
         key = by_hash.get(marker.key_hash)
+        if key is None and marker.key_hash in aliases:
+            old, key = aliases[marker.key_hash]
+            found.moved[job.id] = old
         if key is None and job.custom_properties is None:  # an orphan: its key is only in
             custom = dict(reader.job_custom_properties(job.id))  # its custom properties
             job = replace(job, custom_properties=tuple(sorted(custom.items())))
         if key is None:
+            if job.custom(FORGOTTEN_TAG):  # `hpcspec forget`: no longer the stack's
+                continue
             key = job.custom(KEY_TAG) or f"<unknown:{job.id}>"
+            if key in (moved or {}):
+                found.moved[job.id] = key
+                key = (moved or {})[key]
         found.by_key[key].append(job)
     found.rows = listing.rows
     for key, job_id in (adopted or {}).items():
@@ -117,9 +142,20 @@ def discover(
     *,
     owner: str | None = None,
     adopted: Mapping[str, int] | None = None,
+    properties: Sequence[str] = (),
+    moved: Mapping[str, str] | None = None,
 ) -> LiveStack:
-    """The live stack, with details read only for jobs whose spec may have changed."""
-    listed = list_stack(reader, stack, list(desired_digests), owner=owner, adopted=adopted)
+    """The live stack, with details read only for jobs whose spec may have changed (and that
+    hpcspec did not cancel itself: such a key is created anew, whatever its old spec)."""
+    listed = list_stack(
+        reader,
+        stack,
+        list(desired_digests),
+        owner=owner,
+        adopted=adopted,
+        properties=properties,
+        moved=moved,
+    )
     current: dict[str, LiveJob] = {}
     history: dict[str, tuple[LiveJob, ...]] = {}
     duplicates: dict[str, tuple[LiveJob, ...]] = {}
@@ -132,7 +168,16 @@ def discover(
         current[key] = chosen
         history[key] = tuple(older)
         duplicates[key] = tuple(extra)
-    stale = [k for k, job in current.items() if live_digest(job) != desired_digests[k]]
+    moved_from = {
+        key: listed.moved[job.id]
+        for key, job in current.items()
+        if job.id in listed.moved and not _records_key(reader, job, key)
+    }
+    stale = [
+        k
+        for k, job in current.items()
+        if live_digest(job) != desired_digests[k] and cancelled_by_hpcspec(job) is None
+    ]
     if stale:  # each changed job's reads wait on the network: overlap them
         with ThreadPoolExecutor(max_workers=min(DETAIL_READERS, len(stale))) as pool:
             pending = [(current[k], desired_digests[k]) for k in stale]
@@ -145,7 +190,15 @@ def discover(
         duplicates=duplicates,
         orphans=orphans,
         adopted=frozenset(j.id for j in current.values() if j.id in named),
+        moved_from=moved_from,
     )
+
+
+def _records_key(reader: ClusterReader, job: LiveJob, key: str) -> bool:
+    """Whether a job found through `moved:` already carries its new key (one request)."""
+    if job.custom_properties is None:
+        job = replace(job, custom_properties=tuple(reader.job_custom_properties(job.id).items()))
+    return job.custom(KEY_TAG) == key
 
 
 def choose_current(jobs: Sequence[LiveJob]) -> tuple[LiveJob, list[LiveJob], list[LiveJob]]:

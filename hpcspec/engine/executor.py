@@ -19,17 +19,19 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from hpcspec.engine import exactly_once, rescue, steps
 from hpcspec.engine.events import Event, JobApplied, Observer, StepFinished, StepStarted
 from hpcspec.engine.exactly_once import CreateRequest, Settlement
 from hpcspec.engine.journal import Journal, JournalEvent
+from hpcspec.engine.lifecycle import cancel_message
 from hpcspec.engine.outcomes import ApplyResult, JobResult, Outcome, StepFailed
 from hpcspec.engine.plan import Plan
 from hpcspec.engine.protocols import ClusterWriter
 from hpcspec.engine.steps import ApplyOptions, JobSteps, SettleRace, Step
-from hpcspec.engine.update import update_job
+from hpcspec.engine.update import rekey, update_job
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack.jobxml import SecretResolver
 from hpcspec.manifest.resolve import DesiredJob
@@ -213,7 +215,12 @@ class _Executor:
             case steps.CancelDuplicate():
                 exactly_once.cancel_once(self.cluster, step.job_id, step.message, forced=True)
             case steps.Cancel():
-                exactly_once.cancel_once(self.cluster, step.job_id, step.reason.value, forced=False)
+                # The message marks the job as ended by hpcspec (`lifecycle`): a destroyed
+                # key is created again by the next apply, and a replaced job names its heir.
+                message = cancel_message(
+                    step.reason, at=datetime.now(UTC), replaced_by=progress.job_id
+                )
+                exactly_once.cancel_once(self.cluster, step.job_id, message, forced=False)
             case steps.Create():
                 request = self._request(step.job, step.source)
                 progress.job_id = exactly_once.create_once(
@@ -238,7 +245,10 @@ class _Executor:
             case steps.RequeueFailed():
                 rescue.requeue_failed(self.cluster, step.job_id)
             case steps.CancelTask():
-                rescue.cancel_task(self.cluster, step.job_id, step.task, step.reason.value)
+                message = cancel_message(step.reason, at=datetime.now(UTC))
+                rescue.cancel_task(self.cluster, step.job_id, step.task, message)
+            case steps.Rekey():
+                rekey(self.cluster, step)
             case _:
                 raise AssertionError(f"no way to run a {step.kind} step here")
 

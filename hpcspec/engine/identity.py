@@ -23,6 +23,7 @@ DIGEST_TAG = "hpcspec.digest"
 TOKEN_TAG = "hpcspec.token"
 SOURCE_TAG = "hpcspec.source"
 SENSITIVE_TAG = "hpcspec.sensitive"  # env names whose values came from {secret: …}
+FORGOTTEN_TAG = "hpcspec.forgotten"  # `hpcspec forget`: "KEY at TIME"; no longer the stack's
 
 
 def _short(text: str) -> str:

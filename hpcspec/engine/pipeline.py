@@ -21,18 +21,19 @@ from pathlib import Path
 from typing import Protocol
 
 from hpcspec.engine.destroy import plan_destroy
+from hpcspec.engine.diff import managed_properties
 from hpcspec.engine.discovery import LiveStack, discover, list_stack
 from hpcspec.engine.events import Applied, Observer, Planned, Resumed, RoundEnded, StackFailed
 from hpcspec.engine.executor import execute
 from hpcspec.engine.journal import JOURNAL_DIR, Journal
 from hpcspec.engine.outcomes import ApplyResult, ApplyVerdict, WaitVerdict, apply_verdict
 from hpcspec.engine.plan import BlockCode, Plan, PlanOptions
-from hpcspec.engine.planfile import check_saved
+from hpcspec.engine.plan_binding import check_saved
 from hpcspec.engine.planner import make_plan
 from hpcspec.engine.preflight import block_missing, block_xml_only, preflight
-from hpcspec.engine.protocols import ClusterFacts, ClusterWriter
+from hpcspec.engine.protocols import ClusterFacts, ClusterReader, ClusterWriter
 from hpcspec.engine.recovery import recover
-from hpcspec.engine.secrets import resolve_secret
+from hpcspec.engine.secrets import require_secrets, resolve_secret
 from hpcspec.engine.step_generator import destroy_steps, generate_steps
 from hpcspec.engine.steps import ApplyOptions, CreateMethod
 from hpcspec.engine.wait import wait_for_stacks
@@ -70,10 +71,23 @@ def _plan(
     insecure: bool,
 ) -> tuple[Plan, LiveStack]:
     missing = preflight(cluster, stack)
-    digests = {k: j.digest for k, j in stack.jobs.items()}
-    live = discover(cluster, stack.stack, digests, owner=owner, adopted=stack.adopted)
+    live = discover_stack(cluster, stack, owner=owner)
     plan = make_plan(stack, live, cluster=cluster_name, options=options, insecure=insecure)
     return block_missing(plan, missing), live
+
+
+def discover_stack(cluster: ClusterReader, stack: ResolvedStack, *, owner: str | None) -> LiveStack:
+    """Discovery of one stack as the planner needs it: the managed job properties read in the
+    same listing (drift), `moved:` renames and `adopt:` jobs followed."""
+    return discover(
+        cluster,
+        stack.stack,
+        {k: j.digest for k, j in stack.jobs.items()},
+        owner=owner,
+        adopted=stack.adopted,
+        properties=managed_properties(stack),
+        moved=stack.moved,
+    )
 
 
 @dataclass(frozen=True)
@@ -130,13 +144,21 @@ def apply_stacks(
     due = [p for p in planned if p.plan.needs_apply]
     if any(p.plan.has_changes for p in due) and not confirm(plans):
         return ApplyReport(plans, (), ApplyVerdict.DECLINED)
+    for p in due:  # every secret readable before the first request that changes anything
+        require_secrets(p.stack, p.plan, secret)
     results = tuple(_apply(cluster, p, request, observer, secret) for p in due)
     stale = any(b.code is BlockCode.STALE_PLAN for p in plans for c in p.changes for b in c.blocks)
     verdict = apply_verdict(results, stale=stale)
     observer.notify(Applied(plans, results, verdict))
     if not request.wait or verdict is not ApplyVerdict.APPLIED:
         return ApplyReport(plans, results, verdict)
-    waited = wait_for_stacks(cluster, stacks, timeout=request.timeout, observer=observer)
+    waited = wait_for_stacks(
+        cluster,
+        stacks,
+        timeout=request.timeout,
+        observer=observer,
+        selects=request.plan_options.selects,
+    )
     return ApplyReport(plans, results, verdict, waited.verdict)
 
 
@@ -157,8 +179,7 @@ def _prepare(
             request.insecure,
         )
     else:
-        digests = {k: j.digest for k, j in stack.jobs.items()}
-        live = discover(cluster, stack.stack, digests, adopted=stack.adopted)
+        live = discover_stack(cluster, stack, owner=None)
         plan = check_saved(request.saved, stack, live)
     if request.options.via is CreateMethod.REST:
         plan = block_xml_only(plan, stack)

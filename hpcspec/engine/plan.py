@@ -11,6 +11,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 
+from hpcspec.hpcpack.states import JobState
+
 
 class Action(Enum):
     """What apply will do to one job key."""
@@ -81,6 +83,20 @@ class ReasonCode(StrEnum):
     DESTROY = "destroy"  # hpcspec destroy cancels it
     REQUESTED = "requested"  # `hpcspec requeue` or `hpcspec cancel` asked for it
     NOTHING_FAILED = "nothing-failed"  # `hpcspec requeue`: no task to run again
+    DESTROYED = "destroyed"  # hpcspec cancelled it (destroy, --prune, replace): create again
+    CANCELED_OUTSIDE = "canceled-outside"  # Canceled, not by hpcspec
+    DRIFT = "drift"  # a managed field differs on the cluster though the spec did not change
+    MOVED = "moved"  # `moved:` made the old key's job this key's job
+    IGNORED_FIELDS = "ignored-fields"  # the spec changed only in ignoreChanges fields
+
+
+class Unmet(StrEnum):
+    """Why a key's live job does not satisfy the manifest although apply will not change it:
+    the plan never says the cluster matches while a key is in one of these."""
+
+    CANCELED_OUTSIDE = "canceled-outside"  # re-run it with --rerun KEY
+    FAILED = "failed"  # failed after its retries; re-run it with --rerun KEY
+    DRIFTED = "drifted"  # drift the job's state does not let apply restore
 
 
 @dataclass(frozen=True)
@@ -118,6 +134,7 @@ class DiffSection(StrEnum):
     ENV = "env"
     TASK = "task"
     RUN_AS = "runAs"
+    JOB = "job"  # hpcspec's own job settings: dependsOn, retries, state
 
 
 @dataclass(frozen=True)
@@ -130,6 +147,7 @@ class FieldDiff:
     after: str | None
     sensitive: bool = False
     allowed_now: bool = True  # the live job's state lets this field change in place
+    literal: bool = False  # typed values (numbers, booleans, durations, enum names): no quotes
 
 
 @dataclass(frozen=True)
@@ -169,10 +187,25 @@ class Change:
     duplicates: tuple[int, ...] = ()  # other live jobs of this key that apply will cancel
     failed_only: FailedOnly | None = None  # a REQUEUE that reruns only failed/canceled tasks
     tasks: tuple[TaskRef, ...] = ()  # a CANCEL of these tasks only (`hpcspec cancel KEY/TASK`)
+    unmet: Unmet | None = None  # the key does not satisfy the manifest, and apply leaves it
+    moved_from: str | None = None  # `moved:` — apply records this key on the old key's job
 
     @property
     def is_change(self) -> bool:
-        return self.action is not Action.NO_OP or bool(self.duplicates)
+        """Apply has something to do for this key."""
+        return self.action is not Action.NO_OP or bool(self.duplicates or self.moved_from)
+
+    @property
+    def is_orphan(self) -> bool:
+        """A live job of the stack whose key is no longer in the manifest."""
+        return self.desired_digest is None and any(
+            r.code is ReasonCode.ORPHAN for r in self.reasons
+        )
+
+    @property
+    def satisfied(self) -> bool:
+        """Nothing to do and nothing amiss: the key's live job satisfies the manifest."""
+        return not (self.is_change or self.blocks or self.unmet)
 
 
 @dataclass(frozen=True)
@@ -203,7 +236,8 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        return any(c.is_change for c in self.changes)
+        """Apply would carry something out (refused changes are not counted: apply skips them)."""
+        return any(c.is_change and not c.blocks for c in self.changes)
 
     @property
     def blocked(self) -> bool:
@@ -214,13 +248,57 @@ class Plan:
         """Apply has something to do or to refuse (a refusal is reported, never silent)."""
         return self.has_changes or self.blocked
 
+    @property
+    def matches(self) -> bool:
+        """Every selected key's live job satisfies the manifest: the one rule behind "No
+        changes: the cluster matches the manifest". Removed keys left alone do not count."""
+        return all(c.satisfied for c in self.changes if not c.is_orphan)
+
+    def unmet(self) -> list[Change]:
+        """Keys apply will not bring to the manifest: refused, or needing a person."""
+        return [c for c in self.changes if not c.is_orphan and (c.blocks or c.unmet)]
+
+    def removed(self) -> list[Change]:
+        """Removed keys whose jobs are still alive and that apply leaves alone (no --prune);
+        a removed key whose job has ended is history, not counted."""
+        return [
+            c
+            for c in self.changes
+            if c.is_orphan and not c.is_change and c.live_state in _ALIVE_STATE_NAMES
+        ]
+
+    def unchanged(self) -> int:
+        """Keys whose live job satisfies the manifest and that apply leaves as they are: the
+        "unchanged" of the plan's summary and of apply's."""
+        return sum(1 for c in self.changes if c.satisfied and not c.is_orphan)
+
     def counts(self) -> Counter[Action]:
         return Counter(c.action for c in self.changes)
 
     def summary(self) -> str:
-        """`3 to create, 1 to update, 1 to replace, 2 unchanged`."""
-        counts = self.counts()
-        parts = [f"{counts[a]} {a.verb}" for a in Action if counts[a] and a is not Action.NO_OP]
-        if counts[Action.NO_OP]:
-            parts.append(f"{counts[Action.NO_OP]} {Action.NO_OP.verb}")
+        """`3 to create, 1 to update, 1 moved, 2 unchanged, 1 canceled outside hpcspec, 2
+        removed keys`: what apply does, then what it leaves as it is."""
+        counts: Counter[Action] = Counter(
+            c.action for c in self.changes if c.action is not Action.NO_OP
+        )
+        parts = [f"{counts[a]} {a.verb}" for a in Action if counts[a]]
+        moved = sum(1 for c in self.changes if c.moved_from)
+        if moved:
+            parts.append(f"{moved} moved")
+        unchanged = self.unchanged()
+        if unchanged:
+            parts.append(f"{unchanged} {Action.NO_OP.verb}")
+        unmet = Counter(c.unmet for c in self.changes if c.unmet and not c.is_orphan)
+        parts += [f"{unmet[u]} {_UNMET_WORDS[u]}" for u in Unmet if unmet[u]]
+        removed = len(self.removed())
+        if removed:
+            parts.append(f"{removed} removed key{'' if removed == 1 else 's'}")
         return ", ".join(parts) if parts else "no jobs"
+
+
+_ALIVE_STATE_NAMES = frozenset(s.name for s in JobState if s.is_alive)
+_UNMET_WORDS = {
+    Unmet.CANCELED_OUTSIDE: "canceled outside hpcspec",
+    Unmet.FAILED: "failed",
+    Unmet.DRIFTED: "drifted",
+}

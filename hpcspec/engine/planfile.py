@@ -1,10 +1,11 @@
 """The plan as a versioned JSON document: `--output json`, saved plans, and the plan digest.
 
 One document serves both uses (docs/plan-format.md describes every field): `hpcspec plan
---output json` prints it, `hpcspec plan -o plan.json` saves it with an `extra` envelope, and
+--output json` prints it, `hpcspec plan --out plan.json` saves it with an `extra` envelope, and
 `hpcspec apply plan.json` loads it back into the same `Plan`, whose changes record what they
-saw (job id, State, ChangeTime, digests); `check_saved` refuses (per job, with a `stale-plan`
-block) any change whose manifest digest or live job id, State or ChangeTime moved since.
+saw (job id, State, ChangeTime, digests); `plan_binding.check_saved` refuses (per job, with a
+`stale-plan` block) any change whose manifest digest or live job id, State or ChangeTime moved
+since. `save_plan` overwrites only a file that already holds a saved plan.
 
 Versioning copies Terraform's JSON format: `format_version` "MAJOR.MINOR"; a minor version only
 adds fields (readers ignore fields they do not know), a major version is incompatible and is
@@ -18,13 +19,12 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from hpcspec.engine.discovery import LiveStack
 from hpcspec.engine.plan import (
     Action,
     Block,
@@ -36,13 +36,11 @@ from hpcspec.engine.plan import (
     Plan,
     Reason,
     ReasonCode,
+    Unmet,
 )
-from hpcspec.engine.planner import seen_change_time
 from hpcspec.errors import HpcspecError
-from hpcspec.hpcpack.live import LiveJob
-from hpcspec.manifest.resolve import ResolvedStack
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 _MAJOR = 1
 SENSITIVE = "(sensitive)"
 
@@ -86,6 +84,7 @@ class _DiffDoc(_Doc):
     after: str | None
     sensitive: bool = False
     allowed_now: bool = True
+    literal: bool = False
 
 
 class _FailedOnlyDoc(_Doc):
@@ -107,6 +106,8 @@ class _ChangeDoc(_Doc):
     running_tasks: int = 0
     duplicates: list[int] = []
     failed_only: _FailedOnlyDoc | None = None
+    unmet: Unmet | None = None
+    moved_from: str | None = None
 
 
 class _PlanDoc(_Doc):
@@ -135,6 +136,7 @@ def _diff(diff: FieldDiff) -> dict[str, object]:
         "after": _masked(diff.after, diff.sensitive),
         "sensitive": diff.sensitive,
         "allowed_now": diff.allowed_now,
+        "literal": diff.literal,
     }
 
 
@@ -154,6 +156,8 @@ def _change(change: Change) -> dict[str, object]:
         "running_tasks": change.running_tasks,
         "duplicates": list(change.duplicates),
         "failed_only": _failed_only(change.failed_only),
+        "unmet": change.unmet,
+        "moved_from": change.moved_from,
     }
 
 
@@ -173,6 +177,7 @@ def plan_document(plan: Plan) -> dict[str, object]:
         "insecure": plan.insecure,
         "notes": list(plan.notes),
         "has_changes": plan.has_changes,
+        "matches": plan.matches,
         "blocked": plan.blocked,
         "summary": {a.value: counts[a] for a in Action},
         "changes": [_change(c) for c in plan.changes],
@@ -234,6 +239,8 @@ def plan_digest(plan: Plan) -> str:
                 "live_digest": c.live_digest,
                 "desired_digest": c.desired_digest,
                 "duplicates": sorted(c.duplicates),
+                # 1.1's `moved_from` only when set: a 1.0 plan's digest stays the same.
+                **({"moved_from": c.moved_from} if c.moved_from else {}),
             }
             for c in sorted(plan.changes, key=lambda c: c.key)
         ],
@@ -253,11 +260,31 @@ class SavedPlan:
 
 def save_plan(plan: Plan, path: Path, *, extra: Mapping[str, Any]) -> None:
     """Write the plan document plus `extra` (JSON data, never secrets) to `path` atomically."""
+    check_overwritable(path)
     document = {**plan_document(plan), "extra": dict(extra)}
     text = dumps(document)  # TypeError here means `extra` held something that is not JSON data
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8", newline="\n")
     os.replace(tmp, path)
+
+
+def check_overwritable(path: Path) -> None:
+    """A plan is saved only to a new file or over a saved plan, never over anything else."""
+    if path.exists() and not _is_plan(path):
+        raise PlanFileError(
+            f"refusing to overwrite {path}: it is not a saved hpcspec plan",
+            code="plan-file-not-overwritten",
+            hint="--out names the file the plan is written to; choose a new name",
+        )
+
+
+def _is_plan(path: Path) -> bool:
+    """Whether `path` holds a saved plan (of any version): only such a file is overwritten."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(raw, dict) and {"format_version", "plan_digest", "changes"} <= raw.keys()
 
 
 def load_plan(path: Path) -> Plan:
@@ -314,7 +341,7 @@ def _not_a_plan(path: Path, why: str) -> PlanFileError:
     return PlanFileError(
         f"{path} is not a saved hpcspec plan: {why}",
         code="plan-file-invalid",
-        hint="write one with hpcspec plan -o FILE",
+        hint="write one with hpcspec plan --out FILE",
     )
 
 
@@ -338,6 +365,7 @@ def _to_plan(doc: _PlanDoc) -> Plan:
                         _masked(d.after, d.sensitive),
                         sensitive=d.sensitive,
                         allowed_now=d.allowed_now,
+                        literal=d.literal,
                     )
                     for d in c.diffs
                 ),
@@ -354,41 +382,9 @@ def _to_plan(doc: _PlanDoc) -> Plan:
                     if c.failed_only is not None
                     else None
                 ),
+                unmet=c.unmet,
+                moved_from=c.moved_from,
             )
             for c in doc.changes
         ),
     )
-
-
-def check_saved(saved: Plan, stack: ResolvedStack, live: LiveStack) -> Plan:
-    """The saved plan with a `stale-plan` block on every change that no longer holds."""
-    changes: list[Change] = []
-    for change in saved.changes:
-        why = _stale(change, stack, live.current.get(change.key) or live.orphans.get(change.key))
-        if why:
-            block = Block(
-                BlockCode.STALE_PLAN,
-                f"the plan is stale for {change.key}: {why}",
-                "run hpcspec plan again, review it, and apply the new plan",
-            )
-            change = replace(change, blocks=(*change.blocks, block))
-        changes.append(change)
-    return replace(saved, changes=tuple(changes))
-
-
-def _stale(change: Change, stack: ResolvedStack, job: LiveJob | None) -> str | None:
-    desired = stack.jobs.get(change.key)
-    if desired is not None and change.desired_digest not in (None, desired.digest):
-        return "the manifest changed since the plan was made"
-    if desired is None and change.desired_digest is not None:
-        return "the job is no longer in the manifest"
-    live_id = job.id if job is not None else None
-    if live_id != change.live_id:
-        return f"the live job is now {live_id or 'absent'}, the plan saw {change.live_id}"
-    if job is None:
-        return None
-    if job.state.name != change.live_state:
-        return f"job {live_id} is {job.state.name} now, the plan saw {change.live_state}"
-    if seen_change_time(job) != change.live_change_time:
-        return f"job {live_id} changed at {seen_change_time(job)} after the plan"
-    return None

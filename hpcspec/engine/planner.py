@@ -3,7 +3,13 @@
 The action follows DESIGN.md §3's table, using the live state and the modify-by-state rules
 (`hpcspec.hpcpack.modify_rules`, from `reference/hpcpack/derived/job-modify-rules.json`).
 A spec is "changed" when the live job's digest tag differs from the desired digest (an adopted
-job: when fields differ); the field diffs then decide whether it can change in place.
+job: when fields differ); the field diffs then decide whether it can change in place. A key
+whose job hpcspec cancelled (destroy, --prune, a replace: `lifecycle.cancelled_by_hpcspec`)
+has no live job and is created again; a job Canceled outside hpcspec, or Failed after its
+retries, is left as it is and marked `unmet`. An unchanged job whose managed properties (read
+in the listing) differ from the manifest has drifted: an update where its state allows
+(`ignoreChanges` fields excepted), otherwise `unmet`. The plan never says the cluster matches
+while a key is unmet.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from dataclasses import replace
 from hpcspec.engine.diff import job_diffs
 from hpcspec.engine.discovery import LiveStack
 from hpcspec.engine.identity import live_digest
+from hpcspec.engine.lifecycle import cancelled_by_hpcspec
 from hpcspec.engine.plan import (
     Action,
     Block,
@@ -25,8 +32,14 @@ from hpcspec.engine.plan import (
     Reason,
     ReasonCode,
 )
-from hpcspec.engine.rescue import counted_reruns
-from hpcspec.hpcpack.definition import JobDefinition
+from hpcspec.engine.standing import (
+    absent,
+    change_for,
+    ignored,
+    only_ignored,
+    seen_change_time,
+    unchanged,
+)
 from hpcspec.hpcpack.live import LiveJob
 from hpcspec.hpcpack.states import JobState, TaskState
 from hpcspec.manifest.resolve import DesiredJob, DesiredState, ResolvedStack, SpecChangePolicy
@@ -35,6 +48,7 @@ QUEUED_STATES = frozenset(
     {JobState.Submitted, JobState.Validating, JobState.ExternalValidation, JobState.Queued}
 )
 RUNNING_STATES = frozenset({JobState.Running, JobState.Finishing})
+REPLACING_POLICIES = frozenset({SpecChangePolicy.REPLACE, SpecChangePolicy.REPLACE_CANCEL_FIRST})
 
 
 def make_plan(
@@ -48,9 +62,12 @@ def make_plan(
     """The plan for every selected job key of `stack`, then the orphans."""
     options = options or PlanOptions()
     changes = [
-        _with_duplicates(
-            decide(job, now, options, adopted=now is not None and now.id in live.adopted),
-            live.duplicates.get(key, ()),
+        _moved(
+            _with_duplicates(
+                decide(job, now, options, adopted=now is not None and now.id in live.adopted),
+                live.duplicates.get(key, ()),
+            ),
+            live.moved_from.get(key),
         )
         for key, job in stack.jobs.items()
         if options.selects(key)
@@ -93,57 +110,64 @@ def _with_duplicates(change: Change, duplicates: tuple[LiveJob, ...]) -> Change:
     return replace(change, duplicates=ids, reasons=(*change.reasons, reason))
 
 
+# Job states whose custom properties can be written (msdocs/updating-a-job.md), so a moved
+# job's new key can be recorded on it.
+TAGGABLE_STATES = frozenset(
+    {JobState.Configuring.name, JobState.Queued.name, JobState.Running.name}
+)
+
+
+def _moved(change: Change, old: str | None) -> Change:
+    if old is None:
+        return change
+    where = f"job {change.live_id}" if change.live_id is not None else "its job"
+    text = f"moved from {old}: {where} becomes this key's job, untouched"
+    if change.live_state not in TAGGABLE_STATES:  # ended: its tags can no longer change
+        text += f"; keep the moved: entry ({where} is {change.live_state})"
+        return replace(change, reasons=(Reason(ReasonCode.MOVED, text), *change.reasons))
+    reason = Reason(ReasonCode.MOVED, text)
+    return replace(change, moved_from=old, reasons=(reason, *change.reasons))
+
+
 def decide(
     desired: DesiredJob, job: LiveJob | None, options: PlanOptions, *, adopted: bool = False
 ) -> Change:
     """The change for one job key (DESIGN.md §3); an `adopted` job by the fields read back."""
-    if job is None:
-        if desired.state is DesiredState.CANCELED:
-            return _change(
-                desired,
-                None,
-                Action.NO_OP,
-                Reason(ReasonCode.WANTED_CANCELED, "state: canceled and no live job"),
-            )
-        # Everything the new job will have, as diffs from nothing, for reviewers.
-        new = JobDefinition()
-        created = tuple(job_diffs(desired.definition, new, JobState.Configuring, task_extras=True))
-        return _change(
-            desired,
-            None,
-            Action.CREATE,
-            Reason(ReasonCode.NEW, "no live job for this key"),
-            diffs=created,
-        )
+    gone = cancelled_by_hpcspec(job) if job is not None else None
+    if job is None or gone is not None:
+        return absent(desired, job, gone)
     seen = live_digest(job)
     if desired.key in options.rerun:
         return _forced_rerun(desired, job, options)
     if desired.state is DesiredState.CANCELED:
         # Canceling is on its way to Canceled: cancelling again would never converge.
         if job.state.is_alive:
-            return _change(
+            return change_for(
                 desired,
                 job,
                 Action.CANCEL,
                 Reason(ReasonCode.WANTED_CANCELED, "the manifest says state: canceled"),
             )
-        return _change(
+        return change_for(
             desired,
             job,
             Action.NO_OP,
             Reason(ReasonCode.ENDED, f"job {job.id} is already {job.state.name}"),
         )
     if seen == desired.digest:
-        return _unchanged(desired, job)
+        return unchanged(desired, job)
     if job.definition is None:
         raise ValueError(f"job {job.id} changed but its details were not read")
-    diffs = tuple(job_diffs(desired.definition, job.definition, job.state))
-    if (seen is None or adopted) and not diffs:  # adopted (`adopt:`), matching what is read
-        return _unchanged(desired, job)
+    every = job_diffs(desired.definition, job.definition, job.state)
+    diffs = tuple(d for d in every if not ignored(desired, d))
+    if (seen is None or adopted) and not every:  # adopted (`adopt:`), matching what is read
+        return unchanged(desired, job)
     spec = Reason(
         ReasonCode.SPEC_CHANGED, f"the spec changed (digest {seen or 'unknown'} → {desired.digest})"
     )
     state = job.state
+    if every and not diffs:
+        return only_ignored(desired, job, every)
     if not diffs and state is not JobState.Configuring:
         # Something changed that discovery does not read back (a task's env or custom
         # properties, or a property removed from the manifest): assume it cannot change now.
@@ -162,7 +186,7 @@ def decide(
             if d.section is DiffSection.TASK and d.after is None and "/" not in d.name
         ]
         if removed:
-            return _change(
+            return change_for(
                 desired,
                 job,
                 Action.REPLACE,
@@ -176,7 +200,7 @@ def decide(
             )
         xml_only = sorted({d.name for d in diffs if not d.allowed_now})
         if xml_only:  # only job XML carries them (catalogue `rest`): a new job replaces it
-            return _change(
+            return change_for(
                 desired,
                 job,
                 Action.REPLACE,
@@ -189,7 +213,7 @@ def decide(
                 diffs=diffs,
             )
         then = " and submit it" if desired.state is DesiredState.SUBMITTED else ""
-        return _change(
+        return change_for(
             desired,
             job,
             Action.UPDATE,
@@ -199,8 +223,8 @@ def decide(
         )
     if state in QUEUED_STATES:
         if in_place:
-            return _change(desired, job, Action.UPDATE, spec, _settable(state), diffs=diffs)
-        return _change(
+            return change_for(desired, job, Action.UPDATE, spec, _settable(state), diffs=diffs)
+        return change_for(
             desired,
             job,
             Action.REPLACE,
@@ -214,48 +238,9 @@ def decide(
         )
     if state in RUNNING_STATES:
         if in_place:
-            return _change(desired, job, Action.UPDATE, spec, _settable(state), diffs=diffs)
+            return change_for(desired, job, Action.UPDATE, spec, _settable(state), diffs=diffs)
         return _replace_running(desired, job, diffs, options, spec)
     return _ended_changed(desired, job, diffs, spec)
-
-
-def _unchanged(desired: DesiredJob, job: LiveJob) -> Change:
-    if job.state is JobState.Configuring and desired.state is DesiredState.SUBMITTED:
-        return _change(
-            desired,
-            job,
-            Action.SUBMIT,
-            Reason(ReasonCode.NOT_SUBMITTED, f"job {job.id} is Configuring; state: submitted"),
-        )
-    if job.state is JobState.Failed:
-        if job.requeue_count < desired.retries:
-            change = _change(
-                desired,
-                job,
-                Action.REQUEUE,
-                Reason(
-                    ReasonCode.RETRY,
-                    f"job {job.id} Failed; requeue {job.requeue_count + 1} of "
-                    f"{desired.retries} (retries)",
-                ),
-            )
-            return replace(change, failed_only=counted_reruns(job))
-        return _change(
-            desired,
-            job,
-            Action.NO_OP,
-            Reason(
-                ReasonCode.RETRIES_EXHAUSTED,
-                f"job {job.id} Failed after {job.requeue_count} requeue(s); "
-                f"retries: {desired.retries}",
-            ),
-        )
-    return _change(
-        desired,
-        job,
-        Action.NO_OP,
-        Reason(ReasonCode.UNCHANGED, f"job {job.id} is {job.state.name} and matches the spec"),
-    )
 
 
 def _forced_rerun(desired: DesiredJob, job: LiveJob, options: PlanOptions) -> Change:
@@ -263,8 +248,8 @@ def _forced_rerun(desired: DesiredJob, job: LiveJob, options: PlanOptions) -> Ch
     if job.state in RUNNING_STATES:
         return _replace_running(desired, job, (), options, forced)
     if job.state is JobState.Configuring or job.state in QUEUED_STATES:
-        return _change(desired, job, Action.REPLACE, forced)
-    return _change(desired, job, Action.RERUN, forced)
+        return change_for(desired, job, Action.REPLACE, forced)
+    return change_for(desired, job, Action.RERUN, forced)
 
 
 def _replace_running(
@@ -286,7 +271,7 @@ def _replace_running(
         )
     )
     blocks: tuple[Block, ...] = ()
-    if not (options.allow_replace_running or desired.on_spec_change is SpecChangePolicy.REPLACE):
+    if not (options.allow_replace_running or desired.on_spec_change in REPLACING_POLICIES):
         blocks = (
             Block(
                 BlockCode.REPLACE_RUNNING,
@@ -294,7 +279,7 @@ def _replace_running(
                 "pass --allow-replace-running, or set onSpecChange: replace",
             ),
         )
-    change = _change(desired, job, Action.REPLACE, *reasons, diffs=diffs)
+    change = change_for(desired, job, Action.REPLACE, *reasons, diffs=diffs)
     return replace(change, blocks=blocks, running_tasks=running)
 
 
@@ -305,8 +290,8 @@ def _ended_changed(
     ended = Reason(
         ReasonCode.ENDED, f"job {job.id} is {job.state.name} and can no longer be edited"
     )
-    if policy in (SpecChangePolicy.RERUN, SpecChangePolicy.REPLACE):
-        return _change(
+    if policy is SpecChangePolicy.RERUN or policy in REPLACING_POLICIES:
+        return change_for(
             desired,
             job,
             Action.RERUN,
@@ -316,7 +301,7 @@ def _ended_changed(
             diffs=diffs,
         )
     if policy is SpecChangePolicy.IGNORE:
-        return _change(
+        return change_for(
             desired,
             job,
             Action.NO_OP,
@@ -325,7 +310,7 @@ def _ended_changed(
             Reason(ReasonCode.POLICY_IGNORE, "onSpecChange: ignore"),
             diffs=diffs,
         )
-    change = _change(desired, job, Action.NO_OP, spec, ended, diffs=diffs)
+    change = change_for(desired, job, Action.NO_OP, spec, ended, diffs=diffs)
     block = Block(
         BlockCode.SPEC_CHANGE_REFUSED,
         f"job {job.id} ended and onSpecChange: error refuses the changed spec",
@@ -371,30 +356,4 @@ def _not_settable(diffs: tuple[FieldDiff, ...], state: JobState) -> Reason:
         ReasonCode.NOT_SETTABLE,
         f"HPC Pack does not let {', '.join(names) or 'the spec'} "
         f"change while the job is {state.name}",
-    )
-
-
-def seen_change_time(job: LiveJob) -> str | None:
-    """The job's ChangeTime as a plan records it (a saved plan compares it again)."""
-    return job.change_time.isoformat() if job.change_time else None
-
-
-def _change(
-    desired: DesiredJob,
-    job: LiveJob | None,
-    action: Action,
-    *reasons: Reason,
-    diffs: tuple[FieldDiff, ...] = (),
-) -> Change:
-    return Change(
-        key=desired.key,
-        action=action,
-        reasons=reasons,
-        diffs=diffs,
-        live_id=job.id if job else None,
-        live_state=job.state.name if job else None,
-        live_change_time=seen_change_time(job) if job else None,
-        live_digest=live_digest(job) if job else None,
-        desired_digest=desired.digest,
-        running_tasks=len(job.tasks_in(TaskState.Running, TaskState.Dispatching)) if job else 0,
     )

@@ -40,7 +40,12 @@ class ClusterReader(Protocol):
     """The read side: listings as `LiveJob`s, a job's state, custom properties and details."""
 
     def list_jobs(
-        self, *, columns: JobColumns = ..., owner: str | None = ..., client_source_prefix: str = ...
+        self,
+        *,
+        columns: JobColumns = ...,
+        owner: str | None = ...,
+        client_source_prefix: str = ...,
+        properties: Sequence[str] = ...,
     ) -> JobListing: ...
     def job_state(self, job_id: int) -> JobState: ...
     def listed_job(self, job_id: int, columns: JobColumns = JobColumns.STATUS) -> LiveJob: ...

@@ -31,10 +31,10 @@ from hpcspec.engine.plan import (
     ReasonCode,
     TaskRef,
 )
-from hpcspec.engine.planner import seen_change_time
 from hpcspec.engine.protocols import ClusterWriter
 from hpcspec.engine.rescue import ENDED_REQUEUEABLE, RESCUED_STATES, RUNNING_REQUEUEABLE, reruns
 from hpcspec.engine.secrets import resolve_secret
+from hpcspec.engine.standing import seen_change_time
 from hpcspec.engine.step_generator import rescue_steps
 from hpcspec.engine.steps import ApplyOptions
 from hpcspec.engine.task_target import TaskTarget, check_key, no_such_task, task_label

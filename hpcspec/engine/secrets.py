@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
+from hpcspec.engine.plan import Plan
 from hpcspec.errors import HpcspecError
-from hpcspec.hpcpack.definition import SecretRef
+from hpcspec.hpcpack.definition import JobDefinition, SecretRef
+from hpcspec.manifest.resolve import ResolvedStack
 
 
 class SecretUnavailable(HpcspecError):
@@ -30,3 +33,24 @@ def resolve_secret(ref: SecretRef) -> str:
         raise SecretUnavailable(
             f"secret file:{ref.name} cannot be read ({error.strerror})", code="secret-unavailable"
         ) from None
+
+
+def secret_refs(definition: JobDefinition) -> list[SecretRef]:
+    """Every secret reference a job carries: job and task env, the run-as password."""
+    envs = [v for _, v in definition.env] + [v for t in definition.tasks for _, v in t.env]
+    refs = [v for v in envs if isinstance(v, SecretRef)]
+    if definition.run_as is not None and definition.run_as.password is not None:
+        refs.append(definition.run_as.password)
+    return refs
+
+
+def require_secrets(stack: ResolvedStack, plan: Plan, resolve: Callable[[SecretRef], str]) -> None:
+    """Read every secret the plan's changes will send, before the first request that changes
+    anything: a missing one stops apply with nothing cancelled or half-made (the values are
+    read again when they are sent, and dropped here)."""
+    for change in plan.changes:
+        desired = stack.jobs.get(change.key)
+        if desired is None or not change.is_change or change.blocks:
+            continue
+        for ref in secret_refs(desired.definition):
+            resolve(ref)

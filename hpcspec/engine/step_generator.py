@@ -4,13 +4,17 @@ Per job key, in order: cancel the key's duplicate live jobs; then by action —
 
 - create / rerun: create (job XML or REST), mark; if the manifest wants it submitted, settle
   the race with other appliers, then submit;
-- replace: cancel the live job first (its queue position or running work is given up), then
-  the create steps;
+- replace: create-before-destroy — the create steps (created, marked, submitted), then the
+  live job is cancelled (with a message naming its heir), so a failed create leaves the old
+  job alone; `onSpecChange: replace-cancel-first` keeps the old order (cancel, then create)
+  for jobs that must never overlap;
 - update: the update; a Configuring job the manifest wants submitted is then settled and
   submitted;
 - submit: settle the race, submit;
 - requeue (retries): the failed and canceled tasks run again (`RequeueFailed`); cancel:
   cancel.
+
+A key `moved:` from another first gets a rekey step (its new key recorded on the job).
 
 Refused (blocked) and unchanged keys get no steps: the executor reports them as they are.
 A destroy plan cancels every live job of each key, duplicates included, as `hpcspec destroy`.
@@ -20,12 +24,12 @@ The plans of `hpcspec requeue` and `hpcspec cancel` become one step per key, or 
 
 from __future__ import annotations
 
+from hpcspec.engine.lifecycle import CancelReason
 from hpcspec.engine.plan import Action, Change, Plan
 from hpcspec.engine.steps import (
     ApplyOptions,
     Cancel,
     CancelDuplicate,
-    CancelReason,
     CancelTask,
     Create,
     CreateMethod,
@@ -33,6 +37,7 @@ from hpcspec.engine.steps import (
     CreateViaXml,
     JobSteps,
     Mark,
+    Rekey,
     Requeue,
     RequeueFailed,
     SettleRace,
@@ -41,7 +46,7 @@ from hpcspec.engine.steps import (
     Update,
 )
 from hpcspec.hpcpack.states import JobState
-from hpcspec.manifest.resolve import DesiredJob, DesiredState, ResolvedStack
+from hpcspec.manifest.resolve import DesiredJob, DesiredState, ResolvedStack, SpecChangePolicy
 
 
 def generate_steps(plan: Plan, stack: ResolvedStack, options: ApplyOptions) -> list[JobSteps]:
@@ -91,13 +96,20 @@ def job_steps(
     """The ordered steps of one change."""
     key, live = change.key, change.live_id
     steps: list[Step] = [CancelDuplicate(key, job_id) for job_id in change.duplicates]
+    if change.moved_from is not None and live is not None:
+        configuring = change.live_state == JobState.Configuring.name
+        steps.append(Rekey(key, live, stack, change.live_digest or "", configuring))
     match change.action:
         case Action.CREATE | Action.RERUN:
             steps += _create(_wanted(change, desired), stack, options, replacing=live)
         case Action.REPLACE:
             assert live is not None, f"{key}: a replace needs the live job"
-            steps.append(Cancel(key, live, CancelReason.REPLACED))
-            steps += _create(_wanted(change, desired), stack, options, replacing=live)
+            job = _wanted(change, desired)
+            cancel = Cancel(key, live, CancelReason.REPLACED)
+            if job.on_spec_change is SpecChangePolicy.REPLACE_CANCEL_FIRST:
+                steps += [cancel, *_create(job, stack, options, replacing=live)]
+            else:  # create-before-destroy: a failed create leaves the old job alone
+                steps += [*_create(job, stack, options, replacing=live), cancel]
         case Action.UPDATE:
             job = _wanted(change, desired)
             steps.append(Update(key, stack, job, change))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
 
+from hpcspec.engine.lifecycle import CancelReason
 from hpcspec.engine.plan import Action, Change, TaskRef
 from hpcspec.hpcpack.definition import RunAs
 from hpcspec.manifest.resolve import DesiredJob
@@ -39,6 +40,7 @@ class StepKind(StrEnum):
     REQUEUE = "requeue"
     REQUEUE_FAILED = "requeue-failed"
     CANCEL_TASK = "cancel-task"
+    REKEY = "rekey"
 
 
 class CreateMethod(StrEnum):
@@ -46,16 +48,6 @@ class CreateMethod(StrEnum):
 
     XML = "xml"  # one POST /jobs/jobFile carries everything
     REST = "rest"  # POST /jobs, then custom properties, env and each task
-
-
-class CancelReason(StrEnum):
-    """Why apply cancels a job; the value is the message the job carries."""
-
-    REPLACED = "hpcspec: replaced by a new job"
-    REMOVED = "hpcspec: removed from the manifest"
-    WANTED_CANCELED = "hpcspec: state: canceled"
-    DESTROYED = "hpcspec destroy"
-    REQUESTED = "hpcspec cancel"  # `hpcspec cancel KEY[/TASK]`
 
 
 @dataclass(frozen=True)
@@ -96,7 +88,8 @@ class CancelDuplicate(Step):
 
 @dataclass(frozen=True)
 class Cancel(Step):
-    """Cancel the key's live job (replaced, removed with --prune, state: canceled, destroy)."""
+    """Cancel the key's live job (replaced, removed with --prune, state: canceled, destroy),
+    with a message that says hpcspec did, why and when (`lifecycle.cancel_message`)."""
 
     kind = StepKind.CANCEL
     job_id: int
@@ -211,6 +204,18 @@ class CancelTask(Step):
     job_id: int
     task: TaskRef
     reason: CancelReason = CancelReason.REQUESTED
+
+
+@dataclass(frozen=True)
+class Rekey(Step):
+    """`moved: {old: new}`: record the new key on the old key's job (its `hpcspec.key` tag,
+    and while it is Configuring its ClientSource marker), so later plans need no alias."""
+
+    kind = StepKind.REKEY
+    job_id: int
+    stack: str
+    digest: str  # the digest the job carries (its marker keeps it)
+    configuring: bool  # ClientSource can change only while the job is Configuring
 
 
 @dataclass(frozen=True)

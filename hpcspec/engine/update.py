@@ -13,6 +13,7 @@ from collections.abc import Callable
 from hpcspec.engine import identity
 from hpcspec.engine.plan import Change, DiffSection
 from hpcspec.engine.protocols import ClusterWriter
+from hpcspec.engine.steps import Rekey
 from hpcspec.hpcpack.catalogue import Value
 from hpcspec.hpcpack.definition import SecretRef
 from hpcspec.hpcpack.states import JobState
@@ -32,7 +33,8 @@ def update_job(
     configuring = change.live_state == JobState.Configuring.name
     definition = desired.definition
     props = dict(definition.properties)
-    changed = {d.name for d in change.diffs if d.section is DiffSection.PROPERTY}
+    # A drift update also lists what the state does not let change (shown, never sent).
+    changed = {d.name for d in change.diffs if d.section is DiffSection.PROPERTY and d.allowed_now}
     values: dict[str, Value] = {n: props[n] for n in sorted(changed) if n in props}
     # Env and tasks first; the marker and the digest tag last, so a half-done update never
     # claims the new spec (the next plan then sees it as still changed and finishes it).
@@ -73,3 +75,12 @@ def _update_tasks(
             cluster.set_task_custom_properties(job_id, task_id, dict(task.custom_properties))
         if task.env:
             cluster.set_task_env(job_id, task_id, dict(task.env), secret=secret)
+
+
+def rekey(cluster: ClusterWriter, step: Rekey) -> None:
+    """`moved:`: the job's `hpcspec.key` tag says the new key (one PUT, repeatable); while the
+    job is Configuring its ClientSource marker too, so discovery matches it by hash again."""
+    cluster.set_job_custom_properties(step.job_id, {identity.KEY_TAG: step.key})
+    if step.configuring:
+        marker = identity.client_source_marker(step.stack, step.key, step.digest)
+        cluster.set_job(step.job_id, {"ClientSource": marker})

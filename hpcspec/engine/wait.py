@@ -3,9 +3,11 @@
 Each poll reads the stacks' status rows (one listing per stack, plus task listings of jobs
 with work); the observer hears every poll (progress bars), each state change, each requeue,
 a heartbeat when nothing changed for a while, and the verdict: all finished, some failed or
-cancelled, or timed out. A Failed job is requeued while its requeue count is below the
-manifest's `retries` — its failed and canceled tasks only, as apply's retries and
-`hpcspec requeue --failed-only` do (`rescue.requeue_failed`) — and the wait goes on.
+cancelled, or timed out. Only the jobs the run selected are followed (`followed_keys`): keys
+left out by `--target`/`--exclude`, removed keys and keys not meant to run never decide the
+verdict. A Failed job is requeued while its requeue count is below the manifest's `retries` —
+its failed and canceled tasks only, as apply's retries and `hpcspec requeue --failed-only` do
+(`rescue.requeue_failed`) — and the wait goes on.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from hpcspec.engine.outcomes import WaitVerdict
 from hpcspec.engine.protocols import ClusterReader
 from hpcspec.engine.rescue import RescueCluster, requeue_failed
 from hpcspec.engine.status import JobStatus, stack_status
-from hpcspec.manifest.resolve import ResolvedStack
+from hpcspec.manifest.resolve import DesiredState, ResolvedStack
 
 POLL_SECONDS = 2.0  # how often the stacks are read while waiting
 HEARTBEAT_SECONDS = 30.0  # a line saying what is still running, when nothing changed
@@ -52,17 +54,23 @@ def wait_for_stacks(
     timeout: float | None,
     observer: Observer,
     interval: float | None = None,
+    selects: Callable[[str], bool] = lambda _: True,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Waited:
-    """Wait for every job of `stacks` to end (rows keyed `stack/key`)."""
+    """Wait for the followed jobs of `stacks` to end (rows keyed `stack/key`); the verdict
+    is decided from them alone (`followed_keys`)."""
     retries = {(s.stack, k): j.retries for s in stacks for k, j in s.jobs.items()}
+    followed = {s.stack: followed_keys(s, selects) for s in stacks}
 
     def poll() -> list[JobStatus]:
         rows: list[JobStatus] = []
         for stack in stacks:
-            found = stack_status(cluster, stack.stack, list(stack.jobs), adopted=stack.adopted)
-            rows += [replace(r, key=f"{stack.stack}/{r.key}") for r in found]
+            keys = followed[stack.stack]
+            if not keys:
+                continue
+            found = stack_status(cluster, stack.stack, keys, adopted=stack.adopted)
+            rows += [replace(r, key=f"{stack.stack}/{r.key}") for r in found if r.key in keys]
         return rows
 
     def requeue(row: JobStatus) -> bool:
@@ -83,6 +91,17 @@ def wait_for_stacks(
         clock=clock,
         sleep=sleep,
     )
+
+
+def followed_keys(stack: ResolvedStack, selects: Callable[[str], bool]) -> list[str]:
+    """The keys `--wait` follows: those the run selected (`--target`/`--exclude`) whose
+    manifest wants them submitted — not removed keys, not `state: configuring` or `canceled`
+    ones (they never run, or are meant to end cancelled)."""
+    return [
+        key
+        for key, job in stack.jobs.items()
+        if selects(key) and job.state is DesiredState.SUBMITTED
+    ]
 
 
 def wait_for(

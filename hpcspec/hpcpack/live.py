@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
+from hpcspec.hpcpack.catalogue import Value
 from hpcspec.hpcpack.definition import JobDefinition
 from hpcspec.hpcpack.states import JobState, TaskState
 
@@ -86,6 +87,10 @@ class LiveJob:
     definition: JobDefinition | None = None  # None: details not read
     tasks: tuple[LiveTask, ...] = field(default=())
     task_counts: tuple[tuple[str, int], ...] = ()  # the job's own counters: (TaskState, n)
+    # Job properties a listing was asked for beyond its columns (`list_jobs(properties=…)`),
+    # as canonical values by catalogue name; a property the job leaves empty is absent.
+    # None: the listing was not asked for any.
+    listed: tuple[tuple[str, Value], ...] | None = None
 
     def custom(self, name: str) -> str | None:
         """A custom property's value (case-insensitive name), if they were read."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES
+from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, Value
 from hpcspec.hpcpack.codec import TimeParser, canonical
 from hpcspec.hpcpack.definition import JobDefinition, RunAs, Sweep, TaskDefinition, pairs
 from hpcspec.hpcpack.live import TASK_COUNTERS, LiveJob, LiveTask
@@ -88,8 +88,17 @@ def _text(row: Mapping[str, str], name: str) -> str:
     return row.get(name) or ""
 
 
-def live_job(row: Mapping[str, str], parse_time: TimeParser) -> LiveJob:
-    """A job listing row → LiveJob (times read with the cluster's format)."""
+def listing_columns(properties: Iterable[str]) -> tuple[str, ...]:
+    """The REST columns that carry job properties (catalogue names) in a listing: each one's
+    wire name (Priority travels as ExpandedPriority, which keeps its offset)."""
+    return tuple(dict.fromkeys(JOB_PROPERTIES[name].wire_name for name in properties))
+
+
+def live_job(
+    row: Mapping[str, str], parse_time: TimeParser, properties: Iterable[str] = ()
+) -> LiveJob:
+    """A job listing row → LiveJob (times read with the cluster's format); `properties`
+    (catalogue names) are read into `LiveJob.listed` as canonical values."""
     counted = tuple(
         (state, int(_text(row, name) or 0))
         for state, name in TASK_COUNTERS.items()
@@ -109,7 +118,17 @@ def live_job(row: Mapping[str, str], parse_time: TimeParser) -> LiveJob:
         requeue_count=int(_text(row, "RequeueCount") or 0),
         error_message=_text(row, "ErrorMessage"),
         task_counts=counted + ((("Total", int(total)),) if total else ()),
+        listed=_listed(row, properties, parse_time),
     )
+
+
+def _listed(
+    row: Mapping[str, str], properties: Iterable[str], parse_time: TimeParser
+) -> tuple[tuple[str, Value], ...] | None:
+    wanted = {name: JOB_PROPERTIES[name] for name in properties}
+    if not wanted:
+        return None
+    return tuple(sorted(canonical(row, wanted, parse_time).items()))
 
 
 def live_task(row: Mapping[str, str]) -> LiveTask:

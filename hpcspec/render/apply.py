@@ -33,14 +33,18 @@ def destroy_line(result: JobResult) -> str:
     return f"{neutralise(result.key)}{job}: {said}"
 
 
-def _counts(results: Sequence[ApplyResult]) -> dict[Outcome, int]:
+def _counts(plans: Sequence[Plan], results: Sequence[ApplyResult]) -> dict[Outcome, int]:
+    """What happened to each key; "unchanged" is the plans' own count (`Plan.unchanged`), so
+    apply never contradicts the plan it printed (also when no plan needed applying)."""
     flat = [r for result in results for r in result.results]
-    return {o: sum(1 for r in flat if r.outcome is o) for o in Outcome}
+    counts = {o: sum(1 for r in flat if r.outcome is o) for o in Outcome}
+    counts[Outcome.UNCHANGED] = sum(p.unchanged() for p in plans)
+    return counts
 
 
-def apply_summary(results: Sequence[ApplyResult]) -> str:
+def apply_summary(plans: Sequence[Plan], results: Sequence[ApplyResult]) -> str:
     """`Apply: 3 done, 0 failed, 0 not started, 1 refused, 2 unchanged.`"""
-    counts = _counts(results)
+    counts = _counts(plans, results)
     return (
         f"Apply: {counts[Outcome.DONE]} done, {counts[Outcome.FAILED]} failed, "
         f"{counts[Outcome.NOT_STARTED]} not started, {counts[Outcome.REFUSED]} refused, "
@@ -50,7 +54,7 @@ def apply_summary(results: Sequence[ApplyResult]) -> str:
 
 def apply_markdown(plans: Sequence[Plan], results: Sequence[ApplyResult]) -> str:
     """What apply adds to a CI step summary: each plan, then what happened."""
-    counts = _counts(results)
+    counts = _counts(plans, results)
     line = ", ".join(f"{counts[o]} {o.value}" for o in Outcome)
     body = "\n\n".join(render_markdown(p) for p in plans)
     return f"{body}\n**hpcspec apply:** {line}.\n"

@@ -54,8 +54,10 @@ def render_markdown(plan: Plan, *, limit: int = DEFAULT_LIMIT) -> str:
     """The plan as markdown of at most `limit` characters."""
     head = _head(plan)
     shown = [c for c in plan.changes if phrases.worth_showing(c)]
-    hidden = len(plan.changes) - len(shown)
+    hidden = sum(1 for c in plan.changes if not c.is_orphan and not phrases.worth_showing(c))
     tail = f"_{phrases.count(hidden, 'unchanged job')} not listed._\n" if hidden else ""
+    removed = len(plan.removed())
+    tail += f"_{escape(phrases.removed_note(removed))}_\n" if removed else ""
     sections = [_section(c) for c in shown]
     kept = len(sections)
     if len(head) + len(tail) + sum(map(len, sections)) > limit:
@@ -89,7 +91,7 @@ def _head(plan: Plan) -> str:
         f"on <code>{literal(plan.cluster)}</code>",
         "",
         f"**{escape(plan.summary())}**"
-        if plan.has_changes
+        if plan.has_changes or not plan.matches
         else f"**No changes.** The cluster matches the manifest ({escape(plan.summary())}).",
         "",
     ]
@@ -104,6 +106,9 @@ def _head(plan: Plan) -> str:
             f"({names}{more}): apply will not carry out what is marked refused below.",
             "",
         ]
+    verdict = phrases.verdict(plan)
+    if verdict and not plan.matches:
+        out += [f"> **Attention:** {escape(verdict)}", ""]
     out += [f"> {literal(note)}" for note in plan.notes]
     if plan.notes:
         out.append("")

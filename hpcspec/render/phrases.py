@@ -6,7 +6,7 @@ place it anywhere; markdown still escapes it for its own syntax.
 
 from __future__ import annotations
 
-from hpcspec.engine.plan import Action, Change, DiffSection, FieldDiff, ReasonCode
+from hpcspec.engine.plan import Action, Change, DiffSection, FieldDiff, Plan, ReasonCode
 from hpcspec.engine.planfile import SENSITIVE
 from hpcspec.render.neutralise import neutralise
 
@@ -19,11 +19,15 @@ SECTION_PREFIX = {
     DiffSection.ENV: "env.",
     DiffSection.TASK: "tasks.",
     DiffSection.RUN_AS: "runAs.",
+    DiffSection.JOB: "",
 }
 
 
 def worth_showing(change: Change) -> bool:
-    """Every change, and a no-op that carries diffs, refusals or a reason worth reading."""
+    """Every change, and a no-op that carries diffs, refusals or a reason worth reading; a
+    removed key apply leaves alone is only counted in the summary line."""
+    if change.is_orphan and not (change.is_change or change.blocks):
+        return False
     return (
         change.is_change
         or bool(change.diffs or change.blocks)
@@ -74,9 +78,14 @@ def field_label(diff: FieldDiff) -> str:
     return SECTION_PREFIX[diff.section] + neutralise(name)
 
 
-def quoted(value: str) -> str:
-    """A value in quotes; the planner's `(sensitive)` placeholder stays bare (it is no value)."""
-    return SENSITIVE if value == SENSITIVE else f'"{neutralise(value)}"'
+def quoted(value: str, *, literal: bool = False) -> str:
+    """A value as typed: a typed literal (number, boolean, duration, enum name) bare, text in
+    quotes with inner quotes and backslashes escaped; the planner's `(sensitive)` placeholder
+    stays bare (it is no value)."""
+    if value == SENSITIVE or literal:
+        return neutralise(value)
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{neutralise(escaped)}"'
 
 
 def diff_mark(diff: FieldDiff) -> str:
@@ -93,16 +102,41 @@ def diff_values(diff: FieldDiff) -> str:
     mark = diff_mark(diff)
     if diff.sensitive:
         return "(sensitive, changed)" if mark == "~" else "(sensitive)"
+    typed = diff.literal
     if diff.before is None:
-        return quoted(diff.after or "")
+        return quoted(diff.after or "", literal=typed)
     if diff.after is None:
-        return quoted(diff.before)
-    return f"{quoted(diff.before)} → {quoted(diff.after)}"
+        return quoted(diff.before, literal=typed)
+    return f"{quoted(diff.before, literal=typed)} → {quoted(diff.after, literal=typed)}"
 
 
 def not_in_place(change: Change, diff: FieldDiff) -> bool:
     """Whether to point out that this field is what keeps the change from happening in place."""
     return not diff.allowed_now and change.action in (Action.REPLACE, Action.UPDATE)
+
+
+def verdict(plan: Plan) -> str | None:
+    """The closing line when apply has nothing to do: "No changes: the cluster matches the
+    manifest." only when every selected key's job satisfies it (`Plan.matches`)."""
+    if plan.has_changes:
+        return None
+    if plan.matches:
+        return "No changes: the cluster matches the manifest."
+    unmet = plan.unmet()
+    keys = ", ".join(c.key for c in unmet[:5]) + (" …" if len(unmet) > 5 else "")
+    return (
+        f"No changes apply can make, but the cluster does not match the manifest: "
+        f"{count(len(unmet), 'job key')} {'needs' if len(unmet) == 1 else 'need'} attention "
+        f"({neutralise(keys)}), see above."
+    )
+
+
+def removed_note(removed: int) -> str:
+    """The one line about removed keys whose jobs still live (their jobs are not listed)."""
+    return (
+        f"{count(removed, 'job')} of keys removed from the manifest still alive, left alone "
+        "(--prune cancels them)."
+    )
 
 
 def insecure_warning() -> str:

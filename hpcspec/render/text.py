@@ -80,12 +80,16 @@ def render_text(plan: Plan, *, color: bool) -> str:
         lines.append("")
     for change in shown:
         lines += _change_lines(change, paint)
-    hidden = len(plan.changes) - len(shown)
+    hidden = sum(1 for c in plan.changes if not c.is_orphan and not phrases.worth_showing(c))
     footer = []
     if hidden:
         footer.append(f"{phrases.count(hidden, 'unchanged job')} not shown.")
-    if not plan.has_changes:
-        footer.append("No changes: the cluster matches the manifest.")
+    removed = len(plan.removed())
+    if removed:
+        footer.append(phrases.removed_note(removed))
+    verdict = phrases.verdict(plan)
+    if verdict:
+        footer.append(verdict)
     refused = sum(1 for c in plan.changes if c.blocks)
     if refused:
         footer.append(

@@ -45,7 +45,7 @@ def test_saved_plan_applies_what_was_reviewed_and_refuses_the_stale_job_only(
     assert run_cli("apply", "m.yaml", "--auto-approve")[0] == 0
     before = live(cluster, "saved")
     manifest(path, "saved", "Highest")
-    code, out, err = run_cli("plan", "m.yaml", "-o", "plan.json")
+    code, out, err = run_cli("plan", "m.yaml", "--out", "plan.json")
     assert code == 0, out + err
     saved = json.loads((cli_env / "plan.json").read_text())
     assert "Highest" in json.dumps(saved)

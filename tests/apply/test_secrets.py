@@ -42,7 +42,7 @@ def test_canary_secret_is_sent_to_the_cluster_and_never_shown_or_saved(
     (tmp_path / "m.yaml").write_text(MANIFEST.format(via=via))
     outputs = []
     for argv in (
-        ["--debug", "plan", "m.yaml", "-o", "plan.json"],
+        ["--debug", "plan", "m.yaml", "--out", "plan.json"],
         ["--debug", "apply", "plan.json", "--auto-approve", "--create-via", via],
         ["--debug", "status", "m.yaml", "--output", "json"],
         ["--debug", "plan", "m.yaml", "--output", "json"],

@@ -6,13 +6,13 @@ from dataclasses import replace
 
 import pytest
 
+from hpcspec.engine.lifecycle import CancelReason
 from hpcspec.engine.plan import Action, Block, BlockCode, Change, Plan
 from hpcspec.engine.step_generator import destroy_steps, generate_steps, job_steps
 from hpcspec.engine.steps import (
     ApplyOptions,
     Cancel,
     CancelDuplicate,
-    CancelReason,
     CreateMethod,
     CreateViaRest,
     CreateViaXml,
@@ -25,7 +25,7 @@ from hpcspec.engine.steps import (
     Update,
 )
 from hpcspec.manifest import parse_manifest, resolve
-from hpcspec.manifest.resolve import DesiredState, ResolvedStack
+from hpcspec.manifest.resolve import DesiredState, ResolvedStack, SpecChangePolicy
 
 MANIFEST = """\
 apiVersion: hpcspec/v1
@@ -75,11 +75,30 @@ def test_duplicates_are_cancelled_before_anything_else() -> None:
     assert kinds(steps)[2:] == [StepKind.SETTLE_RACE, StepKind.SUBMIT]
 
 
-def test_a_replace_cancels_the_live_job_then_creates_one_that_is_never_its_rival() -> None:
+def test_a_replace_creates_and_submits_the_new_job_before_it_cancels_the_old_one() -> None:
     steps = job_steps(Change("a", Action.REPLACE, live_id=5), stack().jobs["a"], "s", XML)
-    assert steps.steps[0] == Cancel("a", 5, CancelReason.REPLACED)
-    race = steps.steps[3]
+    assert kinds(steps) == [
+        StepKind.CREATE_VIA_XML,
+        StepKind.MARK,
+        StepKind.SETTLE_RACE,
+        StepKind.SUBMIT,
+        StepKind.CANCEL,
+    ]
+    assert steps.steps[-1] == Cancel("a", 5, CancelReason.REPLACED)
+    race = steps.steps[2]
     assert isinstance(race, SettleRace) and race.superseded == 5
+
+
+def test_replace_cancel_first_cancels_the_old_job_before_the_create() -> None:
+    job = replace(stack().jobs["a"], on_spec_change=SpecChangePolicy.REPLACE_CANCEL_FIRST)
+    steps = job_steps(Change("a", Action.REPLACE, live_id=5), job, "s", XML)
+    assert steps.steps[0] == Cancel("a", 5, CancelReason.REPLACED)
+    assert kinds(steps)[1:] == [
+        StepKind.CREATE_VIA_XML,
+        StepKind.MARK,
+        StepKind.SETTLE_RACE,
+        StepKind.SUBMIT,
+    ]
 
 
 def test_an_update_submits_only_a_configuring_job_the_manifest_wants_submitted() -> None:

@@ -40,6 +40,7 @@ class SlowReader:
         columns: JobColumns = JobColumns.STATUS,
         owner: str | None = None,
         client_source_prefix: str = "",
+        properties: Sequence[str] = (),
     ) -> Listing:
         markers = [client_source_marker(STACK, key, "old-digest") for key in self.keys]
         return Listing(

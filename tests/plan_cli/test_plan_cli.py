@@ -48,7 +48,7 @@ def test_text_json_and_markdown_outputs(cli_env: Path, run_cli: Runner, cluster:
     code, out, _ = run_cli("plan", str(manifest), "--output", "json")
     document = json.loads(out)
     assert code == 0
-    assert document["format_version"] == "1.0"
+    assert document["format_version"] == "1.1"
     assert document["stack"] == "cli-formats" and document["cluster"] == cluster.url
     assert [c["key"] for c in document["changes"]] == ["a", "b"]
     assert document["summary"]["create"] == 2 and document["has_changes"] is True
@@ -80,7 +80,7 @@ def test_saved_plan_is_applied_exactly(cli_env: Path, run_cli: Runner, cluster: 
         "cli-saved",
         job("a", extra="    state: configuring\n") + job("b", extra="    state: configuring\n"),
     )
-    code, out, _ = run_cli("plan", str(manifest), "--target", "a", "-o", "plan.json")
+    code, out, _ = run_cli("plan", str(manifest), "--target", "a", "--out", "plan.json")
     assert code == 0 and "+ a: create" in out and "b:" not in out
     saved = json.loads((cli_env / "plan.json").read_text(encoding="utf-8"))
     assert saved["format_version"] and [c["key"] for c in saved["changes"]] == ["a"]
@@ -111,7 +111,7 @@ def test_detailed_exit_codes(cli_env: Path, run_cli: Runner) -> None:
     assert run_cli("plan", str(manifest), "--detailed-exitcode", "--output", "yaml")[0] == 1
     assert run_cli("plan", "--detailed-exitcode")[0] == 1
     code, _, err = run_cli(
-        "plan", str(manifest), str(manifest), "-o", "p.json", "--detailed-exitcode"
+        "plan", str(manifest), str(manifest), "--out", "p.json", "--detailed-exitcode"
     )
     assert code == 1 and "--out" in err
     bad = write_manifest(cli_env, "cli-exit", "  a: {tasks: 7}\n", name="bad.yaml")
@@ -147,7 +147,7 @@ def test_selection_flags(cli_env: Path, run_cli: Runner, cluster: Any) -> None:
     second = job("done", "echo done") + job("busy", "sleep:61")
     write_manifest(cli_env, stack, second)
     code, out, _ = run_cli("plan", str(manifest), "--detailed-exitcode")
-    assert code == 2
+    assert code == 1  # the only change is refused: apply would change nothing (finding 8)
     assert "busy: replace" in out and "--allow-replace-running" in out and "! refused" in out
     assert "conf: cancel" not in out
 
@@ -200,7 +200,7 @@ def test_several_manifests(cli_env: Path, run_cli: Runner) -> None:
         ("cli-many-1", 1),
         ("cli-many-2", 2),
     ]
-    assert all(d["format_version"] == "1.0" for d in documents)
+    assert all(d["format_version"] == "1.1" for d in documents)
     code, out, _ = run_cli("plan", str(one), str(two))
     assert "Plan for stack cli-many-1" in out and "Plan for stack cli-many-2" in out
     again = write_manifest(cli_env, "cli-many-1", job("z"), name="again.yaml")
@@ -220,14 +220,14 @@ def test_json_stays_json_on_ci_runners(
     )
     manifest = write_manifest(cli_env, "cli-ci-json", jobs)
     code, out, _ = run_cli("plan", str(manifest), "--output", "json", "--detailed-exitcode")
-    assert code == 2
+    assert code == 1  # every change is refused
     assert json.loads(out)["blocked"] is True  # stdout is the JSON document and nothing else
     assert "stack <code>cli-ci-json</code>" in summary.read_text(encoding="utf-8")
 
 
 def test_a_saved_plan_that_went_stale_is_refused(cli_env: Path, run_cli: Runner) -> None:
     manifest = write_manifest(cli_env, "cli-stale", job("a", extra="    state: configuring\n"))
-    assert run_cli("plan", str(manifest), "-o", "plan.json")[0] == 0
+    assert run_cli("plan", str(manifest), "--out", "plan.json")[0] == 0
     assert run_cli("apply", str(manifest), "--auto-approve")[0] == 0  # someone else applied
     code, out, err = run_cli("apply", "plan.json", "--auto-approve")
     assert code == 4, out + err

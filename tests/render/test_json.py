@@ -13,7 +13,7 @@ from tests.render import plans
 def test_document_has_version_summary_and_flags() -> None:
     plan = plans.every_action()
     doc = json.loads(render_json(plan))
-    assert doc["format_version"] == "1.0"
+    assert doc["format_version"] == "1.1"
     assert (doc["stack"], doc["cluster"]) == ("cfd-nightly", "https://head.example.org/hpc")
     assert doc["summary"] == {a.value: plan.counts()[a] for a in Action}
     assert doc["has_changes"] is True and doc["blocked"] is True and doc["insecure"] is True
@@ -51,6 +51,7 @@ def test_each_change_records_what_the_plan_saw() -> None:
             "after": "8",
             "sensitive": False,
             "allowed_now": False,
+            "literal": True,
         }
     ]
 

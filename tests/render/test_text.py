@@ -17,6 +17,7 @@ from hpcspec.engine.plan import (
     Plan,
     Reason,
     ReasonCode,
+    Unmet,
 )
 from hpcspec.render import render_text, use_color
 from tests.render import plans
@@ -59,7 +60,7 @@ def test_the_summary_line_comes_first() -> None:
     first = render_text(plans.every_action(), color=False).splitlines()[0]
     assert first == (
         "Plan for stack cfd-nightly on https://head.example.org/hpc: 1 to create, 1 to update, "
-        "1 to submit, 2 to replace, 1 to rerun, 1 to requeue, 1 to cancel, 3 unchanged"
+        "1 to submit, 2 to replace, 1 to rerun, 1 to requeue, 1 to cancel, 1 failed"
     )
 
 
@@ -73,19 +74,31 @@ def _plan(*changes: Change) -> Plan:
     return Plan(stack="s", cluster="c", changes=changes)
 
 
-def test_plain_no_ops_fold_into_a_count_but_orphans_and_exhausted_retries_show() -> None:
+def test_plain_no_ops_fold_into_a_count_removed_keys_into_one_line_exhausted_retries_show() -> None:
     quiet = Change(
         "quiet", Action.NO_OP, (Reason(ReasonCode.UNCHANGED, "job 1 matches"),), live_id=1
     )
     orphan = Change(
-        "gone", Action.NO_OP, (Reason(ReasonCode.ORPHAN, "not in the manifest"),), live_id=2
+        "gone",
+        Action.NO_OP,
+        (Reason(ReasonCode.ORPHAN, "not in the manifest"),),
+        live_id=2,
+        live_state="Queued",
     )
     tired = Change(
-        "tired", Action.NO_OP, (Reason(ReasonCode.RETRIES_EXHAUSTED, "gave up"),), live_id=3
+        "tired",
+        Action.NO_OP,
+        (Reason(ReasonCode.RETRIES_EXHAUSTED, "gave up"),),
+        live_id=3,
+        unmet=Unmet.FAILED,
     )
     text = render_text(_plan(quiet, orphan, tired), color=False)
     assert "quiet" not in text and "1 unchanged job not shown." in text
-    assert "gone: no change (job 2)" in text and "tired: no change (job 3)" in text
+    assert "gone" not in text and "1 job of keys removed from the manifest still alive" in text
+    assert "tired: no change (job 3)" in text
+    assert text.splitlines()[0] == "Plan for stack s on c: 1 unchanged, 1 failed, 1 removed key"
+    assert "the cluster matches" not in text
+    assert "the cluster does not match the manifest: 1 job key needs attention (tired)" in text
 
 
 def test_field_diffs_read_before_arrow_after() -> None:

@@ -33,16 +33,21 @@ class ListedJobs:
     """The jobs of one listing as it is read; `rows` counts every row read so far."""
 
     def __init__(
-        self, rows: Iterator[PropertyMap], parse_time: TimeParser, client_source_prefix: str
+        self,
+        rows: Iterator[PropertyMap],
+        parse_time: TimeParser,
+        client_source_prefix: str,
+        properties: Sequence[str] = (),
     ) -> None:
         self._rows, self._parse_time, self._prefix = rows, parse_time, client_source_prefix
+        self._properties = properties
         self.rows = 0
 
     def __iter__(self) -> Iterator[LiveJob]:
         for row in self._rows:
             self.rows += 1
             if row.text("ClientSource").startswith(self._prefix):
-                yield readback.live_job(row, self._parse_time)
+                yield readback.live_job(row, self._parse_time, self._properties)
 
 
 class JobOperations(TaskOperations):
@@ -83,12 +88,16 @@ class JobOperations(TaskOperations):
         columns: JobColumns = JobColumns.STATUS,
         owner: str | None = None,
         client_source_prefix: str = "",
+        properties: Sequence[str] = (),
     ) -> ListedJobs:
         """GET /jobs as `LiveJob`s (listing depth: no definition, no custom properties), only
         those whose ClientSource starts with `client_source_prefix` (the server cannot filter
-        on it, so the rows of other jobs are skipped unparsed)."""
-        rows = self.iter_jobs(properties=columns.value, owner=owner)
-        return ListedJobs(rows, self.parse_time, client_source_prefix)
+        on it, so the rows of other jobs are skipped unparsed). `properties` (catalogue
+        names) are read in the same listing into `LiveJob.listed` (the plan's drift check)."""
+        extra = readback.listing_columns(properties)
+        columns_asked = tuple(dict.fromkeys((*columns.value, *extra)))
+        rows = self.iter_jobs(properties=columns_asked, owner=owner)
+        return ListedJobs(rows, self.parse_time, client_source_prefix, tuple(properties))
 
     def listed_job(self, job_id: int, columns: JobColumns = JobColumns.STATUS) -> LiveJob:
         """GET /jobs/{jobId} with a listing's columns: one job as a listing shows it (an
