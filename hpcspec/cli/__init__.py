@@ -9,12 +9,15 @@ other exception becomes a one-line internal error unless `--debug` is given.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import click
 
 from hpcspec import __version__
+from hpcspec.cli.argv import DEBUG, normalise
 from hpcspec.errors import ExitCode, HpcspecError
 
 # hpcspec's threads mostly wait on the network (apply's workers, the emulator's request
@@ -160,17 +163,39 @@ def report(error: HpcspecError) -> None:
     ci.annotate(error)
 
 
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+
+
+def interrupted(args: Sequence[str]) -> int:
+    """Ctrl-C: say what keeps running and how to follow it; exit 130."""
+    manifests = [a for a in args if a.endswith((".yaml", ".yml"))]
+    target = " ".join(manifests) or "MANIFEST"
+    click.echo("Interrupted.", err=True)
+    if any(a in ("apply", "reconcile", "destroy") for a in args):
+        click.echo(
+            "  jobs already created or submitted keep running on the cluster (a cancel or "
+            f"create in flight may have taken effect); follow them with `hpcspec status "
+            f"{target} --wait`, and `hpcspec apply {target}` resumes an interrupted apply",
+            err=True,
+        )
+    return INTERRUPTED
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the CLI and turn every outcome into an exit code."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args = normalise(argv if argv is not None else sys.argv[1:], os.environ)
+    debug = args[:1] == [DEBUG]
     sys.setswitchinterval(THREAD_SWITCH_INTERVAL)
     try:
-        code = cli.main(args=argv, prog_name="hpcspec", standalone_mode=False)
+        code = cli.main(args=args, prog_name="hpcspec", standalone_mode=False)
     except click.exceptions.Exit as done:
         code = done.exit_code
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        code = ExitCode.ERROR
+    except click.exceptions.Abort as abort:
+        if isinstance(abort.__context__, KeyboardInterrupt):  # click's wrapping of Ctrl-C
+            code = interrupted(args)
+        else:  # end of input at a prompt
+            click.echo("Aborted.", err=True)
+            code = ExitCode.ERROR
     except click.ClickException as usage:
         # click exits 2 on usage errors; 2 means "changes present" for --detailed-exitcode.
         usage.show()
@@ -179,8 +204,7 @@ def main(argv: list[str] | None = None) -> Any:
         report(error)
         code = error.exit_code
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        code = 130
+        code = interrupted(args)
     except Exception as error:
         if debug:
             raise

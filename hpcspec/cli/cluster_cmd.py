@@ -26,7 +26,7 @@ def cluster() -> None:
 
 
 @cluster.command()
-@output_option(("text", "json"), "How to show the result.", short=True)
+@output_option(("text", "json"), "How to show the result.")
 @cluster_options
 def info(output: str, cluster_flags: ClusterFlags) -> int:
     """Show the version, head node, date format, node groups, nodes by state and templates."""

@@ -29,7 +29,7 @@ def config() -> None:
 
 
 @config.command()
-@output_option(("text", "json"), "How to show the settings.", short=True)
+@output_option(("text", "json"), "How to show the settings.")
 @cluster_options
 def view(output: str, cluster_flags: ClusterFlags) -> int:
     """Show each effective setting and where it came from (the password masked)."""

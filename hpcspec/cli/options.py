@@ -1,4 +1,4 @@
-"""Options several commands share: the cluster options (`@cluster_options`) and `--output`.
+"""Options several commands share: the cluster options (`@cluster_options`) and `-o/--output`.
 
 The decorator adds `--cluster`, `--username`, `--password-stdin`, `--as-user`, `--ca-bundle`,
 `--insecure` and `--request-timeout` and hands the command one `cluster_flags: ClusterFlags`
@@ -85,11 +85,12 @@ def cluster_options(command: F) -> F:
     return decorated  # type: ignore[no-any-return]
 
 
-def output_option(formats: Sequence[str], help: str, *, short: bool = False) -> Callable[[F], F]:
-    """The `--output` option (`-O` too with `short`): one of `formats`, text by default."""
-    names = ("--output", "-O") if short else ("--output",)
+def output_option(formats: Sequence[str], help: str) -> Callable[[F], F]:
+    """`-o/--output`: one of `formats`, text by default — the format option of every command,
+    as in kubectl (a file to write is always a long option, such as `plan --out FILE`)."""
     return click.option(
-        *names,
+        "-o",
+        "--output",
         "output",
         type=click.Choice(list(formats)),
         default="text",

@@ -24,7 +24,7 @@ from hpcspec.manifest.resolve import ResolvedStack
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@output_option(("text", "json"), "How to report the result.", short=True)
+@output_option(("text", "json"), "How to report the result.")
 @var_options
 def validate(
     files: tuple[Path, ...], output: str, var_pairs: tuple[str, ...], var_files: tuple[Path, ...]

@@ -79,7 +79,7 @@ def test_cluster_info_reads_the_password_from_stdin(
     env: dict[str, str], mocked_cluster: responses.RequestsMock
 ) -> None:
     env |= {"HPCSPEC_CLUSTER": BASE, "HPCSPEC_USERNAME": USER}
-    done = invoke(["cluster", "info", "-O", "json", "--password-stdin"], env, stdin=CANARY + "\n")
+    done = invoke(["cluster", "info", "-o", "json", "--password-stdin"], env, stdin=CANARY + "\n")
     assert done.exit_code == 0, done.output
     document = json.loads(done.stdout)
     assert document["nodes_by_state"] == {"Offline": 1, "Online": 2}
@@ -170,7 +170,7 @@ def test_config_view_shows_each_setting_and_its_origin(env: dict[str, str], tmp_
     )
     assert done.exit_code == 0, done.output
     env |= {"HPCSPEC_PASSWORD": CANARY, "HPCSPEC_CA_BUNDLE": str(ca)}
-    done = invoke(["config", "view", "-O", "json", "--as-user", "HPC\\bob"], env)
+    done = invoke(["config", "view", "-o", "json", "--as-user", "HPC\\bob"], env)
     assert done.exit_code == 0, done.output
     settings = json.loads(done.stdout)["settings"]
     shown = {name: (s["value"], s["origin"]) for name, s in settings.items()}
@@ -195,9 +195,9 @@ def test_config_use_context_switches_clusters(env: dict[str, str]) -> None:
     for name in ("a", "b"):
         invoke(["config", "set-context", name, "--cluster", f"https://{name}.test/hpc"], env)
     assert invoke(["config", "use-context", "b"], env).exit_code == 0
-    settings = json.loads(invoke(["config", "view", "-O", "json"], env).stdout)["settings"]
+    settings = json.loads(invoke(["config", "view", "-o", "json"], env).stdout)["settings"]
     assert settings["cluster"]["value"] == "https://b.test/hpc"
-    flagged = invoke(["config", "view", "-O", "json", "--cluster", "a"], env)
+    flagged = invoke(["config", "view", "-o", "json", "--cluster", "a"], env)
     assert json.loads(flagged.stdout)["settings"]["cluster"] == {
         "value": "https://a.test/hpc",
         "origin": "flag --cluster (context a)",

@@ -1,0 +1,134 @@
+"""The command line behaves the same everywhere (issue 14): `-o/--output` is the format of
+every command, `--out FILE` saves a plan and never overwrites a file that is not one, global
+options are accepted before or after the subcommand, HPCSPEC_DEBUG=1 is `--debug`, Ctrl-C
+exits 130 and says what keeps running, and `--timeout` without `--wait` is a usage error."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+
+from hpcspec.cli import cli
+from hpcspec.cli.argv import normalise
+from tests.conftest import Runner
+
+MANIFEST = """\
+apiVersion: hpcspec/v1
+stack: consistent
+jobs:
+  a:
+    tasks: {t: {commandLine: echo hi}}
+"""
+
+
+def _commands() -> list[tuple[str, click.Command]]:
+    root = click.Context(cli, info_name="hpcspec")
+    out = []
+    for name in cli.list_commands(root):
+        command = cli.get_command(root, name)
+        assert command is not None
+        subs = (
+            [(f"{name} {s}", command.get_command(root, s)) for s in command.list_commands(root)]
+            if isinstance(command, click.Group)
+            else [(name, command)]
+        )
+        out += [(path, sub) for path, sub in subs if sub is not None]
+    return out
+
+
+@pytest.mark.slow
+def test_every_format_option_is_dash_o_output_and_no_other_option_takes_dash_o() -> None:
+    for path, command in _commands():
+        for param in command.params:
+            if not isinstance(param, click.Option):
+                continue
+            if "-o" in param.opts:
+                assert param.name == "output" and "--output" in param.opts, path
+            if param.name == "output":
+                assert "-o" in param.opts, path
+            assert "-O" not in param.opts, path
+
+
+def test_plan_out_refuses_to_overwrite_a_file_that_is_not_a_plan(
+    run_cli: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 6: `plan -o x.yaml x.yaml` overwrote the manifest with plan JSON, exit 0."""
+    monkeypatch.chdir(tmp_path)
+    manifest = tmp_path / "x.yaml"
+    manifest.write_text(MANIFEST, encoding="utf-8")
+    code, _, err = run_cli("plan", "x.yaml", "--out", "x.yaml")
+    assert code == 1 and "[plan-file-not-overwritten]" in err
+    assert manifest.read_text(encoding="utf-8") == MANIFEST
+    code, _, err = run_cli("plan", "x.yaml", "-o", "x.yaml")
+    assert code == 1 and "'x.yaml' is not one of" in err
+    assert manifest.read_text(encoding="utf-8") == MANIFEST
+
+
+def test_global_options_are_accepted_before_or_after_the_subcommand() -> None:
+    """Finding 7: `--debug` was refused after the subcommand."""
+    env: dict[str, str] = {}
+    assert normalise(["plan", "m.yaml", "--debug"], env) == ["--debug", "plan", "m.yaml"]
+    assert normalise(["--cluster", "prod", "plan", "m.yaml"], env) == [
+        "plan",
+        "m.yaml",
+        "--cluster",
+        "prod",
+    ]
+    assert normalise(["--insecure", "--cluster=x", "status", "m.yaml"], env) == [
+        "status",
+        "m.yaml",
+        "--insecure",
+        "--cluster=x",
+    ]
+    assert normalise(["plan", "--", "--debug"], env) == ["plan", "--", "--debug"]
+    assert normalise(["plan", "m.yaml"], {"HPCSPEC_DEBUG": "1"})[0] == "--debug"
+    assert normalise(["plan", "m.yaml"], {"HPCSPEC_DEBUG": "0"})[0] == "plan"
+
+
+def test_debug_after_the_subcommand_and_from_the_environment_shows_the_traceback(
+    run_cli: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli("validate", "missing.yaml", "--debug")
+    assert code == 1 and "no such option" not in err
+    monkeypatch.setenv("HPCSPEC_DEBUG", "1")
+    code, _, err = run_cli("validate", "missing.yaml")
+    assert code == 1
+
+
+def test_ctrl_c_exits_130_and_says_what_keeps_running(
+    run_cli: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 7: Ctrl-C exited 1 with "Aborted." and did not say jobs keep running."""
+    from hpcspec.cli import apply as apply_module
+
+    def interrupt(*args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.yaml").write_text(MANIFEST, encoding="utf-8")
+    monkeypatch.setattr(apply_module, "load_stacks", interrupt)
+    code, _, err = run_cli("apply", "m.yaml", "--auto-approve")
+    assert code == 130
+    assert "keep running on the cluster" in err and "hpcspec status m.yaml --wait" in err
+
+
+def test_timeout_without_wait_is_a_usage_error(run_cli: Runner, tmp_path: Path) -> None:
+    """Finding 10: `apply --timeout` without `--wait` was accepted silently."""
+    code, _, err = run_cli("apply", str(tmp_path / "m.yaml"), "--timeout", "5m")
+    assert code == 1 and "--timeout limits --wait" in err and "[usage]" in err
+
+
+@pytest.mark.slow
+def test_a_saved_plan_file_is_still_json_after_a_second_save(
+    run_cli: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.yaml").write_text(MANIFEST, encoding="utf-8")
+    for _ in range(2):  # a plan file may be overwritten by a new plan
+        code, _, err = run_cli("plan", "m.yaml", "--out", "p.json", "--cluster", "local")
+        assert code == 0, err
+    assert json.loads((tmp_path / "p.json").read_text(encoding="utf-8"))["stack"] == "consistent"
