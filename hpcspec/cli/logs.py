@@ -45,7 +45,7 @@ from hpcspec.render.logs import render_chunk, render_logs_json, render_logs_text
     metavar="CLUSTER_PATH=LOCAL_DIR",
     help="Read stream files under CLUSTER_PATH (e.g. \\\\fs\\share) from LOCAL_DIR (repeatable).",
 )
-@output_option(("text", "json"), "How to show the logs.", short=True)
+@output_option(("text", "json"), "How to show the logs.")
 @var_options
 @cluster_options
 def logs(

@@ -84,7 +84,7 @@ def test_one_instance_tail_and_json(cli_env: Path, run_cli: Runner) -> None:
     assert code == 0 and out.count("==> ") == 1 and "boom 9" in out, out
     code, out, _ = run_cli("logs", "m.yaml", "hello/lines", "--tail", "2")
     assert code == 0 and "line 4\nline 5\n" in out and "line 3" not in out, out
-    code, out, err = run_cli("logs", "m.yaml", "--failed", "-O", "json")
+    code, out, err = run_cli("logs", "m.yaml", "--failed", "-o", "json")
     assert code == 0, err
     document = json.loads(out)
     assert document["format_version"] == "1.0" and document["stack"] == "logs-json"
@@ -112,7 +112,7 @@ def test_unknown_keys_and_tasks_are_errors_that_list_what_exists(
     assert code == 1 and "has no task 'run[99]'" in err, err
     code, _, err = run_cli("logs", "--stack", "logs-errors", "a", "b")
     assert code == 1 and "expected MANIFEST [KEY[/TASK]]" in err
-    code, _, err = run_cli("logs", "m.yaml", "--follow", "-O", "json")
+    code, _, err = run_cli("logs", "m.yaml", "--follow", "-o", "json")
     assert code == 1 and "--follow" in err
 
 
