@@ -12,7 +12,6 @@ import click
 import pytest
 
 from hpcspec.cli import cli
-from hpcspec.cli.argv import normalise
 from tests.conftest import Runner
 
 MANIFEST = """\
@@ -69,6 +68,8 @@ def test_plan_out_refuses_to_overwrite_a_file_that_is_not_a_plan(
 
 def test_global_options_are_accepted_before_or_after_the_subcommand() -> None:
     """Finding 7: `--debug` was refused after the subcommand."""
+    from hpcspec.cli.argv import normalise
+
     env: dict[str, str] = {}
     assert normalise(["plan", "m.yaml", "--debug"], env) == ["--debug", "plan", "m.yaml"]
     assert normalise(["--cluster", "prod", "plan", "m.yaml"], env) == [
@@ -89,14 +90,25 @@ def test_global_options_are_accepted_before_or_after_the_subcommand() -> None:
 
 
 def test_debug_after_the_subcommand_and_from_the_environment_shows_the_traceback(
-    run_cli: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from hpcspec.cli import main
+    from hpcspec.cli import validate as validate_module
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("boom")
+
     monkeypatch.chdir(tmp_path)
-    code, _, err = run_cli("validate", "missing.yaml", "--debug")
-    assert code == 1 and "no such option" not in err
+    (tmp_path / "m.yaml").write_text(MANIFEST, encoding="utf-8")
+    monkeypatch.setattr(validate_module, "load_manifest", broken)
+    with pytest.raises(SystemExit) as done:
+        main(["validate", "m.yaml"])
+    assert done.value.code == 1 and "[internal-error]" in capsys.readouterr().err
+    with pytest.raises(RuntimeError, match="boom"):  # --debug: the traceback, not one line
+        main(["validate", "m.yaml", "--debug"])
     monkeypatch.setenv("HPCSPEC_DEBUG", "1")
-    code, _, err = run_cli("validate", "missing.yaml")
-    assert code == 1
+    with pytest.raises(RuntimeError, match="boom"):
+        main(["validate", "m.yaml"])
 
 
 def test_ctrl_c_exits_130_and_says_what_keeps_running(
