@@ -57,6 +57,15 @@ _MESSAGE = re.compile(
 )
 
 
+# The messages of hpcspec before it said when (0.1.x): still hpcspec's own cancels.
+_LEGACY = {
+    "hpcspec destroy": CancelReason.DESTROYED,
+    "hpcspec: removed from the manifest": CancelReason.REMOVED,
+    "hpcspec: replaced by a new job": CancelReason.REPLACED,
+    "hpcspec: state: canceled": CancelReason.WANTED_CANCELED,
+}
+
+
 def cancel_message(reason: CancelReason, *, at: datetime, replaced_by: int | None = None) -> str:
     """The message hpcspec cancels a job with: it says hpcspec did, why, and when."""
     text = f"hpcspec {reason.value} at {at.astimezone(UTC).strftime(_WHEN)}"
@@ -76,7 +85,7 @@ class CancelledByHpcspec:
         """`destroyed by hpcspec destroy at 2026-05-01T10:00:00Z`."""
         verb = "destroyed" if self.reason is CancelReason.DESTROYED else "cancelled"
         # `hpcspec cancel KEY` stops a run like destroy does for the stack: apply creates anew.
-        return f"{verb} by {self.reason.phrase} at {self.when}"
+        return f"{verb} by {self.reason.phrase}" + (f" at {self.when}" if self.when else "")
 
 
 def cancelled_by_hpcspec(job: LiveJob) -> CancelledByHpcspec | None:
@@ -87,7 +96,10 @@ def cancelled_by_hpcspec(job: LiveJob) -> CancelledByHpcspec | None:
     next apply creates it again."""
     if not job.state.is_canceled:
         return None
-    found = _MESSAGE.search(job.error_message or "")
-    if found is None:
-        return None
-    return CancelledByHpcspec(CancelReason(found["what"]), found["when"])
+    said = job.error_message or ""
+    found = _MESSAGE.search(said)
+    if found is not None:
+        return CancelledByHpcspec(CancelReason(found["what"]), found["when"])
+    bare = said.split("Message:", 1)[-1].strip()  # HPC Pack 2016 prefixes the message
+    legacy = _LEGACY.get(bare)
+    return CancelledByHpcspec(legacy, "") if legacy is not None else None

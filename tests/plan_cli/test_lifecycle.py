@@ -253,7 +253,8 @@ def test_a_replace_with_a_missing_secret_leaves_the_old_job_alive(
     assert code == ExitCode.ERROR and "secret env:LIFE_TEST_TOKEN is not set" in err
     client = client_for(cluster)
     try:
-        assert client.job_properties(job_id, ["State"]).text("State") in ("Queued", "Running")
+        alive = ("Submitted", "Validating", "Queued", "Running")
+        assert client.job_properties(job_id, ["State"]).text("State") in alive
     finally:
         client.close()
     monkeypatch.setenv("LIFE_TEST_TOKEN", "s3cret")
