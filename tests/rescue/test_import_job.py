@@ -79,7 +79,8 @@ def test_an_applied_example_imports_to_a_manifest_that_recreates_the_same_job(
                        if i in before.definition.parent_job_ids}  # fmt: skip
             copied = {k for k, i in copies.items() if i in after.definition.parent_job_ids}
             assert copied == parents
-    assert run_cli("destroy", "copy.yaml", "--auto-approve")[0] == 0
+    code, out, err = run_cli("destroy", "copy.yaml", "--auto-approve")
+    assert code == 0, out + err
 
 
 SECRET_MANIFEST = """apiVersion: hpcspec/v1
