@@ -188,3 +188,24 @@ def test_context_names_the_profile_file_and_keep_leaves_the_jobs(
     assert "Queued" in states and "Configuring" in states  # left for inspection, still held
     code, _out, err = run_cli("cluster", "check", "--context", "lab", "--cluster", running.url)
     assert code != 0 and "--context or --cluster" in err
+
+
+def test_a_cluster_that_refuses_finish_still_answers_for_the_other_states(
+    start_emulator: Any,
+) -> None:
+    from hpcspec.emulator.faults import FaultPlan, FaultRule
+    from hpcspec.hpcpack.check import job_probes
+    from hpcspec.hpcpack.check.model import CheckRun
+
+    faults = FaultPlan((FaultRule(match="POST /hpc/jobs/*/finish", error_status=500),))
+    client = _admin_client(start_emulator(faults=faults))
+    try:
+        run = CheckRun(client)
+        result = job_probes.writes_by_state(run)
+        for job_id in run.jobs:
+            client.cancel_job(job_id)
+    finally:
+        client.close()
+    assert [f.outcome.value for f in result.findings] == ["holds", "holds"]
+    assert "Finished not reached" in result.findings[0].evidence
+    assert "Queued: custom property accepted, env refused" in result.findings[0].evidence
