@@ -176,7 +176,7 @@ def discover(
     stale = [
         k
         for k, job in current.items()
-        if live_digest(job) != desired_digests[k] and cancelled_by_hpcspec(job) is None
+        if live_digest(job) != desired_digests[k] and not _recreated(job)
     ]
     if stale:  # each changed job's reads wait on the network: overlap them
         with ThreadPoolExecutor(max_workers=min(DETAIL_READERS, len(stale))) as pool:
@@ -192,6 +192,13 @@ def discover(
         adopted=frozenset(j.id for j in current.values() if j.id in named),
         moved_from=moved_from,
     )
+
+
+def _recreated(job: LiveJob) -> bool:
+    """hpcspec cancelled the job and the next apply creates its key anew: its details are
+    never needed."""
+    gone = cancelled_by_hpcspec(job)
+    return gone is not None and gone.recreates
 
 
 def _records_key(reader: ClusterReader, job: LiveJob, key: str) -> bool:

@@ -81,10 +81,16 @@ class CancelledByHpcspec:
     reason: CancelReason
     when: str
 
+    @property
+    def recreates(self) -> bool:
+        """The next apply creates the key again: every reason but `hpcspec cancel KEY`, a
+        person's decision to stop that run, which stays until `--rerun KEY` (a reconcile loop
+        must not undo it)."""
+        return self.reason is not CancelReason.REQUESTED
+
     def describe(self) -> str:
         """`destroyed by hpcspec destroy at 2026-05-01T10:00:00Z`."""
         verb = "destroyed" if self.reason is CancelReason.DESTROYED else "cancelled"
-        # `hpcspec cancel KEY` stops a run like destroy does for the stack: apply creates anew.
         return f"{verb} by {self.reason.phrase}" + (f" at {self.when}" if self.when else "")
 
 

@@ -85,6 +85,7 @@ class ReasonCode(StrEnum):
     NOTHING_FAILED = "nothing-failed"  # `hpcspec requeue`: no task to run again
     DESTROYED = "destroyed"  # hpcspec cancelled it (destroy, --prune, replace): create again
     CANCELED_OUTSIDE = "canceled-outside"  # Canceled, not by hpcspec
+    CANCELED_BY_REQUEST = "canceled-by-request"  # `hpcspec cancel KEY`: until --rerun KEY
     DRIFT = "drift"  # a managed field differs on the cluster though the spec did not change
     MOVED = "moved"  # `moved:` made the old key's job this key's job
     IGNORED_FIELDS = "ignored-fields"  # the spec changed only in ignoreChanges fields
@@ -95,6 +96,7 @@ class Unmet(StrEnum):
     the plan never says the cluster matches while a key is in one of these."""
 
     CANCELED_OUTSIDE = "canceled-outside"  # re-run it with --rerun KEY
+    CANCELED = "canceled"  # by `hpcspec cancel KEY`; re-run it with --rerun KEY
     FAILED = "failed"  # failed after its retries; re-run it with --rerun KEY
     DRIFTED = "drifted"  # drift the job's state does not let apply restore
 
@@ -299,6 +301,7 @@ class Plan:
 _ALIVE_STATE_NAMES = frozenset(s.name for s in JobState if s.is_alive)
 _UNMET_WORDS = {
     Unmet.CANCELED_OUTSIDE: "canceled outside hpcspec",
+    Unmet.CANCELED: "canceled by hpcspec cancel",
     Unmet.FAILED: "failed",
     Unmet.DRIFTED: "drifted",
 }

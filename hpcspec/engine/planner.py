@@ -134,7 +134,7 @@ def decide(
 ) -> Change:
     """The change for one job key (DESIGN.md §3); an `adopted` job by the fields read back."""
     gone = cancelled_by_hpcspec(job) if job is not None else None
-    if job is None or gone is not None:
+    if job is None or (gone is not None and gone.recreates):
         return absent(desired, job, gone)
     seen = live_digest(job)
     if desired.key in options.rerun:

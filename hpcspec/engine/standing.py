@@ -1,7 +1,8 @@
 """How a key stands when its spec did not change, or it has no live job (DESIGN.md §3).
 
 The planner's rows of the lifecycle table that are about the job's life, not its spec: no
-live job, or one hpcspec cancelled on purpose (`lifecycle.cancelled_by_hpcspec`) → create;
+live job, or one hpcspec cancelled on purpose (`lifecycle.cancelled_by_hpcspec`) → create
+(but a job `hpcspec cancel KEY` stopped stays so, unmet, until `--rerun KEY`);
 Configuring → submit; Failed → requeue while retries are left, else unmet; Canceled outside
 hpcspec → unmet, with the command that re-runs it; drift in the managed properties (read in
 the job listing) → an update where the state allows, unmet where it does not; a spec changed
@@ -15,7 +16,7 @@ from dataclasses import replace
 
 from hpcspec.engine.diff import drift_diffs, job_diffs
 from hpcspec.engine.identity import live_digest
-from hpcspec.engine.lifecycle import CancelledByHpcspec
+from hpcspec.engine.lifecycle import CancelledByHpcspec, cancelled_by_hpcspec
 from hpcspec.engine.plan import (
     Action,
     Change,
@@ -103,6 +104,18 @@ def unchanged(desired: DesiredJob, job: LiveJob) -> Change:
             Action.SUBMIT,
             Reason(ReasonCode.NOT_SUBMITTED, f"job {job.id} is Configuring; state: submitted"),
         )
+    requested = cancelled_by_hpcspec(job) if job.state.is_canceled else None
+    if requested is not None:  # `hpcspec cancel KEY`: stays cancelled until --rerun
+        change = change_for(
+            desired,
+            job,
+            Action.NO_OP,
+            Reason(
+                ReasonCode.CANCELED_BY_REQUEST,
+                f"job {job.id} was {requested.describe()}; --rerun {desired.key} runs it again",
+            ),
+        )
+        return replace(change, unmet=Unmet.CANCELED)
     if job.state.is_canceled:
         said = f" ({job.error_message})" if job.error_message else ""
         change = change_for(

@@ -75,3 +75,10 @@ def test_a_job_that_is_not_canceled_was_not_ended_by_hpcspec() -> None:
     message = cancel_message(CancelReason.DESTROYED, at=AT)
     assert cancelled_by_hpcspec(canceled(message, JobState.Failed)) is None
     assert cancelled_by_hpcspec(canceled(message, JobState.Canceling)) is not None
+
+
+def test_only_hpcspec_cancel_keeps_a_key_stopped_every_other_cancel_is_recreated() -> None:
+    for reason in CancelReason:
+        found = cancelled_by_hpcspec(canceled(cancel_message(reason, at=AT)))
+        assert found is not None
+        assert found.recreates is (reason is not CancelReason.REQUESTED)

@@ -352,3 +352,22 @@ def test_forget_stops_managing_a_removed_key_without_touching_its_job(
     finally:
         client.close()
     run_cli("destroy", str(manifest), "--auto-approve")
+
+
+@pytest.mark.slow
+def test_a_job_stopped_with_hpcspec_cancel_stays_stopped_until_rerun(
+    cli_env: Path, run_cli: Runner, cluster: Any
+) -> None:
+    manifest = write_manifest(cli_env, "stopped", job("a", "sleep:60"))
+    assert run_cli("apply", str(manifest), "--auto-approve")[0] == 0
+    job_id = live_ids(cluster, "stopped", ["a"])["a"]
+    assert job_id is not None
+    assert run_cli("cancel", str(manifest), "a", "--auto-approve")[0] == 0
+    wait_state(cluster, job_id, "Canceled")
+    code, text, _ = run_cli("plan", str(manifest), "--detailed-exitcode")
+    assert code == ExitCode.ERROR and MATCHES not in text and "create" not in text
+    assert f"job {job_id} was cancelled by hpcspec cancel at 20" in text and "--rerun a" in text
+    assert "1 canceled by hpcspec cancel" in text.splitlines()[0]
+    assert run_cli("apply", str(manifest), "--auto-approve", "--rerun", "a")[0] == 0
+    assert live_ids(cluster, "stopped", ["a"])["a"] not in (None, job_id)
+    run_cli("destroy", str(manifest), "--auto-approve")
