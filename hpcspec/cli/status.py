@@ -49,9 +49,9 @@ RENDERERS = {
 @click.option("--timeout", default=None, metavar="DURATION", help="With --wait: give up after.")
 @click.option(
     "--provenance/--no-provenance",
-    default=True,
+    default=False,
     show_default=True,
-    help="Show where each job was applied from (one extra request per job).",
+    help="Show where each job was applied from (one extra request per job, once).",
 )
 @var_options
 @cluster_options
@@ -76,11 +76,12 @@ def status(
     render = RENDERERS[output]
     view = WaitView()
     places = file_places(config)
+    sources: dict[int, str] = {}  # a job's source never changes: read once per --watch
     try:
         while True:
             rows = stack_status(client, stack_name, keys, adopted=adopted)
             if provenance:
-                rows = with_sources(client, rows)
+                rows = with_sources(client, rows, sources)
             click.echo(render(stack_name, rows), nl=False)
             if not watch:
                 ci.append_step_summary(render_status_markdown(stack_name, rows))

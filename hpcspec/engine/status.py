@@ -1,14 +1,17 @@
 """Status: one row per job key — job id, state, tasks by state, runtime, failed tasks.
 
-Costs one job listing plus one task listing per job that still has work (sweep instances
-counted, since the task listing expands parametric sweeps); `with_sources` adds where each
-job was applied from (one custom-property read per job). `wait.py` polls these rows.
+Costs the job listing's pages plus one task listing per job that has failed tasks to
+explain (only its Failed tasks, sweep instances expanded; a few such jobs at a time): a
+job's tasks by state are its own counters, which the listing returns (they count sweep
+instances, as the store does). `with_sources` adds where each job was applied from (one
+custom-property read per job not read before, a few at a time). `wait.py` polls these rows.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -19,6 +22,7 @@ from hpcspec.hpcpack.live import LiveJob, LiveTask
 from hpcspec.hpcpack.states import JobState, TaskState
 
 OUTPUT_LINES = 3
+TASK_READERS = 8  # jobs whose tasks (or sources) are read at once (the client is thread-safe)
 
 
 @dataclass(frozen=True)
@@ -66,24 +70,40 @@ def stack_status(
     """Rows for `keys` (manifest order), then any other key the stack has on the cluster;
     `adopted`: the manifest's `adopt:` block."""
     listed = list_stack(reader, stack, keys, adopted=adopted).by_key
+    order = [*keys, *sorted(k for k in listed if k not in keys)]
+    current = {key: choose_current(listed[key])[0] for key in order if listed.get(key)}
+    tasks = _read_tasks(reader, list(current.values()))
     rows = []
-    for key in [*keys, *sorted(k for k in listed if k not in keys)]:
-        jobs = listed.get(key)
-        if not jobs:
+    for key in order:
+        job = current.get(key)
+        if job is None:
             rows.append(JobStatus(key, None, "absent"))
             continue
-        job = choose_current(jobs)[0]
-        tasks = _tasks(reader, job)
-        rows.append(job_status(key, job, tasks, now=now))
+        rows.append(job_status(key, job, tasks.get(job.id, []), now=now))
     return rows
 
 
-def _tasks(reader: ClusterReader, job: LiveJob) -> list[LiveTask]:
-    # Active jobs change; Failed ones are read for their failing tasks. Ended jobs that
-    # finished cleanly cost nothing more.
-    if not (job.state.is_active or job.state is JobState.Failed):
-        return []
-    return reader.list_tasks(job.id, expand_sweeps=True)
+def _needs_tasks(job: LiveJob) -> bool:
+    """Whether status reads a job's tasks: when it has failed tasks to explain, or — from a
+    server that returned no task counters — while it is active or Failed."""
+    if job.task_counts:
+        return dict(job.task_counts).get("Failed", 0) > 0
+    return job.state.is_active or job.state is JobState.Failed
+
+
+def _read_tasks(reader: ClusterReader, jobs: Sequence[LiveJob]) -> dict[int, list[LiveTask]]:
+    """The tasks of the jobs that need them, `TASK_READERS` jobs at a time, by job id: only
+    the Failed ones when the job's counters give the rest."""
+    wanted = [job for job in jobs if _needs_tasks(job)]
+    if not wanted:
+        return {}
+
+    def read(job: LiveJob) -> list[LiveTask]:
+        state = TaskState.Failed if job.task_counts else None
+        return reader.list_tasks(job.id, expand_sweeps=True, state=state)
+
+    with ThreadPoolExecutor(max_workers=min(TASK_READERS, len(wanted))) as pool:
+        return dict(zip((job.id for job in wanted), pool.map(read, wanted), strict=True))
 
 
 def job_status(
@@ -92,7 +112,7 @@ def job_status(
     """A row from a listed job and its (expanded) tasks."""
     counts = Counter(t.state.name for t in tasks if t.state.name)
     total = len(tasks)
-    if not tasks and job.task_counts:  # not read: the job's own counters say enough
+    if job.task_counts:  # the job's own counters: every task by state, from the listing
         counted = dict(job.task_counts)
         total = counted.pop("Total", sum(counted.values()))
         counts = Counter(counted)
@@ -130,14 +150,23 @@ def _runtime(job: LiveJob, now: datetime | None) -> int | None:
     return max(0, int((end - start).total_seconds()))
 
 
-def with_sources(reader: ClusterReader, rows: Sequence[JobStatus]) -> list[JobStatus]:
-    """Rows with each job's `hpcspec.source` (one custom-property read per job: a job
-    listing cannot return custom properties)."""
-    out = []
-    for row in rows:
-        if row.job_id is not None and not row.source:
-            custom = reader.job_custom_properties(row.job_id)
-            source = next((v for k, v in custom.items() if k.lower() == SOURCE_TAG), "")
-            row = replace(row, source=source)
-        out.append(row)
-    return out
+def with_sources(
+    reader: ClusterReader, rows: Sequence[JobStatus], known: dict[int, str] | None = None
+) -> list[JobStatus]:
+    """Rows with each job's `hpcspec.source`: one custom-property read per job (a job listing
+    cannot return custom properties), `TASK_READERS` at a time. A job's source is stamped
+    when it is created, so `known` (job id → source) keeps them across `--watch` refreshes."""
+    known = {} if known is None else known
+    unread = sorted({r.job_id for r in rows if r.job_id is not None and not r.source} - set(known))
+
+    def read(job_id: int) -> str:
+        custom = reader.job_custom_properties(job_id)
+        return next((v for k, v in custom.items() if k.lower() == SOURCE_TAG), "")
+
+    if unread:
+        with ThreadPoolExecutor(max_workers=min(TASK_READERS, len(unread))) as pool:
+            known.update(zip(unread, pool.map(read, unread), strict=True))
+    return [
+        replace(r, source=known[r.job_id]) if r.job_id in known and not r.source else r
+        for r in rows
+    ]

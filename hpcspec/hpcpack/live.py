@@ -18,12 +18,19 @@ from hpcspec.hpcpack.catalogue import Value
 from hpcspec.hpcpack.definition import JobDefinition
 from hpcspec.hpcpack.states import JobState, TaskState
 
+# Every per-state counter a job carries (the store counts basic tasks and sweep instances),
+# so status reads a job's tasks by state from the listing alone.
 TASK_COUNTERS = {
     "Configuring": "ConfiguringTaskCount",
+    "Submitted": "SubmittedTaskCount",
+    "Validating": "ValidatingTaskCount",
     "Queued": "QueuedTaskCount",
+    "Dispatching": "DispatchingTaskCount",
     "Running": "RunningTaskCount",
+    "Finishing": "FinishingTaskCount",
     "Finished": "FinishedTaskCount",
     "Failed": "FailedTaskCount",
+    "Canceling": "CancelingTaskCount",
     "Canceled": "CanceledTaskCount",
 }
 

@@ -94,32 +94,28 @@ def test_status_outputs_and_request_cost(cli_env: Path, run_cli: Runner, cluster
     rows = {row["key"]: row for row in doc["jobs"]}
     assert rows["done"]["state"] == "Finished" and rows["failing"]["state"] == "Failed"
     assert rows["running"]["state"] == "Running"
+    assert rows["running"]["tasks"] == {"Running": 1} and rows["running"]["total_tasks"] == 1
     assert [t["exit_code"] for t in rows["failing"]["failed_tasks"]] == [2]
     routes = recorder.routes()
-    listings = routes["GET /hpc/jobs"]
-    task_listings = sum(n for r, n in routes.items() if r.endswith("/tasks"))
-    custom_reads = sum(n for r, n in routes.items() if r.endswith("/customProperties"))
-    assert listings == 1
-    # Task listings: the two running jobs and the Failed one (for its failed tasks' output).
-    assert task_listings == 3, routes
-    # Besides: one custom-property read per job for its provenance (`hpcspec.source`, added
-    # by the CI step-summary work; a listing cannot return custom properties).
+    # Status costs the listing pages plus one task listing per job with failed tasks to
+    # explain (issue 17): running jobs' tasks by state come from the listing's counters.
     # And the client's one-off read of the cluster's date format (none once an earlier command
     # saved it in the cluster's profile).
-    date_format = routes["GET /hpc/cluster/info/dateTimeFormat"]
-    assert date_format <= 1
-    assert sum(routes.values()) == 1 + task_listings + custom_reads + date_format
-    assert custom_reads <= len(rows)
-    # Without provenance, status costs exactly one listing + one task listing per job with
-    # work (DESIGN.md §5), plus the client's one read of the cluster's date format.
+    assert routes["GET /hpc/jobs"] == 1
+    failing_id = rows["failing"]["job_id"]
+    assert routes[f"GET /hpc/jobs/{failing_id}/tasks"] == 1, routes
+    assert routes["GET /hpc/cluster/info/dateTimeFormat"] <= 1
+    assert sum(routes.values()) == 2 + routes["GET /hpc/cluster/info/dateTimeFormat"], routes
+    # --provenance adds one custom-property read per job (a listing cannot return custom
+    # properties).
     recorder = install(cluster)
     try:
-        assert run_cli("status", "m.yaml", "--no-provenance", "--output", "json")[0] == 0
+        assert run_cli("status", "m.yaml", "--provenance", "--output", "json")[0] == 0
     finally:
         uninstall(cluster, recorder)
-    lean = recorder.routes()
-    assert not any(r.endswith("/customProperties") for r in lean), lean
-    assert sum(lean.values()) == 1 + task_listings + lean["GET /hpc/cluster/info/dateTimeFormat"]
+    wide = recorder.routes()
+    assert sum(n for r, n in wide.items() if r.endswith("/customProperties")) == len(rows), wide
+    assert sum(wide.values()) == 2 + len(rows) + wide["GET /hpc/cluster/info/dateTimeFormat"]
     code, out, _ = run_cli("status", "m.yaml")
     assert code == 0 and "status-cost" in out and "Failed" in out and "exit code 2" in out, out
     code, md, _ = run_cli("status", "m.yaml", "--output", "markdown")

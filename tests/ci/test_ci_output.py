@@ -243,6 +243,8 @@ def test_apply_stamps_provenance_and_status_shows_it(
     cli_env.setenv("CI_PIPELINE_URL", "https://gitlab.example/g/p/-/pipelines/9")
     manifest = write_manifest(tmp_path, SIMPLE.format(stack=unique_stack("prov")))
     assert hpcspec("apply", "--auto-approve", str(manifest)).code == 0
-    rows = json.loads(hpcspec("status", "--output", "json", str(manifest)).out)["jobs"]
+    status = hpcspec("status", "--provenance", "--output", "json", str(manifest))
+    rows = json.loads(status.out)["jobs"]
     assert rows[0]["source"].endswith("stack.yaml https://gitlab.example/g/p/-/pipelines/9")
-    assert "applied from" in hpcspec("status", str(manifest)).out
+    assert "applied from" in hpcspec("status", "--provenance", str(manifest)).out
+    assert "applied from" not in hpcspec("status", str(manifest)).out  # one read per job

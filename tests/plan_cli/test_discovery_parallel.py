@@ -67,7 +67,9 @@ class SlowReader:
     def job_custom_properties(self, job_id: int) -> Mapping[str, str]:
         return {"hpcspec.key": self.keys[job_id - 1]}
 
-    def list_tasks(self, job_id: int, *, expand_sweeps: bool) -> list[LiveTask]:
+    def list_tasks(
+        self, job_id: int, *, expand_sweeps: bool, state: TaskState | None = None
+    ) -> list[LiveTask]:
         return []
 
 

@@ -67,11 +67,17 @@ class TaskOperations(ClientBase):
         }
         return iter_rows(self.transport, f"/jobs/{int(job_id)}/tasks", params, key="TaskId")
 
-    def list_tasks(self, job_id: int, *, expand_sweeps: bool) -> list[LiveTask]:
+    def list_tasks(
+        self, job_id: int, *, expand_sweeps: bool, state: TaskState | None = None
+    ) -> list[LiveTask]:
         """GET /jobs/{jobId}/tasks as `LiveTask`s (state, exit code, output); with
-        `expand_sweeps`, one per sweep instance."""
+        `expand_sweeps`, one per sweep instance; with `state`, only the tasks in it (the
+        server filters: `TaskState eq …`)."""
         rows = self.iter_tasks(
-            job_id, properties=TASK_STATUS_COLUMNS, expand_parametric=expand_sweeps
+            job_id,
+            properties=TASK_STATUS_COLUMNS,
+            expand_parametric=expand_sweeps,
+            state=state.name if state is not None else None,
         )
         return [readback.live_task(r) for r in rows]
 
