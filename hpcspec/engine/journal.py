@@ -1,7 +1,8 @@
 """The write-ahead journal: what apply meant to do and what happened, so a killed apply resumes.
 
 One JSON line per `JournalEntry` under `.hpcspec/journal/<stack>.jsonl` (created with the first
-entry). An intent is written and fsynced before the request it announces; an outcome is
+entry). An intent is written and fsynced before the request it announces (group commit: the
+threads waiting at once share one fsync, and no lock is held across it); an outcome is
 written (a killed process cannot lose it) and reaches the disk with the next fsync: losing
 one to a power cut only makes the next apply look the job up again. A `CREATE_INTENT` carries
 the per-attempt token; a `CREATE_RESULT` the job id (a REST create also records
@@ -71,8 +72,12 @@ class Journal:
     def __init__(self, stack: str, root: Path = JOURNAL_DIR) -> None:
         self.root = root
         self.path = root / f"{stack}.jsonl"
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held to write a line, never across an fsync
         self._whole = False  # the file is known to end with a whole line
+        self._written = 0  # lines written by this Journal
+        self._synced = 0  # of those, the first `_synced` are known to be on disk
+        self._syncing = False  # a thread is in fsync for them
+        self._synced_cond = threading.Condition()
 
     def record(
         self,
@@ -89,10 +94,10 @@ class Journal:
         entry = JournalEntry(event, key, token, job_id, digest, via, note, round(time.time(), 3))
         fields = {k: v for k, v in asdict(entry).items() if v is not None}
         line = json.dumps(fields, sort_keys=True)
-        with self._lock:
-            self.root.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            with self._lock:
                 # A kill may have torn the last line: start on a fresh one, so the torn line
                 # is the only one lost.
                 size = 0 if self._whole else os.fstat(fd).st_size
@@ -100,10 +105,32 @@ class Journal:
                     line = "\n" + line
                 self._whole = True
                 os.write(fd, (line + "\n").encode())
-                if event in ANNOUNCES:
+                self._written += 1
+                mine = self._written
+            if event in ANNOUNCES:
+                self._sync(fd, mine)
+        finally:
+            os.close(fd)
+
+    def _sync(self, fd: int, line: int) -> None:
+        """Return once line number `line` is on disk. Group commit: one writer fsyncs for
+        every line written so far while the others wait for it; no lock is held across the
+        fsync, so writes of other threads go on meanwhile."""
+        with self._synced_cond:
+            while self._synced < line:
+                if self._syncing:
+                    self._synced_cond.wait()
+                    continue
+                self._syncing = True
+                target = self._written  # every line written before the fsync starts
+                self._synced_cond.release()
+                try:
                     os.fsync(fd)
-            finally:
-                os.close(fd)
+                finally:
+                    self._synced_cond.acquire()
+                    self._syncing = False
+                    self._synced_cond.notify_all()
+                self._synced = max(self._synced, target)
 
     def entries(self) -> list[JournalEntry]:
         """Every entry so far (a torn last line from a kill, or an unknown one, is skipped)."""
