@@ -19,10 +19,11 @@ to have happened before it is sent again.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from hpcspec.engine import identity
+from hpcspec.engine import identity, ordered_adds
 from hpcspec.engine.discovery import list_stack
 from hpcspec.engine.journal import Journal, JournalEvent
 from hpcspec.engine.outcomes import StepFailed
@@ -105,9 +106,11 @@ def create_once(
     *,
     via: CreateMethod,
     secret: SecretResolver,
+    task_pool: Executor | None = None,
 ) -> int:
     """Create the job once; returns its id. Each attempt has its own token, journalled first;
-    an ambiguous failure is resolved by looking the token up."""
+    an ambiguous failure is resolved by looking the token up. A REST create adds its tasks on
+    `task_pool` (one by one without it)."""
     tokens: list[str] = []
 
     def send() -> int:
@@ -139,7 +142,8 @@ def create_once(
     if via is CreateMethod.REST:
         journal.record(JournalEvent.CREATE_STARTED, request.key, token=tokens[-1], job_id=job_id)
         definition = tagged(request, tokens[-1])
-        _fill_via_rest(cluster, job_id, definition, secret, journal, request.key, tokens[-1])
+        fill_args = (secret, journal, request.key, tokens[-1], task_pool)
+        _fill_via_rest(cluster, job_id, definition, *fill_args)
     journal.record(JournalEvent.CREATE_RESULT, request.key, token=tokens[-1], job_id=job_id)
     return job_id
 
@@ -157,9 +161,11 @@ def _fill_via_rest(
     journal: Journal,
     key: str,
     token: str,
+    task_pool: Executor | None,
 ) -> None:
     """The part-by-part path after the job exists (with its pending marker): custom
-    properties without the digest tag, env, then each task. `mark` writes the real marker and
+    properties without the digest tag, env, then the tasks (on `task_pool`, in manifest order:
+    `ordered_adds`). `mark` writes the real marker and
     the digest last. If a part fails the job is cancelled (best effort; otherwise the next
     apply's recovery cancels it) and the error says to run apply again."""
     try:
@@ -167,14 +173,24 @@ def _fill_via_rest(
         _idempotent(cluster.set_job_custom_properties, job_id, custom)
         if definition.env:
             _idempotent(cluster.set_job_env, job_id, dict(definition.env), secret=secret)
-        for task in definition.tasks:
-            task_id = _add_task(cluster, job_id, task)
+
+        def fill(task_id: int, task: TaskDefinition, over_placeholder: bool) -> None:
+            if over_placeholder:
+                _idempotent(cluster.set_task, job_id, task_id, task)
             if task.custom_properties:
                 values = dict(task.custom_properties)
                 _idempotent(cluster.set_task_custom_properties, job_id, task_id, values)
             if task.env:
                 env = dict(task.env)
                 _idempotent(cluster.set_task_env, job_id, task_id, env, secret=secret)
+
+        ordered_adds.add_in_order(
+            definition.tasks,
+            token=token,
+            add=lambda task: _add_task(cluster, job_id, task),
+            fill=fill,
+            pool=task_pool,
+        )
     except HpcspecError as error:
         if discard(cluster, job_id, "hpcspec: an incomplete create, made again"):
             journal.record(

@@ -90,6 +90,8 @@ class _Executor:
         self.ids = dict(known_ids)
         self.results: dict[str, JobResult] = {}
         self._lock = threading.Lock()
+        # A REST create's task writes: `parallelism` at once across the whole apply.
+        self.task_pool: ThreadPoolExecutor | None = None
 
     def notify(self, event: Event) -> None:
         with self._lock:  # workers report too: the observer hears one event at a time
@@ -113,7 +115,10 @@ class _Executor:
                 self.finish(JobResult(change.key, Outcome.UNCHANGED, change.action, change.live_id))
         by_key = {c.key: c for c in chains if c.key not in self.results}
         pending = [c.key for c in plan.changes if c.key in by_key]
-        with ThreadPoolExecutor(max_workers=self.options.parallelism) as pool:
+        with (
+            ThreadPoolExecutor(max_workers=self.options.parallelism) as pool,
+            ThreadPoolExecutor(max_workers=self.options.parallelism) as self.task_pool,
+        ):
             while pending:
                 wave = [k for k in pending if not set(by_key[k].depends_on) & set(pending)]
                 if not wave:  # parents failed or never started
@@ -224,7 +229,12 @@ class _Executor:
             case steps.Create():
                 request = self._request(step.job, step.source)
                 progress.job_id = exactly_once.create_once(
-                    self.cluster, request, self.journal, via=step.via, secret=self.secret
+                    self.cluster,
+                    request,
+                    self.journal,
+                    via=step.via,
+                    secret=self.secret,
+                    task_pool=self.task_pool,
                 )
             case steps.Mark():
                 assert progress.job_id is not None  # JobSteps: a mark follows a create
