@@ -76,10 +76,12 @@ def status(
     render = RENDERERS[output]
     view = WaitView()
     places = file_places(config)
-    sources: dict[int, str] = {}  # a job's source never changes: read once per --watch
+    # A job's key and source never change: each read once per job across --watch refreshes.
+    sources: dict[int, str] = {}
+    orphans: dict[int, tuple[tuple[str, str], ...]] = {}
     try:
         while True:
-            rows = stack_status(client, stack_name, keys, adopted=adopted)
+            rows = stack_status(client, stack_name, keys, adopted=adopted, known=orphans)
             if provenance:
                 rows = with_sources(client, rows, sources)
             click.echo(render(stack_name, rows), nl=False)

@@ -40,6 +40,7 @@ from hpcspec.hpcpack.errors import NotFound
 from hpcspec.hpcpack.live import LiveJob
 
 DETAIL_READERS = 4  # changed jobs whose details are read at once (the client is thread-safe)
+ORPHAN_READERS = 8  # orphans whose custom properties are read at once
 
 
 @dataclass(frozen=True)
@@ -77,10 +78,14 @@ def list_stack(
     adopted: Mapping[str, int] | None = None,
     properties: Sequence[str] = (),
     moved: Mapping[str, str] | None = None,
+    known: dict[int, tuple[tuple[str, str], ...]] | None = None,
 ) -> StackJobs:
     """One listing; rows are matched to keys by the marker's hashes (`moved` old → new key:
     an old key's rows belong to the new key); `properties` are read as extra columns. A key
-    the listing found no job for gets its `adopted` job (the manifest's `adopt:`), read by id."""
+    the listing found no job for gets its `adopted` job (the manifest's `adopt:`), read by id.
+    An orphan's key is only in its custom properties: one read each, `ORPHAN_READERS` at a
+    time, kept in `known` (job id → custom properties) for callers that list again
+    (`status --watch`)."""
     wanted = stack_hash(stack)
     by_hash = {key_hash(stack, key): key for key in keys}
     aliases = {key_hash(stack, old): (old, new) for old, new in (moved or {}).items()}
@@ -95,6 +100,7 @@ def list_stack(
         owned = listing_owner(reader, owner)
         listing = reader.list_jobs(columns=columns, owner=owned, properties=properties)
         jobs = marked(reader, listing, stack)
+    rows: list[tuple[str | None, LiveJob]] = []
     for job in jobs:
         marker = parse_marker(job.client_source)
         if marker is None or marker.stack_hash != wanted:
@@ -103,10 +109,24 @@ def list_stack(
         if key is None and marker.key_hash in aliases:
             old, key = aliases[marker.key_hash]
             found.moved[job.id] = old
-        if key is None and job.custom_properties is None:  # an orphan: its key is only in
-            custom = dict(reader.job_custom_properties(job.id))  # its custom properties
-            job = replace(job, custom_properties=tuple(sorted(custom.items())))
+        rows.append((key, job))
+    known = {} if known is None else known
+    unread = [
+        job.id
+        for key, job in rows
+        if key is None and job.custom_properties is None and job.id not in known
+    ]
+    if unread:
+
+        def read(job_id: int) -> tuple[tuple[str, str], ...]:
+            return tuple(sorted(dict(reader.job_custom_properties(job_id)).items()))
+
+        with ThreadPoolExecutor(max_workers=min(ORPHAN_READERS, len(unread))) as pool:
+            known.update(zip(unread, pool.map(read, unread), strict=True))
+    for key, job in rows:
         if key is None:
+            if job.custom_properties is None:
+                job = replace(job, custom_properties=known[job.id])
             if job.custom(FORGOTTEN_TAG):  # `hpcspec forget`: no longer the stack's
                 continue
             key = job.custom(KEY_TAG) or f"<unknown:{job.id}>"

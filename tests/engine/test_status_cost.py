@@ -46,7 +46,7 @@ class CountingReader:
     def job_custom_properties(self, job_id: int) -> Mapping[str, str]:
         with self.lock:
             self.calls.append(("custom", job_id, None))
-        return {"HPCSPEC.SOURCE": f"m.yaml@{job_id}"}
+        return {"HPCSPEC.SOURCE": f"m.yaml@{job_id}", "hpcspec.key": f"k{job_id}"}
 
     def read_details(self, job: LiveJob) -> LiveJob:
         raise AssertionError("status never reads details")
@@ -109,4 +109,13 @@ def test_sources_are_read_once_per_job_across_refreshes() -> None:
     for _ in range(3):
         rows = with_sources(reader, stack_status(reader, STACK, ["k1", "k2"]), known)
     assert [r.source for r in rows] == ["m.yaml@1", "m.yaml@2"]
+    assert sorted(reader.calls) == [("custom", 1, None), ("custom", 2, None)]
+
+
+def test_status_by_stack_name_reads_each_jobs_key_once_across_refreshes() -> None:
+    reader = CountingReader([job(n, f"k{n}", JobState.Finished, {"Finished": 1}) for n in (1, 2)])
+    known: dict[int, tuple[tuple[str, str], ...]] = {}
+    for _ in range(3):
+        rows = stack_status(reader, STACK, [], known=known)  # `status --stack`: no manifest
+    assert [(r.key, r.source) for r in rows] == [("k1", "m.yaml@1"), ("k2", "m.yaml@2")]
     assert sorted(reader.calls) == [("custom", 1, None), ("custom", 2, None)]
