@@ -44,7 +44,8 @@ def load(name: str) -> dict[str, Any]:
 
 def live_row(work: Path, env: dict[str, str]) -> dict[str, Any]:
     status = subprocess.run(
-        [sys.executable, "-m", "hpcspec", "status", "--output", "json", "examples/quickstart.yaml"],
+        [sys.executable, "-m", "hpcspec", "status", "--provenance", "--output", "json"]
+        + ["examples/quickstart.yaml"],
         cwd=work,
         env=env,
         capture_output=True,
