@@ -43,9 +43,9 @@ def load(name: str) -> dict[str, Any]:
 
 
 def live_row(work: Path, env: dict[str, str]) -> dict[str, Any]:
+    command = ["status", "--provenance", "--output", "json", "examples/quickstart.yaml"]
     status = subprocess.run(
-        [sys.executable, "-m", "hpcspec", "status", "--provenance", "--output", "json"]
-        + ["examples/quickstart.yaml"],
+        [sys.executable, "-m", "hpcspec", *command],
         cwd=work,
         env=env,
         capture_output=True,
