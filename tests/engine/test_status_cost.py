@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from hpcspec.engine.identity import client_source_marker
@@ -37,6 +37,7 @@ class CountingReader:
         columns: JobColumns = JobColumns.STATUS,
         owner: str | None = None,
         client_source_prefix: str = "",
+        properties: Sequence[str] = (),
     ) -> Listing:
         return Listing(self.jobs)
 
