@@ -21,7 +21,11 @@ from hpcspec.engine.planfile import (
 from tests.render.strategies import plan_strategy
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150,
+    deadline=None,  # a round trip: time under a loaded run is not what it checks
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(plan=plan_strategy)
 def test_a_saved_plan_loads_back_to_the_same_plan(plan: Plan, tmp_path: Path) -> None:
     path = tmp_path / "plan.json"
