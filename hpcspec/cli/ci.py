@@ -42,6 +42,7 @@ GROUP_LINES = 20  # output longer than this is folded in a group on Azure Pipeli
 GITLAB_COUNTS: dict[Action, tuple[str, ...]] = {
     Action.CREATE: ("create",),
     Action.RERUN: ("create",),
+    Action.EXTEND: ("create",),
     Action.REPLACE: ("delete", "create"),
     Action.UPDATE: ("update",),
     Action.SUBMIT: ("update",),

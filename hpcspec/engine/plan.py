@@ -22,6 +22,7 @@ class Action(Enum):
     SUBMIT = "submit"  # the live job waits in Configuring: submit it
     REPLACE = "replace"  # cancel the live job, then create a new one
     RERUN = "rerun"  # the live job ended: create a new run next to it
+    EXTEND = "extend"  # the live job finished: a new job of the new sweep points/matrix rows
     REQUEUE = "requeue"  # the live job Failed: requeue it (retries)
     CANCEL = "cancel"  # cancel the live job (orphan with --prune, or state: canceled)
     NO_OP = "no-op"
@@ -42,6 +43,7 @@ _SYMBOLS = {
     Action.SUBMIT: ">",
     Action.REPLACE: "-/+",
     Action.RERUN: "+",
+    Action.EXTEND: "+",
     Action.REQUEUE: "↻",
     Action.CANCEL: "-",
     Action.NO_OP: " ",
@@ -52,6 +54,7 @@ _VERBS = {
     Action.SUBMIT: "to submit",
     Action.REPLACE: "to replace",
     Action.RERUN: "to rerun",
+    Action.EXTEND: "to extend",
     Action.REQUEUE: "to requeue",
     Action.CANCEL: "to cancel",
     Action.NO_OP: "unchanged",
@@ -89,6 +92,8 @@ class ReasonCode(StrEnum):
     DRIFT = "drift"  # a managed field differs on the cluster though the spec did not change
     MOVED = "moved"  # `moved:` made the old key's job this key's job
     IGNORED_FIELDS = "ignored-fields"  # the spec changed only in ignoreChanges fields
+    EXTENSION = "extension"  # onSpecChange: extend — only new points run, in a new job
+    NOT_AN_EXTENSION = "not-an-extension"  # onSpecChange: extend, but more than points changed
 
 
 class Unmet(StrEnum):
@@ -162,6 +167,16 @@ class FailedOnly:
 
 
 @dataclass(frozen=True)
+class Extension:
+    """An `onSpecChange: extend` run: the new points alone, in a new job. `starts` names each
+    task of the new job with the first new sweep value, or None for a whole new task."""
+
+    points: int  # new sweep instances and new tasks
+    total: int  # every point of the spec
+    starts: tuple[tuple[str, int | None], ...]
+
+
+@dataclass(frozen=True)
 class TaskRef:
     """One task, or sweep instance, of the live job that a change acts on alone."""
 
@@ -191,6 +206,7 @@ class Change:
     tasks: tuple[TaskRef, ...] = ()  # a CANCEL of these tasks only (`hpcspec cancel KEY/TASK`)
     unmet: Unmet | None = None  # the key does not satisfy the manifest, and apply leaves it
     moved_from: str | None = None  # `moved:` — apply records this key on the old key's job
+    extension: Extension | None = None  # an EXTEND: which points the new job holds
 
     @property
     def is_change(self) -> bool:

@@ -31,6 +31,7 @@ from hpcspec.engine.plan import (
     BlockCode,
     Change,
     DiffSection,
+    Extension,
     FailedOnly,
     FieldDiff,
     Plan,
@@ -40,7 +41,7 @@ from hpcspec.engine.plan import (
 )
 from hpcspec.errors import HpcspecError
 
-FORMAT_VERSION = "1.1"
+FORMAT_VERSION = "1.2"
 _MAJOR = 1
 SENSITIVE = "(sensitive)"
 
@@ -51,6 +52,7 @@ TERRAFORM_ACTIONS: dict[Action, tuple[str, ...]] = {
     Action.SUBMIT: ("update",),  # the same job, changed in place (Configuring → Submitted)
     Action.REPLACE: ("delete", "create"),  # cancel the live job, create a new one
     Action.RERUN: ("create",),  # a new run next to the ended job, which stays
+    Action.EXTEND: ("create",),  # a new job of the new points; the finished job stays
     Action.REQUEUE: ("update",),  # the same job id runs again
     Action.CANCEL: ("delete",),  # HPC Pack has no delete; cancel is the destroy
     Action.NO_OP: ("no-op",),
@@ -92,6 +94,12 @@ class _FailedOnlyDoc(_Doc):
     total: int
 
 
+class _ExtensionDoc(_Doc):
+    points: int
+    total: int
+    starts: list[tuple[str, int | None]]
+
+
 class _ChangeDoc(_Doc):
     key: str
     action: Action
@@ -108,6 +116,7 @@ class _ChangeDoc(_Doc):
     failed_only: _FailedOnlyDoc | None = None
     unmet: Unmet | None = None
     moved_from: str | None = None
+    extension: _ExtensionDoc | None = None
 
 
 class _PlanDoc(_Doc):
@@ -158,7 +167,14 @@ def _change(change: Change) -> dict[str, object]:
         "failed_only": _failed_only(change.failed_only),
         "unmet": change.unmet,
         "moved_from": change.moved_from,
+        "extension": _extension(change.extension),
     }
+
+
+def _extension(ext: Extension | None) -> dict[str, object] | None:
+    if ext is None:
+        return None
+    return {"points": ext.points, "total": ext.total, "starts": [list(s) for s in ext.starts]}
 
 
 def _failed_only(only: FailedOnly | None) -> dict[str, int] | None:
@@ -241,6 +257,8 @@ def plan_digest(plan: Plan) -> str:
                 "duplicates": sorted(c.duplicates),
                 # 1.1's `moved_from` only when set: a 1.0 plan's digest stays the same.
                 **({"moved_from": c.moved_from} if c.moved_from else {}),
+                # 1.2's `extension` only when set, for the same reason.
+                **({"extension": _extension(c.extension)} if c.extension else {}),
             }
             for c in sorted(plan.changes, key=lambda c: c.key)
         ],
@@ -384,6 +402,15 @@ def _to_plan(doc: _PlanDoc) -> Plan:
                 ),
                 unmet=c.unmet,
                 moved_from=c.moved_from,
+                extension=(
+                    Extension(
+                        c.extension.points,
+                        c.extension.total,
+                        tuple((name, start) for name, start in c.extension.starts),
+                    )
+                    if c.extension is not None
+                    else None
+                ),
             )
             for c in doc.changes
         ),

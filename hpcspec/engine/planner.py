@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from hpcspec.engine.diff import job_diffs
 from hpcspec.engine.discovery import LiveStack
+from hpcspec.engine.extension import extend_or_rerun
 from hpcspec.engine.identity import live_digest
 from hpcspec.engine.lifecycle import cancelled_by_hpcspec
 from hpcspec.engine.plan import (
@@ -290,6 +291,8 @@ def _ended_changed(
     ended = Reason(
         ReasonCode.ENDED, f"job {job.id} is {job.state.name} and can no longer be edited"
     )
+    if policy is SpecChangePolicy.EXTEND:
+        return extend_or_rerun(desired, job, diffs, spec, ended)
     if policy is SpecChangePolicy.RERUN or policy in REPLACING_POLICIES:
         return change_for(
             desired,

@@ -96,7 +96,7 @@ def block_missing(plan: Plan, missing: Iterable[Missing]) -> Plan:
     return replace(plan, changes=tuple(changes))
 
 
-_CREATES = (Action.CREATE, Action.REPLACE, Action.RERUN)
+_CREATES = (Action.CREATE, Action.REPLACE, Action.RERUN, Action.EXTEND)
 
 
 def block_xml_only(plan: Plan, stack: ResolvedStack) -> Plan:

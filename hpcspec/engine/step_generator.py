@@ -2,7 +2,8 @@
 
 Per job key, in order: cancel the key's duplicate live jobs; then by action —
 
-- create / rerun: create (job XML or REST), mark; if the manifest wants it submitted, settle
+- create / rerun / extend: create (job XML or REST; an extend's job holds the new points
+  alone, `extension.py`), mark; if the manifest wants it submitted, settle
   the race with other appliers, then submit;
 - replace: create-before-destroy — the create steps (created, marked, submitted), then the
   live job is cancelled (with a message naming its heir), so a failed create leaves the old
@@ -24,6 +25,7 @@ The plans of `hpcspec requeue` and `hpcspec cancel` become one step per key, or 
 
 from __future__ import annotations
 
+from hpcspec.engine.extension import extension_job
 from hpcspec.engine.lifecycle import CancelReason
 from hpcspec.engine.plan import Action, Change, Plan
 from hpcspec.engine.steps import (
@@ -102,6 +104,10 @@ def job_steps(
     match change.action:
         case Action.CREATE | Action.RERUN:
             steps += _create(_wanted(change, desired), stack, options, replacing=live)
+        case Action.EXTEND:
+            assert live is not None and change.extension is not None, f"{key}: what to extend"
+            job = extension_job(_wanted(change, desired), change.extension, live)
+            steps += _create(job, stack, options, replacing=live)
         case Action.REPLACE:
             assert live is not None, f"{key}: a replace needs the live job"
             job = _wanted(change, desired)

@@ -157,7 +157,7 @@ class RunAs(_Model):
 
 
 JobStateWanted = Literal["submitted", "configuring", "canceled"]
-OnSpecChange = Literal["rerun", "replace", "replace-cancel-first", "ignore", "error"]
+OnSpecChange = Literal["rerun", "replace", "replace-cancel-first", "extend", "ignore", "error"]
 
 
 class JobPolicy(_Model):
@@ -179,7 +179,9 @@ class JobPolicy(_Model):
                 "rerun (default: a new job), replace (also cancels running work; the new "
                 "job is submitted before the old one is cancelled), replace-cancel-first "
                 "(the same, but the old job is cancelled first: jobs that must not "
-                "overlap), ignore, or error."
+                "overlap), extend (a finished job whose sweep or matrix only gained points "
+                "gets a new job of the new points alone; any other change reruns), ignore, "
+                "or error."
             )
         ),
     ] = None

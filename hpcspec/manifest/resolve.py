@@ -54,6 +54,7 @@ class SpecChangePolicy(StrEnum):
     RERUN = "rerun"  # a new job next to the ended one
     REPLACE = "replace"  # also replaces running work: the new job first, then the cancel
     REPLACE_CANCEL_FIRST = "replace-cancel-first"  # the old job cancelled before the create
+    EXTEND = "extend"  # only new sweep points / matrix rows run (engine/extension.py); else rerun
     IGNORE = "ignore"
     ERROR = "error"  # refuse the change
 

@@ -42,12 +42,15 @@ def action_word(action: Action) -> str:
 
 def action_phrase(change: Change) -> str:
     """The action as a change's heading says it: `requeue (failed tasks only: 3 of 120)`,
-    `cancel task run[3]`, or the action's word."""
+    `extend (new points only: 5 of 25)`, `cancel task run[3]`, or the action's word."""
     word = action_word(change.action)
     if change.action is Action.REQUEUE and change.failed_only is not None:
         only = change.failed_only
         counted = f": {only.tasks} of {only.total}" if only.total else ""
         return f"{word} (failed tasks only{counted})"
+    if change.action is Action.EXTEND and change.extension is not None:
+        ext = change.extension
+        return f"{word} (new points only: {ext.points} of {ext.total})"
     if change.action is Action.CANCEL and change.tasks:
         labels = [neutralise(t.label) for t in change.tasks]
         shown = ", ".join(labels[:5]) + (f" and {len(labels) - 5} more" if len(labels) > 5 else "")

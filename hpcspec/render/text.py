@@ -35,6 +35,7 @@ CYAN = "\x1b[36m"
 ACTION_COLOURS = {
     Action.CREATE: GREEN,
     Action.RERUN: GREEN,
+    Action.EXTEND: GREEN,
     Action.UPDATE: YELLOW,
     Action.SUBMIT: CYAN,
     Action.REQUEUE: CYAN,
