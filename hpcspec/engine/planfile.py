@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -89,17 +89,6 @@ class _DiffDoc(_Doc):
     literal: bool = False
 
 
-class _FailedOnlyDoc(_Doc):
-    tasks: int
-    total: int
-
-
-class _ExtensionDoc(_Doc):
-    points: int
-    total: int
-    starts: list[tuple[str, int | None]]
-
-
 class _ChangeDoc(_Doc):
     key: str
     action: Action
@@ -113,10 +102,10 @@ class _ChangeDoc(_Doc):
     desired_digest: str | None = None
     running_tasks: int = 0
     duplicates: list[int] = []
-    failed_only: _FailedOnlyDoc | None = None
+    failed_only: FailedOnly | None = None  # frozen dataclasses: pydantic validates them
     unmet: Unmet | None = None
     moved_from: str | None = None
-    extension: _ExtensionDoc | None = None
+    extension: Extension | None = None
 
 
 class _PlanDoc(_Doc):
@@ -172,13 +161,11 @@ def _change(change: Change) -> dict[str, object]:
 
 
 def _extension(ext: Extension | None) -> dict[str, object] | None:
-    if ext is None:
-        return None
-    return {"points": ext.points, "total": ext.total, "starts": [list(s) for s in ext.starts]}
+    return None if ext is None else {**asdict(ext), "starts": [list(s) for s in ext.starts]}
 
 
-def _failed_only(only: FailedOnly | None) -> dict[str, int] | None:
-    return None if only is None else {"tasks": only.tasks, "total": only.total}
+def _failed_only(only: FailedOnly | None) -> dict[str, object] | None:
+    return None if only is None else asdict(only)
 
 
 def plan_document(plan: Plan) -> dict[str, object]:
@@ -395,22 +382,10 @@ def _to_plan(doc: _PlanDoc) -> Plan:
                 desired_digest=c.desired_digest,
                 running_tasks=c.running_tasks,
                 duplicates=tuple(c.duplicates),
-                failed_only=(
-                    FailedOnly(c.failed_only.tasks, c.failed_only.total)
-                    if c.failed_only is not None
-                    else None
-                ),
+                failed_only=c.failed_only,
                 unmet=c.unmet,
                 moved_from=c.moved_from,
-                extension=(
-                    Extension(
-                        c.extension.points,
-                        c.extension.total,
-                        tuple((name, start) for name, start in c.extension.starts),
-                    )
-                    if c.extension is not None
-                    else None
-                ),
+                extension=c.extension,
             )
             for c in doc.changes
         ),

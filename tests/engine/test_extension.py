@@ -4,6 +4,7 @@ extension, and the job apply creates for the new points (pure)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from hpcspec.engine.extension import (
     COVERS_TAG,
@@ -12,7 +13,8 @@ from hpcspec.engine.extension import (
     extension_job,
     find_extension,
 )
-from hpcspec.engine.plan import Action, Extension, PlanOptions, ReasonCode
+from hpcspec.engine.plan import Action, Extension, Plan, PlanOptions, ReasonCode
+from hpcspec.engine.planfile import load_plan, save_plan
 from hpcspec.engine.planner import decide
 from hpcspec.hpcpack.definition import Sweep
 from hpcspec.hpcpack.live import LiveJob
@@ -114,3 +116,10 @@ def test_the_extension_job_holds_the_new_points_the_full_digest_and_the_covered_
     assert decide(wanted, created, PlanOptions()).action is Action.NO_OP
     again = find_extension(job(30), created)
     assert isinstance(again, Extension) and again.starts == (("run", 26),), again
+
+
+def test_a_saved_extend_plan_reads_back_with_its_extension(tmp_path: Path) -> None:
+    change = decide(job(25), ran(job(20)), PlanOptions())
+    plan = Plan(stack="demo", cluster="https://head", changes=(change,))
+    save_plan(plan, tmp_path / "plan.json", extra={})
+    assert load_plan(tmp_path / "plan.json").changes[0].extension == change.extension

@@ -2,8 +2,8 @@
 
 `every_action()` holds one job per action of DESIGN.md §3's table (create, update, submit,
 replace of a queued job, a blocked replace of a running job with running tasks, rerun,
-requeue, cancel of an orphan with --prune, no-ops including retries exhausted and a finished
-orphan); `orphan_without_prune()` the same orphans without --prune.
+extend of a grown sweep, requeue, cancel of an orphan with --prune, no-ops including retries
+exhausted and a finished orphan); `orphan_without_prune()` the same orphans without --prune.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from hpcspec.engine.discovery import LiveStack
 from hpcspec.engine.identity import client_source_marker
 from hpcspec.engine.plan import Plan, PlanOptions
 from hpcspec.engine.planner import make_plan
-from hpcspec.hpcpack.definition import JobDefinition, TaskDefinition, pairs
+from hpcspec.hpcpack.definition import JobDefinition, Sweep, TaskDefinition, pairs
 from hpcspec.hpcpack.live import LiveJob, LiveTask
 from hpcspec.hpcpack.states import JobState, TaskState
 from hpcspec.manifest import parse_manifest, resolve
-from hpcspec.manifest.resolve import ResolvedStack
+from hpcspec.manifest.resolve import ResolvedStack, digest
 
 CLUSTER = "https://head.example.org/hpc"
 STACK = "cfd-nightly"
@@ -58,6 +58,9 @@ jobs:
     tasks: {run: {commandLine: tired.exe}}
   steady:
     tasks: {run: {commandLine: steady.exe}}
+  grow:
+    onSpecChange: extend
+    tasks: {run: {commandLine: case.exe *, sweep: {start: 1, end: 25}}}
 """
 
 
@@ -111,6 +114,20 @@ def orphans(resolved: ResolvedStack) -> dict[str, LiveJob]:
     }
 
 
+def grown(resolved: ResolvedStack, job_id: int) -> LiveJob:
+    """The finished job of `grow` as it ran before its sweep grew from 20 to 25 points."""
+    desired = resolved.jobs["grow"]
+    run = replace(desired.definition.tasks[0], sweep=Sweep(1, 20))
+    before = replace(desired.definition, tasks=(run,))
+    return LiveJob(
+        id=job_id,
+        state=JobState.Finished,
+        client_source=client_source_marker(resolved.stack, "grow", digest(before)),
+        change_time=SEEN,
+        definition=before,
+    )
+
+
 def live_stack(resolved: ResolvedStack) -> LiveStack:
     def job(key: str, job_id: int, state: JobState, **kw: object) -> LiveJob:
         return live_job(resolved, key, job_id, state, **kw)  # type: ignore[arg-type]
@@ -130,6 +147,7 @@ def live_stack(resolved: ResolvedStack) -> LiveStack:
             ),
             "tired": job("tired", 47, JobState.Failed, requeue_count=1),
             "steady": job("steady", 48, JobState.Running),
+            "grow": grown(resolved, 50),
         },
         duplicates={"steady": (LiveJob(id=49, state=JobState.Configuring),)},
         orphans=orphans(resolved),

@@ -11,6 +11,7 @@ from hpcspec.engine.plan import (
     BlockCode,
     Change,
     DiffSection,
+    Extension,
     FailedOnly,
     FieldDiff,
     Plan,
@@ -54,6 +55,13 @@ changes = st.builds(
     running_tasks=st.integers(min_value=0, max_value=10_000),
     duplicates=st.lists(st.integers(min_value=1, max_value=2**31), max_size=3).map(tuple),
     failed_only=st.none() | st.builds(FailedOnly, st.integers(0, 10_000), st.integers(0, 10_000)),
+    extension=st.none()
+    | st.builds(
+        Extension,
+        st.integers(0, 10_000),
+        st.integers(0, 10_000),
+        st.lists(st.tuples(words, st.none() | st.integers(-(2**31), 2**31)), max_size=3).map(tuple),
+    ),
 )
 plan_strategy = st.builds(
     Plan,
