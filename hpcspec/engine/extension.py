@@ -87,12 +87,15 @@ def find_extension(desired: DesiredJob, job: LiveJob) -> Extension | str:
             continue
         if (task.sweep.start, task.sweep.increment) != (old.start, old.increment):
             return f"the sweep of {task.name} changed its start or step, not only its end"
-        first = old.end + old.increment
-        if task.sweep.end < first:
+        if task.sweep.end < old.end:
             return f"the sweep of {task.name} shrank ({old.end} → {task.sweep.end})"
+        # The value after the last one that ran: `end` need not be a value (1..20 step 3: 19).
+        first = old.start + old.count * old.increment
         cut.append(replace(task, sweep=old))
-        starts.append((task.name, first))
-        new += instance_count(first, task.sweep.end, task.sweep.increment)
+        gained = instance_count(first, task.sweep.end, task.sweep.increment)
+        if gained:
+            starts.append((task.name, first))
+            new += gained
     if len(cut) != len(shape):
         return "a task was removed"
     if not starts:

@@ -57,6 +57,13 @@ def test_a_grown_sweep_end_makes_only_the_new_instances_new() -> None:
     assert found == Extension(points=5, total=27, starts=(("run", 21),))
 
 
+def test_a_stepped_sweep_extends_from_the_value_after_the_last_that_ran() -> None:
+    stepped = MANIFEST.replace("start: 1,", "start: 1, increment: 3,")
+    found = find_extension(job(25, text=stepped), ran(job(20, text=stepped)))  # 1, 4, … 19
+    assert isinstance(found, Extension) and found.starts == (("run", 22),), found
+    assert found.points == 2  # 22 and 25
+
+
 def test_a_new_matrix_value_makes_only_its_rows_new() -> None:
     found = find_extension(job(re="[1e5, 1e6]"), ran(job(re="[1e5]")))
     assert isinstance(found, Extension), found
