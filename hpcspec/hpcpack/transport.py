@@ -14,9 +14,11 @@ DESIGN.md §6:
   are read once, when the transport is made.
 - Retries. GET and PUT (idempotent here) are retried on connection errors, timeouts and
   429/502/503/504 with full-jitter exponential backoff, bounded in attempts and total time,
-  honouring `Retry-After`. A POST is retried only when it provably never reached the server
-  (the connection could not be opened); any other POST failure without an answer raises
-  `OutcomeUnknown`. An HTTP error answer to a POST is the server's definite refusal.
+  honouring `Retry-After`; a GET also on a 500 that names no refusal (a read changes nothing,
+  and one failed read must not abort a whole apply). A POST is retried only when it provably
+  never reached the server (the connection could not be opened); any other POST failure
+  without an answer raises `OutcomeUnknown`. An HTTP error answer to a POST is the server's
+  definite refusal.
 - Errors: every error body a server sends (scheduler JSON, ASP.NET, XML faults, IIS pages,
   text; `error_body.py`) keeps the server's message and is classified by status and the
   scheduler's message templates (`errors.classify`, with the statuses the cluster's profile
@@ -56,6 +58,7 @@ log = logging.getLogger("hpcspec.hpcpack.transport")
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 IDEMPOTENT = frozenset({"GET", "PUT"})
+READ_RETRY_STATUSES = RETRY_STATUSES | {500}  # a GET: nothing to take effect twice
 
 
 @dataclass(frozen=True)
@@ -295,7 +298,8 @@ class Transport:
         error.body_shape = said.shape.value
         if not isinstance(error, errors.ServerError):
             raise error  # a definite answer (a 5xx that names a refusal included)
-        if method in IDEMPOTENT and status in RETRY_STATUSES and retry:
+        retried = READ_RETRY_STATUSES if method == "GET" else RETRY_STATUSES
+        if method in IDEMPOTENT and status in retried and retry:
             wait = self._backoff(attempt, _retry_after(response.headers.get("Retry-After")))
             within = self._clock() + wait <= deadline
             if attempt < self.options.retry.attempts and within:

@@ -92,6 +92,38 @@ def test_post_create_that_times_out_after_sending_is_not_retried(
     assert (failure.value.method, failure.value.path) == ("POST", "/jobs")
 
 
+def test_get_is_retried_on_an_unrecognised_500(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    client = make_client(fake_time)
+    url = BASE + "/jobs/templates"
+    mocked.add("GET", url, status=500, json={"Message": "Object reference not set."})
+    mocked.add("GET", url, json=["Default"])
+    assert client.job_templates() == ["Default"]
+    assert len(mocked.calls) == 2 and len(fake_time.slept) == 1
+
+
+def test_put_answered_by_an_unrecognised_500_is_not_retried(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    client = make_client(fake_time)
+    mocked.add("PUT", BASE + "/jobs/5", status=500, json={"Message": "Object reference not set."})
+    with pytest.raises(errors.ServerError):
+        client.set_job(5, {"Name": "x"})
+    assert len(mocked.calls) == 1
+
+
+def test_get_gives_up_after_the_bounded_attempts_of_500s(
+    mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    client = make_client(fake_time)
+    for _ in range(10):
+        mocked.add("GET", BASE + "/jobs/templates", status=500)
+    with pytest.raises(errors.ServerError):
+        client.job_templates()
+    assert 1 < len(mocked.calls) <= 5  # bounded by attempts and by total time
+
+
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_post_answered_by_a_5xx_is_outcome_unknown_and_not_retried(
     status: int, mocked: responses.RequestsMock, fake_time: FakeTime
