@@ -74,6 +74,10 @@ COMMANDS: dict[str, Command] = {
         "hpcspec.cli.forget:forget",
         "Stop managing the live jobs of keys removed from the manifest (they keep running).",
     ),
+    "force-unlock": Command(
+        "hpcspec.cli.lock_cmd:force_unlock_command",
+        "Break a stack's lock held by an apply that is gone (cancels its lock job).",
+    ),
     "import": Command(
         "hpcspec.cli.import_cmd:import_",
         "Print a manifest for jobs read from HPC Pack job XML files or from the cluster.",

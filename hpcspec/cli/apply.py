@@ -19,6 +19,7 @@ from hpcspec.cli.context import open_client
 from hpcspec.cli.event_stream import JsonLinesView, event_output, json_needs_approval
 from hpcspec.cli.exit_codes import exit_code
 from hpcspec.cli.failures import ExplainingObserver
+from hpcspec.cli.lock_cmd import lock_options, lock_settings
 from hpcspec.cli.logs import file_places
 from hpcspec.cli.options import cluster_options
 from hpcspec.cli.planning import applying_options, load_stacks, plan_options, planning_options
@@ -46,6 +47,7 @@ from hpcspec.render import use_color
     help="With --wait: give up after this long (e.g. 30m, 2h).",
 )
 @event_output("apply", step_summary=True)
+@lock_options
 @planning_options
 @var_options
 @cluster_options
@@ -57,6 +59,8 @@ def apply(
     wait: bool,
     timeout: str | None,
     stream: JsonLinesView | None,
+    lock: bool,
+    lock_timeout: str,
     var_pairs: tuple[str, ...],
     var_files: tuple[Path, ...],
     cluster_flags: ClusterFlags,
@@ -76,6 +80,7 @@ def apply(
     else:
         manifests, overrides = inputs, collect_vars(var_pairs, var_files)
     wait_seconds = _seconds(timeout) if timeout else None
+    locking = lock_settings(lock, lock_timeout)
     stacks = load_stacks(manifests, overrides)
     client, config = open_client(cluster_flags)
     if saved is not None:  # before any request that changes anything
@@ -99,6 +104,8 @@ def apply(
         wait=wait,
         timeout=wait_seconds,
         provenance=lambda stack: ci.provenance(stack.source, os.environ),
+        lock=locking,
+        state_key=config.state_key,
     )
     view = stream or ApplyView(color=use_color(sys.stdout, dict(os.environ)))
     # in CI, a wait that ends with failed tasks shows what they printed (text only: JSON

@@ -56,7 +56,11 @@ def cancel(
         cluster = str(config.url.value)
         plan = plan_cancel(client, stack, keys, target, cluster=cluster, adopted=adopted)
         report = run_rescue(
-            client, plan, observer=view, confirm=lambda _: confirm_or_refuse(auto_approve)
+            client,
+            plan,
+            observer=view,
+            confirm=lambda _: confirm_or_refuse(auto_approve),
+            state_key=config.state_key,
         )
     finally:
         view.close()

@@ -18,6 +18,7 @@ from hpcspec.cli.apply import confirm_or_refuse
 from hpcspec.cli.context import open_client
 from hpcspec.cli.event_stream import JsonLinesView, event_output, json_needs_approval
 from hpcspec.cli.exit_codes import exit_code
+from hpcspec.cli.lock_cmd import lock_options, lock_settings
 from hpcspec.cli.options import cluster_options
 from hpcspec.cli.variables import stack_target, var_options
 from hpcspec.cli.views import DestroyView
@@ -31,6 +32,7 @@ from hpcspec.render import use_color
 @click.option("--stack", "stack_name", help="Destroy a stack by name instead of a manifest.")
 @click.option("--auto-approve", is_flag=True, help="Cancel without asking (for CI).")
 @event_output("destroy")
+@lock_options
 @var_options
 @cluster_options
 def destroy(
@@ -38,6 +40,8 @@ def destroy(
     stack_name: str | None,
     auto_approve: bool,
     stream: JsonLinesView | None,
+    lock: bool,
+    lock_timeout: str,
     var_pairs: tuple[str, ...],
     var_files: tuple[Path, ...],
     cluster_flags: ClusterFlags,
@@ -45,6 +49,7 @@ def destroy(
     """Cancel every active job of a stack (finished jobs stay as they are)."""
     json_needs_approval(stream, auto_approve)
     stack_name, keys, _ = stack_target(manifest, stack_name, var_pairs, var_files)
+    locking = lock_settings(lock, lock_timeout)
     client, config = open_client(cluster_flags)
     view = stream or DestroyView(color=use_color(sys.stdout, dict(os.environ)))
     try:
@@ -55,6 +60,8 @@ def destroy(
             cluster_name=str(config.url.value),
             observer=view,
             confirm=lambda _: confirm_or_refuse(auto_approve),
+            lock=locking,
+            state_key=config.state_key,
         )
     finally:
         client.close()

@@ -26,6 +26,7 @@ from hpcspec.cli import ci
 from hpcspec.cli.context import open_client
 from hpcspec.cli.event_stream import JsonLinesView, event_output
 from hpcspec.cli.exit_codes import exit_code
+from hpcspec.cli.lock_cmd import lock_options, lock_settings
 from hpcspec.cli.options import cluster_options
 from hpcspec.cli.planning import applying_options, load_stacks, plan_options, planning_options
 from hpcspec.cli.variables import collect_vars, var_options
@@ -51,6 +52,7 @@ from hpcspec.render import neutralise
 @click.option("--once", is_flag=True, help="Run one round and exit (0 ok, 1 error, 3 partial).")
 @applying_options
 @event_output("reconcile")
+@lock_options
 @planning_options
 @var_options
 @cluster_options
@@ -61,6 +63,8 @@ def reconcile(
     create_via: str,
     parallelism: int,
     stream: JsonLinesView | None,
+    lock: bool,
+    lock_timeout: str,
     var_pairs: tuple[str, ...],
     var_files: tuple[Path, ...],
     cluster_flags: ClusterFlags,
@@ -73,6 +77,7 @@ def reconcile(
         raise UsageError(f"--interval {interval!r}: {bad}", code="usage") from None
     if seconds <= 0:
         raise UsageError("--interval must be longer than 0s", code="usage")
+    locking = lock_settings(lock, lock_timeout)
     overrides = collect_vars(var_pairs, var_files)
     load_stacks(manifests, overrides)  # a broken manifest stops the service before it starts
     client, config = open_client(cluster_flags)
@@ -81,6 +86,8 @@ def reconcile(
         plan_options=plan_options(selection),
         options=ApplyOptions(via=CreateMethod(create_via), parallelism=parallelism),
         provenance=lambda stack: ci.provenance(stack.source, os.environ),
+        lock=locking,
+        state_key=config.state_key,
     )
     say = stream.log if stream is not None else log
     try:

@@ -83,7 +83,9 @@ def requeue(
         plan = plan_requeue(
             client, stack, keys, key, failed_only=failed_only, cluster=cluster, adopted=adopted
         )
-        report = run_rescue(client, plan, observer=view, confirm=lambda _: True)
+        report = run_rescue(
+            client, plan, observer=view, confirm=lambda _: True, state_key=config.state_key
+        )
         if not wait or report.verdict is not ApplyVerdict.APPLIED:
             return exit_code(report.verdict)
 

@@ -23,6 +23,7 @@ from hpcspec.engine.events import (
     JobApplied,
     JobRequeued,
     JobStateChanged,
+    LockWaiting,
     Planned,
     Resumed,
     StackFailed,
@@ -86,6 +87,25 @@ class WaitView:
                 click.echo(text, err=to_stderr)
 
 
+def resumed_text(event: Resumed) -> str:
+    """What recovery did with the jobs an interrupted apply left pending."""
+    parts = []
+    if event.job_ids:
+        parts.append(f"job(s) {', '.join(map(str, event.job_ids))} adopted")
+    if event.cancelled:
+        parts.append(f"incomplete job(s) {', '.join(map(str, event.cancelled))} cancelled")
+    return f"resumed an interrupted apply of {neutralise(event.stack)}: " + "; ".join(parts)
+
+
+def lock_waiting_text(event: LockWaiting) -> str:
+    """Another apply holds the stack lock: who, and how long this one waits."""
+    return (
+        f"stack {neutralise(event.stack)} is locked by lock job {event.lock_id} "
+        f"(owner {neutralise(event.owner) or 'unknown'}, {neutralise(event.holder)}); "
+        f"waiting up to {event.timeout:g} s (--lock-timeout)"
+    )
+
+
 class ApplyView(WaitView):
     """`hpcspec apply`: the plans, each key's result, the summary, then the wait."""
 
@@ -95,9 +115,10 @@ class ApplyView(WaitView):
 
     def notify(self, event: Event) -> None:
         match event:
-            case Resumed(job_ids=job_ids):
-                ids = ", ".join(map(str, job_ids))
-                click.echo(f"hpcspec: resumed an interrupted apply: job(s) {ids} adopted", err=True)
+            case Resumed():
+                click.echo(f"hpcspec: {resumed_text(event)}", err=True)
+            case LockWaiting():
+                click.echo(f"hpcspec: {lock_waiting_text(event)}", err=True)
             case Planned(plans=plans):
                 with ci.group("hpcspec apply: the plan", ci.plan_lines(plans)):
                     for plan in plans:
@@ -128,6 +149,8 @@ class DestroyView:
                         click.echo("Nothing to cancel.")
             case JobApplied(result=result):
                 click.echo(destroy_line(result), err=result.outcome is not Outcome.DONE)
+            case LockWaiting():
+                click.echo(f"hpcspec: {lock_waiting_text(event)}", err=True)
 
 
 class RescueView(WaitView):
@@ -163,9 +186,10 @@ class ReconcileView:
 
     def notify(self, event: Event) -> None:
         match event:
-            case Resumed(stack=stack, job_ids=job_ids):
-                for job_id in job_ids:
-                    log(f"{neutralise(stack)}: adopted job {job_id} from an interrupted apply")
+            case Resumed(stack=stack):
+                log(f"{neutralise(stack)}: {resumed_text(event)}")
+            case LockWaiting():
+                log(lock_waiting_text(event))
             case JobApplied(stack=stack, result=result):
                 line = job_line(result, prefix=f"{stack}/")
                 if line is not None:

@@ -1,8 +1,9 @@
 """What `hpcspec destroy` plans: every alive job of a stack cancelled (pure).
 
 Each key with alive jobs (Configuring or active, not already Canceling) gets one CANCEL
-change: its current job, with the key's other alive jobs as duplicates, all cancelled by the
-destroy's steps (`step_generator.destroy_steps`). Ended jobs stay as they are.
+change: its current job, with the key's other alive jobs — pending ones that an interrupted
+apply left behind included — as duplicates, all cancelled by the destroy's steps
+(`step_generator.destroy_steps`). Ended jobs stay as they are.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from hpcspec.engine.plan import Action, Change, Plan, Reason, ReasonCode
 def plan_destroy(listed: StackJobs, *, stack: str, cluster: str) -> Plan:
     """The destroy plan for every key `listed` found, in key order."""
     changes = []
-    for key, jobs in sorted(listed.by_key.items()):
-        alive = [job for job in jobs if job.state.is_alive]
+    for key in sorted({*listed.by_key, *listed.pending}):
+        jobs = listed.by_key.get(key, [])
+        alive = listed.alive(key)
         if not alive:
             continue
-        chosen = choose_current(jobs)[0]
+        chosen = choose_current(jobs)[0] if jobs else alive[0]
         current = chosen if chosen in alive else alive[0]
         reasons = [Reason(ReasonCode.DESTROY, f"job {current.id} is {current.state.name}")]
         others = [job for job in alive if job is not current]

@@ -1,24 +1,32 @@
-"""Discovery: the live jobs of a stack, per key — current, history and duplicates (DESIGN.md §2).
+"""Discovery: the live jobs of a stack, per key — current, history, duplicates, pending
+(DESIGN.md §2).
 
-One paged job listing with the `ClientSource` marker is enough to find every job of the stack
-and to see which are unchanged (the marker carries the digest); on a cluster that does not keep
-ClientSource, `list_stack` rebuilds each marker from custom properties (`custom_identity.py`).
-Only jobs whose marker digest differs from the desired one cost more: their custom properties
-(the `hpcspec.digest` tag is the truth when the marker could not be updated), then — if the
-spec really changed — their details (job, env, tasks without sweep expansion), a few jobs at a
-time. Orphans cost one custom-property read each (to learn their key).
+One paged job listing finds every job of the stack: marked jobs by their `ClientSource`
+marker, jobs still being created (or left behind by a killed apply) and stack locks by their
+Name (`identity.py`). `identify` is the one place a listed row becomes an identity, so the race
+rule, recovery and the lock only ever see its answer. On a cluster that does not keep
+ClientSource, `list_stack` lists the user's jobs and rebuilds each marker from custom
+properties (`custom_identity.py`); pending jobs and locks need no read there, their Name says
+it. The marker carries the digest, so an unchanged stack is planned from the listing alone.
+Only jobs whose marker digest differs cost more: their custom properties (the `hpcspec.digest`
+tag is the truth when the marker could not be updated), then — if the spec really changed —
+their details, a few jobs at a time. Orphans cost one custom-property read each (to learn
+their key).
 
 Drift is read in the same listing: the job properties the manifest manages are asked for as
 extra columns (`properties`), so an unchanged stack still costs the listing pages alone.
 `moved: {old: new}` makes rows of the old key's marker the new key's; such a current job
 costs one custom-property read, to learn whether its `hpcspec.key` already says the new key.
 A job `hpcspec forget` tagged is skipped.
+
+`choose_current` is the one rule for "which job is this key's": apply's race rule
+(`race.survivor`), plan, status, `--wait`, drift and destroy all go through it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
@@ -27,11 +35,15 @@ from hpcspec.engine.identity import (
     DIGEST_TAG,
     FORGOTTEN_TAG,
     KEY_TAG,
+    IdentityKind,
+    JobIdentity,
+    is_extra,
     key_hash,
     live_digest,
-    parse_marker,
+    parse_name,
+    read_identity,
     stack_hash,
-    stack_marker_prefix,
+    stack_prefix,
 )
 from hpcspec.engine.lifecycle import cancelled_by_hpcspec
 from hpcspec.engine.protocols import ClusterReader, JobColumns
@@ -41,6 +53,23 @@ from hpcspec.hpcpack.live import LiveJob
 
 DETAIL_READERS = 4  # changed jobs whose details are read at once (the client is thread-safe)
 ORPHAN_READERS = 8  # orphans whose custom properties are read at once
+
+
+def _named_or_marked(
+    reader: ClusterReader, listing: Iterable[LiveJob], stack: str
+) -> Iterator[LiveJob]:
+    """Where ClientSource is not kept: jobs whose Name says who they are (pending, locks) as
+    they are; every other job with its marker rebuilt from custom properties."""
+    for job in listing:
+        if parse_name(job.name) is not None:
+            yield job
+        else:
+            yield from marked(reader, (job,), stack)
+
+
+def identify(job: LiveJob) -> JobIdentity | None:
+    """Whose job a listed job is (None: not hpcspec's). The one reader of listed identity."""
+    return read_identity(job.name, job.client_source)
 
 
 @dataclass(frozen=True)
@@ -53,6 +82,20 @@ class LiveStack:
     orphans: Mapping[str, LiveJob] = field(default_factory=dict)  # in the stack, not the manifest
     adopted: frozenset[int] = frozenset()  # current jobs the manifest's `adopt:` names
     moved_from: Mapping[str, str] = field(default_factory=dict)  # key → old key, not yet recorded
+    pending: Mapping[str, tuple[LiveJob, ...]] = field(default_factory=dict)  # being created
+
+    def ended_floors(self) -> dict[str, int]:
+        """Per key, the highest id of its jobs that had ended when discovery listed them:
+        the history a plan accounted for. A job of the key that ran and has a higher id was
+        created after the plan — a rival (`race.survivor`)."""
+        floors: dict[str, int] = {}
+        for key in {*self.current, *self.history}:
+            jobs = [
+                *self.history.get(key, ()),
+                *([self.current[key]] if key in self.current else []),
+            ]
+            floors[key] = max((j.id for j in jobs if not j.state.is_alive), default=0)
+        return floors
 
     def current_ids(self) -> dict[str, int]:
         """The id of each key's current job (the parents of jobs apply creates)."""
@@ -61,11 +104,28 @@ class LiveStack:
 
 @dataclass
 class StackJobs:
-    """Every listed job of one stack, by key (orphans keyed by their custom `hpcspec.key`)."""
+    """Every listed job of one stack: marked jobs by key (orphans keyed by their custom
+    `hpcspec.key`), pending jobs by key (an unknown key as `<key hash>`), lock jobs."""
 
     by_key: dict[str, list[LiveJob]] = field(default_factory=lambda: defaultdict(list))
+    pending: dict[str, list[LiveJob]] = field(default_factory=lambda: defaultdict(list))
+    locks: list[LiveJob] = field(default_factory=list)
+    identities: dict[int, JobIdentity] = field(default_factory=dict)
     rows: int = 0  # listing rows read (every job the caller can see, not just the stack's)
     moved: dict[int, str] = field(default_factory=dict)  # job id → the old key it was found by
+
+    def alive(self, key: str) -> list[LiveJob]:
+        """The key's alive jobs, pending ones included, lowest id first: the race's field."""
+        jobs = [*self.by_key.get(key, ()), *self.pending.get(key, ())]
+        return sorted((j for j in jobs if j.state.is_alive), key=lambda j: j.id)
+
+    def job(self, job_id: int) -> LiveJob | None:
+        """A listed job of the stack (marked or pending) by its id."""
+        for jobs in (*self.by_key.values(), *self.pending.values()):
+            for job in jobs:
+                if job.id == job_id:
+                    return job
+        return None
 
 
 def list_stack(
@@ -79,36 +139,48 @@ def list_stack(
     properties: Sequence[str] = (),
     moved: Mapping[str, str] | None = None,
     known: dict[int, tuple[tuple[str, str], ...]] | None = None,
+    read_orphans: bool = True,
 ) -> StackJobs:
-    """One listing; rows are matched to keys by the marker's hashes (`moved` old → new key:
-    an old key's rows belong to the new key); `properties` are read as extra columns. A key
-    the listing found no job for gets its `adopted` job (the manifest's `adopt:`), read by id.
-    An orphan's key is only in its custom properties: one read each, `ORPHAN_READERS` at a
-    time, kept in `known` (job id → custom properties) for callers that list again
-    (`status --watch`)."""
+    """One listing; rows are matched to keys by the hashes of their identity (`moved` old →
+    new key: an old key's rows belong to the new key); `properties` are read as extra columns.
+    A key the listing found no job for gets its `adopted` job (the manifest's `adopt:`), read
+    by id. An orphan's key is only in its custom properties: one read each, `ORPHAN_READERS`
+    at a time, kept in `known` (job id → custom properties) for callers that list again
+    (`status --watch`); `read_orphans=False` skips them (the race check needs no orphan)."""
     wanted = stack_hash(stack)
     by_hash = {key_hash(stack, key): key for key in keys}
     aliases = {key_hash(stack, old): (old, new) for old, new in (moved or {}).items()}
     found = StackJobs()
+    prefix = stack_prefix(stack)
     jobs: Iterable[LiveJob]
     if client_source_kept(reader):
-        prefix = stack_marker_prefix(stack)
         jobs = listing = reader.list_jobs(
-            columns=columns, owner=owner, client_source_prefix=prefix, properties=properties
+            columns=columns,
+            owner=owner,
+            client_source_prefix=prefix,
+            name_prefix=prefix,
+            properties=properties,
         )
     else:  # the marker is rebuilt from each job's custom properties (`custom_identity.py`)
         owned = listing_owner(reader, owner)
         listing = reader.list_jobs(columns=columns, owner=owned, properties=properties)
-        jobs = marked(reader, listing, stack)
+        jobs = _named_or_marked(reader, listing, stack)
     rows: list[tuple[str | None, LiveJob]] = []
     for job in jobs:
-        marker = parse_marker(job.client_source)
-        if marker is None or marker.stack_hash != wanted:
+        identity = identify(job)
+        if identity is None or identity.stack_hash != wanted:
             continue
-        key = by_hash.get(marker.key_hash)
-        if key is None and marker.key_hash in aliases:
-            old, key = aliases[marker.key_hash]
+        found.identities[job.id] = identity
+        if identity.kind is IdentityKind.LOCK:
+            found.locks.append(job)
+            continue
+        key = by_hash.get(identity.key_hash)
+        if key is None and identity.key_hash in aliases:
+            old, key = aliases[identity.key_hash]
             found.moved[job.id] = old
+        if identity.kind is IdentityKind.PENDING:
+            found.pending[key or f"<{identity.key_hash}>"].append(job)
+            continue
         rows.append((key, job))
     known = {} if known is None else known
     unread = [
@@ -116,6 +188,7 @@ def list_stack(
         for key, job in rows
         if key is None and job.custom_properties is None and job.id not in known
     ]
+    unread = unread if read_orphans else []
     if unread:
 
         def read(job_id: int) -> tuple[tuple[str, str], ...]:
@@ -125,7 +198,7 @@ def list_stack(
             known.update(zip(unread, pool.map(read, unread), strict=True))
     for key, job in rows:
         if key is None:
-            if job.custom_properties is None:
+            if job.custom_properties is None and job.id in known:
                 job = replace(job, custom_properties=known[job.id])
             if job.custom(FORGOTTEN_TAG):  # `hpcspec forget`: no longer the stack's
                 continue
@@ -135,10 +208,21 @@ def list_stack(
                 key = (moved or {})[key]
         found.by_key[key].append(job)
     found.rows = listing.rows
-    for key, job_id in (adopted or {}).items():
+    add_adopted(reader, found, stack, adopted or {}, columns)
+    return found
+
+
+def add_adopted(
+    reader: ClusterReader,
+    found: StackJobs,
+    stack: str,
+    adopted: Mapping[str, int],
+    columns: JobColumns,
+) -> None:
+    """Each `adopt:` entry whose key the listing found no job for: its job, read by id."""
+    for key, job_id in adopted.items():
         if key not in found.by_key:
             found.by_key[key].append(adopted_job(reader, stack, key, job_id, columns))
-    return found
 
 
 def adopted_job(
@@ -204,6 +288,9 @@ def discover(
             read = list(pool.map(lambda pair: with_details(reader, *pair), pending))
         current.update(zip(stale, read, strict=True))
     named = set((adopted or {}).values())
+    building = {
+        key: tuple(j for j in jobs if j.state.is_alive) for key, jobs in listed.pending.items()
+    }
     return LiveStack(
         current=current,
         history=history,
@@ -211,6 +298,7 @@ def discover(
         orphans=orphans,
         adopted=frozenset(j.id for j in current.values() if j.id in named),
         moved_from=moved_from,
+        pending={key: jobs for key, jobs in building.items() if jobs},
     )
 
 
@@ -229,20 +317,25 @@ def _records_key(reader: ClusterReader, job: LiveJob, key: str) -> bool:
 
 
 def choose_current(jobs: Sequence[LiveJob]) -> tuple[LiveJob, list[LiveJob], list[LiveJob]]:
-    """(current, history, duplicates) for the jobs of one key.
+    """(current, history, duplicates) for the marked jobs of one key.
 
     While jobs have not ended (Configuring or active), the lowest id among those with the
-    newest such job's digest is current — of two racing creators the lower id wins — and
-    every other alive job is a duplicate for apply to cancel. Otherwise the newest job is
-    current and the rest history.
+    newest such job's digest is current — of racing creators of one spec the lower id wins,
+    as apply's race rule (`race.survivor`) decides; after a create-before-destroy replace
+    the new spec's job — and every other alive job is a duplicate for apply to cancel.
+    Otherwise the newest job is current, passing over the extra jobs apply cancelled (race
+    losers, duplicates: `identity.is_extra`) while the key has another job; the rest is
+    history.
     """
     ordered = sorted(jobs, key=lambda j: j.id)
     unended = [j for j in ordered if not j.state.is_terminal]
-    if not unended:
-        return ordered[-1], ordered[:-1], []
-    newest_digest = live_digest(unended[-1])
-    current = next(j for j in unended if live_digest(j) == newest_digest)
-    dupes = [j for j in unended if j is not current and j.state.is_alive]
+    if unended:
+        newest_digest = live_digest(unended[-1])
+        current = next(j for j in unended if live_digest(j) == newest_digest)
+        dupes = [j for j in unended if j is not current and j.state.is_alive]
+    else:
+        real = [j for j in ordered if not is_extra(j)] or ordered
+        current, dupes = real[-1], []
     history = [j for j in ordered if j is not current and j not in dupes]
     return current, history, dupes
 

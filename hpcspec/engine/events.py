@@ -21,10 +21,24 @@ from hpcspec.engine.steps import StepKind
 
 @dataclass(frozen=True)
 class Resumed:
-    """Recovery marked jobs an interrupted apply of this stack had created."""
+    """Recovery settled the jobs an interrupted apply of this stack left pending: adopted
+    (marked, so the plan submits them) or cancelled (the plan creates them anew)."""
 
     stack: str
-    job_ids: tuple[int, ...]
+    job_ids: tuple[int, ...]  # adopted
+    cancelled: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class LockWaiting:
+    """Another apply holds the stack lock (`lock.py`); this one waits up to `timeout`
+    seconds (told once per holder)."""
+
+    stack: str
+    lock_id: int
+    owner: str
+    holder: str  # host/pid
+    timeout: float
 
 
 @dataclass(frozen=True)
@@ -122,6 +136,7 @@ class WaitEnded:
 
 Event = (
     Resumed
+    | LockWaiting
     | Planned
     | StepStarted
     | StepFinished

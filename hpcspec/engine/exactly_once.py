@@ -5,26 +5,28 @@ to have happened before it is sent again.
   caller's `find` looks at the cluster for what the write did; only a proven absence sends
   it again.
 - A create carries the identity tags and a fresh per-attempt token, announced in the journal
-  first; after an unclear answer the token is looked up (`find_by_token`). A REST create is
-  complete only when every part is in; one left half-built is cancelled, never marked.
-- `mark` writes the ClientSource marker (and what the create could not carry), so discovery
-  sees the job; the REST path writes the digest tag last: only a complete job claims a spec.
+  first, and a *pending* Name that holds the token (`identity.pending_name`), so the job is
+  listable from its first moment; after an unclear answer one listing looks the token up
+  (`find_by_token`). A REST create is complete only when every part is in; one left
+  half-built is cancelled, never marked.
+- `mark` restores the manifest's Name and writes the ClientSource marker (and what the create
+  could not carry) in one PUT: from then on the job claims its spec.
 - `submit_once` sends a submit again only while the job is proven still Configuring.
 - `cancel_once` judges an unclear cancel by the job's state; `discard` cancels a job of ours
   that must never run.
-- `settle_races` is the race rule: of live jobs with one key and digest, a submitted one wins,
-  else the lowest id; a losing job of ours is cancelled.
+
+The race rule between appliers is `race.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from hpcspec.engine import identity, ordered_adds
-from hpcspec.engine.discovery import list_stack
+from hpcspec.engine.discovery import identify, list_stack
 from hpcspec.engine.journal import Journal, JournalEvent
 from hpcspec.engine.outcomes import StepFailed
 from hpcspec.engine.protocols import ClusterWriter, JobColumns, OutcomeUnknown
@@ -79,8 +81,9 @@ class CreateRequest:
     parent_ids: tuple[int, ...] = ()
 
 
-def tagged(request: CreateRequest, token: str) -> JobDefinition:
-    """The definition with hpcspec's identity tags among its custom properties."""
+def tagged(request: CreateRequest, token: str, via: CreateMethod) -> JobDefinition:
+    """The definition as created: hpcspec's identity tags among its custom properties, and
+    the pending Name (the manifest's Name comes back with `mark`)."""
     tags = identity.identity_tags(
         request.stack,
         request.key,
@@ -90,8 +93,13 @@ def tagged(request: CreateRequest, token: str) -> JobDefinition:
         sensitive=identity.sensitive_names(request.definition),
     )
     custom = {**dict(request.definition.custom_properties), **tags}
+    name = identity.pending_name(request.stack, request.key, request.digest, via, token)
+    properties = {**dict(request.definition.properties), "Name": name}
     return replace(
-        request.definition, custom_properties=pairs(custom), parent_job_ids=request.parent_ids
+        request.definition,
+        properties=pairs(properties),
+        custom_properties=pairs(custom),
+        parent_job_ids=request.parent_ids,
     )
 
 
@@ -122,10 +130,10 @@ def create_once(
             digest=request.digest,
             via=via,
         )
-        definition = tagged(request, tokens[-1])
+        definition = tagged(request, tokens[-1], via)
         if via is CreateMethod.XML:
             return cluster.create_job_xml(definition, secret=secret)
-        return cluster.create_job(definition, client_source=pending_marker(request, tokens[-1]))
+        return cluster.create_job(definition)
 
     def find(_: ApiError) -> int | None:
         found = find_by_token(cluster, request, tokens[-1])
@@ -141,16 +149,11 @@ def create_once(
         ) from None
     if via is CreateMethod.REST:
         journal.record(JournalEvent.CREATE_STARTED, request.key, token=tokens[-1], job_id=job_id)
-        definition = tagged(request, tokens[-1])
+        definition = tagged(request, tokens[-1], via)
         fill_args = (secret, journal, request.key, tokens[-1], task_pool)
         _fill_via_rest(cluster, job_id, definition, *fill_args)
     journal.record(JournalEvent.CREATE_RESULT, request.key, token=tokens[-1], job_id=job_id)
     return job_id
-
-
-def pending_marker(request: CreateRequest, token: str) -> str:
-    """The marker a REST-created job carries until it is complete: findable, never current."""
-    return identity.client_source_marker(request.stack, request.key, f"pending-{token}")
 
 
 def _fill_via_rest(
@@ -163,13 +166,12 @@ def _fill_via_rest(
     token: str,
     task_pool: Executor | None,
 ) -> None:
-    """The part-by-part path after the job exists (with its pending marker): custom
-    properties without the digest tag, env, then the tasks (on `task_pool`, in manifest order:
-    `ordered_adds`). `mark` writes the real marker and
-    the digest last. If a part fails the job is cancelled (best effort; otherwise the next
+    """The part-by-part path after the job exists (with its pending Name): custom properties,
+    env, then the tasks (on `task_pool`, in manifest order: `ordered_adds`); `mark` then makes
+    it a complete job. If a part fails the job is cancelled (best effort; otherwise the next
     apply's recovery cancels it) and the error says to run apply again."""
     try:
-        custom = {k: v for k, v in definition.custom_properties if k != identity.DIGEST_TAG}
+        custom = dict(definition.custom_properties)
         _idempotent(cluster.set_job_custom_properties, job_id, custom)
         if definition.env:
             _idempotent(cluster.set_job_env, job_id, dict(definition.env), secret=secret)
@@ -213,30 +215,33 @@ def _add_task(cluster: ClusterWriter, job_id: int, task: TaskDefinition) -> int:
 
 
 def find_by_token(cluster: ClusterWriter, request: CreateRequest, token: str) -> int | None:
-    """The job an ambiguous create made, if any: Configuring jobs named like it, by token.
-
-    The job XML importer ignores ClientSource, so a just-created job has no marker yet; its
-    Name and the token custom property find it.
-    """
-    pending = pending_marker(request, token)
-    for job in list_stack(cluster, request.stack, [request.key]).by_key.get(request.key, []):
-        if job.client_source == pending:  # a REST create carries its token in the marker
-            return job.id
-    name = request.definition.name
-    for job in cluster.list_jobs(columns=JobColumns.IDENTITY):
-        if job.name != name or job.state is not JobState.Configuring:
-            continue
-        custom = {k.lower(): v for k, v in cluster.job_custom_properties(job.id).items()}
-        if custom.get(identity.TOKEN_TAG) == token:
+    """The job an ambiguous create made, if any: one listing of the stack, where the job's
+    pending Name carries the token (the job XML importer keeps Name, so both paths do)."""
+    listed = list_stack(
+        cluster, request.stack, [request.key], columns=JobColumns.IDENTITY, read_orphans=False
+    )
+    for job in listed.pending.get(request.key, []):
+        found = identify(job)
+        if found is not None and found.token == token:
             return job.id
     return None
 
 
 def mark(cluster: ClusterWriter, request: CreateRequest, job_id: int, *, via: CreateMethod) -> None:
-    """Stamp the ClientSource marker and the parents' ids; after a job XML create, also the
-    properties the importer ignores (`derived/job-xml-import-export.json`)."""
+    """Make the new job complete: after a job XML create, first the task properties the
+    importer ignores (`derived/job-xml-import-export.json`); then one PUT with the
+    manifest's Name back (it had the pending Name), the ClientSource marker, the parents'
+    ids and the job properties the create could not carry. The PUT comes last: a job is
+    never marked before every part of it is in. Setting values is idempotent: an unclear
+    answer is sent again."""
+    if via is CreateMethod.XML:
+        # A fresh job numbers its tasks 1, 2, 3… in file order (JobTaskId).
+        for position, task in enumerate(request.definition.tasks, start=1):
+            extra = jobxml.task_not_imported(task.properties)
+            if extra:
+                _idempotent(cluster.set_task, job_id, position, extra)
     marker = identity.client_source_marker(request.stack, request.key, request.digest)
-    values: dict[str, Value] = {"ClientSource": marker}
+    values: dict[str, Value] = {"Name": request.definition.name, "ClientSource": marker}
     if request.parent_ids:
         values["ParentJobIds"] = ",".join(str(i) for i in request.parent_ids)
     values |= (
@@ -244,17 +249,7 @@ def mark(cluster: ClusterWriter, request: CreateRequest, job_id: int, *, via: Cr
         if via is CreateMethod.XML
         else {n: v for n, v in request.definition.properties if not JOB_PROPERTIES[n].create}
     )
-    cluster.set_job(job_id, values)
-    if via is CreateMethod.REST:
-        # The REST path writes the digest tag last: only a complete job claims the spec.
-        digest = {identity.DIGEST_TAG: request.digest}
-        _idempotent(cluster.set_job_custom_properties, job_id, digest)
-        return
-    # A fresh job numbers its tasks 1, 2, 3… in file order (JobTaskId).
-    for position, task in enumerate(request.definition.tasks, start=1):
-        extra = jobxml.task_not_imported(task.properties)
-        if extra:
-            cluster.set_task(job_id, position, extra)
+    _idempotent(cluster.set_job, job_id, values)
 
 
 def submit_once(
@@ -300,9 +295,11 @@ def cancel_once(cluster: ClusterWriter, job_id: int, message: str, *, forced: bo
         return True
 
     def took(_: ApiError) -> bool | None:
-        return cluster.job_state(job_id).is_canceled or None
+        # Canceling or Canceled: it took; ended otherwise: there is nothing left to cancel.
+        state = cluster.job_state(job_id)
+        return True if state.is_canceled or not state.is_alive else None
 
-    send_once(send, took, unclear=(OutcomeUnknown, ServerError, RefusedByState), attempts=1)
+    send_once(send, took, unclear=(OutcomeUnknown, ServerError, RefusedByState))
 
 
 def discard(cluster: ClusterWriter, job_id: int, message: str) -> bool:
@@ -314,53 +311,3 @@ def discard(cluster: ClusterWriter, job_id: int, message: str) -> bool:
         return True
     except HpcspecError:
         return False
-
-
-@dataclass(frozen=True)
-class Settlement:
-    """Who submits each key, and how many listing rows it took to find out."""
-
-    winners: dict[str, int]
-    rows_listed: int = 0
-
-
-def settle_races(
-    cluster: ClusterWriter,
-    stack: str,
-    created: Mapping[str, tuple[str, int]],
-    *,
-    all_keys: Sequence[str] = (),
-    superseded: Mapping[str, int | None] | None = None,
-) -> Settlement:
-    """For each key, the job that should be submitted: mine, or a racing applier's.
-
-    `created` maps key → (digest, my job id). One listing serves every key. Another live job
-    of the same key and digest that is already submitted wins; among unsubmitted ones the
-    lowest id wins. A losing job of mine is cancelled.
-    """
-    if not created:
-        return Settlement({})
-    # Every key of the stack, so no other job of it costs a custom-property read.
-    keys = sorted({*all_keys, *created})
-    listing = list_stack(cluster, stack, keys, columns=JobColumns.IDENTITY)
-    listed = listing.by_key
-    superseded = superseded or {}
-    winners: dict[str, int] = {}
-    for key, (digest, mine) in created.items():
-        rivals = [
-            job
-            for job in listed.get(key, [])
-            if job.id != mine
-            and job.id != superseded.get(key)  # the job this change replaces or reruns
-            and identity.live_digest(job) == digest
-            and job.state.is_alive
-        ]
-        submitted = sorted(j.id for j in rivals if j.state is not JobState.Configuring)
-        waiting = sorted(j.id for j in rivals if j.state is JobState.Configuring)
-        winner = submitted[0] if submitted else min([mine, *waiting])
-        if winner != mine:
-            cluster.cancel_job(
-                mine, f"hpcspec: job {winner} already carries this spec", forced=True
-            )
-        winners[key] = winner
-    return Settlement(winners, listing.rows)

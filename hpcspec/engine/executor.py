@@ -3,11 +3,12 @@
 The threads live here, the rules about what to do in `step_generator` and about doing it once
 in `exactly_once`. Jobs run in waves: a wave holds the keys whose parents are done (a parent's
 id goes into `ParentJobIds`). In a wave, each key's steps run in order, keys in parallel
-(`parallelism` requests in flight at most). A key whose next step is batched (the race
-check) parks; one job listing settles a whole batch, and each batch's winners go on (submit)
-while later keys are still being created. A failure stops only the failing key and the keys
-that depend on it; the result says, per key of the plan, what was done, what failed and what
-never started. Each step's start and end, and each key's result, go to the observer.
+(`parallelism` requests in flight at most). A key whose next step is batched (a race
+check) parks; one job listing settles a whole batch, and each batch's winners go on (submit,
+then the re-check) while later keys are still being created. A failure stops only the
+failing key and the keys that depend on it; the result says, per key of the plan, what was
+done, what failed and what never started. Each step's start and end, and each key's result,
+go to the observer.
 """
 
 from __future__ import annotations
@@ -22,15 +23,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from hpcspec.engine import exactly_once, rescue, steps
+from hpcspec.engine import exactly_once, identity, race, rescue, steps
 from hpcspec.engine.events import Event, JobApplied, Observer, StepFinished, StepStarted
-from hpcspec.engine.exactly_once import CreateRequest, Settlement
+from hpcspec.engine.exactly_once import CreateRequest
 from hpcspec.engine.journal import Journal, JournalEvent
 from hpcspec.engine.lifecycle import cancel_message
 from hpcspec.engine.outcomes import ApplyResult, JobResult, Outcome, StepFailed
 from hpcspec.engine.plan import Plan
 from hpcspec.engine.protocols import ClusterWriter
-from hpcspec.engine.steps import ApplyOptions, JobSteps, SettleRace, Step
+from hpcspec.engine.race import Settlement
+from hpcspec.engine.steps import (
+    ApplyOptions,
+    JobSteps,
+    RaceCheck,
+    RecheckRace,
+    SettleRace,
+    Step,
+)
 from hpcspec.engine.update import rekey, update_job
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack.jobxml import SecretResolver
@@ -65,11 +74,14 @@ def execute(
     secret: SecretResolver,
     observer: Observer,
     known_ids: Mapping[str, int],
+    floors: Mapping[str, int] | None = None,
 ) -> ApplyResult:
     """Run `chains` (the steps of `plan`'s changes); refused and unchanged keys are reported
     as they are. `keys` are every key of the stack; `known_ids` the live job of each key
-    discovery found (parents outside the plan)."""
+    discovery found (parents outside the plan); `floors` each key's highest ended job id
+    discovery saw (`LiveStack.ended_floors`, for the race rule)."""
     run = _Executor(cluster, plan.stack, keys, journal, options, secret, observer, known_ids)
+    run.floors = floors
     return run.run(plan, chains)
 
 
@@ -89,6 +101,7 @@ class _Executor:
         self.options, self.secret, self.observer = options, secret, observer
         self.ids = dict(known_ids)
         self.results: dict[str, JobResult] = {}
+        self.floors: Mapping[str, int] | None = None  # None: ended jobs are no rivals
         self._lock = threading.Lock()
         # A REST create's task writes: `parallelism` at once across the whole apply.
         self.task_pool: ThreadPoolExecutor | None = None
@@ -142,7 +155,8 @@ class _Executor:
         settled; a key's result is reported as soon as it is known.
 
         At most `parallelism` tasks run at once. A batch is settled (one listing) when an
-        eighth of the wave (at least `parallelism` keys), or every key left, is parked: the
+        eighth of the wave (at least `parallelism` keys), or every key still running, is
+        parked (race checks before and re-checks after a submit share listings): the
         first jobs are submitted while later ones are still being created, at a few listings
         per wave. On a cluster whose listing takes several pages, batches grow so that a
         wave's listings cost at most about one request per `parallelism` jobs.
@@ -162,17 +176,21 @@ class _Executor:
 
         settling = False
         while to_start or to_resume or parked or running:
-            starting = any(kind == "start" for kind, _ in running.values())
+            busy = any(kind != "settle" for kind, _ in running.values())
             while len(running) < slots:
-                if parked and not settling and (len(parked) >= batch or not (to_start or starting)):
+                idle = not (to_start or to_resume or busy)  # nothing else can park a key
+                # Re-checks after a submit ride along with the next batch of checks.
+                checks = sum(isinstance(self._race(p), SettleRace) for p in parked)
+                if parked and not settling and (checks >= batch or idle):
                     chosen, parked = parked, []
                     launch(self._settle, chosen, "settle")
                     settling = True
                 elif to_resume:
                     launch(self._advance, to_resume.popleft(), "resume")
+                    busy = True
                 elif to_start:
                     launch(self._advance, to_start.popleft(), "start")
-                    starting = True
+                    busy = True
                 else:
                     break
             done = [finished.get()]
@@ -218,7 +236,10 @@ class _Executor:
         """What each (unbatched) step kind does."""
         match step:
             case steps.CancelDuplicate():
-                exactly_once.cancel_once(self.cluster, step.job_id, step.message, forced=True)
+                message = (
+                    identity.extra_job_message(step.kept) if step.kept else "hpcspec: extra job"
+                )
+                exactly_once.cancel_once(self.cluster, step.job_id, message, forced=True)
             case steps.Cancel():
                 # The message marks the job as ended by hpcspec (`lifecycle`): a destroyed
                 # key is created again by the next apply, and a replaced job names its heir.
@@ -274,50 +295,58 @@ class _Executor:
         return CreateRequest(self.stack, job.key, job.digest, job.definition, source, parents)
 
     def _settle(self, batch: list[_Progress]) -> Settlement:
-        """One listing decides, for every parked key, who submits (`SettleRace`)."""
-        races = [self._race(p) for p in batch]
-        mine: dict[str, tuple[str, int]] = {}
-        for step, progress in zip(races, batch, strict=True):
+        """One listing decides the race of every parked key (`SettleRace` before a submit,
+        `RecheckRace` after it; `race.py`). A listing that fails fails the whole batch:
+        nothing is submitted on an unchecked race."""
+        checks = [self._race(p) for p in batch]
+        claims = []
+        for step, progress in zip(checks, batch, strict=True):
             assert progress.job_id is not None  # JobSteps: a race check acts on a job
-            mine[step.key] = (step.digest, progress.job_id)
+            floor = None if self.floors is None else self.floors.get(step.key, 0)
+            claims.append(race.Claim(step.key, progress.job_id, step.superseded, floor))
             self.notify(StepStarted(self.stack, step.key, step.kind, progress.job_id))
         try:
-            settled = exactly_once.settle_races(
-                self.cluster,
-                self.stack,
-                mine,
-                all_keys=self.keys,
-                superseded={s.key: s.superseded for s in races},
-            )
-        except Exception as error:  # cannot see rivals: submitting is still the right call
-            if not isinstance(error, HpcspecError):
-                log.warning(
-                    "settling races failed (%s: %s); submitting", type(error).__name__, error
-                )
-            settled = Settlement({k: job_id for k, (_, job_id) in mine.items()})
-        for step, progress in zip(races, batch, strict=True):
-            self.notify(StepFinished(self.stack, step.key, step.kind, progress.job_id))
+            settled = race.settle(self.cluster, self.stack, claims, all_keys=self.keys)
+        except Exception as error:  # no listing: no key of the batch may go on
+            why = f"the race check with other appliers failed: {_why(error)}"
+            settled = Settlement(failures={c.key: why for c in claims})
+        for step, progress in zip(checks, batch, strict=True):
+            failed = step.key in settled.failures
+            self.notify(StepFinished(self.stack, step.key, step.kind, progress.job_id, failed))
         return settled
 
     def _after_settle(self, batch: list[_Progress], settled: Settlement) -> list[_Progress]:
-        """The keys that go on (they won); a key whose job lost is done: the winner's job is
-        the key's job, and ours was cancelled."""
+        """The keys that go on (their job won); a key whose job lost is done — the winner's
+        job is the key's job, and ours was cancelled; a key whose check failed failed."""
         go_on = []
         for progress in batch:
             chain, mine = progress.chain, progress.job_id
-            winner = settled.winners.get(chain.key, mine)
-            if winner != mine:
-                message = f"another apply created job {winner} for this spec first"
-                self.finish(JobResult(chain.key, Outcome.DONE, chain.action, winner, message))
+            check = self._race(progress)
+            if chain.key in settled.failures:
+                why = settled.failures[chain.key]
+                if isinstance(check, RecheckRace):
+                    why = f"job {mine} was submitted, but {why}; run apply again to settle it"
+                self.finish(JobResult(chain.key, Outcome.FAILED, chain.action, mine, why))
+                continue
+            verdict = settled.verdicts[chain.key]
+            if verdict.winner != mine:
+                state = "" if verdict.submitted else " (not submitted yet)"
+                message = (
+                    f"another apply's job {verdict.winner}{state} carries the key; "
+                    f"ours ({mine}) was cancelled"
+                )
+                self.finish(
+                    JobResult(chain.key, Outcome.DONE, chain.action, verdict.winner, message)
+                )
                 continue
             progress.position += 1
             go_on.append(progress)
         return go_on
 
     @staticmethod
-    def _race(progress: _Progress) -> SettleRace:
+    def _race(progress: _Progress) -> RaceCheck:
         step = progress.chain.steps[progress.position]
-        assert isinstance(step, SettleRace)  # the only batched kind
+        assert isinstance(step, RaceCheck)  # the only batched kinds
         return step
 
 

@@ -1,18 +1,31 @@
 """Identity: how a live job is recognised as a manifest job (DESIGN.md §2). No state file.
 
 Each job hpcspec creates carries custom properties `hpcspec.stack`, `hpcspec.key`,
-`hpcspec.digest`, `hpcspec.token` (one per create attempt) and `hpcspec.source`, plus a short
-marker in `ClientSource` — the only one of them a job listing can return:
-`hpcspec:<8 hex of the stack><8 hex of stack/key>:<digest>`. The stack part lets discovery
-find every job of a stack (orphans included) from the listing alone.
+`hpcspec.digest`, `hpcspec.token` (one per create attempt) and `hpcspec.source`. A job listing
+cannot return custom properties, so the identity a listing needs is also written where a
+listing can read it, from the job's first moment on (docs/apply.md, "Identity"):
+
+- `Name` at create, for both create paths (the job XML importer keeps Name but ignores
+  ClientSource): `hpcspec:<stack hash><key hash>:<digest>:<xml|rest>-<token>` — a *pending*
+  job, still being created (or left behind by a killed apply);
+- `ClientSource` once the job is complete (`mark` restores the manifest's Name in the same
+  PUT): `hpcspec:<stack hash><key hash>:<digest>` — a *marked* job that claims its spec;
+- `Name` of a stack lock job (`lock.py`), set by its create and never changed:
+  `hpcspec:<stack hash>:lock:<token>:<host>/<pid>`.
+
+Every one of them starts with `hpcspec:<stack hash>`, so one listing finds every job of a
+stack, pending ones and locks included (`stack_prefix`). `read_identity` is the one reader.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
+from enum import Enum
 
+from hpcspec.engine.steps import CreateMethod
 from hpcspec.hpcpack.definition import JobDefinition, SecretRef
 from hpcspec.hpcpack.live import LiveJob
 
@@ -24,6 +37,9 @@ TOKEN_TAG = "hpcspec.token"
 SOURCE_TAG = "hpcspec.source"
 SENSITIVE_TAG = "hpcspec.sensitive"  # env names whose values came from {secret: …}
 FORGOTTEN_TAG = "hpcspec.forgotten"  # `hpcspec forget`: "KEY at TIME"; no longer the stack's
+NAME_LIMIT = 80  # a job's Name (sdk-xmldoc/Microsoft.Hpc.Scheduler.xml: "limited to 80 characters")
+LOCK_WORD = "lock"
+_HOLDER_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def _short(text: str) -> str:
@@ -43,9 +59,27 @@ def client_source_marker(stack: str, key: str, digest: str) -> str:
     return f"{PREFIX}:{stack_hash(stack)}{key_hash(stack, key)}:{digest}"
 
 
-def stack_marker_prefix(stack: str) -> str:
-    """What every marker of `stack` starts with: a listing keeps only rows that do."""
+def stack_prefix(stack: str) -> str:
+    """What the marker, the pending Name and the lock Name of every job of `stack` start
+    with: a listing keeps only rows whose ClientSource or Name does."""
     return f"{PREFIX}:{stack_hash(stack)}"
+
+
+def pending_name(stack: str, key: str, digest: str, via: CreateMethod, token: str) -> str:
+    """The Name a job carries from its create until `mark` restores the manifest's Name."""
+    name = f"{PREFIX}:{stack_hash(stack)}{key_hash(stack, key)}:{digest}:{via.value}-{token}"
+    if len(name) > NAME_LIMIT:
+        raise ValueError(f"a pending name longer than {NAME_LIMIT} characters: {name!r}")
+    return name
+
+
+def lock_name(stack: str, token: str, host: str, pid: int) -> str:
+    """The Name of a stack lock job: the stack, a token, and who holds it (host/pid; the
+    host is shortened to fit the 80 characters of a Name)."""
+    head = f"{PREFIX}:{stack_hash(stack)}:{LOCK_WORD}:{token}:"
+    tail = f"/{pid}"
+    room = NAME_LIMIT - len(head) - len(tail)
+    return head + _HOLDER_UNSAFE.sub("-", host)[:room] + tail
 
 
 @dataclass(frozen=True)
@@ -65,12 +99,83 @@ def parse_marker(text: str) -> Marker | None:
     return Marker(parts[1][:8], parts[1][8:], parts[2])
 
 
+class IdentityKind(Enum):
+    """What a job of a stack is, as its listing row says."""
+
+    MARKED = "marked"  # complete, claims the spec of its digest (ClientSource marker)
+    PENDING = "pending"  # still being created, or left behind by a killed apply (Name)
+    LOCK = "lock"  # a stack lock job: never submitted (Name)
+
+
+@dataclass(frozen=True)
+class JobIdentity:
+    """Whose job a listed job is: its stack and key (hashed), digest, and for a pending job
+    how it was created and with which token; for a lock, its token and holder."""
+
+    kind: IdentityKind
+    stack_hash: str
+    key_hash: str = ""
+    digest: str = ""
+    via: CreateMethod | None = None
+    token: str = ""
+    holder: str = ""  # a lock's `host/pid`
+
+
+def parse_name(name: str) -> JobIdentity | None:
+    """A pending job's or a lock's identity from its Name, or None for any other Name."""
+    parts = (name or "").split(":")
+    if len(parts) < 4 or parts[0] != PREFIX:
+        return None
+    if len(parts) == 5 and len(parts[1]) == 8 and parts[2] == LOCK_WORD:
+        return JobIdentity(IdentityKind.LOCK, parts[1], token=parts[3], holder=parts[4])
+    if len(parts) != 4 or len(parts[1]) != 16:
+        return None
+    via, _, token = parts[3].partition("-")
+    if via not in {m.value for m in CreateMethod} or not token:
+        return None
+    return JobIdentity(
+        IdentityKind.PENDING, parts[1][:8], parts[1][8:], parts[2], CreateMethod(via), token
+    )
+
+
+def read_identity(name: str, client_source: str) -> JobIdentity | None:
+    """The identity of a listed job: its Name first (set atomically by the create, so a job
+    is pending until `mark` restores its Name), else its ClientSource marker."""
+    named = parse_name(name)
+    if named is not None:
+        return named
+    marker = parse_marker(client_source)
+    if marker is None:
+        return None
+    if marker.digest.startswith("pending-"):  # a REST create of hpcspec before the Name rule
+        token = marker.digest.removeprefix("pending-")
+        kind, rest = IdentityKind.PENDING, CreateMethod.REST
+        return JobIdentity(kind, marker.stack_hash, marker.key_hash, "", rest, token)
+    return JobIdentity(IdentityKind.MARKED, marker.stack_hash, marker.key_hash, marker.digest)
+
+
 def live_digest(job: LiveJob) -> str | None:
     """The digest a live job was created or last updated with: its `hpcspec.digest` tag when
     its custom properties were read (the marker cannot change after submit), else the
     marker's. The one rule every comparison with a desired digest uses."""
     marker = parse_marker(job.client_source)
     return job.custom(DIGEST_TAG) or (marker.digest if marker else None)
+
+
+EXTRA_JOB = "hpcspec: extra job"  # how every cancel message of an extra job starts
+
+
+def extra_job_message(kept: int) -> str:
+    """The cancel message of a job cancelled because job `kept` carries its key (a race
+    loser, a duplicate); HPC Pack keeps it in the job's ErrorMessage."""
+    return f"{EXTRA_JOB}; job {kept} carries its key"
+
+
+def is_extra(job: LiveJob) -> bool:
+    """A job apply cancelled because another job carries its key: never a key's current
+    job while the key has another (the server prefixes the message: "Canceled by user.
+    Message:…", `research/hpcpack-ground-truth.md` §4.1)."""
+    return job.state.is_canceled and EXTRA_JOB in job.error_message
 
 
 def new_token() -> str:

@@ -1,7 +1,12 @@
 """The write-ahead journal: what apply meant to do and what happened, so a killed apply resumes.
 
-One JSON line per `JournalEntry` under `.hpcspec/journal/<stack>.jsonl` (created with the first
-entry). An intent is written and fsynced before the request it announces (group commit: the
+One JSON line per `JournalEntry` in `journal.jsonl` of the stack's per-user state directory,
+keyed by cluster and stack (`config.state.stack_state_dir`; created with the first entry), so
+every working directory of a user shares it. The cluster itself is the source of truth:
+every job is listable from its first moment (`identity.py`), so a lost journal (an
+ephemeral CI runner) costs nothing that recovery cannot find by listing; the journal only
+closes this user's own open creates and keeps their history.
+An intent is written and fsynced before the request it announces (group commit: the
 threads waiting at once share one fsync, and no lock is held across it); an outcome is
 written (a killed process cannot lose it) and reaches the disk with the next fsync: losing
 one to a power cut only makes the next apply look the job up again. A `CREATE_INTENT` carries
@@ -21,9 +26,10 @@ from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
+from hpcspec.config.state import stack_state_dir
 from hpcspec.engine.steps import CreateMethod
 
-JOURNAL_DIR = Path(".hpcspec") / "journal"
+JOURNAL_FILE = "journal.jsonl"  # in the stack's per-user state directory
 
 
 class JournalEvent(StrEnum):
@@ -66,12 +72,21 @@ class PendingCreate:
     complete: bool = True  # False: an intent with no result (a REST job may be half-built)
 
 
-class Journal:
-    """Append-only, one file per stack; safe to share between apply's worker threads."""
+def stack_journal(state_key: str, stack: str, root: Path | None = None) -> Journal:
+    """The journal of `stack` on the cluster `state_key` names (`ClusterConfig.state_key`):
+    in the stack's per-user state directory, or `<root>/<stack>.jsonl` when `root` is given
+    (tests)."""
+    if root is not None:
+        return Journal(root / f"{stack}.jsonl")
+    return Journal(stack_state_dir(state_key, stack) / JOURNAL_FILE)
 
-    def __init__(self, stack: str, root: Path = JOURNAL_DIR) -> None:
-        self.root = root
-        self.path = root / f"{stack}.jsonl"
+
+class Journal:
+    """Append-only, one file per stack and cluster; safe to share between apply's worker
+    threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self._lock = threading.Lock()  # held to write a line, never across an fsync
         self._whole = False  # the file is known to end with a whole line
         self._written = 0  # lines written by this Journal
@@ -94,7 +109,7 @@ class Journal:
         entry = JournalEntry(event, key, token, job_id, digest, via, note, round(time.time(), 3))
         fields = {k: v for k, v in asdict(entry).items() if v is not None}
         line = json.dumps(fields, sort_keys=True)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             with self._lock:

@@ -1,21 +1,26 @@
 """The pipelines the commands run, each on one screen (DESIGN.md §3–§4).
 
     plan     preflight → discover → plan                                      plan_stack
-    apply    per stack: journal → recover → discover → plan (or re-check a saved plan);
-             confirm → steps → execute → (wait)                               apply_stacks
+    apply    lock every stack (its listing) → per stack: journal → recover → discover
+             → plan (or re-check a saved plan); confirm → steps → execute → unlock
+             → (wait)                                                         apply_stacks
     reconcile  apply_stacks per stack, with no confirmation, a failing stack
              reported and the others applied                                 reconcile_round
-    destroy  list the stack → destroy plan → confirm → steps → execute        destroy_stack
+    destroy  lock (its listing) → destroy plan → confirm → steps → execute
+             → unlock                                                         destroy_stack
 
 Every stage is a function of the one before; everything that happens is told to the
 observer as typed events (`events.py`); the result is a report whose verdict the CLI maps to
-an exit code. A stack is listed once to plan it (and once per race-settling batch while
-applying); its journal is opened once.
+an exit code. A stack is listed once to take its lock and recover it, once to plan it (with
+the drift columns), and once per race-checking batch while applying; its journal is opened
+once. The lock (`lock.py`) is held from before recovery until the last step ran, and never
+while waiting for jobs to end.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
@@ -25,7 +30,8 @@ from hpcspec.engine.diff import managed_properties
 from hpcspec.engine.discovery import LiveStack, discover, list_stack
 from hpcspec.engine.events import Applied, Observer, Planned, Resumed, RoundEnded, StackFailed
 from hpcspec.engine.executor import execute
-from hpcspec.engine.journal import JOURNAL_DIR, Journal
+from hpcspec.engine.journal import Journal, stack_journal
+from hpcspec.engine.lock import LockOptions, StackLock
 from hpcspec.engine.outcomes import ApplyResult, ApplyVerdict, WaitVerdict, apply_verdict
 from hpcspec.engine.plan import BlockCode, Plan, PlanOptions
 from hpcspec.engine.plan_binding import check_saved
@@ -102,7 +108,13 @@ class ApplyRequest:
     wait: bool = False
     timeout: float | None = None  # seconds, with `wait`
     provenance: Callable[[ResolvedStack], str] | None = None  # what hpcspec.source says
-    journal_root: Path = JOURNAL_DIR
+    lock: LockOptions = field(default_factory=LockOptions)
+    state_key: str = ""  # whose per-user state (journals) this is: `ClusterConfig.state_key`
+    journal_root: Path | None = None  # journals here (`<stack>.jsonl`) instead (tests)
+
+    def journal(self, stack: str) -> Journal:
+        """The stack's journal: in its per-user state directory, keyed by cluster and stack."""
+        return stack_journal(self.state_key or self.cluster_name, stack, self.journal_root)
 
 
 @dataclass(frozen=True)
@@ -137,16 +149,18 @@ def apply_stacks(
     confirm: Confirm,
     secret: SecretResolver = resolve_secret,
 ) -> ApplyReport:
-    """Recover and plan every stack, confirm, apply what each plan needs, then wait."""
-    planned = [_prepare(cluster, stack, request, observer) for stack in stacks]
-    plans = tuple(p.plan for p in planned)
-    observer.notify(Planned(plans))
-    due = [p for p in planned if p.plan.needs_apply]
-    if any(p.plan.has_changes for p in due) and not confirm(plans):
-        return ApplyReport(plans, (), ApplyVerdict.DECLINED)
-    for p in due:  # every secret readable before the first request that changes anything
-        require_secrets(p.stack, p.plan, secret)
-    results = tuple(_apply(cluster, p, request, observer, secret) for p in due)
+    """Lock, recover and plan every stack, confirm, apply what each plan needs, unlock, then
+    wait."""
+    with _locked(cluster, [(s.stack, list(s.jobs)) for s in stacks], request, observer) as held:
+        planned = [_prepare(cluster, stack, request, observer, held) for stack in stacks]
+        plans = tuple(p.plan for p in planned)
+        observer.notify(Planned(plans))
+        due = [p for p in planned if p.plan.needs_apply]
+        if any(p.plan.has_changes for p in due) and not confirm(plans):
+            return ApplyReport(plans, (), ApplyVerdict.DECLINED)
+        for p in due:  # every secret readable before the first request that changes anything
+            require_secrets(p.stack, p.plan, secret)
+        results = tuple(_apply(cluster, p, request, observer, secret) for p in due)
     stale = any(b.code is BlockCode.STALE_PLAN for p in plans for c in p.changes for b in c.blocks)
     verdict = apply_verdict(results, stale=stale)
     observer.notify(Applied(plans, results, verdict))
@@ -162,13 +176,43 @@ def apply_stacks(
     return ApplyReport(plans, results, verdict, waited.verdict)
 
 
+@contextmanager
+def _locked(
+    cluster: Cluster,
+    stacks: Sequence[tuple[str, list[str]]],
+    request: ApplyRequest,
+    observer: Observer,
+) -> Iterator[dict[str, StackLock]]:
+    """Hold the lock of every stack (taken in name order, so two multi-stack applies never
+    wait for each other in a circle); released on the way out, whatever happened."""
+    if not request.lock.enabled:
+        yield {}
+        return
+    with ExitStack() as held:
+        locks: dict[str, StackLock] = {}
+        for name, keys in sorted(stacks):
+            lock = StackLock(cluster, name, keys, request.lock, observer)
+            locks[name] = lock
+            lock.acquire()
+            held.callback(lock.release)
+        yield locks
+
+
 def _prepare(
-    cluster: Cluster, stack: ResolvedStack, request: ApplyRequest, observer: Observer
+    cluster: Cluster,
+    stack: ResolvedStack,
+    request: ApplyRequest,
+    observer: Observer,
+    held: Mapping[str, StackLock],
 ) -> _Planned:
-    journal = Journal(stack.stack, request.journal_root)
-    recovered = recover(cluster, stack, journal)
-    if recovered:
-        observer.notify(Resumed(stack.stack, tuple(recovered)))
+    journal = request.journal(stack.stack)
+    lock = held.get(stack.stack)
+    listed = lock.listed if lock is not None else None
+    if listed is None:
+        listed = list_stack(cluster, stack.stack, list(stack.jobs))
+    recovered = recover(cluster, stack, journal, listed, every_pending=lock is not None)
+    if recovered.changed:
+        observer.notify(Resumed(stack.stack, recovered.adopted, recovered.cancelled))
     if request.saved is None:
         plan, live = _plan(
             cluster,
@@ -203,6 +247,7 @@ def _apply(
         observer=observer,
         secret=secret,
         known_ids=planned.live.current_ids(),
+        floors=planned.live.ended_floors(),
     )
 
 
@@ -216,9 +261,10 @@ def apply_plan(
     observer: Observer,
     secret: SecretResolver = resolve_secret,
     known_ids: Mapping[str, int] | None = None,
+    floors: Mapping[str, int] | None = None,
 ) -> ApplyResult:
     """Carry one plan out: its steps, run by the executor (`known_ids`: the live job of each
-    key discovery found, for parents outside the plan)."""
+    key discovery found, for parents outside the plan; `floors`: `LiveStack.ended_floors`)."""
     return execute(
         cluster,
         plan,
@@ -229,6 +275,7 @@ def apply_plan(
         secret=secret,
         observer=observer,
         known_ids=known_ids or {},
+        floors=floors,
     )
 
 
@@ -276,27 +323,36 @@ def destroy_stack(
     observer: Observer,
     confirm: Confirm,
     parallelism: int = ApplyOptions().parallelism,
-    journal_root: Path = JOURNAL_DIR,
+    journal_root: Path | None = None,
+    lock: LockOptions | None = None,
+    state_key: str = "",
 ) -> ApplyReport:
-    """Cancel every alive job of `stack` (keys from the manifest; with none, every key the
-    stack's jobs name)."""
-    plan = plan_destroy(list_stack(cluster, stack, keys), stack=stack, cluster=cluster_name)
-    observer.notify(Planned((plan,)))
-    if not plan.has_changes:
-        return ApplyReport((plan,), (), ApplyVerdict.APPLIED)
-    if not confirm((plan,)):
-        return ApplyReport((plan,), (), ApplyVerdict.DECLINED)
-    result = execute(
-        cluster,
-        plan,
-        destroy_steps(plan),
-        Journal(stack, journal_root),
-        keys=keys,
-        options=ApplyOptions(parallelism=parallelism),
-        secret=resolve_secret,
-        observer=observer,
-        known_ids={},
+    """Cancel every alive job of `stack`, pending ones included (keys from the manifest;
+    with none, every key the stack's jobs name), holding the stack lock."""
+    request = ApplyRequest(
+        cluster_name, lock=lock or LockOptions(), state_key=state_key, journal_root=journal_root
     )
+    with _locked(cluster, [(stack, list(keys))], request, observer) as held:
+        listed = held[stack].listed if stack in held else None
+        plan = plan_destroy(
+            listed or list_stack(cluster, stack, keys), stack=stack, cluster=cluster_name
+        )
+        observer.notify(Planned((plan,)))
+        if not plan.has_changes:
+            return ApplyReport((plan,), (), ApplyVerdict.APPLIED)
+        if not confirm((plan,)):
+            return ApplyReport((plan,), (), ApplyVerdict.DECLINED)
+        result = execute(
+            cluster,
+            plan,
+            destroy_steps(plan),
+            request.journal(stack),
+            keys=keys,
+            options=ApplyOptions(parallelism=parallelism),
+            secret=resolve_secret,
+            observer=observer,
+            known_ids={},
+        )
     verdict = apply_verdict([result])
     observer.notify(Applied((plan,), (result,), verdict))
     return ApplyReport((plan,), (result,), verdict)

@@ -1,86 +1,147 @@
-"""Resuming after an interrupted apply: settle every create the journal left open.
+"""Resuming after an interrupted apply: settle the jobs a killed apply left pending.
 
-A create intent without a result means the process died (or the answer was lost) after the
-request may have reached the cluster. Before planning, each such token is looked up: a job
-created by job XML (one request: complete or absent) is marked, so discovery sees it and no
-second job is created; a REST job whose create never finished may lack tasks, so it is
-cancelled and apply creates the job anew. A token that matches nothing is recorded as absent.
-A pending create that cannot be settled now (the cluster failed to answer) stays open for the
-next apply; recovery never stops the apply.
+A job keeps its pending Name (`identity.pending_name`) from its create until `mark` makes it
+complete, so a job left between the two by a killed apply — this runner's or any other's,
+with or without a journal — is in the stack's listing. Before planning, each is settled:
+
+- a job XML create (one request: the job is whole) of a key the manifest still has, with the
+  digest the manifest still wants, while the key has no other alive job: **adopted** (marked),
+  so the plan submits it instead of creating a second one;
+- anything else — a REST create (it may lack tasks), another digest, a key the manifest
+  dropped, a second pending job of one key: **cancelled**, and the plan creates anew.
+
+This runs while the apply holds the stack lock, so no live applier is building those jobs
+(with `--no-lock`, only the jobs this journal itself left open are touched). The journal's
+open creates are closed from the same listing: one listing settles them all, no lookup per
+create. A job that cannot be settled stops the stack's apply with its id and the reason.
 """
 
 from __future__ import annotations
 
-import logging
+from dataclasses import dataclass
 
 from hpcspec.engine import exactly_once
+from hpcspec.engine.discovery import StackJobs
 from hpcspec.engine.exactly_once import CreateRequest
-from hpcspec.engine.journal import Journal, JournalEvent, PendingCreate
+from hpcspec.engine.identity import JobIdentity
+from hpcspec.engine.journal import Journal, JournalEvent
 from hpcspec.engine.protocols import ClusterWriter
 from hpcspec.engine.steps import CreateMethod
 from hpcspec.errors import HpcspecError
+from hpcspec.hpcpack.live import LiveJob
+from hpcspec.hpcpack.states import JobState
 from hpcspec.manifest.resolve import ResolvedStack
 
-log = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class Recovered:
+    """What recovery did: the jobs it adopted (marked) and those it cancelled."""
+
+    adopted: tuple[int, ...] = ()
+    cancelled: tuple[int, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.adopted or self.cancelled)
 
 
-def recover(cluster: ClusterWriter, stack: ResolvedStack, journal: Journal) -> list[int]:
-    """Mark the jobs of open create intents; returns their ids.
-
-    A job created for a spec the manifest no longer wants is cancelled instead (found by its
-    token when the job's name is still known), so nothing is left behind unmarked.
-    """
-    found: list[int] = []
-    for pending in journal.pending_creates():
-        try:
-            job_id = _settle(cluster, stack, journal, pending)
-        except HpcspecError as error:
-            log.info("could not settle the create of %s yet: %s", pending.key, error.message)
-            continue
-        if job_id is not None:
-            found.append(job_id)
-    return found
+class RecoveryFailed(HpcspecError):
+    """A job an interrupted apply left pending could not be adopted or cancelled."""
 
 
-def _settle(
-    cluster: ClusterWriter, stack: ResolvedStack, journal: Journal, pending: PendingCreate
-) -> int | None:
-    desired = stack.jobs.get(pending.key)
-    key, token = pending.key, pending.token
+def recover(
+    cluster: ClusterWriter,
+    stack: ResolvedStack,
+    journal: Journal,
+    listed: StackJobs,
+    *,
+    every_pending: bool = True,
+) -> Recovered:
+    """Adopt or cancel the stack's pending jobs in `listed` (`every_pending`: all of them,
+    as the holder of the stack lock; else only those this journal left open), then close the
+    journal's open creates."""
+    open_creates = {p.token: p for p in journal.pending_creates()}
+    adopted: list[int] = []
+    cancelled: list[int] = []
+    for key, jobs in sorted(listed.pending.items()):
+        has_alive = any(job.state.is_alive for job in listed.by_key.get(key, ()))
+        for job in sorted(jobs, key=lambda j: j.id):
+            identity = listed.identities[job.id]
+            if job.state is not JobState.Configuring:
+                continue
+            if not every_pending and identity.token not in open_creates:
+                continue
+            why = _why_not_adopted(stack, key, identity, has_alive)
+            if why is None:
+                _adopt(cluster, stack, journal, key, job, identity)
+                adopted.append(job.id)
+                has_alive = True
+            else:
+                _cancel(cluster, journal, key, job, identity, why)
+                cancelled.append(job.id)
+            open_creates.pop(identity.token, None)
+    for token, create in open_creates.items():  # its job is no longer pending: done elsewhere
+        if create.job_id is not None:
+            journal.record(JournalEvent.MARKED, create.key, job_id=create.job_id, note="settled")
+        else:
+            journal.record(JournalEvent.CREATE_ABSENT, create.key, token=token)
+    return Recovered(tuple(adopted), tuple(cancelled))
+
+
+def _why_not_adopted(
+    stack: ResolvedStack, key: str, identity: JobIdentity, has_alive: bool
+) -> str | None:
+    desired = stack.jobs.get(key)
     if desired is None:
-        if pending.job_id is not None and not exactly_once.discard(
-            cluster, pending.job_id, "hpcspec: created for a spec since removed"
-        ):
-            return None
-        journal.record(
-            JournalEvent.CREATE_ABSENT,
-            key,
-            token=token,
-            note="the key is no longer in the manifest",
+        return "its key is no longer in the manifest"
+    if identity.via is not CreateMethod.XML:
+        return "an incomplete REST create"
+    if identity.digest != desired.digest:
+        return "the manifest changed"
+    if has_alive:
+        return "its key has another job"
+    return None
+
+
+def _adopt(
+    cluster: ClusterWriter,
+    stack: ResolvedStack,
+    journal: Journal,
+    key: str,
+    job: LiveJob,
+    identity: JobIdentity,
+) -> None:
+    desired = stack.jobs[key]
+    request = CreateRequest(stack.stack, key, desired.digest, desired.definition)
+    try:
+        exactly_once.mark(cluster, request, job.id, via=CreateMethod.XML)
+    except HpcspecError as error:
+        raise RecoveryFailed(
+            f"job {job.id} ({key}), left unfinished by an interrupted apply, could not be "
+            f"completed: {error.message}",
+            code="recovery-failed",
+            hint="run apply again; if it keeps failing, cancel that job",
+        ) from None
+    token = identity.token
+    journal.record(JournalEvent.CREATE_RESULT, key, token=token, job_id=job.id, note="recovered")
+    journal.record(JournalEvent.MARKED, key, job_id=job.id)
+
+
+def _cancel(
+    cluster: ClusterWriter,
+    journal: Journal,
+    key: str,
+    job: LiveJob,
+    identity: JobIdentity,
+    why: str,
+) -> None:
+    if not exactly_once.discard(cluster, job.id, f"hpcspec: cancelled, {why}"):
+        raise RecoveryFailed(
+            f"job {job.id} ({key}, owner {job.owner or 'unknown'}), left unfinished by an "
+            f"interrupted apply ({why}), could not be cancelled",
+            code="recovery-failed",
+            hint="run apply again; if it keeps failing, ask the job's owner or a cluster "
+            "administrator to cancel it",
         )
-        if pending.job_id is not None:
-            journal.record(JournalEvent.MARKED, key, job_id=pending.job_id)
-        return None
-    request = CreateRequest(
-        stack.stack, desired.key, pending.digest or desired.digest, desired.definition
-    )
-    job_id = pending.job_id or exactly_once.find_by_token(cluster, request, token)
-    if job_id is None:
-        journal.record(JournalEvent.CREATE_ABSENT, key, token=token)
-        return None
-    changed = bool(pending.digest) and pending.digest != desired.digest
-    half_built = not pending.complete and pending.via is not CreateMethod.XML
-    if changed or half_built:
-        why = "the manifest changed" if changed else "an incomplete REST create"
-        if not exactly_once.discard(cluster, job_id, f"hpcspec: cancelled, {why}"):
-            return None
-        journal.record(JournalEvent.CREATE_ABSENT, key, token=token, job_id=job_id, note=why)
-        journal.record(JournalEvent.MARKED, key, job_id=job_id)
-        return None
-    exactly_once.mark(cluster, request, job_id, via=pending.via)
-    if not pending.complete:
-        journal.record(
-            JournalEvent.CREATE_RESULT, key, token=token, job_id=job_id, note="recovered"
-        )
-    journal.record(JournalEvent.MARKED, key, job_id=job_id)
-    return job_id
+    note = why
+    journal.record(JournalEvent.CREATE_ABSENT, key, token=identity.token, job_id=job.id, note=note)

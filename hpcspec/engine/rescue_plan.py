@@ -19,7 +19,7 @@ from pathlib import Path
 from hpcspec.engine.discovery import choose_current, list_stack
 from hpcspec.engine.events import Applied, Observer, Planned
 from hpcspec.engine.executor import execute
-from hpcspec.engine.journal import JOURNAL_DIR, Journal
+from hpcspec.engine.journal import stack_journal
 from hpcspec.engine.outcomes import ApplyVerdict, apply_verdict
 from hpcspec.engine.pipeline import ApplyReport, Confirm
 from hpcspec.engine.plan import (
@@ -201,7 +201,8 @@ def run_rescue(
     *,
     observer: Observer,
     confirm: Confirm,
-    journal_root: Path = JOURNAL_DIR,
+    state_key: str,
+    journal_root: Path | None = None,
 ) -> ApplyReport:
     """Show the plan, confirm, run its steps through the executor, report the verdict."""
     observer.notify(Planned((plan,)))
@@ -213,7 +214,7 @@ def run_rescue(
         cluster,
         plan,
         rescue_steps(plan),
-        Journal(plan.stack, journal_root),
+        stack_journal(state_key, plan.stack, journal_root),
         keys=[c.key for c in plan.changes],
         options=ApplyOptions(),
         secret=resolve_secret,

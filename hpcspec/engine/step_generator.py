@@ -3,15 +3,15 @@
 Per job key, in order: cancel the key's duplicate live jobs; then by action —
 
 - create / rerun / extend: create (job XML or REST; an extend's job holds the new points
-  alone, `extension.py`), mark; if the manifest wants it submitted, settle
-  the race with other appliers, then submit;
-- replace: create-before-destroy — the create steps (created, marked, submitted), then the
-  live job is cancelled (with a message naming its heir), so a failed create leaves the old
-  job alone; `onSpecChange: replace-cancel-first` keeps the old order (cancel, then create)
-  for jobs that must never overlap;
-- update: the update; a Configuring job the manifest wants submitted is then settled and
-  submitted;
-- submit: settle the race, submit;
+  alone, `extension.py`), mark; if the manifest wants it submitted, settle the race with
+  other appliers, submit, and check the race once more;
+- replace: create-before-destroy — the create steps (created, marked, submitted, checked),
+  then the live job is cancelled (with a message naming its heir), so a failed create leaves
+  the old job alone; `onSpecChange: replace-cancel-first` keeps the old order (cancel, then
+  create) for jobs that must never overlap;
+- update: the update; a Configuring job the manifest wants submitted is then settled,
+  submitted and checked again;
+- submit: settle the race, submit, check again;
 - requeue (retries): the failed and canceled tasks run again (`RequeueFailed`); cancel:
   cancel.
 
@@ -39,6 +39,7 @@ from hpcspec.engine.steps import (
     CreateViaXml,
     JobSteps,
     Mark,
+    RecheckRace,
     Rekey,
     Requeue,
     RequeueFailed,
@@ -97,7 +98,7 @@ def job_steps(
 ) -> JobSteps:
     """The ordered steps of one change."""
     key, live = change.key, change.live_id
-    steps: list[Step] = [CancelDuplicate(key, job_id) for job_id in change.duplicates]
+    steps: list[Step] = [CancelDuplicate(key, job_id, live) for job_id in change.duplicates]
     if change.moved_from is not None and live is not None:
         configuring = change.live_state == JobState.Configuring.name
         steps.append(Rekey(key, live, stack, change.live_digest or "", configuring))
@@ -157,4 +158,8 @@ def _create(
 def _submit(job: DesiredJob, *, superseded: int | None) -> list[Step]:
     if job.state is not DesiredState.SUBMITTED:
         return []
-    return [SettleRace(job.key, job.digest, superseded), Submit(job.key, job.definition.run_as)]
+    return [
+        SettleRace(job.key, superseded),
+        Submit(job.key, job.definition.run_as),
+        RecheckRace(job.key, superseded),
+    ]

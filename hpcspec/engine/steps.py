@@ -37,6 +37,7 @@ class StepKind(StrEnum):
     UPDATE = "update"
     SETTLE_RACE = "settle-race"
     SUBMIT = "submit"
+    RECHECK_RACE = "recheck-race"
     REQUEUE = "requeue"
     REQUEUE_FAILED = "requeue-failed"
     CANCEL_TASK = "cancel-task"
@@ -80,10 +81,7 @@ class CancelDuplicate(Step):
 
     kind = StepKind.CANCEL_DUPLICATE
     job_id: int
-
-    @property
-    def message(self) -> str:
-        return f"hpcspec: duplicate of job key {self.key}"
+    kept: int | None = None  # the key's current job, which stays
 
 
 @dataclass(frozen=True)
@@ -160,15 +158,28 @@ class Update(Step):
 
 
 @dataclass(frozen=True)
-class SettleRace(Step):
-    """Before submitting: another live job of the same key and digest wins if it was
-    submitted, or, of two unsubmitted ones, has the lower id; a losing job of ours is
-    cancelled. Batched: one listing settles many keys."""
+class RaceCheck(Step):
+    """The race rule (`race.py`): of the key's alive jobs — pending ones of other appliers
+    included — the lowest id wins; a losing job of ours is cancelled. Batched: one listing
+    decides many keys."""
+
+    batched = True
+    superseded: int | None = None  # the live job this change replaces: never a rival
+
+
+@dataclass(frozen=True)
+class SettleRace(RaceCheck):
+    """The race rule before submitting: a loser is cancelled before it ever runs."""
 
     kind = StepKind.SETTLE_RACE
-    batched = True
-    digest: str
-    superseded: int | None = None  # the live job this change replaces: never a rival
+
+
+@dataclass(frozen=True)
+class RecheckRace(RaceCheck):
+    """The race rule once more after submitting, for a lower job that became visible late;
+    a loser cancels its own submitted job."""
+
+    kind = StepKind.RECHECK_RACE
 
 
 @dataclass(frozen=True)
@@ -238,7 +249,9 @@ class JobSteps:
             before = self.steps[n - 1] if n else None
             if step.acts_on_new_job and not isinstance(before, Create):
                 raise ValueError(f"{self.key}: a {step.kind} step must follow a create")
-            if isinstance(step, SettleRace | Submit) and not (creates or self.live_id):
+            if isinstance(step, RaceCheck | Submit) and not (creates or self.live_id):
                 raise ValueError(f"{self.key}: a {step.kind} step needs a job")
             if isinstance(step, Submit) and not isinstance(before, SettleRace):
                 raise ValueError(f"{self.key}: a submit must follow a race check")
+            if isinstance(step, RecheckRace) and not isinstance(before, Submit):
+                raise ValueError(f"{self.key}: a race recheck must follow a submit")

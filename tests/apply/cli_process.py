@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hpcspec.config.state import stack_state_dir
+from hpcspec.engine.journal import JOURNAL_FILE
+
 CI_VARIABLES = ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "TF_BUILD", "GITLAB_CI", "TERM")
 
 
@@ -21,6 +24,7 @@ def cli_env(running: Any, home: Path, **extra: str) -> dict[str, str]:
         HPCSPEC_USERNAME=name,
         HPCSPEC_PASSWORD=password,
         HPCSPEC_CONFIG=str(home / "no-contexts.yaml"),
+        HPCSPEC_STATE_DIR=str(home / "state"),  # the journals: one applier's own
         NO_COLOR="1",
         **extra,
     )
@@ -48,3 +52,8 @@ def run(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]
         timeout=120,
     )
     return done.returncode, done.stdout, done.stderr
+
+
+def journal_path(env: dict[str, str], stack: str) -> Path:
+    """Where an applier with `env` keeps `stack`'s journal (its per-user state directory)."""
+    return stack_state_dir(env["HPCSPEC_CLUSTER"], stack, env, create=False) / JOURNAL_FILE

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hpcspec.engine import identity
 from hpcspec.engine.events import Recorder
 from hpcspec.engine.outcomes import ApplyResult
 from hpcspec.engine.pipeline import ApplyRequest, apply_stacks
@@ -71,3 +73,63 @@ def live_by_name(client: HpcPackClient, prefix: str) -> dict[str, list[tuple[int
         if name.startswith(prefix) and state not in ("Canceled", "Canceling"):
             out[name].append((int(row["Id"]), state, int(row.get("TaskCount") or 0)))
     return out
+
+
+@dataclass
+class Audit:
+    """Every job of one stack on the cluster, found by identity (pending Names included), and
+    what exactly-once forbids: keys submitted twice, keys with two alive jobs, jobs with the
+    wrong number of tasks, jobs left Configuring, lock jobs left alive."""
+
+    jobs: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    locks_alive: list[int] = field(default_factory=list)
+
+    def submitted_twice(self) -> list[str]:
+        return [k for k, jobs in self.jobs.items() if sum(bool(j["submitted"]) for j in jobs) > 1]
+
+    def two_alive(self) -> list[str]:
+        return [k for k, jobs in self.jobs.items() if sum(j["alive"] for j in jobs) > 1]
+
+    def survivors(self) -> dict[str, int]:
+        """Each key's one job that was not cancelled."""
+        return {
+            k: j["id"] for k, jobs in self.jobs.items() for j in jobs if j["state"] != "Canceled"
+        }
+
+    def wrong_tasks(self, tasks: int) -> list[int]:
+        return [
+            j["id"]
+            for jobs in self.jobs.values()
+            for j in jobs
+            if j["state"] != "Canceled" and j["tasks"] != tasks
+        ]
+
+    def configuring(self) -> list[int]:
+        return [j["id"] for jobs in self.jobs.values() for j in jobs if j["state"] == "Configuring"]
+
+
+def audit(client: HpcPackClient, stack: str, keys: list[str]) -> Audit:
+    """Read every job of `stack` by its identity (not by Name: a pending job has none yet)."""
+    by_hash = {identity.key_hash(stack, key): key for key in keys}
+    found = Audit()
+    columns = ("Id", "Name", "State", "ClientSource", "TaskCount", "SubmitTime")
+    for row in client.iter_jobs(properties=columns):
+        ident = identity.read_identity(row.get("Name") or "", row.get("ClientSource") or "")
+        if ident is None or ident.stack_hash != identity.stack_hash(stack):
+            continue
+        state = row.get("State") or ""
+        if ident.kind is identity.IdentityKind.LOCK:
+            if state == "Configuring":
+                found.locks_alive.append(int(row["Id"]))
+            continue
+        key = by_hash.get(ident.key_hash, f"<{ident.key_hash}>")
+        found.jobs[key].append(
+            {
+                "id": int(row["Id"]),
+                "state": state,
+                "alive": state not in ("Canceled", "Canceling", "Finished", "Failed"),
+                "submitted": bool(row.get("SubmitTime")),
+                "tasks": int(row.get("TaskCount") or 0),
+            }
+        )
+    return found

@@ -9,7 +9,7 @@ from hpcspec.engine.steps import CreateMethod
 
 
 def test_a_rest_create_started_but_unfinished_is_pending_and_incomplete(tmp_path: Path) -> None:
-    journal = Journal("s", root=tmp_path)
+    journal = Journal(tmp_path / "s.jsonl")
     journal.record(JournalEvent.CREATE_INTENT, "a", token="t1", digest="d", via=CreateMethod.REST)
     journal.record(JournalEvent.CREATE_STARTED, "a", token="t1", job_id=7)
     journal.record(JournalEvent.CREATE_INTENT, "b", token="t2", digest="d", via=CreateMethod.REST)
@@ -30,12 +30,12 @@ def test_a_rest_create_started_but_unfinished_is_pending_and_incomplete(tmp_path
 
 
 def test_a_torn_last_line_from_a_kill_is_skipped(tmp_path: Path) -> None:
-    journal = Journal("s", root=tmp_path)
+    journal = Journal(tmp_path / "s.jsonl")
     journal.record(JournalEvent.CREATE_INTENT, "a", token="t1", digest="d", via=CreateMethod.XML)
     with journal.path.open("a") as torn:
         torn.write('{"event": "create-res')
     assert [p.token for p in journal.pending_creates()] == ["t1"]
-    Journal("s", root=tmp_path).record(
+    Journal(tmp_path / "s.jsonl").record(
         JournalEvent.CREATE_ABSENT, "a", token="t1"
     )  # the next apply
     assert journal.pending_creates() == []

@@ -17,7 +17,7 @@ from typing import Any
 from hpcspec.emulator import Timings
 from hpcspec.emulator.faults import FaultPlan, FaultRule
 from tests.apply import cli_process
-from tests.apply.stacks import live_by_name, patient_client, stack_text
+from tests.apply.stacks import audit, live_by_name, patient_client, stack_text
 
 LATENCY = FaultPlan((FaultRule(match="*", latency_ms=15),), seed=1)
 # Racing appliers see each other only if each lists the stack before the other's first job
@@ -51,6 +51,8 @@ def converged(running: Any, prefix: str, jobs: int, tasks: int = 2) -> None:
 def test_apply_killed_at_random_points_and_rerun_converges_without_duplicates(
     start_emulator: Callable[..., Any], tmp_path: Path
 ) -> None:
+    """Each rerun starts with the journal deleted (an ephemeral CI runner, issue 13 (5)): the
+    jobs a killed apply left pending are found by listing and adopted or cancelled."""
     running = start_emulator(faults=LATENCY, timings=SLOW, nodes=4, cores_per_node=8)
     env = cli_process.cli_env(running, tmp_path)
     chance = random.Random(11)
@@ -58,24 +60,30 @@ def test_apply_killed_at_random_points_and_rerun_converges_without_duplicates(
     for n, via in enumerate(("xml", "rest", "xml")):
         stack = f"kill{n}"
         (tmp_path / "m.yaml").write_text(stack_text(stack, JOBS))
-        journal = tmp_path / ".hpcspec" / "journal" / f"{stack}.jsonl"
+        journal = cli_process.journal_path(env, stack)
         argv = ["apply", "m.yaml", "--auto-approve", "--parallelism", "2", "--create-via", via]
         for _ in range(2):  # two kills at seeded random moments, then a run to the end
+            journal.unlink(missing_ok=True)
             process = cli_process.start(argv, tmp_path, env)
-            # Kill once the journal has a seeded random number of new events: mid-create,
+            # Kill once the journal has a seeded random number of events: mid-create,
             # between a create and its marker, or around a submit.
-            target = journal_lines(journal) + chance.randint(1, 2 * JOBS)
+            target = chance.randint(1, 2 * JOBS)
             while process.poll() is None and journal_lines(journal) < target:
                 time.sleep(0.002)
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 kills += 1
             process.communicate(timeout=60)
+        journal.unlink(missing_ok=True)
         code, out, err = cli_process.run(argv, tmp_path, env)
         assert code == 0, out + err
         code, out, err = cli_process.run(["plan", "m.yaml", "--detailed-exitcode"], tmp_path, env)
         assert code == 0, out + err
         converged(running, stack, JOBS)
+        client = patient_client(running)
+        found = audit(client, stack, [f"j{j}" for j in range(JOBS)])
+        client.close()
+        assert found.configuring() == [] and found.two_alive() == [], found.jobs
     assert kills >= 4, "the applies ended before they could be killed"
 
 
@@ -84,7 +92,8 @@ def test_two_applies_started_together_leave_one_submitted_job_per_key(
 ) -> None:
     running = start_emulator(faults=RACE, timings=SLOW, nodes=4, cores_per_node=8)
     env = cli_process.cli_env(running, tmp_path)
-    argv = ["apply", "m.yaml", "--auto-approve", "--parallelism", "4"]
+    # No stack lock: the race rule alone must hold (the lock would make them take turns).
+    argv = ["apply", "m.yaml", "--auto-approve", "--parallelism", "4", "--no-lock"]
     processes = []
     for side in ("a", "b"):  # separate directories: separate journals, like two CI runners
         directory = tmp_path / side

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from hpcspec.emulator.seed import unrelated_jobs
-from hpcspec.engine import exactly_once
+from hpcspec.engine import race
+from hpcspec.engine.discovery import list_stack
 from hpcspec.engine.events import Event, JobApplied, Recorder
 from hpcspec.engine.journal import Journal
 from hpcspec.engine.outcomes import Outcome
@@ -71,7 +72,7 @@ def apply_all(
         client,
         stack,
         plan,
-        Journal(stack.stack, root=root),
+        Journal(root / f"{stack.stack}.jsonl"),
         options=ApplyOptions(parallelism=parallelism),
         observer=observer or Recorder(),
     )
@@ -89,16 +90,17 @@ def test_a_big_wave_submits_its_first_jobs_before_its_last_is_created(
     assert len(creates) == len(submits) == 24
     assert submits[0] < creates[-1]  # pipelined, not create-all-then-submit-all
     # batches of max(parallelism, 24 // 8) = 3 jobs: more than one listing, fewer than jobs
-    assert 1 < len(listings) - 1 <= 24 // 3  # (the plan's own listing is the first)
+    # (a batch's re-checks after submitting ride along with the next batch's checks)
+    assert 1 < len(listings) - 1 <= 24 // 3 + 1  # (the plan's own listing is the first)
     assert watched.most <= 3
 
 
-def test_a_small_wave_is_settled_by_one_listing(
+def test_a_small_wave_is_settled_by_one_listing_and_rechecked_by_one_more(
     cluster: Any, watched: InFlight, tmp_path: Path
 ) -> None:
     apply_all(cluster, independent("settle-small", 5), tmp_path, parallelism=8)
     after_plan = watched.order[watched.order.index("POST /hpc/jobs/jobFile") :]
-    assert after_plan.count("GET /hpc/jobs") == 1
+    assert after_plan.count("GET /hpc/jobs") == 2  # the race check, the re-check
     assert max(n for n, r in enumerate(after_plan) if r == "POST /hpc/jobs/jobFile") < min(
         n for n, r in enumerate(after_plan) if r.endswith("/submit")
     )
@@ -121,15 +123,27 @@ def test_each_job_is_reported_when_it_is_done_not_when_its_wave_is(
     assert creates_seen[0] < 24  # the first job was reported before the last one was created
 
 
-def test_a_failed_settling_listing_still_submits(
-    cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
+def test_a_failed_race_check_listing_submits_nothing_and_fails_the_batch(
+    cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Issue 13 (1b): an unchecked race is never submitted anyway."""
+
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise ValueError("an odd listing row")
 
-    monkeypatch.setattr(exactly_once, "settle_races", broken)
-    apply_all(cluster, independent("settle-broken", 4), tmp_path, parallelism=2)
-    assert "settling races failed" in caplog.text
+    monkeypatch.setattr(race, "settle", broken)
+    stack = independent("settle-broken", 4)
+    client = patient_client(cluster)
+    plan = plan_stack(client, stack, cluster_name="emulator")
+    journal = Journal(tmp_path / "settle-broken.jsonl")
+    result = apply_plan(client, stack, plan, journal, options=ApplyOptions(), observer=Recorder())
+    assert [r.outcome for r in result.results] == [Outcome.FAILED] * 4
+    assert all("race check" in r.message and "odd listing" in r.message for r in result.results)
+    listed = list_stack(client, "settle-broken", list(stack.jobs)).by_key
+    client.close()
+    states = {job.state.name for jobs in listed.values() for job in jobs}
+    assert sorted(listed) == sorted(stack.jobs)
+    assert states == {"Configuring"}  # created and marked, never submitted
 
 
 def test_listings_grow_coarser_on_a_cluster_of_many_pages(
@@ -143,5 +157,6 @@ def test_listings_grow_coarser_on_a_cluster_of_many_pages(
     apply_all(running, independent("settle-busy", 24), tmp_path, parallelism=3)
     start = watcher.order.index("POST /hpc/jobs/jobFile")
     pages = watcher.order[start:].count("GET /hpc/jobs")
-    # batches of 3 would take 8 listings × 3 pages; after the first, batches of 9 jobs
-    assert pages <= 3 * 4, pages
+    # batches of 3 would take 8 listings × 3 pages; after the first, batches of 9 jobs (the
+    # last batch's re-checks after submitting take one listing more)
+    assert pages <= 3 * 5, pages

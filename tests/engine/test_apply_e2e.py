@@ -40,7 +40,7 @@ def converge(
 ) -> Any:
     plan = plan_stack(client, stack, cluster_name="emulator", options=options)
     options = ApplyOptions(via=CreateMethod(via))
-    journal = Journal(stack.stack, root=tmp)
+    journal = Journal(tmp / f"{stack.stack}.jsonl")
     result = apply_plan(client, stack, plan, journal, options=options, observer=Recorder())
     return plan, result
 

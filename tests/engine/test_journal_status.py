@@ -12,7 +12,7 @@ from hpcspec.engine.wait import wait_for
 
 
 def test_pending_creates_are_intents_without_results(tmp_path: Path) -> None:
-    journal = Journal("s", root=tmp_path)
+    journal = Journal(tmp_path / "s.jsonl")
     journal.record(JournalEvent.CREATE_INTENT, "a", token="t1", digest="d")
     journal.record(JournalEvent.CREATE_RESULT, "a", token="t1", job_id=5)
     journal.record(JournalEvent.MARKED, "a", job_id=5)

@@ -70,7 +70,7 @@ def test_unchanged_200_job_stack_is_planned_from_listing_pages_alone(
         client,
         stack,
         plan,
-        Journal(stack.stack, root=tmp_path),
+        Journal(tmp_path / f"{stack.stack}.jsonl"),
         options=ApplyOptions(parallelism=8),
         observer=Recorder(),
     )
@@ -92,7 +92,7 @@ def test_a_changed_job_costs_only_its_own_details(seeded: Any, tmp_path: Path) -
         client,
         stack,
         plan_stack(client, stack, cluster_name="emulator"),
-        Journal(stack.stack, root=tmp_path),
+        Journal(tmp_path / f"{stack.stack}.jsonl"),
         options=ApplyOptions(),
         observer=Recorder(),
     )
@@ -161,7 +161,7 @@ def settle(
         client,
         stack,
         plan,
-        Journal(stack.stack, root=tmp),
+        Journal(tmp / f"{stack.stack}.jsonl"),
         options=ApplyOptions(),
         observer=Recorder(),
     )

@@ -49,13 +49,14 @@ def kinds(steps: JobSteps) -> list[StepKind]:
     return [step.kind for step in steps.steps]
 
 
-def test_a_create_is_created_marked_settled_then_submitted() -> None:
+def test_a_create_is_created_marked_settled_submitted_then_rechecked() -> None:
     steps = job_steps(Change("a", Action.CREATE), stack().jobs["a"], "s", XML)
     assert kinds(steps) == [
         StepKind.CREATE_VIA_XML,
         StepKind.MARK,
         StepKind.SETTLE_RACE,
         StepKind.SUBMIT,
+        StepKind.RECHECK_RACE,
     ]
     assert isinstance(steps.steps[0], CreateViaXml) and steps.steps[0].via is CreateMethod.XML
 
@@ -71,8 +72,8 @@ def test_a_job_wanted_configuring_stops_after_its_marker_and_keeps_its_parents()
 def test_duplicates_are_cancelled_before_anything_else() -> None:
     change = Change("a", Action.SUBMIT, live_id=5, duplicates=(7, 8))
     steps = job_steps(change, stack().jobs["a"], "s", XML)
-    assert steps.steps[:2] == (CancelDuplicate("a", 7), CancelDuplicate("a", 8))
-    assert kinds(steps)[2:] == [StepKind.SETTLE_RACE, StepKind.SUBMIT]
+    assert steps.steps[:2] == (CancelDuplicate("a", 7, 5), CancelDuplicate("a", 8, 5))
+    assert kinds(steps)[2:] == [StepKind.SETTLE_RACE, StepKind.SUBMIT, StepKind.RECHECK_RACE]
 
 
 def test_a_replace_creates_and_submits_the_new_job_before_it_cancels_the_old_one() -> None:
@@ -108,6 +109,7 @@ def test_an_update_submits_only_a_configuring_job_the_manifest_wants_submitted()
         StepKind.UPDATE,
         StepKind.SETTLE_RACE,
         StepKind.SUBMIT,
+        StepKind.RECHECK_RACE,
     ]
     running = replace(configuring, live_state="Running")
     only = job_steps(running, job, "s", XML).steps

@@ -38,15 +38,19 @@ class ListedJobs:
         parse_time: TimeParser,
         client_source_prefix: str,
         properties: Sequence[str] = (),
+        name_prefix: str = "",
     ) -> None:
-        self._rows, self._parse_time, self._prefix = rows, parse_time, client_source_prefix
+        self._rows, self._parse_time = rows, parse_time
+        self._prefix, self._name_prefix = client_source_prefix, name_prefix
         self._properties = properties
         self.rows = 0
 
     def __iter__(self) -> Iterator[LiveJob]:
         for row in self._rows:
             self.rows += 1
-            if row.text("ClientSource").startswith(self._prefix):
+            if row.text("ClientSource").startswith(self._prefix) or (
+                self._name_prefix and row.text("Name").startswith(self._name_prefix)
+            ):
                 yield readback.live_job(row, self._parse_time, self._properties)
 
 
@@ -89,15 +93,19 @@ class JobOperations(TaskOperations):
         owner: str | None = None,
         client_source_prefix: str = "",
         properties: Sequence[str] = (),
+        name_prefix: str = "",
     ) -> ListedJobs:
         """GET /jobs as `LiveJob`s (listing depth: no definition, no custom properties), only
-        those whose ClientSource starts with `client_source_prefix` (the server cannot filter
-        on it, so the rows of other jobs are skipped unparsed). `properties` (catalogue
-        names) are read in the same listing into `LiveJob.listed` (the plan's drift check)."""
+        those whose ClientSource starts with `client_source_prefix` or whose Name starts with
+        `name_prefix` (the server cannot filter on either, so the rows of other jobs are
+        skipped unparsed). `properties` (catalogue names) are read in the same listing into
+        `LiveJob.listed` (the plan's drift check)."""
         extra = readback.listing_columns(properties)
         columns_asked = tuple(dict.fromkeys((*columns.value, *extra)))
         rows = self.iter_jobs(properties=columns_asked, owner=owner)
-        return ListedJobs(rows, self.parse_time, client_source_prefix, tuple(properties))
+        return ListedJobs(
+            rows, self.parse_time, client_source_prefix, tuple(properties), name_prefix
+        )
 
     def listed_job(self, job_id: int, columns: JobColumns = JobColumns.STATUS) -> LiveJob:
         """GET /jobs/{jobId} with a listing's columns: one job as a listing shows it (an

@@ -1,0 +1,115 @@
+"""The race rule: of racing appliers' jobs for one key, exactly one survives (docs/apply.md).
+
+Every job of a stack is listable from its first moment (a pending Name at create, the
+ClientSource marker once complete: `identity.py`), so whatever an applier checks, every
+rival job created before its own is already in the listing. The rule is decided on that
+data alone and is the same for every applier:
+
+    of the key's contenders — its alive jobs (pending ones included) and the jobs that
+    ran (Finished or Failed) after the plan was made; the job this change replaces
+    excluded — the lowest id wins; a losing job of ours is cancelled (forced).
+
+A rival that ran counts because a job finishes quickly: the lower job may have been
+submitted and ended by the time a slower applier checks (seen under 15% faults), and must
+still win. Jobs that ended before the plan are history the plan accounted for (`floor`).
+
+Apply checks it twice per key (`SettleRace` before the submit, `RecheckRace` after it), one
+listing per batch of keys. A later job never beats an earlier one, so the lowest alive job
+is never cancelled by the rule: a key is never left without a job. An error while checking
+(the listing, or the cancel of our losing job) is that key's failure — nothing is submitted
+on an unchecked race.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from hpcspec.engine import exactly_once
+from hpcspec.engine.discovery import StackJobs, list_stack
+from hpcspec.engine.identity import extra_job_message
+from hpcspec.engine.protocols import ClusterWriter, JobColumns
+from hpcspec.errors import HpcspecError
+from hpcspec.hpcpack.states import JobState
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One key's job in a race: ours, and the live job our change replaces (never a rival)."""
+
+    key: str
+    job_id: int
+    superseded: int | None = None
+    floor: int | None = None  # the highest ended job id the plan saw (None: ended jobs ignored)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Who won a key's race: our job goes on, or `winner` carries the key (and ours was
+    cancelled); `submitted` says whether the winner was already submitted."""
+
+    winner: int
+    submitted: bool = True
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """Each key's verdict, or why its race could not be decided; listing rows read."""
+
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+    rows_listed: int = 0
+
+
+RAN = frozenset({JobState.Finished, JobState.Failed})
+
+
+class RaceUndecided(HpcspecError):
+    """Our job is gone and no rival carries the key: someone else cancelled it."""
+
+
+def survivor(listed: StackJobs, claim: Claim) -> Verdict:
+    """The rule for one key, from one listing of the stack."""
+    ran = []
+    if claim.floor is not None:
+        ended = listed.by_key.get(claim.key, ())
+        ran = [j for j in ended if j.state in RAN and j.id > claim.floor]
+    contenders = sorted([*listed.alive(claim.key), *ran], key=lambda j: j.id)
+    field_ = [job for job in contenders if job.id != claim.superseded]
+    rivals = [job for job in field_ if job.id != claim.job_id]
+    mine = listed.job(claim.job_id)
+    mine_alive = mine is None or mine.state.is_alive  # a row the listing lacks: still ours
+    if rivals and (not mine_alive or rivals[0].id < claim.job_id):
+        winner = rivals[0]
+        return Verdict(winner.id, winner.state is not JobState.Configuring)
+    if not mine_alive:
+        raise RaceUndecided(
+            f"job {claim.job_id} was cancelled by someone else while apply worked on it, "
+            "and no other job carries the key; run apply again",
+            code="job-cancelled-meanwhile",
+        )
+    return Verdict(claim.job_id)
+
+
+def settle(
+    cluster: ClusterWriter, stack: str, claims: Sequence[Claim], *, all_keys: Sequence[str] = ()
+) -> Settlement:
+    """Decide every claim on one listing; cancel our losing jobs. A listing that fails
+    raises (the caller fails the whole batch); a key whose cancel fails is that key's
+    failure."""
+    if not claims:
+        return Settlement()
+    keys = sorted({*all_keys, *(c.key for c in claims)})
+    listed = list_stack(cluster, stack, keys, columns=JobColumns.IDENTITY, read_orphans=False)
+    settled = Settlement(rows_listed=listed.rows)
+    for claim in claims:
+        try:
+            verdict = survivor(listed, claim)
+            if verdict.winner != claim.job_id:
+                message = extra_job_message(verdict.winner)
+                exactly_once.cancel_once(cluster, claim.job_id, message, forced=True)
+        except HpcspecError as error:
+            settled.failures[claim.key] = error.message
+            continue
+        settled.verdicts[claim.key] = verdict
+    return settled
