@@ -41,6 +41,7 @@ class SlowReader:
         owner: str | None = None,
         client_source_prefix: str = "",
         properties: Sequence[str] = (),
+        name_prefix: str = "",
     ) -> Listing:
         markers = [client_source_marker(STACK, key, "old-digest") for key in self.keys]
         return Listing(

@@ -68,6 +68,8 @@ def live_jobs(running: Any) -> dict[int, tuple[str, str, str]]:
     client = client_for(running)
     try:
         rows = client.iter_jobs(properties=["Id", "Owner", "State", "Name"])
+        # apply's stack lock jobs (never submitted, cancelled when done) are not jobs of a key
+        rows = [r for r in rows if ":lock:" not in (r["Name"] or "")]
         return {int(r["Id"]): (r["Owner"], r["State"], r["Name"]) for r in rows}
     finally:
         client.close()
