@@ -1,0 +1,169 @@
+"""Three appliers at the same instant, each its own CI runner: exactly one job per key (issue 13).
+
+Each applier is a real `python -m hpcspec apply` process with its own working directory, HOME
+and HPCSPEC_STATE_DIR (its own journal), started together at a barrier (each process imports
+hpcspec first, then waits for one file to appear). One emulator serves them all: a large
+emulated cluster with latency jitter, and in the faults variant 15% HTTP 500s and 10% answers
+dropped after commit on every route. After a round: no key submitted twice, no key with two
+alive jobs, no job with extra (or missing) tasks, no job left Configuring, no lock left held,
+and `hpcspec status` names the survivor of every key.
+
+`--no-lock` rounds test the race rule alone (the appliers really race); lock rounds test that
+the stack lock makes them take turns (only one applier creates anything). A few rounds run by
+default; `HPCSPEC_STRESS_ROUNDS=20` runs 20 rounds by job XML and 10 by REST (the closing
+figures of issue 13).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hpcspec.emulator import Timings
+from hpcspec.emulator.faults import FaultPlan, FaultRule
+from tests.apply import cli_process
+from tests.apply.stacks import audit, patient_client, stack_text
+
+ROUNDS = int(os.environ.get("HPCSPEC_STRESS_ROUNDS", "1"))
+APPLIERS, JOBS, TASKS = 3, 8, 3
+JITTER = (FaultRule(match="*", latency_ms=2, jitter_ms=25),)
+FAULTS = (
+    FaultRule(match="*", probability=0.15, error_status=500),
+    FaultRule(match="*", probability=0.10, drop_after_commit=True),
+)
+MAX_RUNS = 8  # an applier re-runs apply after a failure, as a CI retry would
+LARGE = {"nodes": 64, "cores_per_node": 16, "timings": Timings(tick=0.2, simulate=0.05)}
+BARRIER = """
+import os, sys, time
+from hpcspec.cli import main
+go = sys.argv.pop(1)
+while not os.path.exists(go):
+    time.sleep(0.001)
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def applier_env(running: Any, home: Path) -> dict[str, str]:
+    """One CI runner: its own HOME and state directory (so its own journal)."""
+    env = cli_process.cli_env(running, home)
+    env["HOME"] = str(home)
+    return env
+
+
+def run_round(running: Any, root: Path, stack: str, argv: list[str], *, retry: bool) -> list[int]:
+    """Start APPLIERS applies together; each re-runs on failure when `retry`. Their runs."""
+    go = root / "go"
+    homes = []
+    for n in range(APPLIERS):
+        home = root / f"runner{n}"
+        home.mkdir(parents=True)
+        (home / "m.yaml").write_text(stack_text(stack, JOBS, tasks=TASKS))
+        homes.append(home)
+    runs = [0] * APPLIERS
+    codes: list[int | None] = [None] * APPLIERS
+    processes: dict[int, subprocess.Popen[str]] = {}
+
+    def start(n: int, barrier: bool) -> None:
+        env = applier_env(running, homes[n])
+        if barrier:
+            command = [sys.executable, "-c", BARRIER, str(go), *argv]
+        else:
+            command = [sys.executable, "-m", "hpcspec", *argv]
+        processes[n] = subprocess.Popen(
+            command,
+            cwd=homes[n],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        runs[n] += 1
+
+    for n in range(APPLIERS):
+        start(n, barrier=True)
+    time.sleep(1.0)  # every process has imported hpcspec and waits at the barrier
+    go.touch()
+    outputs: dict[int, str] = {}
+    while processes:
+        for n, process in list(processes.items()):
+            if process.poll() is None:
+                continue
+            out, err = process.communicate()
+            del processes[n]
+            codes[n] = process.returncode
+            outputs[n] = out + err
+            if process.returncode != 0 and retry and runs[n] < MAX_RUNS:
+                start(n, barrier=False)
+        time.sleep(0.02)
+    assert codes == [0] * APPLIERS, outputs
+    return runs
+
+
+def check_round(running: Any, root: Path, stack: str) -> dict[str, int]:
+    """The invariants of exactly-once after a round; each key's survivor."""
+    keys = [f"j{n}" for n in range(JOBS)]
+    client = patient_client(running)
+    try:
+        found = audit(client, stack, keys)
+    finally:
+        client.close()
+    assert sorted(found.jobs) == keys
+    assert found.submitted_twice() == [], found.jobs
+    assert found.two_alive() == [], found.jobs
+    assert found.wrong_tasks(TASKS) == [], found.jobs
+    assert found.configuring() == [], found.jobs
+    assert found.locks_alive == []
+    survivors = found.survivors()
+    assert sorted(survivors) == keys, found.jobs
+    env = applier_env(running, root / "runner0")
+    code, out, err = cli_process.run(
+        ["status", "m.yaml", "--output", "json"], root / "runner0", env
+    )
+    assert code == 0, out + err
+    named = {row["key"]: row["job_id"] for row in json.loads(out)["jobs"]}
+    assert named == survivors
+    return {key: len(jobs) for key, jobs in found.jobs.items()}
+
+
+def rounds(via: str) -> int:
+    return ROUNDS if via == "xml" else max(1, ROUNDS // 2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("via", ["xml", "rest"])
+@pytest.mark.parametrize("faults", [False, True], ids=["clean", "faults"])
+def test_three_racing_appliers_leave_exactly_one_job_per_key(
+    start_emulator: Callable[..., Any], tmp_path: Path, via: str, faults: bool
+) -> None:
+    plan = FaultPlan((*JITTER, *(FAULTS if faults else ())), seed=13)
+    running = start_emulator(faults=plan, **LARGE)
+    argv = ["apply", "m.yaml", "--auto-approve", "--create-via", via, "--no-lock"]
+    created = 0
+    for n in range(rounds(via)):
+        stack = f"race{n}"
+        run_round(running, tmp_path / stack, stack, argv, retry=faults)
+        created += sum(check_round(running, tmp_path / stack, stack).values())
+    # They really raced: more jobs were created than there are keys (losers cancelled).
+    assert created > JOBS * rounds(via)
+    print(f"{via} {'faults' if faults else 'clean'}: {rounds(via)} rounds, {created} jobs")
+
+
+@pytest.mark.slow
+def test_three_appliers_holding_the_stack_lock_take_turns(
+    start_emulator: Callable[..., Any], tmp_path: Path
+) -> None:
+    running = start_emulator(faults=FaultPlan(JITTER, seed=5), **LARGE)
+    argv = ["apply", "m.yaml", "--auto-approve", "--lock-timeout", "60s"]
+    for n in range(rounds("xml")):
+        stack = f"lock{n}"
+        run_round(running, tmp_path / stack, stack, argv, retry=False)
+        jobs = check_round(running, tmp_path / stack, stack)
+        assert set(jobs.values()) == {1}, "the lock let two appliers create for one key"
