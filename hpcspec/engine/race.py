@@ -78,11 +78,13 @@ def survivor(listed: StackJobs, claim: Claim) -> Verdict:
     field_ = [job for job in contenders if job.id != claim.superseded]
     rivals = [job for job in field_ if job.id != claim.job_id]
     mine = listed.job(claim.job_id)
-    mine_alive = mine is None or mine.state.is_alive  # a row the listing lacks: still ours
-    if rivals and (not mine_alive or rivals[0].id < claim.job_id):
+    # A row the listing lacks is still ours; one that already ran (a short job, before our
+    # re-check) is ours too. Only a cancelled one is not.
+    mine_in = mine is None or mine.state.is_alive or mine.state in RAN
+    if rivals and (not mine_in or rivals[0].id < claim.job_id):
         winner = rivals[0]
         return Verdict(winner.id, winner.state is not JobState.Configuring)
-    if not mine_alive:
+    if not mine_in:
         raise RaceUndecided(
             f"job {claim.job_id} was cancelled by someone else while apply worked on it, "
             "and no other job carries the key; run apply again",

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -130,3 +131,16 @@ def test_force_unlock_cancels_a_lock_job_and_refuses_anything_else(
     assert audit(client, "lock-force", []).locks_alive == []
     with pytest.raises(LockError):  # the broken holder notices on its next look
         held._mine(list_stack(client, "lock-force", []))
+
+
+@pytest.mark.slow
+def test_a_heartbeat_moves_the_lock_jobs_change_time(client: Any) -> None:
+    lock = StackLock(client, "lock-beat", [], LockOptions(), Recorder())
+    before = lock.acquire().locks[0].change_time
+    try:
+        time.sleep(1.1)  # the listing's ChangeTime has whole seconds
+        lock._beat()
+        after = list_stack(client, "lock-beat", []).locks[0].change_time
+    finally:
+        lock.release()
+    assert before is not None and after is not None and after > before

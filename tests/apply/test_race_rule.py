@@ -9,7 +9,7 @@ import itertools
 from dataclasses import replace
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hpcspec.engine import identity
@@ -108,6 +108,7 @@ def test_our_job_cancelled_by_someone_else_with_no_rival_is_undecided_not_a_win(
         survivor(listing(marked(6, JobState.Canceled)), Claim("k", 6))
 
 
+@settings(max_examples=40, deadline=None)
 @given(st.lists(st.sampled_from(["pending", "marked"]), min_size=1, max_size=6), st.randoms())
 def test_any_order_of_checks_leaves_exactly_one_alive_job_per_key(
     kinds: list[str], chance: object
@@ -156,3 +157,9 @@ def test_a_job_that_ended_before_the_plan_is_history_not_a_rival() -> None:
     assert survivor(listed, Claim("k", 6, floor=5)).winner == 6
     cancelled = listing(marked(5, JobState.Canceled), marked(6))
     assert survivor(cancelled, Claim("k", 6, floor=0)).winner == 6
+
+
+def test_our_job_that_already_finished_before_the_recheck_still_wins() -> None:
+    """A short job can end before its applier re-checks the race after submitting it."""
+    assert survivor(listing(marked(6, JobState.Finished)), Claim("k", 6)).winner == 6
+    assert survivor(listing(marked(6, JobState.Failed)), Claim("k", 6, floor=0)).winner == 6

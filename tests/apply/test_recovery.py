@@ -55,6 +55,7 @@ def apply(client: Any, stack: ResolvedStack, root: Path) -> Seen:
     return seen
 
 
+@pytest.mark.slow
 def test_a_lost_journal_still_adopts_the_pending_job_xml_creates_in_one_listing(
     cluster: Any, client: Any, tmp_path: Path
 ) -> None:
@@ -75,6 +76,7 @@ def test_a_lost_journal_still_adopts_the_pending_job_xml_creates_in_one_listing(
     assert routes[: marks[0]].count("GET /hpc/jobs") == 1, routes
 
 
+@pytest.mark.slow
 def test_a_pending_rest_create_is_cancelled_and_created_anew(client: Any, tmp_path: Path) -> None:
     stack = make_stack("recover-rest", 2)
     journal = Journal(tmp_path / "lost" / "recover-rest.jsonl")

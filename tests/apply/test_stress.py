@@ -35,6 +35,12 @@ from tests.apply.stacks import audit, patient_client, stack_text
 ROUNDS = int(os.environ.get("HPCSPEC_STRESS_ROUNDS", "1"))
 APPLIERS, JOBS, TASKS = 3, 8, 3
 JITTER = (FaultRule(match="*", latency_ms=2, jitter_ms=25),)
+# Slow creates (both paths), so appliers that start together are still creating when the
+# others list the stack: they really race, on a loaded machine too.
+SLOW_CREATES = (
+    FaultRule(match="POST /hpc/jobs/jobFile", latency_ms=300),
+    FaultRule(match="POST /hpc/jobs", latency_ms=300),
+)
 FAULTS = (
     FaultRule(match="*", probability=0.15, error_status=500),
     FaultRule(match="*", probability=0.10, drop_after_commit=True),
@@ -143,7 +149,7 @@ def rounds(via: str) -> int:
 def test_three_racing_appliers_leave_exactly_one_job_per_key(
     start_emulator: Callable[..., Any], tmp_path: Path, via: str, faults: bool
 ) -> None:
-    plan = FaultPlan((*JITTER, *(FAULTS if faults else ())), seed=13)
+    plan = FaultPlan((*JITTER, *SLOW_CREATES, *(FAULTS if faults else ())), seed=13)
     running = start_emulator(faults=plan, **LARGE)
     argv = ["apply", "m.yaml", "--auto-approve", "--create-via", via, "--no-lock"]
     created = 0
