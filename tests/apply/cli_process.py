@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +58,34 @@ def run(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]
 def journal_path(env: dict[str, str], stack: str) -> Path:
     """Where an applier with `env` keeps `stack`'s journal (its per-user state directory)."""
     return stack_state_dir(env["HPCSPEC_CLUSTER"], stack, env, create=False) / JOURNAL_FILE
+
+
+BARRIER = """
+import os, sys, time
+from hpcspec.cli import main
+go = sys.argv.pop(1)
+while not os.path.exists(go):
+    time.sleep(0.001)
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def start_together(
+    argv: list[str], runs: list[tuple[Path, dict[str, str]]], go: Path
+) -> list[subprocess.Popen[str]]:
+    """One `hpcspec` process per (directory, env), all released at the same instant: each
+    imports hpcspec first, then waits for the file `go`, which appears once all are up."""
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", BARRIER, str(go), *argv],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for cwd, env in runs
+    ]
+    time.sleep(1.0)  # long enough to import hpcspec, even on a loaded machine
+    go.touch()
+    return processes

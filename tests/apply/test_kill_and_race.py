@@ -94,12 +94,13 @@ def test_two_applies_started_together_leave_one_submitted_job_per_key(
     env = cli_process.cli_env(running, tmp_path)
     # No stack lock: the race rule alone must hold (the lock would make them take turns).
     argv = ["apply", "m.yaml", "--auto-approve", "--parallelism", "4", "--no-lock"]
-    processes = []
+    runs = []
     for side in ("a", "b"):  # separate directories: separate journals, like two CI runners
         directory = tmp_path / side
         directory.mkdir()
         (directory / "m.yaml").write_text(stack_text("race", JOBS))
-        processes.append(cli_process.start(argv, directory, env))
+        runs.append((directory, env))
+    processes = cli_process.start_together(argv, runs, tmp_path / "go")
     outputs = [p.communicate(timeout=90) for p in processes]
     assert [p.returncode for p in processes] == [0, 0], outputs
     converged(running, "race", JOBS)

@@ -47,14 +47,6 @@ FAULTS = (
 )
 MAX_RUNS = 8  # an applier re-runs apply after a failure, as a CI retry would
 LARGE = {"nodes": 64, "cores_per_node": 16, "timings": Timings(tick=0.2, simulate=0.05)}
-BARRIER = """
-import os, sys, time
-from hpcspec.cli import main
-go = sys.argv.pop(1)
-while not os.path.exists(go):
-    time.sleep(0.001)
-sys.exit(main(sys.argv[1:]))
-"""
 
 
 def applier_env(running: Any, home: Path) -> dict[str, str]:
@@ -80,7 +72,7 @@ def run_round(running: Any, root: Path, stack: str, argv: list[str], *, retry: b
     def start(n: int, barrier: bool) -> None:
         env = applier_env(running, homes[n])
         if barrier:
-            command = [sys.executable, "-c", BARRIER, str(go), *argv]
+            command = [sys.executable, "-c", cli_process.BARRIER, str(go), *argv]
         else:
             command = [sys.executable, "-m", "hpcspec", *argv]
         processes[n] = subprocess.Popen(
