@@ -26,6 +26,7 @@ from hpcspec.engine.events import (
     JobApplied,
     JobRequeued,
     JobStateChanged,
+    LockWaiting,
     Planned,
     Resumed,
     RoundEnded,
@@ -109,10 +110,18 @@ def _planned(plan: Plan) -> Record:
 def _one(event: Event) -> Record:
     name = event_type(type(event))
     match event:
-        case Resumed(stack=stack, job_ids=job_ids):
-            ids = ", ".join(map(str, job_ids))
-            text = f"{neutralise(stack)}: resumed an interrupted apply: job(s) {ids} adopted"
+        case Resumed(stack=stack, job_ids=job_ids, cancelled=cancelled):
+            said = [f"job(s) {', '.join(map(str, job_ids))} adopted"] if job_ids else []
+            if cancelled:
+                said.append(f"incomplete job(s) {', '.join(map(str, cancelled))} cancelled")
+            text = f"{neutralise(stack)}: resumed an interrupted apply: {'; '.join(said)}"
             return _record(name, Level.INFO, text, _fields(event))
+        case LockWaiting(stack=stack, lock_id=lock_id, timeout=timeout):
+            text = (
+                f"{neutralise(stack)}: locked by lock job {lock_id}; "
+                f"waiting up to {timeout:g} s (--lock-timeout)"
+            )
+            return _record(name, Level.WARN, text, _fields(event))
         case StepStarted(stack=stack, key=key, kind=kind, job_id=job_id):
             text = f"{_where(stack, key, job_id)}: {kind.value} started"
             return _record(name, Level.INFO, text, _fields(event))

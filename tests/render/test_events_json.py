@@ -28,6 +28,7 @@ from hpcspec.engine.events import (
     JobApplied,
     JobRequeued,
     JobStateChanged,
+    LockWaiting,
     Planned,
     Resumed,
     RoundEnded,
@@ -80,7 +81,8 @@ def every_event() -> list[Event]:
     unchanged = JobResult("steady", Outcome.UNCHANGED, Action.NO_OP, 48)
     results = (ApplyResult((done, refused, failed, unchanged)),)
     return [
-        Resumed("cfd-nightly", (40,)),
+        LockWaiting("cfd-nightly", 39, "HPC\\ci", "runner-7/4242", 600.0),
+        Resumed("cfd-nightly", (40,), (38,)),
         Planned((every, none)),
         StepStarted("cfd-nightly", "mesh", StepKind.CREATE_VIA_XML, None),
         StepFinished("cfd-nightly", "mesh", StepKind.CREATE_VIA_XML, 50),
