@@ -111,10 +111,10 @@ def _one(event: Event) -> Record:
     name = event_type(type(event))
     match event:
         case Resumed(stack=stack, job_ids=job_ids, cancelled=cancelled):
-            said = [f"job(s) {', '.join(map(str, job_ids))} adopted"] if job_ids else []
+            parts = [f"job(s) {', '.join(map(str, job_ids))} adopted"] if job_ids else []
             if cancelled:
-                said.append(f"incomplete job(s) {', '.join(map(str, cancelled))} cancelled")
-            text = f"{neutralise(stack)}: resumed an interrupted apply: {'; '.join(said)}"
+                parts.append(f"incomplete job(s) {', '.join(map(str, cancelled))} cancelled")
+            text = f"{neutralise(stack)}: resumed an interrupted apply: {'; '.join(parts)}"
             return _record(name, Level.INFO, text, _fields(event))
         case LockWaiting(stack=stack, lock_id=lock_id, timeout=timeout):
             text = (

@@ -101,7 +101,8 @@ def run_round(running: Any, root: Path, stack: str, argv: list[str], *, retry: b
             if process.returncode != 0 and retry and runs[n] < MAX_RUNS:
                 start(n, barrier=False)
         time.sleep(0.02)
-    assert codes == [0] * APPLIERS, outputs
+    failed = {n: outputs[n][-3000:] for n, code in enumerate(codes) if code != 0}
+    assert codes == [0] * APPLIERS, failed
     return runs
 
 
