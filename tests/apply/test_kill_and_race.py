@@ -14,17 +14,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from hpcspec.emulator import Timings
 from hpcspec.emulator.faults import FaultPlan, FaultRule
 from tests.apply import cli_process
 from tests.apply.stacks import audit, live_by_name, patient_client, stack_text
 
 LATENCY = FaultPlan((FaultRule(match="*", latency_ms=15),), seed=1)
-# Racing appliers see each other only if each lists the stack before the other's first job
-# exists. A create that takes half a second makes that true whenever the two processes start
-# within about half a second of each other, which a loaded machine cannot promise in 15 ms.
+# Racing appliers see each other only if each plans before the other's jobs are complete
+# (a job still being created is listed, but pending: never a key's current job). A create
+# that takes a second keeps that true on a machine loaded enough to start one process late.
 RACE = FaultPlan(
-    (*LATENCY.rules, FaultRule(match="POST /hpc/jobs/jobFile", latency_ms=500)), seed=1
+    (*LATENCY.rules, FaultRule(match="POST /hpc/jobs/jobFile", latency_ms=1000)), seed=1
 )
 SLOW = Timings(tick=0.5, simulate=0.05)
 JOBS = 10
@@ -48,6 +50,7 @@ def converged(running: Any, prefix: str, jobs: int, tasks: int = 2) -> None:
     assert all(j[0][1] != "Configuring" and j[0][2] == tasks for j in live.values())
 
 
+@pytest.mark.slow
 def test_apply_killed_at_random_points_and_rerun_converges_without_duplicates(
     start_emulator: Callable[..., Any], tmp_path: Path
 ) -> None:
@@ -87,6 +90,7 @@ def test_apply_killed_at_random_points_and_rerun_converges_without_duplicates(
     assert kills >= 4, "the applies ended before they could be killed"
 
 
+@pytest.mark.slow
 def test_two_applies_started_together_leave_one_submitted_job_per_key(
     start_emulator: Callable[..., Any], tmp_path: Path
 ) -> None:

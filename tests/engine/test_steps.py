@@ -83,6 +83,7 @@ def test_a_replace_creates_and_submits_the_new_job_before_it_cancels_the_old_one
         StepKind.MARK,
         StepKind.SETTLE_RACE,
         StepKind.SUBMIT,
+        StepKind.RECHECK_RACE,
         StepKind.CANCEL,
     ]
     assert steps.steps[-1] == Cancel("a", 5, CancelReason.REPLACED)
@@ -99,6 +100,7 @@ def test_replace_cancel_first_cancels_the_old_job_before_the_create() -> None:
         StepKind.MARK,
         StepKind.SETTLE_RACE,
         StepKind.SUBMIT,
+        StepKind.RECHECK_RACE,
     ]
 
 
