@@ -38,6 +38,7 @@ class CountingReader:
         owner: str | None = None,
         client_source_prefix: str = "",
         properties: Sequence[str] = (),
+        name_prefix: str = "",
     ) -> Listing:
         return Listing(self.jobs)
 
