@@ -23,7 +23,7 @@ def test_other_threads_write_while_an_intent_is_being_fsynced(
         real_fsync(fd)
 
     monkeypatch.setattr(journal_module.os, "fsync", slow_fsync)
-    journal = Journal("s", root=tmp_path)
+    journal = Journal(tmp_path / "s.jsonl")
     intent = threading.Thread(
         target=journal.record, args=(JournalEvent.CREATE_INTENT, "a"), kwargs={"token": "t1"}
     )
@@ -54,7 +54,7 @@ def test_intents_waiting_at_once_share_one_fsync(
         real_fsync(fd)
 
     monkeypatch.setattr(journal_module.os, "fsync", counting_fsync)
-    journal = Journal("s", root=tmp_path)
+    journal = Journal(tmp_path / "s.jsonl")
 
     def intent(n: int) -> None:
         journal.record(JournalEvent.CREATE_INTENT, f"k{n}", token=f"t{n}")
