@@ -55,7 +55,7 @@ def test_rest_create_adds_tasks_concurrently_with_exact_names_and_order(
     stack = resolve(parse_manifest(manifest(names), file="m.yaml"))
     plan = plan_stack(client, stack, cluster_name="emulator")
     options = ApplyOptions(via=CreateMethod.REST, parallelism=8)
-    journal = Journal(stack.stack, root=tmp_path)
+    journal = Journal(tmp_path / f"{stack.stack}.jsonl")
     result = apply_plan(client, stack, plan, journal, options=options, observer=Recorder())
     assert [r.outcome for r in result.results] == [Outcome.DONE]
     job_id = result.results[0].job_id
