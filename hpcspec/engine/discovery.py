@@ -50,7 +50,9 @@ from hpcspec.engine.protocols import ClusterReader, JobColumns
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack.errors import NotFound
 from hpcspec.hpcpack.live import LiveJob
+from hpcspec.hpcpack.states import JobState
 
+RAN_STATES = frozenset({JobState.Finished, JobState.Failed})
 DETAIL_READERS = 4  # changed jobs whose details are read at once (the client is thread-safe)
 ORPHAN_READERS = 8  # orphans whose custom properties are read at once
 
@@ -331,7 +333,10 @@ def choose_current(jobs: Sequence[LiveJob]) -> tuple[LiveJob, list[LiveJob], lis
     unended = [j for j in ordered if not j.state.is_terminal]
     if unended:
         newest_digest = live_digest(unended[-1])
-        current = next(j for j in unended if live_digest(j) == newest_digest)
+        # A job of that spec that already ran (Finished, Failed) counts too: a later
+        # Configuring job of the same spec is then an extra, never submitted as the key's.
+        same = [j for j in ordered if live_digest(j) == newest_digest]
+        current = next(j for j in same if not j.state.is_terminal or j.state in RAN_STATES)
         dupes = [j for j in unended if j is not current and j.state.is_alive]
     else:
         real = [j for j in ordered if not is_extra(j)] or ordered

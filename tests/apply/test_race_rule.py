@@ -163,3 +163,10 @@ def test_our_job_that_already_finished_before_the_recheck_still_wins() -> None:
     """A short job can end before its applier re-checks the race after submitting it."""
     assert survivor(listing(marked(6, JobState.Finished)), Claim("k", 6)).winner == 6
     assert survivor(listing(marked(6, JobState.Failed)), Claim("k", 6, floor=0)).winner == 6
+
+
+def test_a_configuring_job_after_one_of_the_same_spec_that_ran_is_an_extra() -> None:
+    """Seen under faults: an applier re-run after a failure found its own leftover Configuring
+    job next to a rival's Finished one, took it as current and submitted it: a second run."""
+    current, _, dupes = choose_current([marked(5, JobState.Finished), marked(6)])
+    assert current.id == 5 and [j.id for j in dupes] == [6]
