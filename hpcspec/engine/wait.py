@@ -31,7 +31,8 @@ from hpcspec.engine.rescue import RescueCluster, requeue_failed
 from hpcspec.engine.status import JobStatus, stack_status
 from hpcspec.manifest.resolve import DesiredState, ResolvedStack
 
-POLL_SECONDS = 2.0  # how often the stacks are read while waiting
+POLL_SECONDS = 2.0  # how often the stacks are read while waiting, once the wait has gone on
+FIRST_POLL_SECONDS = 0.25  # the first gap; gaps double up to POLL_SECONDS, so short jobs end fast
 HEARTBEAT_SECONDS = 30.0  # a line saying what is still running, when nothing changed
 
 
@@ -120,6 +121,7 @@ def wait_for(
     every = HEARTBEAT_SECONDS if heartbeat_every is None else heartbeat_every
     started = last_beat = clock()
     seen: dict[str, str] = {}
+    gap = min(FIRST_POLL_SECONDS, interval)
     while True:
         rows = poll()
         observer.notify(WaitPolled(tuple(rows)))
@@ -136,7 +138,8 @@ def wait_for(
         if clock() - last_beat >= every:
             observer.notify(StillWaiting(tuple(r for r in rows if not r.ended)))
             last_beat = clock()
-        sleep(interval)
+        sleep(gap)
+        gap = min(gap * 2, interval)
 
 
 def _ended(observer: Observer, verdict: WaitVerdict, rows: list[JobStatus]) -> Waited:

@@ -99,3 +99,16 @@ def test_wait_times_out_with_heartbeats() -> None:
         sleep=clock.sleep,
     )
     assert waited.verdict is WaitVerdict.TIMED_OUT and len(seen.of(StillWaiting)) == 3
+
+
+def test_wait_polls_soon_then_backs_off_to_the_poll_interval() -> None:
+    polls = iter([rows("Running")] * 5 + [rows("Finished")])
+    clock = Clock()
+    gaps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        gaps.append(seconds)
+        clock.sleep(seconds)
+
+    wait_for(lambda: next(polls), timeout=None, observer=Recorder(), clock=clock, sleep=sleep)
+    assert gaps == [0.25, 0.5, 1.0, 2.0, 2.0]
