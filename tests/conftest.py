@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from hpcspec.cli import main
 from hpcspec.config import CI_VARIABLES
+from hpcspec.emulator import local
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -33,17 +34,20 @@ OUTSIDE_SETTINGS = (
 @pytest.fixture(autouse=True)
 def isolated_user_state(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
+) -> Iterator[Path]:
     """Each test gets its own per-user state dir (so its own local cluster and journals) and
     contexts file, and runs as outside CI: parallel test runs never share a local cluster,
     and the suite behaves the same on a workstation and under CI=true. Subprocesses inherit
-    it; a test that builds a subprocess environment from scratch must pass these on."""
+    it; a test that builds a subprocess environment from scratch must pass these on. A local
+    cluster a test started there (an apply with no cluster configured) is stopped after it."""
     home = tmp_path_factory.mktemp("user")
     for name in OUTSIDE_SETTINGS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HPCSPEC_STATE_DIR", str(home / "state"))
     monkeypatch.setenv("HPCSPEC_CONFIG", str(home / "config.yaml"))
-    return home
+    yield home
+    if (home / "state" / "local").is_dir():
+        local.down(home / "state" / "local")
 
 
 @pytest.fixture(scope="session")
