@@ -41,7 +41,7 @@ from hpcspec.engine.protocols import ClusterFacts, ClusterReader, ClusterWriter
 from hpcspec.engine.recovery import recover
 from hpcspec.engine.secrets import require_secrets, resolve_secret
 from hpcspec.engine.step_generator import destroy_steps, generate_steps
-from hpcspec.engine.steps import ApplyOptions, CreateMethod
+from hpcspec.engine.steps import ApplyOptions, CreateMethod, JobSteps
 from hpcspec.engine.wait import wait_for_stacks
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack.jobxml import SecretResolver
@@ -337,22 +337,47 @@ def destroy_stack(
         plan = plan_destroy(
             listed or list_stack(cluster, stack, keys), stack=stack, cluster=cluster_name
         )
-        observer.notify(Planned((plan,)))
-        if not plan.has_changes:
-            return ApplyReport((plan,), (), ApplyVerdict.APPLIED)
-        if not confirm((plan,)):
-            return ApplyReport((plan,), (), ApplyVerdict.DECLINED)
-        result = execute(
+        return run_plan(
             cluster,
             plan,
             destroy_steps(plan),
             request.journal(stack),
             keys=keys,
             options=ApplyOptions(parallelism=parallelism),
-            secret=resolve_secret,
             observer=observer,
-            known_ids={},
+            confirm=confirm,
         )
+
+
+def run_plan(
+    cluster: ClusterWriter,
+    plan: Plan,
+    steps: Sequence[JobSteps],
+    journal: Journal,
+    *,
+    keys: Sequence[str],
+    options: ApplyOptions,
+    observer: Observer,
+    confirm: Confirm,
+) -> ApplyReport:
+    """One stack's plan outside apply (destroy, requeue, cancel): show it, ask, run its steps
+    through the executor and report the verdict."""
+    observer.notify(Planned((plan,)))
+    if not plan.has_changes:
+        return ApplyReport((plan,), (), ApplyVerdict.APPLIED)
+    if not confirm((plan,)):
+        return ApplyReport((plan,), (), ApplyVerdict.DECLINED)
+    result = execute(
+        cluster,
+        plan,
+        steps,
+        journal,
+        keys=keys,
+        options=options,
+        secret=resolve_secret,
+        observer=observer,
+        known_ids={},
+    )
     verdict = apply_verdict([result])
     observer.notify(Applied((plan,), (result,), verdict))
     return ApplyReport((plan,), (result,), verdict)

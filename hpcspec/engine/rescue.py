@@ -21,32 +21,16 @@ without it is left as it is (a job requeue still reruns it when the job stopped 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
 
 from hpcspec.engine.outcomes import StepFailed
 from hpcspec.engine.plan import FailedOnly, TaskRef
+from hpcspec.engine.protocols import RescueCluster
 from hpcspec.hpcpack.live import LiveJob, LiveTask
 from hpcspec.hpcpack.states import JobState, TaskState
 
 ENDED_REQUEUEABLE = frozenset({JobState.Failed, JobState.Canceled})  # the job requeue's states
 RUNNING_REQUEUEABLE = frozenset({JobState.Queued, JobState.Running})  # task requeue, in place
 RESCUED_STATES = (TaskState.Failed, TaskState.Canceled)
-
-
-class RescueCluster(Protocol):
-    """What the rescue operations ask of a cluster (the REST client)."""
-
-    def job_state(self, job_id: int) -> JobState: ...
-    def tasks_in(self, job_id: int, *states: TaskState) -> list[LiveTask]: ...
-    def requeue_job(self, job_id: int) -> None: ...
-    def requeue_task(self, job_id: int, task_id: int, message: str = "") -> None: ...
-    def requeue_subtask(self, job_id: int, task_id: int, subtask_id: int) -> None: ...
-    def cancel_task(
-        self, job_id: int, task_id: int, message: str = "", *, forced: bool = False
-    ) -> None: ...
-    def cancel_subtask(
-        self, job_id: int, task_id: int, subtask_id: int, message: str = "", *, forced: bool = False
-    ) -> None: ...
 
 
 def task_requeues(state: JobState, failed: Sequence[LiveTask]) -> list[LiveTask]:

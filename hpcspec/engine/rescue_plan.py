@@ -17,11 +17,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from hpcspec.engine.discovery import choose_current, list_stack
-from hpcspec.engine.events import Applied, Observer, Planned
-from hpcspec.engine.executor import execute
+from hpcspec.engine.events import Observer
 from hpcspec.engine.journal import stack_journal
-from hpcspec.engine.outcomes import ApplyVerdict, apply_verdict
-from hpcspec.engine.pipeline import ApplyReport, Confirm
+from hpcspec.engine.pipeline import ApplyReport, Confirm, run_plan
 from hpcspec.engine.plan import (
     Action,
     Change,
@@ -33,7 +31,6 @@ from hpcspec.engine.plan import (
 )
 from hpcspec.engine.protocols import ClusterWriter
 from hpcspec.engine.rescue import ENDED_REQUEUEABLE, RESCUED_STATES, RUNNING_REQUEUEABLE, reruns
-from hpcspec.engine.secrets import resolve_secret
 from hpcspec.engine.standing import seen_change_time
 from hpcspec.engine.step_generator import rescue_steps
 from hpcspec.engine.steps import ApplyOptions
@@ -205,22 +202,13 @@ def run_rescue(
     journal_root: Path | None = None,
 ) -> ApplyReport:
     """Show the plan, confirm, run its steps through the executor, report the verdict."""
-    observer.notify(Planned((plan,)))
-    if not plan.has_changes:
-        return ApplyReport((plan,), (), ApplyVerdict.APPLIED)
-    if not confirm((plan,)):
-        return ApplyReport((plan,), (), ApplyVerdict.DECLINED)
-    result = execute(
+    return run_plan(
         cluster,
         plan,
         rescue_steps(plan),
         stack_journal(state_key, plan.stack, journal_root),
         keys=[c.key for c in plan.changes],
         options=ApplyOptions(),
-        secret=resolve_secret,
         observer=observer,
-        known_ids={},
+        confirm=confirm,
     )
-    verdict = apply_verdict([result])
-    observer.notify(Applied((plan,), (result,), verdict))
-    return ApplyReport((plan,), (result,), verdict)

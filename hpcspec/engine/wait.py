@@ -26,8 +26,8 @@ from hpcspec.engine.events import (
     WaitPolled,
 )
 from hpcspec.engine.outcomes import WaitVerdict
-from hpcspec.engine.protocols import ClusterReader
-from hpcspec.engine.rescue import RescueCluster, requeue_failed
+from hpcspec.engine.protocols import ClusterReader, RescueCluster
+from hpcspec.engine.rescue import requeue_failed
 from hpcspec.engine.status import JobStatus, stack_status
 from hpcspec.manifest.resolve import DesiredState, ResolvedStack
 
