@@ -39,7 +39,7 @@ from emulator_process import PASSWORD, USER, separate_cores, serve
 
 from hpcspec.cli import THREAD_SWITCH_INTERVAL
 from hpcspec.engine.events import Recorder
-from hpcspec.engine.journal import Journal
+from hpcspec.engine.journal import stack_journal
 from hpcspec.engine.outcomes import Outcome
 from hpcspec.engine.pipeline import apply_plan, plan_stack
 from hpcspec.engine.steps import ApplyOptions, CreateMethod
@@ -93,7 +93,7 @@ def run(
             client,
             desired,
             plan,
-            Journal(desired.stack, root=Path(tmp) / "journal"),
+            stack_journal("bench", desired.stack, Path(tmp) / "journal"),
             options=ApplyOptions(via=CreateMethod(via), parallelism=parallelism),
             observer=Recorder(),
         )

@@ -37,13 +37,13 @@ def worker(url: str, via: str, jobs: int, tasks: int, parallelism: int, reset: s
     import urllib.request
 
     from hpcspec.cli import THREAD_SWITCH_INTERVAL
-    from hpcspec.engine.journal import Journal
     from hpcspec.hpcpack.client import HpcPackClient
     from hpcspec.hpcpack.transport import Credentials, Transport, TransportOptions
     from hpcspec.manifest import parse_manifest, resolve
 
     try:  # this round's engine
         from hpcspec.engine.events import Recorder
+        from hpcspec.engine.journal import stack_journal
         from hpcspec.engine.outcomes import Outcome
         from hpcspec.engine.pipeline import apply_plan, plan_stack
         from hpcspec.engine.steps import ApplyOptions, CreateMethod
@@ -59,6 +59,11 @@ def worker(url: str, via: str, jobs: int, tasks: int, parallelism: int, reset: s
         )
         from hpcspec.engine.workflow import plan_stack  # type: ignore[no-redef]
 
+        from hpcspec.engine.journal import Journal
+
+        def stack_journal(state_key: str, stack: str, root: Path) -> Any:
+            return Journal(stack, root=root)
+
         def apply(client: Any, desired: Any, plan: Any, journal: Any) -> Any:
             options = ApplyOptions(via=via, parallelism=parallelism)
             return apply_plan(client, desired, plan, journal, options=options)
@@ -73,7 +78,7 @@ def worker(url: str, via: str, jobs: int, tasks: int, parallelism: int, reset: s
     plan = plan_stack(client, desired, cluster_name=url)
     urllib.request.urlopen(urllib.request.Request(reset, method="POST"), timeout=30).close()
     with tempfile.TemporaryDirectory() as tmp:
-        journal = Journal(desired.stack, root=Path(tmp))
+        journal = stack_journal("bench", desired.stack, Path(tmp))
         started = time.perf_counter()
         result = apply(client, desired, plan, journal)
         wall = time.perf_counter() - started

@@ -33,7 +33,7 @@ from emulator_process import PASSWORD, USER, serve
 
 from hpcspec.emulator.seed import unrelated_jobs
 from hpcspec.engine.events import Recorder
-from hpcspec.engine.journal import Journal
+from hpcspec.engine.journal import stack_journal
 from hpcspec.engine.outcomes import ApplyVerdict, apply_verdict
 from hpcspec.engine.pipeline import apply_plan, plan_stack
 from hpcspec.engine.plan import Plan
@@ -98,7 +98,7 @@ def main() -> None:
         with serve(db, 0) as url:
             client, _ = client_for(url)
             plan = plan_stack(client, unchanged, cluster_name=url)
-            journal = Journal(unchanged.stack, root=Path(tmp) / "journal")
+            journal = stack_journal("bench", unchanged.stack, Path(tmp) / "journal")
             result = apply_plan(
                 client,
                 unchanged,

@@ -35,7 +35,7 @@ from counting_proxy import ProxyCounts, counting_proxy
 from emulator_process import PASSWORD, USER, serve
 
 from hpcspec.engine.events import Recorder
-from hpcspec.engine.journal import Journal
+from hpcspec.engine.journal import stack_journal
 from hpcspec.engine.outcomes import ApplyVerdict, apply_verdict
 from hpcspec.engine.pipeline import apply_plan, plan_stack
 from hpcspec.engine.status import stack_status
@@ -137,7 +137,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, serve(Path(tmp) / "e.db", 0, *SCHEDULER) as url:
         setup = client(url)
         plan = plan_stack(setup, desired, cluster_name=url)
-        journal = Journal(STACK, root=Path(tmp) / "journal")
+        journal = stack_journal("bench", STACK, Path(tmp) / "journal")
         options = ApplyOptions(parallelism=8)
         result = apply_plan(setup, desired, plan, journal, options=options, observer=Recorder())
         setup.close()
