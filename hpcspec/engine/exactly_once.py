@@ -194,7 +194,7 @@ def _fill_via_rest(
             pool=task_pool,
         )
     except HpcspecError as error:
-        if discard(cluster, job_id, "hpcspec: an incomplete create, made again"):
+        if discard(cluster, job_id, f"{identity.INCOMPLETE_JOB}, made again"):
             journal.record(
                 JournalEvent.CREATE_ABSENT, key, token=token, job_id=job_id, note="incomplete"
             )

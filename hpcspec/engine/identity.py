@@ -163,6 +163,7 @@ def live_digest(job: LiveJob) -> str | None:
 
 
 EXTRA_JOB = "hpcspec: extra job"  # how every cancel message of an extra job starts
+INCOMPLETE_JOB = "hpcspec: an incomplete create"  # a create apply discarded (and makes again)
 
 
 def extra_job_message(kept: int) -> str:
@@ -176,6 +177,14 @@ def is_extra(job: LiveJob) -> bool:
     job while the key has another (the server prefixes the message: "Canceled by user.
     Message:…", `research/hpcpack-ground-truth.md` §4.1)."""
     return job.state.is_canceled and EXTRA_JOB in job.error_message
+
+
+def never_carried_key(job: LiveJob) -> bool:
+    """A job apply cancelled before it could carry its key: an extra job (`is_extra`) or an
+    incomplete create it discarded. A key whose current job is one has no job: apply creates
+    it (a race can leave every job of a key so: the lowest one discarded, the rest losers)."""
+    said = job.error_message or ""
+    return job.state.is_canceled and (EXTRA_JOB in said or INCOMPLETE_JOB in said)
 
 
 def new_token() -> str:

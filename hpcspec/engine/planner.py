@@ -19,7 +19,7 @@ from dataclasses import replace
 from hpcspec.engine.diff import job_diffs
 from hpcspec.engine.discovery import LiveStack
 from hpcspec.engine.extension import extend_or_rerun
-from hpcspec.engine.identity import live_digest
+from hpcspec.engine.identity import live_digest, never_carried_key
 from hpcspec.engine.lifecycle import cancelled_by_hpcspec
 from hpcspec.engine.plan import (
     Action,
@@ -135,7 +135,9 @@ def decide(
 ) -> Change:
     """The change for one job key (DESIGN.md §3); an `adopted` job by the fields read back."""
     gone = cancelled_by_hpcspec(job) if job is not None else None
-    if job is None or (gone is not None and gone.recreates):
+    if job is None or never_carried_key(job):
+        return absent(desired, None, None)
+    if gone is not None and gone.recreates:
         return absent(desired, job, gone)
     seen = live_digest(job)
     if desired.key in options.rerun:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from hpcspec.engine import exactly_once
 from hpcspec.engine.discovery import StackJobs
 from hpcspec.engine.exactly_once import CreateRequest
-from hpcspec.engine.identity import JobIdentity
+from hpcspec.engine.identity import INCOMPLETE_JOB, JobIdentity
 from hpcspec.engine.journal import Journal, JournalEvent
 from hpcspec.engine.protocols import ClusterWriter
 from hpcspec.engine.steps import CreateMethod
@@ -135,7 +135,7 @@ def _cancel(
     identity: JobIdentity,
     why: str,
 ) -> None:
-    if not exactly_once.discard(cluster, job.id, f"hpcspec: cancelled, {why}"):
+    if not exactly_once.discard(cluster, job.id, f"{INCOMPLETE_JOB}, cancelled: {why}"):
         raise RecoveryFailed(
             f"job {job.id} ({key}, owner {job.owner or 'unknown'}), left unfinished by an "
             f"interrupted apply ({why}), could not be cancelled",

@@ -76,6 +76,23 @@ def test_no_live_job_is_created() -> None:
     assert change.action is Action.CREATE and change.reasons[0].code == "new"
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Canceled by user. Message: hpcspec: extra job; job 7 carries its key",
+        "Canceled by user. Message: hpcspec: an incomplete create, made again",
+        "hpcspec: an incomplete create, cancelled: left Configuring by an interrupted apply",
+    ],
+)
+def test_a_key_whose_current_job_never_carried_it_is_created(message: str) -> None:
+    """Racing appliers can leave a key with only jobs apply cancelled itself (the lowest an
+    incomplete create it discarded, the rest race losers): the key has no job, never a job
+    "canceled outside hpcspec" that waits for --rerun."""
+    job = replace(live(JobState.Canceled), error_message=message)
+    change = decide(desired(), job, OPTIONS)
+    assert change.action is Action.CREATE and change.reasons[0].code == "new"
+
+
 def test_configuring_unchanged_is_submitted() -> None:
     assert decide(desired(), live(JobState.Configuring), OPTIONS).action is Action.SUBMIT
 
