@@ -21,12 +21,7 @@ import ipaddress
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
-
-import requests
-import urllib3
-from requests.adapters import HTTPAdapter
 
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack import errors
@@ -113,43 +108,3 @@ def _refusal(host: str, addresses: tuple[str, ...]) -> str:
         else f"it resolves to {', '.join(addresses)}, not only to loopback addresses"
     )
     return f"refusing to send Basic auth credentials over plain http to {host}: {why}"
-
-
-class _LoopbackOnlyConnection(urllib3.connection.HTTPConnection):
-    """An http connection that is closed unless its peer is a loopback address."""
-
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        try:
-            peer = str(sock.getpeername()[0])
-        except OSError as failure:
-            sock.close()
-            raise urllib3.exceptions.NewConnectionError(self, f"no peer: {failure}") from None
-        if not is_loopback_address(peer):
-            sock.close()
-            raise urllib3.exceptions.NewConnectionError(
-                self,
-                f"{self.host} now resolves to {peer}, not a loopback address; the Basic auth "
-                "credentials were not sent",
-            )
-        return sock
-
-
-class _LoopbackOnlyPool(urllib3.HTTPConnectionPool):
-    ConnectionCls = _LoopbackOnlyConnection
-
-
-class LoopbackOnlyAdapter(HTTPAdapter):
-    """Mounted for `http://` when credentials go over plain http: loopback peers only."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            **self.poolmanager.pool_classes_by_scheme,
-            "http": _LoopbackOnlyPool,
-        }
-
-
-def guard_session(session: requests.Session) -> None:
-    """Make every plain-http connection of `session` refuse a peer that is not loopback."""
-    session.mount("http://", LoopbackOnlyAdapter())

@@ -1,7 +1,8 @@
 """`cluster check --record DIR`: the HTTP exchange as a redacted, replayable trace; and its replay.
 
-Part of the check (`hpcpack.check`). `RecordingSession` is the `requests.Session` the check's
-transport sends through: it notes every request (method, path, query, JSON body) and answer
+Part of the transport (the only package that imports requests), used by the check
+(`hpcpack.check`). `RecordingSession` is the `requests.Session` the check's transport sends
+through: it notes every request (method, path, query, JSON body) and answer
 (status, the headers the client reads, body), each under the probe that sent it, and never the
 Authorization header; every secret it was given (the password, its Basic token) and every value
 of a `Password` field or environment variable (but the check's own `HPCSPEC_CHECK`) is replaced

@@ -53,6 +53,7 @@ from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack import endpoint, errors
 from hpcspec.hpcpack.codec import decode_body
 from hpcspec.hpcpack.error_body import BodyShape, read_error_body
+from hpcspec.hpcpack.transport import loopback
 
 log = logging.getLogger("hpcspec.hpcpack.transport")
 
@@ -138,7 +139,7 @@ class Transport:
         self.base_url = self.route.base_url
         self._session = session or requests.Session()
         if options.credentials is not None and self.route.loopback_http:
-            endpoint.guard_session(self._session)
+            loopback.guard_session(self._session)
         verify: bool | str = False if options.insecure else (options.ca_bundle or True)
         # What the environment says (HTTPS_PROXY/NO_PROXY, REQUESTS_CA_BUNDLE), read once:
         # requests would otherwise walk os.environ on every request.
