@@ -18,7 +18,7 @@ import responses
 from hpcspec.hpcpack import errors
 from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.hpcpack.definition import JobDefinition, SecretRef, TaskDefinition
-from tests.client.conftest import BASE, CANARY, USER, FakeTime, make_client
+from tests.hpcpack.client.conftest import BASE, CANARY, USER, FakeTime, make_client
 
 RUN_AS_CANARY = "runas-canary-91d2"
 AUTH_VALUE = base64.b64encode(f"{USER}:{CANARY}".encode()).decode()

@@ -17,7 +17,7 @@ import pytest
 import responses
 
 from hpcspec.hpcpack.client import HpcPackClient, NodeGroup
-from tests.client.conftest import BASE, props, rows, sent
+from tests.hpcpack.client.conftest import BASE, props, rows, sent
 
 ANY_ID = r"[^/?]+"
 

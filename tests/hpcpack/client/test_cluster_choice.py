@@ -23,6 +23,7 @@ from hpcspec.config import (
     stack_state_dir,
     state_dir,
 )
+from tests.conftest import ROOT
 
 URL = "https://head.example.test/hpc"
 
@@ -68,7 +69,7 @@ def test_a_ci_variable_set_to_false_is_not_ci(value: str) -> None:
 
 
 def test_every_documented_ci_variable_is_detected() -> None:
-    page = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text("utf-8")
+    page = (ROOT / "docs" / "configuration.md").read_text("utf-8")
     for name in CI_VARIABLES:
         assert ci_marker({name: "true"}) == f"{name}=true"
         assert f"`{name}`" in page, name

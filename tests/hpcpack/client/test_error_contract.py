@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from hpcspec.hpcpack import errors
 from hpcspec.hpcpack.error_body import MAX_MESSAGE, BodyShape, read_error_body
-from tests.client.conftest import BASE, FakeTime, make_client
+from tests.hpcpack.client.conftest import BASE, FakeTime, make_client
 
 STACK = (
     "   at Microsoft.Hpc.Scheduler.Store.StoreServer.SetJobProps(Int32 jobId)\r\n"

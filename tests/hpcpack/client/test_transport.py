@@ -13,7 +13,7 @@ import urllib3
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack import errors
 from hpcspec.hpcpack.transport import Credentials, RetryPolicy, Transport, TransportOptions
-from tests.client.conftest import BASE, USER, FakeTime, make_client, props, sent
+from tests.hpcpack.client.conftest import BASE, USER, FakeTime, make_client, props, sent
 
 
 def _connect_refused() -> requests.exceptions.ConnectionError:

@@ -27,9 +27,10 @@ from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.hpcpack.definition import JobDefinition, TaskDefinition
 from hpcspec.manifest import parse_manifest, resolve
 from hpcspec.manifest.resolve import ResolvedStack
+from tests.conftest import REFERENCE
 from tests.engine.conftest import client_for
 
-MSDOCS = Path(__file__).parents[2].parent / "shared" / "reference" / "hpcpack" / "msdocs"
+MSDOCS = REFERENCE / "msdocs"
 
 
 def documented(page: str) -> set[str]:

@@ -19,6 +19,7 @@ from hpcspec.config import (
 )
 from hpcspec.hpcpack.errors import InsecureConnection
 from hpcspec.hpcpack.transport import Transport
+from tests.conftest import ROOT
 
 URL = "https://head.example.test/hpc"
 
@@ -144,7 +145,7 @@ def test_insecure_must_be_asked_for_and_http_stays_refused(tmp_path: Path) -> No
 
 
 def test_the_documented_contexts_file_loads(tmp_path: Path) -> None:
-    page = Path(__file__).parents[2] / "docs" / "configuration.md"
+    page = ROOT / "docs" / "configuration.md"
     block = page.read_text(encoding="utf-8").split("```yaml\n")[1].split("```")[0]
     _write(tmp_path, block)
     contexts = load_contexts(tmp_path / "config.yaml")

@@ -15,7 +15,7 @@ from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.hpcpack.profile import ClusterProfile
 from hpcspec.hpcpack.timeformat import TimeFormat
 from hpcspec.hpcpack.transport import Credentials, RetryPolicy, Transport, TransportOptions
-from tests.client.wire_fixtures import RecordingProxy, start_proxy
+from tests.hpcpack.client.wire_fixtures import RecordingProxy, start_proxy
 
 BASE = "https://head.example.test/hpc"
 USER = "HPC\\alice"

@@ -15,8 +15,8 @@ from click.testing import CliRunner, Result
 
 from hpcspec.cli import cli
 from hpcspec.emulator import local
-from tests.client.conftest import BASE, CANARY, USER, rows
 from tests.emulator_fixture import RunningEmulator
+from tests.hpcpack.client.conftest import BASE, CANARY, USER, rows
 
 
 @pytest.fixture

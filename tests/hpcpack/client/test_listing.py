@@ -10,7 +10,7 @@ import responses
 
 from hpcspec.hpcpack import errors
 from hpcspec.hpcpack.client import HpcPackClient
-from tests.client.conftest import BASE, rows, sent
+from tests.hpcpack.client.conftest import BASE, rows, sent
 
 PreparedRequest = requests.PreparedRequest
 Answer = tuple[int, dict[str, str], str]
