@@ -2,7 +2,8 @@
 
 Run as its own process (`counting_proxy(upstream, latency_ms)` starts one): each request waits
 `latency_ms` (one round trip to a far head node), then goes to the upstream emulator on a
-keep-alive connection of its own handler thread; the reply is passed back unchanged. The
+keep-alive connection of its own thread; the answer is passed back (status, headers and body
+as the emulator sent them, only hop-by-hop headers dropped) in one write. The
 proxy is not part of hpcspec or of the emulator, so neither can under-count: it sees what
 went over the wire. `GET /__proxy/counts` answers `{"METHOD /route/*": n, …}` (ids as `*`)
 and `POST /__proxy/reset` zeroes them; neither is counted or delayed.
@@ -13,7 +14,6 @@ and `POST /__proxy/reset` zeroes them; neither is counted or delayed.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import socket
 import subprocess
@@ -24,10 +24,11 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"}
+NO_BODY = (b"1", b"204", b"304")  # statuses whose answer has no body, whatever its headers say
 
 
 def route(method: str, path: str) -> str:
@@ -36,70 +37,140 @@ def route(method: str, path: str) -> str:
     return f"{method} {'/'.join(parts)}"
 
 
-class Proxy(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
+class Message:
+    """One HTTP request or answer as read off a socket: its first line, headers and body."""
+
+    def __init__(self, first: bytes, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        self.first, self.headers, self.body = first, headers, body
+        self.to_end = False  # the body ran to the end of the connection
+
+    def header(self, name: bytes) -> bytes:
+        return next((v for k, v in self.headers if k.lower() == name), b"")
+
+    def closes(self) -> bool:
+        """Whether the connection ends after this message (`Connection: close`, HTTP/1.0)."""
+        http10 = self.first.startswith(b"HTTP/1.0") or self.first.endswith(b"HTTP/1.0")
+        return self.to_end or b"close" in self.header(b"connection").lower() or http10
+
+    def wire(self, *, last: bool = False) -> bytes:
+        """The message to pass on: hop-by-hop headers dropped, the body whole, with its length
+        (`last`: the connection closes after it, and says so)."""
+        lines = [self.first]
+        lines += [k + b": " + v for k, v in self.headers if k.lower().decode() not in HOP_BY_HOP]
+        lines = [line for line in lines if not line.lower().startswith(b"content-length:")]
+        lines += [b"Connection: close"] if last else []
+        lines.append(b"Content-Length: " + str(len(self.body)).encode() + b"\r\n\r\n")
+        return b"\r\n".join(lines) + self.body
+
+
+def read_message(stream: BinaryIO, *, answer_to: bytes | None = None) -> Message | None:
+    """The next message on `stream` (None at end of stream). A request's body, or an answer's
+    (`answer_to` its request's method), is read by Content-Length, chunks, or to the end."""
+    first = stream.readline(65537).rstrip(b"\r\n")
+    while first == b"" and answer_to is None:  # blank lines between requests are allowed
+        line = stream.readline(65537)
+        if not line:
+            return None
+        first = line.rstrip(b"\r\n")
+    if not first:
+        return None
+    headers = []
+    while (line := stream.readline(65537).rstrip(b"\r\n")) != b"":
+        name, _, value = line.partition(b":")
+        headers.append((name.strip(), value.strip()))
+    message = Message(first, headers, b"")
+    length = message.header(b"content-length")
+    if answer_to is not None and (
+        answer_to == b"HEAD" or first.split(b" ")[1][:3].startswith(NO_BODY)
+    ):
+        return message
+    if b"chunked" in message.header(b"transfer-encoding").lower():
+        message.body = _dechunk(stream)
+    elif length:
+        message.body = stream.read(int(length))
+    elif answer_to is not None:  # an answer without a length ends with its connection
+        message.body = stream.read()
+        message.to_end = True
+    return message
+
+
+def _dechunk(stream: BinaryIO) -> bytes:
+    chunks = []
+    while size := int(stream.readline().split(b";")[0].strip() or b"0", 16):
+        chunks.append(stream.read(size))
+        stream.readline()
+    while stream.readline().strip():  # trailers
+        pass
+    return b"".join(chunks)
+
+
+class Proxy:
+    """Accepts connections; each is served by its own thread (see `serve`)."""
 
     def __init__(self, upstream: str, latency: float) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
+        self.socket = socket.create_server(("127.0.0.1", 0), backlog=128)
         split = urlsplit(upstream)
         self.upstream = (split.hostname or "127.0.0.1", split.port or 80)
         self.latency = latency
         self.counts: Counter[str] = Counter()
         self.lock = threading.Lock()
 
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self.socket.getsockname()[:2]
+        return str(host), int(port)
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: Proxy
-    upstream: http.client.HTTPConnection | None = None
+    def serve_forever(self) -> None:
+        while True:
+            connection, _ = self.socket.accept()
+            threading.Thread(target=self.serve, args=(connection,), daemon=True).start()
 
-    def setup(self) -> None:
-        super().setup()
-        # Every answer leaves in one write (below) and nothing waits for an ACK: without this,
-        # Nagle's algorithm holding a reply's tail for the client's delayed ACK (~40 ms on
-        # Linux) would add a wait no network between a client and IIS has.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def serve(self, connection: socket.socket) -> None:
+        """Relay each request of one client connection: count it, wait the latency, send it
+        upstream on this thread's own keep-alive connection, pass the answer back in one write
+        (TCP_NODELAY both ways: no ACK-clocked stalls a real network would not have)."""
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        upstream: socket.socket | None = None
+        replies: BinaryIO | None = None
+        try:
+            with connection, connection.makefile("rb") as requests:
+                while (request := read_message(requests)) is not None:
+                    method, path = request.first.decode("latin-1").split(" ")[:2]
+                    if path.startswith("/__proxy/"):
+                        connection.sendall(self._control(path))
+                        continue
+                    with self.lock:
+                        self.counts[route(method, path)] += 1
+                    time.sleep(self.latency)
+                    if upstream is None or replies is None:
+                        upstream = socket.create_connection(self.upstream, timeout=300)
+                        upstream.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                        replies = upstream.makefile("rb")
+                    upstream.sendall(request.wire())
+                    answer = read_message(replies, answer_to=method.encode())
+                    if answer is None:
+                        return  # the upstream closed without answering: so does the proxy
+                    connection.sendall(answer.wire(last=request.closes()))
+                    if answer.closes():
+                        replies.close()
+                        upstream.close()
+                        upstream = replies = None
+                    if request.closes():
+                        return
+        except OSError:
+            return  # a client or upstream connection ended; the others go on
+        finally:
+            if upstream is not None and replies is not None:
+                replies.close()
+                upstream.close()
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass  # quiet: the benchmark prints the figures
-
-    def _relay(self) -> None:
-        if self.path.startswith("/__proxy/"):
-            self._control()
-            return
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else None
-        with self.server.lock:
-            self.server.counts[route(self.command, self.path)] += 1
-        time.sleep(self.server.latency)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-        if self.upstream is None:
-            self.upstream = http.client.HTTPConnection(*self.server.upstream, timeout=300)
-        self.upstream.request(self.command, self.path, body=body, headers=headers)
-        reply = self.upstream.getresponse()
-        data = reply.read()
-        lines = [f"HTTP/1.1 {reply.status} {reply.reason}"]
-        lines += [
-            f"{name}: {value}"
-            for name, value in reply.getheaders()
-            if name.lower() not in HOP_BY_HOP and name.lower() != "content-length"
-        ]
-        lines.append(f"Content-Length: {len(data)}\r\n\r\n")
-        self.wfile.write("\r\n".join(lines).encode("latin-1") + data)  # one write
-
-    def _control(self) -> None:
-        with self.server.lock:
-            if self.path == "/__proxy/reset":
-                self.server.counts.clear()
-            data = json.dumps(dict(self.server.counts)).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _relay
+    def _control(self, path: str) -> bytes:
+        with self.lock:
+            if path == "/__proxy/reset":
+                self.counts.clear()
+            data = json.dumps(dict(self.counts)).encode()
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(data)}"
+        return head.encode() + b"\r\n\r\n" + data
 
 
 @contextmanager
@@ -147,8 +218,8 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=20.0)
     args = parser.parse_args()
     server = Proxy(args.upstream, args.latency_ms / 1000)
-    host, port = server.server_address[:2]
-    print(f"counting proxy listening on http://{host!s}:{port}", flush=True)
+    host, port = server.address
+    print(f"counting proxy listening on http://{host}:{port}", flush=True)
     with suppress(KeyboardInterrupt):
         server.serve_forever()
 
