@@ -54,6 +54,8 @@ class ClientBase:
         self.profile = profile if profile is not None else UNKNOWN
         self._learned = learned
         self._learning = threading.Lock()
+        # Held while one thread reads a fact its concurrent first uses all need (one read).
+        self.detecting = threading.Lock()
         if time_format is None and self.profile.knows("datetime_format"):
             time_format = TimeFormat(self.profile.datetime_format)
         self._time_format = time_format

@@ -189,8 +189,14 @@ class JobOperations(TaskOperations):
 
     def _learn_client_source(self, job_id: int, sent: str) -> None:
         """Without a profile: whether the cluster kept the ClientSource of the first create or
-        PUT that sent one (one read). Where it does not, hpcspec finds its jobs by their
-        custom properties."""
+        PUT that sent one (one read; writes sent meanwhile by other threads wait for its answer
+        rather than read too). Where it does not, hpcspec finds its jobs by their custom
+        properties."""
+        with self.detecting:
+            if not self.profile.knows("client_source_kept"):
+                self._read_client_source(job_id, sent)
+
+    def _read_client_source(self, job_id: int, sent: str) -> None:
         kept = self.job_properties(job_id, ("ClientSource",)).text("ClientSource")
         if kept == sent:
             self.learn("", client_source_kept=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -133,3 +136,32 @@ def test_the_client_serves_engine_discovery(client: HpcPackClient) -> None:
 
     found = list_stack(client, f"stack-{uuid.uuid4().hex[:8]}", ["a", "b"])
     assert not any(found.by_key.values())
+
+
+def test_concurrent_first_marks_read_whether_client_source_is_kept_once(
+    client: HpcPackClient,
+) -> None:
+    """Without a profile, the first PUTs of ClientSource (apply marks `parallelism` jobs at
+    once) cost one read between them; every PUT returns with the fact known."""
+    jobs = [client.create_job({"Name": f"e2e-learn-{n}"}) for n in range(6)]
+    reads: list[str] = []
+    send = client.transport.request
+
+    def slow_reads(method: str, path: str, **kwargs: Any) -> Any:
+        if method == "GET":
+            reads.append(path)
+            time.sleep(0.3)  # every other PUT has its answer before this read's
+        return send(method, path, **kwargs)
+
+    client.transport.request = slow_reads  # type: ignore[method-assign]
+    start = threading.Barrier(len(jobs))
+
+    def mark(job_id: int) -> bool:
+        start.wait()
+        client.set_job(job_id, {"ClientSource": "hpcspec:learn"})
+        return client.profile.knows("client_source_kept")
+
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        known = list(pool.map(mark, jobs))
+    assert known == [True] * len(jobs)
+    assert len(reads) == 1 and client.profile.client_source_kept
