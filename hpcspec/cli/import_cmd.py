@@ -11,19 +11,22 @@ Linear in the tasks (docs/performance.md: a 32,000-task file).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from hpcspec.cli.import_job import import_live, write_manifest
 from hpcspec.cli.options import cluster_options
-from hpcspec.config import ClusterFlags
 from hpcspec.errors import ExitCode, HpcspecError, Location, UsageError
 from hpcspec.hpcpack import jobxml
 from hpcspec.hpcpack.values import format_priority
 from hpcspec.manifest.export import ExportJob, export_manifest, slug
 from hpcspec.manifest.load import without_cycle_collection
 from hpcspec.manifest.models import KEY_PATTERN
+
+if TYPE_CHECKING:
+    from hpcspec.config import ClusterFlags
 
 
 @click.command("import")
@@ -80,15 +83,20 @@ def import_(
     if bool(files) == bool(job_ids):
         raise UsageError("give --xml FILE... or --job ID... (one of them)", code="usage")
     if job_ids:
-        return import_live(
+        from hpcspec.cli.import_job import import_live  # the HTTP stack, only for --job
+
+        text, notes = import_live(
             job_ids,
             stack=stack,
             key=key,
             keep_identity=keep_identity,
             secret_names=secret_names,
-            out=out,
             cluster_flags=cluster_flags,
         )
+        write_manifest(text, out)
+        for note in notes:
+            click.echo(f"note: {note}", err=True)
+        return int(ExitCode.OK)
     if key is not None or secret_names:
         raise UsageError("--key and --secret-env go with --job", code="usage")
     with without_cycle_collection():  # nothing built here forms cycles (manifest/load.py)
@@ -120,6 +128,32 @@ def _import(
     for note in [*notes, *exported.notes]:
         click.echo(f"note: {note}", err=True)
     return int(ExitCode.OK)
+
+
+def write_manifest(text: str, out: Path | None) -> None:
+    """The manifest on stdout, or in a new file `out` (an existing file is never replaced:
+    Terraform's -generate-config-out refuses the same way)."""
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        raise HpcspecError(
+            "the file exists; import writes only new files",
+            code="output-exists",
+            location=Location(str(out)),
+            hint="choose another --out, or remove the file first",
+        ) from None
+    except OSError as error:
+        raise HpcspecError(
+            f"cannot create the file: {error.strerror}",
+            code="file-unwritable",
+            location=Location(str(out)),
+        ) from None
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
+        stream.write(text)
+    click.echo(f"hpcspec: wrote {out}", err=True)
 
 
 def reading_notes(name: str, document: jobxml.JobDocument) -> list[str]:

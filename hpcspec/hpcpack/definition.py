@@ -44,8 +44,13 @@ def pairs(items: Mapping[str, _V] | Iterable[tuple[str, _V]]) -> tuple[tuple[str
     """Sorted (name, value) pairs, the frozen form of a mapping."""
     if not items:
         return ()
-    source = items.items() if isinstance(items, dict | Mapping) else items
-    return tuple(sorted(source, key=lambda kv: kv[0]))
+    if isinstance(items, dict | Mapping):  # names are unique: values are never compared
+        return tuple(sorted(items.items()))
+    return tuple(sorted(items, key=_name))
+
+
+def _name(pair: tuple[str, object]) -> str:
+    return pair[0]
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ over a minute); this writer does one pass over the tree.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
+from typing import cast
 
 from ruamel.yaml.nodes import ScalarNode
 
@@ -37,9 +37,15 @@ class Block(dict[str, object]):
     comment: str | None = None
 
 
-_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+class Shared(Block):
+    """A block mapping that many places of one tree hold (the properties thousands of tasks
+    share): written once per indent, its lines reused. Never changed once built."""
+
+
+# A plain scalar may not start with an indicator or whitespace, end with whitespace, or hold
+# ": ", " #" or a tab, and may not end with ":".
+_BLOCK_UNSAFE = re.compile(r"^[\s\-?:,\[\]{}#&*!|>'\"%@`]|\s\Z|: |:\Z| #|\t")
 _FLOW_UNSAFE = re.compile(r"[,\[\]{}:#?]")  # libyaml also refuses "?" in a flow plain scalar
-_BLOCK_UNSAFE = re.compile(r": |:$| #|\t")
 
 
 def scalar(value: Scalar, *, flow: bool = False) -> str:
@@ -48,7 +54,8 @@ def scalar(value: Scalar, *, flow: bool = False) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
-    return _flow_text(value) if flow else _block_text(value)
+    texts = _FLOW_TEXTS if flow else _BLOCK_TEXTS
+    return texts.get(value) or _decide(value, flow)
 
 
 def _text(value: str, flow: bool) -> str:
@@ -60,15 +67,22 @@ def _text(value: str, flow: bool) -> str:
 
 
 # Keys and many values repeat thousands of times in a big job (MinCores, "1", the work
-# directory): each distinct text is decided once.
-_block_text = functools.lru_cache(maxsize=8192)(lambda value: _text(value, False))
-_flow_text = functools.lru_cache(maxsize=8192)(lambda value: _text(value, True))
+# directory): each distinct text is decided once (`_decide`), then looked up.
+_BLOCK_TEXTS: dict[str, str] = {}
+_FLOW_TEXTS: dict[str, str] = {}
+_TEXTS_KEPT = 8192
+
+
+def _decide(value: str, flow: bool) -> str:
+    texts = _FLOW_TEXTS if flow else _BLOCK_TEXTS
+    if len(texts) >= _TEXTS_KEPT:
+        texts.clear()
+    texts[value] = text = _text(value, flow)
+    return text
 
 
 def _plain_ok(text: str, flow: bool) -> bool:
-    if not text or text != text.strip() or not text.isprintable():
-        return False
-    if text[0] in _INDICATORS or _BLOCK_UNSAFE.search(text):
+    if not text or not text.isprintable() or _BLOCK_UNSAFE.search(text):
         return False
     if flow and _FLOW_UNSAFE.search(text):
         return False
@@ -101,36 +115,52 @@ def _flow(value: object) -> str:
 def write(tree: Mapping[str, object], header: Iterable[str] = ()) -> str:
     """The whole document: `# ` header lines, then the tree as a block mapping."""
     out = [f"# {line}\n" if line else "#\n" for text in header for line in text.split("\n")]
-    _mapping(tree, 0, out)
+    _mapping(tree, 0, out, {})
     return "".join(out)
 
 
-def _mapping(mapping: Mapping[str, object], indent: int, out: list[str]) -> None:
+def _mapping(
+    mapping: Mapping[str, object],
+    indent: int,
+    out: list[str],
+    shared: dict[tuple[int, int], list[str]],
+) -> None:
     pad = " " * indent
     if isinstance(mapping, Block) and mapping.comment:
         out.extend(f"{pad}# {line}\n" for line in mapping.comment.split("\n"))
-    append, block = out.append, _block_text
+    append, texts = out.append, _BLOCK_TEXTS
     for key, value in mapping.items():
         kind = type(value)
+        name = texts.get(key) or _decide(key, False)
         if kind is str:  # the common case first: one line, no further checks
-            append(f"{pad}{block(key)}: {block(value)}\n")
+            text = cast(str, value)
+            append(f"{pad}{name}: {texts.get(text) or _decide(text, False)}\n")
         elif kind is Flow or kind is FlowMap:
-            append(f"{pad}{block(key)}: {_flow(value)}\n")
+            append(f"{pad}{name}: {_flow(value)}\n")
         elif kind is int or kind is bool:
-            append(f"{pad}{block(key)}: {scalar(value)}\n")  # type: ignore[arg-type]
+            append(f"{pad}{name}: {scalar(value)}\n")  # type: ignore[arg-type]
         elif isinstance(value, dict):
             if not value:
-                append(f"{pad}{block(key)}: {{}}\n")
+                append(f"{pad}{name}: {{}}\n")
                 continue
-            append(f"{pad}{block(key)}:\n")
-            _mapping(value, indent + 2, out)
+            append(f"{pad}{name}:\n")
+            if kind is not Shared:
+                _mapping(value, indent + 2, out, shared)
+                continue
+            lines = shared.get((id(value), indent))  # the tree holds it: its id is stable
+            if lines is None:
+                start = len(out)
+                _mapping(value, indent + 2, out, shared)
+                shared[(id(value), indent)] = out[start:]
+            else:
+                out += lines
         elif isinstance(value, list):
             if not value:
-                append(f"{pad}{block(key)}: []\n")
+                append(f"{pad}{name}: []\n")
                 continue
-            append(f"{pad}{block(key)}:\n")
+            append(f"{pad}{name}:\n")
             for item in value:
                 text = _flow(item) if isinstance(item, Flow | FlowMap) else scalar(item)
                 append(f"{pad}  - {text}\n")
         else:
-            append(f"{pad}{block(key)}: {scalar(value)}\n")  # type: ignore[arg-type]
+            append(f"{pad}{name}: {scalar(value)}\n")  # type: ignore[arg-type]

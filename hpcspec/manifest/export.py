@@ -28,7 +28,7 @@ from hpcspec.hpcpack.definition import (
 )
 from hpcspec.hpcpack.values import format_duration, format_priority
 from hpcspec.manifest import emit
-from hpcspec.manifest.emit import Block, Flow, FlowMap
+from hpcspec.manifest.emit import Block, Flow, FlowMap, Shared
 from hpcspec.manifest.fold import MatrixGroup, matrix_groups
 from hpcspec.manifest.models import API_VERSION, JobStateWanted, OnSpecChange
 from hpcspec.manifest.resolve import DesiredJob
@@ -205,6 +205,13 @@ def _properties(
     return out
 
 
+@functools.lru_cache(maxsize=1024)
+def _task_properties(items: tuple[tuple[str, Value], ...]) -> Shared:
+    """A task's properties; the tasks that have the same ones share this block, which the
+    emitter writes once (a big job's tasks mostly differ only in names and command lines)."""
+    return Shared(_properties(items, TASK_PROPERTIES))
+
+
 # each catalogue's names -> position, so a job's few properties are ordered without a scan
 _ORDER = {id(c): {n: i for i, n in enumerate(c)} for c in (JOB_PROPERTIES, TASK_PROPERTIES)}
 
@@ -317,7 +324,7 @@ def _task(task: TaskDefinition) -> Block:
         sweep = task.sweep
         body["sweep"] = FlowMap(start=sweep.start, end=sweep.end, increment=sweep.increment)
     if task.properties:
-        body["properties"] = _properties(task.properties, TASK_PROPERTIES)
+        body["properties"] = _task_properties(task.properties)
     if task.custom_properties:
         body["customProperties"] = Block((k, _escaped(v)) for k, v in task.custom_properties)
     if task.env:

@@ -11,10 +11,10 @@ recorded. Values are parsed to the catalogue's canonical forms; hpcspec is lenie
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from typing import cast
 
 from lxml import etree
@@ -136,27 +136,115 @@ def _job_attributes(
 
 
 def _task(element: etree._Element, position: int, source: str) -> TaskDocument:
+    # Runs once per task of files with tens of thousands of them, which mostly share one
+    # attribute list: each list is planned once (`_plan`), each typed value parsed once.
+    keys = cast("list[str]", element.keys())  # text, as parsed
+    plan = _PLANS.get(tuple(keys))
+    if plan is None:
+        plan = _plan(keys)
+    texts = cast("list[str]", element.values())
+    if plan.general:
+        values = _general_values(plan, texts, position, source)
+    else:
+        values = dict(zip(plan.names, texts, strict=True))
+        if plan.ignored:
+            values.pop(_NOWHERE, None)
+        for i, name in plan.typed:
+            values[name] = _typed(name, texts[i], plan.locals[i], position, source)
+        if values.get("Type") in ("NodePrep", "NodeRelease"):
+            values.pop("GroupId", None)
+    if not len(element):  # most tasks have no child elements at all
+        return TaskDocument(position, values, (), (), plan.read, plan.ignored)
+    custom: dict[str, str] = {}
+    env: dict[str, str] = {}
+    for child in element:
+        kind = local_name(child)
+        if kind == "EnvironmentVariables":
+            env.update(_pairs(child, "Variable"))
+        elif kind in ("CustomProperties", "ExtendedTerms"):
+            custom.update(_pairs(child, "Term"))
+    return TaskDocument(position, values, pairs(custom), pairs(env), plan.read, plan.ignored)
+
+
+class _Read(Enum):
+    """How the importer reads a task attribute."""
+
+    TEXT = "text"  # the property, as written
+    TYPED = "typed"  # the property, parsed to its catalogue form
+    PARAMETRIC = "parametric"  # IsParametric: sets Type
+    RUNTIME = "runtime"  # the legacy Runtime form of RuntimeSeconds
+    IGNORED = "ignored"
+
+
+_NOWHERE = ""  # where `_plan` sends the text of an attribute the importer ignores
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How to read a task with one list of attributes (in document order)."""
+
+    locals: tuple[str, ...]  # each attribute's local name, as written
+    names: tuple[str, ...]  # the property each one sets (`_NOWHERE` when ignored)
+    kinds: tuple[_Read, ...]
+    typed: tuple[tuple[int, str], ...]  # (index, property) of the values to parse
+    general: bool  # IsParametric or Runtime: read attribute by attribute
+    read: tuple[str, ...]
+    ignored: tuple[str, ...]
+
+
+_PLANS: dict[tuple[str, ...], _Plan] = {}
+_PLANS_KEPT = 256
+_TYPED_VALUES: dict[tuple[str, str], Value] = {}  # (property, text) -> value: a file's
+_TYPED_VALUES_KEPT = 4096  # thousands of tasks repeat the same few values
+
+
+def _plan(keys: list[str]) -> _Plan:
+    classified = [_task_attribute(k) for k in keys]
+    kinds = tuple(how for _, _, how in classified)
+    plan = _Plan(
+        locals=tuple(local for local, _, _ in classified),
+        names=tuple(name for _, name, _ in classified),
+        kinds=kinds,
+        typed=tuple((i, c[1]) for i, c in enumerate(classified) if c[2] is _Read.TYPED),
+        general=_Read.PARAMETRIC in kinds or _Read.RUNTIME in kinds,
+        read=tuple(local for local, _, how in classified if how is not _Read.IGNORED),
+        ignored=tuple(local for local, _, how in classified if how is _Read.IGNORED),
+    )
+    if len(_PLANS) >= _PLANS_KEPT:
+        _PLANS.clear()
+    _PLANS[tuple(keys)] = plan
+    return plan
+
+
+def _task_attribute(attr: str) -> tuple[str, str, _Read]:
+    # lxml names a namespaced attribute `{namespace}Name`; the importer matches local names,
+    # case-insensitively
+    local = attr.rpartition("}")[2] if attr[0] == "{" else attr
+    lower = local.lower()
+    name = TASK_ATTRIBUTES.get(lower)
+    if name is not None:
+        return local, name, _Read.TEXT if name in _TEXT_ATTRIBUTES else _Read.TYPED
+    if lower == "isparametric":
+        return local, "Type", _Read.PARAMETRIC
+    if lower == "runtime":
+        return local, "RuntimeSeconds", _Read.RUNTIME
+    return local, _NOWHERE, _Read.IGNORED
+
+
+def _general_values(plan: _Plan, texts: list[str], position: int, source: str) -> dict[str, Value]:
+    """Attribute by attribute, in document order (a later one overwrites an earlier one)."""
     values: dict[str, Value] = {}
-    read: list[str] = []
-    ignored: list[str] = []
     parametric: bool | None = None
-    for attr, raw in _attributes(element):
-        lower = attr.lower()
-        name = TASK_ATTRIBUTES.get(lower)
-        if name is not None:
-            values[name] = (
-                raw if name in _TEXT_ATTRIBUTES else _task_value(name, raw, attr, position, source)
-            )
-        elif lower == "isparametric":
-            where = f"task {position} attribute {attr}"
+    for local, name, how, raw in zip(plan.locals, plan.names, plan.kinds, texts, strict=True):
+        where = f"task {position} attribute {local}"
+        if how is _Read.TEXT:
+            values[name] = raw
+        elif how is _Read.TYPED:
+            values[name] = _typed(name, raw, local, position, source)
+        elif how is _Read.PARAMETRIC:
             parametric = bool(_parsed(value_forms.parse_bool, raw, where, source))
-        elif lower == "runtime":
-            where = f"task {position} attribute {attr}"
-            values["RuntimeSeconds"] = _legacy_runtime(raw, where, source)
-        else:
-            ignored.append(attr)
-            continue
-        read.append(attr)
+        elif how is _Read.RUNTIME:
+            values[name] = _legacy_runtime(raw, where, source)
     if parametric is not None:
         kind = values.get("Type")
         if kind is None and parametric:
@@ -169,15 +257,17 @@ def _task(element: etree._Element, position: int, source: str) -> TaskDocument:
             )
     if values.get("Type") in ("NodePrep", "NodeRelease"):
         values.pop("GroupId", None)
-    custom: dict[str, str] = {}
-    env: dict[str, str] = {}
-    for child in element:  # one pass; most tasks have no child elements at all
-        kind = local_name(child)
-        if kind == "EnvironmentVariables":
-            env.update(_pairs(child, "Variable"))
-        elif kind in ("CustomProperties", "ExtendedTerms"):
-            custom.update(_pairs(child, "Term"))
-    return TaskDocument(position, values, pairs(custom), pairs(env), tuple(read), tuple(ignored))
+    return values
+
+
+def _typed(name: str, raw: str, attr: str, position: int, source: str) -> Value:
+    value = _TYPED_VALUES.get((name, raw))
+    if value is None:
+        value = _task_value(name, raw, attr, position, source)
+        if len(_TYPED_VALUES) >= _TYPED_VALUES_KEPT:
+            _TYPED_VALUES.clear()
+        _TYPED_VALUES[(name, raw)] = value
+    return value
 
 
 _TEXT_ATTRIBUTES = frozenset(("Name", "CommandLine", "WorkDirectory", "DependsOn"))
@@ -192,7 +282,6 @@ def _task_value(name: str, raw: str, attr: str, position: int, source: str) -> V
         ) from None
 
 
-@functools.lru_cache(maxsize=4096)  # a job's thousands of tasks repeat the same few values
 def _typed_task_value(name: str, raw: str) -> Value:
     if name == "Type":
         kind = _TASK_TYPES.get(raw.strip().lower())
