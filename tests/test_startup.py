@@ -60,3 +60,14 @@ def test_validate_does_not_import_the_http_stack(manifest: str) -> None:
     assert "requests" not in modules
     assert "urllib3" not in modules
     assert "hpcspec.hpcpack.transport" not in modules
+
+
+def test_import_xml_loads_neither_pydantic_nor_the_http_stack(tmp_path: Path) -> None:
+    # `import --xml` only writes a manifest (manifest/export.py): validating one is pydantic's
+    # job, talking to a cluster the transport's. A 32,000-task import has < 2 s (issue 13).
+    job = tmp_path / "job.xml"
+    job.write_text('<Job Name="one"><Tasks><Task CommandLine="echo hi"/></Tasks></Job>')
+    modules = _modules_after("import", "--xml", str(job))
+    assert "hpcspec.manifest.export" in modules
+    assert not {"pydantic", "requests", "urllib3", "hpcspec.hpcpack.transport"} & modules
+    assert "hpcspec.engine" not in modules

@@ -22,8 +22,8 @@ from hpcspec.errors import ExitCode, HpcspecError, Location, UsageError
 from hpcspec.hpcpack import jobxml
 from hpcspec.hpcpack.values import format_priority
 from hpcspec.manifest.export import ExportJob, export_manifest, slug
-from hpcspec.manifest.load import without_cycle_collection
-from hpcspec.manifest.models import KEY_PATTERN
+from hpcspec.manifest.source import without_cycle_collection
+from hpcspec.manifest.vocabulary import KEY_PATTERN
 
 if TYPE_CHECKING:
     from hpcspec.config import ClusterFlags

@@ -16,7 +16,7 @@ import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, Kind, PropertySpec, Value
 from hpcspec.hpcpack.definition import (
@@ -30,8 +30,10 @@ from hpcspec.hpcpack.values import format_duration, format_priority
 from hpcspec.manifest import emit
 from hpcspec.manifest.emit import Block, Flow, FlowMap, Shared
 from hpcspec.manifest.fold import MatrixGroup, matrix_groups
-from hpcspec.manifest.models import API_VERSION, JobStateWanted, OnSpecChange
-from hpcspec.manifest.resolve import DesiredJob
+from hpcspec.manifest.vocabulary import API_VERSION, KEY_PATTERN, JobStateWanted, OnSpecChange
+
+if TYPE_CHECKING:
+    from hpcspec.manifest.resolve import DesiredJob
 
 DEFAULT_SCHEMA = "schemas/hpcspec-v1.schema.json"
 # A job's manifest-only policy, carried through job XML as custom properties by
@@ -41,7 +43,7 @@ RETRIES_TAG = f"{IDENTITY_PREFIX}retries"
 STATE_TAG = f"{IDENTITY_PREFIX}state"
 ON_SPEC_CHANGE_TAG = f"{IDENTITY_PREFIX}onSpecChange"
 _MAX_TAG_VALUE = 1024  # catalogue.MAX_CUSTOM_PROPERTY_VALUE
-_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_KEY = re.compile(KEY_PATTERN)
 _STACK_TAG = f"{IDENTITY_PREFIX}stack"
 
 

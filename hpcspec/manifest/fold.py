@@ -17,8 +17,9 @@ from hpcspec.manifest.emit import Block, Flow, FlowMap
 from hpcspec.manifest.errors import ManifestError
 from hpcspec.manifest.matrix import combinations, task_name
 from hpcspec.manifest.variables import substitute
+from hpcspec.manifest.vocabulary import KEY_PATTERN
 
-_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_KEY = re.compile(KEY_PATTERN)
 _MATRIX_NAME = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.\-]*)\[(.*)\]$")
 
 

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from hpcspec.hpcpack import catalogue
 from hpcspec.manifest.errors import KeyPath, ManifestError, did_you_mean
-from hpcspec.manifest.models import KEY_PATTERN, Job, JobPolicy
+from hpcspec.manifest.vocabulary import KEY_PATTERN
+
+if TYPE_CHECKING:
+    from hpcspec.manifest.models import Job, JobPolicy
 
 _KEY_RULE = "letters, digits, '_', '.' and '-'"
 _KEY = re.compile(KEY_PATTERN)

@@ -15,9 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from hpcspec.hpcpack.values import INT32_MAX
+from hpcspec.manifest.vocabulary import KEY_PATTERN, JobStateWanted, OnSpecChange
 
-API_VERSION = "hpcspec/v1"
-KEY_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$"
 _KEY = re.compile(KEY_PATTERN)
 
 Scalar = str | int | float | bool | date | datetime  # YAML dates read as text, ISO form
@@ -156,10 +155,6 @@ class RunAs(_Model):
         return value
 
 
-JobStateWanted = Literal["submitted", "configuring", "canceled"]
-OnSpecChange = Literal["rerun", "replace", "replace-cancel-first", "extend", "ignore", "error"]
-
-
 class JobPolicy(_Model):
     """What both `defaults` and jobs may say."""
 
@@ -267,3 +262,7 @@ class Manifest(_Model):
     # Where the manifest came from, so later errors can name a line (not part of the schema).
     _file: str = PrivateAttr(default="<manifest>")
     _text: str = PrivateAttr(default="")
+
+    def job_defaults(self) -> JobPolicy:
+        """`defaults`, or the empty policy when the manifest has none."""
+        return self.defaults or JobPolicy.model_validate({})

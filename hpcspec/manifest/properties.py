@@ -10,15 +10,17 @@ points at the right line.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from hpcspec.hpcpack import catalogue
 from hpcspec.hpcpack.catalogue import PropertySpec, Value
 from hpcspec.hpcpack.definition import EnvValue, SecretRef
 from hpcspec.manifest import rules
 from hpcspec.manifest.errors import KeyPath, ManifestError, did_you_mean
-from hpcspec.manifest.models import Secret
 from hpcspec.manifest.variables import scalar_text, substitute
+
+if TYPE_CHECKING:
+    from hpcspec.manifest.models import Secret
 
 Origins = dict[str, KeyPath]  # canonical property name -> the key path it was written at
 _T = TypeVar("_T")
@@ -124,6 +126,8 @@ def env(
     raw: Mapping[str, object], variables: Mapping[str, str], where: KeyPath
 ) -> dict[str, EnvValue]:
     """Parse `env:`; secret references stay references."""
+    from hpcspec.manifest.models import Secret  # loaded: `raw` comes from a validated manifest
+
     out: dict[str, EnvValue] = {}
     for name, value in raw.items():
         path = (*where, name)

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from hpcspec.hpcpack import catalogue
 from hpcspec.hpcpack.definition import (
@@ -32,10 +33,12 @@ from hpcspec.manifest import matrix as matrices
 from hpcspec.manifest import properties as props_of
 from hpcspec.manifest.errors import KeyPath, ManifestError, did_you_mean
 from hpcspec.manifest.graph import CycleError, topological_order
-from hpcspec.manifest.models import Job, JobPolicy, Manifest, Task
 from hpcspec.manifest.variables import scalar_text, substitute
+from hpcspec.manifest.vocabulary import KEY_PATTERN
 
-_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+if TYPE_CHECKING:  # the pydantic models are loaded by whoever validated the manifest
+    from hpcspec.manifest.models import Job, JobPolicy, Manifest, Task
+_KEY = re.compile(KEY_PATTERN)
 DIGEST_LENGTH = 16
 BUILT_IN_VARIABLES = ("stack", "job")
 
@@ -101,7 +104,7 @@ def resolve(
             _undeclared(name, manifest)
     variables.update(vars_override or {})
     variables["stack"] = manifest.stack
-    defaults = manifest.defaults or JobPolicy.model_validate({})
+    defaults = manifest.job_defaults()
     jobs: dict[str, DesiredJob] = {}
     for key, job in manifest.jobs.items():
         _check_key(key, ("jobs", key), "job")
