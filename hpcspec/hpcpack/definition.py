@@ -66,7 +66,7 @@ class Sweep:
         return instance_count(self.start, self.end, self.increment)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a big job builds tens of thousands
 class TaskDefinition:
     """One task: Basic, or ParametricSweep when `sweep` is set."""
 

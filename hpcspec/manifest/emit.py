@@ -42,9 +42,7 @@ class Shared(Block):
     share): written once per indent, its lines reused. Never changed once built."""
 
 
-# A plain scalar may not start with an indicator or whitespace, end with whitespace, or hold
-# ": ", " #" or a tab, and may not end with ":".
-_BLOCK_UNSAFE = re.compile(r"^[\s\-?:,\[\]{}#&*!|>'\"%@`]|\s\Z|: |:\Z| #|\t")
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _FLOW_UNSAFE = re.compile(r"[,\[\]{}:#?]")  # libyaml also refuses "?" in a flow plain scalar
 
 
@@ -82,7 +80,15 @@ def _decide(value: str, flow: bool) -> str:
 
 
 def _plain_ok(text: str, flow: bool) -> bool:
-    if not text or not text.isprintable() or _BLOCK_UNSAFE.search(text):
+    # Plain only when it cannot be misread: printable (so no tab or line break), no leading
+    # indicator, no whitespace at either end, no ": " or " #" inside, no ":" at the end.
+    # Substring tests, not a regular expression: this runs once per distinct text.
+    if not text or not text.isprintable():
+        return False
+    first, last = text[0], text[-1]
+    if first in _INDICATORS or first.isspace() or last.isspace() or last == ":":
+        return False
+    if ": " in text or " #" in text:
         return False
     if flow and _FLOW_UNSAFE.search(text):
         return False

@@ -120,7 +120,7 @@ def _task_definition(task: TaskDocument, name: str, source: str) -> TaskDefiniti
         command_line=str(values["CommandLine"]),
         work_directory=str(work) if work is not None else None,
         depends_on=tuple(d.strip() for d in depends.split(",") if d.strip()),
-        properties=pairs({k: v for k, v in values.items() if k in IMPORTED_TASK_PROPERTIES}),
+        properties=pairs({k: values[k] for k in values.keys() & IMPORTED_TASK_PROPERTIES}),
         custom_properties=task.custom,
         env=tuple(task.env),
         sweep=sweep,

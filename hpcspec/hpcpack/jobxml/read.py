@@ -35,7 +35,7 @@ _TASK_TYPES = {m.name.lower(): m.name for m in TaskType}
 _TIME_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%Y/%m/%d %H:%M:%S", "%m/%d/%Y %H:%M:%S")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: built once per task of big files
 class TaskDocument:
     """One `<Task>` as the importer reads it."""
 
@@ -149,8 +149,14 @@ def _task(element: etree._Element, position: int, source: str) -> TaskDocument:
         values = dict(zip(plan.names, texts, strict=True))
         if plan.ignored:
             values.pop(_NOWHERE, None)
+        typed = _TYPED_VALUES
         for i, name in plan.typed:
-            values[name] = _typed(name, texts[i], plan.locals[i], position, source)
+            value = typed.get((name, texts[i]))
+            values[name] = (
+                value
+                if value is not None
+                else _typed(name, texts[i], plan.locals[i], position, source)
+            )
         if values.get("Type") in ("NodePrep", "NodeRelease"):
             values.pop("GroupId", None)
     if not len(element):  # most tasks have no child elements at all
