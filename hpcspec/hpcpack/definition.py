@@ -45,7 +45,7 @@ def pairs(items: Mapping[str, _V] | Iterable[tuple[str, _V]]) -> tuple[tuple[str
     if not items:
         return ()
     if isinstance(items, dict | Mapping):  # names are unique: values are never compared
-        return tuple(sorted(items.items()))
+        return tuple(sorted(items.items())) if len(items) > 1 else tuple(items.items())
     return tuple(sorted(items, key=_name))
 
 

@@ -252,6 +252,8 @@ def _tasks(job_key: str, tasks: Sequence[TaskDefinition], notes: list[str]) -> B
     groups = matrix_groups(tasks, _task)
     while True:  # a dependency on part of a matrix cannot be written: unfold such groups
         owner = {t.name: g for g in groups if g.body is not None for t in g.tasks}
+        if not owner:  # nothing folded: no dependency can name part of a matrix
+            break
         partial = {id(g) for t in tasks for g in _partial_refs(t.depends_on, owner)}
         if not partial:
             break
