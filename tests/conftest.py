@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from hpcspec.cli import main
 from hpcspec.config import CI_VARIABLES
@@ -15,6 +16,20 @@ from hpcspec.emulator import local
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 REFERENCE = SHARED / "reference" / "hpcpack"
+
+# Hypothesis: a property test names how many examples the everyday run draws (`examples(n)`,
+# sized for the suite's time budget); HYPOTHESIS_PROFILE=deep draws ten times as many, for tests
+# that name a count and for those that take Hypothesis's default alike.
+DEEP = os.environ.get("HYPOTHESIS_PROFILE") == "deep"
+settings.register_profile("deep", max_examples=1000)
+if DEEP:
+    settings.load_profile("deep")
+
+
+def examples(everyday: int) -> int:
+    """The Hypothesis examples a property test draws: `everyday`, ten times as many when deep."""
+    return everyday * 10 if DEEP else everyday
+
 
 # Fixture plugins contributed by parts of the suite (e.g. the running emulator).
 pytest_plugins: list[str] = ["tests.emulator_fixture", "tests.offline_pip"]

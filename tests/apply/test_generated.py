@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from hpcspec.engine.outcomes import Outcome
 from hpcspec.manifest import parse_manifest, resolve
 from tests.apply.stacks import apply_once
+from tests.conftest import examples
 from tests.engine.conftest import client_for
 
 _names = st.from_regex(r"[a-z][a-z0-9_-]{0,8}", fullmatch=True)
@@ -72,7 +73,7 @@ def test_generated_manifests_apply_then_plan_clean(cluster: Any, tmp_path: Path,
     client = client_for(cluster)
 
     @settings(
-        max_examples=15,
+        max_examples=examples(15),
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )

@@ -19,6 +19,7 @@ from hpcspec.engine.race import Claim, RaceUndecided, survivor
 from hpcspec.engine.steps import CreateMethod
 from hpcspec.hpcpack.live import LiveJob
 from hpcspec.hpcpack.states import JobState
+from tests.conftest import examples
 
 DIGEST = "0123456789abcdef"
 
@@ -108,7 +109,7 @@ def test_our_job_cancelled_by_someone_else_with_no_rival_is_undecided_not_a_win(
         survivor(listing(marked(6, JobState.Canceled)), Claim("k", 6))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.lists(st.sampled_from(["pending", "marked"]), min_size=1, max_size=6), st.randoms())
 def test_any_order_of_checks_leaves_exactly_one_alive_job_per_key(
     kinds: list[str], chance: object

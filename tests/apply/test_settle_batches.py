@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from hpcspec.emulator import Timings
 from hpcspec.emulator.seed import unrelated_jobs
 from hpcspec.engine import race
 from hpcspec.engine.discovery import list_stack
@@ -151,7 +152,9 @@ def test_listings_grow_coarser_on_a_cluster_of_many_pages(
 ) -> None:
     db = tmp_path / "busy.db"
     unrelated_jobs(db, 2500)  # every listing reads 3 pages of 1,000 rows
-    running = start_emulator(db=db)
+    # A third of them are Queued or Running and every clock tick re-reads them all; nothing
+    # here waits on a state change, so the clock ticks twice a second, not 20 times.
+    running = start_emulator(db=db, timings=Timings(tick=0.5, simulate=0.2))
     watcher = InFlight(running.emulator.server.app)
     running.emulator.server.app = watcher
     apply_all(running, independent("settle-busy", 24), tmp_path, parallelism=3)

@@ -18,11 +18,12 @@ from hpcspec.engine.planfile import (
     read_saved_plan,
     save_plan,
 )
+from tests.conftest import examples
 from tests.render.strategies import plan_strategy
 
 
 @settings(
-    max_examples=150,
+    max_examples=examples(50),
     deadline=None,  # a round trip: time under a loaded run is not what it checks
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -14,11 +13,12 @@ from hpcspec.hpcpack.definition import JobDefinition, RunAs, SecretRef, TaskDefi
 from hpcspec.manifest import parse_manifest, resolve
 from hpcspec.manifest.export import ExportJob, export_manifest, slug
 from hpcspec.manifest.resolve import ResolvedStack
+from tests.conftest import examples
 from tests.jobxml.conftest import EXAMPLES, resolved
 from tests.jobxml.strategies import job_definitions
 
 FAST = settings(
-    max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "60")),
+    max_examples=examples(25),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

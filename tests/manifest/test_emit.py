@@ -7,13 +7,14 @@ from hypothesis import strategies as st
 
 from hpcspec.manifest.emit import Block, Flow, FlowMap, scalar, write
 from hpcspec.manifest.source import load_yaml
+from tests.conftest import examples
 
 # Any text a job may carry, line breaks, controls, quotes and YAML indicators included.
 ANY_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
 KEYS = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=20)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(ANY_TEXT, KEYS)
 def test_any_string_reads_back_as_written_in_block_and_flow(text: str, key: str) -> None:
     tree = Block(

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hpcspec.hpcpack.definition import SecretRef
 from hpcspec.manifest import InvalidManifest, parse_manifest, resolve
 from hpcspec.manifest.resolve import ResolvedStack
+from tests.conftest import examples
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.yaml"))
 
@@ -184,7 +185,7 @@ def manifests(draw: st.DrawFn) -> dict[str, Any]:
     return {"apiVersion": "hpcspec/v1", "stack": draw(_names), "jobs": jobs}
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(manifests())
 def test_generated_manifests_resolve_to_what_they_say(data: dict[str, Any]) -> None:
     stack = resolve(parse_manifest(dump(data), file="gen.yaml"))

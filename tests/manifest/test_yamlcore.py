@@ -19,6 +19,7 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from hpcspec.manifest.errors import ManifestError
 from hpcspec.manifest.source import YamlFloat, load_yaml
+from tests.conftest import examples
 
 FORMS = [
     # null
@@ -128,7 +129,7 @@ def test_collections_and_nesting_read_as_ruamel_reads_them() -> None:
 _SCALAR_CHARS = st.sampled_from(list("0123456789+-._eExXoObB:TtZzn aflsuiNIF~<="))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text(_SCALAR_CHARS, min_size=1, max_size=14))
 def test_random_number_like_scalars_read_as_ruamel_reads_them(form: str) -> None:
     form = form.strip()

@@ -11,13 +11,14 @@ from hypothesis import strategies as st
 from hpcspec.engine.plan import Plan
 from hpcspec.engine.planfile import plan_document
 from hpcspec.render import render_json, render_markdown, render_text
+from tests.conftest import examples
 from tests.render.ci import runner_commands
 from tests.render.strategies import plan_strategy
 
 _OUR_COLOURS = re.compile(r"\x1b\[[0-9;]*m")
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(plan=plan_strategy, limit=st.integers(min_value=200, max_value=5_000))
 def test_any_plan_renders_safely_everywhere(plan: Plan, limit: int) -> None:
     text = render_text(plan, color=False)
