@@ -100,6 +100,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: (item.module not in slow_modules, order[id(item)]))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """With pytest-xdist, tests are handed to workers one or two at a time (`--maxschedchunk
+    1`) unless the command line says otherwise. By default each worker first gets a block of
+    127 consecutive tests; with the slow modules first, one worker's block held most of the
+    long tests and ran until 193 s while two others were done at 109 s."""
+    if config.pluginmanager.hasplugin("xdist") and config.getoption("maxschedchunk") is None:
+        config.option.maxschedchunk = 1
+
+
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`pytest -n auto`: two workers per core. Much of the suite waits on subprocesses and the
     emulator's clock, so on 2 cores 4 workers finish in 138 s where 2 take 174 s."""
