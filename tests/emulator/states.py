@@ -1,8 +1,10 @@
 """Putting a job into any job state, for the state-machine and modify-rule tests.
 
 Transient states (Submitted, Validating, Finishing, Canceling) are held by an emulator whose
-dwell time in that state is long; the others come from the shared emulator: Queued by a future
-HoldUntil, Running by a `sleep:60` task, Failed by `exit:1`.
+dwell time in that state is long; Running by a `sleep:60` task on an emulator of its own (on
+the shared one, a few such jobs hold its 8 cores for a minute and every later job of the
+session queues behind them); the others come from the shared emulator: Queued by a future
+HoldUntil, Failed by `exit:1`.
 """
 
 from __future__ import annotations
@@ -28,7 +30,10 @@ ALL_STATES = (
 
 def job_in(state: str, shared: Any, start: Callable[..., Any]) -> tuple[Api, int]:
     """(api, job id) with the job in `state`."""
-    running = start(timings=HELD_BY_TIMING[state]) if state in HELD_BY_TIMING else shared
+    if state in HELD_BY_TIMING:
+        running = start(timings=HELD_BY_TIMING[state])
+    else:
+        running = start() if state == "Running" else shared
     api = Api(running)
     if state == "Configuring":
         return api, api.create_job(Name="configuring")

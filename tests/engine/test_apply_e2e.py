@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from hpcspec.engine.steps import ApplyOptions, CreateMethod
 from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.manifest import load_and_resolve, parse_manifest, resolve
 from hpcspec.manifest.resolve import DesiredState, ResolvedStack
+from tests.engine.conftest import client_for
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.yaml"))
 
@@ -118,6 +120,16 @@ def manifest(
     return resolve(parse_manifest(text, file="m.yaml"))
 
 
+@pytest.fixture
+def own_client(start_emulator: Any) -> Iterator[HpcPackClient]:
+    """A client on an emulator of the test's own: a `manifest()` job holds up to 4 cores for
+    30 s, and two of them on the shared emulator (8 cores) queue every later job of the
+    session on that worker for as long."""
+    made = client_for(start_emulator())
+    yield made
+    made.close()
+
+
 def wait_state(client: HpcPackClient, stack: ResolvedStack, state: str) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -128,8 +140,9 @@ def wait_state(client: HpcPackClient, stack: ResolvedStack, state: str) -> None:
 
 
 def test_running_job_rename_is_an_update_that_converges(
-    client: HpcPackClient, tmp_path: Path
+    own_client: HpcPackClient, tmp_path: Path
 ) -> None:
+    client = own_client
     name = f"rename-{uuid.uuid4().hex[:6]}"
     converge(client, manifest(name), tmp_path)
     wait_state(client, manifest(name), "Running")
@@ -142,8 +155,9 @@ def test_running_job_rename_is_an_update_that_converges(
 
 
 def test_running_job_core_change_is_refused_without_consent(
-    client: HpcPackClient, tmp_path: Path
+    own_client: HpcPackClient, tmp_path: Path
 ) -> None:
+    client = own_client
     name = f"cores-{uuid.uuid4().hex[:6]}"
     converge(client, manifest(name), tmp_path)
     wait_state(client, manifest(name), "Running")
