@@ -63,18 +63,33 @@ def journal_path(env: dict[str, str], stack: str) -> Path:
 BARRIER = """
 import os, sys, time
 from hpcspec.cli import main
+import hpcspec.cli.apply  # the command's own modules: after the start line nothing is left to load
 go = sys.argv.pop(1)
+open(f"{go}.ready.{os.getpid()}", "w").close()
 while not os.path.exists(go):
     time.sleep(0.001)
 sys.exit(main(sys.argv[1:]))
 """
 
 
+def release(go: Path, processes: list[subprocess.Popen[str]], timeout: float = 120) -> None:
+    """Create `go` once every BARRIER process has loaded hpcspec and says so. (A fixed sleep
+    was not enough on a loaded machine: one applier started late, after the others had
+    finished, so they never raced.)"""
+    deadline = time.monotonic() + timeout
+    while len(list(go.parent.glob(f"{go.name}.ready.*"))) < len(processes):
+        gone = [p.communicate() for p in processes if p.poll() is not None]
+        assert not gone, f"an applier ended before the start line: {gone}"
+        assert time.monotonic() < deadline, "the appliers did not get ready"
+        time.sleep(0.01)
+    go.touch()
+
+
 def start_together(
     argv: list[str], runs: list[tuple[Path, dict[str, str]]], go: Path
 ) -> list[subprocess.Popen[str]]:
     """One `hpcspec` process per (directory, env), all released at the same instant: each
-    imports hpcspec first, then waits for the file `go`, which appears once all are up."""
+    imports hpcspec first, then waits for the file `go`, which appears once all are ready."""
     processes = [
         subprocess.Popen(
             [sys.executable, "-c", BARRIER, str(go), *argv],
@@ -86,6 +101,5 @@ def start_together(
         )
         for cwd, env in runs
     ]
-    time.sleep(1.0)  # long enough to import hpcspec, even on a loaded machine
-    go.touch()
+    release(go, processes)
     return processes

@@ -87,8 +87,7 @@ def run_round(running: Any, root: Path, stack: str, argv: list[str], *, retry: b
 
     for n in range(APPLIERS):
         start(n, barrier=True)
-    time.sleep(1.0)  # every process has imported hpcspec and waits at the barrier
-    go.touch()
+    cli_process.release(go, list(processes.values()))
     outputs: dict[int, str] = {}
     while processes:
         for n, process in list(processes.items()):
