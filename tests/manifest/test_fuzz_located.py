@@ -9,6 +9,7 @@ the few file-level problems that have no place in the file. Nothing else may esc
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 from pathlib import Path
@@ -156,13 +157,16 @@ def _mutate_text(text: str, rng: random.Random) -> str:
 def _corpus() -> list[tuple[str, str]]:
     rng = random.Random(20261129)
     sources = [RICH, *(p.read_text() for p in SEEDS)]
+    # Each seed is read once (every pytest-xdist worker builds the corpus while collecting);
+    # a data mutant changes a copy.
+    trees = [load_yaml(text, file="seed") for text in sources]
     mutants: list[tuple[str, str]] = []
     for n in range(400):
         text = sources[n % len(sources)]
         if n % 2 == 1:
             mutants.append((f"text-{n}", _mutate_text(text, rng)))
         else:
-            mutants.append((f"data-{n}", _mutate_data(load_yaml(text, file="seed"), rng)))
+            mutants.append((f"data-{n}", _mutate_data(copy.deepcopy(trees[n % len(trees)]), rng)))
     return mutants
 
 
