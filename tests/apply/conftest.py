@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +10,9 @@ import pytest
 
 from hpcspec.emulator import Timings
 from tests.apply.cli_process import CI_VARIABLES
+from tests.conftest import Runner
+
+InProcess = Callable[[list[str], Path, dict[str, str]], tuple[int, str, str]]
 
 
 @pytest.fixture(scope="module")
@@ -39,3 +42,20 @@ def cli_env(cluster: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
     monkeypatch.setenv("HPCSPEC_CONFIG", str(tmp_path / "no-contexts.yaml"))
     monkeypatch.chdir(tmp_path)
     yield tmp_path
+
+
+@pytest.fixture
+def in_process(monkeypatch: pytest.MonkeyPatch, run_cli: Runner) -> InProcess:
+    """`cli_process.run(argv, cwd, env)`, but `hpcspec` runs in this process with env's
+    HPCSPEC_* settings and HOME: for a read-only command that checks what the processes under
+    test left behind, where a process of its own proves nothing more (and costs 0.6 s of CPU)."""
+
+    def run(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
+        with monkeypatch.context() as patch:
+            for name, value in env.items():
+                if name.startswith("HPCSPEC_") or name in ("HOME", "NO_COLOR"):
+                    patch.setenv(name, value)
+            patch.chdir(cwd)
+            return run_cli(*argv)
+
+    return run

@@ -20,6 +20,7 @@ import pytest
 from hpcspec.emulator import Timings
 from hpcspec.emulator.faults import FaultPlan, FaultRule
 from tests.apply import cli_process
+from tests.apply.conftest import InProcess
 from tests.apply.stacks import audit, live_by_name, patient_client, stack_text
 
 LATENCY = FaultPlan((FaultRule(match="*", latency_ms=15),), seed=1)
@@ -60,7 +61,7 @@ def converged(running: Any, prefix: str, jobs: int, tasks: int = 2) -> None:
 
 @pytest.mark.slow
 def test_apply_killed_at_random_points_and_rerun_converges_without_duplicates(
-    start_emulator: Callable[..., Any], tmp_path: Path
+    start_emulator: Callable[..., Any], tmp_path: Path, in_process: InProcess
 ) -> None:
     """Each rerun starts with the journal deleted (an ephemeral CI runner, issue 13 (5)): the
     jobs a killed apply left pending are found by listing and adopted or cancelled."""
@@ -88,7 +89,7 @@ def test_apply_killed_at_random_points_and_rerun_converges_without_duplicates(
         journal.unlink(missing_ok=True)
         code, out, err = cli_process.run(argv, tmp_path, env)
         assert code == 0, out + err
-        code, out, err = cli_process.run(["plan", "m.yaml", "--detailed-exitcode"], tmp_path, env)
+        code, out, err = in_process(["plan", "m.yaml", "--detailed-exitcode"], tmp_path, env)
         assert code == 0, out + err
         converged(running, stack, JOBS)
         client = patient_client(running)

@@ -30,6 +30,7 @@ import pytest
 from hpcspec.emulator import Timings
 from hpcspec.emulator.faults import FaultPlan, FaultRule
 from tests.apply import cli_process
+from tests.apply.conftest import InProcess
 from tests.apply.stacks import audit, patient_client, stack_text
 
 ROUNDS = int(os.environ.get("HPCSPEC_STRESS_ROUNDS", "1"))
@@ -105,7 +106,7 @@ def run_round(running: Any, root: Path, stack: str, argv: list[str], *, retry: b
     return runs
 
 
-def check_round(running: Any, root: Path, stack: str) -> dict[str, int]:
+def check_round(running: Any, root: Path, stack: str, status: InProcess) -> dict[str, int]:
     """The invariants of exactly-once after a round; each key's survivor."""
     keys = [f"j{n}" for n in range(JOBS)]
     client = patient_client(running)
@@ -122,9 +123,7 @@ def check_round(running: Any, root: Path, stack: str) -> dict[str, int]:
     survivors = found.survivors()
     assert sorted(survivors) == keys, found.jobs
     env = applier_env(running, root / "runner0")
-    code, out, err = cli_process.run(
-        ["status", "m.yaml", "--output", "json"], root / "runner0", env
-    )
+    code, out, err = status(["status", "m.yaml", "--output", "json"], root / "runner0", env)
     assert code == 0, out + err
     named = {row["key"]: row["job_id"] for row in json.loads(out)["jobs"]}
     assert named == survivors
@@ -139,7 +138,11 @@ def rounds(via: str) -> int:
 @pytest.mark.parametrize("via", ["xml", "rest"])
 @pytest.mark.parametrize("faults", [False, True], ids=["clean", "faults"])
 def test_three_racing_appliers_leave_exactly_one_job_per_key(
-    start_emulator: Callable[..., Any], tmp_path: Path, via: str, faults: bool
+    start_emulator: Callable[..., Any],
+    tmp_path: Path,
+    via: str,
+    faults: bool,
+    in_process: InProcess,
 ) -> None:
     plan = FaultPlan((*JITTER, *SLOW_CREATES, *(FAULTS if faults else ())), seed=13)
     running = start_emulator(faults=plan, **LARGE)
@@ -148,7 +151,7 @@ def test_three_racing_appliers_leave_exactly_one_job_per_key(
     for n in range(rounds(via)):
         stack = f"race{n}"
         run_round(running, tmp_path / stack, stack, argv, retry=faults)
-        created += sum(check_round(running, tmp_path / stack, stack).values())
+        created += sum(check_round(running, tmp_path / stack, stack, in_process).values())
     # They really raced: more jobs were created than there are keys (losers cancelled).
     assert created > JOBS * rounds(via)
     print(f"{via} {'faults' if faults else 'clean'}: {rounds(via)} rounds, {created} jobs")
@@ -156,12 +159,12 @@ def test_three_racing_appliers_leave_exactly_one_job_per_key(
 
 @pytest.mark.slow
 def test_three_appliers_holding_the_stack_lock_take_turns(
-    start_emulator: Callable[..., Any], tmp_path: Path
+    start_emulator: Callable[..., Any], tmp_path: Path, in_process: InProcess
 ) -> None:
     running = start_emulator(faults=FaultPlan(JITTER, seed=5), **LARGE)
     argv = ["apply", "m.yaml", "--auto-approve", "--lock-timeout", "60s"]
     for n in range(rounds("xml")):
         stack = f"lock{n}"
         run_round(running, tmp_path / stack, stack, argv, retry=False)
-        jobs = check_round(running, tmp_path / stack, stack)
+        jobs = check_round(running, tmp_path / stack, stack, in_process)
         assert set(jobs.values()) == {1}, "the lock let two appliers create for one key"
