@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import cast
 
 from ruamel.yaml.nodes import ScalarNode
 
@@ -139,7 +138,7 @@ def _mapping(
         kind = type(value)
         name = texts.get(key) or _decide(key, False)
         if kind is str:  # the common case first: one line, no further checks
-            text = cast(str, value)
+            text: str = value  # type: ignore[assignment]  # kind is str (no cast(): a call)
             append(f"{pad}{name}: {texts.get(text) or _decide(text, False)}\n")
         elif kind is Flow or kind is FlowMap:
             append(f"{pad}{name}: {_flow(value)}\n")
