@@ -113,18 +113,27 @@ def _task_definition(task: TaskDocument, name: str, source: str) -> TaskDefiniti
         sweep = Sweep(
             int(values["StartValue"]), int(values["EndValue"]), int(values.get("IncrementValue", 1))
         )
-    depends = str(values.get("DependsOn", ""))
+    depends = values.get("DependsOn")
     work = values.get("WorkDirectory")
-    return TaskDefinition(
-        name=name,
-        command_line=str(values["CommandLine"]),
-        work_directory=str(work) if work is not None else None,
-        depends_on=tuple(d.strip() for d in depends.split(",") if d.strip()),
-        properties=pairs({k: values[k] for k in values.keys() & IMPORTED_TASK_PROPERTIES}),
-        custom_properties=task.custom,
-        env=tuple(task.env),
-        sweep=sweep,
+    imported = values.keys() & IMPORTED_TASK_PROPERTIES
+    return TaskDefinition(  # positional: this runs once per task of files with 100,000
+        name,
+        str(values["CommandLine"]),
+        str(work) if work is not None else None,
+        _depends_on(str(depends)) if depends else (),
+        pairs({k: values[k] for k in imported}) if imported else (),
+        task.custom,
+        task.env,
+        sweep,
     )
+
+
+def _depends_on(text: str) -> tuple[str, ...]:
+    """A DependsOn list: comma-separated task names, trimmed, empty entries dropped."""
+    if "," not in text:
+        name = text.strip()
+        return (name,) if name else ()
+    return tuple(n.strip() for n in text.split(",") if n.strip())
 
 
 # Most dependsOn entries group edges may add to a job: each task of a child group depends on
