@@ -22,7 +22,7 @@ from lxml import etree
 from hpcspec.hpcpack import values as value_forms
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, Kind, PropertySpec, Value
 from hpcspec.hpcpack.definition import pairs
-from hpcspec.hpcpack.jobxml.safe import JobXmlError, local_name, parse_root
+from hpcspec.hpcpack.jobxml.safe import JobXmlError, local_name, parse_streaming
 from hpcspec.hpcpack.jobxml.schema import (
     JOB_ATTRIBUTES,
     TASK_ATTRIBUTES,
@@ -65,14 +65,34 @@ class JobDocument:
 
 def read_document(data: bytes, *, source: str) -> JobDocument:
     """What the importer reads from a job file (and what it ignores)."""
-    root = parse_root(data, source=source)
+    tasks: list[TaskDocument] = []
+    failed: list[JobXmlError] = []  # the first task that cannot be read, raised after the parse
+
+    def take(element: etree._Element) -> bool:
+        # Each <Task> of a top-level <Tasks> is read as soon as the parser completes it, then
+        # freed (safe.parse_streaming). A malformed file and a wrong root still come first.
+        parent = element.getparent()
+        if parent is None or local_name(parent) != "Tasks":
+            return False
+        top = parent.getparent()
+        if top is None or top.getparent() is not None:
+            return False
+        if not failed:
+            try:
+                tasks.append(_task(element, len(tasks) + 1, source))
+            except JobXmlError as error:
+                failed.append(error)
+        return True
+
+    root = parse_streaming(data, source=source, tag="{*}Task", take=take)
     if local_name(root) != "Job":
         raise JobXmlError(f"the root element is <{local_name(root)}>, not <Job>", source=source)
+    if failed:
+        raise failed[0]
     values, read, ignored, priorities = _job_attributes(root, source)
     custom: dict[str, str] = {}
     env: dict[str, str] = {}
     groups: list[tuple[int, int]] = []
-    tasks: list[TaskDocument] = []
     for child in root:
         kind = local_name(child)
         if kind == "EnvironmentVariables":
@@ -81,21 +101,8 @@ def read_document(data: bytes, *, source: str) -> JobDocument:
             custom.update(_pairs(child, "Term"))
         elif kind == "Dependencies":
             groups += _group_dependencies(child, source)
-        elif kind == "Tasks":
-            for task in child:
-                if local_name(task) == "Task":
-                    tasks.append(_task(task, len(tasks) + 1, source))
-    return JobDocument(
-        source,
-        values,
-        pairs(custom),
-        pairs(env),
-        tuple(groups),
-        tuple(tasks),
-        read,
-        ignored,
-        priorities,
-    )
+    job = (source, values, pairs(custom), pairs(env), tuple(groups), tuple(tasks))
+    return JobDocument(*job, read, ignored, priorities)
 
 
 def _attributes(element: etree._Element) -> list[tuple[str, str]]:

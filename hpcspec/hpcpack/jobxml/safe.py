@@ -7,7 +7,9 @@ the document, so XXE, external DTDs and billion-laughs payloads never expand.
 
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import Callable
 
 from lxml import etree
 
@@ -28,6 +30,51 @@ class JobXmlError(HpcspecError):
 
 def parse_root(data: bytes, *, source: str) -> etree._Element:
     """The root element of `data`; JobXmlError naming `source` for anything unsafe."""
+    data = _checked(data, source)
+    try:
+        root = etree.fromstring(data, etree.XMLParser(**_SAFE))  # type: ignore[arg-type]
+    except etree.XMLSyntaxError as bad:
+        raise JobXmlError(f"the job XML is not well formed: {bad}", source=source) from None
+    return _no_doctype(root, source)
+
+
+def parse_streaming(
+    data: bytes, *, source: str, tag: str, take: Callable[[etree._Element], bool]
+) -> etree._Element:
+    """Parse `data` as `parse_root` does, handing each `tag` element to `take` once it is
+    complete. An element `take` accepts (returns True for) is freed at once, with the siblings
+    before it, so a job of 100,000 tasks is never all held as XML. Returns the root, without
+    the freed elements."""
+    data = _checked(data, source)
+    events = etree.iterparse(io.BytesIO(data), events=("end",), tag=tag, **_SAFE)
+    try:
+        for _, element in events:
+            if take(element):
+                parent = element.getparent()
+                element.clear(keep_tail=True)
+                while parent is not None and element.getprevious() is not None:
+                    del parent[0]
+        root: etree._Element | None = events.root
+    except etree.XMLSyntaxError as bad:
+        raise JobXmlError(f"the job XML is not well formed: {bad}", source=source) from None
+    return _no_doctype(root, source)
+
+
+# lxml's parser settings for untrusted job XML (the module docstring says why).
+_SAFE: dict[str, bool] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
+
+
+def _checked(data: bytes, source: str) -> bytes:
+    """`data` as UTF-8, once it passes what is checked before any parsing: its size, and no
+    DOCTYPE or entity declaration anywhere."""
     if len(data) > MAX_JOB_XML_BYTES:
         raise JobXmlError(
             f"the job XML is {len(data)} bytes; the limit is {MAX_JOB_XML_BYTES}", source=source
@@ -41,19 +88,10 @@ def parse_root(data: bytes, *, source: str) -> etree._Element:
             source=source,
             hint="job files written by HPC Pack never contain a DOCTYPE: remove it",
         )
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as bad:
-        raise JobXmlError(f"the job XML is not well formed: {bad}", source=source) from None
+    return data
+
+
+def _no_doctype(root: etree._Element | None, source: str) -> etree._Element:
     if root is None:
         raise JobXmlError("the job XML document is empty", source=source)
     if getattr(root.getroottree().docinfo, "doctype", ""):
