@@ -21,10 +21,10 @@ from pathlib import Path
 from emulator_process import PASSWORD, USER, serve
 
 from hpcspec.hpcpack.check import run_check
+from hpcspec.hpcpack.check.trace import RecordingSession
 from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.hpcpack.profile import ClusterProfile
 from hpcspec.hpcpack.transport import Credentials, Transport, TransportOptions
-from hpcspec.hpcpack.transport.trace import RecordingSession
 
 
 def one_run(latency_ms: float, parallel: int) -> tuple[float, int]:

@@ -92,7 +92,7 @@ def check(
     submitted) and cancels them at the end. Safe on a production cluster: docs/cluster-check.md.
     """
     from hpcspec.hpcpack.check import run_check
-    from hpcspec.hpcpack.transport.trace import RecordingSession
+    from hpcspec.hpcpack.check.trace import RecordingSession
     from hpcspec.render.cluster_check import render_markdown, render_text
 
     if context is not None:

@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
+from typing import IO, Any, Generic, TypeVar
 
 from hpcspec.config.contexts import (
     ENV_CONFIG,
@@ -60,9 +60,7 @@ from hpcspec.config.state import (
     stack_state_dir,
     state_dir,
 )
-
-if TYPE_CHECKING:
-    from hpcspec.hpcpack.transport import TransportOptions
+from hpcspec.hpcpack.transport_options import Credentials, TransportOptions
 
 __all__ = [
     "CI_VARIABLES",
@@ -177,8 +175,6 @@ class ClusterConfig:
 
     def transport_options(self) -> TransportOptions:
         """What the transport needs (the password must have been resolved)."""
-        from hpcspec.hpcpack.transport import Credentials, TransportOptions  # the HTTP stack
-
         if self.url.value is None:
             raise ConfigError("no cluster is configured")
         credentials = None

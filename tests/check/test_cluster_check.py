@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from hpcspec.config import load_profile
+from hpcspec.hpcpack.check.trace import _redact_pairs
 from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.hpcpack.profile import ClusterProfile, ErrorStyle, NodeEndpoints
 from hpcspec.hpcpack.transport import Credentials, Transport, TransportOptions, basic_token
-from hpcspec.hpcpack.transport.trace import _redact_pairs
 from tests.conftest import Runner
 
 

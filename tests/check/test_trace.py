@@ -23,10 +23,10 @@ from typing import Any
 import pytest
 
 from hpcspec.hpcpack.check import run_check
+from hpcspec.hpcpack.check.trace import RecordingSession, ReplaySession, normalised
 from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.hpcpack.profile import ClusterProfile, ErrorStyle
 from hpcspec.hpcpack.transport import Credentials, Transport, TransportOptions, basic_token
-from hpcspec.hpcpack.transport.trace import RecordingSession, ReplaySession, normalised
 
 HERE = Path(__file__).parent
 GOLDEN = HERE / "golden" / "emulator-trace.json"

@@ -33,88 +33,63 @@ Sleep, clock and random source are injectable so tests run without waiting.
 
 from __future__ import annotations
 
-import base64
 import email.utils
 import json
 import logging
 import random
+import socket
 import time
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 import requests
 import urllib3
+from requests.adapters import HTTPAdapter
 
 from hpcspec import __version__
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack import endpoint, errors
 from hpcspec.hpcpack.codec import decode_body
+from hpcspec.hpcpack.endpoint import is_loopback_address
 from hpcspec.hpcpack.error_body import BodyShape, read_error_body
-from hpcspec.hpcpack.transport import loopback
+from hpcspec.hpcpack.transport_options import (
+    IDEMPOTENT,
+    READ_RETRY_STATUSES,
+    RETRY_STATUSES,
+    Credentials,
+    Reply,
+    RetryPolicy,
+    TransportOptions,
+    basic_token,
+    check_url,
+)
+
+__all__ = [
+    "IDEMPOTENT",
+    "READ_RETRY_STATUSES",
+    "RETRY_STATUSES",
+    "Credentials",
+    "PreparedRequest",
+    "Reply",
+    "Response",
+    "RetryPolicy",
+    "Session",
+    "Transport",
+    "TransportOptions",
+    "basic_token",
+    "check_url",
+    "guard_session",
+]
+
+# requests' own types, for what extends a session (hpcpack/check/trace.py) without importing
+# requests itself
+Session = requests.Session
+Response = requests.Response
+PreparedRequest = requests.PreparedRequest
 
 log = logging.getLogger("hpcspec.hpcpack.transport")
-
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-IDEMPOTENT = frozenset({"GET", "PUT"})
-READ_RETRY_STATUSES = RETRY_STATUSES | {500}  # a GET: nothing to take effect twice
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """A Basic-auth user (`DOMAIN\\user`) and password; the password never shows in a repr."""
-
-    username: str
-    password: str = field(repr=False)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How long to keep trying an idempotent request (full-jitter exponential backoff)."""
-
-    attempts: int = 5  # tries in all, the first one included
-    base_delay: float = 0.5  # seconds; the n-th wait is random in [0, base * 2**(n-1)]
-    max_delay: float = 20.0  # one wait is never longer (nor a Retry-After honoured beyond it)
-    total: float = 90.0  # no new try starts after this many seconds
-
-
-@dataclass(frozen=True)
-class TransportOptions:
-    """Where the cluster is and how to talk to it."""
-
-    base_url: str  # e.g. https://headnode/hpc
-    credentials: Credentials | None = None
-    as_user: str | None = None  # x-ms-as-user
-    ca_bundle: str | None = None  # a PEM file or directory of CA certificates
-    insecure: bool = False  # skip TLS verification (only when asked for)
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
-    retry: RetryPolicy = RetryPolicy()
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A successful answer: status, headers (case-insensitive) and the decoded body."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: object
-
-    def header(self, name: str) -> str | None:
-        lowered = name.lower()
-        return next((v for k, v in self.headers.items() if k.lower() == lowered), None)
-
-
-def check_url(base_url: str, *, with_credentials: bool) -> str:
-    """The base URL without a trailing slash, or the error that refuses it (`endpoint.route`)."""
-    return endpoint.route(base_url, with_credentials=with_credentials).base_url
-
-
-def basic_token(user: str, password: str) -> str:
-    """The Basic credentials `user:password` as UTF-8, base64 (RFC 7617 `charset="UTF-8"`)."""
-    return base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
 class Transport:
@@ -139,7 +114,7 @@ class Transport:
         self.base_url = self.route.base_url
         self._session = session or requests.Session()
         if options.credentials is not None and self.route.loopback_http:
-            loopback.guard_session(self._session)
+            guard_session(self._session)
         verify: bool | str = False if options.insecure else (options.ca_bundle or True)
         # What the environment says (HTTPS_PROXY/NO_PROXY, REQUESTS_CA_BUNDLE), read once:
         # requests would otherwise walk os.environ on every request.
@@ -378,3 +353,47 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, moment.timestamp() - time.time())
+
+
+# Plain http with Basic credentials: `endpoint.route` decided the URL names this machine; each
+# connection's peer is checked again, so a name that now resolves elsewhere gets no credentials.
+
+
+class _LoopbackOnlyConnection(urllib3.connection.HTTPConnection):
+    """An http connection that is closed unless its peer is a loopback address."""
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        try:
+            peer = str(sock.getpeername()[0])
+        except OSError as failure:
+            sock.close()
+            raise urllib3.exceptions.NewConnectionError(self, f"no peer: {failure}") from None
+        if not is_loopback_address(peer):
+            sock.close()
+            raise urllib3.exceptions.NewConnectionError(
+                self,
+                f"{self.host} now resolves to {peer}, not a loopback address; the Basic auth "
+                "credentials were not sent",
+            )
+        return sock
+
+
+class _LoopbackOnlyPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _LoopbackOnlyConnection
+
+
+class LoopbackOnlyAdapter(HTTPAdapter):
+    """Mounted for `http://` when credentials go over plain http: loopback peers only."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            **self.poolmanager.pool_classes_by_scheme,
+            "http": _LoopbackOnlyPool,
+        }
+
+
+def guard_session(session: requests.Session) -> None:
+    """Make every plain-http connection of `session` refuse a peer that is not loopback."""
+    session.mount("http://", LoopbackOnlyAdapter())

@@ -1,7 +1,7 @@
 """`cluster check --record DIR`: the HTTP exchange as a redacted, replayable trace; and its replay.
 
-Part of the transport (the only package that imports requests), used by the check
-(`hpcpack.check`). `RecordingSession` is the `requests.Session` the check's transport sends
+Sessions of the transport's own `Session` type (`transport.py` is the only module that imports
+requests). `RecordingSession` is the `Session` the check's transport sends
 through: it notes every request (method, path, query, JSON body) and answer
 (status, the headers the client reads, body), each under the probe that sent it, and never the
 Authorization header; every secret it was given (the password, its Basic token) and every value
@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import requests
+from hpcspec.hpcpack.transport import PreparedRequest, Response, Session
 
 FORMAT = 1
 REDACTED = "<redacted>"
@@ -32,7 +32,7 @@ _SECRET_FIELDS = ("password",)
 CHECK_VARIABLE = "hpcspec_check"  # the one env variable and custom property the check writes
 
 
-def _body_of(prepared: requests.PreparedRequest) -> Any:
+def _body_of(prepared: PreparedRequest) -> Any:
     raw = prepared.body
     if raw is None:
         return None
@@ -59,7 +59,7 @@ def _redact_pairs(body: Any, *, everything: bool) -> Any:
     return out
 
 
-class RecordingSession(requests.Session):
+class RecordingSession(Session):
     """A session that records each exchange (see the module docstring)."""
 
     def __init__(self, base_url: str, secrets: tuple[str, ...] = ()) -> None:
@@ -74,7 +74,7 @@ class RecordingSession(requests.Session):
         """Name the probe this thread's next requests belong to."""
         self._probe.name = name
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(self, request: PreparedRequest, **kwargs: Any) -> Response:
         response = super().send(request, **kwargs)
         parts = urlsplit(request.url or "")
         path = parts.path[len(self.base_path) :] if parts.path.startswith(self.base_path) else ""
@@ -109,7 +109,7 @@ class RecordingSession(requests.Session):
         return {"format": FORMAT, **about, "exchanges": list(self.exchanges)}
 
 
-class ReplaySession(requests.Session):
+class ReplaySession(Session):
     """A session that answers from a recorded trace (unmatched requests: HTTP 599)."""
 
     def __init__(self, trace: Mapping[str, Any], base_url: str) -> None:
@@ -121,7 +121,7 @@ class ReplaySession(requests.Session):
         self.unmatched: list[str] = []
         self._lock = threading.Lock()
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(self, request: PreparedRequest, **kwargs: Any) -> Response:
         parts = urlsplit(request.url or "")
         asked = {
             "method": request.method,
@@ -135,7 +135,7 @@ class ReplaySession(requests.Session):
             found = queue.popleft() if queue else None
             if found is None:
                 self.unmatched.append(key)
-        response = requests.Response()
+        response = Response()
         response.request, response.url = request, request.url or ""
         if found is None:
             response.status_code = 599
