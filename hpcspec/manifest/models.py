@@ -4,9 +4,10 @@ Structural keys are lowerCamel; HPC Pack property names inside `properties:` are
 against the catalogue later, by the resolver, after `${var}` substitution. These models are
 also the source of `schemas/hpcspec-v1.schema.json` (see `schema.py`), so every field carries
 a description that editors show.
-"""
 
-from __future__ import annotations
+No `from __future__ import annotations` here: pydantic would compile and evaluate each string
+annotation when the classes are built, a cost every `validate` pays at start-up (issue 17).
+"""
 
 import re
 from datetime import date, datetime
@@ -43,6 +44,18 @@ EnvValue = Annotated[Scalar | Secret, Field(description="A value, or {secret: en
 # instance, which was a fifth of resolving a 10,000-task manifest. `json_schema_extra` keeps
 # the default in the published schema.
 _NO_ITEMS: dict[str, Any] = {"default": {}}
+
+
+def _empty_list() -> list[str]:
+    """A new empty list: the factory of `dependsOn`.
+
+    Not `list` itself: pydantic reads a factory's signature, and a builtin's comes from its
+    text signature through `tokenize`, whose first use compiles a large regex (~2 ms of every
+    start-up, issue 17).
+    """
+    return []
+
+
 Properties = Annotated[
     dict[str, Any],
     Field(
@@ -87,7 +100,7 @@ class Task(_Model):
     dependsOn: Annotated[
         list[str],
         Field(
-            default_factory=list,
+            default_factory=_empty_list,
             description="Keys of tasks in the same job that must finish first.",
             json_schema_extra={"default": []},
         ),
@@ -203,7 +216,7 @@ class Job(JobPolicy):
     dependsOn: Annotated[
         list[str],
         Field(
-            default_factory=list,
+            default_factory=_empty_list,
             description="Keys of jobs that must finish before this one starts.",
             json_schema_extra={"default": []},
         ),
