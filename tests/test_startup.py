@@ -71,3 +71,24 @@ def test_import_xml_loads_neither_pydantic_nor_the_http_stack(tmp_path: Path) ->
     assert "hpcspec.manifest.export" in modules
     assert not {"pydantic", "requests", "urllib3", "hpcspec.hpcpack.transport"} & modules
     assert "hpcspec.engine" not in modules
+
+
+def test_manifest_models_need_no_signature_parsing_or_string_annotations() -> None:
+    # Building the models runs at every `validate`: a default_factory with a text signature
+    # (`list`) makes pydantic parse it with tokenize (a large regex compiled on first use), and
+    # string annotations (`from __future__ import annotations`) are compiled and evaluated.
+    from pydantic import BaseModel
+
+    from hpcspec.manifest import models
+
+    classes = [
+        value
+        for value in vars(models).values()
+        if isinstance(value, type) and issubclass(value, BaseModel) and value is not BaseModel
+    ]
+    assert {"Manifest", "Job", "Task"} <= {model.__name__ for model in classes}
+    for model in classes:
+        for name, field in model.model_fields.items():
+            signature = getattr(field.default_factory, "__text_signature__", None)
+            assert signature is None, (model, name, signature)
+        assert not any(isinstance(a, str) for a in vars(model).get("__annotations__", {}).values())

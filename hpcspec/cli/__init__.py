@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import click
 
 from hpcspec import __version__
+from hpcspec.cli import pydantic_plugins
 from hpcspec.cli.argv import DEBUG, normalise
 from hpcspec.errors import ExitCode, HpcspecError
 
@@ -190,6 +191,7 @@ def main(argv: list[str] | None = None) -> Any:
     args = normalise(argv if argv is not None else sys.argv[1:], os.environ)
     debug = args[:1] == [DEBUG]
     sys.setswitchinterval(THREAD_SWITCH_INTERVAL)
+    pydantic_plugins.install()
     try:
         code = cli.main(args=args, prog_name="hpcspec", standalone_mode=False)
     except click.exceptions.Exit as done:
