@@ -40,6 +40,14 @@ def client_source_kept(reader: ClusterReader) -> bool:
     return bool(getattr(profile, "client_source_kept", True))
 
 
+def client_source_known(reader: ClusterReader) -> bool:
+    """Whether the reader has learned if the cluster keeps ClientSource (a client without a
+    profile learns it at its first marker write; a reader without a profile is taken to
+    know): until then a listing could miss the marked jobs of a cluster that does not."""
+    knows = getattr(getattr(reader, "profile", None), "knows", None)
+    return True if knows is None else bool(knows("client_source_kept"))
+
+
 def listing_owner(reader: ClusterReader, owner: str | None) -> str | None:
     """Whose jobs the fallback lists: `owner` if given, else the user hpcspec acts as."""
     return owner or getattr(reader, "user", None)

@@ -5,7 +5,9 @@ in `exactly_once`. Jobs run in waves: a wave holds the keys whose parents are do
 id goes into `ParentJobIds`). In a wave, each key's steps run in order, keys in parallel
 (`parallelism` requests in flight at most). A key whose next step is batched (a race
 check) parks; one job listing settles a whole batch, and each batch's winners go on (submit,
-then the re-check) while later keys are still being created. A failure stops only the
+then the re-check) while later keys are still being created. A job XML create's mark runs
+beside its key's race check (`steps.mark_beside_race_check`); the submit waits for both.
+A failure stops only the
 failing key and the keys that depend on it; the result says, per key of the plan, what was
 done, what failed and what never started. Each step's start and end, and each key's result,
 go to the observer.
@@ -20,18 +22,17 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from hpcspec.engine import exactly_once, identity, race, rescue, steps
+from hpcspec.engine import race, steps
+from hpcspec.engine.custom_identity import client_source_known
 from hpcspec.engine.events import Event, JobApplied, Observer, StepFinished, StepStarted
-from hpcspec.engine.exactly_once import CreateRequest
-from hpcspec.engine.journal import Journal, JournalEvent
-from hpcspec.engine.lifecycle import cancel_message
+from hpcspec.engine.journal import Journal
 from hpcspec.engine.outcomes import ApplyResult, JobResult, Outcome, StepFailed
 from hpcspec.engine.plan import Plan
 from hpcspec.engine.protocols import ClusterWriter
 from hpcspec.engine.race import Settlement
+from hpcspec.engine.step_runner import StepRunner
 from hpcspec.engine.steps import (
     ApplyOptions,
     JobSteps,
@@ -40,18 +41,13 @@ from hpcspec.engine.steps import (
     SettleRace,
     Step,
 )
-from hpcspec.engine.update import rekey, update_job
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack.jobxml import SecretResolver
-from hpcspec.manifest.resolve import DesiredJob
 
 log = logging.getLogger(__name__)
 LISTING_PAGE = 1000  # rows per job-listing request (the client's rowsPerRead)
 SETTLE_BATCHES = 8  # a big wave is settled (one listing each) in about this many batches
-
-
-class ApplyRefused(HpcspecError):
-    """A change apply will not carry out (it names why)."""
+LAST_STARTS = 2  # once at most this many × parallelism keys are left, they start first
 
 
 @dataclass
@@ -61,6 +57,11 @@ class _Progress:
     chain: JobSteps
     job_id: int | None
     position: int = 0
+    beside: steps.Mark | None = None  # the mark that runs beside the key's race check
+    marking: bool = False  # that mark has not ended (set and cleared by the wave's loop)
+    mark_failed: str | None = None  # why it failed
+    settled: bool = False  # the race check ended while the mark ran; its result is `held`
+    held: JobResult | None = None  # the check's result (None: our job won)
 
 
 def execute(
@@ -97,14 +98,13 @@ class _Executor:
         observer: Observer,
         known_ids: Mapping[str, int],
     ) -> None:
-        self.cluster, self.stack, self.keys, self.journal = cluster, stack, keys, journal
-        self.options, self.secret, self.observer = options, secret, observer
+        self.cluster, self.stack, self.keys = cluster, stack, keys
+        self.options, self.observer = options, observer
         self.ids = dict(known_ids)
+        self.runner = StepRunner(cluster, stack, journal, secret, self.ids)
         self.results: dict[str, JobResult] = {}
         self.floors: Mapping[str, int] | None = None  # None: ended jobs are no rivals
         self._lock = threading.Lock()
-        # A REST create's task writes: `parallelism` at once across the whole apply.
-        self.task_pool: ThreadPoolExecutor | None = None
 
     def notify(self, event: Event) -> None:
         with self._lock:  # workers report too: the observer hears one event at a time
@@ -130,7 +130,8 @@ class _Executor:
         pending = [c.key for c in plan.changes if c.key in by_key]
         with (
             ThreadPoolExecutor(max_workers=self.options.parallelism) as pool,
-            ThreadPoolExecutor(max_workers=self.options.parallelism) as self.task_pool,
+            # A REST create's task writes: `parallelism` at once across the whole apply.
+            ThreadPoolExecutor(max_workers=self.options.parallelism) as self.runner.task_pool,
         ):
             while pending:
                 wave = [k for k in pending if not set(by_key[k].depends_on) & set(pending)]
@@ -159,12 +160,17 @@ class _Executor:
         parked (race checks before and re-checks after a submit share listings): the
         first jobs are submitted while later ones are still being created, at a few listings
         per wave. On a cluster whose listing takes several pages, batches grow so that a
-        wave's listings cost at most about one request per `parallelism` jobs.
+        wave's listings cost at most about one request per `parallelism` jobs. A mark that
+        runs beside its key's race check goes before other work (it parks no key, so a batch
+        does not wait for it); once at most `LAST_STARTS` × `parallelism` keys are left to
+        start, they start before other keys resume, so the wave's last key is not created late
+        (`benchmarks/schedule_model.py`).
         """
         slots = self.options.parallelism
         batch = max(slots, len(wave) // SETTLE_BATCHES)
         to_start = deque(wave)
         to_resume: deque[_Progress] = deque()
+        to_mark: deque[_Progress] = deque()
         parked: list[_Progress] = []
         running: dict[Future[Any], tuple[str, Any]] = {}
         finished: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
@@ -175,17 +181,20 @@ class _Executor:
             future.add_done_callback(finished.put)
 
         settling = False
-        while to_start or to_resume or parked or running:
-            busy = any(kind != "settle" for kind, _ in running.values())
+        while to_start or to_resume or to_mark or parked or running:
+            busy = any(kind not in ("settle", "mark") for kind, _ in running.values())
             while len(running) < slots:
                 idle = not (to_start or to_resume or busy)  # nothing else can park a key
                 # Re-checks after a submit ride along with the next batch of checks.
                 checks = sum(isinstance(self._race(p), SettleRace) for p in parked)
+                last = 0 < len(to_start) <= LAST_STARTS * slots
                 if parked and not settling and (checks >= batch or idle):
                     chosen, parked = parked, []
                     launch(self._settle, chosen, "settle")
                     settling = True
-                elif to_resume:
+                elif to_mark:
+                    launch(self._mark_beside, to_mark.popleft(), "mark")
+                elif to_resume and not last:
                     launch(self._advance, to_resume.popleft(), "resume")
                     busy = True
                 elif to_start:
@@ -204,95 +213,58 @@ class _Executor:
                     to_resume.extend(self._after_settle(item, settled))
                     pages = -(-settled.rows_listed // LISTING_PAGE)
                     batch = max(batch, pages * slots)
+                elif kind == "mark":
+                    future.result()  # the mark's failure is in `mark_failed`
+                    item.marking = False
+                    to_resume.extend(self._join(item, item.held) if item.settled else [])
                 elif isinstance(outcome := future.result(), JobResult):
                     self.finish(outcome)
                 else:
                     parked.append(outcome)
+                    if outcome.beside is not None and not outcome.marking:
+                        outcome.marking = True
+                        to_mark.append(outcome)
 
     def _advance(self, progress: _Progress) -> _Progress | JobResult:
-        """Run the key's steps up to a batched one (parked) or the end (its result)."""
+        """Run the key's steps up to a batched one (parked) or the end (its result). A mark
+        that may run beside the race check (`steps.mark_beside_race_check`) is left to the
+        wave's loop, once the client knows how to list marked jobs (`client_source_known`)."""
         chain = progress.chain
         while progress.position < len(chain.steps):
             step = chain.steps[progress.position]
             if step.batched:
                 return progress
-            self.notify(StepStarted(self.stack, step.key, step.kind, _acted_on(progress, step)))
-            try:
-                self._run_step(progress, step)
-            except Exception as error:
-                ended = StepFinished(
-                    self.stack, step.key, step.kind, _acted_on(progress, step), True
-                )
-                self.notify(ended)
-                return JobResult(
-                    chain.key, Outcome.FAILED, chain.action, progress.job_id, _why(error)
-                )
-            ended = StepFinished(self.stack, step.key, step.kind, _acted_on(progress, step, True))
-            self.notify(ended)
+            if (
+                isinstance(step, steps.Mark)
+                and steps.mark_beside_race_check(chain.steps, progress.position)
+                and client_source_known(self.cluster)
+            ):
+                progress.beside = step
+                progress.position += 1
+                continue
+            failed = self._reported(progress, step)
+            if failed is not None:
+                return JobResult(chain.key, Outcome.FAILED, chain.action, progress.job_id, failed)
             progress.position += 1
         return JobResult(chain.key, Outcome.DONE, chain.action, progress.job_id)
 
-    def _run_step(self, progress: _Progress, step: Step) -> None:
-        """What each (unbatched) step kind does."""
-        match step:
-            case steps.CancelDuplicate():
-                message = (
-                    identity.extra_job_message(step.kept) if step.kept else "hpcspec: extra job"
-                )
-                exactly_once.cancel_once(self.cluster, step.job_id, message, forced=True)
-            case steps.Cancel():
-                # The message marks the job as ended by hpcspec (`lifecycle`): a destroyed
-                # key is created again by the next apply, and a replaced job names its heir.
-                message = cancel_message(
-                    step.reason, at=datetime.now(UTC), replaced_by=progress.job_id
-                )
-                exactly_once.cancel_once(self.cluster, step.job_id, message, forced=False)
-            case steps.Create():
-                request = self._request(step.job, step.source)
-                progress.job_id = exactly_once.create_once(
-                    self.cluster,
-                    request,
-                    self.journal,
-                    via=step.via,
-                    secret=self.secret,
-                    task_pool=self.task_pool,
-                )
-            case steps.Mark():
-                assert progress.job_id is not None  # JobSteps: a mark follows a create
-                request = self._request(step.job, "")
-                exactly_once.mark(self.cluster, request, progress.job_id, via=step.via)
-                self.journal.record(JournalEvent.MARKED, step.key, job_id=progress.job_id)
-            case steps.Update():
-                update_job(self.cluster, step.stack, step.job, step.change, self.secret)
-            case steps.Submit():
-                assert progress.job_id is not None  # JobSteps: a submit acts on a job
-                job_id = progress.job_id
-                note = exactly_once.submit_once(self.cluster, job_id, step.run_as, self.secret)
-                self.journal.record(
-                    JournalEvent.SUBMITTED, step.key, job_id=job_id, note=note or None
-                )
-            case steps.Requeue():
-                self.cluster.requeue_job(step.job_id)
-            case steps.RequeueFailed():
-                rescue.requeue_failed(self.cluster, step.job_id)
-            case steps.CancelTask():
-                message = cancel_message(step.reason, at=datetime.now(UTC))
-                rescue.cancel_task(self.cluster, step.job_id, step.task, message)
-            case steps.Rekey():
-                rekey(self.cluster, step)
-            case _:
-                raise AssertionError(f"no way to run a {step.kind} step here")
+    def _mark_beside(self, progress: _Progress) -> None:
+        """The mark of a key parked for its race check (its failure waits in `mark_failed`)."""
+        assert progress.beside is not None  # queued by the wave's loop for this mark
+        progress.mark_failed = self._reported(progress, progress.beside)
 
-    def _request(self, job: DesiredJob, source: str) -> CreateRequest:
-        missing = [p for p in job.depends_on if p not in self.ids]
-        if missing:
-            raise ApplyRefused(
-                f"{job.key} depends on {', '.join(missing)}, which has no live job",
-                code="missing-parent",
-                hint=f"apply {missing[0]} first (or drop --target)",
-            )
-        parents = tuple(self.ids[p] for p in job.depends_on)
-        return CreateRequest(self.stack, job.key, job.digest, job.definition, source, parents)
+    def _reported(self, progress: _Progress, step: Step) -> str | None:
+        """Run one step between its started and finished events; why it failed, or None."""
+        self.notify(StepStarted(self.stack, step.key, step.kind, _acted_on(progress, step)))
+        try:
+            progress.job_id = self.runner.run(step, progress.job_id)
+        except Exception as error:
+            ended = StepFinished(self.stack, step.key, step.kind, _acted_on(progress, step), True)
+            self.notify(ended)
+            return _why(error)
+        ended = StepFinished(self.stack, step.key, step.kind, _acted_on(progress, step, True))
+        self.notify(ended)
+        return None
 
     def _settle(self, batch: list[_Progress]) -> Settlement:
         """One listing decides the race of every parked key (`SettleRace` before a submit,
@@ -316,32 +288,51 @@ class _Executor:
         return settled
 
     def _after_settle(self, batch: list[_Progress], settled: Settlement) -> list[_Progress]:
-        """The keys that go on (their job won); a key whose job lost is done — the winner's
-        job is the key's job, and ours was cancelled; a key whose check failed failed."""
+        """The keys that go on (`_join`); a key whose mark still runs beside its check waits
+        for it."""
         go_on = []
         for progress in batch:
-            chain, mine = progress.chain, progress.job_id
-            check = self._race(progress)
-            if chain.key in settled.failures:
-                why = settled.failures[chain.key]
-                if isinstance(check, RecheckRace):
-                    why = f"job {mine} was submitted, but {why}; run apply again to settle it"
-                self.finish(JobResult(chain.key, Outcome.FAILED, chain.action, mine, why))
-                continue
-            verdict = settled.verdicts[chain.key]
-            if verdict.winner != mine:
-                state = "" if verdict.submitted else " (not submitted yet)"
-                message = (
-                    f"another apply's job {verdict.winner}{state} carries the key; "
-                    f"ours ({mine}) was cancelled"
-                )
-                self.finish(
-                    JobResult(chain.key, Outcome.DONE, chain.action, verdict.winner, message)
-                )
-                continue
-            progress.position += 1
-            go_on.append(progress)
+            result = self._checked(progress, settled)
+            if progress.marking:
+                progress.settled, progress.held = True, result
+            else:
+                go_on += self._join(progress, result)
         return go_on
+
+    def _checked(self, progress: _Progress, settled: Settlement) -> JobResult | None:
+        """A key's result from its race check: None if our job won; the winner's job if ours
+        lost (it is the key's job, ours was cancelled); the failure if the check failed."""
+        chain, mine = progress.chain, progress.job_id
+        if chain.key in settled.failures:
+            why = settled.failures[chain.key]
+            if isinstance(self._race(progress), RecheckRace):
+                why = f"job {mine} was submitted, but {why}; run apply again to settle it"
+            return JobResult(chain.key, Outcome.FAILED, chain.action, mine, why)
+        verdict = settled.verdicts[chain.key]
+        if verdict.winner == mine:
+            return None
+        state = "" if verdict.submitted else " (not submitted yet)"
+        message = (
+            f"another apply's job {verdict.winner}{state} carries the key; "
+            f"ours ({mine}) was cancelled"
+        )
+        return JobResult(chain.key, Outcome.DONE, chain.action, verdict.winner, message)
+
+    def _join(self, progress: _Progress, result: JobResult | None) -> list[_Progress]:
+        """A key whose race check (`result`) and mark have both ended goes on only if our job
+        won and is marked: a failed mark fails the key (its job stays unsubmitted, for the next
+        apply's recovery), unless the job lost, was cancelled, and the winner carries the key."""
+        progress.settled, progress.held, progress.beside = False, None, None
+        chain = progress.chain
+        lost = result is not None and result.outcome is Outcome.DONE
+        if progress.mark_failed is not None and not lost:
+            why = progress.mark_failed
+            result = JobResult(chain.key, Outcome.FAILED, chain.action, progress.job_id, why)
+        if result is not None:
+            self.finish(result)
+            return []
+        progress.position += 1
+        return [progress]
 
     @staticmethod
     def _race(progress: _Progress) -> RaceCheck:

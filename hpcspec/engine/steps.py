@@ -11,11 +11,12 @@ is true parks its key until the executor runs it for many keys at once (one job 
 settles the races of a whole batch).
 
 A new step kind: a dataclass here (its `kind`, its fields and preconditions), the rule that
-emits it in `step_generator.py`, and what it does in `executor.py` (`_run_step`).
+emits it in `step_generator.py`, and what it does in `step_runner.py`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
@@ -134,6 +135,18 @@ class Mark(Step):
     stack: str
     job: DesiredJob
     via: CreateMethod
+
+
+def mark_beside_race_check(steps: Sequence[Step], position: int) -> bool:
+    """Whether the step at `position` is a mark that may run beside the key's race check
+    (docs/apply.md, *Racing appliers*): a job XML create's, with a `SettleRace` next. Such a
+    job is whole when its create returns and its pending Name already carries the identity the
+    race rule reads, so the check need not wait for the mark; the submit still waits for both.
+    A REST create's mark stays before the check: its pending Name protects a build in
+    progress until every part is in."""
+    step = steps[position]
+    after = steps[position + 1] if position + 1 < len(steps) else None
+    return isinstance(step, Mark) and step.via is CreateMethod.XML and isinstance(after, SettleRace)
 
 
 @dataclass(frozen=True)

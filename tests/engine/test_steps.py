@@ -23,6 +23,7 @@ from hpcspec.engine.steps import (
     StepKind,
     Submit,
     Update,
+    mark_beside_race_check,
 )
 from hpcspec.manifest import parse_manifest, resolve
 from hpcspec.manifest.resolve import DesiredState, ResolvedStack, SpecChangePolicy
@@ -47,6 +48,25 @@ def stack() -> ResolvedStack:
 
 def kinds(steps: JobSteps) -> list[StepKind]:
     return [step.kind for step in steps.steps]
+
+
+@pytest.mark.parametrize(
+    ("via", "key", "beside"),
+    [
+        (CreateMethod.XML, "a", True),
+        (CreateMethod.REST, "a", False),
+        (CreateMethod.XML, "b", False),
+    ],
+    ids=["xml-submitted", "rest-submitted", "xml-configuring"],
+)
+def test_only_a_job_xml_creates_mark_runs_beside_the_race_check_before_its_submit(
+    via: CreateMethod, key: str, beside: bool
+) -> None:
+    options = ApplyOptions(via=via)
+    steps = job_steps(Change(key, Action.CREATE), stack().jobs[key], "s", options).steps
+    found = [n for n, step in enumerate(steps) if mark_beside_race_check(steps, n)]
+    marks = [n for n, step in enumerate(steps) if isinstance(step, Mark)]
+    assert len(marks) == 1 and found == (marks if beside else [])
 
 
 def test_a_create_is_created_marked_settled_submitted_then_rechecked() -> None:
