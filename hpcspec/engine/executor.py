@@ -1,15 +1,15 @@
 """The step executor: runs the steps of a plan once, in dependency order (DESIGN.md §4).
 
 The threads live here, the rules about what to do in `step_generator`, what each step does in
-`step_runner` and how it is done once in `exactly_once`. Jobs run in waves: a wave holds the keys whose parents are done (a parent's
-id goes into `ParentJobIds`). In a wave, each key's steps run in order, keys in parallel
-(`parallelism` requests in flight at most). A key whose next step is batched (a race
-check) parks; one job listing settles a whole batch, and each batch's winners go on (submit,
-then the re-check) while later keys are still being created. A job XML create's mark runs
-beside its key's race check (`steps.mark_beside_race_check`); the submit waits for both. A
-failure stops only the failing key and the keys that depend on it; the result says, per key
-of the plan, what was done, what failed and what never started. Each step's start and end,
-and each key's result, go to the observer.
+`step_runner` and how it is done once in `exactly_once`. Jobs run in waves: a wave holds the
+keys whose parents are done (a parent's id goes into `ParentJobIds`). In a wave, each key's
+steps run in order, keys in parallel (`parallelism` requests in flight at most). A key whose
+next step is batched (a race check) parks; one job listing settles a whole batch, and each
+batch's winners go on (submit, then the re-check) while later keys are still being created.
+A job XML create's mark runs beside its key's race check (`steps.mark_beside_race_check`); the
+submit waits for both. A failure stops only the failing key and the keys that depend on it;
+the result says, per key of the plan, what was done, what failed and what never started.
+Each step's start and end, and each key's result, go to the observer.
 """
 
 from __future__ import annotations
