@@ -9,6 +9,7 @@ beside them, so a restart on the same file loses nothing. Writes are serialised 
 from __future__ import annotations
 
 import json
+import operator
 import queue
 import sqlite3
 import threading
@@ -21,6 +22,7 @@ from hpcspec.emulator.schema import prepare
 from hpcspec.hpcpack.states import JobState, TaskState
 
 QUOTE_EMPTY = "'{}'"  # an empty JSON object, as SQL
+_FIRST = operator.itemgetter(0)
 _TASK_INSERT = "INSERT OR REPLACE INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
 
@@ -173,11 +175,21 @@ class Store:
             where = f"({where}) AND id {'<' if descending else '>'} ?"
             args.append(after)
             offset = 0
-        sql = f"SELECT id, props, '{{}}', '{{}}' FROM jobs WHERE {where} ORDER BY id {order}"
+        rows = f"SELECT id, props FROM jobs WHERE {where} ORDER BY id {order}"
         if limit is not None:
-            sql += " LIMIT ? OFFSET ?"
+            rows += " LIMIT ? OFFSET ?"
             args += [limit, offset]
-        return [_job(r) for r in self._conn().execute(sql, args).fetchall()]
+        # The page as one value, `[[id, {props}], …]`, built inside one sqlite3_step: each
+        # row fetched costs a GIL release, and with several request threads each release
+        # hands the interpreter to another thread (tens of context switches a page).
+        pairs = "group_concat('[' || id || ',' || props || ']', ',')"
+        sql = f"SELECT '[' || {pairs} || ']' FROM ({rows})"
+        text = self._conn().execute(sql, args).fetchone()[0]
+        if text is None:
+            return []
+        found = _DECODE(text)
+        found.sort(key=_FIRST, reverse=descending)  # group_concat promises no order
+        return [JobRow(job_id, props) for job_id, props in found]
 
     def count_jobs(self, where: str, params: Sequence[object]) -> int:
         row = self._conn().execute(f"SELECT COUNT(*) FROM jobs WHERE {where}", params).fetchone()
@@ -291,20 +303,19 @@ class Store:
         out: dict[int, dict[str, int]] = {job_id: {} for job_id in job_ids}
         if not job_ids:
             return out
-        conn = self._conn()
         marks = ",".join("?" * len(job_ids))
-        rows = conn.execute(
-            f"SELECT job_id, state, count FROM task_counts WHERE job_id IN ({marks}) "
-            "AND master = 0 AND count > 0",
-            list(job_ids),
-        ).fetchall()
-        lone = conn.execute(
+        # one statement, one row (see query_jobs): the kept counts, plus sweep masters that
+        # have no subtasks yet, as `[[job id, state, count], …]`
+        sql = (
+            "SELECT json_group_array(json_array(job_id, state, n)) FROM ("
+            f"SELECT job_id, state, count AS n FROM task_counts WHERE job_id IN ({marks}) "
+            "AND master = 0 AND count > 0 UNION ALL "
             f"SELECT job_id, state, COUNT(*) FROM tasks AS m WHERE job_id IN ({marks}) "
             "AND master = 1 AND NOT EXISTS (SELECT 1 FROM tasks AS s WHERE s.job_id = m.job_id "
-            "AND s.task_id = m.task_id AND s.instance_id > 0) GROUP BY job_id, state",
-            list(job_ids),
-        ).fetchall()
-        for job_id, state, count in (*rows, *lone):
+            "AND s.task_id = m.task_id AND s.instance_id > 0) GROUP BY job_id, state)"
+        )
+        text = self._conn().execute(sql, [*job_ids, *job_ids]).fetchone()[0]
+        for job_id, state, count in _DECODE(text):
             counts = out[int(job_id)]
             counts[str(state)] = counts.get(str(state), 0) + int(count)
         return out
