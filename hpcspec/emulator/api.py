@@ -14,7 +14,7 @@ import hmac
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -89,6 +89,14 @@ NODE_ROUTES: dict[NodeEndpoints, list[Route]] = {
 }
 
 
+class Ok(NamedTuple):
+    """A 200 answer: its body, Content-Type and extra headers (in the order werkzeug sends)."""
+
+    payload: bytes
+    content_type: str
+    headers: dict[str, str]
+
+
 @dataclass(frozen=True)
 class User:
     """A Basic-auth account: `DOMAIN\\name`, its password, and whether it is an administrator."""
@@ -136,9 +144,15 @@ class HpcApp:
             response = self.handle(request)
         finally:
             self.scheduler.store.release()
-        return response(environ, start_response)
+        if isinstance(response, Response):
+            return response(environ, start_response)
+        # what werkzeug's Response would send for a 200, without building one per request
+        payload, content_type, extra = response
+        headers = [*extra.items(), ("Content-Type", content_type)]
+        start_response("200 OK", [*headers, ("Content-Length", str(len(payload)))])
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [payload]
 
-    def handle(self, request: Request) -> Response:
+    def handle(self, request: Request) -> Response | Ok:
         if self.on_request is not None:
             self.on_request()
         xml_out = _wants_xml(request)
@@ -180,12 +194,7 @@ class HpcApp:
         content_type = (
             "application/xml; charset=utf-8" if xml_out else "application/json; charset=utf-8"
         )
-        return Response(
-            bodies.render(result, xml_out),
-            status=200,
-            content_type=content_type,
-            headers=context.headers,
-        )
+        return Ok(bodies.render(result, xml_out), content_type, context.headers)
 
     def _authenticate(self, request: Request) -> Caller:
         header = request.headers.get("Authorization", "")
