@@ -11,6 +11,7 @@ import dataclasses
 import email.utils
 import errno
 import functools
+import http.client
 import io
 import logging
 import os
@@ -20,11 +21,13 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 
+from hpcspec.emulator import wire
 from hpcspec.emulator.api import HpcApp, User
 from hpcspec.emulator.clock import SchedulerClock
 from hpcspec.emulator.cluster import ClusterSpec
@@ -78,6 +81,40 @@ class _Handler(WSGIRequestHandler):
 
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass
+
+    def parse_request(self) -> bool:
+        """`http.server`'s parse_request; an `HTTP/1.x` request line with a path target gets
+        its headers from `wire.read_headers` (same message, no email feed parser)."""
+        requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        words = requestline.split()
+        if len(words) != 3 or words[2] not in ("HTTP/1.1", "HTTP/1.0") or words[1][:2] == "//":
+            return bool(super().parse_request())
+        self.requestline = requestline
+        self.command, self.path, self.request_version = words
+        self.close_connection = words[2] != "HTTP/1.1" or self.protocol_version < "HTTP/1.1"
+        try:
+            self.headers = wire.read_headers(self.rfile, self.MessageClass)
+        except http.client.LineTooLong as error:
+            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Line too long", str(error))
+            return False
+        except http.client.HTTPException as error:
+            self.send_error(
+                HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers", str(error)
+            )
+            return False
+        connection = self.headers.get("Connection", "").lower()
+        if connection == "close":
+            self.close_connection = True
+        elif connection == "keep-alive" and self.protocol_version >= "HTTP/1.1":
+            self.close_connection = False
+        expect = self.headers.get("Expect", "").lower()
+        http11 = self.request_version >= "HTTP/1.1" and self.protocol_version >= "HTTP/1.1"
+        if expect == "100-continue" and http11:
+            return bool(self.handle_expect_100())
+        return True
+
+    def make_environ(self) -> dict[str, Any]:
+        return wire.plain_environ(self) or super().make_environ()
 
     def log_error(self, format: str, *args: Any) -> None:
         log.debug("%s: " + format, self.client_address, *args)  # e.g. an idle connection ended
