@@ -42,6 +42,13 @@ class Shared(Block):
 
 
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+# Texts plain in any context without further checks: ASCII letters, digits and a few marks
+# that are no YAML indicator, not starting with a character any implicit tag (bool, null,
+# number, timestamp, merge) can start with — F N T f n t among letters, per
+# `yamlcore._IMPLICIT` — and not ending in a space. Most names, paths and command lines are.
+_SURELY_PLAIN = re.compile(
+    r"[A-EG-MO-SU-Za-eg-mo-su-z_/\\](?:[\w./\\ =+()$-]*[\w./\\=+()$-])?", re.ASCII
+)
 _FLOW_UNSAFE = re.compile(r"[,\[\]{}:#?]")  # libyaml also refuses "?" in a flow plain scalar
 
 
@@ -74,7 +81,7 @@ def _decide(value: str, flow: bool) -> str:
     texts = _FLOW_TEXTS if flow else _BLOCK_TEXTS
     if len(texts) >= _TEXTS_KEPT:
         texts.clear()
-    texts[value] = text = _text(value, flow)
+    texts[value] = text = value if _SURELY_PLAIN.fullmatch(value) else _text(value, flow)
     return text
 
 
@@ -107,13 +114,23 @@ def _escape(char: str) -> str:
 
 
 def _flow(value: object) -> str:
+    if isinstance(value, Flow):
+        texts = _FLOW_TEXTS
+        return (
+            "["
+            + ", ".join(
+                [
+                    (texts.get(v) or _decide(v, True)) if type(v) is str else scalar(v, flow=True)
+                    for v in value
+                ]
+            )
+            + "]"
+        )
     if isinstance(value, FlowMap):
         items = ", ".join(
             f"{scalar(k, flow=True)}: {scalar(v, flow=True)}" for k, v in value.items()
         )
         return "{" + items + "}"
-    if isinstance(value, Flow):
-        return "[" + ", ".join(scalar(v, flow=True) for v in value) + "]"
     raise TypeError(f"not a flow collection: {type(value).__name__}")
 
 
@@ -130,16 +147,30 @@ def _mapping(
     out: list[str],
     shared: dict[tuple[int, int], list[str]],
 ) -> None:
+    # Runs once per task of jobs with 100,000 of them: dispatch on the exact type first.
     pad = " " * indent
-    if isinstance(mapping, Block) and mapping.comment:
-        out.extend(f"{pad}# {line}\n" for line in mapping.comment.split("\n"))
-    append, texts = out.append, _BLOCK_TEXTS
+    comment = getattr(mapping, "comment", None)
+    if comment:
+        out.extend(f"{pad}# {line}\n" for line in comment.split("\n"))
+    append, get = out.append, _BLOCK_TEXTS.get
     for key, value in mapping.items():
         kind = type(value)
-        name = texts.get(key) or _decide(key, False)
+        name = get(key) or _decide(key, False)
         if kind is str:  # the common case first: one line, no further checks
             text: str = value  # type: ignore[assignment]  # kind is str (no cast(): a call)
-            append(f"{pad}{name}: {texts.get(text) or _decide(text, False)}\n")
+            append(f"{pad}{name}: {get(text) or _decide(text, False)}\n")
+        elif kind is Shared and value:
+            append(f"{pad}{name}:\n")
+            lines = shared.get((id(value), indent))  # the tree holds it: its id is stable
+            if lines is None:
+                start = len(out)
+                _mapping(value, indent + 2, out, shared)  # type: ignore[arg-type]
+                shared[(id(value), indent)] = out[start:]
+            else:
+                out += lines
+        elif kind is Block and value:
+            append(f"{pad}{name}:\n")
+            _mapping(value, indent + 2, out, shared)  # type: ignore[arg-type]
         elif kind is Flow or kind is FlowMap:
             append(f"{pad}{name}: {_flow(value)}\n")
         elif kind is int or kind is bool:
@@ -149,16 +180,7 @@ def _mapping(
                 append(f"{pad}{name}: {{}}\n")
                 continue
             append(f"{pad}{name}:\n")
-            if kind is not Shared:
-                _mapping(value, indent + 2, out, shared)
-                continue
-            lines = shared.get((id(value), indent))  # the tree holds it: its id is stable
-            if lines is None:
-                start = len(out)
-                _mapping(value, indent + 2, out, shared)
-                shared[(id(value), indent)] = out[start:]
-            else:
-                out += lines
+            _mapping(value, indent + 2, out, shared)
         elif isinstance(value, list):
             if not value:
                 append(f"{pad}{name}: []\n")

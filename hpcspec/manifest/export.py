@@ -126,9 +126,11 @@ def _job_key(item: ExportJob) -> str:
 
 def _unique(key: str, used: set[str]) -> str:
     """`key`, or `key-2`, `key-3`...: the first not in `used` (lower-cased), which learns it."""
-    chosen = key
-    if chosen.lower() in used:
-        chosen = next(f"{key}-{n}" for n in itertools.count(2) if f"{key}-{n}".lower() not in used)
+    lower = key.lower()
+    if lower not in used:
+        used.add(lower)
+        return key
+    chosen = next(f"{key}-{n}" for n in itertools.count(2) if f"{key}-{n}".lower() not in used)
     used.add(chosen.lower())
     return chosen
 
@@ -233,7 +235,7 @@ def _property_value(kind: Kind, value: Value) -> object:
 
 def _escaped(text: str) -> str:
     """A literal string as manifest text: `${` would be read as a variable."""
-    return text.replace("${", "$${")
+    return text.replace("${", "$${") if "${" in text else text
 
 
 def _flow(items: Iterable[str]) -> Flow:
@@ -245,7 +247,10 @@ def _secret(ref: SecretRef) -> FlowMap:
 
 
 def _env(env: Iterable[tuple[str, EnvValue]]) -> Block:
-    return Block((k, _secret(v) if isinstance(v, SecretRef) else _escaped(v)) for k, v in env)
+    out = Block()
+    for name, value in env:  # a loop, not a generator: this runs once per task of big jobs
+        out[name] = _secret(value) if isinstance(value, SecretRef) else _escaped(value)
+    return out
 
 
 def _tasks(job_key: str, tasks: Sequence[TaskDefinition], notes: list[str]) -> Block:

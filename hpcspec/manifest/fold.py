@@ -49,6 +49,8 @@ def matrix_groups(
 
 
 def _matrix_base(name: str) -> str:
+    if "[" not in name:  # most names: no regular expression needed
+        return ""
     match = _MATRIX_NAME.match(name)
     return match.group(1) if match else ""
 

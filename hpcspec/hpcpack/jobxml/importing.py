@@ -7,9 +7,12 @@ file that gives both Priority and ExpandedPriority, and task groups as dependsOn
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from operator import itemgetter
 
 from hpcspec.hpcpack import values as value_forms
+from hpcspec.hpcpack.catalogue import Value
 from hpcspec.hpcpack.definition import JobDefinition, Sweep, TaskDefinition, pairs
 from hpcspec.hpcpack.jobxml.read import JobDocument, TaskDocument, read_document
 from hpcspec.hpcpack.jobxml.safe import JobXmlError
@@ -52,6 +55,8 @@ def to_definition(document: JobDocument) -> JobDefinition:
 def task_names(document: JobDocument) -> list[str]:
     """Each task's name; an unnamed task is `taskN` (N its position), unique in the job."""
     given = [str(t.values.get("Name", "")) for t in document.tasks]
+    if all(given):  # the common case: every task is named
+        return given
     taken = {name.lower() for name in given if name}
     out = []
     for position, name in enumerate(given, 1):
@@ -115,17 +120,40 @@ def _task_definition(task: TaskDocument, name: str, source: str) -> TaskDefiniti
         )
     depends = values.get("DependsOn")
     work = values.get("WorkDirectory")
-    imported = values.keys() & IMPORTED_TASK_PROPERTIES
+    given = tuple(values)  # the property names this task sets, in its attribute order
+    imported = _IMPORTED.get(given)
+    if imported is None:
+        imported = _imported(given)
+    names, of = imported
     return TaskDefinition(  # positional: this runs once per task of files with 100,000
         name,
         str(values["CommandLine"]),
         str(work) if work is not None else None,
         _depends_on(str(depends)) if depends else (),
-        pairs({k: values[k] for k in imported}) if imported else (),
+        tuple(zip(names, of(values), strict=True)) if names else (),
         task.custom,
         task.env,
         sweep,
     )
+
+
+# the property names a task sets -> the catalogue properties among them, sorted, and a getter
+# of their values: the tasks of a big file mostly set the same names
+_Imported = tuple[tuple[str, ...], Callable[[Mapping[str, Value]], tuple[Value, ...]]]
+_IMPORTED: dict[tuple[str, ...], _Imported] = {}
+_IMPORTED_KEPT = 256
+
+
+def _imported(given: tuple[str, ...]) -> _Imported:
+    names = tuple(sorted(set(given) & IMPORTED_TASK_PROPERTIES))
+    if len(names) > 1:
+        of: Callable[[Mapping[str, Value]], tuple[Value, ...]] = itemgetter(*names)
+    else:
+        of = lambda values: tuple(values[n] for n in names)  # noqa: E731 (itemgetter of one name gives no tuple)
+    if len(_IMPORTED) >= _IMPORTED_KEPT:
+        _IMPORTED.clear()
+    _IMPORTED[given] = imported = (names, of)
+    return imported
 
 
 def _depends_on(text: str) -> tuple[str, ...]:

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import cast
+from operator import itemgetter
+from typing import NamedTuple, cast
 
 from lxml import etree
 
@@ -35,8 +36,7 @@ _TASK_TYPES = {m.name.lower(): m.name for m in TaskType}
 _TIME_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%Y/%m/%d %H:%M:%S", "%m/%d/%Y %H:%M:%S")
 
 
-@dataclass(frozen=True, slots=True)  # slots: built once per task of big files
-class TaskDocument:
+class TaskDocument(NamedTuple):  # a tuple: built once per task of files with 100,000
     """One `<Task>` as the importer reads it."""
 
     position: int  # 1-based, in file order
@@ -67,16 +67,19 @@ def read_document(data: bytes, *, source: str) -> JobDocument:
     """What the importer reads from a job file (and what it ignores)."""
     tasks: list[TaskDocument] = []
     failed: list[JobXmlError] = []  # the first task that cannot be read, raised after the parse
+    tasks_element: list[etree._Element] = []  # the top-level <Tasks>, once found
 
     def take(element: etree._Element) -> bool:
         # Each <Task> of a top-level <Tasks> is read as soon as the parser completes it, then
         # freed (safe.parse_streaming). A malformed file and a wrong root still come first.
         parent = element.getparent()
-        if parent is None or local_name(parent) != "Tasks":
-            return False
-        top = parent.getparent()
-        if top is None or top.getparent() is not None:
-            return False
+        if not tasks_element or parent is not tasks_element[0]:  # lxml: one proxy per node
+            if parent is None or local_name(parent) != "Tasks":
+                return False
+            top = parent.getparent()
+            if top is None or top.getparent() is not None:
+                return False
+            tasks_element[:] = [parent]
         if not failed:
             try:
                 tasks.append(_task(element, len(tasks) + 1, source))
@@ -145,25 +148,26 @@ def _job_attributes(
 def _task(element: etree._Element, position: int, source: str) -> TaskDocument:
     # Runs once per task of files with tens of thousands of them, which mostly share one
     # attribute list: each list is planned once (`_plan`), each typed value parsed once.
-    keys = cast("list[str]", element.keys())  # text, as parsed
+    keys: list[str] = element.keys()  # type: ignore[assignment]  # text, as parsed
     plan = _PLANS.get(tuple(keys))
     if plan is None:
         plan = _plan(keys)
-    texts = cast("list[str]", element.values())
+    texts: list[str] = element.values()  # type: ignore[assignment]
     if plan.general:
         values = _general_values(plan, texts, position, source)
     else:
         values = dict(zip(plan.names, texts, strict=True))
         if plan.ignored:
             values.pop(_NOWHERE, None)
-        typed = _TYPED_VALUES
-        for i, name in plan.typed:
-            value = typed.get((name, texts[i]))
-            values[name] = (
-                value
-                if value is not None
-                else _typed(name, texts[i], plan.locals[i], position, source)
-            )
+        if plan.typed:
+            given = plan.typed_texts(texts)
+            row = plan.rows.get(given)
+            if row is None:
+                row = _typed_row(plan, texts, position, source)
+                if len(plan.rows) >= _TYPED_ROWS_KEPT:
+                    plan.rows.clear()
+                plan.rows[given] = row
+            values.update(row)
         if values.get("Type") in ("NodePrep", "NodeRelease"):
             values.pop("GroupId", None)
     if not len(element):  # most tasks have no child elements at all
@@ -176,7 +180,21 @@ def _task(element: etree._Element, position: int, source: str) -> TaskDocument:
             env.update(_pairs(child, "Variable"))
         elif kind in ("CustomProperties", "ExtendedTerms"):
             custom.update(_pairs(child, "Term"))
-    return TaskDocument(position, values, pairs(custom), pairs(env), plan.read, plan.ignored)
+    return TaskDocument(
+        position,
+        values,
+        pairs(custom) if custom else (),
+        pairs(env) if env else (),
+        plan.read,
+        plan.ignored,
+    )
+
+
+def _typed_row(plan: _Plan, texts: list[str], position: int, source: str) -> dict[str, Value]:
+    """The parsed values of a task's typed attributes (a later attribute wins)."""
+    return {
+        name: _typed(name, texts[i], plan.locals[i], position, source) for i, name in plan.typed
+    }
 
 
 class _Read(Enum):
@@ -203,25 +221,34 @@ class _Plan:
     general: bool  # IsParametric or Runtime: read attribute by attribute
     read: tuple[str, ...]
     ignored: tuple[str, ...]
+    # the texts of the typed attributes, as a tuple (`rows` key); and their parsed values by
+    # those texts: thousands of tasks repeat a few rows (MinCores 1, IsRerunnable true, ...)
+    typed_texts: Callable[[list[str]], tuple[str, ...]]
+    rows: dict[tuple[str, ...], dict[str, Value]]
 
 
 _PLANS: dict[tuple[str, ...], _Plan] = {}
 _PLANS_KEPT = 256
 _TYPED_VALUES: dict[tuple[str, str], Value] = {}  # (property, text) -> value: a file's
 _TYPED_VALUES_KEPT = 4096  # thousands of tasks repeat the same few values
+_TYPED_ROWS_KEPT = 1024
 
 
 def _plan(keys: list[str]) -> _Plan:
     classified = [_task_attribute(k) for k in keys]
     kinds = tuple(how for _, _, how in classified)
+    typed = tuple((i, c[1]) for i, c in enumerate(classified) if c[2] is _Read.TYPED)
+    at = [i for i, _ in typed]
     plan = _Plan(
         locals=tuple(local for local, _, _ in classified),
         names=tuple(name for _, name, _ in classified),
         kinds=kinds,
-        typed=tuple((i, c[1]) for i, c in enumerate(classified) if c[2] is _Read.TYPED),
+        typed=typed,
         general=_Read.PARAMETRIC in kinds or _Read.RUNTIME in kinds,
         read=tuple(local for local, _, how in classified if how is not _Read.IGNORED),
         ignored=tuple(local for local, _, how in classified if how is _Read.IGNORED),
+        typed_texts=itemgetter(*at) if len(at) > 1 else lambda texts: tuple(texts[i] for i in at),
+        rows={},
     )
     if len(_PLANS) >= _PLANS_KEPT:
         _PLANS.clear()
@@ -368,9 +395,16 @@ def _pairs(element: etree._Element, item: str) -> dict[str, str]:
     for child in element:
         if local_name(child) != item:
             continue
-        fields = {local_name(c): (c.text or "").strip() for c in child}
-        if "Name" in fields and "Value" in fields:
-            out[fields["Name"]] = fields["Value"]
+        name = value = None
+        for part in child:  # the last Name and the last Value count
+            tag = part.tag  # local_name(part), inline: this runs for every variable of a job
+            kind = tag.rpartition("}")[2] if isinstance(tag, str) else ""
+            if kind == "Name":
+                name = (part.text or "").strip()
+            elif kind == "Value":
+                value = (part.text or "").strip()
+        if name is not None and value is not None:
+            out[name] = value
     return out
 
 

@@ -42,23 +42,28 @@ def parse_streaming(
     data: bytes, *, source: str, tag: str, take: Callable[[etree._Element], bool]
 ) -> etree._Element:
     """Parse `data` as `parse_root` does, handing each `tag` element to `take` once it is
-    complete. An element `take` accepts (returns True for) is freed at once, with the siblings
-    before it, so a job of 100,000 tasks is never all held as XML. Returns the root, without
-    the freed elements."""
+    complete. An element `take` accepts (returns True for) is emptied at once, and every
+    `_FREE_EVERY` of them the emptied elements before it are removed, so a job of 100,000 tasks
+    is never all held as XML. Returns the root, without the removed elements."""
     data = _checked(data, source)
     events = etree.iterparse(io.BytesIO(data), events=("end",), tag=tag, **_SAFE)
+    taken = 0
     try:
         for _, element in events:
             if take(element):
-                parent = element.getparent()
                 element.clear(keep_tail=True)
-                while parent is not None and element.getprevious() is not None:
-                    del parent[0]
+                taken += 1
+                if not taken % _FREE_EVERY:  # in batches: one call, not three, per element
+                    parent = element.getparent()
+                    if parent is not None:  # only those before: the parser may be ahead
+                        del parent[: parent.index(element)]
         root: etree._Element | None = events.root
     except etree.XMLSyntaxError as bad:
         raise JobXmlError(f"the job XML is not well formed: {bad}", source=source) from None
     return _no_doctype(root, source)
 
+
+_FREE_EVERY = 256
 
 # lxml's parser settings for untrusted job XML (the module docstring says why).
 _SAFE: dict[str, bool] = {
