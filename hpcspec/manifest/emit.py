@@ -78,10 +78,17 @@ _TEXTS_KEPT = 8192
 
 
 def _decide(value: str, flow: bool) -> str:
+    if len(_BLOCK_TEXTS) >= _TEXTS_KEPT or len(_FLOW_TEXTS) >= _TEXTS_KEPT:
+        _BLOCK_TEXTS.clear()
+        _FLOW_TEXTS.clear()
+    if _SURELY_PLAIN.fullmatch(value):  # plain in both contexts (a task's key, then its name
+        _BLOCK_TEXTS[value] = _FLOW_TEXTS[value] = value  # in a dependsOn list)
+        return value
+    if value.isdigit() and value.isascii():  # an int to YAML: quoted, also in both contexts
+        _BLOCK_TEXTS[value] = _FLOW_TEXTS[value] = text = f"'{value}'"
+        return text
     texts = _FLOW_TEXTS if flow else _BLOCK_TEXTS
-    if len(texts) >= _TEXTS_KEPT:
-        texts.clear()
-    texts[value] = text = value if _SURELY_PLAIN.fullmatch(value) else _text(value, flow)
+    texts[value] = text = _text(value, flow)
     return text
 
 
