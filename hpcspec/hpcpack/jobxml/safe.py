@@ -46,7 +46,11 @@ def parse_streaming(
     `_FREE_EVERY` of them the emptied elements before it are removed, so a job of 100,000 tasks
     is never all held as XML. Returns the root, without the removed elements."""
     data = _checked(data, source)
-    events = etree.iterparse(io.BytesIO(data), events=("end",), tag=tag, **_SAFE)
+    # remove_blank_text: the whitespace between elements is never read (every text the
+    # reader takes is trimmed), and a task's indentation is a third of its nodes
+    events = etree.iterparse(
+        io.BytesIO(data), events=("end",), tag=tag, remove_blank_text=True, **_SAFE
+    )
     taken = 0
     try:
         for _, element in events:
