@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from enum import Enum
 
 from hpcspec.hpcpack import values
-from hpcspec.hpcpack.states import NodeGroupOp, UnitType
 
 Value = int | bool | str
 
@@ -176,8 +175,10 @@ _SCHEMAS: dict[Kind, Callable[[PropertySpec], dict[str, object]]] = {
     },
 }
 
-_UNIT = tuple(m.name for m in UnitType)
-_GROUP_OP = tuple(m.name for m in NodeGroupOp)
+# The member names of states.UnitType and states.NodeGroupOp (tests/hpcpack/test_catalogue.py
+# holds them equal), written out so that `validate` never builds the state enums (issue 17).
+_UNIT = ("Core", "Socket", "Node", "Gpu")
+_GROUP_OP = ("Intersect", "Uniform", "Union")
 
 
 def _p(name: str, kind: Kind, description: str, **kw: object) -> PropertySpec:

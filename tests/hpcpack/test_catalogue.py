@@ -116,3 +116,11 @@ def test_lookup_is_case_insensitive() -> None:
     spec = catalogue.lookup(catalogue.JOB_PROPERTIES, "mincores")
     assert spec is not None and spec.name == "MinCores"
     assert catalogue.lookup(catalogue.JOB_PROPERTIES, "Nope") is None
+
+
+def test_enum_properties_offer_exactly_the_state_enums_member_names() -> None:
+    # catalogue.py writes the names out so `validate` never builds the state enums (issue 17).
+    from hpcspec.hpcpack.states import NodeGroupOp, UnitType
+
+    assert catalogue.JOB_PROPERTIES["UnitType"].enum == tuple(m.name for m in UnitType)
+    assert catalogue.JOB_PROPERTIES["NodeGroupOp"].enum == tuple(m.name for m in NodeGroupOp)
