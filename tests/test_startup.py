@@ -107,3 +107,17 @@ def test_manifest_models_need_no_signature_parsing_or_string_annotations() -> No
             signature = getattr(field.default_factory, "__text_signature__", None)
             assert signature is None, (model, name, signature)
         assert not any(isinstance(a, str) for a in vars(model).get("__annotations__", {}).values())
+
+
+def test_an_error_report_loads_neither_the_engine_nor_the_plan_renderers(tmp_path: Path) -> None:
+    # Every located error goes through `cli.report` (neutralise, CI annotations): validating a
+    # broken manifest should start as fast as validating a good one.
+    manifest = tmp_path / "broken.yaml"
+    manifest.write_text(
+        "apiVersion: hpcspec/v1\nstack: s\njobs:\n  a:\n    tasks:\n"
+        "      t: {commandLine: run, dependsOn: [nope]}\n"
+    )
+    modules = _modules_after("validate", str(manifest))
+    assert {"hpcspec.cli.ci", "hpcspec.render.neutralise"} <= modules  # it did report
+    assert not {m for m in modules if m.startswith("hpcspec.engine")}
+    assert not {"hpcspec.render.text", "hpcspec.render.jsonplan", "subprocess"} & modules

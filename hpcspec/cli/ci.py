@@ -23,32 +23,36 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import subprocess
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from hpcspec.engine.plan import Action, Plan
 from hpcspec.errors import HpcspecError
 from hpcspec.render import neutralise
+
+if TYPE_CHECKING:
+    from hpcspec.engine.plan import Plan
 
 STEP_SUMMARY_LIMIT = 1024 * 1024  # bytes per step: GitHub aborts the upload above this
 GROUP_LINES = 20  # output longer than this is folded in a group on Azure Pipelines
 
-# GitLab's widget knows three counts; what each hpcspec action means there (docs/ci.md).
-GITLAB_COUNTS: dict[Action, tuple[str, ...]] = {
-    Action.CREATE: ("create",),
-    Action.RERUN: ("create",),
-    Action.EXTEND: ("create",),
-    Action.REPLACE: ("delete", "create"),
-    Action.UPDATE: ("update",),
-    Action.SUBMIT: ("update",),
-    Action.REQUEUE: ("update",),
-    Action.CANCEL: ("delete",),
-    Action.NO_OP: (),
+# GitLab's widget knows three counts; what each hpcspec action means there (docs/ci.md), by
+# the action's value: every error report imports this module (`cli.report`), and naming the
+# engine's `Action` here would load the plan model for it (start-up, issue 17).
+GITLAB_COUNTS: dict[str, tuple[str, ...]] = {
+    "create": ("create",),
+    "rerun": ("create",),
+    "extend": ("create",),
+    "replace": ("delete", "create"),
+    "update": ("update",),
+    "submit": ("update",),
+    "requeue": ("update",),
+    "cancel": ("delete",),
+    "no-op": (),
 }
 
 
@@ -201,7 +205,7 @@ def gitlab_counts(plans: Sequence[Plan]) -> dict[str, int]:
         for change in plan.changes:
             if change.blocks:
                 continue
-            for name in GITLAB_COUNTS[change.action]:
+            for name in GITLAB_COUNTS[change.action.value]:
                 counts[name] += 1
             counts["delete"] += len(change.duplicates)
     return counts
@@ -228,6 +232,8 @@ def run_url(env: Mapping[str, str]) -> str | None:
 
 
 def _git(directory: Path, *args: str) -> str | None:
+    import subprocess  # only provenance runs git: an error report starts faster without it
+
     try:
         done = subprocess.run(
             ["git", "-C", str(directory), *args],

@@ -7,7 +7,7 @@ from hpcspec.engine.plan import Action, Block, BlockCode, Change, Plan
 
 
 def test_every_action_has_a_gitlab_meaning() -> None:
-    assert set(ci.GITLAB_COUNTS) == set(Action)
+    assert set(ci.GITLAB_COUNTS) == {action.value for action in Action}
 
 
 def test_replace_is_a_delete_and_a_create_and_refused_changes_do_not_count() -> None:
