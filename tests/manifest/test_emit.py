@@ -29,6 +29,30 @@ def test_any_string_reads_back_as_written_in_block_and_flow(text: str, key: str)
     assert data == {key: text, "flow": [text, text], "map": {key: text}, "rows": [{"a": text}]}
 
 
+# Names, paths, command lines and numbers: the writer's shortcuts (texts surely plain, runs
+# of digits) and its memory of decided texts, shared by block and flow, decide these.
+ASCII_TEXT = st.builds(
+    str.__add__,  # YAML 1.2 core-schema words (bool, null, numbers, dates) begin half of them
+    st.sampled_from(
+        "|true|false|null|True|FALSE|Null|~|0x1F|0o7|1e3|.5|-1|+2|.inf|-.Inf|.NaN|2001-12-14|<<|=".split(
+            "|"
+        )
+    ),
+    st.text(st.sampled_from("abzAZ_019./\\ =+()$-:#,[]{}?'\"tfnyoTFNYO~!&*<"), max_size=24),
+)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(ASCII_TEXT, st.booleans())
+def test_ascii_texts_read_back_in_flow_then_block_and_block_then_flow(
+    text: str, flow_first: bool
+) -> None:
+    items: list[tuple[str, object]] = [("flow", Flow([text])), ("block", text)]
+    tree = Block(items if flow_first else items[::-1])
+    data = load_yaml(write(tree), file="t.yaml")
+    assert data == {"flow": [text], "block": text}
+
+
 @given(st.integers(-(2**40), 2**40), st.booleans())
 def test_numbers_and_booleans_stay_typed(number: int, flag: bool) -> None:
     assert load_yaml(write(Block(n=number, b=flag)), file="t.yaml") == {"n": number, "b": flag}
