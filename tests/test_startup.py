@@ -86,6 +86,7 @@ def test_import_xml_loads_neither_pydantic_nor_the_http_stack(tmp_path: Path) ->
     assert "hpcspec.manifest.export" in modules
     assert not {"pydantic", "requests", "urllib3", "hpcspec.hpcpack.transport"} & modules
     assert "hpcspec.engine" not in modules
+    assert "hpcspec.config" not in modules  # its cluster options are only flags (cluster_flags)
 
 
 def test_manifest_models_need_no_signature_parsing_or_string_annotations() -> None:

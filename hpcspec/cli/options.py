@@ -66,7 +66,7 @@ def cluster_options(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from hpcspec.config import ClusterFlags  # here: `validate` never loads the HTTP stack
+        from hpcspec.cluster_flags import ClusterFlags  # not config: `import --xml` needs none
 
         kwargs["cluster_flags"] = ClusterFlags(
             cluster=kwargs.pop("cluster_url"),

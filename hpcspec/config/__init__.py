@@ -34,6 +34,7 @@ from enum import Enum
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
+from hpcspec.cluster_flags import ClusterFlags
 from hpcspec.config.contexts import (
     ENV_CONFIG,
     Context,
@@ -113,19 +114,6 @@ class Setting(Generic[T]):
 
     value: T
     origin: str
-
-
-@dataclass(frozen=True)
-class ClusterFlags:
-    """The global cluster options of a command line (`hpcspec.cli.options`)."""
-
-    cluster: str | None = None
-    username: str | None = None
-    password_stdin: bool = False
-    as_user: str | None = None
-    ca_bundle: str | None = None
-    insecure: bool = False
-    timeout: float | None = None
 
 
 class ClusterChoice(Enum):
