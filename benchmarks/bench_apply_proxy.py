@@ -79,12 +79,12 @@ def worker(url: str, via: str, jobs: int, tasks: int, parallelism: int, reset: s
     urllib.request.urlopen(urllib.request.Request(reset, method="POST"), timeout=30).close()
     with tempfile.TemporaryDirectory() as tmp:
         journal = stack_journal("bench", desired.stack, Path(tmp))
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = apply(client, desired, plan, journal)
-        wall = time.perf_counter() - started
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     client.close()
     bad = [str(r) for r in result.results if r.outcome is not Outcome.DONE]
-    print(json.dumps({"wall": wall, "bad": bad[:1]}))
+    print(json.dumps({"wall": wall, "cpu": cpu, "bad": bad[:1]}))
 
 
 def run(python: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -108,7 +108,13 @@ def run(python: str, args: argparse.Namespace) -> dict[str, Any]:
         calls = counts.counts()
     requests = sum(calls.values())
     ideal = requests * args.latency_ms / 1000 / args.parallelism
-    return {"wall": got["wall"], "requests": requests, "ideal": ideal, "calls": calls}
+    return {
+        "wall": got["wall"],
+        "cpu": got.get("cpu"),
+        "requests": requests,
+        "ideal": ideal,
+        "calls": calls,
+    }
 
 
 def main() -> None:
@@ -143,6 +149,12 @@ def main() -> None:
         wall = statistics.median(walls)
         requests, ideal = got[0]["requests"], got[0]["ideal"]
         top = ", ".join(f"{route} ×{n}" for route, n in got[0]["calls"].most_common(5))
+        cpus = [r["cpu"] for r in got if r["cpu"] is not None]
+        if cpus:  # the worker's CPU (every thread) during the apply, per request
+            cpu = statistics.median(cpus)
+            each = cpu / requests * 1000
+            top += f"\n             client CPU {cpu:.2f} s, {each:.2f} ms per request"
+
         print(
             f"  {name:>9}: {requests} requests, wall {wall:.2f} s, ideal {ideal:.2f} s, "
             f"wall/ideal {wall / ideal:.2f} (runs: {', '.join(f'{w / ideal:.2f}' for w in walls)})"
