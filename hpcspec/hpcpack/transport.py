@@ -33,7 +33,6 @@ Sleep, clock and random source are injectable so tests run without waiting.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import random
@@ -64,24 +63,13 @@ from hpcspec.hpcpack.transport_options import (
     TransportOptions,
     basic_token,
     check_url,
+    retry_after,
 )
 
-__all__ = [
-    "IDEMPOTENT",
-    "READ_RETRY_STATUSES",
-    "RETRY_STATUSES",
-    "Credentials",
-    "PreparedRequest",
-    "Reply",
-    "Response",
-    "RetryPolicy",
-    "Session",
-    "Transport",
-    "TransportOptions",
-    "basic_token",
-    "check_url",
-    "guard_session",
-]
+# What callers import from here: the transport, requests' types, and what it is given.
+__all__ = ["PreparedRequest", "Response", "Session", "Transport", "guard_session"]
+__all__ += ["Credentials", "Reply", "RetryPolicy", "TransportOptions", "basic_token", "check_url"]
+__all__ += ["IDEMPOTENT", "READ_RETRY_STATUSES", "RETRY_STATUSES"]
 
 # requests' own types, for what extends a session (hpcpack/check/trace.py) without importing
 # requests itself
@@ -136,6 +124,20 @@ class Transport:
             token = basic_token(user, password)
             self._headers["Authorization"] = f"Basic {token}"
             self._secrets = (password, token)
+        self._json_headers = self._headers | {"Content-Type": "application/json; charset=utf-8"}
+        try:  # requests checks the headers of every request; these are checked once
+            requests.PreparedRequest().prepare_headers(self._json_headers)
+            self._headers_valid = True
+        except requests.exceptions.InvalidHeader:  # then every request raises it, as before
+            self._headers_valid = False
+        self._send_options: dict[str, Any] = {
+            "verify": self._verify,
+            "proxies": self._proxies,
+            "cert": None,
+            "stream": False,
+            "timeout": (options.connect_timeout, options.read_timeout),
+            "allow_redirects": False,
+        }
 
     def close(self) -> None:
         self._session.close()
@@ -170,34 +172,21 @@ class Transport:
     def _send(
         self, method: str, path: str, params: Mapping[str, str] | None, body: object
     ) -> requests.Response:
-        headers = dict(self._headers)
+        headers = self._headers
         data = None
         if body is not None:
-            headers["Content-Type"] = "application/json; charset=utf-8"
+            headers = self._json_headers
             data = json.dumps(body).encode("utf-8")
-        # Prepared by hand and sent with Session.send: Session.request would merge the same
+        # Prepared here and sent with Session.send: Session.request would merge the same
         # session settings into every request again (a third of the client's time per call).
-        prepared = requests.PreparedRequest()
-        prepared.prepare(
-            method=method,
-            url=self.base_url + quote(path, safe="/"),
-            headers=headers,
-            params=dict(params) if params else None,
-            data=data,
-            cookies=self._session.cookies,
-        )
-        with warnings.catch_warnings():
-            if self.options.insecure:  # asked for, and printed by the CLI instead
-                warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
-            return self._session.send(
-                prepared,
-                verify=self._verify,
-                proxies=self._proxies,
-                cert=None,
-                stream=False,
-                timeout=(self.options.connect_timeout, self.options.read_timeout),
-                allow_redirects=False,
-            )
+        url = self.base_url + quote(path, safe="/")
+        jar, checked = self._session.cookies, self._headers_valid
+        prepared = prepare_request(method, url, params, headers, data, jar, checked=checked)
+        if not self.options.insecure:
+            return self._session.send(prepared, **self._send_options)
+        with warnings.catch_warnings():  # asked for, and printed by the CLI instead
+            warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+            return self._session.send(prepared, **self._send_options)
 
     def _after_failure(
         self,
@@ -226,7 +215,7 @@ class Transport:
                 hint="look the object up before trying again",
                 **fields,
             )
-        wait = self._backoff(attempt, None)
+        wait = self.options.retry.delay(attempt, None, self._jitter)
         if not retry or attempt >= self.options.retry.attempts or self._clock() + wait > deadline:
             raise errors.TransportError(
                 f"{method} {path} failed after {attempt} attempt(s): {reason}",
@@ -276,7 +265,8 @@ class Transport:
             raise error  # a definite answer (a 5xx that names a refusal included)
         retried = READ_RETRY_STATUSES if method == "GET" else RETRY_STATUSES
         if method in IDEMPOTENT and status in retried and retry:
-            wait = self._backoff(attempt, _retry_after(response.headers.get("Retry-After")))
+            said_wait = retry_after(response.headers.get("Retry-After"))
+            wait = self.options.retry.delay(attempt, said_wait, self._jitter)
             within = self._clock() + wait <= deadline
             if attempt < self.options.retry.attempts and within:
                 log.info("%s %s: HTTP %s; retrying in %.1f s", method, path, status, wait)
@@ -293,13 +283,6 @@ class Transport:
                 hint="look the object up before trying again",
             )
         raise error
-
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        policy = self.options.retry
-        if retry_after is not None:
-            return min(retry_after, policy.max_delay)
-        ceiling = min(policy.max_delay, policy.base_delay * 2.0 ** (attempt - 1))
-        return float(self._jitter() * ceiling)
 
     def _reply(
         self, method: str, path: str, response: requests.Response, hidden: tuple[str, ...]
@@ -318,6 +301,40 @@ class Transport:
         return Reply(response.status_code, dict(response.headers), body)
 
 
+def prepare_request(
+    method: str,
+    url: str,
+    params: Mapping[str, str] | None,
+    headers: Mapping[str, str],
+    data: bytes | None,
+    jar: requests.cookies.RequestsCookieJar,
+    *,
+    checked: bool = False,
+) -> requests.PreparedRequest:
+    """The request `PreparedRequest.prepare` makes of these parts (a test holds them equal),
+    without its work that changes nothing here: headers already `checked` are not checked
+    again, an empty cookie jar gives no Cookie header, and there is no auth to prepare (the
+    URL never carries credentials: `endpoint.route` refuses them)."""
+    prepared = requests.PreparedRequest()
+    prepared.method = method
+    prepared.prepare_url(url, dict(params) if params else None)
+    if checked:
+        prepared.headers = requests.structures.CaseInsensitiveDict(headers)
+    else:  # requests checks every name and value (and raises what it always raised)
+        prepared.prepare_headers(headers)
+    if len(jar):
+        prepared.prepare_cookies(jar)
+    else:
+        prepared._cookies = jar  # type: ignore[attr-defined]
+    body = data or None  # what `prepare_body` and `prepare_content_length` make of bytes
+    if body is not None:
+        prepared.headers["Content-Length"] = str(len(body))
+    elif method not in ("GET", "HEAD"):
+        prepared.headers["Content-Length"] = "0"
+    prepared.body = body
+    return prepared
+
+
 def _never_sent(failure: requests.RequestException) -> bool:
     """True when the connection could not even be opened (so nothing reached the server)."""
     if isinstance(failure, requests.exceptions.ConnectTimeout):
@@ -330,29 +347,13 @@ def _never_sent(failure: requests.RequestException) -> bool:
 
 
 def _describe(failure: requests.RequestException) -> str:
+    if isinstance(failure, requests.exceptions.ConnectTimeout):
+        return "connection timed out"
     if isinstance(failure, requests.exceptions.Timeout):
-        return (
-            "timed out"
-            if not isinstance(failure, requests.exceptions.ConnectTimeout)
-            else ("connection timed out")
-        )
+        return "timed out"
     reason: object = failure.args[0] if failure.args else failure
     reason = getattr(reason, "reason", reason)
     return f"{type(failure).__name__}: {reason}"
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, moment.timestamp() - time.time())
 
 
 # Plain http with Basic credentials: `endpoint.route` decided the URL names this machine; each

@@ -7,7 +7,9 @@ imports requests, re-exports them; config builds options without loading the HTT
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+import email.utils
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from hpcspec.hpcpack import endpoint
@@ -33,6 +35,14 @@ class RetryPolicy:
     base_delay: float = 0.5  # seconds; the n-th wait is random in [0, base * 2**(n-1)]
     max_delay: float = 20.0  # one wait is never longer (nor a Retry-After honoured beyond it)
     total: float = 90.0  # no new try starts after this many seconds
+
+    def delay(self, attempt: int, said: float | None, draw: Callable[[], float]) -> float:
+        """The wait before try `attempt + 1`: what the server `said` (Retry-After, capped),
+        else a `draw` in [0, 1) of the full-jitter ceiling."""
+        if said is not None:
+            return min(said, self.max_delay)
+        ceiling = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
+        return float(draw() * ceiling)
 
 
 @dataclass(frozen=True)
@@ -70,3 +80,17 @@ def check_url(base_url: str, *, with_credentials: bool) -> str:
 def basic_token(user: str, password: str) -> str:
     """The Basic credentials `user:password` as UTF-8, base64 (RFC 7617 `charset="UTF-8"`)."""
     return base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
