@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
+from typing import TypeVar, overload
 
 from lxml import etree
 
@@ -27,6 +28,7 @@ from hpcspec.hpcpack.jobxml.safe import local_name, parse_root
 from hpcspec.hpcpack.timeformat import TimeFormat
 
 TimeParser = Callable[[str], datetime | None]
+_T = TypeVar("_T")
 
 
 class PropertyMap(Mapping[str, str]):
@@ -62,9 +64,25 @@ class PropertyMap(Mapping[str, str]):
 
     __hash__ = None  # type: ignore[assignment]
 
+    @overload
+    def get(self, name: str, /) -> str | None: ...
+    @overload
+    def get(self, name: str, /, default: str | _T) -> str | _T: ...
+    def get(self, name: str, /, default: object = None) -> object:
+        """The value of `name`, or `default` when it is missing (one lookup, where Mapping's
+        would raise and catch a KeyError for every missing name)."""
+        real = self._index.get(name.lower())
+        return default if real is None else self._items[real]
+
+    def folded(self) -> dict[str, str]:
+        """The properties by lower-cased name (what `[]`, `get` and `text` look up)."""
+        items = self._items
+        return {lowered: items[name] for lowered, name in self._index.items()}
+
     def text(self, name: str, default: str = "") -> str:
         """The value of `name`, or `default` when it is missing."""
-        return self.get(name, default)
+        real = self._index.get(name.lower())
+        return default if real is None else self._items[real]
 
     def integer(self, name: str) -> int | None:
         """The value of `name` as an int, None when missing or empty."""
@@ -84,15 +102,24 @@ def decode_properties(body: object) -> PropertyMap:
         raise BodyShapeError(f"expected a list of Name/Value properties, got {type(body).__name__}")
     out: dict[str, str] = {}
     for item in body:
-        if not isinstance(item, Mapping):
-            raise BodyShapeError("expected Name/Value objects in the list")
-        fields = {str(k).lower(): v for k, v in item.items()}
-        name = fields.get("name")
+        # What the server writes, `{"Name": …, "Value": …}`, read directly; any other
+        # spelling or extra key goes through the case-insensitive reading (the same result).
+        if type(item) is dict and len(item) == 2 and "Name" in item and "Value" in item:
+            name, value = item["Name"], item["Value"]
+        else:
+            name, value = _name_value(item)
         if not isinstance(name, str):
             raise BodyShapeError("a property has no Name")
-        value = fields.get("value")
-        out[name] = "" if value is None else str(value)
+        out[name] = "" if value is None else value if type(value) is str else str(value)
     return PropertyMap(out)
+
+
+def _name_value(item: object) -> tuple[object, object]:
+    """A property object's Name and Value, whatever the case of its keys."""
+    if not isinstance(item, Mapping):
+        raise BodyShapeError("expected Name/Value objects in the list")
+    fields = {str(k).lower(): v for k, v in item.items()}
+    return fields.get("name"), fields.get("value")
 
 
 def decode_objects(body: object) -> list[PropertyMap]:
@@ -103,6 +130,9 @@ def decode_objects(body: object) -> list[PropertyMap]:
         raise BodyShapeError(f"expected a list of objects, got {type(body).__name__}")
     rows = []
     for item in body:
+        if type(item) is dict and len(item) == 1 and "Properties" in item:
+            rows.append(decode_properties(item["Properties"] or []))  # as the server writes it
+            continue
         if not isinstance(item, Mapping):
             raise BodyShapeError("expected objects with Properties in the list")
         fields = {str(k).lower(): v for k, v in item.items()}

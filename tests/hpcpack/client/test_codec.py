@@ -9,7 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES
-from hpcspec.hpcpack.codec import PropertyMap, canonical, decode_properties, encode
+from hpcspec.hpcpack.codec import (
+    PropertyMap,
+    canonical,
+    decode_objects,
+    decode_properties,
+    encode,
+)
+from hpcspec.hpcpack.readback import live_job
 from hpcspec.hpcpack.timeformat import TimeFormat
 
 FORMATS = [
@@ -109,3 +116,86 @@ def test_encode_then_canonical_is_the_identity(values: dict[str, object]) -> Non
     body = encode(values, JOB_PROPERTIES)  # type: ignore[arg-type]
     wire = decode_properties(body)
     assert canonical(wire, JOB_PROPERTIES) == values
+
+
+def _read_every_key_case_insensitively(body: list[object]) -> list[dict[str, str]]:
+    """The reading the codec's direct path must agree with: every key lowered first."""
+    rows = []
+    for item in body:
+        assert isinstance(item, dict)
+        fields = {str(k).lower(): v for k, v in item.items()}
+        row: dict[str, str] = {}
+        for prop in fields.get("properties") or []:
+            named = {str(k).lower(): v for k, v in prop.items()}
+            value = named.get("value")
+            row[named["name"]] = "" if value is None else str(value)
+        rows.append(row)
+    return rows
+
+
+_KEY = st.sampled_from(["Name", "name", "NAME"])
+_VALUE_KEY = st.sampled_from(["Value", "value"])
+_VALUES = st.none() | st.text(max_size=5) | st.integers() | st.booleans()
+_PROPERTY = st.one_of(
+    st.builds(lambda n, v: {"Name": n, "Value": v}, st.text(min_size=1, max_size=6), _VALUES),
+    st.builds(
+        lambda k, vk, n, v, extra: {k: n, vk: v} | ({"__type": "x"} if extra else {}),
+        _KEY,
+        _VALUE_KEY,
+        st.text(min_size=1, max_size=6),
+        _VALUES,
+        st.booleans(),
+    ),
+)
+_ROW = st.builds(
+    lambda key, props: {key: props},
+    st.sampled_from(["Properties", "properties"]),
+    st.lists(_PROPERTY, max_size=6),
+)
+
+
+@given(body=st.lists(_ROW, max_size=4))
+def test_rows_read_directly_equal_rows_read_case_insensitively(body: list[object]) -> None:
+    # The server's own spelling is read without lowering every key; any other spelling
+    # (or an extra key) takes the case-insensitive path. Both must give the same rows.
+    rows = decode_objects(body)
+    expected = _read_every_key_case_insensitively(body)
+    assert [dict(r) for r in rows] == expected
+    assert [list(r) for r in rows] == [list(e) for e in expected]  # the server's order
+
+
+def test_property_map_get_and_text_find_any_case_and_default_when_missing() -> None:
+    row = decode_properties([{"Name": "ClientSource", "Value": "hpcspec:x"}])
+    assert row.get("clientsource") == row.text("CLIENTSOURCE") == "hpcspec:x"
+    assert row.get("Missing") is None and row.get("Missing", 7) == 7
+    assert row.text("Missing") == "" and row.text("Missing", "-") == "-"
+    empty = decode_properties([{"Name": "Empty", "Value": None}])
+    assert empty.get("empty") == "" and empty.text("EMPTY", "x") == ""
+
+
+_COLUMNS = ("Id", "State", "Name", "Owner", "ClientSource", "ChangeTime", "SubmitTime")
+_COLUMNS += ("RequeueCount", "ErrorMessage", "TaskCount", "RunningTaskCount")
+_COLUMNS += ("FinishedTaskCount", "FailedTaskCount", "QueuedTaskCount")
+
+
+@given(
+    counts=st.lists(st.integers(min_value=0, max_value=5000), min_size=6, max_size=6),
+    spelling=st.lists(st.sampled_from([str.lower, str.upper, str]), min_size=14, max_size=14),
+    missing=st.sets(st.sampled_from(_COLUMNS[5:])),
+    text=st.text(max_size=6),
+)
+def test_a_listing_row_reads_the_same_whatever_the_case_of_its_names(
+    counts: list[int], spelling: list[object], missing: set[str], text: str
+) -> None:
+    values = dict.fromkeys(_COLUMNS, text) | {"Id": "42", "State": "Running"}
+    values |= {"ChangeTime": "7/5/2019 9:05:07 PM", "SubmitTime": ""}
+    values |= dict(zip(_COLUMNS[7:8] + _COLUMNS[9:], map(str, counts), strict=True))
+    values = {k: v for k, v in values.items() if k not in missing}
+    server = decode_properties([{"Name": k, "Value": v} for k, v in values.items()])
+    names = [f(k) for f, k in zip(spelling, values, strict=False)]  # type: ignore[operator]
+    pairs = zip(names, values.values(), strict=True)
+    cased = decode_properties([{"Name": n, "Value": v} for n, v in pairs])
+    parse_time = TimeFormat().parse
+    # A plain mapping is read by exact name: the reading before rows were folded once.
+    assert live_job(cased, parse_time) == live_job(server, parse_time)
+    assert live_job(server, parse_time) == live_job(dict(values), parse_time)
