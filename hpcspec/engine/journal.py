@@ -22,7 +22,7 @@ import json
 import os
 import threading
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -58,6 +58,9 @@ class JournalEntry:
     via: CreateMethod | None = None
     note: str | None = None
     time: float = 0.0
+
+
+_FIELDS = tuple(f.name for f in fields(JournalEntry))
 
 
 @dataclass(frozen=True)
@@ -107,10 +110,11 @@ class Journal:
     ) -> None:
         """Append one entry; an intent is on disk (fsynced) before this returns."""
         entry = JournalEntry(event, key, token, job_id, digest, via, note, round(time.time(), 3))
-        fields = {k: v for k, v in asdict(entry).items() if v is not None}
-        line = json.dumps(fields, sort_keys=True)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        # The entry's fields as `asdict` gives them (every value is a str, int, float or enum,
+        # which it would copy as they are), without its deep copy.
+        values = {f: getattr(entry, f) for f in _FIELDS}
+        line = json.dumps({k: v for k, v in values.items() if v is not None}, sort_keys=True)
+        fd = self._open()
         try:
             with self._lock:
                 # A kill may have torn the last line: start on a fresh one, so the torn line
@@ -126,6 +130,15 @@ class Journal:
                 self._sync(fd, mine)
         finally:
             os.close(fd)
+
+    def _open(self) -> int:
+        """The journal file, opened to append (its directory made first, if it is missing)."""
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT
+        try:
+            return os.open(self.path, flags, 0o600)
+        except FileNotFoundError:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return os.open(self.path, flags, 0o600)
 
     def _sync(self, fd: int, line: int) -> None:
         """Return once line number `line` is on disk. Group commit: one writer fsyncs for

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from hpcspec.engine.events import JobStateChanged, Recorder, StillWaiting, WaitEnded
-from hpcspec.engine.journal import Journal, JournalEvent
+from hpcspec.engine.journal import Journal, JournalEntry, JournalEvent
 from hpcspec.engine.outcomes import WaitVerdict
 from hpcspec.engine.status import JobStatus
+from hpcspec.engine.steps import CreateMethod
 from hpcspec.engine.wait import wait_for
 
 
@@ -31,6 +37,50 @@ def test_pending_creates_are_intents_without_results(tmp_path: Path) -> None:
         ("d", "t4", "d4", 6),
     ]
     assert (journal.path.stat().st_mode & 0o777) == 0o600
+
+
+_MAYBE_TEXT = st.none() | st.text(max_size=8)
+
+
+@given(
+    event=st.sampled_from(JournalEvent),
+    key=st.text(max_size=8),
+    token=_MAYBE_TEXT,
+    job_id=st.none() | st.integers(min_value=0, max_value=2**31),
+    digest=_MAYBE_TEXT,
+    via=st.none() | st.sampled_from(CreateMethod),
+    note=_MAYBE_TEXT,
+)
+def test_a_journal_line_is_the_entry_as_asdict_gives_it_and_reads_back_the_same(
+    tmp_path_factory: object,
+    event: JournalEvent,
+    key: str,
+    token: str | None,
+    job_id: int | None,
+    digest: str | None,
+    via: CreateMethod | None,
+    note: str | None,
+) -> None:
+    path = tmp_path_factory.mktemp("j") / "s.jsonl"  # type: ignore[attr-defined]
+    journal = Journal(path)
+    journal.record(event, key, token=token, job_id=job_id, digest=digest, via=via, note=note)
+    line = path.read_text().splitlines()[-1]
+    written = json.loads(line)
+    entry = JournalEntry(event, key, token, job_id, digest, via, note, written["time"])
+    expected = {k: v for k, v in asdict(entry).items() if v is not None}
+    assert line == json.dumps(expected, sort_keys=True)
+    assert journal.entries() == [entry]
+
+
+def test_the_journal_directory_is_made_with_the_first_entry_and_again_if_removed(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path / "state" / "stack" / "journal.jsonl")
+    journal.record(JournalEvent.CREATE_INTENT, "a", token="t1", digest="d")
+    (tmp_path / "state" / "stack" / "journal.jsonl").unlink()
+    (tmp_path / "state" / "stack").rmdir()
+    journal.record(JournalEvent.CREATE_RESULT, "a", token="t1", job_id=5)
+    assert [e.event for e in journal.entries()] == [JournalEvent.CREATE_RESULT]
 
 
 class Clock:
