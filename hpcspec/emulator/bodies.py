@@ -108,7 +108,11 @@ def render(body: Body, xml: bool) -> bytes:
     if isinstance(body, Mapping):
         return (_template(tuple(body), "%s") % _quoted(body)).encode()
     if isinstance(body, list) and body and isinstance(body[0], Mapping):
-        rows = (row for row in body if isinstance(row, Mapping))
+        rows = [row for row in body if isinstance(row, dict | Mapping)]
+        names = tuple(rows[0])
+        if all(tuple(row) == names for row in rows):  # a listing: one template for the page
+            values = [_QUOTE(value) for row in rows for value in row.values()]
+            return (_page_template(names, len(rows)) % tuple(values)).encode()
         objects = [_template(tuple(row), '{"Properties": %s}') % _quoted(row) for row in rows]
         return ("[" + ", ".join(objects) + "]").encode()
     return json.dumps(body).encode()
@@ -129,6 +133,12 @@ def _template(names: tuple[str, ...], outer: str) -> str:
     """`[{"Name": "A", "Value": %s}, …]` for these names, inside `outer`."""
     pairs = ", ".join('{"Name": ' + _QUOTE(n).replace("%", "%%") + ', "Value": %s}' for n in names)
     return outer.replace("%s", "[" + pairs + "]")
+
+
+@functools.lru_cache(maxsize=32)  # a template is as long as its page: keep few
+def _page_template(names: tuple[str, ...], count: int) -> str:
+    """`count` RestObjects of these names, as one %-template (a listing page)."""
+    return "[" + ", ".join([_template(names, '{"Properties": %s}')] * count) + "]"
 
 
 def _props_xml(row: Mapping[str, str]) -> str:

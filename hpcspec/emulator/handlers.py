@@ -102,7 +102,10 @@ def list_jobs(c: Context) -> Body:
         )
         more, jobs = len(jobs) > query.rows, jobs[: query.rows]
         counted = store.task_state_counts_of([j.id for j in jobs]) if counts else {}
-        rows = [job_view(j, task_counters(counted[j.id]) if counts else {}, names) for j in jobs]
+        wanted = COUNTER_NAMES if names is None else COUNTER_NAMES.intersection(names)
+        rows = [
+            job_view(j, task_counters(counted[j.id], wanted) if counts else {}, names) for j in jobs
+        ]
         if query.start_row is not None:
             c.headers["x-ms-row-count"] = str(store.count_jobs(condition, params))
         elif more:

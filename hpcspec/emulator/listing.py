@@ -143,7 +143,7 @@ def pick_properties(
     for raw in text.split(","):
         if not raw.strip():
             continue
-        name = canonical(dict(known), raw)
+        name = canonical(known, raw)
         if name is None:
             raise errors.bad_request(messages.NO_TABLE_DEFINED_FOR_PROPERTY, raw.strip())
         out.append(name)
@@ -164,7 +164,7 @@ def sort_rows(
     ascending: bool = True,
 ) -> list[dict[str, str]]:
     """Sort by a property (numbers numerically); unknown or empty → the default id order."""
-    name = canonical(dict(known), sort) if sort else None
+    name = canonical(known, sort) if sort else None
     if name is None:
         return sorted(rows, key=default, reverse=not ascending)
     numeric = known[name] in ("Int32", "Int64")

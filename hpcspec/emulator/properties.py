@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from hpcspec.emulator import errors, messages
@@ -218,7 +219,7 @@ _ENUMS: dict[str, tuple[str, ...]] = {
 _PRIORITY_NAMES = tuple(values.PRIORITY_BUCKETS)
 
 
-def canonical(names: dict[str, str], name: str) -> str | None:
+def canonical(names: Mapping[str, str], name: str) -> str | None:
     """The exact property name for `name` in any case, or None when it does not exist."""
     if name in names:
         return name

@@ -7,7 +7,8 @@ counters count the tasks that run (basic tasks and sweep subtasks), as the store
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Sequence, Set
 
 from hpcspec.emulator.properties import (
     JOB_DEFAULTS,
@@ -37,14 +38,24 @@ COUNTERS = {
 COUNTER_NAMES = frozenset({"TaskCount", *COUNTERS.values()})
 
 
-def task_counters(counts: dict[str, int]) -> dict[str, str]:
-    """TaskCount and the per-state counters from the number of running-kind tasks by state."""
-    out = {"TaskCount": str(sum(counts.values()))}
-    out.update({name: str(counts.get(state, 0)) for state, name in COUNTERS.items()})
+def task_counters(counts: dict[str, int], names: Set[str] = COUNTER_NAMES) -> dict[str, str]:
+    """TaskCount and the per-state counters (those of `names`) from the number of
+    running-kind tasks by state."""
+    out = {"TaskCount": str(sum(counts.values()))} if "TaskCount" in names else {}
+    out.update(
+        {name: str(counts.get(state, 0)) for state, name in COUNTERS.items() if name in names}
+    )
     return out
 
 
 _READABLE_JOB = tuple(n for n in JOB_TYPES if n not in WRITE_ONLY)
+
+
+@functools.lru_cache(maxsize=256)  # a client asks for the same few name lists every time
+def _job_plan(names: tuple[str, ...]) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """(each name with its default, the names computed rather than read) for `job_view`."""
+    computed = tuple(n for n in names if n in COUNTER_NAMES or n in ("Priority", "HasRuntime"))
+    return tuple((n, JOB_DEFAULTS.get(n, "")) for n in names), computed
 
 
 def job_view(
@@ -52,16 +63,15 @@ def job_view(
 ) -> dict[str, str]:
     """The readable job properties `names` (None: all, in catalogue order) as wire strings."""
     props = job.props
-    out: dict[str, str] = {}
-    for name in _READABLE_JOB if names is None else names:
+    defaults, computed = _job_plan(_READABLE_JOB if names is None else tuple(names))
+    out = {name: props.get(name, default) for name, default in defaults}
+    for name in computed:  # replaced in place: the order stays the order of `names`
         if name in counters:
             out[name] = counters[name]
         elif name == "Priority":
             out[name] = priority_name(int(props.get("ExpandedPriority") or 2000))
         elif name == "HasRuntime":
             out[name] = format_bool(int(props.get("RuntimeSeconds") or 0) > 0)
-        else:
-            out[name] = props.get(name, JOB_DEFAULTS.get(name, ""))
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -86,3 +87,16 @@ def test_pages_cover_every_row_once_with_the_token_on_all_but_the_last(count, si
     assert seen == items
     assert all(tokens[:-1]) and tokens[-1] is None
     assert len(tokens) == max(1, -(-count // size))
+
+
+_ROW = st.dictionaries(st.sampled_from(["Id", "Name", "State", "%s", 'a"b']), st.text(max_size=8))
+
+
+@given(st.lists(_ROW, min_size=1, max_size=6), st.booleans())
+def test_a_listing_renders_as_json_dumps_of_its_rest_objects(
+    rows: list[dict[str, str]], same_names: bool
+) -> None:
+    if same_names:  # a page: every row has the same names in the same order
+        rows = [{name: row.get(name, "") for name in rows[0]} for row in rows]
+    expected = [{"Properties": [{"Name": k, "Value": v} for k, v in r.items()]} for r in rows]
+    assert bodies.render(rows, xml=False) == json.dumps(expected).encode()
