@@ -25,7 +25,10 @@ from hpcspec.emulator.scheduler import Caller, Scheduler
 from hpcspec.emulator.views import (
     COUNTER_NAMES,
     PLAIN_TASK_PROPERTIES,
+    READABLE_JOB,
+    job_columns,
     job_view,
+    job_view_of,
     task_counters,
     task_view,
 )
@@ -97,20 +100,23 @@ def list_jobs(c: Context) -> Body:
     sort = canonical(JOB_TYPES, query.sort) if query.sort else None
     if sort in (None, "Id"):
         after = query.after[0] if query.after else None
-        jobs = store.query_jobs(
-            condition, params, query.rows + 1, query.offset, not query.ascending, after
-        )
-        more, jobs = len(jobs) > query.rows, jobs[: query.rows]
-        counted = store.task_state_counts_of([j.id for j in jobs]) if counts else {}
-        wanted = COUNTER_NAMES if names is None else COUNTER_NAMES.intersection(names)
+        shown = names if names is not None else list(READABLE_JOB)
+        found = store.job_values(
+            condition, params, query.rows + 1, query.offset, not query.ascending, after,
+            job_columns(shown),
+        )  # fmt: skip
+        more, found = len(found) > query.rows, found[: query.rows]
+        counted = store.task_state_counts_of([job_id for job_id, _ in found]) if counts else {}
+        wanted = COUNTER_NAMES.intersection(shown)
         rows = [
-            job_view(j, task_counters(counted[j.id], wanted) if counts else {}, names) for j in jobs
+            job_view_of(values, task_counters(counted[job_id], wanted) if counts else {}, shown)
+            for job_id, values in found
         ]
         if query.start_row is not None:
             c.headers["x-ms-row-count"] = str(store.count_jobs(condition, params))
         elif more:
             end = query.offset + query.rows
-            c.headers["x-ms-continuation-queryId"] = query.token(end, (jobs[-1].id,))
+            c.headers["x-ms-continuation-queryId"] = query.token(end, (found[-1][0],))
         return local_times(c, rows, JOB_TYPES)
     views = [_job_view(c, j, counts) for j in store.query_jobs(condition, params, None, 0)]
     views = listing.sort_rows(views, sort, JOB_TYPES, lambda r: int(r["Id"]), query.ascending)

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from hpcspec.emulator.rows import JobRow, TaskRow
 from hpcspec.emulator.schema import prepare
@@ -23,6 +24,7 @@ from hpcspec.hpcpack.states import JobState, TaskState
 
 QUOTE_EMPTY = "'{}'"  # an empty JSON object, as SQL
 _FIRST = operator.itemgetter(0)
+_JOB_INSERT = "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?)"
 _TASK_INSERT = "INSERT OR REPLACE INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
 
@@ -115,17 +117,12 @@ class Store:
     def save_job(self, job: JobRow) -> None:
         """Insert or replace a job row."""
         with self.transaction() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?)", _job_values(job)
-            )
+            conn.execute(_JOB_INSERT, _job_values(job))
 
     def insert_jobs(self, jobs: Iterable[JobRow]) -> None:
         """Many jobs in one transaction (fixtures and benchmarks)."""
         with self.transaction() as conn:
-            conn.executemany(
-                "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (_job_values(job) for job in jobs),
-            )
+            conn.executemany(_JOB_INSERT, (_job_values(job) for job in jobs))
             row = conn.execute("SELECT MAX(id) FROM jobs").fetchone()
             current = self._counter(conn, "job")
             if row[0] is not None and row[0] > current:
@@ -137,25 +134,15 @@ class Store:
         return int(row[0]) if row else 0
 
     def job(self, job_id: int) -> JobRow | None:
-        row = (
-            self._conn()
-            .execute("SELECT id, props, custom, env FROM jobs WHERE id = ?", (job_id,))
-            .fetchone()
-        )
+        sql = "SELECT id, props, custom, env FROM jobs WHERE id = ?"
+        row = self._conn().execute(sql, (job_id,)).fetchone()
         return _job(row) if row else None
 
     def jobs_in(self, states: Iterable[JobState]) -> list[JobRow]:
         names = [s.name for s in states]
         marks = ",".join("?" * len(names))
-        rows = (
-            self._conn()
-            .execute(
-                f"SELECT id, props, custom, env FROM jobs WHERE state IN ({marks}) ORDER BY id",
-                names,
-            )
-            .fetchall()
-        )
-        return [_job(r) for r in rows]
+        sql = f"SELECT id, props, custom, env FROM jobs WHERE state IN ({marks}) ORDER BY id"
+        return [_job(r) for r in self._conn().execute(sql, names).fetchall()]
 
     def query_jobs(
         self,
@@ -169,6 +156,40 @@ class Store:
         """Jobs matching an SQL condition on the indexed columns, by id, for reading: without
         their custom properties and environment (never save these rows). `after`: only ids
         past this one (a seek, where an offset would walk every row before it)."""
+        found = self._page("props", where, params, limit, offset, descending, after)
+        return [JobRow(job_id, props) for job_id, props in found]
+
+    def job_values(
+        self,
+        where: str,
+        params: Sequence[object],
+        limit: int,
+        offset: int,
+        descending: bool,
+        after: int | None,
+        columns: Sequence[str],
+    ) -> list[tuple[int, list[str | None]]]:
+        """A page of `query_jobs` as (id, the values of the properties `columns`, None where a
+        job has none), picked out by SQLite: a third of what decoding whole rows here costs."""
+        paths = ", ".join(f"'$.\"{name}\"'" for name in (*columns, "Id"))  # ≥ 2: an array
+        found = self._page(
+            f"json_extract(props, {paths})", where, params, limit, offset, descending, after
+        )
+        return [(job_id, values[: len(columns)]) for job_id, values in found]
+
+    def _page(
+        self,
+        picked: str,
+        where: str,
+        params: Sequence[object],
+        limit: int | None,
+        offset: int,
+        descending: bool,
+        after: int | None,
+    ) -> list[Any]:
+        """`[id, picked]` of each job matching `where`, in id order, as one value built inside
+        one sqlite3_step: each row fetched costs a GIL release, and with several request
+        threads each release hands the interpreter to another (tens of switches a page)."""
         order = "DESC" if descending else "ASC"
         args = list(params)
         if after is not None:
@@ -179,17 +200,11 @@ class Store:
         if limit is not None:
             rows += " LIMIT ? OFFSET ?"
             args += [limit, offset]
-        # The page as one value, `[[id, {props}], …]`, built inside one sqlite3_step: each
-        # row fetched costs a GIL release, and with several request threads each release
-        # hands the interpreter to another thread (tens of context switches a page).
-        pairs = "group_concat('[' || id || ',' || props || ']', ',')"
-        sql = f"SELECT '[' || {pairs} || ']' FROM ({rows})"
-        text = self._conn().execute(sql, args).fetchone()[0]
-        if text is None:
-            return []
-        found = _DECODE(text)
+        pairs = f"group_concat('[' || id || ',' || {picked} || ']', ',')"
+        text = self._conn().execute(f"SELECT '[' || {pairs} || ']' FROM ({rows})", args)
+        found: list[Any] = _DECODE(text.fetchone()[0] or "[]")
         found.sort(key=_FIRST, reverse=descending)  # group_concat promises no order
-        return [JobRow(job_id, props) for job_id, props in found]
+        return found
 
     def count_jobs(self, where: str, params: Sequence[object]) -> int:
         row = self._conn().execute(f"SELECT COUNT(*) FROM jobs WHERE {where}", params).fetchone()
@@ -202,10 +217,7 @@ class Store:
 
     def save_tasks(self, tasks: Iterable[TaskRow]) -> None:
         with self.transaction() as conn:
-            conn.executemany(
-                _TASK_INSERT,
-                (_task_values(t) for t in tasks),
-            )
+            conn.executemany(_TASK_INSERT, (_task_values(t) for t in tasks))
 
     def update_tasks(self, job_id: int, state: TaskState, changes: Mapping[str, str]) -> None:
         """Set `changes` in the properties of every task of a job in `state`, in one statement.

@@ -8,7 +8,8 @@ counters count the tasks that run (basic tasks and sweep subtasks), as the store
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence, Set
+from collections.abc import Callable, Sequence, Set
+from typing import NamedTuple, cast
 
 from hpcspec.emulator.properties import (
     JOB_DEFAULTS,
@@ -48,31 +49,75 @@ def task_counters(counts: dict[str, int], names: Set[str] = COUNTER_NAMES) -> di
     return out
 
 
-_READABLE_JOB = tuple(n for n in JOB_TYPES if n not in WRITE_ONLY)
+READABLE_JOB = tuple(n for n in JOB_TYPES if n not in WRITE_ONLY)
+
+
+_SOURCES = {"Priority": "ExpandedPriority", "HasRuntime": "RuntimeSeconds"}  # shown from
+
+
+class _Plan(NamedTuple):
+    """How `job_view` shows a list of names: what it reads for each, and what it computes."""
+
+    names: tuple[str, ...]
+    columns: tuple[str, ...]  # the stored property read for each name
+    defaults: tuple[tuple[int, str, str], ...]  # (index, name, what shows when not stored)
+    computed: tuple[tuple[int, str], ...]  # (index, name): counters, Priority, HasRuntime
 
 
 @functools.lru_cache(maxsize=256)  # a client asks for the same few name lists every time
-def _job_plan(names: tuple[str, ...]) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
-    """(each name with its default, the names computed rather than read) for `job_view`."""
-    computed = tuple(n for n in names if n in COUNTER_NAMES or n in ("Priority", "HasRuntime"))
-    return tuple((n, JOB_DEFAULTS.get(n, "")) for n in names), computed
+def _job_plan(names: tuple[str, ...]) -> _Plan:
+    return _Plan(
+        names,
+        tuple(_SOURCES.get(n, n) for n in names),
+        tuple((i, n, JOB_DEFAULTS.get(n, "")) for i, n in enumerate(names)),
+        tuple((i, n) for i, n in enumerate(names) if n in COUNTER_NAMES or n in _SOURCES),
+    )
+
+
+def job_columns(names: Sequence[str]) -> tuple[str, ...]:
+    """The stored property `job_view_of` needs for each of `names`, in the same order."""
+    return _job_plan(tuple(names)).columns
 
 
 def job_view(
     job: JobRow, counters: dict[str, str], names: Sequence[str] | None = None
 ) -> dict[str, str]:
     """The readable job properties `names` (None: all, in catalogue order) as wire strings."""
+    plan = _job_plan(READABLE_JOB if names is None else tuple(names))
     props = job.props
-    defaults, computed = _job_plan(_READABLE_JOB if names is None else tuple(names))
-    out = {name: props.get(name, default) for name, default in defaults}
-    for name in computed:  # replaced in place: the order stays the order of `names`
+    out = {name: props.get(name, default) for _, name, default in plan.defaults}
+    _compute(out, plan, lambda index: props.get(plan.columns[index]), counters)
+    return out
+
+
+def job_view_of(
+    values: Sequence[str | None], counters: dict[str, str], names: Sequence[str]
+) -> dict[str, str]:
+    """`job_view` from the stored values of `job_columns(names)` (None: not stored)."""
+    plan = _job_plan(tuple(names))
+    out = cast(dict[str, str], dict(zip(plan.names, values, strict=True)))  # Nones go next
+    if None in values:
+        for index, name, default in plan.defaults:
+            if values[index] is None:
+                out[name] = default
+    _compute(out, plan, values.__getitem__, counters)
+    return out
+
+
+def _compute(
+    out: dict[str, str],
+    plan: _Plan,
+    stored: Callable[[int], str | None],
+    counters: dict[str, str],
+) -> None:
+    """Fill in the computed names in place (the order stays the order of names)."""
+    for index, name in plan.computed:
         if name in counters:
             out[name] = counters[name]
         elif name == "Priority":
-            out[name] = priority_name(int(props.get("ExpandedPriority") or 2000))
+            out[name] = priority_name(int(stored(index) or 2000))
         elif name == "HasRuntime":
-            out[name] = format_bool(int(props.get("RuntimeSeconds") or 0) > 0)
-    return out
+            out[name] = format_bool(int(stored(index) or 0) > 0)
 
 
 _COMPUTED_TASK = frozenset({"HasRuntime", "HasCustomProperties", "TotalSubTaskNumber"})

@@ -161,3 +161,30 @@ def test_task_pages_seek_past_the_last_row_in_either_order(emulator, asc):
     assert seen == whole and pages == 5
     ids = [r["TaskId"] for r in whole]
     assert ids == sorted(ids, key=lambda t: [int(p) for p in t.split(".")], reverse=asc == "false")
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        "Priority,HasRuntime,Name,TaskCount,FailedTaskCount,Owner,Id",
+        "RuntimeSeconds,HasRuntime,ExpandedPriority,Priority,ClientSource,Project",
+        "",
+    ],
+)
+def test_a_listing_shows_each_job_as_reading_the_job_shows_it(start_emulator, names):
+    running = start_emulator()
+    api = Api(running)
+    jobs = [
+        api.create_job(Name="a", Priority="Highest", RuntimeSeconds="60", Project="p"),
+        api.create_job(Name="b"),
+        api.create_job(Name="c", ClientSource="hpcspec", Priority="BelowNormal"),
+    ]
+    api.add_task(jobs[0], CommandLine="echo 1")
+    api.add_task(jobs[0], CommandLine="echo 2")
+    params = {"rowsPerRead": "2", **({"properties": names} if names else {})}
+    listed = rows(api.ok("GET", "/jobs", params=params)) + rows(
+        api.ok("GET", "/jobs", params={**params, "rowsPerRead": "2", "startRow": "2"})
+    )
+    shown = names.split(",") if names else ["Id", "Owner", "Name", "State", "Priority"]
+    assert listed == [api.job(job, *shown) for job in jobs]
+    assert listed[0].get("TaskCount", "2") == "2"
