@@ -163,6 +163,22 @@ def summary(values: list[float], unit: str) -> str:
     return f"{shown} {unit} (median of {len(values)}, {spread})"
 
 
+def host_speed() -> float:
+    """Seconds for a fixed pure-Python loop (as benchmarks/bench_jobxml.py prints it): this
+    shared VM's speed varies by half over minutes, so figures are read next to it."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - start
+
+
+def context() -> str:
+    """The host's speed and load, printed before and after the measurements."""
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    return f"a 10,000,000-step Python loop takes {host_speed():.2f} s; load average {load}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=20_000)
@@ -177,6 +193,7 @@ def main() -> None:
         seed(db, args.jobs, args.tasks)
         print(f"seeded {args.jobs} jobs and a job of {args.tasks} tasks through the store "
               f"in {time.monotonic() - began:.2f} s")  # fmt: skip
+        print(f"host before: {context()}")
         server, url = start_server(db)
         try:
             jobs = args.jobs
@@ -210,6 +227,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=10)
+        print(f"host after: {context()}")
 
 
 if __name__ == "__main__":
