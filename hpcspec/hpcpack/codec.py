@@ -74,11 +74,6 @@ class PropertyMap(Mapping[str, str]):
         real = self._index.get(name.lower())
         return default if real is None else self._items[real]
 
-    def folded(self) -> dict[str, str]:
-        """The properties by lower-cased name (what `[]`, `get` and `text` look up)."""
-        items = self._items
-        return {lowered: items[name] for lowered, name in self._index.items()}
-
     def text(self, name: str, default: str = "") -> str:
         """The value of `name`, or `default` when it is missing."""
         real = self._index.get(name.lower())

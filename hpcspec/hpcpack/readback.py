@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, Value
-from hpcspec.hpcpack.codec import PropertyMap, TimeParser, canonical
+from hpcspec.hpcpack.codec import TimeParser, canonical
 from hpcspec.hpcpack.definition import JobDefinition, RunAs, Sweep, TaskDefinition, pairs
 from hpcspec.hpcpack.live import TASK_COUNTERS, LiveJob, LiveTask
 from hpcspec.hpcpack.states import JobState, TaskState
@@ -99,30 +99,24 @@ def live_job(
 ) -> LiveJob:
     """A job listing row → LiveJob (times read with the cluster's format); `properties`
     (catalogue names) are read into `LiveJob.listed` as canonical values."""
-    # A listing row is a PropertyMap: its names are folded once, not for every column read.
-    get = row.folded().get if isinstance(row, PropertyMap) else None
-
-    def text(name: str) -> str:
-        return (get(name.lower()) if get is not None else row.get(name)) or ""
-
     counted = tuple(
-        (state, int(count))
+        (state, int(_text(row, name) or 0))
         for state, name in TASK_COUNTERS.items()
-        if (count := text(name) or "0") != "0"
+        if (_text(row, name) or "0") != "0"
     )
-    total = text("TaskCount")
+    total = _text(row, "TaskCount")
     return LiveJob(
-        id=int(text("Id")),
-        state=JobState.parse(text("State")),
-        name=text("Name"),
-        owner=text("Owner"),
-        client_source=text("ClientSource"),
-        change_time=parse_time(text("ChangeTime")),
-        submit_time=parse_time(text("SubmitTime")),
-        start_time=parse_time(text("StartTime")),
-        end_time=parse_time(text("EndTime")),
-        requeue_count=int(text("RequeueCount") or 0),
-        error_message=text("ErrorMessage"),
+        id=int(_text(row, "Id")),
+        state=JobState.parse(_text(row, "State")),
+        name=_text(row, "Name"),
+        owner=_text(row, "Owner"),
+        client_source=_text(row, "ClientSource"),
+        change_time=parse_time(_text(row, "ChangeTime")),
+        submit_time=parse_time(_text(row, "SubmitTime")),
+        start_time=parse_time(_text(row, "StartTime")),
+        end_time=parse_time(_text(row, "EndTime")),
+        requeue_count=int(_text(row, "RequeueCount") or 0),
+        error_message=_text(row, "ErrorMessage"),
         task_counts=counted + ((("Total", int(total)),) if total else ()),
         listed=_listed(row, properties, parse_time),
     )

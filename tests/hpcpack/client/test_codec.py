@@ -196,6 +196,6 @@ def test_a_listing_row_reads_the_same_whatever_the_case_of_its_names(
     pairs = zip(names, values.values(), strict=True)
     cased = decode_properties([{"Name": n, "Value": v} for n, v in pairs])
     parse_time = TimeFormat().parse
-    # A plain mapping is read by exact name: the reading before rows were folded once.
+    # A PropertyMap finds a column in any case; a plain mapping by its exact name.
     assert live_job(cased, parse_time) == live_job(server, parse_time)
     assert live_job(server, parse_time) == live_job(dict(values), parse_time)
