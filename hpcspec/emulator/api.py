@@ -12,7 +12,7 @@ import binascii
 import functools
 import hmac
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -136,6 +136,9 @@ class HpcApp:
             for method, path, handler, body in ROUTES + NODE_ROUTES[self.profile.node_endpoints]
         ]
         self.urls = Map(rules, strict_slashes=False, merge_slashes=False)
+        # the routes never change: a path and method match the same route every time (misses
+        # raise, and raising is never cached)
+        self._route = functools.lru_cache(maxsize=1024)(self._match)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
@@ -157,8 +160,7 @@ class HpcApp:
             self.on_request()
         xml_out = _wants_xml(request)
         try:
-            adapter = self.urls.bind("emulator")  # cheaper than bind_to_environ
-            (handler, body_kind), values = adapter.match(request.path, request.method)
+            (handler, body_kind), values = self._route(request.path, request.method)
             caller = self._authenticate(request)
             context = handlers.Context(
                 self.scheduler, caller, {k.lower(): v for k, v in request.args.items()}
@@ -195,6 +197,10 @@ class HpcApp:
             "application/xml; charset=utf-8" if xml_out else "application/json; charset=utf-8"
         )
         return Ok(bodies.render(result, xml_out), content_type, context.headers)
+
+    def _match(self, path: str, method: str) -> tuple[Any, Mapping[str, Any]]:
+        adapter = self.urls.bind("emulator")  # cheaper than bind_to_environ
+        return adapter.match(path, method)
 
     def _authenticate(self, request: Request) -> Caller:
         header = request.headers.get("Authorization", "")

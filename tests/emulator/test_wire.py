@@ -18,6 +18,7 @@ from werkzeug.serving import WSGIRequestHandler
 
 from hpcspec.emulator import wire
 from hpcspec.emulator.server import _Handler
+from tests.emulator.helpers import Api
 from tests.emulator.test_request_threads import _answers, _request
 
 NAMES = st.sampled_from(
@@ -127,3 +128,13 @@ def test_folded_and_odd_header_lines_are_still_served(start_emulator: Any) -> No
         connection.sendall(_request("GET", "/hpc/cluster/version", running.admin))
         answers = _answers(connection, 2)
     assert [a.split(b"\r\n", 1)[0] for a in answers] == [b"HTTP/1.1 200 OK"] * 2
+
+
+def test_a_route_answers_the_same_every_time_and_misses_are_never_remembered(emulator: Any):
+    api = Api(emulator)
+    job = api.create_job(Name="routed")
+    for _ in range(2):
+        assert api.call("GET", f"/jobs/{job}").status_code == 200
+        assert api.call("GET", "/jobs/not-a-number").status_code == 404
+        assert api.call("DELETE", f"/jobs/{job}").status_code == 405
+        assert api.call("GET", f"/jobs/{job}/").status_code == 200  # strict_slashes=False
