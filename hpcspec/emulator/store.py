@@ -8,7 +8,6 @@ beside them, so a restart on the same file loses nothing. Writes are serialised 
 
 from __future__ import annotations
 
-import json
 import operator
 import queue
 import sqlite3
@@ -18,6 +17,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from hpcspec.emulator.row_codec import (
+    DECODE,
+    job_row,
+    job_values,
+    task_row,
+    task_values,
+)
 from hpcspec.emulator.rows import JobRow, TaskRow
 from hpcspec.emulator.schema import prepare
 from hpcspec.hpcpack.states import JobState, TaskState
@@ -117,12 +123,12 @@ class Store:
     def save_job(self, job: JobRow) -> None:
         """Insert or replace a job row."""
         with self.transaction() as conn:
-            conn.execute(_JOB_INSERT, _job_values(job))
+            conn.execute(_JOB_INSERT, job_values(job))
 
     def insert_jobs(self, jobs: Iterable[JobRow]) -> None:
         """Many jobs in one transaction (fixtures and benchmarks)."""
         with self.transaction() as conn:
-            conn.executemany(_JOB_INSERT, (_job_values(job) for job in jobs))
+            conn.executemany(_JOB_INSERT, (job_values(job) for job in jobs))
             row = conn.execute("SELECT MAX(id) FROM jobs").fetchone()
             current = self._counter(conn, "job")
             if row[0] is not None and row[0] > current:
@@ -136,13 +142,13 @@ class Store:
     def job(self, job_id: int) -> JobRow | None:
         sql = "SELECT id, props, custom, env FROM jobs WHERE id = ?"
         row = self._conn().execute(sql, (job_id,)).fetchone()
-        return _job(row) if row else None
+        return job_row(row) if row else None
 
     def jobs_in(self, states: Iterable[JobState]) -> list[JobRow]:
         names = [s.name for s in states]
         marks = ",".join("?" * len(names))
         sql = f"SELECT id, props, custom, env FROM jobs WHERE state IN ({marks}) ORDER BY id"
-        return [_job(r) for r in self._conn().execute(sql, names).fetchall()]
+        return [job_row(r) for r in self._conn().execute(sql, names).fetchall()]
 
     def query_jobs(
         self,
@@ -202,7 +208,7 @@ class Store:
             args += [limit, offset]
         pairs = f"group_concat('[' || id || ',' || {picked} || ']', ',')"
         text = self._conn().execute(f"SELECT '[' || {pairs} || ']' FROM ({rows})", args)
-        found: list[Any] = _DECODE(text.fetchone()[0] or "[]")
+        found: list[Any] = DECODE(text.fetchone()[0] or "[]")
         found.sort(key=_FIRST, reverse=descending)  # group_concat promises no order
         return found
 
@@ -213,11 +219,11 @@ class Store:
     # -- tasks -----------------------------------------------------------------------------
     def save_task(self, task: TaskRow) -> None:
         with self.transaction() as conn:
-            conn.execute(_TASK_INSERT, _task_values(task))
+            conn.execute(_TASK_INSERT, task_values(task))
 
     def save_tasks(self, tasks: Iterable[TaskRow]) -> None:
         with self.transaction() as conn:
-            conn.executemany(_TASK_INSERT, (_task_values(t) for t in tasks))
+            conn.executemany(_TASK_INSERT, (task_values(t) for t in tasks))
 
     def update_tasks(self, job_id: int, state: TaskState, changes: Mapping[str, str]) -> None:
         """Set `changes` in the properties of every task of a job in `state`, in one statement.
@@ -244,7 +250,7 @@ class Store:
             )
             .fetchone()
         )
-        return _task(row) if row else None
+        return task_row(row) if row else None
 
     def tasks(self, job_id: int) -> list[TaskRow]:
         rows = (
@@ -256,7 +262,7 @@ class Store:
             )
             .fetchall()
         )
-        return [_task(r) for r in rows]
+        return [task_row(r) for r in rows]
 
     def query_tasks(
         self,
@@ -268,36 +274,37 @@ class Store:
         descending: bool = False,
         after: tuple[int, ...] | None = None,
         custom: bool = True,
-        fields: Sequence[str] | None = None,
     ) -> list[TaskRow]:
         """A job's tasks matching an SQL condition, in (JobTaskId, InstanceId) order, paged by
         SQLite, for reading: without environment variables, and without custom properties
-        unless `custom`, and with only the properties `fields` when given, which SQLite picks
-        out of each row (never save these rows). `after`: only rows past this (task id,
-        instance id) key (an index seek)."""
-        order = "DESC" if descending else "ASC"
-        args: list[object] = [job_id, *params]
-        condition = f"job_id = ? AND ({where})"
-        if after is not None:
-            condition += f" AND (task_id, instance_id) {'<' if descending else '>'} (?, ?)"
-            args += list(after[:2])
-            offset = 0
-        picked = "props"
-        if fields is not None:  # one parse in SQLite, a small JSON array to decode here
-            paths = [f"'$.\"{name}\"'" for name in (*fields, "Id")]  # ≥ 2 paths: an array
-            picked = f"json_extract(props, {', '.join(paths)})"
-        sql = (
-            f"SELECT job_id, task_id, instance_id, {picked}, "
-            f"{'custom' if custom else QUOTE_EMPTY}, '{{}}' FROM tasks WHERE {condition} "
-            f"ORDER BY task_id {order}, instance_id {order}"
+        unless `custom` (never save these rows). `after`: only rows past this (task id,
+        instance id) key (an index seek). `query_task_values` reads chosen properties only."""
+        columns = (
+            f"job_id, task_id, instance_id, props, {'custom' if custom else QUOTE_EMPTY}, '{{}}'"
         )
-        if limit is not None:
-            sql += " LIMIT ? OFFSET ?"
-            args += [limit, offset]
+        sql, args = _task_page(columns, job_id, where, params, limit, offset, descending, after)
+        return [task_row(r) for r in self._conn().execute(sql, args).fetchall()]
+
+    def query_task_values(
+        self,
+        job_id: int,
+        where: str,
+        params: Sequence[object],
+        fields: Sequence[str],
+        limit: int,
+        offset: int = 0,
+        descending: bool = False,
+        after: tuple[int, ...] | None = None,
+    ) -> list[tuple[int, int, list[str | None]]]:
+        """`query_tasks` for a listing of stored properties only: each row's (task id,
+        instance id, the values of `fields` in order, None where a task has none), with no
+        TaskRow built (a 100,000-task listing reads 100 pages of 1,000)."""
+        paths = [f"'$.\"{name}\"'" for name in (*fields, "Id")]  # ≥ 2 paths: an array
+        columns = f"task_id, instance_id, json_extract(props, {', '.join(paths)})"
+        sql, args = _task_page(columns, job_id, where, params, limit, offset, descending, after)
         found = self._conn().execute(sql, args).fetchall()
-        if fields is None:
-            return [_task(r) for r in found]
-        return [_picked_task(r, fields) for r in found]
+        decode = DECODE
+        return [(task_id, instance_id, decode(values)) for task_id, instance_id, values in found]
 
     def count_tasks(self, job_id: int, where: str, params: Sequence[object]) -> int:
         """How many of a job's tasks match an SQL condition."""
@@ -327,66 +334,33 @@ class Store:
             "AND s.task_id = m.task_id AND s.instance_id > 0) GROUP BY job_id, state)"
         )
         text = self._conn().execute(sql, [*job_ids, *job_ids]).fetchone()[0]
-        for job_id, state, count in _DECODE(text):
+        for job_id, state, count in DECODE(text):
             counts = out[int(job_id)]
             counts[str(state)] = counts.get(str(state), 0) + int(count)
         return out
 
 
-def _job_values(job: JobRow) -> tuple[object, ...]:
-    return (
-        job.id,
-        job.owner,
-        job.props["State"],
-        job.number("_changed"),
-        _dump(job.props),
-        _dump(job.custom),
-        _dump(job.env),
-    )
-
-
-def _task_values(task: TaskRow) -> tuple[object, ...]:
-    return (
-        task.job_id,
-        task.task_id,
-        task.instance_id,
-        task.props["State"],
-        _dump(task.props),
-        _dump(task.custom),
-        _dump(task.env),
-        int(task.is_master),
-    )
-
-
-_ENCODE = json.JSONEncoder(check_circular=False).encode  # flat dicts of strings
-_DECODE = json.JSONDecoder().decode
-
-
-def _dump(values: dict[str, str]) -> str:
-    return _ENCODE(values) if values else "{}"  # most rows have no custom properties or env
-
-
-def _load(text: object) -> dict[str, str]:
-    return {} if text == "{}" else dict(_DECODE(str(text)))
-
-
-def _job(row: Sequence[object]) -> JobRow:
-    return JobRow(int(str(row[0])), _load(row[1]), _load(row[2]), _load(row[3]))
-
-
-def _picked_task(row: Sequence[object], fields: Sequence[str]) -> TaskRow:
-    """A task row whose properties are only `fields` (those it has)."""
-    values = _DECODE(str(row[3]))
-    props = {name: value for name, value in zip(fields, values, strict=False) if value is not None}
-    return TaskRow(int(str(row[0])), int(str(row[1])), int(str(row[2])), props, _load(row[4]))
-
-
-def _task(row: Sequence[object]) -> TaskRow:
-    return TaskRow(
-        int(str(row[0])),
-        int(str(row[1])),
-        int(str(row[2])),
-        _load(row[3]),
-        _load(row[4]),
-        _load(row[5]),
-    )
+def _task_page(
+    columns: str,
+    job_id: int,
+    where: str,
+    params: Sequence[object],
+    limit: int | None,
+    offset: int,
+    descending: bool,
+    after: tuple[int, ...] | None,
+) -> tuple[str, list[object]]:
+    """The SQL and arguments of a page of a job's task rows (`Store.query_tasks`)."""
+    order = "DESC" if descending else "ASC"
+    args: list[object] = [job_id, *params]
+    condition = f"job_id = ? AND ({where})"
+    if after is not None:
+        condition += f" AND (task_id, instance_id) {'<' if descending else '>'} (?, ?)"
+        args += list(after[:2])
+        offset = 0
+    sql = f"SELECT {columns} FROM tasks WHERE {condition} "
+    sql += f"ORDER BY task_id {order}, instance_id {order}"
+    if limit is not None:
+        sql += " LIMIT ? OFFSET ?"
+        args += [limit, offset]
+    return sql, args

@@ -124,6 +124,15 @@ _COMPUTED_TASK = frozenset({"HasRuntime", "HasCustomProperties", "TotalSubTaskNu
 PLAIN_TASK_PROPERTIES = frozenset(TASK_TYPES) - _COMPUTED_TASK  # read as stored
 
 
+def plain_task_view(names: Sequence[str], values: Sequence[str | None]) -> dict[str, str]:
+    """`task_view` of stored properties only (`PLAIN_TASK_PROPERTIES`), from their values as
+    `Store.query_task_values` reads them: a task without one shows its default."""
+    return {
+        name: TASK_DEFAULTS.get(name, "") if value is None else value
+        for name, value in zip(names, values, strict=False)  # values end with the task's Id
+    }
+
+
 def task_view(task: TaskRow, names: Sequence[str] | None = None) -> dict[str, str]:
     """The readable task properties `names` (None: all) as wire strings."""
     props = task.props

@@ -188,3 +188,35 @@ def test_a_listing_shows_each_job_as_reading_the_job_shows_it(start_emulator, na
     shown = names.split(",") if names else ["Id", "Owner", "Name", "State", "Priority"]
     assert listed == [api.job(job, *shown) for job in jobs]
     assert listed[0].get("TaskCount", "2") == "2"
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        "",  # the default properties
+        "TaskId,Name,State,CommandLine,StdOutFilePath,RuntimeSeconds,WorkDirectory,Id",
+        "Name,HasCustomProperties,HasRuntime,CommandLine",  # computed: the TaskRow path
+    ],
+)
+def test_a_task_listing_shows_each_task_as_reading_the_task_shows_it(emulator, names):
+    # Plain properties are read from SQLite column by column (Store.query_task_values), the
+    # computed ones through the TaskRow: both must show what GET /jobs/{id}/tasks/{task} shows,
+    # defaults included for a property a task never had.
+    api = Api(emulator)
+    job = api.create_job()
+    tasks = [
+        api.add_task(job, Name="plain", CommandLine="echo a"),
+        api.add_task(job, CommandLine="echo b", StdOutFilePath="out.txt", RuntimeSeconds="60"),
+        api.add_task(job, Name="dir", CommandLine="echo c", WorkDirectory="C:\\work"),
+    ]
+    api.ok(
+        "POST", f"/jobs/{job}/tasks/{tasks[0]}/customProperties", json=[{"Name": "k", "Value": "v"}]
+    )
+    params = {"rowsPerRead": "2", **({"properties": names} if names else {})}
+    first = api.call("GET", f"/jobs/{job}/tasks", params=params)
+    token = first.headers["x-ms-continuation-queryId"]
+    listed = rows(first.json()) + rows(
+        api.ok("GET", f"/jobs/{job}/tasks", params={**params, "queryId": token})
+    )
+    shown = names.split(",") if names else list(listed[0])
+    assert listed == [api.task(job, task, *shown) for task in tasks]
