@@ -5,11 +5,13 @@ reads the elements; ground truth §2.2, `reference/hpcpack/derived/job-xml-impor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from operator import itemgetter
+from typing import Any
 
 from hpcspec.hpcpack import values as value_forms
 from hpcspec.hpcpack.catalogue import TASK_PROPERTIES, Kind, PropertySpec, Value
@@ -21,11 +23,26 @@ _TASK_TYPES = {m.name.lower(): m.name for m in TaskType}
 _TIME_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%Y/%m/%d %H:%M:%S", "%m/%d/%Y %H:%M:%S")
 
 
-def typed_row(plan: Plan, texts: list[str], position: int, source: str) -> dict[str, Value]:
-    """The parsed values of a task's typed attributes (a later attribute wins)."""
-    return {
-        name: _typed(name, texts[i], plan.locals[i], position, source) for i, name in plan.typed
-    }
+def values_at(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
+    """A getter of the items at `keys` as a tuple (`itemgetter` gives a bare item for one key)."""
+    if len(keys) > 1:
+        return itemgetter(*keys)
+    return lambda items: tuple(items[k] for k in keys)
+
+
+def typed_values(plan: Plan, texts: list[str], position: int, source: str) -> dict[str, Value]:
+    """The parsed values of a task's typed attributes (a later attribute wins), parsed once
+    per distinct row of texts of its plan."""
+    given = plan.typed_texts(texts)
+    row = plan.rows.get(given)
+    if row is None:
+        row = {
+            name: _typed(name, texts[i], plan.locals[i], position, source) for i, name in plan.typed
+        }
+        if len(plan.rows) >= _TYPED_ROWS_KEPT:
+            plan.rows.clear()
+        plan.rows[given] = row
+    return row
 
 
 class _Read(Enum):
@@ -58,19 +75,18 @@ class Plan:
     rows: dict[tuple[str, ...], dict[str, Value]]
 
 
-PLANS: dict[tuple[str, ...], Plan] = {}
-PLANS_KEPT = 256
 _TYPED_VALUES: dict[tuple[str, str], Value] = {}  # (property, text) -> value: a file's
 _TYPED_VALUES_KEPT = 4096  # thousands of tasks repeat the same few values
-TYPED_ROWS_KEPT = 1024
+_TYPED_ROWS_KEPT = 1024
 
 
-def make_plan(keys: list[str]) -> Plan:
+@functools.lru_cache(maxsize=256)
+def make_plan(keys: tuple[str, ...]) -> Plan:
+    """How to read a task with these attributes (names as parsed, in document order)."""
     classified = [_task_attribute(k) for k in keys]
     kinds = tuple(how for _, _, how in classified)
     typed = tuple((i, c[1]) for i, c in enumerate(classified) if c[2] is _Read.TYPED)
-    at = [i for i, _ in typed]
-    plan = Plan(
+    return Plan(
         locals=tuple(local for local, _, _ in classified),
         names=tuple(name for _, name, _ in classified),
         kinds=kinds,
@@ -78,13 +94,9 @@ def make_plan(keys: list[str]) -> Plan:
         general=_Read.PARAMETRIC in kinds or _Read.RUNTIME in kinds,
         read=tuple(local for local, _, how in classified if how is not _Read.IGNORED),
         ignored=tuple(local for local, _, how in classified if how is _Read.IGNORED),
-        typed_texts=itemgetter(*at) if len(at) > 1 else lambda texts: tuple(texts[i] for i in at),
+        typed_texts=values_at([i for i, _ in typed]),
         rows={},
     )
-    if len(PLANS) >= PLANS_KEPT:
-        PLANS.clear()
-    PLANS[tuple(keys)] = plan
-    return plan
 
 
 def _task_attribute(attr: str) -> tuple[str, str, _Read]:
@@ -164,22 +176,14 @@ def _typed_task_value(name: str, raw: str) -> Value:
     if name in ("StartValue", "EndValue", "IncrementValue", "GroupId"):
         return value_forms.parse_int(raw)
     spec = TASK_PROPERTIES[name]
-    if spec.kind is Kind.DATETIME:
-        moment = _culture_time(raw)
-        if moment is not None:
-            raw = moment.isoformat()
-    return spec.parse(raw)
+    return spec.parse(_iso_time(spec, raw))
 
 
 def job_value(
     name: str, raw: str, where: str, source: str, catalogue: Mapping[str, PropertySpec]
 ) -> Value:
     spec = catalogue[name]
-    if spec.kind is Kind.DATETIME:
-        moment = _culture_time(raw)
-        if moment is not None:
-            raw = moment.isoformat()
-    return _parsed(spec.parse, raw, where, source)
+    return _parsed(spec.parse, _iso_time(spec, raw), where, source)
 
 
 def _parsed(parse: Callable[[str], Value], raw: str, where: str, source: str) -> Value:
@@ -187,6 +191,15 @@ def _parsed(parse: Callable[[str], Value], raw: str, where: str, source: str) ->
         return parse(raw)
     except ValueError as bad:
         raise JobXmlError(f"{where}: invalid value {raw!r}: {bad}", source=source) from None
+
+
+def _iso_time(spec: PropertySpec, raw: str) -> str:
+    """`raw`, or for a time property written in the server's culture, that time in ISO form."""
+    if spec.kind is Kind.DATETIME:
+        moment = _culture_time(raw)
+        if moment is not None:
+            return moment.isoformat()
+    return raw
 
 
 def _culture_time(raw: str) -> datetime | None:

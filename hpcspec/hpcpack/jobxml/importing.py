@@ -7,9 +7,9 @@ file that gives both Priority and ExpandedPriority, and task groups as dependsOn
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from operator import itemgetter
 
 from hpcspec.hpcpack import values as value_forms
 from hpcspec.hpcpack.catalogue import Value
@@ -20,6 +20,7 @@ from hpcspec.hpcpack.definition import (
     pairs,
     task_definition,
 )
+from hpcspec.hpcpack.jobxml.attributes import values_at
 from hpcspec.hpcpack.jobxml.read import JobDocument, TaskDocument, read_document
 from hpcspec.hpcpack.jobxml.safe import JobXmlError
 from hpcspec.hpcpack.jobxml.schema import IMPORTED_TASK_PROPERTIES
@@ -126,11 +127,7 @@ def _task_definition(task: TaskDocument, name: str, source: str) -> TaskDefiniti
         )
     depends = values.get("DependsOn")
     work = values.get("WorkDirectory")
-    given = tuple(values)  # the property names this task sets, in its attribute order
-    imported = _IMPORTED.get(given)
-    if imported is None:
-        imported = _imported(given)
-    names, of = imported
+    names, of = _imported(tuple(values))  # by the names this task sets, in attribute order
     return task_definition(  # TaskDefinition(...), faster: once per task of 100,000
         name,
         str(values["CommandLine"]),
@@ -143,23 +140,14 @@ def _task_definition(task: TaskDocument, name: str, source: str) -> TaskDefiniti
     )
 
 
-# the property names a task sets -> the catalogue properties among them, sorted, and a getter
-# of their values: the tasks of a big file mostly set the same names
-_Imported = tuple[tuple[str, ...], Callable[[Mapping[str, Value]], tuple[Value, ...]]]
-_IMPORTED: dict[tuple[str, ...], _Imported] = {}
-_IMPORTED_KEPT = 256
-
-
-def _imported(given: tuple[str, ...]) -> _Imported:
+@functools.lru_cache(maxsize=256)  # the tasks of a big file mostly set the same names
+def _imported(
+    given: tuple[str, ...],
+) -> tuple[tuple[str, ...], Callable[[Mapping[str, Value]], tuple[Value, ...]]]:
+    """The catalogue properties among the names a task sets, sorted, and a getter of their
+    values."""
     names = tuple(sorted(set(given) & IMPORTED_TASK_PROPERTIES))
-    if len(names) > 1:
-        of: Callable[[Mapping[str, Value]], tuple[Value, ...]] = itemgetter(*names)
-    else:
-        of = lambda values: tuple(values[n] for n in names)  # noqa: E731 (itemgetter of one name gives no tuple)
-    if len(_IMPORTED) >= _IMPORTED_KEPT:
-        _IMPORTED.clear()
-    _IMPORTED[given] = imported = (names, of)
-    return imported
+    return names, values_at(names)
 
 
 def _depends_on(text: str) -> tuple[str, ...]:

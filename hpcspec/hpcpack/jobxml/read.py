@@ -21,14 +21,12 @@ from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, Value
 from hpcspec.hpcpack.definition import pairs
 from hpcspec.hpcpack.jobxml.attributes import (
     NOWHERE,
-    PLANS,
-    TYPED_ROWS_KEPT,
     general_values,
     job_ids,
     job_value,
     legacy_runtime,
     make_plan,
-    typed_row,
+    typed_values,
 )
 from hpcspec.hpcpack.jobxml.safe import JobXmlError, local_name, parse_streaming
 from hpcspec.hpcpack.jobxml.schema import (
@@ -99,12 +97,7 @@ def read_document(data: bytes, *, source: str) -> JobDocument:
     env: dict[str, str] = {}
     groups: list[tuple[int, int]] = []
     for child in root:
-        kind = local_name(child)
-        if kind == "EnvironmentVariables":
-            env.update(_pairs(child, "Variable"))
-        elif kind in ("CustomProperties", "ExtendedTerms"):
-            custom.update(_pairs(child, "Term"))
-        elif kind == "Dependencies":
+        if not _read_pairs(child, custom, env) and local_name(child) == "Dependencies":
             groups += _group_dependencies(child, source)
     job = (source, values, pairs(custom), pairs(env), tuple(groups), tuple(tasks))
     return JobDocument(*job, read, ignored, priorities)
@@ -151,9 +144,7 @@ def _task(element: etree._Element, position: int, source: str) -> TaskDocument:
     # Runs once per task of files with tens of thousands of them, which mostly share one
     # attribute list: each list is planned once (`make_plan`), each typed value parsed once.
     keys: list[str] = element.keys()  # type: ignore[assignment]  # text, as parsed
-    plan = PLANS.get(tuple(keys))
-    if plan is None:
-        plan = make_plan(keys)
+    plan = make_plan(tuple(keys))
     texts: list[str] = element.values()  # type: ignore[assignment]
     if plan.general:
         values = general_values(plan, texts, position, source)
@@ -162,14 +153,7 @@ def _task(element: etree._Element, position: int, source: str) -> TaskDocument:
         if plan.ignored:
             values.pop(NOWHERE, None)
         if plan.typed:
-            given = plan.typed_texts(texts)
-            row = plan.rows.get(given)
-            if row is None:
-                row = typed_row(plan, texts, position, source)
-                if len(plan.rows) >= TYPED_ROWS_KEPT:
-                    plan.rows.clear()
-                plan.rows[given] = row
-            values.update(row)
+            values.update(typed_values(plan, texts, position, source))
         if values.get("Type") in ("NodePrep", "NodeRelease"):
             values.pop("GroupId", None)
     if not len(element):  # most tasks have no child elements at all
@@ -177,11 +161,7 @@ def _task(element: etree._Element, position: int, source: str) -> TaskDocument:
     custom: dict[str, str] = {}
     env: dict[str, str] = {}
     for child in element:
-        kind = local_name(child)
-        if kind == "EnvironmentVariables":
-            env.update(_pairs(child, "Variable"))
-        elif kind in ("CustomProperties", "ExtendedTerms"):
-            custom.update(_pairs(child, "Term"))
+        _read_pairs(child, custom, env)
     return TaskDocument(
         position,
         values,
@@ -190,6 +170,19 @@ def _task(element: etree._Element, position: int, source: str) -> TaskDocument:
         plan.read,
         plan.ignored,
     )
+
+
+def _read_pairs(child: etree._Element, custom: dict[str, str], env: dict[str, str]) -> bool:
+    """Read a job's or task's `<EnvironmentVariables>` into `env`, its `<CustomProperties>`
+    or `<ExtendedTerms>` into `custom`; False for any other child."""
+    kind = local_name(child)
+    if kind == "EnvironmentVariables":
+        env.update(_pairs(child, "Variable"))
+    elif kind in ("CustomProperties", "ExtendedTerms"):
+        custom.update(_pairs(child, "Term"))
+    else:
+        return False
+    return True
 
 
 def _pairs(element: etree._Element, item: str) -> dict[str, str]:
