@@ -122,17 +122,7 @@ def _escape(char: str) -> str:
 
 def _flow(value: object) -> str:
     if isinstance(value, Flow):
-        texts = _FLOW_TEXTS
-        return (
-            "["
-            + ", ".join(
-                [
-                    (texts.get(v) or _decide(v, True)) if type(v) is str else scalar(v, flow=True)
-                    for v in value
-                ]
-            )
-            + "]"
-        )
+        return "[" + ", ".join([scalar(v, flow=True) for v in value]) + "]"
     if isinstance(value, FlowMap):
         items = ", ".join(
             f"{scalar(k, flow=True)}: {scalar(v, flow=True)}" for k, v in value.items()

@@ -235,7 +235,7 @@ def _property_value(kind: Kind, value: Value) -> object:
 
 def _escaped(text: str) -> str:
     """A literal string as manifest text: `${` would be read as a variable."""
-    return text.replace("${", "$${") if "${" in text else text
+    return text.replace("${", "$${")
 
 
 def _flow(items: Iterable[str]) -> Flow:
