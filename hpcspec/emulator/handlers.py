@@ -274,32 +274,22 @@ def list_tasks(c: Context, job_id: int) -> Body:
             params.append(_time(c, value))
     condition = " AND ".join(where)
     sort = query.sort if query.sort.lower() not in ("taskid", "jobtaskid") else ""
-    plain = names is not None and PLAIN_TASK_PROPERTIES.issuperset(names)
-    if plain and names is not None and not canonical(TASK_TYPES, sort):  # the common listing
-        found = store.query_task_values(
-            job_id, condition, params, names, query.rows + 1, query.offset, not query.ascending,
-            query.after,
-        )  # fmt: skip
-        more, found = len(found) > query.rows, found[: query.rows]
-        rows = [plain_task_view(names, values) for _, _, values in found]
-        if query.start_row is not None:
-            c.headers["x-ms-row-count"] = str(store.count_tasks(job_id, condition, params))
-        elif more:
-            last = found[-1][:2]
-            c.headers["x-ms-continuation-queryId"] = query.token(query.offset + query.rows, last)
-        return local_times(c, rows, TASK_TYPES)
     if not canonical(TASK_TYPES, sort):
-        custom = names is None or "HasCustomProperties" in names
-        tasks = store.query_tasks(
-            job_id, condition, params, query.rows + 1, query.offset, not query.ascending,
-            query.after, custom,
-        )  # fmt: skip
-        more, tasks = len(tasks) > query.rows, tasks[: query.rows]
-        rows = [task_view(t, names) for t in tasks]
+        paging = (query.rows + 1, query.offset, not query.ascending, query.after)
+        if names is not None and PLAIN_TASK_PROPERTIES.issuperset(names):  # read as stored
+            found = store.query_task_values(job_id, condition, params, names, *paging)
+            more, found = len(found) > query.rows, found[: query.rows]
+            rows = [plain_task_view(names, values) for _, _, values in found]
+            last = found[-1][:2] if found else None
+        else:
+            custom = names is None or "HasCustomProperties" in names
+            tasks = store.query_tasks(job_id, condition, params, *paging, custom)
+            more, tasks = len(tasks) > query.rows, tasks[: query.rows]
+            rows = [task_view(t, names) for t in tasks]
+            last = (tasks[-1].task_id, tasks[-1].instance_id) if tasks else None
         if query.start_row is not None:
             c.headers["x-ms-row-count"] = str(store.count_tasks(job_id, condition, params))
-        elif more:
-            last = (tasks[-1].task_id, tasks[-1].instance_id)
+        elif more and last is not None:
             c.headers["x-ms-continuation-queryId"] = query.token(query.offset + query.rows, last)
         return local_times(c, rows, TASK_TYPES)
     views = [task_view(t) for t in store.query_tasks(job_id, condition, params, None)]
