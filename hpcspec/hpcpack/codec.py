@@ -76,8 +76,7 @@ class PropertyMap(Mapping[str, str]):
 
     def text(self, name: str, default: str = "") -> str:
         """The value of `name`, or `default` when it is missing."""
-        real = self._index.get(name.lower())
-        return default if real is None else self._items[real]
+        return self.get(name, default)
 
     def integer(self, name: str) -> int | None:
         """The value of `name` as an int, None when missing or empty."""
