@@ -46,6 +46,7 @@ FAULTS = (
     FaultRule(match="*", probability=0.15, error_status=500),
     FaultRule(match="*", probability=0.10, drop_after_commit=True),
 )
+EXTRA_ROUNDS = 3  # rounds run beyond ROUNDS until the appliers are seen to race
 MAX_RUNS = 8  # an applier re-runs apply after a failure, as a CI retry would
 LARGE = {"nodes": 64, "cores_per_node": 16, "timings": Timings(tick=0.2, simulate=0.05)}
 
@@ -147,14 +148,18 @@ def test_three_racing_appliers_leave_exactly_one_job_per_key(
     plan = FaultPlan((*JITTER, *SLOW_CREATES, *(FAULTS if faults else ())), seed=13)
     running = start_emulator(faults=plan, **LARGE)
     argv = ["apply", "m.yaml", "--auto-approve", "--create-via", via, "--no-lock"]
-    created = 0
-    for n in range(rounds(via)):
+    created = n = 0
+    # Every round must hold the invariants. The test must also show that the appliers really
+    # raced: more jobs created than keys (losers cancelled). One round can miss the race when
+    # injected 500s send two appliers to their retry until the first has finished, so a few
+    # extra rounds are run until a race is seen (still fails if none ever is).
+    while n < rounds(via) or (created <= JOBS * n and n < rounds(via) + EXTRA_ROUNDS):
         stack = f"race{n}"
         run_round(running, tmp_path / stack, stack, argv, retry=faults)
         created += sum(check_round(running, tmp_path / stack, stack, in_process).values())
-    # They really raced: more jobs were created than there are keys (losers cancelled).
-    assert created > JOBS * rounds(via)
-    print(f"{via} {'faults' if faults else 'clean'}: {rounds(via)} rounds, {created} jobs")
+        n += 1
+    assert created > JOBS * n, f"{n} rounds and no applier ever raced another"
+    print(f"{via} {'faults' if faults else 'clean'}: {n} rounds, {created} jobs")
 
 
 @pytest.mark.slow
