@@ -128,8 +128,9 @@ def managed_properties(stack: ResolvedStack) -> tuple[str, ...]:
     names = {
         name
         for job in stack.jobs.values()
+        for unmanaged in [job.unmanaged]
         for name, _ in job.definition.properties
-        if name not in job.ignore_changes
+        if name not in unmanaged
     }
     return tuple(sorted(names))
 

@@ -73,16 +73,22 @@ def job_settings(desired: DesiredJob) -> list[FieldDiff]:
 
 
 def ignored(desired: DesiredJob, diff: FieldDiff) -> bool:
-    return diff.section is DiffSection.PROPERTY and diff.name in desired.ignore_changes
+    return diff.section is DiffSection.PROPERTY and diff.name in desired.unmanaged
 
 
 def only_ignored(desired: DesiredJob, job: LiveJob, diffs: list[FieldDiff]) -> Change:
-    """The spec changed only in ignoreChanges fields: the live values stay; while the job can
-    still be edited, its digest is brought up to date so the next plan reads nothing more."""
-    names = ", ".join(sorted({d.name for d in diffs}))
+    """The spec changed only in fields plan leaves alone (`ignoreChanges`, a defaulted Name):
+    the live values stay; while the job can still be edited, its digest is brought up to date
+    so the next plan reads nothing more."""
+    names = {d.name for d in diffs}
+    parts = []
+    if names - desired.ignore_changes:  # the defaulted Name: a `moved:` key's old default
+        parts.append("the default Name (a job is named after its key at creation, then left)")
+    if names & desired.ignore_changes:
+        parts.append(f"ignoreChanges fields ({', '.join(sorted(names & desired.ignore_changes))})")
     why = Reason(
         ReasonCode.IGNORED_FIELDS,
-        f"the spec changed only in ignoreChanges fields ({names}): the live values stay",
+        f"the spec changed only in {' and '.join(parts)}: the live values stay",
     )
     if job.state.is_terminal:
         return change_for(desired, job, Action.NO_OP, why)
@@ -91,7 +97,7 @@ def only_ignored(desired: DesiredJob, job: LiveJob, diffs: list[FieldDiff]) -> C
 
 def unchanged(desired: DesiredJob, job: LiveJob) -> Change:
     drift = (
-        drift_diffs(desired.definition, job.listed, job.state, desired.ignore_changes)
+        drift_diffs(desired.definition, job.listed, job.state, desired.unmanaged)
         if job.listed is not None
         else []
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from hpcspec.errors import HpcspecError, Location
 
@@ -72,3 +72,35 @@ class InvalidManifest(HpcspecError):
         return "\n".join(
             p.render() + (f"\n  hint: {p.hint}" if p.hint else "") for p in self.problems
         )
+
+
+def undeclared_variable(name: str, declared: Mapping[str, object], built_in: bool) -> ManifestError:
+    """`--var NAME=…` for a variable the manifest does not declare (or a built-in one)."""
+    if built_in:
+        problem = f"--var {name}: ${{{name}}} is built in and cannot be overridden"
+        hint = None
+    else:
+        problem = f"--var {name}: the manifest declares no variable {name!r} under vars:"
+        guess = did_you_mean(name, declared)
+        hint = (
+            f"did you mean {guess!r}?"
+            if guess
+            else "declare it under vars: with a default value (declared: "
+            f"{', '.join(declared) or 'none'})"
+        )
+    path: KeyPath = ("vars",) if declared else ()
+    return ManifestError(problem, path=path, code="undeclared-variable", hint=hint)
+
+
+def missing_dependency(
+    target: str, known: Mapping[str, object], path: KeyPath, what: str
+) -> ManifestError:
+    """`dependsOn` naming a job (or task) that does not exist, with a guess."""
+    guess = did_you_mean(target, known)
+    return ManifestError(
+        f"dependsOn names {target!r}, which is not a {what} in this "
+        f"{'manifest' if what == 'job' else 'job'}",
+        path=path,
+        code="missing-dependency",
+        hint=f"did you mean {guess!r}?" if guess else f"known: {', '.join(known) or 'none'}",
+    )

@@ -31,7 +31,12 @@ from hpcspec.hpcpack.values import parse_int
 from hpcspec.manifest import lifecycle, rules
 from hpcspec.manifest import matrix as matrices
 from hpcspec.manifest import properties as props_of
-from hpcspec.manifest.errors import KeyPath, ManifestError, did_you_mean
+from hpcspec.manifest.errors import (
+    KeyPath,
+    ManifestError,
+    missing_dependency,
+    undeclared_variable,
+)
 from hpcspec.manifest.graph import CycleError, topological_order
 from hpcspec.manifest.variables import scalar_text, substitute
 from hpcspec.manifest.vocabulary import KEY_PATTERN
@@ -74,6 +79,15 @@ class DesiredJob:
     depends_on: tuple[str, ...]
     digest: str
     ignore_changes: frozenset[str] = frozenset()  # job properties left to the cluster's admins
+    default_name: bool = False  # Name is the key's default: written at creation, then left
+
+    @property
+    def unmanaged(self) -> frozenset[str]:
+        """The job properties plan never compares: `ignoreChanges`, and a defaulted Name (a
+        `moved:` key would otherwise replace a Queued job only to rename it)."""
+        if self.default_name:
+            return self.ignore_changes | {"Name"}
+        return self.ignore_changes
 
 
 @dataclass(frozen=True)
@@ -101,7 +115,7 @@ def resolve(
     variables = {k: scalar_text(v) for k, v in manifest.vars.items()}
     for name in vars_override or {}:
         if name not in variables:
-            _undeclared(name, manifest)
+            raise undeclared_variable(name, manifest.vars, name in BUILT_IN_VARIABLES)
     variables.update(vars_override or {})
     variables["stack"] = manifest.stack
     defaults = manifest.job_defaults()
@@ -112,7 +126,7 @@ def resolve(
     for key, desired in jobs.items():
         for index, parent in enumerate(desired.depends_on):
             if parent not in jobs:
-                _missing(parent, jobs, ("jobs", key, "dependsOn", index), "job")
+                raise missing_dependency(parent, jobs, ("jobs", key, "dependsOn", index), "job")
     try:
         topological_order({k: list(j.depends_on) for k, j in jobs.items()})
     except CycleError as cycle:
@@ -151,6 +165,7 @@ def _resolve_job(key: str, job: Job, defaults: JobPolicy, variables: dict[str, s
         ),
     }
     rules.check_min_max(props, origins, task=False)
+    default_name = "Name" not in props
     props.setdefault("Name", key)
     custom = {
         **props_of.custom_properties(
@@ -192,6 +207,7 @@ def _resolve_job(key: str, job: Job, defaults: JobPolicy, variables: dict[str, s
         depends_on=depends_on,
         digest=digest(definition, depends_on),
         ignore_changes=lifecycle.ignored_fields(job, defaults, where),
+        default_name=default_name,
     )
 
 
@@ -210,7 +226,8 @@ def _tasks(
     for key, task in tasks.items():
         for index, target in enumerate(task.dependsOn):
             if target not in tasks:
-                _missing(target, tasks, ("jobs", job_key, "tasks", key, "dependsOn", index), "task")
+                at = ("jobs", job_key, "tasks", key, "dependsOn", index)
+                raise missing_dependency(target, tasks, at, "task")
     try:
         topological_order({k: list(t.dependsOn) for k, t in tasks.items()})
     except CycleError as cycle:
@@ -332,35 +349,6 @@ def _check_key(key: str, path: KeyPath, what: str) -> None:
             if what == "job"
             else "task keys become HPC Pack task names used by dependsOn",
         )
-
-
-def _undeclared(name: str, manifest: Manifest) -> None:
-    if name in BUILT_IN_VARIABLES:
-        problem = f"--var {name}: ${{{name}}} is built in and cannot be overridden"
-        hint = None
-    else:
-        problem = f"--var {name}: the manifest declares no variable {name!r} under vars:"
-        guess = did_you_mean(name, manifest.vars)
-        hint = (
-            f"did you mean {guess!r}?"
-            if guess
-            else "declare it under vars: with a default value (declared: "
-            f"{', '.join(manifest.vars) or 'none'})"
-        )
-    raise ManifestError(
-        problem, path=("vars",) if manifest.vars else (), code="undeclared-variable", hint=hint
-    )
-
-
-def _missing(target: str, known: Mapping[str, object], path: KeyPath, what: str) -> None:
-    guess = did_you_mean(target, known)
-    raise ManifestError(
-        f"dependsOn names {target!r}, which is not a {what} in this "
-        f"{'manifest' if what == 'job' else 'job'}",
-        path=path,
-        code="missing-dependency",
-        hint=f"did you mean {guess!r}?" if guess else f"known: {', '.join(known) or 'none'}",
-    )
 
 
 def digest(definition: JobDefinition, depends_on: tuple[str, ...] = ()) -> str:

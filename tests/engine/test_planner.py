@@ -157,6 +157,25 @@ def test_queued_rename_is_a_replace_that_loses_queue_position() -> None:
     assert not change.blocks
 
 
+UNNAMED = MANIFEST.replace("Name: Job A, ", "")
+
+
+@pytest.mark.parametrize("state", [JobState.Queued, JobState.Running])
+def test_a_defaulted_name_is_set_at_creation_and_never_compared(state: JobState) -> None:
+    """A `moved:` key changes the key-derived default Name; a Queued job cannot change Name
+    in place, and the move promises the job is untouched: the live Name stays, the digest is
+    refreshed (an update with no field diffs), and drift on it is not reported either."""
+    job = stack(UNNAMED).jobs["a"]
+    assert job.default_name and dict(job.definition.properties)["Name"] == "a"
+    was = renamed(job.definition, Name="old-key")
+    change = decide(job, replace(live(state, digest="old"), definition=was), OPTIONS)
+    assert change.action is Action.UPDATE and change.diffs == ()
+    assert "the default Name" in change.reasons[0].message
+    listed = replace(live(state, digest=job.digest), definition=was, listed=was.properties)
+    assert decide(job, listed, OPTIONS).action is Action.NO_OP
+    assert not stack().jobs["a"].default_name  # `Name: Job A` is managed like any field
+
+
 def test_running_rename_is_an_update() -> None:
     change = decide(
         desired(),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -182,29 +183,42 @@ def test_drift_in_a_managed_field_is_an_update_that_apply_restores(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("held", [True, False], ids=["queued", "running"])
 def test_moved_renames_a_key_without_touching_its_job(
-    cli_env: Path, run_cli: Runner, cluster: Any
+    cli_env: Path, run_cli: Runner, cluster: Any, held: bool
 ) -> None:
-    manifest = write_manifest(cli_env, "renamed", job("old", "sleep:60"))
+    """The job keeps its id, its queue position and its Name. A Queued job's Name can only
+    change by reconfiguring it (derived/job-modify-rules.json), so when the Name was only the
+    key's default, the move must not replace the job; a held job (HoldUntil) stays Queued."""
+    stack = f"renamed-{'queued' if held else 'running'}"
+    hold = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    extra = f"    properties: {{HoldUntil: {hold}}}\n" if held else ""
+    manifest = write_manifest(cli_env, stack, job("old", "sleep:60", extra))
     assert run_cli("apply", str(manifest), "--auto-approve")[0] == 0
-    job_id = live_ids(cluster, "renamed", ["old"])["old"]
+    job_id = live_ids(cluster, stack, ["old"])["old"]
     assert job_id is not None
-    wait_state(cluster, job_id, "Queued", "Running")
-    moved = write_manifest(cli_env, "renamed", job("new", "sleep:60"))
+    wait_state(cluster, job_id, *(["Queued"] if held else ["Running"]))
+    moved = write_manifest(cli_env, stack, job("new", "sleep:60", extra))
     moved.write_text(moved.read_text(encoding="utf-8") + "moved: {old: new}\n", encoding="utf-8")
 
     code, text, _ = run_cli("plan", str(manifest), "--detailed-exitcode")
     assert code == ExitCode.CHANGES, text
-    assert "1 moved" in text.splitlines()[0] and "create" not in text
+    assert "1 moved" in text.splitlines()[0], text
+    assert "create" not in text and "replace" not in text, text
     assert f"moved from old: job {job_id} becomes this key's job, untouched" in text
     assert run_cli("apply", str(manifest), "--auto-approve")[0] == 0
-    assert live_ids(cluster, "renamed", ["new"])["new"] == job_id, text
+    assert live_ids(cluster, stack, ["new"])["new"] == job_id, text
+    client = client_for(cluster)
+    try:
+        assert client.job_properties(job_id, ["Name"]).text("Name") == "old"
+    finally:
+        client.close()
     code, text, _ = run_cli("plan", str(manifest), "--detailed-exitcode")
-    assert code == 0 and MATCHES in text
+    assert code == 0 and MATCHES in text, text
 
-    write_manifest(cli_env, "renamed", job("new", "sleep:60"))  # the moved: entry dropped
+    write_manifest(cli_env, stack, job("new", "sleep:60", extra))  # the moved: entry dropped
     code, text, _ = run_cli("plan", str(manifest), "--detailed-exitcode")
-    assert code == 0 and MATCHES in text
+    assert code == 0 and MATCHES in text, text
     run_cli("destroy", str(manifest), "--auto-approve")
 
 
