@@ -7,6 +7,7 @@ DESIGN.md §3: a job whose State or ChangeTime moved since the plan was made is 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,16 @@ from hpcspec.engine.discovery import list_stack
 from tests.conftest import Runner
 from tests.engine.conftest import client_for
 
+# j1 is submitted during the test; held, it stays Queued instead of running through
+# Finishing while the apply and the plan read it (a flake under load).
+HOLD = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
 
 def manifest(path: Path, stack: str, priority: str) -> None:
     jobs = "".join(
         f"  j{n}:\n    state: configuring\n    properties: {{Name: {stack}-j{n}, "
-        f"Priority: {priority}}}\n    tasks:\n      t: {{commandLine: 'echo {n}'}}\n"
+        f"Priority: {priority}{f', HoldUntil: {HOLD}' if n == 1 else ''}}}\n"
+        f"    tasks:\n      t: {{commandLine: 'echo {n}'}}\n"
         for n in range(3)
     )
     path.write_text(f"apiVersion: hpcspec/v1\nstack: {stack}\njobs:\n{jobs}", encoding="utf-8")
@@ -64,5 +70,9 @@ def test_saved_plan_applies_what_was_reviewed_and_refuses_the_stale_job_only(
     assert after["j0"] == (before["j0"][0], "Highest")
     assert after["j2"] == (before["j2"][0], "Highest")
     assert after["j1"] == before["j1"]  # refused: nothing done to it
+    client = client_for(cluster)
+    state = client.job_properties(before["j1"][0], ["State"]).text("State")
+    assert state in {"Submitted", "Validating", "Queued"}, state  # held: it never ran
+    client.close()
     code, out, err = run_cli("plan", "m.yaml", "--detailed-exitcode")
     assert code == 2 and "j1" in out and "j0:" not in out, out
