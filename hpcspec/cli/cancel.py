@@ -17,6 +17,7 @@ import click
 
 from hpcspec.cli.apply import confirm_or_refuse
 from hpcspec.cli.context import open_client
+from hpcspec.cli.event_stream import JsonLinesView, event_output, json_needs_approval
 from hpcspec.cli.exit_codes import exit_code
 from hpcspec.cli.options import cluster_options
 from hpcspec.cli.variables import manifest_and_target, stack_target, var_options
@@ -31,12 +32,14 @@ from hpcspec.render import use_color
 @click.argument("arguments", nargs=-1, metavar="[MANIFEST] KEY[/TASK]")
 @click.option("--stack", "stack_name", help="Name the stack instead of giving its manifest.")
 @click.option("--auto-approve", is_flag=True, help="Cancel without asking (for CI).")
+@event_output("cancel")
 @var_options
 @cluster_options
 def cancel(
     arguments: tuple[str, ...],
     stack_name: str | None,
     auto_approve: bool,
+    stream: JsonLinesView | None,
     var_pairs: tuple[str, ...],
     var_files: tuple[Path, ...],
     cluster_flags: ClusterFlags,
@@ -46,12 +49,15 @@ def cancel(
     A matrix task goes by its name ('post[mesh=fine;re=1e5]', quoted for the shell); KEY/post
     cancels every task of the matrix post, or the whole sweep post.
     """
+    json_needs_approval(stream, auto_approve)
     manifest, target_text = manifest_and_target(arguments, stack_name, needs_target=True)
     target = TaskTarget.parse(target_text)
     stack, keys, resolved = stack_target(manifest, stack_name, var_pairs, var_files)
     adopted = resolved.adopted if resolved is not None else {}
     client, config = open_client(cluster_flags)
-    view = RescueView(color=use_color(sys.stdout, dict(os.environ)), nothing="Nothing to cancel.")
+    view = stream or RescueView(
+        color=use_color(sys.stdout, dict(os.environ)), nothing="Nothing to cancel."
+    )
     try:
         cluster = str(config.url.value)
         plan = plan_cancel(client, stack, keys, target, cluster=cluster, adopted=adopted)

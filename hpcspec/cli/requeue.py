@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from hpcspec.cli.context import open_client
+from hpcspec.cli.event_stream import JsonLinesView, event_output
 from hpcspec.cli.exit_codes import exit_code
 from hpcspec.cli.failures import ExplainingObserver
 from hpcspec.cli.logs import file_places
@@ -45,6 +46,7 @@ from hpcspec.render import use_color
 )
 @click.option("--wait", is_flag=True, help="Then wait until the job has ended (exit 0/5/6).")
 @click.option("--timeout", default=None, metavar="DURATION", help="With --wait: give up after.")
+@event_output("requeue")
 @var_options
 @cluster_options
 def requeue(
@@ -53,6 +55,7 @@ def requeue(
     failed_only: bool,
     wait: bool,
     timeout: str | None,
+    stream: JsonLinesView | None,
     var_pairs: tuple[str, ...],
     var_files: tuple[Path, ...],
     cluster_flags: ClusterFlags,
@@ -77,7 +80,9 @@ def requeue(
     stack, keys, resolved = stack_target(manifest, stack_name, var_pairs, var_files)
     adopted = resolved.adopted if resolved is not None else {}
     client, config = open_client(cluster_flags)
-    view = RescueView(color=use_color(sys.stdout, dict(os.environ)), nothing="Nothing to requeue.")
+    view = stream or RescueView(
+        color=use_color(sys.stdout, dict(os.environ)), nothing="Nothing to requeue."
+    )
     try:
         cluster = str(config.url.value)
         plan = plan_requeue(
@@ -94,8 +99,8 @@ def requeue(
             return [replace(r, key=f"{stack}/{key}") for r in rows if r.key == key]
 
         places = file_places(config)
-        explaining = ExplainingObserver(view, client, stacks=[stack], places=places)
-        return exit_code(wait_for(poll, timeout=seconds, observer=explaining).verdict)
+        observer = stream or ExplainingObserver(view, client, stacks=[stack], places=places)
+        return exit_code(wait_for(poll, timeout=seconds, observer=observer).verdict)
     finally:
         view.close()
         client.close()

@@ -13,6 +13,7 @@ import pytest
 
 from tests.apply.recording import install, uninstall
 from tests.conftest import Runner
+from tests.render import event_schema
 
 pytestmark = [
     pytest.mark.slow,
@@ -59,6 +60,20 @@ def runs(work: Path) -> list[int]:
     return [int(line) for line in (work / "runs.txt").read_text(encoding="utf-8").split()]
 
 
+def json_records(out: str, command: str) -> list[dict[str, Any]]:
+    """`--output json`: every stdout line one JSON record, the first naming the command."""
+    records = event_schema.records(out)
+    assert records[0]["type"] == "version" and records[0]["command"] == command, records[0]
+    return records
+
+
+def planned_changes(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    (planned,) = [r for r in records if r["type"] == "planned"]
+    assert [r["result"]["outcome"] for r in records if r["type"] == "job_applied"] == ["done"]
+    changes: list[dict[str, Any]] = planned["plan"]["changes"]
+    return changes
+
+
 def test_requeue_failed_only_reruns_exactly_the_three_failed_instances_of_twenty(
     cli_env: Path, run_cli: Runner, cluster: Any
 ) -> None:
@@ -98,18 +113,25 @@ def test_cancel_one_sweep_instance_then_requeue_failed_only_runs_only_it_again(
         time.sleep(0.05)
     code, out, err = run_cli("cancel", "m.yaml", "sweep/run[2]")
     assert code != 0 and "--auto-approve" in err  # no terminal: no cancel without approval
-    code, out, err = run_cli("cancel", "m.yaml", "sweep/run[2]", "--auto-approve")
+    code, out, err = run_cli("cancel", "m.yaml", "sweep/run[2]", "-o", "json")
+    assert code != 0 and "cannot ask for confirmation" in err and out.count("\n") <= 2, out
+    code, out, err = run_cli("cancel", "m.yaml", "sweep/run[2]", "--auto-approve", "-o", "json")
     assert code == 0, out + err
-    assert "sweep: cancel task run[2]" in out, out
+    (change,) = planned_changes(json_records(out, "cancel"))
+    assert change["action"] == "cancel" and change["key"] == "sweep", change
+    assert change["reasons"][0]["message"].startswith("1 task(s) of job"), change
     code, out, err = run_cli("status", "m.yaml", "--wait", "--timeout", "60s")
     assert code == 5, out + err  # a cancelled task makes the job end Failed
     assert sorted(runs(work)) == [1, 2, 3]
     (work / "fixed").write_text("", encoding="utf-8")
     code, out, err = run_cli(
-        "requeue", "m.yaml", "sweep", "--failed-only", "--wait", "--timeout", "60s"
+        "requeue", "m.yaml", "sweep", "--failed-only", "--wait", "--timeout", "60s", "-o", "json"
     )
     assert code == 0, out + err
-    assert "requeue (failed tasks only: 1 of 3)" in out, out
+    records = json_records(out, "requeue")
+    (change,) = planned_changes(records)
+    assert change["action"] == "requeue" and change["failed_only"] is not None, change
+    assert records[-1]["type"] == "wait_ended", records[-1]
     assert sorted(runs(work)) == [1, 2, 2, 3]
     code, out, err = run_cli("cancel", "m.yaml", "sweep", "--auto-approve")
     assert code == 0 and "Nothing to cancel." in out, out + err
