@@ -4,8 +4,9 @@ Shaped like `job export` output (`reference/hpcpack/job-xml-examples/`, ground t
 root `Job` in the HPCS2008R2 namespace with `Version="3.000"`, properties as attributes with
 their store names (booleans lower-case, Priority as export writes it, RuntimeSeconds in
 seconds), then `ExtendedTerms` (custom properties, identity tags included),
-`EnvironmentVariables`, an empty `Dependencies` and `Tasks`. Built with lxml's element API
-only, and deterministic: the same definition gives the same bytes. Like the inputs known to
+`EnvironmentVariables`, an empty `Dependencies` and `Tasks`. Written as text, indented as
+lxml's pretty printer wrote it, every value escaped by `escape.py`; deterministic: the same
+definition gives the same bytes. Like the inputs known to
 import on HPC Pack 2016 U3, the file has no XML declaration (UTF-8 is XML's default) and no
 comments; HoldUntil is written without a zone, as the importer's DateTime.Parse reads it as
 the intended UTC instant (docs/job-xml.md).
@@ -21,11 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from lxml import etree
-
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, Kind, PropertySpec, Value
 from hpcspec.hpcpack.definition import EnvValue, JobDefinition, SecretRef, TaskDefinition
+from hpcspec.hpcpack.jobxml import escape
 from hpcspec.hpcpack.jobxml.schema import (
     IMPORTED_JOB_PROPERTIES,
     IMPORTED_TASK_PROPERTIES,
@@ -36,14 +36,12 @@ from hpcspec.hpcpack.values import format_priority
 
 SecretResolver = Callable[[SecretRef], str]
 
-_JOB = f"{{{NAMESPACE}}}"
-
 
 def render(definition: JobDefinition, *, secrets: SecretResolver | None = None) -> bytes:
     """The job XML of one job, UTF-8, without an XML declaration or comments."""
     try:
         return _render(definition, secrets)
-    except ValueError as bad:  # lxml refuses text XML 1.0 cannot carry (control characters)
+    except ValueError as bad:  # text XML 1.0 cannot carry (escape.py)
         raise HpcspecError(
             f"job {definition.name!r} cannot be written as job XML: {bad}",
             code="unrenderable-job-xml",
@@ -52,20 +50,24 @@ def render(definition: JobDefinition, *, secrets: SecretResolver | None = None) 
 
 
 def _render(definition: JobDefinition, secrets: SecretResolver | None) -> bytes:
-    root = etree.Element(_JOB + "Job", nsmap={None: NAMESPACE})  # type: ignore[dict-item]
-    root.set("Version", VERSION)
-    _set_properties(root, definition.properties, JOB_PROPERTIES, IMPORTED_JOB_PROPERTIES)
+    out = [_ROOT_START, _attributes(definition.properties, _JOB_ORDER, _JOB_WRITTEN)]
     if definition.parent_job_ids:
-        root.set("ParentJobIds", ",".join(str(i) for i in definition.parent_job_ids))
+        parents = ",".join(str(i) for i in definition.parent_job_ids)
+        out.append(f' ParentJobIds="{escape.attribute(parents)}"')
+    out.append(">\n")
     if definition.custom_properties:
-        root.append(_collection("ExtendedTerms", "Term", definition.custom_properties))
+        out.append(_collection("  ", "ExtendedTerms", "Term", definition.custom_properties))
     if definition.env:
-        _append_env(root, definition.env, secrets)
-    etree.SubElement(root, _JOB + "Dependencies")
-    tasks = etree.SubElement(root, _JOB + "Tasks")
-    for task in definition.tasks:
-        tasks.append(_task(task, secrets))
-    return etree.tostring(root, xml_declaration=False, encoding="utf-8", pretty_print=True)
+        out.append(_environment("  ", definition.env, secrets)[0])
+    out.append("  <Dependencies/>\n")
+    if definition.tasks:
+        out.append("  <Tasks>\n")
+        for task in definition.tasks:
+            _task(out, task, secrets)
+        out.append("  </Tasks>\n</Job>\n")
+    else:
+        out.append("  <Tasks/>\n</Job>\n")
+    return "".join(out).encode()
 
 
 def render_notes(definition: JobDefinition, *, secrets: SecretResolver | None = None) -> list[str]:
@@ -112,63 +114,130 @@ def property_text(spec: PropertySpec, value: Value) -> str:
     return str(value)
 
 
-def _set_properties(
-    element: etree._Element,
-    properties: Iterable[tuple[str, Value]],
-    catalogue: dict[str, PropertySpec],
-    imported: frozenset[str],
-) -> None:
-    """Set the importer-visible properties in catalogue order (`render_notes` names the rest)."""
+# Each imported property's place in catalogue order (the order attributes are written in),
+# its attribute name and its spec.
+_Order = dict[str, tuple[int, str, PropertySpec]]
+
+
+def _order(catalogue: dict[str, PropertySpec], imported: frozenset[str]) -> _Order:
+    return {
+        name: (place, spec.xml_name, spec)
+        for place, (name, spec) in enumerate(catalogue.items())
+        if name in imported
+    }
+
+
+_JOB_ORDER = _order(JOB_PROPERTIES, IMPORTED_JOB_PROPERTIES)
+_TASK_ORDER = _order(TASK_PROPERTIES, IMPORTED_TASK_PROPERTIES)
+_ROOT_START = f'<Job xmlns="{NAMESPACE}" Version="{VERSION}"'
+# Basic tasks carry 0/0/1 exactly as `job export` writes them.
+_BASIC_TAIL = ' StartValue="0" EndValue="0" IncrementValue="1" Type="Basic"'
+
+
+def _attributes(properties: Iterable[tuple[str, Value]], order: _Order, written: _Written) -> str:
+    """The importer-visible properties as attributes, in catalogue order (a later duplicate
+    wins; `render_notes` names the rest); each one's text kept in `written`."""
     given = dict(properties)
-    for name, spec in catalogue.items():
-        if name in given and name in imported:
-            element.set(spec.xml_name, property_text(spec, given[name]))
+    parts = []
+    for _, xml_name, spec in sorted([order[name] for name in given if name in order]):
+        value = given[spec.name]
+        key = (spec.name, value.__class__, value)  # the class: True == 1 but writes "true"
+        part = written.get(key)
+        if part is None:
+            part = f' {xml_name}="{escape.attribute(property_text(spec, value))}"'
+            if len(written) >= _WRITTEN_KEPT:
+                written.clear()
+            written[key] = part
+        parts.append(part)
+    return "".join(parts)
 
 
-def _task(task: TaskDefinition, secrets: SecretResolver | None) -> etree._Element:
-    element = etree.Element(_JOB + "Task")
-    if task.name:
-        element.set("Name", task.name)
-    element.set("CommandLine", task.command_line)
+# An attribute's text by (property, value class, value): the tasks of a job, and the jobs of
+# a stack, repeat the same few (MinCores 1, IsRerunnable true, Priority Normal, ...).
+_Written = dict[tuple[str, type, Value], str]
+_JOB_WRITTEN: _Written = {}
+_TASK_WRITTEN: _Written = {}
+_WRITTEN_KEPT = 1024
+
+
+def _task(out: list[str], task: TaskDefinition, secrets: SecretResolver | None) -> None:
+    attribute = escape.attribute
+    name = f' Name="{attribute(task.name)}"' if task.name else ""
+    line = f'    <Task{name} CommandLine="{attribute(task.command_line)}"'
     if task.work_directory is not None:
-        element.set("WorkDirectory", task.work_directory)
-    _set_properties(element, task.properties, TASK_PROPERTIES, IMPORTED_TASK_PROPERTIES)
+        line += f' WorkDirectory="{attribute(task.work_directory)}"'
+    if task.properties:
+        line += _attributes(task.properties, _TASK_ORDER, _TASK_WRITTEN)
     if task.depends_on:
-        element.set("DependsOn", ",".join(task.depends_on))
+        line += f' DependsOn="{attribute(",".join(task.depends_on))}"'
     sweep = task.sweep
-    # Basic tasks carry 0/0/1 exactly as `job export` writes them.
-    element.set("StartValue", str(sweep.start if sweep else 0))
-    element.set("EndValue", str(sweep.end if sweep else 0))
-    element.set("IncrementValue", str(sweep.increment if sweep else 1))
-    element.set("Type", task.type_name)
-    if sweep is not None:
-        element.set("IsParametric", "true")
-    if task.env:
-        _append_env(element, task.env, secrets)
-    if task.custom_properties:
-        element.append(_collection("ExtendedTerms", "Term", task.custom_properties))
-    return element
+    if sweep is None:
+        line += _BASIC_TAIL
+    else:
+        line += (
+            f' StartValue="{sweep.start!s}" EndValue="{sweep.end!s}"'
+            f' IncrementValue="{sweep.increment!s}" Type="{task.type_name}" IsParametric="true"'
+        )
+    env = _task_env(task.env, secrets) if task.env else ""
+    terms = _task_terms(task.custom_properties) if task.custom_properties else ""
+    if env or terms:  # env may write nothing: secrets without a resolver are left out
+        out.append(f"{line}>\n{env}{terms}    </Task>\n")
+    else:
+        out.append(line + "/>\n")
 
 
-def _append_env(
-    parent: etree._Element,
-    env: Iterable[tuple[str, EnvValue]],
-    secrets: SecretResolver | None,
-) -> None:
+# A task's EnvironmentVariables and ExtendedTerms by their entries: the tasks of a job repeat
+# the same few. Never one that holds a secret's value.
+_TASK_ENV: dict[tuple[tuple[str, EnvValue], ...], str] = {}
+_TASK_TERMS: dict[tuple[tuple[str, str], ...], str] = {}
+
+
+def _task_env(env: tuple[tuple[str, EnvValue], ...], secrets: SecretResolver | None) -> str:
+    child = _TASK_ENV.get(env)
+    if child is None:
+        child, plain = _environment("      ", env, secrets)
+        if plain:
+            if len(_TASK_ENV) >= _WRITTEN_KEPT:
+                _TASK_ENV.clear()
+            _TASK_ENV[env] = child
+    return child
+
+
+def _task_terms(terms: tuple[tuple[str, str], ...]) -> str:
+    child = _TASK_TERMS.get(terms)
+    if child is None:
+        child = _collection("      ", "ExtendedTerms", "Term", terms)
+        if len(_TASK_TERMS) >= _WRITTEN_KEPT:
+            _TASK_TERMS.clear()
+        _TASK_TERMS[terms] = child
+    return child
+
+
+def _environment(
+    indent: str, env: Iterable[tuple[str, EnvValue]], secrets: SecretResolver | None
+) -> tuple[str, bool]:
+    """EnvironmentVariables (or nothing), and whether it may be kept: no secret in `env`."""
     written: list[tuple[str, str]] = []
+    plain = True
     for name, value in env:
         if not isinstance(value, SecretRef):
             written.append((name, value))
-        elif secrets is not None:
-            written.append((name, secrets(value)))
-    if written:
-        parent.append(_collection("EnvironmentVariables", "Variable", written))
+        else:
+            plain = False
+            if secrets is not None:
+                written.append((name, secrets(value)))
+    if not written:
+        return "", plain
+    return _collection(indent, "EnvironmentVariables", "Variable", written), plain
 
 
-def _collection(container: str, item: str, entries: Iterable[tuple[str, str]]) -> etree._Element:
-    element = etree.Element(_JOB + container)
+def _collection(indent: str, container: str, item: str, entries: Iterable[tuple[str, str]]) -> str:
+    text = escape.text
+    parts = [f"{indent}<{container}>\n"]
     for name, value in entries:
-        entry = etree.SubElement(element, _JOB + item)
-        etree.SubElement(entry, _JOB + "Name").text = name
-        etree.SubElement(entry, _JOB + "Value").text = value
-    return element
+        parts.append(
+            f"{indent}  <{item}>\n{indent}    <Name>{text(name)}</Name>\n"
+            f"{indent}    <Value>{text(value)}</Value>\n{indent}  </{item}>\n"
+        )
+    parts.append(f"{indent}</{container}>\n")
+    return "".join(parts)
