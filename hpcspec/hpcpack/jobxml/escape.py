@@ -16,7 +16,8 @@ import re
 # Characters that are not XML 1.0 `Char`s (astral characters all are).
 _UNCARRIABLE = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
 _NOT_CARRIABLE = re.compile(f"[{_UNCARRIABLE}]").search
-_ATTRIBUTE_SPECIAL = re.compile(f'[&<>"\t\n\r{_UNCARRIABLE}]').search
+# The first character `attribute` would change or refuse (None: `value` is written as is).
+find_attribute_special = re.compile(f'[&<>"\t\n\r{_UNCARRIABLE}]').search
 _TEXT_SPECIAL = re.compile(f"[&<>\r{_UNCARRIABLE}]").search
 # lxml's words for a string it refuses (lxml/apihelpers.pxi, `_utf8`)
 NOT_XML = (
@@ -26,7 +27,7 @@ NOT_XML = (
 
 def attribute(value: str) -> str:
     """`value` as the text between an attribute's double quotes."""
-    if _ATTRIBUTE_SPECIAL(value) is None:  # nearly always: names, command lines, paths
+    if find_attribute_special(value) is None:  # nearly always: names, command lines, paths
         return value
     _refuse_uncarriable(value)
     return (

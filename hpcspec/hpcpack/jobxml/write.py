@@ -161,9 +161,19 @@ _WRITTEN_KEPT = 1024
 
 
 def _task(out: list[str], task: TaskDefinition, secrets: SecretResolver | None) -> None:
-    attribute = escape.attribute
-    name = f' Name="{attribute(task.name)}"' if task.name else ""
-    line = f'    <Task{name} CommandLine="{attribute(task.command_line)}"'
+    # escape.attribute's own test inlined for the two values every task has: calls cost more
+    # than the test, and nearly no name or command line needs escaping
+    attribute, special = escape.attribute, escape.find_attribute_special
+    name = task.name
+    if name and special(name) is not None:
+        name = attribute(name)
+    command = task.command_line
+    if special(command) is not None:
+        command = attribute(command)
+    if name:
+        line = f'    <Task Name="{name}" CommandLine="{command}"'
+    else:
+        line = f'    <Task CommandLine="{command}"'
     if task.work_directory is not None:
         line += f' WorkDirectory="{attribute(task.work_directory)}"'
     if task.properties:
