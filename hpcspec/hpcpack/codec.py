@@ -22,7 +22,14 @@ from typing import TypeVar, overload
 
 from lxml import etree
 
-from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, Kind, PropertySpec, Value
+from hpcspec.hpcpack.catalogue import (
+    JOB_PROPERTIES,
+    TASK_PROPERTIES,
+    Kind,
+    PropertySpec,
+    Value,
+    lookup,
+)
 from hpcspec.hpcpack.definition import JobDefinition, TaskDefinition
 from hpcspec.hpcpack.jobxml.safe import local_name, parse_root
 from hpcspec.hpcpack.timeformat import TimeFormat
@@ -201,10 +208,9 @@ def encode(
     """Canonical values → the `[{"Name","Value"}]` body: through the catalogue when it knows
     the property (its wire name, e.g. Priority → ExpandedPriority, and its wire form), as
     plain strings otherwise."""
-    index = {spec.name.lower(): spec for spec in (catalogue or {}).values()}
     out = []
     for name, value in values.items():
-        spec = index.get(name.lower())
+        spec = lookup(catalogue, name) if catalogue else None
         if spec is None:
             text = ("true" if value else "false") if isinstance(value, bool) else str(value)
             if isinstance(value, datetime):

@@ -1,6 +1,6 @@
 """What the transport is given and gives back, without requests: where the cluster is and
 how to reach it (`TransportOptions`, `Credentials`, `RetryPolicy`), a decoded answer
-(`Reply`), and the statuses a request is retried on. `transport.py`, the only module that
+(`Reply`), and the statuses a request is retried on. `transport`, the only package that
 imports requests, re-exports them; config builds options without loading the HTTP stack.
 """
 

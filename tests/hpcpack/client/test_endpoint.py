@@ -19,12 +19,8 @@ from hpcspec.emulator import Emulator, EmulatorOptions, User
 from hpcspec.hpcpack import errors
 from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.hpcpack.endpoint import is_loopback_address
-from hpcspec.hpcpack.transport import (
-    Credentials,
-    Transport,
-    TransportOptions,
-    _LoopbackOnlyConnection,
-)
+from hpcspec.hpcpack.transport import Credentials, Transport, TransportOptions
+from hpcspec.hpcpack.transport.session import _LoopbackOnlyConnection
 from tests.hpcpack.client.wire_fixtures import RecordingProxy, fake_names
 
 ELSEWHERE = "192.0.2.10"  # TEST-NET-1: never reached (the connect guard refuses it)

@@ -19,7 +19,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hpcspec.hpcpack import errors
-from hpcspec.hpcpack.transport import Transport, TransportOptions, prepare_request
+from hpcspec.hpcpack.transport import (
+    Transport,
+    TransportOptions,
+    prepare_request,
+    prepared_url,
+    url_prefix,
+)
 from tests.hpcpack.client.conftest import BASE, FakeTime, make_client
 
 HEADERS = {
@@ -92,6 +98,26 @@ def test_a_request_is_prepared_exactly_as_requests_prepares_it(
         expected
     )
     assert _fields(prepare_request(method, url, params, headers, data, jar)) == expected
+
+
+@given(
+    path=st.lists(_TEXT | st.sampled_from([".", "..", "", "a.b", "%41", "~x"]), max_size=4),
+    params=st.none() | st.dictionaries(_TEXT, _TEXT | st.none(), max_size=3),
+    base=st.sampled_from(
+        [BASE, "http://127.0.0.1:8080/hpc", "https://héad.example/hpc", "https://HEAD:443",
+         "https://head/a/../hpc%7e", "https://head/hpc?x=1", "https://[::1]:9/hpc"]
+    ),
+)  # fmt: skip
+def test_a_url_built_directly_is_the_url_requests_prepares(
+    path: list[str], params: dict[str, str | None] | None, base: str
+) -> None:
+    full_path = "/" + "/".join(path)
+    built = prepared_url(url_prefix(base), full_path, params)
+    expected = requests.PreparedRequest()
+    expected.prepare_url(base + quote(full_path, safe="/"), dict(params) if params else None)
+    assert built is None or built == expected.url
+    if "/." not in full_path and "?" not in base:  # the usual case is built directly
+        assert built is not None
 
 
 @pytest.mark.parametrize(
