@@ -4,14 +4,19 @@ Prints the render time (best of `--repeat`), the document size, the parse time, 
 time of `hpcspec import --xml` of a `--import-tasks` (default 32,000) task file as a whole
 process (median of `--repeat`, with the 16,000-task half beside it to show growth is
 linear). Targets: render <= 0.5 s (issue 5); the 32,000-task import < 2 s (issue 13).
+`--instructions` instead counts valgrind's instructions per render of the `--tasks` job (a
+process rendering it 200 times, less one rendering it none): deterministic, for A/B on a
+shared machine (issue 17 renders 50-task jobs: `--instructions --tasks 50`).
 
     python benchmarks/bench_jobxml.py [--tasks 10000] [--import-tasks 32000] [--repeat 5]
+    python benchmarks/bench_jobxml.py --instructions --tasks 50
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -57,7 +62,18 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=10_000)
     parser.add_argument("--import-tasks", type=int, default=32_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--instructions", action="store_true", help="valgrind I refs per render")
+    parser.add_argument("--render-loop", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.render_loop is not None:
+        job = big_job(args.tasks)
+        for _ in range(args.render_loop + 1):  # one render warms every path
+            jobxml.render(job)
+        return
+    if args.instructions:
+        per_render = instructions(args.tasks, RENDERS)
+        print(f"render {args.tasks} tasks: {per_render:,.0f} instructions per render")
+        return
     bench_import(args.import_tasks, args.repeat)
     job = big_job(args.tasks)
     times = []
@@ -78,6 +94,24 @@ def main() -> None:
     print(f"parse back: {parse_time:.3f} s")
     verdict = "meets" if best <= TARGET_SECONDS else "MISSES"
     print(f"target render <= {TARGET_SECONDS} s: {verdict}")
+
+
+RENDERS = 200
+VALGRIND = ("valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null")
+
+
+def instructions(tasks: int, renders: int) -> float:
+    """Valgrind's I refs per render: a process making `renders` renders less one making none."""
+    counts = []
+    for loop in (0, renders):
+        command = [*VALGRIND, sys.executable, __file__, "--tasks", str(tasks)]
+        done = subprocess.run(
+            [*command, "--render-loop", str(loop)], capture_output=True, text=True, check=True
+        )
+        found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+        assert found, done.stderr
+        counts.append(int(found[1].replace(",", "")))
+    return (counts[1] - counts[0]) / renders
 
 
 def host_speed() -> float:

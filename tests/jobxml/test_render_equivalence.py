@@ -164,3 +164,11 @@ def test_no_imported_property_is_written_under_a_structural_attribute_name() -> 
     job_names = {JOB_PROPERTIES[n].xml_name for n in jobxml.IMPORTED_JOB_PROPERTIES}
     assert not task_names & {*TASK_STRUCTURAL, "IsParametric"}
     assert not job_names & {"Version", "ParentJobIds", "xmlns"}
+
+
+def test_kept_attributes_are_not_reused_for_equal_values_of_another_class() -> None:
+    # True == 1 and hash alike, but a bool is written "true" and an int "1"
+    for value in (True, 1, False, 0, "1", True):
+        task = TaskDefinition("t", "c", properties=(("MinCores", value), ("IsExclusive", value)))
+        definition = JobDefinition(properties=(("MinCores", value),), tasks=(task,))
+        assert jobxml.render(definition) == lxml_reference.render(definition)

@@ -21,6 +21,7 @@ variable is left out and `render_notes` names its reference (never a value).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, Kind, PropertySpec, Value
@@ -134,27 +135,28 @@ _ROOT_START = f'<Job xmlns="{NAMESPACE}" Version="{VERSION}"'
 _BASIC_TAIL = ' StartValue="0" EndValue="0" IncrementValue="1" Type="Basic"'
 
 
-def _attributes(properties: Iterable[tuple[str, Value]], order: _Order, written: _Written) -> str:
+def _attributes(properties: Properties, order: _Order, written: _Written) -> str:
     """The importer-visible properties as attributes, in catalogue order (a later duplicate
-    wins; `render_notes` names the rest); each one's text kept in `written`."""
-    given = dict(properties)
-    parts = []
-    for _, xml_name, spec in sorted([order[name] for name in given if name in order]):
-        value = given[spec.name]
-        key = (spec.name, value.__class__, value)  # the class: True == 1 but writes "true"
-        part = written.get(key)
-        if part is None:
-            part = f' {xml_name}="{escape.attribute(property_text(spec, value))}"'
-            if len(written) >= _WRITTEN_KEPT:
-                written.clear()
-            written[key] = part
-        parts.append(part)
-    return "".join(parts)
+    wins; `render_notes` names the rest), kept in `written`."""
+    key = (properties, tuple(map(type, map(_VALUE, properties))))  # True == 1, writes "true"
+    text = written.get(key)
+    if text is None:
+        given = dict(properties)
+        text = "".join(
+            f' {xml_name}="{escape.attribute(property_text(spec, given[spec.name]))}"'
+            for _, xml_name, spec in sorted([order[name] for name in given if name in order])
+        )
+        if len(written) >= _WRITTEN_KEPT:
+            written.clear()
+        written[key] = text
+    return text
 
 
-# An attribute's text by (property, value class, value): the tasks of a job, and the jobs of
-# a stack, repeat the same few (MinCores 1, IsRerunnable true, Priority Normal, ...).
-_Written = dict[tuple[str, type, Value], str]
+Properties = tuple[tuple[str, Value], ...]
+_VALUE = itemgetter(1)
+# Attributes by the properties they write (and their values' classes): the tasks of a job,
+# and the jobs of a stack, repeat the same few.
+_Written = dict[tuple[Properties, tuple[type, ...]], str]
 _JOB_WRITTEN: _Written = {}
 _TASK_WRITTEN: _Written = {}
 _WRITTEN_KEPT = 1024
