@@ -9,8 +9,9 @@ Each kind runs in its own worker process against a fresh emulator (its own proce
 injected latency, a slow scheduler clock), so what is measured is the client's alone. The
 kinds are the calls the XML apply makes, as it makes them: `create` (render a 50-task
 `JobDefinition` to job XML and `POST /jobs/jobFile`), `render` (the rendering alone), `mark`
-(the marker `PUT /jobs/{id}`), `submit` (`POST /jobs/{id}/submit`) and `listing` (the
-race-settling `GET /jobs` of a 40-job stack, its rows read as the apply reads them).
+(the marker `PUT /jobs/{id}`), `submit` (`POST /jobs/{id}/submit`), `listing` (`GET /jobs`
+of a 40-job stack with the status columns, as the apply's lock listings read it) and `settle`
+(the same with the identity columns only, as the race check's settling listing reads it).
 CPU time is `time.thread_time()` of the calling thread over `--calls` calls: other
 processes do not add to it, but the VM's speed still moves it. Instructions are valgrind's
 "I refs" of a worker making `--calls` calls, less those of the same worker making none.
@@ -31,7 +32,7 @@ from typing import Any
 
 from emulator_process import PASSWORD, USER, serve
 
-KINDS = ("create", "render", "mark", "submit", "listing")
+KINDS = ("create", "render", "mark", "submit", "listing", "settle")
 QUIET_SCHEDULER = ("--tick", "30", "--nodes", "1", "--cores-per-node", "1")
 STACK_JOBS = 40  # the jobs a settling listing reads (issue 17's 40 × 50 apply)
 VALGRIND = ("valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null")
@@ -57,7 +58,7 @@ def worker(url: str, kind: str, calls: int, pool: int, profile: bool) -> float:
     marker = {"Name": "bench", "ClientSource": "hpcspec:0123456789abcdef:0123456789abcdef"}
     # The same jobs whatever `calls` is (instruction counts subtract a run making no calls);
     # every path is warmed once.
-    made = STACK_JOBS if kind == "listing" else 2
+    made = STACK_JOBS if kind in ("listing", "settle") else 2
     ids = [client.create_job_xml(definition) for _ in range(made)]
     if kind == "submit":  # jobs to submit: the same number for every `calls`
         ids += [client.create_job_xml(JobDefinition()) for _ in range(pool)]
@@ -66,11 +67,13 @@ def worker(url: str, kind: str, calls: int, pool: int, profile: bool) -> float:
     client.submit_job(ids[0])
     prefix = "hpcspec-pending"  # every row is one of the stack's, as in the apply
 
+    columns = JobColumns.IDENTITY if kind == "settle" else JobColumns.STATUS
+
     def listing() -> list[Any]:
-        jobs = client.list_jobs(columns=JobColumns.STATUS, name_prefix=prefix)
+        jobs = client.list_jobs(columns=columns, name_prefix=prefix)
         return list(jobs)
 
-    assert len(listing()) == STACK_JOBS or kind != "listing"
+    assert len(listing()) == STACK_JOBS or kind not in ("listing", "settle")
     jobxml.render(definition)
 
     def loop() -> None:

@@ -45,7 +45,21 @@ class PropertyMap(Mapping[str, str]):
 
     def __init__(self, items: Mapping[str, str] | None = None) -> None:
         self._items: dict[str, str] = dict(items or {})
-        self._index = {name.lower(): name for name in self._items}
+        self._index = dict(zip(map(str.lower, self._items), self._items, strict=True))
+
+    @classmethod
+    def _owning(cls, items: dict[str, str]) -> PropertyMap:
+        """A map over `items` itself (a dict the codec has just built, never used again). The
+        rows of a listing share one index: they carry the same names, in the same order."""
+        made, names = cls.__new__(cls), tuple(items)
+        made._items, index = items, _INDEXES.get(names)
+        if index is None:
+            index = dict(zip(map(str.lower, items), items, strict=True))
+            if len(_INDEXES) >= _INDEXES_KEPT:
+                _INDEXES.clear()
+            _INDEXES[names] = index
+        made._index = index  # read, never written
+        return made
 
     def __getitem__(self, name: str) -> str:
         return self._items[self._index[name.lower()]]
@@ -85,10 +99,24 @@ class PropertyMap(Mapping[str, str]):
         """The value of `name`, or `default` when it is missing."""
         return self.get(name, default)
 
+    def texts(self, *names: str) -> list[str]:
+        """The values of `names`, "" for each one missing or empty (one call for a row)."""
+        index, items = self._index, self._items
+        lowered = _LOWER.get(names) or tuple(n.lower() for n in names)
+        if len(_LOWER) < _INDEXES_KEPT:
+            _LOWER[names] = lowered
+        return [items[real] if (real := index.get(n)) is not None else "" for n in lowered]
+
     def integer(self, name: str) -> int | None:
         """The value of `name` as an int, None when missing or empty."""
         text = self.text(name).strip()
         return int(text) if text else None
+
+
+# Names as a body spelled them -> their index by lower-cased name (`PropertyMap._owning`).
+_INDEXES: dict[tuple[str, ...], dict[str, str]] = {}
+_INDEXES_KEPT = 64
+_LOWER: dict[tuple[str, ...], tuple[str, ...]] = {}  # names `texts` was asked -> lower-cased
 
 
 class BodyShapeError(ValueError):
@@ -101,6 +129,9 @@ def decode_properties(body: object) -> PropertyMap:
         return PropertyMap()
     if not isinstance(body, list):
         raise BodyShapeError(f"expected a list of Name/Value properties, got {type(body).__name__}")
+    plain = _plain_properties(body)
+    if plain is not None:
+        return PropertyMap._owning(plain)
     out: dict[str, str] = {}
     for item in body:
         # What the server writes, `{"Name": …, "Value": …}`, read directly; any other
@@ -112,7 +143,22 @@ def decode_properties(body: object) -> PropertyMap:
         if not isinstance(name, str):
             raise BodyShapeError("a property has no Name")
         out[name] = "" if value is None else value if type(value) is str else str(value)
-    return PropertyMap(out)
+    return PropertyMap._owning(out)
+
+
+def _plain_properties(body: list[object]) -> dict[str, str] | None:
+    """The properties of a body as the server writes it (`{"Name": str, "Value": str}`
+    objects only), read without a Python step per property; None for any other body (the
+    property-by-property reading gives it the same meaning, or refuses it)."""
+    try:
+        out = {item["Name"]: item["Value"] for item in body}  # type: ignore[index]
+        if sum(map(len, body)) != 2 * len(body):  # type: ignore[arg-type]
+            return None  # another key beside them: read case-insensitively, one by one
+    except (KeyError, TypeError, IndexError):
+        return None
+    if out and (set(map(type, out)) != {str} or set(map(type, out.values())) != {str}):
+        return None
+    return out
 
 
 def _name_value(item: object) -> tuple[object, object]:

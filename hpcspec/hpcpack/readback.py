@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, Value
-from hpcspec.hpcpack.codec import TimeParser, canonical
+from hpcspec.hpcpack.codec import PropertyMap, TimeParser, canonical
 from hpcspec.hpcpack.definition import JobDefinition, RunAs, Sweep, TaskDefinition, pairs
 from hpcspec.hpcpack.live import TASK_COUNTERS, LiveJob, LiveTask
 from hpcspec.hpcpack.states import JobState, TaskState
@@ -88,6 +88,13 @@ def _text(row: Mapping[str, str], name: str) -> str:
     return row.get(name) or ""
 
 
+def _texts(row: Mapping[str, str], names: tuple[str, ...]) -> list[str]:
+    """`_text` of each name (a `PropertyMap` reads them all in one call)."""
+    if isinstance(row, PropertyMap):
+        return row.texts(*names)
+    return [_text(row, name) for name in names]
+
+
 def listing_columns(properties: Iterable[str]) -> tuple[str, ...]:
     """The REST columns that carry job properties (catalogue names) in a listing: each one's
     wire name (Priority travels as ExpandedPriority, which keeps its offset)."""
@@ -99,27 +106,33 @@ def live_job(
 ) -> LiveJob:
     """A job listing row → LiveJob (times read with the cluster's format); `properties`
     (catalogue names) are read into `LiveJob.listed` as canonical values."""
+    (id_, state, name, owner, source, change, submit, start, end, requeues, error, total,
+     *counters) = _texts(row, (*_LISTED, *TASK_COUNTERS.values()))  # fmt: skip
     counted = tuple(
-        (state, int(_text(row, name) or 0))
-        for state, name in TASK_COUNTERS.items()
-        if (_text(row, name) or "0") != "0"
+        (state_name, int(count))
+        for state_name, count in zip(TASK_COUNTERS, counters, strict=True)
+        if count and count != "0"
     )
-    total = _text(row, "TaskCount")
     return LiveJob(
-        id=int(_text(row, "Id")),
-        state=JobState.parse(_text(row, "State")),
-        name=_text(row, "Name"),
-        owner=_text(row, "Owner"),
-        client_source=_text(row, "ClientSource"),
-        change_time=parse_time(_text(row, "ChangeTime")),
-        submit_time=parse_time(_text(row, "SubmitTime")),
-        start_time=parse_time(_text(row, "StartTime")),
-        end_time=parse_time(_text(row, "EndTime")),
-        requeue_count=int(_text(row, "RequeueCount") or 0),
-        error_message=_text(row, "ErrorMessage"),
+        id=int(id_),
+        state=JobState.parse(state),
+        name=name,
+        owner=owner,
+        client_source=source,
+        change_time=parse_time(change),
+        submit_time=parse_time(submit),
+        start_time=parse_time(start),
+        end_time=parse_time(end),
+        requeue_count=int(requeues or 0),
+        error_message=error,
         task_counts=counted + ((("Total", int(total)),) if total else ()),
         listed=_listed(row, properties, parse_time),
     )
+
+
+# What `live_job` reads of a row, in the order it unpacks them.
+_LISTED = ("Id", "State", "Name", "Owner", "ClientSource", "ChangeTime", "SubmitTime",
+           "StartTime", "EndTime", "RequeueCount", "ErrorMessage", "TaskCount")  # fmt: skip
 
 
 def _listed(

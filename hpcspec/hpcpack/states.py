@@ -132,6 +132,20 @@ class JobType(Enum):
 
 
 def _parse_flag(cls: type[_F], text: str) -> _F:
+    known = _PARSED.get((cls, text))
+    if known is not None:  # a listing's rows carry a few states, many times over
+        return known  # type: ignore[return-value]
+    member = _parse_flag_text(cls, text)
+    if len(_PARSED) < _PARSED_KEPT:
+        _PARSED[cls, text] = member
+    return member
+
+
+_PARSED: dict[tuple[type, str], IntFlag] = {}  # (enum, text) -> what `_parse_flag_text` said
+_PARSED_KEPT = 1024
+
+
+def _parse_flag_text(cls: type[_F], text: str) -> _F:
     stripped = text.strip()
     if stripped.lstrip("-").isdigit():
         return cls(int(stripped))

@@ -60,3 +60,17 @@ def test_states_parse_names_and_numbers() -> None:
     with pytest.raises(ValueError):
         JobState.parse("Sleeping")
     assert JobState.Finished.is_terminal and JobState.Queued.is_active
+
+
+@pytest.mark.parametrize("text", ["running", " Running ", "32", "0", "Queued", "Sleeping", ""])
+def test_a_state_parsed_again_is_what_it_was_the_first_time(text: str) -> None:
+    # the states of a listing's rows are remembered; each enum keeps its own
+    for cls in (JobState, TaskState):
+        answers = []
+        for _ in range(2):
+            try:
+                answers.append(cls.parse(text))
+            except ValueError as refused:
+                answers.append(str(refused))
+        assert answers[0] == answers[1]
+        assert type(answers[0]) in (cls, str)

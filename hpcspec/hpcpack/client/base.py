@@ -59,6 +59,7 @@ class ClientBase:
         if time_format is None and self.profile.knows("datetime_format"):
             time_format = TimeFormat(self.profile.datetime_format)
         self._time_format = time_format
+        self._times: dict[str, datetime | None] = {}  # text -> parse_time's answer
         # Replaced, never mutated, so worker threads can read it while another adds to it.
         self._secrets: tuple[str, ...] = ()
         # Job id -> [stack, key] (or [] for a job that is not hpcspec's), where the cluster
@@ -112,10 +113,17 @@ class ClientBase:
         """A time as the cluster writes it → aware UTC datetime (None if empty or unreadable)."""
         if not text or not text.strip():
             return None
+        known = self._times.get(text, _UNSEEN)
+        if known is not _UNSEEN:  # a listing's rows share their times (created together)
+            return known  # type: ignore[return-value]
         try:
-            return self.time_format.parse(text)
+            moment = self.time_format.parse(text)
         except ValueError:
-            return None
+            moment = None
+        if len(self._times) >= _TIMES_KEPT:
+            self._times = {}
+        self._times[text] = moment
+        return moment
 
     # -- secrets ----------------------------------------------------------------------------
 
@@ -205,6 +213,10 @@ class ClientBase:
         """cancel/finish/requeue: optional JSON-string message body, optional `forced`."""
         params = {"forced": None if forced is None else ("true" if forced else "false")}
         self._call("POST", path, _ignore, params=params, body=message or None)
+
+
+_UNSEEN = object()
+_TIMES_KEPT = 4096
 
 
 def _ignore(body: object) -> None:

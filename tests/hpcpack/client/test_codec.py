@@ -199,3 +199,52 @@ def test_a_listing_row_reads_the_same_whatever_the_case_of_its_names(
     # A PropertyMap finds a column in any case; a plain mapping by its exact name.
     assert live_job(cased, parse_time) == live_job(server, parse_time)
     assert live_job(server, parse_time) == live_job(dict(values), parse_time)
+
+
+@given(body=st.lists(_ROW, max_size=4), shared=st.booleans())
+def test_every_row_finds_each_name_in_any_case_as_its_last_spelling_says(
+    body: list[object], shared: bool
+) -> None:
+    # Rows that carry the same names share one index (`PropertyMap._owning`): reading a body
+    # twice, or rows alike, must find what each row's own names say.
+    rows = decode_objects(body + body if shared else body)
+    expected = _read_every_key_case_insensitively(body + body if shared else body)
+    for row, values in zip(rows, expected, strict=True):
+        folded: dict[str, str] = {}
+        for name, value in values.items():
+            folded[name.lower()] = value  # the last spelling of a name wins
+        names = [*values, "Absent"]
+        for asked in [*names, *(n.lower() for n in names), *(n.upper() for n in names)]:
+            assert row.get(asked) == folded.get(asked.lower())
+        assert row.texts(*names, *names) == [folded.get(n.lower()) or "" for n in names * 2]
+        assert row == PropertyMap(values) and dict(row) == values
+
+
+def test_a_value_that_is_not_text_is_read_one_property_at_a_time() -> None:
+    body = [{"Name": "A", "Value": 7}, {"Name": "B", "Value": None}, {"Name": "C", "Value": True}]
+    assert dict(decode_properties(body)) == {"A": "7", "B": "", "C": "True"}
+    with pytest.raises(ValueError, match="no Name"):
+        decode_properties([{"Name": 3, "Value": "x"}])
+    with pytest.raises(ValueError, match="Name/Value objects"):
+        decode_properties([["Name", "Value"]])
+
+
+@given(moment=moments, junk=st.text(max_size=8))
+def test_a_time_read_again_is_what_it_was_the_first_time(moment: datetime, junk: str) -> None:
+    # A client remembers the times a listing's rows share; unreadable text stays None.
+    from hpcspec.hpcpack.client.base import ClientBase
+    from hpcspec.hpcpack.transport import Transport, TransportOptions
+
+    time_format = TimeFormat(FORMATS[0])
+    client = ClientBase(Transport(TransportOptions("https://head/hpc")), time_format=time_format)
+    text = time_format.format(moment)
+    for _ in range(2):
+        assert client.parse_time(text) == time_format.parse(text)
+        assert client.parse_time(text + junk) == _parsed_or_none(time_format, text + junk)
+
+
+def _parsed_or_none(time_format: TimeFormat, text: str) -> datetime | None:
+    try:
+        return time_format.parse(text)
+    except ValueError:
+        return None
