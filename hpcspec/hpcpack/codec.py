@@ -6,21 +6,16 @@ spelling); `decode_properties`/`decode_objects` read response bodies into them; 
 turns canonical values (int, bool, str, datetime) into the `[RestProperty]` list a request
 carries, through the property catalogue (`PropertySpec.wire`, Priority as ExpandedPriority);
 `canonical` goes the other way. `job_create_values`/`task_values` give a `JobDefinition`'s or a
-`TaskDefinition`'s REST values (structural fields included) for `encode`. `decode_body` turns
-a response's bytes into plain Python: JSON, or the DataContract XML the server may answer with
-(`ArrayOfProperty`, `int`, `string`, `HpcWebServiceFault`…), parsed by the project's safe
-parser (`jobxml.safe`: no DOCTYPE, no entities, no network). Nothing outside `hpcpack` encodes
-or decodes wire properties (an import-linter contract holds it).
+`TaskDefinition`'s REST values (structural fields included) for `encode`. The bodies they read
+are what `transport/body.py` made of an answer's bytes. Nothing outside `hpcpack` encodes or
+decodes wire properties (an import-linter contract holds it).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import TypeVar, overload
-
-from lxml import etree
 
 from hpcspec.hpcpack.catalogue import (
     JOB_PROPERTIES,
@@ -31,7 +26,6 @@ from hpcspec.hpcpack.catalogue import (
     lookup,
 )
 from hpcspec.hpcpack.definition import JobDefinition, TaskDefinition
-from hpcspec.hpcpack.jobxml.safe import local_name, parse_root
 from hpcspec.hpcpack.timeformat import TimeFormat
 
 TimeParser = Callable[[str], datetime | None]
@@ -105,7 +99,14 @@ class PropertyMap(Mapping[str, str]):
         lowered = _LOWER.get(names) or tuple(n.lower() for n in names)
         if len(_LOWER) < _INDEXES_KEPT:
             _LOWER[names] = lowered
-        return [items[real] if (real := index.get(n)) is not None else "" for n in lowered]
+        if 2 * len(index) >= len(lowered):
+            return [items[real] if (real := index.get(n)) is not None else "" for n in lowered]
+        out = [""] * len(lowered)  # a row with few of the names: where each of its own goes
+        places = _PLACES.get(lowered) or _places(lowered)
+        for name, real in index.items():
+            for place in places.get(name, ()):
+                out[place] = items[real]
+        return out
 
     def integer(self, name: str) -> int | None:
         """The value of `name` as an int, None when missing or empty."""
@@ -117,6 +118,16 @@ class PropertyMap(Mapping[str, str]):
 _INDEXES: dict[tuple[str, ...], dict[str, str]] = {}
 _INDEXES_KEPT = 64
 _LOWER: dict[tuple[str, ...], tuple[str, ...]] = {}  # names `texts` was asked -> lower-cased
+_PLACES: dict[tuple[str, ...], dict[str, list[int]]] = {}  # those -> name -> places in them
+
+
+def _places(lowered: tuple[str, ...]) -> dict[str, list[int]]:
+    places: dict[str, list[int]] = {}
+    for place, name in enumerate(lowered):
+        places.setdefault(name, []).append(place)
+    if len(_PLACES) < _INDEXES_KEPT:
+        _PLACES[lowered] = places
+    return places
 
 
 class BodyShapeError(ValueError):
@@ -133,13 +144,8 @@ def decode_properties(body: object) -> PropertyMap:
     if plain is not None:
         return PropertyMap._owning(plain)
     out: dict[str, str] = {}
-    for item in body:
-        # What the server writes, `{"Name": …, "Value": …}`, read directly; any other
-        # spelling or extra key goes through the case-insensitive reading (the same result).
-        if type(item) is dict and len(item) == 2 and "Name" in item and "Value" in item:
-            name, value = item["Name"], item["Value"]
-        else:
-            name, value = _name_value(item)
+    for item in body:  # any other spelling, key or value: case-insensitively, one by one
+        name, value = _name_value(item)
         if not isinstance(name, str):
             raise BodyShapeError("a property has no Name")
         out[name] = "" if value is None else value if type(value) is str else str(value)
@@ -354,45 +360,3 @@ def task_values(task: TaskDefinition) -> dict[str, WireValue]:
             IncrementValue=str(task.sweep.increment),
         )
     return out
-
-
-MAX_BODY_BYTES = 64 * 1024 * 1024
-
-
-def decode_body(content: bytes, content_type: str | None) -> object:
-    """JSON, or the DataContract XML forms the server may answer with, as plain Python."""
-    if len(content) > MAX_BODY_BYTES:
-        raise ValueError(f"the answer is larger than {MAX_BODY_BYTES} bytes")
-    if not content.strip():
-        return None
-    kind = (content_type or "").lower()
-    if "xml" in kind or content.lstrip()[:1] == b"<":
-        return _from_xml(parse_root(content, source="response"))
-    if "json" in kind or content.lstrip()[:1] in b'[{"-0123456789tfn':
-        return json.loads(content)
-    return content.decode("utf-8", errors="replace")
-
-
-def _from_xml(element: etree._Element) -> object:
-    """DataContract XML (`ArrayOfProperty`, `ArrayOfObject`, `int`, `string`, faults)."""
-    name = local_name(element)
-    children = [c for c in element if local_name(c)]
-    if name == "int" or name == "long":
-        return int((element.text or "").strip())
-    if name == "string":
-        return element.text or ""
-    if name.startswith("ArrayOf"):
-        return [_from_xml(c) for c in children]
-    if name == "Property":
-        fields = {local_name(c).lower(): c.text or "" for c in children}
-        return {"Name": fields.get("name", ""), "Value": fields.get("value", "")}
-    if name == "Object":
-        props = next((c for c in children if local_name(c) == "Properties"), None)
-        return {"Properties": [_from_xml(p) for p in (props if props is not None else [])]}
-    if name == "HpcWebServiceFault" or children:
-        out: dict[str, object] = {}
-        for child in children:
-            text = (child.text or "").strip()
-            out[local_name(child)] = int(text) if text.lstrip("-").isdigit() else text
-        return out
-    return element.text or ""

@@ -50,8 +50,8 @@ import urllib3
 from hpcspec import __version__
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack import endpoint, errors
-from hpcspec.hpcpack.codec import decode_body
 from hpcspec.hpcpack.error_body import BodyShape, read_error_body
+from hpcspec.hpcpack.transport.body import decode_body
 from hpcspec.hpcpack.transport.session import (
     guard_session,
     new_session,

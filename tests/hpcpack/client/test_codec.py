@@ -248,3 +248,29 @@ def _parsed_or_none(time_format: TimeFormat, text: str) -> datetime | None:
         return time_format.parse(text)
     except ValueError:
         return None
+
+
+@given(
+    counts=st.lists(st.integers(min_value=0, max_value=9), min_size=11, max_size=11),
+    texts=st.lists(st.text(max_size=4), min_size=4, max_size=4),
+)
+def test_a_listed_job_is_the_live_job_its_constructor_makes(
+    counts: list[int], texts: list[str]
+) -> None:
+    # live_job builds a LiveJob without its frozen __init__: the same job, field by field
+    from dataclasses import asdict, fields
+
+    from hpcspec.hpcpack.live import TASK_COUNTERS, LiveJob
+
+    name, owner, source, error = texts
+    row = {"Id": "7", "State": "Queued", "Name": name, "Owner": owner, "ClientSource": source}
+    row |= {"ErrorMessage": error, "ChangeTime": "7/5/2019 9:05:07 PM", "TaskCount": "3"}
+    row |= dict(zip(TASK_COUNTERS.values(), map(str, counts), strict=True))
+    made = live_job(decode_properties([{"Name": k, "Value": v} for k, v in row.items()]),
+                    TimeFormat().parse, ["Priority"])  # fmt: skip
+    again = LiveJob(**{f.name: getattr(made, f.name) for f in fields(LiveJob)})
+    assert made == again and hash(made) == hash(again) and repr(made) == repr(again)
+    assert vars(made) == vars(again) and list(vars(made)) == list(vars(again))
+    assert asdict(made) == asdict(again)
+    with pytest.raises(AttributeError):
+        made.name = "changed"  # type: ignore[misc]

@@ -1,0 +1,54 @@
+"""An answer's bytes as plain Python: JSON, or the DataContract XML the server may answer with
+(`ArrayOfProperty`, `int`, `string`, `HpcWebServiceFault`…), parsed by the project's safe
+parser (`jobxml.safe`: no DOCTYPE, no entities, no network). The transport decodes every
+answer with `decode_body`; the codec (`codec.py`) reads the result.
+"""
+
+from __future__ import annotations
+
+import json
+
+from lxml import etree
+
+from hpcspec.hpcpack.jobxml.safe import local_name, parse_root
+
+MAX_BODY_BYTES = 64 * 1024 * 1024
+
+
+def decode_body(content: bytes, content_type: str | None) -> object:
+    """JSON, or the DataContract XML forms the server may answer with, as plain Python."""
+    if len(content) > MAX_BODY_BYTES:
+        raise ValueError(f"the answer is larger than {MAX_BODY_BYTES} bytes")
+    if not content.strip():
+        return None
+    kind = (content_type or "").lower()
+    if "xml" in kind or content.lstrip()[:1] == b"<":
+        return _from_xml(parse_root(content, source="response"))
+    if "json" in kind or content.lstrip()[:1] in b'[{"-0123456789tfn':
+        return json.loads(content)
+    return content.decode("utf-8", errors="replace")
+
+
+def _from_xml(element: etree._Element) -> object:
+    """DataContract XML (`ArrayOfProperty`, `ArrayOfObject`, `int`, `string`, faults)."""
+    name = local_name(element)
+    children = [c for c in element if local_name(c)]
+    if name == "int" or name == "long":
+        return int((element.text or "").strip())
+    if name == "string":
+        return element.text or ""
+    if name.startswith("ArrayOf"):
+        return [_from_xml(c) for c in children]
+    if name == "Property":
+        fields = {local_name(c).lower(): c.text or "" for c in children}
+        return {"Name": fields.get("name", ""), "Value": fields.get("value", "")}
+    if name == "Object":
+        props = next((c for c in children if local_name(c) == "Properties"), None)
+        return {"Properties": [_from_xml(p) for p in (props if props is not None else [])]}
+    if name == "HpcWebServiceFault" or children:
+        out: dict[str, object] = {}
+        for child in children:
+            text = (child.text or "").strip()
+            out[local_name(child)] = int(text) if text.lstrip("-").isdigit() else text
+        return out
+    return element.text or ""
