@@ -97,6 +97,18 @@ class Ok(NamedTuple):
     headers: dict[str, str]
 
 
+class NoContent(NamedTuple):
+    """A 204 answer: its extra headers."""
+
+    headers: dict[str, str]
+
+
+def no_content(headers: dict[str, str]) -> tuple[str, list[tuple[str, str]]]:
+    """The status and headers werkzeug's `Response(status=204, headers=headers)` starts its
+    answer with (no body, no Content-Length), without building one per request."""
+    return "204 NO CONTENT", [*headers.items(), ("Content-Type", "text/plain; charset=utf-8")]
+
+
 @dataclass(frozen=True)
 class User:
     """A Basic-auth account: `DOMAIN\\name`, its password, and whether it is an administrator."""
@@ -149,13 +161,16 @@ class HpcApp:
             self.scheduler.store.release()
         if isinstance(response, Response):
             return response(environ, start_response)
+        if isinstance(response, NoContent):  # werkzeug's Response(status=204) sends this
+            start_response(*no_content(response.headers))
+            return []
         # what werkzeug's Response would send for a 200, without building one per request
         payload, content_type, extra = response
         headers = [*extra.items(), ("Content-Type", content_type)]
         start_response("200 OK", [*headers, ("Content-Length", str(len(payload)))])
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [payload]
 
-    def handle(self, request: Request) -> Response | Ok:
+    def handle(self, request: Request) -> Response | Ok | NoContent:
         if self.on_request is not None:
             self.on_request()
         xml_out = _wants_xml(request)
@@ -192,7 +207,7 @@ class HpcApp:
             status, payload, content_type = render_error(failure, self.profile, xml_out)
             return Response(payload, status=status, content_type=content_type)
         if result is None:
-            return Response(status=204, headers=context.headers)
+            return NoContent(context.headers)
         content_type = (
             "application/xml; charset=utf-8" if xml_out else "application/json; charset=utf-8"
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass, field
+from typing import cast
 
 from lxml import etree
 
@@ -210,20 +211,27 @@ def _group_id(element: etree._Element) -> int:
         raise _invalid("a dependency <Parent>/<Child> needs an integer GroupId.") from None
 
 
+@functools.lru_cache(maxsize=256)  # a job's tasks spell the same few attributes
+def _task_attribute(key: str) -> tuple[str, str | None, str]:
+    """An attribute's (local name in lower case, property or None, the property's type)."""
+    attr = _TASK_SPELLINGS.get(key) or _local_lower(key)
+    name = _TASK_NAMES.get(attr)
+    return attr, name, TASK_TYPES[name] if name is not None else ""
+
+
 def _task(element: etree._Element) -> ImportedTask:
-    task = ImportedTask()
     props: dict[str, str] = {}
     parametric: str | None = None
-    for key, raw in element.attrib.items():
-        attr = _TASK_SPELLINGS.get(str(key)) or _local_lower(str(key))
-        name = _TASK_NAMES.get(attr)
+    attribute, typed = _task_attribute, _typed_value
+    for key, raw in cast("list[tuple[str, str]]", element.items()):  # lxml: str, never bytes
+        attr, name, type_name = attribute(key)
         if name is None:
             if attr == "isparametric":
-                parametric = _value("Boolean", "IsParametric", str(raw))
+                parametric = _value("Boolean", "IsParametric", raw)
         elif attr == "runtime":
-            props[name] = _runtime(str(raw))
+            props[name] = _runtime(raw)
         else:
-            props[name] = _value(TASK_TYPES[name], name, str(raw))
+            props[name] = raw if type_name == "String" else typed(type_name, name, raw)
     if parametric is not None:
         kind = props.get("Type")
         wants = "ParametricSweep" if parametric == "True" else None
@@ -235,7 +243,7 @@ def _task(element: etree._Element) -> ImportedTask:
             )
     if props.get("Type") in ("NodePrep", "NodeRelease"):
         props.pop("GroupId", None)
-    task.props = list(props.items())
+    task = ImportedTask(list(props.items()))
     if not len(element):  # most tasks have no environment or custom properties
         return task
     for child in element:

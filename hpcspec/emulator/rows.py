@@ -13,6 +13,11 @@ from dataclasses import dataclass, field
 from hpcspec.hpcpack.states import JobState, TaskState
 
 TaskKey = tuple[int, int, int]  # (job id, JobTaskId, InstanceId)
+# the bookkeeping keys rows carry (`_` first: never shown to clients)
+BOOKKEEPING = (
+    "_changed", "_since", "_started", "_ran", "_by_job", "_forced", "_group_deps", "_alloc",
+    "_materialized", "_outcome", "_placement",
+)  # fmt: skip
 
 
 @dataclass

@@ -25,21 +25,30 @@ Pairs = Sequence[tuple[str, str]]
 
 def apply_task_props(task: TaskRow, props: Pairs) -> None:
     """Set `props` on `task`, refusing unknown, read-only or invalid properties."""
+    target = task.props
     for raw_name, raw_value in props:
-        name = canonical(TASK_TYPES, raw_name)
-        if name is None:
-            raise errors.bad_request(messages.NO_TABLE_DEFINED_FOR_PROPERTY, raw_name)
-        if name not in TASK_SETTABLE:
-            raise errors.bad_request(messages.PROPERTY_IS_READ_ONLY, name)
-        value = parse_value(TASK_TYPES[name], name, raw_value)
+        # a name spelled exactly (a job file's, most REST bodies') needs no case-blind search
+        name = raw_name if raw_name in TASK_SETTABLE else _settable(raw_name)
+        kind = TASK_TYPES[name]
+        value = raw_value if kind == "String" else parse_value(kind, name, raw_value)
         if name == "Name" and "," in value:
             raise errors.bad_request(messages.TASK_NAME_CONTAINS_INVALID_CHARS, value)
         if name == "TaskValidExitCodes" and value:
             check_exit_codes(value)
         if name == "CommandLine" and len(value) > catalogue.MAX_COMMAND_LINE:
             raise errors.bad_request(messages.PROPERTY_VALUE_TOO_LARGE, name, 1024)
-        task.props[name] = value
-    check_task_type(task.props)
+        target[name] = value
+    check_task_type(target)
+
+
+def _settable(raw_name: str) -> str:
+    """The exact name of a task property a client may set, in any case; 400 otherwise."""
+    name = canonical(TASK_TYPES, raw_name)
+    if name is None:
+        raise errors.bad_request(messages.NO_TABLE_DEFINED_FOR_PROPERTY, raw_name)
+    if name not in TASK_SETTABLE:
+        raise errors.bad_request(messages.PROPERTY_IS_READ_ONLY, name)
+    return name
 
 
 _BASIC_FIXED = {"StartValue": "0", "EndValue": "0", "IncrementValue": "1"}

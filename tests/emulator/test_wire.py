@@ -15,8 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from werkzeug.serving import WSGIRequestHandler
+from werkzeug.wrappers import Response
 
-from hpcspec.emulator import wire
+from hpcspec.emulator import api, wire
 from hpcspec.emulator.server import _Handler
 from tests.emulator.helpers import Api
 from tests.emulator.test_request_threads import _answers, _request
@@ -138,3 +139,12 @@ def test_a_route_answers_the_same_every_time_and_misses_are_never_remembered(emu
         assert api.call("GET", "/jobs/not-a-number").status_code == 404
         assert api.call("DELETE", f"/jobs/{job}").status_code == 405
         assert api.call("GET", f"/jobs/{job}/").status_code == 200  # strict_slashes=False
+
+
+@pytest.mark.parametrize("extra", [{}, {"x-ms-row-count": "3", "Location": "/x"}])
+def test_a_204_starts_as_werkzeugs_response_starts_it(extra: dict[str, str]) -> None:
+    started: list[Any] = []
+    environ = {"REQUEST_METHOD": "PUT"}
+    body = Response(status=204, headers=extra)(environ, lambda *a: started.append(a))
+    assert list(body) == []
+    assert [(status, list(headers)) for status, headers in started] == [api.no_content(extra)]
