@@ -365,4 +365,13 @@ def lookup(catalogue: Mapping[str, PropertySpec], name: str) -> PropertySpec | N
     if spec is not None:
         return spec
     lowered = name.lower()
+    for known, index in _LOWERED:  # the two catalogues, never changed: indexed once
+        if catalogue is known:
+            return index.get(lowered)
     return next((s for s in catalogue.values() if s.name.lower() == lowered), None)
+
+
+_LOWERED = tuple(
+    (known, {s.name.lower(): s for s in reversed(known.values())})  # the first one wins
+    for known in (JOB_PROPERTIES, TASK_PROPERTIES)
+)

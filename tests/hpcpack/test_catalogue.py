@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hpcspec.hpcpack import catalogue
-from hpcspec.hpcpack.catalogue import Kind
+from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, Kind, PropertySpec, lookup
 
 # StorePropertyType → the catalogue kinds that may represent it.
 COMPATIBLE = {
@@ -124,3 +124,16 @@ def test_enum_properties_offer_exactly_the_state_enums_member_names() -> None:
 
     assert catalogue.JOB_PROPERTIES["UnitType"].enum == tuple(m.name for m in UnitType)
     assert catalogue.JOB_PROPERTIES["NodeGroupOp"].enum == tuple(m.name for m in NodeGroupOp)
+
+
+@pytest.mark.parametrize("catalogue", [JOB_PROPERTIES, TASK_PROPERTIES])
+def test_lookup_finds_a_property_in_any_case_and_nothing_else(
+    catalogue: dict[str, PropertySpec],
+) -> None:
+    # the two catalogues are indexed once; any other mapping is scanned as before
+    for spec in catalogue.values():
+        for asked in (spec.name, spec.name.lower(), spec.name.upper()):
+            assert lookup(catalogue, asked) is spec
+            assert lookup(dict(catalogue), asked) is spec
+    for unknown in ("ClientSource", "", "nosuch"):
+        assert lookup(catalogue, unknown) is None and lookup(dict(catalogue), unknown) is None
