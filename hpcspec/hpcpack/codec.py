@@ -62,10 +62,12 @@ class PropertyMap(Mapping[str, str]):
         return isinstance(name, str) and name.lower() in self._index
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
+        # One name per property: a name spelled twice in different case (never sent by HPC
+        # Pack) is one property, under the spelling that lookups find (the last).
+        return iter(self._index.values())
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._index)
 
     def __repr__(self) -> str:
         return f"PropertyMap({self._items!r})"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES
@@ -202,6 +202,10 @@ def test_a_listing_row_reads_the_same_whatever_the_case_of_its_names(
 
 
 @given(body=st.lists(_ROW, max_size=4), shared=st.booleans())
+@example(  # found by Hypothesis: iterated, the name spelled twice was two keys of one value
+    body=[{"Properties": [{"Name": "f0000", "Value": None}, {"Name": "F0000", "Value": "0"}]}],
+    shared=False,
+)
 def test_every_row_finds_each_name_in_any_case_as_its_last_spelling_says(
     body: list[object], shared: bool
 ) -> None:
@@ -217,7 +221,10 @@ def test_every_row_finds_each_name_in_any_case_as_its_last_spelling_says(
         for asked in [*names, *(n.lower() for n in names), *(n.upper() for n in names)]:
             assert row.get(asked) == folded.get(asked.lower())
         assert row.texts(*names, *names) == [folded.get(n.lower()) or "" for n in names * 2]
-        assert row == PropertyMap(values) and dict(row) == values
+        assert row == PropertyMap(values)
+        # Iterated, a name spelled twice in different case is one property, as looked up.
+        assert {name.lower(): value for name, value in row.items()} == folded
+        assert len(row) == len(folded) and all(row[name] == value for name, value in row.items())
 
 
 def test_a_value_that_is_not_text_is_read_one_property_at_a_time() -> None:
