@@ -10,8 +10,9 @@ must never become one. Terminals, likewise, must not receive escape sequences fr
 `neutralise` is what every human renderer (text, markdown) applies to every string it did not
 write itself: it removes ANSI escapes and control characters, and puts a zero-width space
 (U+200B) inside each command prefix, so the text reads the same to people but no runner
-matches it. JSON needs no such change to its data: `hpcspec.engine.planfile.dumps` writes the
-dangerous characters as JSON `\\u` escapes, which decode to exactly the same strings.
+matches it, also once a renderer has written `:` or `[` next to it. JSON needs no such
+change to its data: `hpcspec.engine.planfile.dumps` writes the dangerous characters as JSON
+`\\u` escapes, which decode to exactly the same strings.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ _BREAKS = re.compile(r"\r\n|[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # `##vso[` and `##[` are matched anywhere in a line (case-insensitive to be safe).
 _HASH_COMMAND = re.compile(r"##(?=vso\[|\[)", re.IGNORECASE)
-# `::` only counts at the start of a line, after leading whitespace.
-_COLON_COMMAND = re.compile(r"^(\s*):(?=:)", re.MULTILINE)
+# `::` only counts at the start of a line, after leading whitespace. A value that starts a
+# line with one `:` is broken too: the renderer may write `:` right after it (`  :: no change`
+# for a job key `:` read from the cluster).
+_COLON_COMMAND = re.compile(r"^(\s*):", re.MULTILINE)
 
 
 def neutralise(text: str, *, multiline: bool = False) -> str:
@@ -46,4 +49,6 @@ def neutralise(text: str, *, multiline: bool = False) -> str:
     if not multiline:
         text = text.replace("\n", "\\n")
     text = _HASH_COMMAND.sub("#" + ZWSP + "#", text)
+    if text.endswith("#"):  # `##` + a renderer's `[3]` (a sweep instance) would be `##[`
+        text += ZWSP
     return _COLON_COMMAND.sub(lambda m: m.group(1) + ":" + ZWSP, text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from hpcspec.engine.planfile import dumps
@@ -67,3 +67,25 @@ def test_plan_json_is_inert_and_decodes_to_the_same_data(text: str) -> None:
     inert = dumps({"name": text, "nested": [{"x": text}]})
     assert json.loads(inert) == {"name": text, "nested": [{"x": text}]}
     assert runner_commands(inert) == []
+
+
+# What the renderers write around a value: indentation or a word before it, a `:` (`key:
+# no change`), `[N]` (a sweep instance), ` (job 7)` after it.
+_BEFORE = ("", "  ", "    ~ ", "job ")
+_AFTER = ("", ":", ": no change", "[3]", " (job 7)")
+
+
+@given(
+    st.one_of(
+        st.text(),
+        st.lists(st.sampled_from([*PAYLOADS, ":", "#", "##", "[", " "]), max_size=4).map("".join),
+    ),
+    st.sampled_from(_BEFORE),
+    st.sampled_from(_AFTER),
+)
+@example(":", "    ", ": no change")  # found by Hypothesis in the plan renderer: `    :: no change`
+@example("x##", "", "[3]")
+def test_a_value_stays_inert_with_what_a_renderer_writes_around_it(
+    text: str, before: str, after: str
+) -> None:
+    assert runner_commands(before + neutralise(text) + after) == []
