@@ -27,8 +27,9 @@ _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|
 _BREAKS = re.compile(r"\r\n|[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 # C0 and C1 controls (tab kept), DEL, and bidi overrides that make text read differently.
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-# `##vso[` and `##[` are matched anywhere in a line (case-insensitive to be safe).
-_HASH_COMMAND = re.compile(r"##(?=vso\[|\[)", re.IGNORECASE)
+# `##vso[` and `##[` are matched anywhere in a line (case-insensitive to be safe); a value
+# that ends in `##` or `##vso` is broken too, as a renderer may write `[3]` right after it.
+_HASH_COMMAND = re.compile(r"##(?=(?:vso)?(?:\[|\Z))", re.IGNORECASE)
 # `::` only counts at the start of a line, after leading whitespace. A value that starts a
 # line with one `:` is broken too: the renderer may write `:` right after it (`  :: no change`
 # for a job key `:` read from the cluster).
@@ -49,6 +50,4 @@ def neutralise(text: str, *, multiline: bool = False) -> str:
     if not multiline:
         text = text.replace("\n", "\\n")
     text = _HASH_COMMAND.sub("#" + ZWSP + "#", text)
-    if text.endswith("#"):  # `##` + a renderer's `[3]` (a sweep instance) would be `##[`
-        text += ZWSP
     return _COLON_COMMAND.sub(lambda m: m.group(1) + ":" + ZWSP, text)
