@@ -80,8 +80,22 @@ def test_a_held_lock_makes_another_wait_then_fail_after_its_timeout(client: Any)
 
     first = StackLock(client, "lock-held", [], LockOptions(), Recorder())
     first.acquire()
+    now = [0.0]  # the waiter's clock moves only when it sleeps: a loaded machine's slow
+    # requests must not use up its timeout before it has said that it waits (a flake)
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
     try:
-        second = StackLock(client, "lock-held", [], LockOptions(timeout=0.3), Seen())
+        second = StackLock(
+            client,
+            "lock-held",
+            [],
+            LockOptions(timeout=0.3),
+            Seen(),
+            clock=lambda: now[0],
+            sleep=sleep,
+        )
         with pytest.raises(StackLocked) as refused:
             second.acquire()
         assert f"force-unlock {first.job_id} --stack lock-held" in (refused.value.hint or "")
