@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
-import http.client
 import io
 import re
 import sys
 from typing import Any
 from urllib.parse import unquote
 
-MAX_LINE = 65536  # http.client's _MAXLINE
-MAX_HEADERS = 100  # http.client's _MAXHEADERS
+from hpcspec.hpcpack.header_lines import read_header_lines
+
 # A line the feed parser reads as one header: a name of printable ASCII but ':', then the
 # value (its leading blanks dropped, trailing ones kept); no other CR or LF, no non-ASCII.
 _PLAIN_HEADER = re.compile(r"([!-9;-~]+):[ \t]*([\t -~]*)\r?\n")
@@ -30,16 +29,7 @@ _PLAIN_TARGET = re.compile(r"/(?!/)[!-~]*")  # an origin-form target: no '//', n
 
 def read_headers(rfile: io.BufferedIOBase, message_class: type[Any]) -> Any:
     """`http.client.parse_headers(rfile, _class=message_class)`, the same message and errors."""
-    lines: list[bytes] = []
-    while True:
-        line = rfile.readline(MAX_LINE + 1)
-        if len(line) > MAX_LINE:
-            raise http.client.LineTooLong("header line")
-        lines.append(line)
-        if len(lines) > MAX_HEADERS:
-            raise http.client.HTTPException(f"got more than {MAX_HEADERS} headers")
-        if line in (b"\r\n", b"\n", b""):
-            break
+    lines = read_header_lines(rfile)
     message = message_class()
     if lines[-1]:  # ended by a blank line, not by the end of the stream
         pairs = [_PLAIN_HEADER.fullmatch(line.decode("iso-8859-1")) for line in lines[:-1]]

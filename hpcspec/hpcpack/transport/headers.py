@@ -16,29 +16,14 @@ import email.parser
 import http.client
 import re
 from http import HTTPStatus
-from typing import Any, BinaryIO
+from typing import Any
 
-MAX_LINE = 65536  # http.client's _MAXLINE and _MAXHEADERS
-MAX_HEADERS = 100
+from hpcspec.hpcpack.header_lines import read_header_lines
+
 # A `Name: value` line as `email.feedparser` reads it: a name of printable characters but
 # ":" and space (its `headerRE`), the value after spaces and tabs, no CR or LF inside.
 _PLAIN = re.compile(rb"([\x21-\x39\x3b-\x7e]+):[ \t]*([^\r\n]*)\r?\n")
 _PARSED_ELSEWHERE = re.compile(rb"multipart|message", re.IGNORECASE)
-
-
-def read_header_lines(fp: BinaryIO) -> list[bytes]:
-    """The header lines up to and with the blank line that ends them (`http.client`'s
-    limits: a line of at most 64 KiB, at most 100 lines)."""
-    lines = []
-    while True:
-        line = fp.readline(MAX_LINE + 1)
-        if len(line) > MAX_LINE:
-            raise http.client.LineTooLong("header line")
-        lines.append(line)
-        if len(lines) > MAX_HEADERS:
-            raise http.client.HTTPException(f"got more than {MAX_HEADERS} headers")
-        if line in (b"\r\n", b"\n", b""):
-            return lines
 
 
 def header_message(lines: list[bytes]) -> http.client.HTTPMessage:
