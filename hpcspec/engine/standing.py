@@ -90,8 +90,9 @@ def only_ignored(desired: DesiredJob, job: LiveJob, diffs: list[FieldDiff]) -> C
         ReasonCode.IGNORED_FIELDS,
         f"the spec changed only in {' and '.join(parts)}: the live values stay",
     )
-    if job.state.is_terminal:
-        return change_for(desired, job, Action.NO_OP, why)
+    if job.state.is_terminal:  # as if unchanged: a job cancelled or failed is still unmet
+        change = unchanged(desired, job)
+        return replace(change, reasons=(why, *change.reasons))
     return change_for(desired, job, Action.UPDATE, why)
 
 

@@ -176,6 +176,22 @@ def test_a_defaulted_name_is_set_at_creation_and_never_compared(state: JobState)
     assert not stack().jobs["a"].default_name  # `Name: Job A` is managed like any field
 
 
+@pytest.mark.parametrize("field", ["default Name", "ignoreChanges"])
+def test_a_cancelled_job_changed_only_in_unmanaged_fields_is_still_unmet(field: str) -> None:
+    """The lifecycle machine's find: a job cancelled outside hpcspec, then `moved:` (its
+    default Name changes) or edited only in an `ignoreChanges` field, was a plain no-op, and
+    the plan said the cluster matched."""
+    if field == "default Name":
+        job = stack(UNNAMED).jobs["a"]
+        was = renamed(job.definition, Name="old-key")
+    else:
+        job = replace(desired(), ignore_changes=frozenset({"Priority"}))
+        was = old_spec(Priority=1000)
+    change = decide(job, replace(live(JobState.Canceled, digest="old"), definition=was), OPTIONS)
+    assert change.action is Action.NO_OP and not change.satisfied
+    assert [r.code for r in change.reasons] == ["ignored-fields", "canceled-outside"]
+
+
 def test_running_rename_is_an_update() -> None:
     change = decide(
         desired(),
