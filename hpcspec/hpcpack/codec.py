@@ -7,7 +7,7 @@ turns canonical values (int, bool, str, datetime) into the `[RestProperty]` list
 carries, through the property catalogue (`PropertySpec.wire`, Priority as ExpandedPriority);
 `canonical` goes the other way. `job_create_values`/`task_values` give a `JobDefinition`'s or a
 `TaskDefinition`'s REST values (structural fields included) for `encode`. The bodies they read
-are what `transport/body.py` made of an answer's bytes. Nothing outside `hpcpack` encodes or
+are what `answer_body.py` made of an answer's bytes. Nothing outside `hpcpack` encodes or
 decodes wire properties (an import-linter contract holds it).
 """
 

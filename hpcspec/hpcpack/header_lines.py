@@ -1,7 +1,7 @@
 """An HTTP header block read line by line as `http.client.parse_headers` reads it.
 
 Shared by both ends of the wire: the transport reads an answer's headers with it
-(`transport/headers.py`) and the emulator a request's (`emulator/wire.py`). Each then
+(`connections.py`) and the emulator a request's (`emulator/wire.py`). Each then
 builds the message from the lines without `email.parser` when every line is plain.
 """
 

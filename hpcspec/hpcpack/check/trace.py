@@ -1,6 +1,6 @@
 """`cluster check --record DIR`: the HTTP exchange as a redacted, replayable trace; and its replay.
 
-Sessions of the transport's own `Session` type (`transport/` is the only package that imports
+Sessions of the transport's own `Session` type (`transport.py` is the only module that imports
 requests). `RecordingSession` is the `Session` the check's transport sends
 through: it notes every request (method, path, query, JSON body) and answer
 (status, the headers the client reads, body), each under the probe that sent it, and never the

@@ -2,7 +2,7 @@
 
 Build one with `HpcPackClient(Transport(TransportOptions(url, Credentials(user, password))))`
 (the CLI does it in `hpcspec.cli.context.open_client`). Everything goes through the
-transport (`transport/`: TLS, auth, timeouts, retries, OutcomeUnknown for ambiguous POSTs);
+transport (`transport.py`: TLS, auth, timeouts, retries, OutcomeUnknown for ambiguous POSTs);
 failures are the typed errors of `errors.py`, and no error text ever carries a secret the
 client was handed (`base.py`).
 

@@ -18,9 +18,9 @@ import urllib3
 from hpcspec.emulator import Emulator, EmulatorOptions, User
 from hpcspec.hpcpack import errors
 from hpcspec.hpcpack.client import HpcPackClient
+from hpcspec.hpcpack.connections import LoopbackOnlyConnection
 from hpcspec.hpcpack.endpoint import is_loopback_address
 from hpcspec.hpcpack.transport import Credentials, Transport, TransportOptions
-from hpcspec.hpcpack.transport.session import _LoopbackOnlyConnection
 from tests.hpcpack.client.wire_fixtures import RecordingProxy, fake_names
 
 ELSEWHERE = "192.0.2.10"  # TEST-NET-1: never reached (the connect guard refuses it)
@@ -132,7 +132,7 @@ def test_a_connection_whose_peer_is_not_loopback_is_closed_before_sending(
     peer = Peer()
     monkeypatch.setattr(urllib3.connection.HTTPConnection, "_new_conn", lambda self: peer)
     with pytest.raises(urllib3.exceptions.NewConnectionError, match="not a loopback address"):
-        _LoopbackOnlyConnection("flip.test", 80)._new_conn()
+        LoopbackOnlyConnection("flip.test", 80)._new_conn()
     assert peer.closed
 
 

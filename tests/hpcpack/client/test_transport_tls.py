@@ -1,7 +1,7 @@
 """TLS over a real socket: verified by default, with the given CA, or not at all when asked.
 
 The transport's adapter remembers a pool's TLS settings once it has chosen the pool
-(`transport/session.py`); these tests hold that every request of a transport is still
+(`transport.py`); these tests hold that every request of a transport is still
 verified as its options say, against a local HTTPS server whose certificate `openssl` makes
 (skipped where there is no `openssl`).
 """

@@ -1,4 +1,4 @@
-"""The transport's HTTP connections behave as urllib3's and http.client's own (transport/).
+"""The transport's HTTP connections behave as urllib3's and http.client's own (connections.py).
 
 `headers.header_message` builds an answer's `HTTPMessage` without `email.parser` for plain
 header lines, and leaves every other block to it; `headers.Response.begin` is the standard
@@ -19,8 +19,7 @@ import urllib3
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hpcspec.hpcpack.transport.headers import Response, header_message
-from hpcspec.hpcpack.transport.session import _Connection
+from hpcspec.hpcpack.connections import Connection, Response, header_message
 
 _NAME = st.text(st.sampled_from("AZaz09-_!~.:' \t"), min_size=0, max_size=8)
 _VALUE = st.binary(max_size=10).map(lambda b: b.replace(b"\n", b"").replace(b"\r", b""))
@@ -143,13 +142,13 @@ def test_a_connection_writes_what_urllib3_writes_its_checked_lines_too() -> None
         ("GET", "/hpc/jobs?x=1", None, headers),
         ("GET", "/hpc/jobs", None, {"User-Agent": urllib3.util.SKIP_HEADER}),
     ]
-    mine = _written(_Connection("head.test", 80), requests)
+    mine = _written(Connection("head.test", 80), requests)
     assert mine == _written(urllib3.connection.HTTPConnection("head.test", 80), requests)
     assert mine.count(b"Authorization: Basic c2VjcmV0\r\n") == 3
 
 
 def test_a_header_urllib3_refuses_is_refused_every_time() -> None:
-    connection = _Connection("head.test", 80)
+    connection = Connection("head.test", 80)
     for _ in range(2):
         connection.putrequest("GET", "/hpc")
         with pytest.raises(ValueError, match="Invalid header value"):

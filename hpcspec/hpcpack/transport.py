@@ -1,4 +1,4 @@
-"""How bytes move to and from the HPC Pack REST API: the only package that imports requests.
+"""How bytes move to and from the HPC Pack REST API: the only module that imports requests.
 
 `Transport.request(method, path, params=, body=)` sends one logical request under the base URL
 (`https://head/hpc`) and returns a `Reply` whose body is already decoded (JSON, or the
@@ -28,37 +28,31 @@ DESIGN.md §6:
 - Secrets: the password (and any extra secret of a request, such as a submit Password) is
   redacted from every error and log line; headers are never logged or put in errors.
 
-Sleep, clock and random source are injectable so tests run without waiting. How a request
-reaches the wire at less cost per request than requests' own `Session.send` (with the same
-result): `session.py`, `headers.py`.
+Sleep, clock and random source are injectable so tests run without waiting. A request reaches
+the wire at less cost than through requests' own `Session.send`, with the same result:
+`prepare_request` makes the `PreparedRequest` requests would make (a test holds them equal)
+without re-checking what cannot change, and `Adapter` remembers per origin the pool, its TLS
+settings and the URL form a proxy needs; its pools' connections are `connections.py`'s. A
+`responses` mock replaces `HTTPAdapter.send`, so it still answers every request.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import random
 import time
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 import urllib3
+from requests.adapters import HTTPAdapter
 
 from hpcspec import __version__
-from hpcspec.errors import HpcspecError
-from hpcspec.hpcpack import endpoint, errors
-from hpcspec.hpcpack.error_body import BodyShape, read_error_body
-from hpcspec.hpcpack.transport.body import decode_body
-from hpcspec.hpcpack.transport.session import (
-    guard_session,
-    new_session,
-    prepare_request,
-    prepared_url,
-    url_prefix,
-)
+from hpcspec.hpcpack import answers, endpoint, errors
+from hpcspec.hpcpack.connections import LoopbackOnlyPool, Pool, TLSPool, prepared_url
 from hpcspec.hpcpack.transport_options import (
     IDEMPOTENT,
     READ_RETRY_STATUSES,
@@ -69,7 +63,6 @@ from hpcspec.hpcpack.transport_options import (
     TransportOptions,
     basic_token,
     check_url,
-    retry_after,
 )
 
 # What callers import from here: the transport, requests' types, and what it is given.
@@ -83,8 +76,6 @@ __all__ += ["IDEMPOTENT", "READ_RETRY_STATUSES", "RETRY_STATUSES"]
 Session = requests.Session
 Response = requests.Response
 PreparedRequest = requests.PreparedRequest
-
-log = logging.getLogger("hpcspec.hpcpack.transport")
 
 
 class Transport:
@@ -173,14 +164,23 @@ class Transport:
         attempt = 0
         while True:
             attempt += 1
+            tried = answers.Try(
+                method, path, attempt, deadline, retry, self.options.retry, self._clock,
+                self._jitter, hidden,
+            )  # fmt: skip
             try:
                 response = self._send(method, path, params, body)
             except requests.RequestException as failure:
-                wait = self._after_failure(method, path, failure, attempt, deadline, retry, hidden)
+                tls = isinstance(failure, requests.exceptions.SSLError)
+                never_sent = _never_sent(failure)
+                wait = answers.after_failure(
+                    tried, _describe(failure), tls=tls, never_sent=never_sent
+                )
             else:
-                if response.status_code < 300:
-                    return self._reply(method, path, response, hidden)
-                wait = self._after_status(method, path, response, attempt, deadline, retry, hidden)
+                status, content, headers = response.status_code, response.content, response.headers
+                if status < 300:
+                    return answers.reply(method, path, status, content, headers, hidden)
+                wait = answers.after_status(tried, status, content, headers, self.statuses)
             self._sleep(wait)
 
     def _send(
@@ -220,117 +220,154 @@ class Transport:
         response.content  # noqa: B018  (read now, as Session.send does, so the pool gets it back)
         return response
 
-    def _after_failure(
-        self,
-        method: str,
-        path: str,
-        failure: requests.RequestException,
-        attempt: int,
-        deadline: float,
-        retry: bool,
-        hidden: tuple[str, ...],
-    ) -> float:
-        """The wait before the next try after no answer came, or the error to raise."""
-        reason = errors.redact(_describe(failure), hidden)
-        fields: dict[str, Any] = {"method": method, "path": path}
-        if isinstance(failure, requests.exceptions.SSLError):
-            raise errors.TransportError(
-                f"{method} {path}: TLS failed: {reason}",
-                hint="give the cluster's CA with --ca-bundle (or HPCSPEC_CA_BUNDLE)",
-                **fields,
-            )
-        never_sent = _never_sent(failure)
-        if method not in IDEMPOTENT and not never_sent:
-            raise errors.OutcomeUnknown(
-                f"{method} {path} was sent but no answer came back ({reason}); "
-                "it may or may not have taken effect",
-                hint="look the object up before trying again",
-                **fields,
-            )
-        wait = self.options.retry.delay(attempt, None, self._jitter)
-        if not retry or attempt >= self.options.retry.attempts or self._clock() + wait > deadline:
-            raise errors.TransportError(
-                f"{method} {path} failed after {attempt} attempt(s): {reason}",
-                hint="check the cluster URL, the network and --request-timeout",
-                **fields,
-            )
-        log.info("%s %s: %s; retrying in %.1f s", method, path, reason, wait)
-        return wait
 
-    def _after_status(
-        self,
-        method: str,
-        path: str,
-        response: requests.Response,
-        attempt: int,
-        deadline: float,
-        retry: bool,
-        hidden: tuple[str, ...],
-    ) -> float:
-        """The wait before the next try after an error status, or the error to raise."""
-        status = response.status_code
-        if 300 <= status < 400:
-            raise errors.TransportError(
-                f"{method} {path} was redirected (HTTP {status}); hpcspec does not follow "
-                "redirects, because the credentials would go along",
-                method=method,
-                path=path,
-                status=status,
-                hint="give the final URL of the REST API as the cluster URL",
-            )
-        said = read_error_body(response.content, response.headers.get("Content-Type"))
-        message = errors.redact(said.message, hidden)
-        code = said.code
-        error = errors.for_status(
-            status,
-            method=method,
-            path=path,
-            scheduler_message=message,
-            scheduler_code=code,
-            texts=tuple(errors.redact(t, hidden) for t in said.texts),
-            www_authenticate=response.headers.get("WWW-Authenticate"),
-            html=said.shape is BodyShape.HTML,
-            statuses=self.statuses,
-        )
-        error.body_shape = said.shape.value
-        if not isinstance(error, errors.ServerError):
-            raise error  # a definite answer (a 5xx that names a refusal included)
-        retried = READ_RETRY_STATUSES if method == "GET" else RETRY_STATUSES
-        if method in IDEMPOTENT and status in retried and retry:
-            said_wait = retry_after(response.headers.get("Retry-After"))
-            wait = self.options.retry.delay(attempt, said_wait, self._jitter)
-            within = self._clock() + wait <= deadline
-            if attempt < self.options.retry.attempts and within:
-                log.info("%s %s: HTTP %s; retrying in %.1f s", method, path, status, wait)
-                return wait
-        if method not in IDEMPOTENT and status >= 500:
-            raise errors.OutcomeUnknown(
-                f"{method} {path} failed with HTTP {status} after it was sent; "
-                f"it may or may not have taken effect{': ' + message if message else ''}",
-                method=method,
-                path=path,
-                status=status,
-                scheduler_message=message,
-                scheduler_code=code,
-                hint="look the object up before trying again",
-            )
-        raise error
+def prepare_request(
+    method: str,
+    url: str,
+    params: Mapping[str, str] | None,
+    headers: Mapping[str, str],
+    data: bytes | None,
+    jar: requests.cookies.RequestsCookieJar,
+    *,
+    checked: bool = False,
+    ready: bool = False,
+) -> requests.PreparedRequest:
+    """The request `PreparedRequest.prepare` makes of these parts (a test holds them equal),
+    without its work that changes nothing here: headers already `checked` are not checked
+    again, an empty cookie jar gives no Cookie header, and there is no auth to prepare (the
+    URL never carries credentials: `endpoint.route` refuses them). A `ready` URL is one
+    `prepared_url` made: what `prepare_url` makes of it already."""
+    prepared = requests.PreparedRequest()
+    prepared.method = method
+    if ready:
+        prepared.url = url
+    else:
+        prepared.prepare_url(url, dict(params) if params else None)
+    if checked:
+        prepared.headers = requests.structures.CaseInsensitiveDict(headers)
+    else:  # requests checks every name and value (and raises what it always raised)
+        prepared.prepare_headers(headers)
+    if len(jar):
+        prepared.prepare_cookies(jar)
+    else:
+        prepared._cookies = jar  # type: ignore[attr-defined]
+    body = data or None  # what `prepare_body` and `prepare_content_length` make of bytes
+    if body is not None:
+        prepared.headers["Content-Length"] = str(len(body))
+    elif method not in ("GET", "HEAD"):
+        prepared.headers["Content-Length"] = "0"
+    prepared.body = body
+    return prepared
 
-    def _reply(
-        self, method: str, path: str, response: requests.Response, hidden: tuple[str, ...]
-    ) -> Reply:
-        log.debug("%s %s -> HTTP %s", method, path, response.status_code)
-        try:
-            body = decode_body(response.content, response.headers.get("Content-Type"))
-        except (ValueError, HpcspecError) as bad:
-            why = errors.redact(bad.message if isinstance(bad, HpcspecError) else str(bad), hidden)
-            raise errors.BadResponse(
-                f"{method} {path}: the answer could not be read: {why}",
-                method=method,
-                path=path,
-                status=response.status_code,
-            ) from None
-        return Reply(response.status_code, dict(response.headers), body)
+
+_PROBE = "/probe"
+
+
+def url_prefix(base_url: str) -> str | None:
+    """What `prepare_url` makes of the base URL (the host IDNA-encoded, the path normalised),
+    for `prepared_url`; None when the base has a query or fragment a path cannot follow."""
+    parts = urlsplit(base_url)
+    if parts.query or parts.fragment or "#" in base_url or "?" in base_url:
+        return None
+    probe = requests.PreparedRequest()
+    probe.prepare_url(base_url + _PROBE, None)
+    url = str(probe.url)
+    return url[: -len(_PROBE)] if url.endswith(_PROBE) else None
+
+
+class Adapter(HTTPAdapter):
+    """requests' adapter, remembering what is the same for every request to one origin (the
+    connection pool, its TLS settings, whether a proxy needs the full URL) instead of parsing
+    the URL two more times per request to find it again; and extracting cookies only from an
+    answer that sets one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # (origin "scheme://netloc/", verify, cert, proxies) -> (pool, full URL to a proxy)
+        self._known: tuple[tuple[str, object, object, object], Any, bool] | None = None
+
+    def _remembered(self, url: str, verify: object, cert: object, proxies: object) -> Any:
+        known = self._known
+        if known is None or not url.startswith(known[0][0]) or "#" in url:
+            return None
+        if known[0][1:] != (verify, cert, proxies) or known[1].pool is None:  # closed
+            return None
+        return known
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TLSPool}
+
+    def get_connection_with_tls_context(
+        self,
+        request: requests.PreparedRequest,
+        verify: Any,
+        proxies: Any = None,
+        cert: Any = None,
+    ) -> Any:
+        url = str(request.url)
+        known = self._remembered(url, verify, cert, proxies)
+        if known is not None:
+            return known[1]
+        pool = super().get_connection_with_tls_context(request, verify, proxies, cert)
+        self.cert_verify(pool, url, verify, cert)
+        end = url.find("/", url.find("://") + 3)
+        if end > 0:
+            full = super().request_url(request, proxies) != request.path_url
+            self._known = ((url[: end + 1], verify, cert, proxies), pool, full)
+        return pool
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        known = self._known
+        if known is not None and known[1] is conn and known[0][1:3] == (verify, cert):
+            return  # set on this pool when it was first chosen, by the same settings
+        super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
+
+    def request_url(self, request: requests.PreparedRequest, proxies: Any) -> str:
+        url = str(request.url)
+        known = self._known
+        if known is not None and not known[2] and url.startswith(known[0][0]) and "#" not in url:
+            return url[len(known[0][0]) - 1 :]  # the path and query: `path_url`
+        return super().request_url(request, proxies)
+
+    def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
+        headers = getattr(resp, "headers", {})
+        if "Set-Cookie" in headers or "Set-Cookie2" in headers:
+            return super().build_response(req, resp)
+        response = requests.Response()  # what requests builds, but its cookie extraction
+        response.status_code = getattr(resp, "status", None)  # type: ignore[assignment]
+        response.headers = requests.structures.CaseInsensitiveDict(headers)
+        response.encoding = requests.utils.get_encoding_from_headers(response.headers)
+        response.raw = resp
+        response.reason = resp.reason
+        response.url = req.url.decode("utf-8") if isinstance(req.url, bytes) else str(req.url)
+        response.request = req
+        response.connection = self
+        return response
+
+
+def new_session() -> requests.Session:
+    """A session whose adapters are `Adapter`s."""
+    session = requests.Session()
+    session.mount("https://", Adapter())
+    session.mount("http://", Adapter())
+    return session
+
+
+class LoopbackOnlyAdapter(Adapter):
+    """Mounted for `http://` when credentials go over plain http: loopback peers only."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            **self.poolmanager.pool_classes_by_scheme,
+            "http": LoopbackOnlyPool,
+        }
+
+
+def guard_session(session: requests.Session) -> None:
+    """Make every plain-http connection of `session` refuse a peer that is not loopback."""
+    session.mount("http://", LoopbackOnlyAdapter())
 
 
 def _never_sent(failure: requests.RequestException) -> bool:
