@@ -6,7 +6,8 @@ docs/performance.md).
 It replays the policy of `executor._Executor._run_wave` with simulated requests instead of a
 cluster: at most `parallelism` tasks at once; a key's first task is its create; its mark is
 one request (plus, for the first one, the read of whether the cluster keeps ClientSource,
-which the marks sent meanwhile wait for); a batch of race checks is settled by one listing
+which the marks sent meanwhile wait for, unless the policy lets them go on and has the
+listing wait for it instead); a batch of race checks is settled by one listing
 (a task of its own) once `max(parallelism, jobs / 8)` checks are parked or nothing else can
 park one; a settled key's submit runs (one request), then it parks for the re-check, which
 rides along with the next listing. Keys waiting to resume go before keys not started yet.
@@ -24,9 +25,12 @@ The policies compared:
   create while its mark runs as a task of its own, before any other waiting work; the submit
   waits for both. A running mark parks no key, so a batch does not wait for marks to end.
   Until the ClientSource read has answered, marks run right after their create, as before.
-- *… and the last keys first*: what apply does. Once at most 2 × parallelism keys are left
+- *… and the last keys first*: once at most 2 × parallelism keys are left
   to start, they start before other keys resume (their marks excepted), so the wave's last
   key is not created late.
+- *… and marks not waiting for the ClientSource read*: what apply does. Without a cluster
+  profile, the marks sent while the first one's read is in flight go on at once (their slots
+  start the next keys); the race check's listing waits for the read instead.
 - *… and eager last batches* (not done): once every key has started, whatever is parked is
   settled whenever slots would idle; more listings, and no gain at 40 jobs.
 """
@@ -49,13 +53,26 @@ class Policy:
     mark_beside: bool = False  # the mark runs beside the race check, not before it
     tail_first: bool = False  # the last keys start before others resume
     eager_tail: bool = False  # once every key started, settle whatever is parked if slots idle
+    read_aside: bool = False  # marks do not wait for the ClientSource read; a listing does
 
 
 POLICIES = (
     Policy("mark, then check (before)"),
     Policy("mark beside the check", mark_beside=True),
-    Policy("… and the last keys first (apply)", mark_beside=True, tail_first=True),
-    Policy("… and eager last batches", mark_beside=True, tail_first=True, eager_tail=True),
+    Policy("… and the last keys first", mark_beside=True, tail_first=True),
+    Policy(
+        "… and marks not waiting for the ClientSource read (apply)",
+        mark_beside=True,
+        tail_first=True,
+        read_aside=True,
+    ),
+    Policy(
+        "… and eager last batches",
+        mark_beside=True,
+        tail_first=True,
+        read_aside=True,
+        eager_tail=True,
+    ),
 )
 
 
@@ -79,35 +96,51 @@ def simulate(
     ends: list[tuple[float, int]] = []
     now, serial, requests = 0.0, 0, 0
     learned = reading = settling = False
+    read_end: float | None = None  # when the ClientSource read answers (`read_aside`)
 
     def request_time(count: int, creates: int) -> float:
         times = [create_server] * creates + [server] * (count - creates)
         return sum(latency + rng.uniform(0, 2 * mean) + client for mean in times)
 
-    def launch(kind: str, item: object, count: int, waits: int = 0) -> None:
-        """`count` requests in a row, after `waits` request times spent waiting."""
+    def launch(
+        kind: str, item: object, count: int, waits: int = 0, not_before: float = 0.0
+    ) -> float:
+        """`count` requests in a row, after `waits` request times spent waiting (and not
+        before `not_before`); when they end."""
         nonlocal serial, requests
         serial += 1
         requests += count
         running[serial] = (kind, item)
-        end = now + request_time(count + waits, int(kind == "start"))
+        end = max(now, not_before) + request_time(count + waits, int(kind == "start"))
         heapq.heappush(ends, (end, serial))
         if trace is not None:
             trace.append((now, end, kind, item))
+        return end
 
     def mark_requests() -> tuple[int, int]:
         """A mark's requests and waits: before the read of whether ClientSource is kept has
-        answered, every mark waits for it; one of them sends it."""
+        answered, every mark waits for it (unless `read_aside`); one of them sends it."""
         nonlocal reading
-        count, waits = 1 + (not reading and not learned), int(not learned and reading)
+        waits = int(not learned and reading and not policy.read_aside)
+        count = 1 + (not reading and not learned)
         reading = reading or not learned
         return count, waits
+
+    def marking(kind: str, item: object, first: int = 0) -> None:
+        """Launch a mark (after `first` requests of its key's own); the read's end, if it
+        sends the read."""
+        nonlocal read_end
+        reads = not reading and not learned
+        count, waits = mark_requests()
+        end = launch(kind, item, first + count, waits)
+        if reads and policy.read_aside:
+            read_end = end
 
     def resume() -> int:
         """Launch the next resumed task; 1 if it will park a key."""
         key, what = to_resume.popleft()
         if what == "mark":
-            launch("mark", key, *mark_requests())
+            marking("mark", key)
             return 0
         launch("resume", (key, what), 1 if what == "submit" else 0)
         return 1
@@ -122,7 +155,8 @@ def simulate(
             tail = policy.tail_first and 0 < len(to_start) <= 2 * parallelism
             eager = policy.eager_tail and not to_start and not to_resume and checks
             if parked and not settling and (checks >= batch or idle or eager):
-                launch("settle", list(parked), 1)
+                waiting = policy.read_aside and not learned and read_end is not None
+                launch("settle", list(parked), 1, not_before=read_end if waiting else 0.0)
                 parked, settling = [], True
             elif to_resume and (not tail or to_resume[0][1] == "mark"):
                 parking += resume()
@@ -131,14 +165,14 @@ def simulate(
                 if policy.mark_beside:
                     launch("start", key, 1)
                 else:
-                    count, waits = mark_requests()
-                    launch("start", key, 1 + count, waits)
+                    marking("start", key, first=1)
                 parking += 1
             elif to_resume:
                 parking += resume()
             else:
                 break
         now, first = heapq.heappop(ends)
+        learned = learned or (read_end is not None and now >= read_end)
         done = [first]
         while ends and ends[0][0] <= now:  # the executor takes every task finished so far
             done.append(heapq.heappop(ends)[1])
@@ -157,10 +191,10 @@ def simulate(
             elif kind == "start" and policy.mark_beside and not learned:
                 # Until the ClientSource read has answered, a listing could miss marked
                 # jobs: the key's mark runs first, in its slot, as before.
-                launch("marking", item, *mark_requests())
+                marking("marking", item)
             elif kind in ("start", "marking"):
                 inline = kind == "marking" or not policy.mark_beside
-                learned = learned or inline
+                learned = learned or (inline and not policy.read_aside)
                 assert isinstance(item, int)
                 parked.append((item, "check"))
                 if inline:

@@ -35,7 +35,12 @@ from hpcspec.hpcpack.states import JobState
 
 def client_source_kept(reader: ClusterReader) -> bool:
     """Whether the cluster keeps the ClientSource hpcspec writes (its profile's word; a reader
-    without a profile, such as a test's fake, is taken to keep it)."""
+    without a profile, such as a test's fake, is taken to keep it). A client whose marker
+    write is still finding it out is waited for (`settle_client_source`), so a listing that
+    follows marker writes lists the jobs they marked."""
+    settle = getattr(reader, "settle_client_source", None)
+    if settle is not None:
+        settle()
     profile = getattr(reader, "profile", None)
     return bool(getattr(profile, "client_source_kept", True))
 

@@ -56,6 +56,9 @@ class ClientBase:
         self._learning = threading.Lock()
         # Held while one thread reads a fact its concurrent first uses all need (one read).
         self.detecting = threading.Lock()
+        # A job whose ClientSource a write sent while another thread's read of that fact was
+        # in flight (`JobOperations.settle_client_source` reads it if that read failed).
+        self._unread_client_source: tuple[int, str] | None = None
         if time_format is None and self.profile.knows("datetime_format"):
             time_format = TimeFormat(self.profile.datetime_format)
         self._time_format = time_format

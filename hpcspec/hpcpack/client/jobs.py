@@ -189,12 +189,29 @@ class JobOperations(TaskOperations):
 
     def _learn_client_source(self, job_id: int, sent: str) -> None:
         """Without a profile: whether the cluster kept the ClientSource of the first create or
-        PUT that sent one (one read; writes sent meanwhile by other threads wait for its answer
-        rather than read too). Where it does not, hpcspec finds its jobs by their custom
-        properties."""
-        with self.detecting:
+        PUT that sent one (one read). A write sent while that read is in flight does not wait
+        for its answer (its thread goes on with other work); whatever lists marked jobs waits
+        for it instead (`settle_client_source`). Where the cluster does not keep ClientSource,
+        hpcspec finds its jobs by their custom properties."""
+        if not self.detecting.acquire(blocking=False):
+            self._unread_client_source = (job_id, sent)  # read it if the read in flight fails
+            return
+        try:
             if not self.profile.knows("client_source_kept"):
                 self._read_client_source(job_id, sent)
+        finally:
+            self.detecting.release()
+
+    def settle_client_source(self) -> None:
+        """Return once whether the cluster keeps ClientSource is known, if a marker write
+        has asked: wait for the read in flight; if it failed, read a job written meanwhile
+        (its failure is this call's). Before any marker write, nothing is read."""
+        if self.profile.knows("client_source_kept"):
+            return
+        with self.detecting:
+            unread = self._unread_client_source
+            if unread is not None and not self.profile.knows("client_source_kept"):
+                self._read_client_source(*unread)
 
     def _read_client_source(self, job_id: int, sent: str) -> None:
         kept = self.job_properties(job_id, ("ClientSource",)).text("ClientSource")

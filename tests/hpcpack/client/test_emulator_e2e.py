@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from hpcspec.engine.custom_identity import client_source_kept
 from hpcspec.hpcpack import errors
 from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.hpcpack.transport import Credentials, Transport, TransportOptions
@@ -142,7 +143,8 @@ def test_concurrent_first_marks_read_whether_client_source_is_kept_once(
     client: HpcPackClient,
 ) -> None:
     """Without a profile, the first PUTs of ClientSource (apply marks `parallelism` jobs at
-    once) cost one read between them; every PUT returns with the fact known."""
+    once) cost one read between them, and a listing's question after them waits for its
+    answer (that PUTs do not wait for it: test_client_source_detection.py)."""
     jobs = [client.create_job({"Name": f"e2e-learn-{n}"}) for n in range(6)]
     reads: list[str] = []
     send = client.transport.request
@@ -156,12 +158,11 @@ def test_concurrent_first_marks_read_whether_client_source_is_kept_once(
     client.transport.request = slow_reads  # type: ignore[method-assign]
     start = threading.Barrier(len(jobs))
 
-    def mark(job_id: int) -> bool:
+    def mark(job_id: int) -> None:
         start.wait()
         client.set_job(job_id, {"ClientSource": "hpcspec:learn"})
-        return client.profile.knows("client_source_kept")
 
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        known = list(pool.map(mark, jobs))
-    assert known == [True] * len(jobs)
-    assert len(reads) == 1 and client.profile.client_source_kept
+        list(pool.map(mark, jobs))
+    assert client_source_kept(client) is True
+    assert len(reads) == 1 and client.profile.knows("client_source_kept")
