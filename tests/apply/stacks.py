@@ -108,21 +108,31 @@ class Audit:
         return [j["id"] for jobs in self.jobs.values() for j in jobs if j["state"] == "Configuring"]
 
 
-def audit(client: HpcPackClient, stack: str, keys: list[str]) -> Audit:
-    """Read every job of `stack` by its identity (not by Name: a pending job has none yet)."""
+def audit(client: HpcPackClient, stack: str, keys: list[str], *, tagged: bool = False) -> Audit:
+    """Read every job of `stack` by its identity (not by Name: a pending job has none yet);
+    `tagged`: a job whose Name and ClientSource carry no identity (a cluster that replaces
+    ClientSource) is known by its custom properties' stack and key tags instead."""
     by_hash = {identity.key_hash(stack, key): key for key in keys}
     found = Audit()
     columns = ("Id", "Name", "State", "ClientSource", "TaskCount", "SubmitTime")
     for row in client.iter_jobs(properties=columns):
         ident = identity.read_identity(row.get("Name") or "", row.get("ClientSource") or "")
-        if ident is None or ident.stack_hash != identity.stack_hash(stack):
-            continue
         state = row.get("State") or ""
-        if ident.kind is identity.IdentityKind.LOCK:
+        if ident is None and tagged:
+            tags = {
+                k.lower(): v for k, v in dict(client.job_custom_properties(int(row["Id"]))).items()
+            }
+            if tags.get(identity.STACK_TAG) != stack:
+                continue
+            key = tags.get(identity.KEY_TAG) or "<untagged>"
+        elif ident is None or ident.stack_hash != identity.stack_hash(stack):
+            continue
+        elif ident.kind is identity.IdentityKind.LOCK:
             if state == "Configuring":
                 found.locks_alive.append(int(row["Id"]))
             continue
-        key = by_hash.get(ident.key_hash, f"<{ident.key_hash}>")
+        else:
+            key = by_hash.get(ident.key_hash, f"<{ident.key_hash}>")
         found.jobs[key].append(
             {
                 "id": int(row["Id"]),

@@ -29,6 +29,7 @@ import pytest
 
 from hpcspec.emulator import Timings
 from hpcspec.emulator.faults import FaultPlan, FaultRule
+from hpcspec.hpcpack.profile import ClusterProfile
 from tests.apply import cli_process
 from tests.apply.conftest import InProcess
 from tests.apply.stacks import audit, patient_client, stack_text
@@ -58,14 +59,17 @@ def applier_env(running: Any, home: Path) -> dict[str, str]:
     return env
 
 
-def run_round(running: Any, root: Path, stack: str, argv: list[str], *, retry: bool) -> list[int]:
-    """Start APPLIERS applies together; each re-runs on failure when `retry`. Their runs."""
+def run_round(
+    running: Any, root: Path, stack: str, argv: list[str], *, retry: bool, jobs: int = JOBS
+) -> list[int]:
+    """Start APPLIERS applies of `jobs` jobs together; each re-runs on failure when `retry`.
+    Their runs."""
     go = root / "go"
     homes = []
     for n in range(APPLIERS):
         home = root / f"runner{n}"
         home.mkdir(parents=True)
-        (home / "m.yaml").write_text(stack_text(stack, JOBS, tasks=TASKS))
+        (home / "m.yaml").write_text(stack_text(stack, jobs, tasks=TASKS))
         homes.append(home)
     runs = [0] * APPLIERS
     codes: list[int | None] = [None] * APPLIERS
@@ -107,12 +111,21 @@ def run_round(running: Any, root: Path, stack: str, argv: list[str], *, retry: b
     return runs
 
 
-def check_round(running: Any, root: Path, stack: str, status: InProcess) -> dict[str, int]:
-    """The invariants of exactly-once after a round; each key's survivor."""
-    keys = [f"j{n}" for n in range(JOBS)]
+def check_round(
+    running: Any,
+    root: Path,
+    stack: str,
+    status: InProcess,
+    *,
+    tagged: bool = False,
+    jobs: int = JOBS,
+) -> dict[str, int]:
+    """The invariants of exactly-once after a round; each key's survivor (`tagged`: jobs
+    known by their custom properties, on a cluster that replaces ClientSource)."""
+    keys = sorted(f"j{n}" for n in range(jobs))
     client = patient_client(running)
     try:
-        found = audit(client, stack, keys)
+        found = audit(client, stack, keys, tagged=tagged)
     finally:
         client.close()
     assert sorted(found.jobs) == keys
@@ -160,6 +173,37 @@ def test_three_racing_appliers_leave_exactly_one_job_per_key(
         n += 1
     assert created > JOBS * n, f"{n} rounds and no applier ever raced another"
     print(f"{via} {'faults' if faults else 'clean'}: {n} rounds, {created} jobs")
+
+
+# A cluster that replaces the ClientSource hpcspec writes, and slow reads of one job: each
+# applier (no profile yet) reads back whether its first mark was kept while its other marks
+# go on and more keys start, so a batch of race checks is due before that answer; the check
+# must wait for it to find the rivals' marked jobs by their custom properties
+# (`JobOperations.settle_client_source`). Twice `--parallelism` keys, so such a batch fills.
+STAMPING = ClusterProfile(client_source_kept=False, client_source_stamp="HPC Job Manager")
+SLOW_READS = tuple(
+    FaultRule(match=f"GET /hpc/jobs/{digits}", latency_ms=1500)
+    for digits in ("[0-9]", "[0-9][0-9]", "[0-9][0-9][0-9]")
+)
+STAMPED_JOBS = 16
+
+
+@pytest.mark.slow
+def test_racing_appliers_without_a_profile_where_client_source_is_not_kept(
+    start_emulator: Callable[..., Any], tmp_path: Path, in_process: InProcess
+) -> None:
+    plan = FaultPlan((*JITTER, *SLOW_CREATES, *SLOW_READS), seed=17)
+    running = start_emulator(faults=plan, profile=STAMPING, **LARGE)
+    argv = ["apply", "m.yaml", "--auto-approve", "--create-via", "xml", "--no-lock"]
+    created = n = 0
+    size = STAMPED_JOBS
+    while n < rounds("xml") or (created <= size * n and n < rounds("xml") + EXTRA_ROUNDS):
+        stack = f"stamped{n}"
+        run_round(running, tmp_path / stack, stack, argv, retry=False, jobs=size)
+        jobs = check_round(running, tmp_path / stack, stack, in_process, tagged=True, jobs=size)
+        created += sum(jobs.values())
+        n += 1
+    assert created > size * n, f"{n} rounds and no applier ever raced another"
 
 
 @pytest.mark.slow

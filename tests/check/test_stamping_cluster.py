@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from hpcspec.config import load_identities, load_profile
+from hpcspec.emulator.faults import FaultPlan, FaultRule
 from hpcspec.hpcpack import errors
 from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.hpcpack.profile import ClusterProfile, ErrorStyle
@@ -90,6 +91,44 @@ def test_apply_twice_creates_one_job_per_key_where_client_source_is_not_kept(
     assert code == 0, out + err
     document = json.loads(out)
     assert document["has_changes"] is False and document["summary"]["create"] == 0, document
+
+
+# The read-back of one job (`GET /hpc/jobs/{id}`, ids below 100), slowed so that the first
+# marker write's read of whether ClientSource is kept is in flight while the others are sent.
+SLOW_READS = FaultPlan(
+    tuple(
+        FaultRule(match=f"GET /hpc/jobs/{digits}", latency_ms=400)
+        for digits in ("[0-9]", "[0-9][0-9]")
+    )
+)
+
+
+@pytest.mark.slow  # two applies of 12 jobs and a plan against a private emulator: ~5 s
+def test_marks_sent_during_the_read_neither_duplicate_nor_lose_a_job(
+    start_emulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, run_cli: Runner
+) -> None:
+    """Without a profile, on a cluster that replaces ClientSource, the marks sent while the
+    first mark's read is in flight go on without its answer; the race check's listing waits
+    for it, and must then find every marked job by its tags: one job per key, and a second
+    apply changes nothing."""
+    running = start_emulator(profile=STAMPING, faults=SLOW_READS)
+    monkeypatch.setenv("HPCSPEC_CLUSTER", running.url)
+    monkeypatch.setenv("HPCSPEC_USERNAME", running.user[0])
+    monkeypatch.setenv("HPCSPEC_PASSWORD", running.user[1])
+    monkeypatch.setenv("HPCSPEC_CONFIG", str(tmp_path / "config.yaml"))
+    monkeypatch.chdir(tmp_path)
+    lines = ["apiVersion: hpcspec/v1", "stack: wide", "jobs:"]
+    for n in range(12):
+        lines += [f"  k{n}:", f"    properties: {{Name: k{n}}}", "    tasks:"]
+        lines += [f"      t: {{commandLine: 'echo {n}'}}"]
+    (tmp_path / "m.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve", "--parallelism", "8")
+    assert code == 0, out + err
+    assert err.count("replaces the ClientSource") == 1, err
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve")
+    assert code == 0, out + err
+    assert "No changes" in out, out
+    assert _jobs_by_name(running) == {f"k{n}": 1 for n in range(12)}
 
 
 def test_every_aspnet_error_keeps_the_servers_message(start_emulator: Any) -> None:
