@@ -3,11 +3,13 @@
 Discovery (`discovery.list_stack`, the one identity-reading function) normally recognises a
 stack's jobs by the `ClientSource` marker in one listing. Some clusters replace ClientSource
 with their own value (`hpcspec cluster check` finds it and the cluster's profile records
-`client_source_kept: false`; without a profile the client finds it at the first create).
-There, discovery lists the jobs of the current owner and reads each job's custom properties
-(`hpcspec.stack`, `hpcspec.key`, `hpcspec.digest`, which every job hpcspec creates carries),
-and puts the marker they make into the job's `client_source`, so everything after discovery
-reads it as if the cluster had kept it.
+`client_source_kept: false`; without a profile the client finds out from the first listing
+that shows an hpcspec marker, or by reading back its first marker write, and until then
+discovery reads as below: `unmeasured`). There, discovery lists the jobs of the current
+owner and reads each job's custom properties (`hpcspec.stack`, `hpcspec.key`,
+`hpcspec.digest`, which every job hpcspec creates carries), and puts the marker they make
+into the job's `client_source`, so everything after discovery reads it as if the cluster had
+kept it.
 
 Cost: one custom-property read per listed job the first time. A job's stack and key never
 change, so the client's `identity_cache` (job id → [stack, key], or [] for a job that is not
@@ -18,17 +20,20 @@ still Configuring without tags is not cached: hpcspec may be tagging it right no
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import replace
 
 from hpcspec.engine.identity import (
     DIGEST_TAG,
     KEY_TAG,
+    PREFIX,
     STACK_TAG,
     TOKEN_TAG,
     client_source_marker,
+    parse_name,
+    stack_prefix,
 )
-from hpcspec.engine.protocols import ClusterReader
+from hpcspec.engine.protocols import ClusterReader, JobColumns, JobListing
 from hpcspec.hpcpack.live import LiveJob
 from hpcspec.hpcpack.states import JobState
 
@@ -47,10 +52,61 @@ def client_source_kept(reader: ClusterReader) -> bool:
 
 def client_source_known(reader: ClusterReader) -> bool:
     """Whether the reader has learned if the cluster keeps ClientSource (a client without a
-    profile learns it at its first marker write; a reader without a profile is taken to
-    know): until then a listing could miss the marked jobs of a cluster that does not."""
+    profile learns it from a listed marker or its first marker write; a reader without a
+    profile is taken to know): until then a listing by marker could miss the marked jobs of
+    a cluster that does not (`unmeasured` lists without guessing)."""
     knows = getattr(getattr(reader, "profile", None), "knows", None)
     return True if knows is None else bool(knows("client_source_kept"))
+
+
+def unmeasured(
+    reader: ClusterReader,
+    stack: str,
+    *,
+    owner: str | None,
+    columns: JobColumns,
+    properties: Sequence[str] = (),
+) -> tuple[Iterable[LiveJob], JobListing]:
+    """The jobs of `stack`, and the listing that found them, where nothing says yet whether the
+    cluster keeps ClientSource (no profile, no marker written by this client): a guess either
+    way could miss them (a plan to create them again, a destroy with nothing to do). One
+    listing keeps every job with an hpcspec marker, of any stack, and the stack's named jobs.
+    A marker shows that the cluster keeps what clients write (a cluster that replaces it
+    replaces every one): that is learned (the CLI saves it), and the stack's jobs are the ones
+    its marker or Name names. Without one, the cluster may be replacing markers: the owner's
+    jobs are listed again and read as where it does (`marked`); nothing is learned."""
+    prefix = stack_prefix(stack)
+    listing = reader.list_jobs(
+        columns=columns,
+        owner=owner,
+        client_source_prefix=f"{PREFIX}:",
+        name_prefix=prefix,
+        properties=properties,
+    )
+    jobs = list(listing)
+    if any(job.client_source.startswith(f"{PREFIX}:") for job in jobs):
+        learn = getattr(reader, "learn", None)
+        if learn is not None:
+            learn("", client_source_kept=True)
+        return [
+            j for j in jobs if j.client_source.startswith(prefix) or j.name.startswith(prefix)
+        ], listing
+    owned = reader.list_jobs(
+        columns=columns, owner=listing_owner(reader, owner), properties=properties
+    )
+    return named_or_marked(reader, owned, stack), owned
+
+
+def named_or_marked(
+    reader: ClusterReader, listing: Iterable[LiveJob], stack: str
+) -> Iterator[LiveJob]:
+    """Where ClientSource is not kept: jobs whose Name says who they are (pending, locks) as
+    they are; every other job with its marker rebuilt from custom properties."""
+    for job in listing:
+        if parse_name(job.name) is not None:
+            yield job
+        else:
+            yield from marked(reader, (job,), stack)
 
 
 def listing_owner(reader: ClusterReader, owner: str | None) -> str | None:

@@ -26,11 +26,17 @@ A job `hpcspec forget` tagged is skipped.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from hpcspec.engine.custom_identity import client_source_kept, listing_owner, marked
+from hpcspec.engine.custom_identity import (
+    client_source_kept,
+    client_source_known,
+    listing_owner,
+    named_or_marked,
+    unmeasured,
+)
 from hpcspec.engine.identity import (
     DIGEST_TAG,
     FORGOTTEN_TAG,
@@ -40,7 +46,6 @@ from hpcspec.engine.identity import (
     is_extra,
     key_hash,
     live_digest,
-    parse_name,
     read_identity,
     stack_hash,
     stack_prefix,
@@ -55,18 +60,6 @@ from hpcspec.hpcpack.states import JobState
 RAN_STATES = frozenset({JobState.Finished, JobState.Failed})
 DETAIL_READERS = 4  # changed jobs whose details are read at once (the client is thread-safe)
 ORPHAN_READERS = 8  # orphans whose custom properties are read at once
-
-
-def _named_or_marked(
-    reader: ClusterReader, listing: Iterable[LiveJob], stack: str
-) -> Iterator[LiveJob]:
-    """Where ClientSource is not kept: jobs whose Name says who they are (pending, locks) as
-    they are; every other job with its marker rebuilt from custom properties."""
-    for job in listing:
-        if parse_name(job.name) is not None:
-            yield job
-        else:
-            yield from marked(reader, (job,), stack)
 
 
 def identify(job: LiveJob) -> JobIdentity | None:
@@ -155,7 +148,12 @@ def list_stack(
     found = StackJobs()
     prefix = stack_prefix(stack)
     jobs: Iterable[LiveJob]
-    if client_source_kept(reader):
+    kept = client_source_kept(reader)
+    if kept and not client_source_known(reader):  # no profile, no marker written yet
+        jobs, listing = unmeasured(
+            reader, stack, owner=owner, columns=columns, properties=properties
+        )
+    elif kept:
         jobs = listing = reader.list_jobs(
             columns=columns,
             owner=owner,
@@ -166,7 +164,7 @@ def list_stack(
     else:  # the marker is rebuilt from each job's custom properties (`custom_identity.py`)
         owned = listing_owner(reader, owner)
         listing = reader.list_jobs(columns=columns, owner=owned, properties=properties)
-        jobs = _named_or_marked(reader, listing, stack)
+        jobs = named_or_marked(reader, listing, stack)
     rows: list[tuple[str | None, LiveJob]] = []
     for job in jobs:
         identity = identify(job)

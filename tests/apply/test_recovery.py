@@ -72,8 +72,11 @@ def test_a_lost_journal_still_adopts_the_pending_job_xml_creates_in_one_listing(
     assert found.configuring() == [] and found.two_alive() == []
     routes = [route for route, _ in recorder.seen]
     marks = [n for n, r in enumerate(routes) if r.startswith("PUT /hpc/jobs/")]
-    # Recovery found all six from the lock's one listing: no lookup per pending create.
-    assert routes[: marks[0]].count("GET /hpc/jobs") == 1, routes
+    # Recovery found all six from the lock's one discovery: no lookup per pending create.
+    # (A client with no profile lists twice while no job shows a marker: `unmeasured`.)
+    before = routes[: marks[0]]
+    assert not [r for r in before if r.startswith("GET /hpc/jobs/")], routes
+    assert before.count("GET /hpc/jobs") <= 2, routes
 
 
 @pytest.mark.slow

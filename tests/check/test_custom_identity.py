@@ -6,11 +6,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hpcspec.engine.custom_identity import client_source_kept, listing_owner, marked
+from hpcspec.engine.custom_identity import (
+    client_source_kept,
+    client_source_known,
+    listing_owner,
+    marked,
+    unmeasured,
+)
 from hpcspec.engine.discovery import list_stack
-from hpcspec.engine.identity import client_source_marker
-from hpcspec.hpcpack.live import LiveJob
-from hpcspec.hpcpack.profile import ClusterProfile
+from hpcspec.engine.identity import client_source_marker, pending_name
+from hpcspec.engine.steps import CreateMethod
+from hpcspec.hpcpack.live import JobColumns, LiveJob
+from hpcspec.hpcpack.profile import UNKNOWN, ClusterProfile
 from hpcspec.hpcpack.states import JobState
 
 
@@ -79,3 +86,74 @@ def test_discovery_lists_the_users_jobs_and_keys_them_by_their_tags() -> None:
 def test_a_reader_without_a_profile_keeps_client_source() -> None:
     assert client_source_kept(object())  # type: ignore[arg-type]
     assert listing_owner(object(), "HPC\\bob") == "HPC\\bob"  # type: ignore[arg-type]
+
+
+class Unprofiled(Reader):
+    """A reader with no profile (nothing measured) that lists as the client does: by owner,
+    and keeping rows by ClientSource or Name prefix when asked."""
+
+    def __init__(self, rows: list[LiveJob], tags: Mapping[int, dict[str, str]]) -> None:
+        super().__init__({job.id: (job.state, dict(tags.get(job.id, {}))) for job in rows})
+        self.profile = UNKNOWN
+        self.rows = rows
+        self.prefixes: list[tuple[str, str]] = []
+
+    def list_jobs(
+        self,
+        *,
+        columns: Any = None,
+        owner: str | None = None,
+        client_source_prefix: str = "",
+        name_prefix: str = "",
+        **_: Any,
+    ) -> Any:
+        self.owners.append(owner)
+        self.prefixes.append((client_source_prefix, name_prefix))
+        rows = [
+            job
+            for job in self.rows
+            if (owner is None or job.owner == owner)
+            and (
+                job.client_source.startswith(client_source_prefix)
+                or (name_prefix and job.name.startswith(name_prefix))
+            )
+        ]
+
+        class Listing(list[LiveJob]):
+            rows = len(self.rows)
+
+        return Listing(rows)
+
+    def learn(self, note: str, **facts: object) -> None:
+        self.profile = self.profile.learned(**facts)
+
+
+def test_a_listed_marker_shows_the_cluster_keeps_client_source_and_costs_no_read() -> None:
+    ours = LiveJob(1, JobState.Queued, client_source=client_source_marker("web", "a", "d1"))
+    other = LiveJob(2, JobState.Queued, client_source=client_source_marker("api", "b", "d1"))
+    foreign = LiveJob(3, JobState.Queued, client_source="HPC Job Manager", owner="HPC\\alice")
+    reader = Unprofiled([ours, other, foreign], {})
+    assert not client_source_known(reader)  # type: ignore[arg-type]
+    found = list_stack(reader, "web", ["a"])  # type: ignore[arg-type]
+    assert [job.id for job in found.by_key["a"]] == [1]
+    assert reader.reads == [] and len(reader.owners) == 1  # one listing, no read
+    assert client_source_known(reader) and client_source_kept(reader)  # type: ignore[arg-type]
+
+
+def test_without_a_listed_marker_the_owners_jobs_are_read_by_their_tags() -> None:
+    alice, bob = "HPC\\alice", "HPC\\bob"
+    pending = pending_name("web", "c", "d2", CreateMethod.XML, "t1")
+    rows = [
+        LiveJob(1, JobState.Queued, client_source="HPC", owner=alice),  # ours, stamped
+        LiveJob(2, JobState.Queued, client_source="HPC", owner=alice),  # not hpcspec's
+        LiveJob(3, JobState.Queued, client_source="HPC", owner=bob),  # someone else's
+        LiveJob(4, JobState.Configuring, name=pending, owner=alice),  # a create going on
+    ]
+    reader = Unprofiled(rows, {1: _tags("web", "a"), 3: _tags("web", "b")})
+    jobs, _ = unmeasured(reader, "web", owner=None, columns=JobColumns.STATUS)  # type: ignore[arg-type]
+    found = list(jobs)
+    assert [job.id for job in found] == [1, 4]  # a Name still names a pending job or lock
+    assert found[0].client_source == client_source_marker("web", "a", "d1")
+    assert sorted(reader.reads) == [1, 2]  # the listing owner's jobs only
+    assert reader.owners == [None, alice]  # every hpcspec job first; then the owner's
+    assert not client_source_known(reader)  # type: ignore[arg-type]  # a guess is not learned

@@ -93,6 +93,32 @@ def test_apply_twice_creates_one_job_per_key_where_client_source_is_not_kept(
     assert document["has_changes"] is False and document["summary"]["create"] == 0, document
 
 
+@pytest.mark.slow  # an apply, a plan and a destroy against a private emulator: ~3 s
+def test_a_runner_without_a_profile_finds_the_jobs_another_runner_made(
+    stamping: Any, run_cli: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh CI runner (no profile, no identity cache) on a cluster that replaces
+    ClientSource: its plan must not take the stack's marked jobs for missing (a plan to create
+    them again), nor its destroy find nothing to cancel."""
+    (tmp_path / "m.yaml").write_text(MANIFEST.format(stack="stamped"), encoding="utf-8")
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve")
+    assert code == 0, out + err
+    fresh = tmp_path / "fresh"
+    monkeypatch.setenv("HPCSPEC_CONFIG", str(fresh / "config.yaml"))
+    monkeypatch.setenv("HPCSPEC_STATE_DIR", str(fresh / "state"))
+    code, out, err = run_cli("plan", "m.yaml", "--output", "json")
+    assert code == 0, out + err
+    document = json.loads(out)
+    assert document["has_changes"] is False, document["summary"]
+    code, out, err = run_cli("destroy", "m.yaml", "--auto-approve")
+    assert code == 0, out + err
+    assert "first (job 2): cancelled" in out and "second (job 3): cancelled" in out, out
+    for path in (fresh / "profiles").glob("*.json"):  # what it saved (the date format) is true
+        saved = load_profile(path)
+        assert saved is not None
+        assert not saved.knows("client_source_kept") or not saved.client_source_kept
+
+
 # The read-back of one job (`GET /hpc/jobs/{id}`, ids below 100), slowed so that the first
 # marker write's read of whether ClientSource is kept is in flight while the others are sent.
 SLOW_READS = FaultPlan(
