@@ -7,6 +7,7 @@ sparing the reads of other stacks' jobs — and every error keeps the server's o
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,22 @@ def test_marks_sent_during_the_read_neither_duplicate_nor_lose_a_job(
     for it, and must then find every marked job by its tags: one job per key, and a second
     apply changes nothing."""
     running = start_emulator(profile=STAMPING, faults=SLOW_READS)
+    # Alone, an applier's guessing listing would go unseen (its own marked jobs missing from
+    # the race check's listing still count as its own), so the listings are watched: none
+    # sent after the read-back was may list marked jobs by ClientSource (no `owner`).
+    listings: list[tuple[float, bool]] = []  # (sent at, the custom-property way)
+    read_back: list[float] = []
+    send = Transport.request
+
+    def watched(self: Transport, method: str, path: str, **kwargs: Any) -> Any:
+        params = kwargs.get("params") or {}
+        if method == "GET" and path == "/jobs":
+            listings.append((time.monotonic(), bool(params.get("owner"))))
+        elif method == "GET" and params.get("properties") == "ClientSource":
+            read_back.append(time.monotonic())
+        return send(self, method, path, **kwargs)
+
+    monkeypatch.setattr(Transport, "request", watched)
     monkeypatch.setenv("HPCSPEC_CLUSTER", running.url)
     monkeypatch.setenv("HPCSPEC_USERNAME", running.user[0])
     monkeypatch.setenv("HPCSPEC_PASSWORD", running.user[1])
@@ -151,6 +168,9 @@ def test_marks_sent_during_the_read_neither_duplicate_nor_lose_a_job(
     code, out, err = run_cli("apply", "m.yaml", "--auto-approve", "--parallelism", "8")
     assert code == 0, out + err
     assert err.count("replaces the ClientSource") == 1, err
+    assert len(read_back) == 1, read_back
+    after = [by_tags for sent, by_tags in listings if sent > read_back[0]]
+    assert after and all(after), f"race-check listings by ClientSource: {after}"
     code, out, err = run_cli("apply", "m.yaml", "--auto-approve")
     assert code == 0, out + err
     assert "No changes" in out, out
