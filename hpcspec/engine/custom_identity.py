@@ -74,7 +74,8 @@ def unmeasured(
     A marker shows that the cluster keeps what clients write (a cluster that replaces it
     replaces every one): that is learned (the CLI saves it), and the stack's jobs are the ones
     its marker or Name names. Without one, the cluster may be replacing markers: the owner's
-    jobs are listed again and read as where it does (`marked`); nothing is learned."""
+    jobs are listed again and read as where it does (`marked`), and the stack's named jobs of
+    the first listing are kept, whoever owns them; nothing is learned."""
     prefix = stack_prefix(stack)
     listing = reader.list_jobs(
         columns=columns,
@@ -91,10 +92,15 @@ def unmeasured(
         return [
             j for j in jobs if j.client_source.startswith(prefix) or j.name.startswith(prefix)
         ], listing
+    # A Name says who a job is (pending, lock) however the cluster treats ClientSource: another
+    # user's lock or pending create is the stack's too (the listing by owner cannot see it).
+    named = [job for job in jobs if parse_name(job.name) is not None]
     owned = reader.list_jobs(
         columns=columns, owner=listing_owner(reader, owner), properties=properties
     )
-    return named_or_marked(reader, owned, stack), owned
+    found = list(named_or_marked(reader, owned, stack))
+    seen = {job.id for job in found}
+    return sorted([*found, *(j for j in named if j.id not in seen)], key=lambda j: j.id), owned
 
 
 def named_or_marked(

@@ -20,6 +20,7 @@ from hpcspec.engine.lock import LockError, LockOptions, Me, StackLock, StackLock
 from hpcspec.hpcpack.live import LiveJob
 from hpcspec.hpcpack.states import JobState
 from tests.apply.stacks import apply_once, audit, make_stack, patient_client
+from tests.engine.conftest import client_for
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -119,6 +120,40 @@ def test_a_waiter_takes_the_lock_once_the_holder_releases_it(client: Any) -> Non
     second.acquire()
     assert released and second.job_id is not None
     second.release()
+
+
+def test_another_users_lock_holds_the_stack_before_any_job_is_marked(
+    start_emulator: Any,
+) -> None:
+    """A client without a profile, on a cluster where no job carries an hpcspec marker yet,
+    lists its own user's jobs a second time (`custom_identity.unmeasured`): the lock job
+    another user holds, found by its Name in the first listing, still holds the stack."""
+    running = start_emulator()  # keeps ClientSource; nothing marked yet
+    theirs, mine = client_for(running, user=running.user), patient_client(running)
+    assert not mine.profile.knows("client_source_kept")
+    held = StackLock(theirs, "lock-users", [], LockOptions(), Recorder())
+    held.acquire()
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    waiter = StackLock(
+        mine,
+        "lock-users",
+        [],
+        LockOptions(timeout=0.3),
+        Recorder(),
+        clock=lambda: now[0],
+        sleep=sleep,
+    )
+    try:
+        with pytest.raises(StackLocked):
+            waiter.acquire()
+    finally:
+        held.release()
+        theirs.close()
+        mine.close()
 
 
 def test_apply_holds_the_lock_and_releases_it(client: Any, tmp_path: Path) -> None:

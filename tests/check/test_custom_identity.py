@@ -14,7 +14,7 @@ from hpcspec.engine.custom_identity import (
     unmeasured,
 )
 from hpcspec.engine.discovery import list_stack
-from hpcspec.engine.identity import client_source_marker, pending_name
+from hpcspec.engine.identity import client_source_marker, lock_name, pending_name
 from hpcspec.engine.steps import CreateMethod
 from hpcspec.hpcpack.live import JobColumns, LiveJob
 from hpcspec.hpcpack.profile import UNKNOWN, ClusterProfile
@@ -148,11 +148,13 @@ def test_without_a_listed_marker_the_owners_jobs_are_read_by_their_tags() -> Non
         LiveJob(2, JobState.Queued, client_source="HPC", owner=alice),  # not hpcspec's
         LiveJob(3, JobState.Queued, client_source="HPC", owner=bob),  # someone else's
         LiveJob(4, JobState.Configuring, name=pending, owner=alice),  # a create going on
+        LiveJob(5, JobState.Configuring, name=lock_name("web", "t2", "h", 1), owner=bob),
     ]
     reader = Unprofiled(rows, {1: _tags("web", "a"), 3: _tags("web", "b")})
     jobs, _ = unmeasured(reader, "web", owner=None, columns=JobColumns.STATUS)  # type: ignore[arg-type]
     found = list(jobs)
-    assert [job.id for job in found] == [1, 4]  # a Name still names a pending job or lock
+    # A Name still names a pending job or a lock, whoever owns it (bob's lock holds the stack).
+    assert [job.id for job in found] == [1, 4, 5]
     assert found[0].client_source == client_source_marker("web", "a", "d1")
     assert sorted(reader.reads) == [1, 2]  # the listing owner's jobs only
     assert reader.owners == [None, alice]  # every hpcspec job first; then the owner's
