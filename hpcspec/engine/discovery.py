@@ -153,7 +153,7 @@ def list_stack(
         jobs, listing = unmeasured(
             reader, stack, owner=owner, columns=columns, properties=properties
         )
-    elif kept:
+    elif client_source_kept(reader):  # asked again: another thread may have learned it since
         jobs = listing = reader.list_jobs(
             columns=columns,
             owner=owner,

@@ -159,3 +159,26 @@ def test_without_a_listed_marker_the_owners_jobs_are_read_by_their_tags() -> Non
     assert sorted(reader.reads) == [1, 2]  # the listing owner's jobs only
     assert reader.owners == [None, alice]  # every hpcspec job first; then the owner's
     assert not client_source_known(reader)  # type: ignore[arg-type]  # a guess is not learned
+
+
+class LearnedMeanwhile(Unprofiled):
+    """A client whose first marker write's read-back, in another thread, learns that the
+    cluster replaces ClientSource right after a listing's thread asked whether it keeps it."""
+
+    @property  # type: ignore[override]
+    def profile(self) -> ClusterProfile:
+        asked = self._profile
+        if not asked.knows("client_source_kept"):  # the read-back answers now
+            self._profile = asked.learned(client_source_kept=False, client_source_stamp="HPC")
+        return asked
+
+    @profile.setter
+    def profile(self, value: ClusterProfile) -> None:
+        self._profile = value
+
+
+def test_a_listing_does_not_take_a_fact_learned_meanwhile_for_its_earlier_guess() -> None:
+    ours = LiveJob(1, JobState.Queued, client_source="HPC", owner="HPC\\alice")  # stamped
+    reader = LearnedMeanwhile([ours], {1: _tags("web", "a")})
+    found = list_stack(reader, "web", ["a"])  # type: ignore[arg-type]
+    assert [job.id for job in found.by_key["a"]] == [1]  # listed the cluster's way, by tags
