@@ -3,13 +3,12 @@
 Discovery (`discovery.list_stack`, the one identity-reading function) normally recognises a
 stack's jobs by the `ClientSource` marker in one listing. Some clusters replace ClientSource
 with their own value (`hpcspec cluster check` finds it and the cluster's profile records
-`client_source_kept: false`; without a profile the client finds out from the first listing
-that shows an hpcspec marker, or by reading back its first marker write, and until then
-discovery reads as below: `unmeasured`). There, discovery lists the jobs of the current
-owner and reads each job's custom properties (`hpcspec.stack`, `hpcspec.key`,
-`hpcspec.digest`, which every job hpcspec creates carries), and puts the marker they make
-into the job's `client_source`, so everything after discovery reads it as if the cluster had
-kept it.
+`client_source_kept: false`; without a profile the client finds out by reading back its
+first marker write, and until then discovery lists without guessing: `unmeasured`). There,
+discovery lists the jobs of the current owner and reads each job's custom properties
+(`hpcspec.stack`, `hpcspec.key`, `hpcspec.digest`, which every job hpcspec creates carries),
+and puts the marker they make into the job's `client_source`, so everything after discovery
+reads it as if the cluster had kept it.
 
 Cost: one custom-property read per listed job the first time. A job's stack and key never
 change, so the client's `identity_cache` (job id → [stack, key], or [] for a job that is not
@@ -52,9 +51,9 @@ def client_source_kept(reader: ClusterReader) -> bool:
 
 def client_source_known(reader: ClusterReader) -> bool:
     """Whether the reader has learned if the cluster keeps ClientSource (a client without a
-    profile learns it from a listed marker or its first marker write; a reader without a
-    profile is taken to know): until then a listing by marker could miss the marked jobs of
-    a cluster that does not (`unmeasured` lists without guessing)."""
+    profile learns it from its first marker write; a reader without a profile is taken to
+    know): until then a listing by marker could miss the marked jobs of a cluster that does
+    not (`unmeasured` lists without guessing)."""
     knows = getattr(getattr(reader, "profile", None), "knows", None)
     return True if knows is None else bool(knows("client_source_kept"))
 
@@ -71,11 +70,13 @@ def unmeasured(
     cluster keeps ClientSource (no profile, no marker written by this client): a guess either
     way could miss them (a plan to create them again, a destroy with nothing to do). One
     listing keeps every job with an hpcspec marker, of any stack, and the stack's named jobs.
-    A marker shows that the cluster keeps what clients write (a cluster that replaces it
-    replaces every one): that is learned (the CLI saves it), and the stack's jobs are the ones
-    its marker or Name names. Without one, the cluster may be replacing markers: the owner's
-    jobs are listed again and read as where it does (`marked`), and the stack's named jobs of
-    the first listing are kept, whoever owns them; nothing is learned."""
+    A marker suggests that the cluster keeps what clients write (a cluster that replaces it
+    replaces every one it is sent), and the stack's jobs are then the ones its marker or Name
+    names; but it is not learned: a job marked before the server began to replace it (an
+    upgrade) keeps its marker, and a saved "kept" would skip the read-back of the first
+    marker write, which is what decides. Without one, the cluster may be replacing markers:
+    the owner's jobs are listed again and read as where it does (`marked`), and the stack's
+    named jobs of the first listing are kept, whoever owns them; nothing is learned either."""
     prefix = stack_prefix(stack)
     listing = reader.list_jobs(
         columns=columns,
@@ -86,9 +87,6 @@ def unmeasured(
     )
     jobs = list(listing)
     if any(job.client_source.startswith(f"{PREFIX}:") for job in jobs):
-        learn = getattr(reader, "learn", None)
-        if learn is not None:
-            learn("", client_source_kept=True)
         return [
             j for j in jobs if j.client_source.startswith(prefix) or j.name.startswith(prefix)
         ], listing

@@ -15,7 +15,10 @@ from typing import Any
 import pytest
 
 from hpcspec.config import load_identities, load_profile
+from hpcspec.emulator import state_machine
 from hpcspec.emulator.faults import FaultPlan, FaultRule
+from hpcspec.emulator.store import Store
+from hpcspec.engine.identity import client_source_marker
 from hpcspec.hpcpack import errors
 from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.hpcpack.profile import ClusterProfile, ErrorStyle
@@ -121,6 +124,44 @@ def test_a_runner_without_a_profile_finds_the_jobs_another_runner_made(
         saved = load_profile(path)
         assert saved is not None
         assert not saved.knows("client_source_kept") or not saved.client_source_kept
+
+
+@pytest.mark.slow  # two applies against a private emulator: ~1.5 s
+def test_a_marker_left_from_before_the_cluster_replaced_client_source_misleads_no_apply(
+    start_emulator: Any, run_cli: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job another user's hpcspec marked while the server still kept ClientSource (before
+    an upgrade, say) keeps its marker: a listing that shows it proves nothing about what the
+    server does now. The first marker write's read-back must still decide (and be saved), so
+    a second apply finds the stack's jobs by their tags rather than create them again."""
+    db = tmp_path / "upgraded.db"
+    store = Store(db)
+    old = state_machine.new_job(1, "HPC\\bob", time.time())
+    old.props.update(
+        Name="old", State="Finished", ClientSource=client_source_marker("older", "k", "d" * 16)
+    )
+    store.insert_jobs([old])
+    store.close()
+    running = start_emulator(db=db, profile=STAMPING)
+    monkeypatch.setenv("HPCSPEC_CLUSTER", running.url)
+    monkeypatch.setenv("HPCSPEC_USERNAME", running.user[0])
+    monkeypatch.setenv("HPCSPEC_PASSWORD", running.user[1])
+    monkeypatch.setenv("HPCSPEC_CONFIG", str(tmp_path / "config.yaml"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.yaml").write_text(MANIFEST.format(stack="stamped"), encoding="utf-8")
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve")
+    assert code == 0, out + err
+    assert err.count("replaces the ClientSource") == 1, err
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve")
+    assert code == 0, out + err
+    assert "No changes" in out, out
+    client = _client(running)
+    try:
+        rows = list(client.iter_jobs(properties=["Id", "Name", "State"]))
+    finally:
+        client.close()
+    alive = sorted(r.text("Name") for r in rows if r.text("State") not in ("Canceled", "Finished"))
+    assert alive == ["first", "second"], rows
 
 
 # The read-back of one job (`GET /hpc/jobs/{id}`, ids below 100), slowed so that the first
