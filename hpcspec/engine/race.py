@@ -17,7 +17,8 @@ Apply checks it twice per key (`SettleRace` before the submit, `RecheckRace` aft
 listing per batch of keys. A later job never beats an earlier one, so the lowest alive job
 is never cancelled by the rule: a key is never left without a job. An error while checking
 (the listing, or the cancel of our losing job) is that key's failure — nothing is submitted
-on an unchecked race.
+on an unchecked race. A listing that does not show our own job (a server that lists writes
+late) is unchecked too: it may lack the lower rivals created before ours.
 """
 
 from __future__ import annotations
@@ -64,6 +65,11 @@ class Settlement:
 RAN = frozenset({JobState.Finished, JobState.Failed})
 
 
+class RaceUnchecked(HpcspecError):
+    """The listing lacks our own job: it was made before the cluster listed it (a listing that
+    lags writes), so a lower rival created before ours may be missing too."""
+
+
 class RaceUndecided(HpcspecError):
     """Our job is gone and no rival carries the key: someone else cancelled it."""
 
@@ -78,9 +84,15 @@ def survivor(listed: StackJobs, claim: Claim) -> Verdict:
     field_ = [job for job in contenders if job.id != claim.superseded]
     rivals = [job for job in field_ if job.id != claim.job_id]
     mine = listed.job(claim.job_id)
-    # A row the listing lacks is still ours; one that already ran (a short job, before our
-    # re-check) is ours too. Only a cancelled one is not.
-    mine_in = mine is None or mine.state.is_alive or mine.state in RAN
+    if mine is None:
+        raise RaceUnchecked(
+            f"the cluster's job listing does not show job {claim.job_id} yet, so it cannot "
+            "show the other appliers' jobs created before it; run apply again",
+            code="race-unchecked",
+        )
+    # One that already ran (a short job, before our re-check) is ours too; a cancelled one
+    # is not.
+    mine_in = mine.state.is_alive or mine.state in RAN
     if rivals and (not mine_in or rivals[0].id < claim.job_id):
         winner = rivals[0]
         return Verdict(winner.id, winner.state is not JobState.Configuring)

@@ -17,6 +17,7 @@ from hpcspec.engine.discovery import StackJobs, choose_current
 from hpcspec.engine.identity import IdentityKind
 from hpcspec.engine.race import Claim, RaceUndecided, survivor
 from hpcspec.engine.steps import CreateMethod
+from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack.live import LiveJob
 from hpcspec.hpcpack.states import JobState
 from tests.conftest import examples
@@ -107,6 +108,16 @@ def test_a_cancelled_rival_is_no_rival() -> None:
 def test_our_job_cancelled_by_someone_else_with_no_rival_is_undecided_not_a_win() -> None:
     with pytest.raises(RaceUndecided):
         survivor(listing(marked(6, JobState.Canceled)), Claim("k", 6))
+
+
+def test_a_listing_that_lacks_our_own_job_decides_nothing() -> None:
+    """A listing made before the cluster lists our new job may lack lower rivals created
+    before it too: ours must not win on it (docs/apply.md, the re-check covers a server that
+    lists a new job late)."""
+    for listed in (listing(), listing(marked(7))):
+        with pytest.raises(HpcspecError) as unchecked:
+            survivor(listed, Claim("k", 6))
+        assert unchecked.value.code == "race-unchecked"
 
 
 @settings(max_examples=examples(40), deadline=None)
