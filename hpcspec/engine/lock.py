@@ -154,6 +154,12 @@ class StackLock:
         while True:
             listed = list_stack(self.cluster, self.stack, self.keys)
             mine = self._mine(listed)
+            if mine is None:  # not listed yet (a listing behind its writes): list again
+                if self.clock() >= deadline:
+                    raise self._unlisted()
+                self.sleep(min(wait, max(0.0, deadline - self.clock())))
+                wait = min(LAST_POLL, wait * 1.5)
+                continue
             holders = {job.id: listed.identities[job.id].holder for job in listed.locks}
             holder, stale = holder_of(listed.locks, holders, mine, self.me)
             if holder.id == mine.id:
@@ -212,9 +218,13 @@ class StackLock:
             hint="run again (or --no-lock)",
         )
 
-    def _mine(self, listed: StackJobs) -> LiveJob:
+    def _mine(self, listed: StackJobs) -> LiveJob | None:
+        """Our lock job; None while the listing does not show it yet. One that is listed but
+        no longer Configuring was cancelled."""
         mine = next((j for j in listed.locks if j.id == self.job_id), None)
-        if mine is None or mine.state is not JobState.Configuring:
+        if mine is None:
+            return None
+        if mine.state is not JobState.Configuring:
             self.job_id = None
             raise LockError(
                 f"our lock job of stack {self.stack!r} was cancelled while we waited "
@@ -223,6 +233,14 @@ class StackLock:
                 hint="run again",
             )
         return mine
+
+    def _unlisted(self) -> LockError:
+        return LockError(
+            f"the cluster's job listing did not show our lock job {self.job_id} of stack "
+            f"{self.stack!r} within --lock-timeout ({self.options.timeout:g} s)",
+            code="lock-unlisted",
+            hint="run again, with a longer --lock-timeout",
+        )
 
     def _break(self, stale: list[LiveJob]) -> None:
         for job in stale:

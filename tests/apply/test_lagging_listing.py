@@ -19,7 +19,7 @@ import pytest
 
 from hpcspec.emulator import Timings
 from hpcspec.engine.events import Recorder
-from hpcspec.engine.lock import LockOptions
+from hpcspec.engine.lock import LockOptions, StackLock
 from hpcspec.engine.pipeline import ApplyRequest, apply_stacks
 from hpcspec.engine.steps import ApplyOptions
 from hpcspec.errors import HpcspecError
@@ -107,3 +107,21 @@ def test_two_appliers_on_a_lagging_listing_never_submit_a_key_twice(
     client.close()
     assert found.submitted_twice() == [] and found.two_alive() == [], found.jobs
     assert sorted(found.jobs) == [f"j{n}" for n in range(4)] and found.configuring() == []
+
+
+def test_the_stack_lock_waits_until_the_listing_shows_its_lock_job(
+    start_emulator: Callable[..., Any],
+) -> None:
+    """Our lock job missing from the listing is not a lock job cancelled meanwhile: the lock
+    lists again (as while it waits for a holder), takes the stack, and cancels its job."""
+    running = start_emulator()
+    running.emulator.server.app = LaggingListing(running.emulator.server.app, LAG)
+    client = patient_client(running)
+    lock = StackLock(client, "lag-lock", [], LockOptions(timeout=10), Recorder())
+    lock.acquire()
+    held = lock.job_id
+    lock.release()
+    time.sleep(LAG)
+    found = audit(client, "lag-lock", [])
+    client.close()
+    assert held is not None and found.locks_alive == []
