@@ -102,6 +102,20 @@ def test_a_second_apply_changes_nothing(client: HpcPackClient, tmp_path: Path) -
     assert {r.outcome for r in result.results} == {Outcome.UNCHANGED}
 
 
+@pytest.mark.parametrize("via", ["xml", "rest"])
+def test_a_job_property_set_to_the_empty_string_converges(
+    client: HpcPackClient, tmp_path: Path, via: str
+) -> None:
+    """The server keeps `Project: ""` as the empty string; the read-back leaves empty values
+    out (`codec.canonical`), so an empty desired value must match an absent live one."""
+    text = "apiVersion: hpcspec/v1\nstack: s\njobs:\n  a:\n    state: configuring\n"
+    text += "    properties: {Project: ''}\n    tasks:\n      t: {commandLine: echo}\n"
+    stack = unique(resolve(parse_manifest(text, file="m.yaml")))
+    converge(client, stack, tmp_path, via=via)
+    again = plan_stack(client, stack, cluster_name="emulator")
+    assert not again.has_changes, [(c.key, c.action, c.diffs) for c in again.changes]
+
+
 MANIFEST = """\
 apiVersion: hpcspec/v1
 stack: {stack}
