@@ -5,8 +5,10 @@ the header is present, more rows remain and its value goes back as `queryId`
 (`research/hpcpack-ground-truth.md` §1.3; header names are case-insensitive). A continuation
 token is only good for the sequence it came from (and expires after 60 minutes), so when a
 page after the first fails the listing starts again from the top with no queryId — never
-reusing the one that failed — at most `max_restarts` times. Rows already yielded are skipped
-after a restart by their key (`Id`, `TaskId`, `Name`), which the listing always requests.
+reusing the one that failed — at most `max_restarts` times. A continuation page that repeats
+the page before it (a server that ignores `queryId` but keeps saying "more") is such a
+failure, not a page to follow forever. Rows already yielded are skipped after a restart by
+their key (`Id`, `TaskId`, `Name`), which the listing always requests.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ def iter_rows(
         query_id: str | None = None
         try:
             empty_pages = 0
+            before: list[str] = []  # the previous page's keys
             while True:
                 page = dict(query) | ({"queryId": query_id} if query_id else {})
                 # A continuation page is not retried with its (maybe stale) queryId: the
@@ -67,6 +70,16 @@ def iter_rows(
                     raise errors.BadResponse(
                         f"GET {path}: {bad}", method="GET", path=path, status=reply.status
                     ) from None
+                keys = [row.text(key) for row in rows]
+                if query_id and keys and keys == before:
+                    raise errors.BadResponse(
+                        f"GET {path}: the page for queryId {query_id!r} repeats the page before "
+                        f"it: the server does not honour {CONTINUATION_HEADER}",
+                        method="GET",
+                        path=path,
+                        status=reply.status,
+                    )
+                before = keys
                 for row in rows:
                     identity = row.text(key)
                     if identity and identity in seen:

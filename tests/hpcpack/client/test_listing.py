@@ -109,3 +109,21 @@ def test_the_key_property_is_always_requested(
     mocked.add("GET", BASE + "/jobs/3/tasks", json=[])
     assert list(client.iter_tasks(3, properties=["State"], expand_parametric=True)) == []
     assert sent(mocked.calls[0])[2]["properties"] == ["State,TaskId"]
+
+
+def test_a_server_that_answers_the_first_page_again_for_a_query_id_is_an_error_not_a_loop(
+    mocked: responses.RequestsMock, client: HpcPackClient
+) -> None:
+    """A server that ignores `queryId` and says "more rows" each time is not followed forever
+    (before: thousands of requests a second, with no end and no error)."""
+    import json
+
+    def answer(request: PreparedRequest) -> Answer:
+        if len(mocked.calls) > 30:  # bounds this test, not the client
+            return 200, {}, "[]"
+        return 200, {"x-ms-continuation-queryId": "q"}, json.dumps(_jobs(1, 2))
+
+    mocked.add_callback("GET", BASE + "/jobs", callback=answer)
+    with pytest.raises(errors.BadResponse) as failed:
+        list(client.iter_jobs(properties=["Id"]))
+    assert "GET /jobs" in failed.value.message and len(mocked.calls) < 30
