@@ -80,8 +80,7 @@ def iter_rows(
                         status=reply.status,
                     )
                 before = keys
-                for row in rows:
-                    identity = row.text(key)
+                for row, identity in zip(rows, keys, strict=True):
                     if identity and identity in seen:
                         continue
                     if identity:
