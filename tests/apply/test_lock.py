@@ -72,6 +72,18 @@ def test_a_free_lock_costs_a_create_and_a_cancel_and_leaves_no_lock_job(client: 
     assert audit(client, "lock-free", []).locks_alive == []
 
 
+def impatient_lock(client: Any, stack: str, observer: Any) -> StackLock:
+    """A lock that waits 0.3 s for `stack`, on a clock that moves only when it sleeps: a loaded
+    machine's slow requests must not use up its timeout before it has said that it waits."""
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    options = LockOptions(timeout=0.3)
+    return StackLock(client, stack, [], options, observer, clock=lambda: now[0], sleep=sleep)
+
+
 def test_a_held_lock_makes_another_wait_then_fail_after_its_timeout(client: Any) -> None:
     events: list[Event] = []
 
@@ -81,22 +93,8 @@ def test_a_held_lock_makes_another_wait_then_fail_after_its_timeout(client: Any)
 
     first = StackLock(client, "lock-held", [], LockOptions(), Recorder())
     first.acquire()
-    now = [0.0]  # the waiter's clock moves only when it sleeps: a loaded machine's slow
-    # requests must not use up its timeout before it has said that it waits (a flake)
-
-    def sleep(seconds: float) -> None:
-        now[0] += seconds
-
     try:
-        second = StackLock(
-            client,
-            "lock-held",
-            [],
-            LockOptions(timeout=0.3),
-            Seen(),
-            clock=lambda: now[0],
-            sleep=sleep,
-        )
+        second = impatient_lock(client, "lock-held", Seen())
         with pytest.raises(StackLocked) as refused:
             second.acquire()
         assert f"force-unlock {first.job_id} --stack lock-held" in (refused.value.hint or "")
@@ -133,20 +131,7 @@ def test_another_users_lock_holds_the_stack_before_any_job_is_marked(
     assert not mine.profile.knows("client_source_kept")
     held = StackLock(theirs, "lock-users", [], LockOptions(), Recorder())
     held.acquire()
-    now = [0.0]
-
-    def sleep(seconds: float) -> None:
-        now[0] += seconds
-
-    waiter = StackLock(
-        mine,
-        "lock-users",
-        [],
-        LockOptions(timeout=0.3),
-        Recorder(),
-        clock=lambda: now[0],
-        sleep=sleep,
-    )
+    waiter = impatient_lock(mine, "lock-users", Recorder())
     try:
         with pytest.raises(StackLocked):
             waiter.acquire()
