@@ -304,7 +304,8 @@ class _Executor:
         chain, mine = progress.chain, progress.job_id
         if chain.key in settled.failures:
             why = settled.failures[chain.key]
-            if isinstance(self._race(progress), RecheckRace):
+            if isinstance(self._race(progress), RecheckRace):  # its own advice said once
+                why = why.removesuffix("; run apply again")
                 why = f"job {mine} was submitted, but {why}; run apply again to settle it"
             return JobResult(chain.key, Outcome.FAILED, chain.action, mine, why)
         verdict = settled.verdicts[chain.key]

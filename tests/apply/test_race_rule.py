@@ -182,3 +182,20 @@ def test_a_configuring_job_after_one_of_the_same_spec_that_ran_is_an_extra() -> 
     job next to a rival's Finished one, took it as current and submitted it: a second run."""
     current, _, dupes = choose_current([marked(5, JobState.Finished), marked(6)])
     assert current.id == 5 and [j.id for j in dupes] == [6]
+
+
+def test_a_failed_recheck_says_its_advice_once() -> None:
+    from hpcspec.engine.events import Recorder
+    from hpcspec.engine.executor import _Executor, _Progress
+    from hpcspec.engine.plan import Action
+    from hpcspec.engine.race import Settlement
+    from hpcspec.engine.steps import ApplyOptions, JobSteps, RecheckRace, SettleRace, Submit
+
+    run = _Executor(None, "web", [], None, ApplyOptions(), None, Recorder(), {})  # type: ignore[arg-type]
+    steps = (SettleRace("a"), Submit("a"), RecheckRace("a"))
+    chain = JobSteps("a", Action.SUBMIT, steps, live_id=7)
+    why = "the cluster's job listing does not show job 7 yet, …; run apply again"
+    result = run._checked(_Progress(chain, 7, position=2), Settlement(failures={"a": why}))
+    assert result is not None
+    assert result.message.count("run apply again") == 1, result.message
+    assert result.message.startswith("job 7 was submitted, but the cluster's job listing")
