@@ -10,7 +10,7 @@ import json
 
 from lxml import etree
 
-from hpcspec.hpcpack.jobxml.safe import local_name, parse_root
+from hpcspec.hpcpack.jobxml.safe import JobXmlError, local_name, parse_root
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 
@@ -23,7 +23,11 @@ def decode_body(content: bytes, content_type: str | None) -> object:
         return None
     kind = (content_type or "").lower()
     if "xml" in kind or content.lstrip()[:1] == b"<":
-        return _from_xml(parse_root(content, source="response"))
+        try:
+            root = parse_root(content, source="response")
+        except JobXmlError as bad:  # the safe parser's words speak of job XML the user wrote
+            raise ValueError(bad.message.replace("the job XML", "the XML answer", 1)) from None
+        return _from_xml(root)
     if "json" in kind or content.lstrip()[:1] in b'[{"-0123456789tfn':
         return json.loads(content)
     return content.decode("utf-8", errors="replace")

@@ -330,6 +330,25 @@ def test_xml_with_a_doctype_is_refused(mocked: responses.RequestsMock, client: o
         client.version()  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<html>cut short",  # a proxy's page, cut off (Content-Type says JSON)
+        '<?xml version="1.0"?><!DOCTYPE x><string>x</string>',
+    ],
+)
+def test_an_unreadable_xml_answer_is_called_an_answer_not_job_xml(
+    mocked: responses.RequestsMock, client: object, body: str
+) -> None:
+    """The user sent no job XML: the error names the request and its answer."""
+    mocked.add("GET", BASE + "/jobs/2", body=body, content_type="application/json")
+    with pytest.raises(errors.BadResponse) as failure:
+        client.job_properties(2, ("ClientSource",))  # type: ignore[attr-defined]
+    message = failure.value.message
+    assert message.startswith("GET /jobs/2: the answer could not be read: the XML answer ")
+    assert "job XML" not in message
+
+
 def test_an_unexpected_body_shape_is_a_bad_response(
     mocked: responses.RequestsMock, client: object
 ) -> None:
