@@ -1,13 +1,14 @@
 """Drift: user-owned fields someone changed on the cluster since the last apply (read-only).
 
 For every job key whose current live job still carries the manifest's digest (so the last
-apply wrote exactly this spec), read the job's details and compare desired with live using
-the planner's own `job_diffs`. Only fields the manifest sets are compared — the server's
-defaults and scheduler-owned fields (state, times, counters, allocated nodes, requeue count,
-task exit codes and output) never count. A job whose digest differs is not drift but a
+apply wrote exactly this spec), read the job whole (its tasks' env and custom properties too,
+two requests per task) and compare desired with live using the planner's own `job_diffs`.
+Only fields the manifest sets are compared — the server's defaults and scheduler-owned fields
+(state, times, counters, allocated nodes, requeue count, task exit codes and output) never
+count. A job whose digest differs is not drift but a
 pending change: `hpcspec plan` shows it.
 
-Read-only by construction: `detect_drift` takes only the reading protocol `ClusterReader`.
+Read-only by construction: `detect_drift` takes only the reading protocol `WholeJobReader`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from hpcspec.engine.diff import job_diffs
 from hpcspec.engine.discovery import choose_current, list_stack
 from hpcspec.engine.identity import DIGEST_TAG, live_digest
 from hpcspec.engine.plan import FieldDiff
-from hpcspec.engine.protocols import ClusterReader
+from hpcspec.engine.protocols import WholeJobReader
 from hpcspec.manifest.resolve import ResolvedStack
 
 
@@ -49,7 +50,7 @@ class DriftReport:
 
 
 def detect_drift(
-    reader: ClusterReader, stack: ResolvedStack, *, ignore: Iterable[str] = ()
+    reader: WholeJobReader, stack: ResolvedStack, *, ignore: Iterable[str] = ()
 ) -> DriftReport:
     """Compare each job key's live job with the spec it was applied from.
 
@@ -72,11 +73,12 @@ def detect_drift(
                     JobDrift(key, live.id, state, skipped="the manifest changed: see hpcspec plan")
                 )
                 continue
-        detailed = reader.read_details(live)
-        assert detailed.definition is not None
+        # Whole: a task's env and custom properties are fields the manifest sets too.
+        whole = reader.read_whole_job(live.id).definition
+        assert whole is not None
         diffs = [
             d
-            for d in job_diffs(desired.definition, detailed.definition, live.state)
+            for d in job_diffs(desired.definition, whole, live.state, task_extras=True)
             if f"{key}.{d.name}".lower() not in ignored and f"*.{d.name}".lower() not in ignored
         ]
         jobs.append(JobDrift(key, live.id, state, tuple(diffs)))

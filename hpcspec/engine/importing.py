@@ -16,10 +16,9 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
 
 from hpcspec.engine.identity import KEY_TAG, SENSITIVE_TAG
-from hpcspec.engine.protocols import ClusterReader
+from hpcspec.engine.protocols import WholeJobReader
 from hpcspec.hpcpack.defaults import job_settings, task_settings
 from hpcspec.hpcpack.definition import EnvValue, JobDefinition, SecretRef, TaskDefinition, pairs
 from hpcspec.hpcpack.live import LiveJob
@@ -38,12 +37,6 @@ _SECRET_NAME = re.compile(
 def looks_secret(name: str) -> bool:
     """Whether an env variable's name says its value is a credential."""
     return _SECRET_NAME.search(name) is not None
-
-
-class WholeJobReader(ClusterReader, Protocol):
-    """A reader that can read a job whole (the REST client)."""
-
-    def read_whole_job(self, job_id: int) -> LiveJob: ...
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
-"""What the engine needs from a cluster, as two protocols the REST client satisfies.
+"""What the engine needs from a cluster, as protocols the REST client satisfies.
 
-Discovery, status and drift read (`ClusterReader`); apply also writes (`ClusterWriter`). Both
-speak hpcpack's own types — `LiveJob`, `LiveTask`, `JobState`, `JobDefinition`,
-`TaskDefinition`, canonical values — so the engine never sees a wire body or a REST row
-(`hpcspec.hpcpack.client` owns the wire). Tests may satisfy them with small fakes.
+Discovery and status read (`ClusterReader`); drift and import also read jobs whole
+(`WholeJobReader`); apply also writes (`ClusterWriter`). They speak hpcpack's own types —
+`LiveJob`, `LiveTask`, `JobState`, `JobDefinition`, `TaskDefinition`, canonical values — so
+the engine never sees a wire body or a REST row (`hpcspec.hpcpack.client` owns the wire).
+Tests may satisfy them with small fakes.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = [
     "JobColumns",
     "JobListing",
     "OutcomeUnknown",
+    "WholeJobReader",
 ]
 
 
@@ -55,6 +57,13 @@ class ClusterReader(Protocol):
     def list_tasks(
         self, job_id: int, *, expand_sweeps: bool, state: TaskState | None = ...
     ) -> list[LiveTask]: ...
+
+
+class WholeJobReader(ClusterReader, Protocol):
+    """A reader that can also read a job whole, its tasks' env and custom properties included
+    (the REST client): drift and import."""
+
+    def read_whole_job(self, job_id: int) -> LiveJob: ...
 
 
 class _Named(Protocol):

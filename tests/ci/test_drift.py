@@ -102,3 +102,63 @@ def test_scheduler_owned_fields_and_a_changed_manifest_are_not_drift(
     changed = hpcspec("drift", "--detailed-exitcode", str(manifest))
     assert changed.code == 0
     assert "not compared (the manifest changed" in changed.out
+
+
+CONFIGURING = """\
+apiVersion: hpcspec/v1
+stack: {stack}
+jobs:
+  prep:
+    state: configuring
+    tasks:
+      one:
+        commandLine: "exit:0"
+        env: {{MODE: fast}}
+        customProperties: {{owner: cfd}}
+      two: {{commandLine: "exit:0"}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "live"),
+    [
+        ("env", "one/env.MODE", "slow"),
+        ("custom", "one/customProperties.owner", "aero"),
+        ("added env", "two/env.EXTRA", "1"),
+    ],
+)
+def test_a_task_env_or_custom_property_changed_by_hand_is_drift(
+    cli_env: pytest.MonkeyPatch,
+    hpcspec: Callable[..., Run],
+    start_emulator: Callable[..., Any],
+    tmp_path: Path,
+    change: str,
+    field: str,
+    live: str,
+) -> None:
+    """A task's env and custom properties are fields the manifest sets (docs/ci.md): drift
+    once said "No drift" after someone changed them on an unsubmitted job."""
+    running = start_emulator()
+    point_at(cli_env, running)
+    manifest = write_manifest(tmp_path, CONFIGURING.format(stack=unique_stack("drift-task")))
+    assert hpcspec("apply", "--auto-approve", str(manifest)).code == 0
+    assert hpcspec("drift", "--detailed-exitcode", str(manifest)).code == 0
+    job_id = int(
+        json.loads(hpcspec("status", "--output", "json", str(manifest)).out)["jobs"][0]["job_id"]
+    )
+    client = client_for(running)
+    try:
+        tasks = client.task_ids(job_id)
+        if change == "env":
+            client.set_task_env(job_id, tasks["one"], {"MODE": "slow"})
+        elif change == "custom":
+            client.set_task_custom_properties(job_id, tasks["one"], {"owner": "aero"})
+        else:
+            client.set_task_env(job_id, tasks["two"], {"EXTRA": "1"})
+    finally:
+        client.close()
+
+    drifted = hpcspec("drift", "--detailed-exitcode", str(manifest))
+    assert drifted.code == 2, drifted.out + drifted.err
+    diffs = json.loads(hpcspec("drift", "--output", "json", str(manifest)).out)["jobs"][0]["diffs"]
+    assert [(d["name"], d["live"]) for d in diffs] == [(field, live)]
