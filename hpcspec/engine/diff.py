@@ -154,9 +154,15 @@ def task_diffs(
     allowed: bool,
     extras: bool = False,
 ) -> list[FieldDiff]:
-    """Tasks by name: added, removed (never in place: HPC Pack cannot delete a task), changed."""
+    """Tasks by name: added, removed (never in place: HPC Pack cannot delete a task), changed.
+
+    HPC Pack does not make task names unique: a manifest task is compared with the first live
+    task of its name, and each later one is an extra task, `NAME#2`, `NAME#3`, ….
+    """
     out: list[FieldDiff] = []
-    live_by_name = {t.name.lower(): t for t in live}
+    live_by_name: dict[str, TaskDefinition] = {}
+    for t in live:
+        live_by_name.setdefault(t.name.lower(), t)
     desired_names = {t.name.lower() for t in desired}
     for task in desired:
         old = live_by_name.get(task.name.lower())
@@ -169,11 +175,14 @@ def task_diffs(
             out += [d for d in fields if not d.name.endswith("/sweep")]
             continue
         out += _task_fields(task, old, allowed, extras)
+    seen: dict[str, int] = {}
     for task in live:
-        if task.name.lower() not in desired_names:
-            out.append(
-                FieldDiff(DiffSection.TASK, task.name, _describe(task), None, allowed_now=False)
-            )
+        name = task.name.lower()
+        seen[name] = seen.get(name, 0) + 1
+        if name in desired_names and seen[name] == 1:
+            continue
+        shown = task.name if name not in desired_names else f"{task.name}#{seen[name]}"
+        out.append(FieldDiff(DiffSection.TASK, shown, _describe(task), None, allowed_now=False))
     return out
 
 

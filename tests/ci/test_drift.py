@@ -162,3 +162,28 @@ def test_a_task_env_or_custom_property_changed_by_hand_is_drift(
     assert drifted.code == 2, drifted.out + drifted.err
     diffs = json.loads(hpcspec("drift", "--output", "json", str(manifest)).out)["jobs"][0]["diffs"]
     assert [(d["name"], d["live"]) for d in diffs] == [(field, live)]
+
+
+def test_a_task_added_by_hand_under_a_manifest_task_name_is_drift(
+    cli_env: pytest.MonkeyPatch,
+    hpcspec: Callable[..., Run],
+    start_emulator: Callable[..., Any],
+    tmp_path: Path,
+) -> None:
+    """Task names need not be unique in HPC Pack: a second `one` runs the command twice."""
+    running = start_emulator()
+    point_at(cli_env, running)
+    manifest = write_manifest(tmp_path, CONFIGURING.format(stack=unique_stack("drift-twice")))
+    assert hpcspec("apply", "--auto-approve", str(manifest)).code == 0
+    job_id = int(
+        json.loads(hpcspec("status", "--output", "json", str(manifest)).out)["jobs"][0]["job_id"]
+    )
+    client = client_for(running)
+    try:
+        client.add_task(job_id, {"Name": "one", "CommandLine": "exit:0"})
+    finally:
+        client.close()
+
+    drifted = hpcspec("drift", "--detailed-exitcode", str(manifest))
+    assert drifted.code == 2, drifted.out + drifted.err
+    assert 'tasks.one#2: live "exit:0", manifest absent' in drifted.out

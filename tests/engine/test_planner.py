@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from hpcspec.engine.diff import job_diffs
 from hpcspec.engine.discovery import LiveStack
 from hpcspec.engine.plan import Action, PlanOptions
 from hpcspec.engine.planner import decide, make_plan
@@ -120,6 +121,21 @@ def test_configuring_with_a_removed_task_is_replaced() -> None:
     )
     assert change.action is Action.REPLACE
     assert any(r.code == "task-removed" for r in change.reasons)
+
+
+@pytest.mark.parametrize("name", ["one", "ONE"])
+def test_a_second_live_task_with_a_manifest_task_name_is_an_extra_task(name: str) -> None:
+    """HPC Pack does not make task names unique (msdocs/jobschema-task-complextype.md: Name is
+    "the display name"): a task added by hand under a manifest task's name once matched
+    nothing and drift said the job matched while it ran that task twice."""
+    copy = TaskDefinition(name=name, command_line="echo one")
+    definition = replace(desired().definition, tasks=(*desired().definition.tasks, copy))
+    diffs = job_diffs(desired().definition, definition, JobState.Configuring)
+    assert [(d.name, d.before, d.after) for d in diffs] == [(f"{name}#2", "echo one", None)]
+    change = decide(
+        desired(), live(JobState.Configuring, digest="old", definition=definition), OPTIONS
+    )
+    assert change.action is Action.REPLACE  # HPC Pack cannot remove a task
 
 
 @pytest.mark.parametrize(
