@@ -61,7 +61,7 @@ class WaitVerdict(Enum):
     """How `--wait` ended."""
 
     FINISHED = "finished"  # every job ended Finished
-    FAILED = "failed"  # some job ended Failed or Canceled
+    FAILED = "failed"  # some job ended Failed or Canceled, or some key has no job
     TIMED_OUT = "timed-out"
 
 

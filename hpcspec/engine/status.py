@@ -55,8 +55,8 @@ class JobStatus:
 
     @property
     def ended_badly(self) -> bool:
-        """Ended Failed or Canceled: not the result the manifest asked for."""
-        return self.state in ("Failed", "Canceled")
+        """Ended Failed or Canceled, or has no job: not the result the manifest asked for."""
+        return self.state in ("Failed", "Canceled", "absent")
 
 
 def stack_status(

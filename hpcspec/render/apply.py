@@ -64,9 +64,8 @@ def state_change_lines(row: JobStatus, before: str | None) -> list[str]:
     """`stack/key (job 42): Queued → Running [1 running]`, then each failed task's first line."""
     tasks = ", ".join(f"{n} {s.lower()}" for s, n in sorted(row.tasks.items()))
     change = f"{before} → {row.state}" if before else row.state
-    lines = [
-        f"{neutralise(row.key)} (job {row.job_id}): {change}" + (f" [{tasks}]" if tasks else "")
-    ]
+    job = f" (job {row.job_id})" if row.job_id is not None else ""
+    lines = [f"{neutralise(row.key)}{job}: {change}" + (f" [{tasks}]" if tasks else "")]
     for task in row.failed:
         first = neutralise(task.output[0]) if task.output else ""
         lines.append(

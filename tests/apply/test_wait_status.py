@@ -66,6 +66,18 @@ def test_wait_requeues_a_failed_job_per_retries_then_exits_5(
     assert "wait-fail/bad Failed" in err
 
 
+def test_status_wait_fails_for_a_key_that_has_no_job(cli_env: Path, run_cli: Runner) -> None:
+    write(cli_env, "wait-absent", {"a": "echo quick", "b": "echo quick"})
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve", "--target", "a", "--wait")
+    assert code == 0, out + err
+    code, out, err = run_cli("status", "m.yaml", "--wait", "--timeout", "20s")
+    assert code == 5, out + err
+    assert "All 2 job(s) finished." not in out
+    assert "1 job(s) did not finish: wait-absent/b absent" in err
+    assert "(job None)" not in out
+    run_cli("destroy", "m.yaml", "--auto-approve")
+
+
 def test_wait_times_out_with_exit_6(cli_env: Path, run_cli: Runner) -> None:
     write(cli_env, "wait-slow", {"slow": "sleep:30"})
     code, out, err = run_cli("apply", "m.yaml", "--auto-approve", "--wait", "--timeout", "1s")

@@ -114,6 +114,19 @@ def test_wait_finishes_when_every_job_ended() -> None:
     assert [e.verdict for e in seen.of(WaitEnded)] == [WaitVerdict.FINISHED]
 
 
+def test_wait_never_calls_a_key_without_a_job_finished() -> None:
+    """`status --wait` once said "All 2 job(s) finished." and exited 0 for a key never applied."""
+    clock = Clock()
+    waited = wait_for(
+        lambda: rows("Finished", "absent"),
+        timeout=60,
+        observer=Recorder(),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    assert waited.verdict is WaitVerdict.FAILED
+
+
 def test_wait_reports_failure_and_requeues_while_allowed() -> None:
     polls = iter([rows("Failed"), rows("Running"), rows("Failed")])
     requeued: list[int | None] = []
