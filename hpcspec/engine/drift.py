@@ -2,7 +2,8 @@
 
 For every job key whose current live job still carries the manifest's digest (so the last
 apply wrote exactly this spec), read the job whole (its tasks' env and custom properties too,
-two requests per task) and compare desired with live using the planner's own `job_diffs`.
+two requests per task) and compare desired with live using the planner's own `job_diffs`,
+and the job's `dependsOn` with its ParentJobIds (`parent_diffs`).
 Only fields the manifest sets are compared — the server's defaults and scheduler-owned fields
 (state, times, counters, allocated nodes, requeue count, task exit codes and output) never
 count. A job whose digest differs is not drift but a
@@ -13,14 +14,15 @@ Read-only by construction: `detect_drift` takes only the reading protocol `Whole
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from hpcspec.engine.diff import job_diffs
 from hpcspec.engine.discovery import choose_current, list_stack
 from hpcspec.engine.identity import DIGEST_TAG, live_digest
-from hpcspec.engine.plan import FieldDiff
+from hpcspec.engine.plan import DiffSection, FieldDiff
 from hpcspec.engine.protocols import WholeJobReader
+from hpcspec.hpcpack.live import LiveJob
 from hpcspec.manifest.resolve import ResolvedStack
 
 
@@ -76,10 +78,31 @@ def detect_drift(
         # Whole: a task's env and custom properties are fields the manifest sets too.
         whole = reader.read_whole_job(live.id).definition
         assert whole is not None
+        compared = [
+            *job_diffs(desired.definition, whole, live.state, task_extras=True),
+            *parent_diffs(desired.depends_on, whole.parent_job_ids, listed),
+        ]
         diffs = [
             d
-            for d in job_diffs(desired.definition, whole, live.state, task_extras=True)
+            for d in compared
             if f"{key}.{d.name}".lower() not in ignored and f"*.{d.name}".lower() not in ignored
         ]
         jobs.append(JobDrift(key, live.id, state, tuple(diffs)))
     return DriftReport(stack.stack, tuple(jobs))
+
+
+def parent_diffs(
+    depends_on: Sequence[str], parent_ids: Sequence[int], listed: Mapping[str, Sequence[LiveJob]]
+) -> list[FieldDiff]:
+    """`dependsOn` as the job's ParentJobIds hold it, each parent named by the key whose job
+    it is (any of the key's jobs: a parent that ran again keeps its child's old id), others as
+    `job N`; a difference when the keys differ from the manifest's."""
+    owners = {job.id: key for key, jobs in listed.items() for job in jobs}
+    live = sorted({owners.get(i, f"job {i}") for i in parent_ids})
+    wanted = sorted(set(depends_on))
+    if live == wanted:
+        return []
+    shown = ", ".join(live) or None
+    return [
+        FieldDiff(DiffSection.JOB, "dependsOn", shown, ", ".join(wanted) or None, allowed_now=False)
+    ]

@@ -187,3 +187,55 @@ def test_a_task_added_by_hand_under_a_manifest_task_name_is_drift(
     drifted = hpcspec("drift", "--detailed-exitcode", str(manifest))
     assert drifted.code == 2, drifted.out + drifted.err
     assert 'tasks.one#2: live "exit:0", manifest absent' in drifted.out
+
+
+PARENTS = """\
+apiVersion: hpcspec/v1
+stack: {stack}
+jobs:
+  mesh:
+    state: configuring
+    tasks:
+      t: {{commandLine: "exit:0"}}
+  solve:
+    state: configuring
+    dependsOn: [mesh]
+    tasks:
+      t: {{commandLine: "exit:0"}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("parents", "live"),
+    [("", None), ("1", "job 1"), ("{mesh},1", "job 1, mesh")],
+    ids=["removed", "another", "one-more"],
+)
+def test_a_job_dependency_changed_by_hand_is_drift(
+    cli_env: pytest.MonkeyPatch,
+    hpcspec: Callable[..., Run],
+    start_emulator: Callable[..., Any],
+    tmp_path: Path,
+    parents: str,
+    live: str | None,
+) -> None:
+    """`dependsOn` is the child's ParentJobIds, which Set Job Properties may change
+    (msdocs/schedulerwebservice--setjobproperties.md): drift once said "No drift" after an
+    admin removed it, and the child would start without waiting for its parent."""
+    running = start_emulator()
+    point_at(cli_env, running)
+    manifest = write_manifest(tmp_path, PARENTS.format(stack=unique_stack("drift-parents")))
+    assert hpcspec("apply", "--auto-approve", str(manifest)).code == 0
+    jobs = json.loads(hpcspec("status", "--output", "json", str(manifest)).out)["jobs"]
+    ids = {j["key"]: j["job_id"] for j in jobs}
+    assert 1 not in ids.values()  # job 1 is no job of the stack (the apply's lock job)
+    client = client_for(running)
+    try:
+        client.set_job(ids["solve"], {"ParentJobIds": parents.format(mesh=ids["mesh"])})
+    finally:
+        client.close()
+
+    drifted = hpcspec("drift", "--detailed-exitcode", str(manifest))
+    assert drifted.code == 2, drifted.out + drifted.err
+    diffs = json.loads(hpcspec("drift", "--output", "json", str(manifest)).out)["jobs"]
+    found = [(d["name"], d["live"], d["manifest"]) for j in diffs for d in j["diffs"]]
+    assert found == [("dependsOn", live, "mesh")]
