@@ -59,7 +59,9 @@ def detect_drift(
     `ignore` holds `KEY.FIELD` (or `*.FIELD`) names of known drift to leave out this run.
     """
     ignored = {i.lower() for i in ignore}
-    listed = list_stack(reader, stack.stack, list(stack.jobs)).by_key
+    listed = list_stack(
+        reader, stack.stack, list(stack.jobs), adopted=stack.adopted, moved=stack.moved
+    ).by_key
     jobs: list[JobDrift] = []
     for key, desired in stack.jobs.items():
         found = listed.get(key)
@@ -69,8 +71,10 @@ def detect_drift(
         live = choose_current(found)[0]
         state = live.state.name or ""
         if live_digest(live) != desired.digest:
-            custom = dict(reader.job_custom_properties(live.id))
-            if custom.get(DIGEST_TAG) != desired.digest:
+            carried = dict(reader.job_custom_properties(live.id)).get(DIGEST_TAG)
+            # An adopted job hpcspec could not tag carries no digest: its fields are compared.
+            unstamped = carried is None and stack.adopted.get(key) == live.id
+            if carried != desired.digest and not unstamped:
                 jobs.append(
                     JobDrift(key, live.id, state, skipped="the manifest changed: see hpcspec plan")
                 )

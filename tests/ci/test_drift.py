@@ -239,3 +239,48 @@ def test_a_job_dependency_changed_by_hand_is_drift(
     diffs = json.loads(hpcspec("drift", "--output", "json", str(manifest)).out)["jobs"]
     found = [(d["name"], d["live"], d["manifest"]) for j in diffs for d in j["diffs"]]
     assert found == [("dependsOn", live, "mesh")]
+
+
+ADOPTED = """\
+apiVersion: hpcspec/v1
+stack: {stack}
+jobs:
+  legacy:
+    properties: {{Name: legacy, Priority: Normal}}
+    tasks:
+      t: {{commandLine: "sleep:60"}}
+"""
+
+
+@pytest.mark.parametrize("stamped", [True, False], ids=["hpcspec-adopt", "adopt-block-only"])
+def test_an_adopted_job_is_compared_and_its_drift_found(
+    cli_env: pytest.MonkeyPatch,
+    hpcspec: Callable[..., Run],
+    start_emulator: Callable[..., Any],
+    tmp_path: Path,
+    stamped: bool,
+) -> None:
+    """A job the manifest adopts (`adopt:`) is the key's live job for plan and status; drift
+    once said "not compared (no live job)" and exited 0 while its Priority had drifted."""
+    running = start_emulator()
+    point_at(cli_env, running)
+    client = client_for(running)
+    try:
+        job_id = client.create_job({"Name": "legacy", "Priority": "Normal"})
+        client.add_task(job_id, {"Name": "t", "CommandLine": "sleep:60"})
+        client.submit_job(job_id)
+        manifest = write_manifest(tmp_path, ADOPTED.format(stack=unique_stack("drift-adopt")))
+        if stamped:
+            assert hpcspec("adopt", str(manifest), f"legacy={job_id}").code == 0
+        else:
+            manifest.write_text(manifest.read_text() + f"adopt:\n  legacy: {job_id}\n")
+        clean = hpcspec("drift", "--detailed-exitcode", str(manifest))
+        assert clean.code == 0 and "not compared" not in clean.out, clean.out
+
+        set_when_allowed(client, job_id, {"Priority": "Highest"})
+        drifted = hpcspec("drift", "--detailed-exitcode", str(manifest))
+        assert drifted.code == 2, drifted.out + drifted.err
+        assert f"legacy (job {job_id}, " in drifted.out and "Priority" in drifted.out
+    finally:
+        client.cancel_job(job_id, "test over")
+        client.close()
