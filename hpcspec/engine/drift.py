@@ -4,10 +4,10 @@ For every job key whose current live job still carries the manifest's digest (so
 apply wrote exactly this spec), read the job whole (its tasks' env and custom properties too,
 two requests per task) and compare desired with live using the planner's own `job_diffs`,
 and the job's `dependsOn` with its ParentJobIds (`parent_diffs`).
-Only fields the manifest sets are compared — the server's defaults and scheduler-owned fields
-(state, times, counters, allocated nodes, requeue count, task exit codes and output) never
-count. A job whose digest differs is not drift but a
-pending change: `hpcspec plan` shows it.
+Only fields the manifest sets are compared — the server's defaults, scheduler-owned fields
+(state, times, counters, allocated nodes, requeue count, task exit codes and output) and the
+fields plan leaves to the cluster's admins (`ignoreChanges`, a defaulted Name) never count.
+A job whose digest differs is not drift but a pending change: `hpcspec plan` shows it.
 
 Read-only by construction: `detect_drift` takes only the reading protocol `WholeJobReader`.
 """
@@ -22,6 +22,7 @@ from hpcspec.engine.discovery import choose_current, list_stack
 from hpcspec.engine.identity import DIGEST_TAG, live_digest
 from hpcspec.engine.plan import DiffSection, FieldDiff
 from hpcspec.engine.protocols import WholeJobReader
+from hpcspec.engine.standing import ignored as unmanaged
 from hpcspec.hpcpack.live import LiveJob
 from hpcspec.manifest.resolve import ResolvedStack
 
@@ -89,7 +90,9 @@ def detect_drift(
         diffs = [
             d
             for d in compared
-            if f"{key}.{d.name}".lower() not in ignored and f"*.{d.name}".lower() not in ignored
+            if not unmanaged(desired, d)  # left to the cluster's admins, as in plan
+            and f"{key}.{d.name}".lower() not in ignored
+            and f"*.{d.name}".lower() not in ignored
         ]
         jobs.append(JobDrift(key, live.id, state, tuple(diffs)))
     return DriftReport(stack.stack, tuple(jobs))

@@ -284,3 +284,39 @@ def test_an_adopted_job_is_compared_and_its_drift_found(
     finally:
         client.cancel_job(job_id, "test over")
         client.close()
+
+
+def test_a_moved_key_keeps_its_default_name_without_drift(
+    cli_env: pytest.MonkeyPatch,
+    hpcspec: Callable[..., Run],
+    start_emulator: Callable[..., Any],
+    tmp_path: Path,
+) -> None:
+    """A job whose manifest sets no Name is named after its key at creation, and that default
+    is never compared "neither as a change nor as drift" (docs/apply.md): after a `moved:`,
+    drift reported `Name: live "a", manifest "b"` on every run, which no apply could clear."""
+    running = start_emulator()
+    point_at(cli_env, running)
+    stack = unique_stack("drift-moved")
+    body = "    properties: {Priority: Normal}\n    tasks:\n      t: {commandLine: 'sleep:60'}\n"
+    before = f"apiVersion: hpcspec/v1\nstack: {stack}\njobs:\n  a:\n" + body
+    manifest = write_manifest(tmp_path, before)
+    assert hpcspec("apply", "--auto-approve", str(manifest)).code == 0
+    deadline = time.monotonic() + 10  # a key is recorded on a Queued or Running job
+    while json.loads(hpcspec("status", "-o", "json", str(manifest)).out)["jobs"][0][
+        "state"
+    ] not in (
+        "Queued",
+        "Running",
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    manifest.write_text(before.replace("  a:\n", "  b:\n") + "moved:\n  a: b\n")
+    moved = hpcspec("apply", "--auto-approve", str(manifest))
+    assert moved.code == 0, moved.out + moved.err
+    assert hpcspec("plan", "--detailed-exitcode", str(manifest)).code == 0
+
+    clean = hpcspec("drift", "--detailed-exitcode", str(manifest))
+    assert clean.code == 0 and "Name" not in clean.out, clean.out
+    assert "not compared" not in clean.out
+    assert hpcspec("destroy", "--auto-approve", str(manifest)).code == 0
