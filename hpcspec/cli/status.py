@@ -72,6 +72,7 @@ def status(
     stack_name, keys, resolved = stack_target(manifest, stack_name, var_pairs, var_files)
     stacks = [resolved] if resolved is not None else []
     adopted = resolved.adopted if resolved is not None else {}
+    moved = resolved.moved if resolved is not None else {}
     client, config = open_client(cluster_flags)
     render = RENDERERS[output]
     view = WaitView()
@@ -81,7 +82,9 @@ def status(
     orphans: dict[int, tuple[tuple[str, str], ...]] = {}
     try:
         while True:
-            rows = stack_status(client, stack_name, keys, adopted=adopted, known=orphans)
+            rows = stack_status(
+                client, stack_name, keys, adopted=adopted, moved=moved, known=orphans
+            )
             if provenance:
                 rows = with_sources(client, rows, sources)
             click.echo(render(stack_name, rows), nl=False)

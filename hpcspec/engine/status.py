@@ -66,13 +66,14 @@ def stack_status(
     *,
     now: datetime | None = None,
     adopted: Mapping[str, int] | None = None,
+    moved: Mapping[str, str] | None = None,
     known: dict[int, tuple[tuple[str, str], ...]] | None = None,
 ) -> list[JobStatus]:
     """Rows for `keys` (manifest order), then any other key the stack has on the cluster;
-    `adopted`: the manifest's `adopt:` block. Jobs of keys not in `keys` (all of them for
-    `status --stack`) cost a custom-property read each to learn their key, once per job id
-    kept in `known` across refreshes."""
-    listed = list_stack(reader, stack, keys, adopted=adopted, known=known).by_key
+    `adopted` and `moved`: the manifest's `adopt:` and `moved:` blocks. Jobs of keys not in
+    `keys` (all of them for `status --stack`) cost a custom-property read each to learn their
+    key, once per job id kept in `known` across refreshes."""
+    listed = list_stack(reader, stack, keys, adopted=adopted, moved=moved, known=known).by_key
     order = [*keys, *sorted(k for k in listed if k not in keys)]
     current = {key: choose_current(listed[key])[0] for key in order if listed.get(key)}
     tasks = _read_tasks(reader, list(current.values()))

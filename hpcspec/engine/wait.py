@@ -70,7 +70,9 @@ def wait_for_stacks(
             keys = followed[stack.stack]
             if not keys:
                 continue
-            found = stack_status(cluster, stack.stack, keys, adopted=stack.adopted)
+            found = stack_status(
+                cluster, stack.stack, keys, adopted=stack.adopted, moved=stack.moved
+            )
             rows += [replace(r, key=f"{stack.stack}/{r.key}") for r in found if r.key in keys]
         return rows
 

@@ -78,6 +78,24 @@ def test_status_wait_fails_for_a_key_that_has_no_job(cli_env: Path, run_cli: Run
     run_cli("destroy", "m.yaml", "--auto-approve")
 
 
+def test_status_finds_a_moved_key_before_apply_records_it(cli_env: Path, run_cli: Runner) -> None:
+    """`moved: {a: b}` makes a's job b's job for plan before any apply; status listed b as
+    absent (and a as a second key), so `status --wait` could not follow b's job."""
+    write(cli_env, "wait-moved", {"a": "echo quick"})
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve", "--wait")
+    assert code == 0, out + err
+    text = (cli_env / "m.yaml").read_text(encoding="utf-8")
+    (cli_env / "m.yaml").write_text(
+        text.replace("  a:\n", "  b:\n") + "moved:\n  a: b\n", encoding="utf-8"
+    )
+    code, out, err = run_cli("status", "m.yaml", "--output", "json")
+    rows = {row["key"]: row for row in json.loads(out)["jobs"]}
+    assert list(rows) == ["b"] and rows["b"]["state"] == "Finished", out
+    code, out, err = run_cli("status", "m.yaml", "--wait", "--timeout", "20s")
+    assert code == 0, out + err
+    run_cli("destroy", "m.yaml", "--auto-approve")
+
+
 def test_wait_times_out_with_exit_6(cli_env: Path, run_cli: Runner) -> None:
     write(cli_env, "wait-slow", {"slow": "sleep:30"})
     code, out, err = run_cli("apply", "m.yaml", "--auto-approve", "--wait", "--timeout", "1s")
