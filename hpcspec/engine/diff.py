@@ -304,9 +304,12 @@ def _env(
     secret: frozenset[str] = frozenset(),
 ) -> list[FieldDiff]:
     """Env differences. Live values that came from secrets (`secret`: names from the job's
-    `hpcspec.sensitive` tag) or whose names look secret are shown as `(sensitive)`."""
+    `hpcspec.sensitive` tag) or whose names look secret are shown as `(sensitive)`.
+
+    HPC Pack holds no empty variable (a GET answers a missing name with an empty value,
+    research/hpcpack-ground-truth.md): an empty value and an absent variable are the same."""
     out = []
-    live_lower = {k.lower(): v for k, v in live.items()}
+    live_lower = {k.lower(): v for k, v in live.items() if v != ""}
     for name, value in desired.items():
         before = live_lower.get(name.lower())
         if isinstance(value, SecretRef):
@@ -317,7 +320,7 @@ def _env(
                         section, name, None, "(sensitive)", sensitive=True, allowed_now=allowed
                     )
                 )
-        elif before != value:
+        elif (before or "") != value:
             shown = _shown(name, before, secret)
             masked = _SENSITIVE_NAME.search(name) is not None
             out.append(
@@ -332,7 +335,7 @@ def _env(
             )
     desired_lower = {k.lower() for k in desired}
     for name, value in live.items():
-        if name.lower() not in desired_lower:
+        if name.lower() not in desired_lower and value != "":
             shown = _shown(name, value, secret)
             out.append(
                 FieldDiff(

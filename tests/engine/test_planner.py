@@ -123,6 +123,17 @@ def test_configuring_with_a_removed_task_is_replaced() -> None:
     assert any(r.code == "task-removed" for r in change.reasons)
 
 
+def test_an_empty_env_value_matches_a_variable_the_cluster_does_not_hold() -> None:
+    """HPC Pack has no empty variable: GET envVariables answers a missing name with an empty
+    value (research/hpcpack-ground-truth.md), and the emulator removes a variable set to "".
+    `env: {X: ""}` once drifted forever: `env.X: live absent, manifest ""`."""
+    task = TaskDefinition(name="one", command_line="echo one", env=(("TE", ""),))
+    wanted = JobDefinition(env=(("X", ""),), tasks=(task,))
+    held = JobDefinition(tasks=(TaskDefinition(name="one", command_line="echo one"),))
+    assert job_diffs(wanted, held, JobState.Configuring, task_extras=True) == []
+    assert [d.name for d in job_diffs(held, wanted, JobState.Configuring)] == []
+
+
 @pytest.mark.parametrize("name", ["one", "ONE"])
 def test_a_second_live_task_with_a_manifest_task_name_is_an_extra_task(name: str) -> None:
     """HPC Pack does not make task names unique (msdocs/jobschema-task-complextype.md: Name is
