@@ -25,6 +25,24 @@ jobs:
 """
 
 
+def applied(
+    cli_env: pytest.MonkeyPatch,
+    hpcspec: Callable[..., Run],
+    start_emulator: Callable[..., Any],
+    tmp_path: Path,
+    text: str,
+    name: str,
+) -> tuple[Any, Path, dict[str, int]]:
+    """A fresh emulator with manifest `text` (a stack named after `name`) applied: the
+    emulator, the manifest and each key's job id."""
+    running = start_emulator()
+    point_at(cli_env, running)
+    manifest = write_manifest(tmp_path, text.format(stack=unique_stack(name)))
+    assert hpcspec("apply", "--auto-approve", str(manifest)).code == 0
+    jobs = json.loads(hpcspec("status", "--output", "json", str(manifest)).out)["jobs"]
+    return running, manifest, {job["key"]: job["job_id"] for job in jobs}
+
+
 def set_when_allowed(client: Any, job_id: int, values: dict[str, str]) -> None:
     """PUT once the job has left Validating (the scheduler refuses Priority there)."""
     deadline = time.monotonic() + 10
@@ -44,10 +62,7 @@ def test_drift_reads_only_and_exits_2_after_an_out_of_band_priority_change(
     start_emulator: Callable[..., Any],
     tmp_path: Path,
 ) -> None:
-    running = start_emulator()
-    point_at(cli_env, running)
-    manifest = write_manifest(tmp_path, MANIFEST.format(stack=unique_stack("drift")))
-    assert hpcspec("apply", "--auto-approve", str(manifest)).code == 0
+    running, manifest, ids = applied(cli_env, hpcspec, start_emulator, tmp_path, MANIFEST, "drift")
     counter = MethodCounter(running.emulator.server.app)
     running.emulator.server.app = counter
 
@@ -57,11 +72,7 @@ def test_drift_reads_only_and_exits_2_after_an_out_of_band_priority_change(
 
     client = client_for(running)
     try:
-        job_id = int(
-            json.loads(hpcspec("status", "--output", "json", str(manifest)).out)["jobs"][0][
-                "job_id"
-            ]
-        )
+        job_id = ids["solve"]
         before = counter.writes
         set_when_allowed(client, job_id, {"Priority": "Highest"})  # as HPC Cluster Manager
         assert counter.writes > before  # the counter does see writes
@@ -138,14 +149,11 @@ def test_a_task_env_or_custom_property_changed_by_hand_is_drift(
 ) -> None:
     """A task's env and custom properties are fields the manifest sets (docs/ci.md): drift
     once said "No drift" after someone changed them on an unsubmitted job."""
-    running = start_emulator()
-    point_at(cli_env, running)
-    manifest = write_manifest(tmp_path, CONFIGURING.format(stack=unique_stack("drift-task")))
-    assert hpcspec("apply", "--auto-approve", str(manifest)).code == 0
-    assert hpcspec("drift", "--detailed-exitcode", str(manifest)).code == 0
-    job_id = int(
-        json.loads(hpcspec("status", "--output", "json", str(manifest)).out)["jobs"][0]["job_id"]
+    running, manifest, ids = applied(
+        cli_env, hpcspec, start_emulator, tmp_path, CONFIGURING, "drift-task"
     )
+    assert hpcspec("drift", "--detailed-exitcode", str(manifest)).code == 0
+    (job_id,) = ids.values()
     client = client_for(running)
     try:
         tasks = client.task_ids(job_id)
@@ -171,13 +179,10 @@ def test_a_task_added_by_hand_under_a_manifest_task_name_is_drift(
     tmp_path: Path,
 ) -> None:
     """Task names need not be unique in HPC Pack: a second `one` runs the command twice."""
-    running = start_emulator()
-    point_at(cli_env, running)
-    manifest = write_manifest(tmp_path, CONFIGURING.format(stack=unique_stack("drift-twice")))
-    assert hpcspec("apply", "--auto-approve", str(manifest)).code == 0
-    job_id = int(
-        json.loads(hpcspec("status", "--output", "json", str(manifest)).out)["jobs"][0]["job_id"]
+    running, manifest, ids = applied(
+        cli_env, hpcspec, start_emulator, tmp_path, CONFIGURING, "drift-twice"
     )
+    (job_id,) = ids.values()
     client = client_for(running)
     try:
         client.add_task(job_id, {"Name": "one", "CommandLine": "exit:0"})
@@ -221,12 +226,9 @@ def test_a_job_dependency_changed_by_hand_is_drift(
     """`dependsOn` is the child's ParentJobIds, which Set Job Properties may change
     (msdocs/schedulerwebservice--setjobproperties.md): drift once said "No drift" after an
     admin removed it, and the child would start without waiting for its parent."""
-    running = start_emulator()
-    point_at(cli_env, running)
-    manifest = write_manifest(tmp_path, PARENTS.format(stack=unique_stack("drift-parents")))
-    assert hpcspec("apply", "--auto-approve", str(manifest)).code == 0
-    jobs = json.loads(hpcspec("status", "--output", "json", str(manifest)).out)["jobs"]
-    ids = {j["key"]: j["job_id"] for j in jobs}
+    running, manifest, ids = applied(
+        cli_env, hpcspec, start_emulator, tmp_path, PARENTS, "drift-parents"
+    )
     assert 1 not in ids.values()  # job 1 is no job of the stack (the apply's lock job)
     client = client_for(running)
     try:
