@@ -72,13 +72,21 @@ def logs(
     target = TaskTarget.parse(target_text)
     stack, keys, resolved = stack_target(manifest, stack_name, var_pairs, var_files)
     adopted = resolved.adopted if resolved is not None else {}
+    moved = resolved.moved if resolved is not None else {}
     client, config = open_client(cluster_flags)
     places = file_places(config, maps)
     try:
 
         def collect() -> list[JobLogs]:
             return collect_logs(
-                client, stack, keys, target, failed_only=failed, places=places, adopted=adopted
+                client,
+                stack,
+                keys,
+                target,
+                failed_only=failed,
+                places=places,
+                adopted=adopted,
+                moved=moved,
             )
 
         jobs = [_read(job, tail) for job in collect()]

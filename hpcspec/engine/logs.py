@@ -83,11 +83,12 @@ def collect_logs(
     failed_only: bool = False,
     places: FilePlaces | None = None,
     adopted: Mapping[str, int] | None = None,
+    moved: Mapping[str, str] | None = None,
 ) -> list[JobLogs]:
-    """The selected tasks of each selected key's current job (no file read yet); `adopted`:
-    the manifest's `adopt:` block."""
+    """The selected tasks of each selected key's current job (no file read yet); `adopted`
+    and `moved`: the manifest's `adopt:` and `moved:` blocks."""
     places = places or FilePlaces()
-    listed = list_stack(reader, stack, list(keys), adopted=adopted).by_key
+    listed = list_stack(reader, stack, list(keys), adopted=adopted, moved=moved).by_key
     order = [*keys, *sorted(k for k in listed if k not in keys)]
     if target.key is not None:
         check_key(stack, target.key, order)
