@@ -54,13 +54,16 @@ def cancel(
     target = TaskTarget.parse(target_text)
     stack, keys, resolved = stack_target(manifest, stack_name, var_pairs, var_files)
     adopted = resolved.adopted if resolved is not None else {}
+    moved = resolved.moved if resolved is not None else {}
     client, config = open_client(cluster_flags)
     view = stream or RescueView(
         color=use_color(sys.stdout, dict(os.environ)), nothing="Nothing to cancel."
     )
     try:
         cluster = str(config.url.value)
-        plan = plan_cancel(client, stack, keys, target, cluster=cluster, adopted=adopted)
+        plan = plan_cancel(
+            client, stack, keys, target, cluster=cluster, adopted=adopted, moved=moved
+        )
         report = run_rescue(
             client,
             plan,

@@ -79,6 +79,7 @@ def requeue(
         raise UsageError(f"--timeout {timeout!r}: {bad}", code="usage") from None
     stack, keys, resolved = stack_target(manifest, stack_name, var_pairs, var_files)
     adopted = resolved.adopted if resolved is not None else {}
+    moved = resolved.moved if resolved is not None else {}
     client, config = open_client(cluster_flags)
     view = stream or RescueView(
         color=use_color(sys.stdout, dict(os.environ)), nothing="Nothing to requeue."
@@ -86,7 +87,14 @@ def requeue(
     try:
         cluster = str(config.url.value)
         plan = plan_requeue(
-            client, stack, keys, key, failed_only=failed_only, cluster=cluster, adopted=adopted
+            client,
+            stack,
+            keys,
+            key,
+            failed_only=failed_only,
+            cluster=cluster,
+            adopted=adopted,
+            moved=moved,
         )
         report = run_rescue(
             client, plan, observer=view, confirm=lambda _: True, state_key=config.state_key
@@ -95,7 +103,7 @@ def requeue(
             return exit_code(report.verdict)
 
         def poll() -> list[JobStatus]:
-            rows = stack_status(client, stack, keys or [key], adopted=adopted)
+            rows = stack_status(client, stack, keys or [key], adopted=adopted, moved=moved)
             return [replace(r, key=f"{stack}/{key}") for r in rows if r.key == key]
 
         places = file_places(config)

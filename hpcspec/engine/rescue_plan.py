@@ -59,10 +59,11 @@ def current_job(
     keys: Sequence[str],
     key: str,
     adopted: Mapping[str, int] | None = None,
+    moved: Mapping[str, str] | None = None,
 ) -> LiveJob:
-    """The key's current job (one listing; `adopted`: the manifest's `adopt:`); an error when
-    the key or its job is unknown."""
-    listed = list_stack(reader, stack, list(keys), adopted=adopted).by_key
+    """The key's current job (one listing; `adopted` and `moved`: the manifest's `adopt:` and
+    `moved:`); an error when the key or its job is unknown."""
+    listed = list_stack(reader, stack, list(keys), adopted=adopted, moved=moved).by_key
     check_key(stack, key, [*keys, *sorted(k for k in listed if k not in keys)])
     jobs = listed.get(key)
     if not jobs:
@@ -83,9 +84,10 @@ def plan_requeue(
     failed_only: bool,
     cluster: str,
     adopted: Mapping[str, int] | None = None,
+    moved: Mapping[str, str] | None = None,
 ) -> Plan:
     """The requeue of one key's job: HPC Pack's job requeue, or its failed tasks only."""
-    job = current_job(reader, stack, keys, key, adopted)
+    job = current_job(reader, stack, keys, key, adopted, moved)
     state = job.state
     if state is JobState.Finished:
         change = _change(key, job, Action.NO_OP, _reason_nothing(f"job {job.id} Finished"))
@@ -137,11 +139,12 @@ def plan_cancel(
     *,
     cluster: str,
     adopted: Mapping[str, int] | None = None,
+    moved: Mapping[str, str] | None = None,
 ) -> Plan:
     """The cancel of one key's job, or of the tasks `target` names."""
     assert target.key is not None, "cancel names a job key"
     key = target.key
-    job = current_job(reader, stack, keys, key, adopted)
+    job = current_job(reader, stack, keys, key, adopted, moved)
     if not job.state.is_alive:
         ended = f"job {job.id} is {job.state.name}: nothing to cancel"
         change = _change(key, job, Action.NO_OP, Reason(ReasonCode.ENDED, ended))

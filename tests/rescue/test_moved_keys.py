@@ -1,6 +1,6 @@
-"""`hpcspec logs` follows the manifest's `moved:` block as plan and status do: right after a
-key is renamed (before the next apply records the move), the new key names the job the
-cluster knows under the old one."""
+"""`hpcspec logs`, `requeue` and `cancel` follow the manifest's `moved:` block as plan and
+status do: right after a key is renamed (before the next apply records the move), the new
+key names the job the cluster knows under the old one."""
 
 from __future__ import annotations
 
@@ -48,5 +48,18 @@ def test_logs_of_a_moved_key_show_its_job_before_apply_records_the_move(
     code, out, err = run_cli("logs", "m.yaml", "b")
     assert code == 0 and "==> b/run (job " in out and "exit code 2" in out, out + err
     assert "broken" in out, out
+    code, out, err = run_cli("destroy", "m.yaml", "--auto-approve")
+    assert code == 0, out + err
+
+
+def test_requeue_and_cancel_of_a_moved_key_act_on_its_job_before_apply_records_the_move(
+    cli_env: Path, run_cli: Runner
+) -> None:
+    work = failed_then_moved(cli_env, run_cli, "moved-rescue")
+    (work / "fixed").write_text("", encoding="utf-8")
+    code, out, err = run_cli("requeue", "m.yaml", "b", "--wait", "--timeout", "60s")
+    assert code == 0, out + err
+    code, out, err = run_cli("cancel", "m.yaml", "b", "--auto-approve")
+    assert code == 0 and "Nothing to cancel." in out, out + err
     code, out, err = run_cli("destroy", "m.yaml", "--auto-approve")
     assert code == 0, out + err
