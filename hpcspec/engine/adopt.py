@@ -78,7 +78,7 @@ def adopt_jobs(
                 f"{key!r} is not a job key of stack {stack.stack!r} (keys: {known})",
                 code="unknown-job-key",
             )
-    own = list_stack(cluster, stack.stack, list(stack.jobs)).by_key
+    own = list_stack(cluster, stack.stack, list(stack.jobs), moved=stack.moved).by_key
     out = []
     for key, job_id in wanted.items():
         job = adopted_job(cluster, stack.stack, key, job_id, JobColumns.STATUS)

@@ -124,6 +124,25 @@ def test_adopt_refuses_a_job_of_another_stack_and_a_key_with_its_own_job(
     assert changes["b"]["live_id"] == configuring and changes["b"]["action"] == "update"
 
 
+def test_adopt_refuses_a_moved_key_whose_job_is_still_under_its_old_key(
+    cli_env: Path, run_cli: Runner, cluster: Any
+) -> None:
+    """`moved: {a: c}` makes a's job c's before any apply (as plan and status see it): a job
+    adopted for c would be c's second job."""
+    path = cli_env / "m.yaml"
+    path.write_text(MANIFEST.format(stack="adopt-moved"), encoding="utf-8")
+    assert run_cli("apply", "m.yaml", "--auto-approve")[0] == 0
+    ids = job_ids(run_cli, "m.yaml")
+    text = path.read_text(encoding="utf-8").replace("  a:\n", "  c:\n") + "moved:\n  a: c\n"
+    path.write_text(text, encoding="utf-8")
+    with client(cluster) as api:
+        by_hand = api.create_job({"Name": "by hand"})
+        api.add_task(by_hand, {"Name": "t", "CommandLine": "echo a"})
+    code, _, err = run_cli("adopt", "m.yaml", f"c={by_hand}")
+    assert code == 1 and "[key-already-managed]" in err and str(ids["a"]) in err, err
+    assert path.read_text(encoding="utf-8") == text  # nothing written
+
+
 def test_the_adopt_block_is_added_or_updated_and_the_rest_of_the_text_kept() -> None:
     text = "apiVersion: hpcspec/v1\nstack: s  # mine\njobs:\n  a: {}\n"
     added = with_adoptions(text, {"a": 7})
