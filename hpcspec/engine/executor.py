@@ -279,7 +279,7 @@ class _Executor:
         try:
             settled = race.settle(self.cluster, self.stack, claims, all_keys=self.keys)
         except Exception as error:  # no listing: no key of the batch may go on
-            why = f"the race check with other appliers failed: {_why(error)}"
+            why = race.unlisted(error)
             settled = Settlement(failures={c.key: why for c in claims})
         for step, progress in zip(checks, batch, strict=True):
             failed = step.key in settled.failures
@@ -303,11 +303,11 @@ class _Executor:
         lost (it is the key's job, ours was cancelled); the failure if the check failed."""
         chain, mine = progress.chain, progress.job_id
         if chain.key in settled.failures:
-            why = settled.failures[chain.key]
-            if isinstance(self._race(progress), RecheckRace):  # its own advice said once
-                why = why.removesuffix("; run apply again")
-                why = f"job {mine} was submitted, but {why}; run apply again to settle it"
-            return JobResult(chain.key, Outcome.FAILED, chain.action, mine, why)
+            error = settled.failures[chain.key]
+            if isinstance(self._race(progress), RecheckRace):
+                assert mine is not None  # a re-check follows our submit
+                error = race.after_submit(error, mine)
+            return JobResult(chain.key, Outcome.FAILED, chain.action, mine, str(error))
         verdict = settled.verdicts[chain.key]
         if verdict.winner == mine:
             return None

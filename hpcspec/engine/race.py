@@ -55,10 +55,11 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Settlement:
-    """Each key's verdict, or why its race could not be decided; listing rows read."""
+    """Each key's verdict, or why its race could not be decided (the error, code and all:
+    a key's result says `[code]` as other failed steps do); listing rows read."""
 
     verdicts: dict[str, Verdict] = field(default_factory=dict)
-    failures: dict[str, str] = field(default_factory=dict)
+    failures: dict[str, HpcspecError] = field(default_factory=dict)
     rows_listed: int = 0
 
 
@@ -74,6 +75,26 @@ class RaceUndecided(HpcspecError):
     """Our job is gone and no rival carries the key: someone else cancelled it."""
 
 
+ADVICE = "; run apply again"
+
+
+def unlisted(error: Exception) -> HpcspecError:
+    """Why every key of a batch failed when its listing did: the listing's own code, or
+    `race-check-failed` for a surprise (its type and text)."""
+    if not isinstance(error, HpcspecError):
+        error = HpcspecError(f"{type(error).__name__}: {error}", code="race-check-failed")
+    message = f"the race check with other appliers failed: {error.message}"
+    return HpcspecError(message, code=error.code, hint=error.hint, location=error.location)
+
+
+def after_submit(error: HpcspecError, job_id: int) -> HpcspecError:
+    """A failed re-check (`RecheckRace`): our job was submitted; the advice said once, the
+    code kept."""
+    why = error.message.removesuffix(ADVICE)
+    message = f"job {job_id} was submitted, but {why}{ADVICE} to settle it"
+    return HpcspecError(message, code=error.code, hint=error.hint, location=error.location)
+
+
 def survivor(listed: StackJobs, claim: Claim) -> Verdict:
     """The rule for one key, from one listing of the stack."""
     ran = []
@@ -87,7 +108,7 @@ def survivor(listed: StackJobs, claim: Claim) -> Verdict:
     if mine is None:
         raise RaceUnchecked(
             f"the cluster's job listing does not show job {claim.job_id} yet, so it cannot "
-            "show the other appliers' jobs created before it; run apply again",
+            "show the other appliers' jobs created before it" + ADVICE,
             code="race-unchecked",
         )
     # One that already ran (a short job, before our re-check) is ours too; a cancelled one
@@ -99,7 +120,7 @@ def survivor(listed: StackJobs, claim: Claim) -> Verdict:
     if not mine_in:
         raise RaceUndecided(
             f"job {claim.job_id} was cancelled by someone else while apply worked on it, "
-            "and no other job carries the key; run apply again",
+            "and no other job carries the key" + ADVICE,
             code="job-cancelled-meanwhile",
         )
     return Verdict(claim.job_id)
@@ -123,7 +144,7 @@ def settle(
                 message = extra_job_message(verdict.winner)
                 exactly_once.cancel_once(cluster, claim.job_id, message, forced=True)
         except HpcspecError as error:
-            settled.failures[claim.key] = error.message
+            settled.failures[claim.key] = error
             continue
         settled.verdicts[claim.key] = verdict
     return settled

@@ -6,6 +6,7 @@ Pure: listings are built from `LiveJob` rows, the way `discovery.list_stack` rea
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from hpcspec.engine import identity
 from hpcspec.engine.discovery import StackJobs, choose_current
 from hpcspec.engine.identity import IdentityKind
+from hpcspec.engine.outcomes import Outcome
 from hpcspec.engine.race import Claim, RaceUndecided, survivor
 from hpcspec.engine.steps import CreateMethod
 from hpcspec.errors import HpcspecError
@@ -184,18 +186,60 @@ def test_a_configuring_job_after_one_of_the_same_spec_that_ran_is_an_extra() -> 
     assert current.id == 5 and [j.id for j in dupes] == [6]
 
 
-def test_a_failed_recheck_says_its_advice_once() -> None:
+def _lagging_check(
+    monkeypatch: pytest.MonkeyPatch, position: int, listed: Callable[..., StackJobs] = listing
+) -> str:
+    """The failure message of key `a` (job 7) whose race check, at `position` of its chain,
+    lists the stack with `listed` (by default: one that does not show job 7 yet, as a listing
+    that lags writes)."""
+    from hpcspec.engine import race
     from hpcspec.engine.events import Recorder
     from hpcspec.engine.executor import _Executor, _Progress
     from hpcspec.engine.plan import Action
-    from hpcspec.engine.race import Settlement
     from hpcspec.engine.steps import ApplyOptions, JobSteps, RecheckRace, SettleRace, Submit
 
-    run = _Executor(None, "web", [], None, ApplyOptions(), None, Recorder(), {})  # type: ignore[arg-type]
+    monkeypatch.setattr(race, "list_stack", lambda *_, **__: listed())
+    run = _Executor(None, "web", ["a"], None, ApplyOptions(), None, Recorder(), {})  # type: ignore[arg-type]
     steps = (SettleRace("a"), Submit("a"), RecheckRace("a"))
-    chain = JobSteps("a", Action.SUBMIT, steps, live_id=7)
-    why = "the cluster's job listing does not show job 7 yet, …; run apply again"
-    result = run._checked(_Progress(chain, 7, position=2), Settlement(failures={"a": why}))
-    assert result is not None
-    assert result.message.count("run apply again") == 1, result.message
-    assert result.message.startswith("job 7 was submitted, but the cluster's job listing")
+    progress = _Progress(JobSteps("a", Action.SUBMIT, steps, live_id=7), 7, position=position)
+    result = run._checked(progress, run._settle([progress]))
+    assert result is not None and result.outcome is Outcome.FAILED
+    return result.message
+
+
+def test_a_race_check_that_cannot_decide_names_its_code_like_other_key_failures(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """docs/apply.md names `race-unchecked`: the key's result (its text line and the
+    `job_applied` event's message) carries it, as a failed step's `[code]` is carried."""
+    message = _lagging_check(monkeypatch, position=0)
+    assert message.startswith("error: the cluster's job listing does not show job 7 yet")
+    assert message.endswith("; run apply again [race-unchecked]"), message
+
+
+def test_a_failed_recheck_says_its_advice_once_and_keeps_its_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    message = _lagging_check(monkeypatch, position=2)
+    assert message.count("run apply again") == 1, message
+    assert message.startswith("error: job 7 was submitted, but the cluster's job listing")
+    assert message.endswith("; run apply again to settle it [race-unchecked]"), message
+
+
+def test_a_failed_race_listing_keeps_the_listings_code_and_a_surprise_gets_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refused() -> StackJobs:
+        raise HpcspecError("cannot reach https://head/hpc: connection refused", code="offline")
+
+    def surprise() -> StackJobs:
+        raise KeyError("Id")
+
+    message = _lagging_check(monkeypatch, 0, refused)
+    assert message == (
+        "error: the race check with other appliers failed: cannot reach https://head/hpc: "
+        "connection refused [offline]"
+    )
+    message = _lagging_check(monkeypatch, 2, surprise)
+    assert message.startswith("error: job 7 was submitted, but the race check with other ")
+    assert message.endswith("KeyError: 'Id'; run apply again to settle it [race-check-failed]")
