@@ -44,6 +44,7 @@ from hpcspec.engine.plan import Action
 from hpcspec.engine.status import FailedTask, JobStatus
 from hpcspec.engine.steps import StepKind
 from hpcspec.errors import HpcspecError, Location
+from hpcspec.hpcpack.errors import ServerError
 from hpcspec.render.events_json import (
     diagnostic_record,
     event_records,
@@ -53,7 +54,7 @@ from hpcspec.render.events_json import (
     version_record,
 )
 from tests.render import plans
-from tests.render.event_schema import known_types, records
+from tests.render.event_schema import SCHEMA, known_types, records
 
 GOLDEN = Path(__file__).parent / "golden" / "events.jsonl"
 DOC = Path(__file__).parents[2] / "docs" / "plan-format.md"
@@ -157,6 +158,31 @@ def test_each_documented_example_has_the_fields_the_records_have_now() -> None:
         written.setdefault(record["type"], fields_of(record))
     for name, line in documented_examples().items():
         assert fields_of(json.loads(line)) == written[name], name
+
+
+def diagnostic_section() -> str:
+    """The `diagnostic` section of docs/plan-format.md, up to its example."""
+    found = re.search(r"^#### `diagnostic`\n(.*?)```json", DOC.read_text(), re.M | re.S)
+    assert found is not None
+    return found.group(1)
+
+
+def test_a_diagnostic_has_exactly_the_fields_the_schema_and_the_docs_name() -> None:
+    """A REST API error's diagnostic carries the request (method, path, status, the
+    scheduler's own message and code) beside the fields every error has: the schema names
+    each (the API's as optional), and so does the docs table, as `diagnostic.NAME`."""
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    rule = next(
+        r for r in schema["allOf"] if r["if"]["properties"]["type"]["const"] == "diagnostic"
+    )
+    shape = rule["then"]["properties"]["diagnostic"]
+    plain = HpcspecError("no user name for https://head", code="config-error")
+    api = ServerError("GET /jobs failed with HTTP 500", method="GET", path="/jobs", status=500)
+    emitted = [records(json_line(diagnostic_record(e), AT))[0]["diagnostic"] for e in (plain, api)]
+    assert set(emitted[0]) == set(shape["required"])
+    assert set(emitted[1]) == set(shape["properties"])
+    documented = set(re.findall(r"`diagnostic\.([a-z_]+)`", diagnostic_section()))
+    assert documented == set(emitted[1])
 
 
 def test_no_engine_event_has_a_field_the_envelope_would_hide() -> None:
