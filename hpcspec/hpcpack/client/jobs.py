@@ -140,7 +140,7 @@ class JobOperations(TaskOperations):
         )
 
     def read_whole_job(self, job_id: int) -> LiveJob:
-        """Everything a manifest can say about a job, for `hpcspec import --job`: its
+        """Everything a manifest can say about a job, for `import --job` and `drift`: its
         properties, custom properties, env, run-as user and parent jobs, and each task's (sweep
         masters, not instances) properties, env and custom properties. 4 requests, plus 2 per
         task (TASK_READERS at a time)."""
