@@ -37,16 +37,27 @@ from hpcspec.hpcpack.live import LiveJob
 from hpcspec.hpcpack.states import JobState
 
 
-def client_source_kept(reader: ClusterReader) -> bool:
-    """Whether the cluster keeps the ClientSource hpcspec writes (its profile's word; a reader
-    without a profile, such as a test's fake, is taken to keep it). A client whose marker
-    write is still finding it out is waited for (`settle_client_source`), so a listing that
-    follows marker writes lists the jobs they marked."""
+def client_source_fact(reader: ClusterReader) -> bool | None:
+    """Whether the cluster keeps the ClientSource hpcspec writes, from one look at the
+    reader's profile: True or False as measured (or written by hand), None while nothing says
+    (no profile, no marker written yet). A reader without a profile, such as a test's fake,
+    is taken to keep it. A client whose marker write is still finding it out is waited for
+    first (`settle_client_source`), so a listing that follows marker writes lists the jobs
+    they marked."""
     settle = getattr(reader, "settle_client_source", None)
     if settle is not None:
         settle()
     profile = getattr(reader, "profile", None)
+    knows = getattr(profile, "knows", None)
+    if knows is not None and not knows("client_source_kept"):
+        return None
     return bool(getattr(profile, "client_source_kept", True))
+
+
+def client_source_kept(reader: ClusterReader) -> bool:
+    """Whether the cluster keeps the ClientSource hpcspec writes (the profile's default,
+    kept, while nothing says: `client_source_fact`)."""
+    return client_source_fact(reader) is not False
 
 
 def client_source_known(reader: ClusterReader) -> bool:

@@ -31,8 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from hpcspec.engine.custom_identity import (
-    client_source_kept,
-    client_source_known,
+    client_source_fact,
     listing_owner,
     named_or_marked,
     unmeasured,
@@ -148,12 +147,12 @@ def list_stack(
     found = StackJobs()
     prefix = stack_prefix(stack)
     jobs: Iterable[LiveJob]
-    kept = client_source_kept(reader)
-    if kept and not client_source_known(reader):  # no profile, no marker written yet
+    kept = client_source_fact(reader)  # one look: a fact learned meanwhile is not mixed in
+    if kept is None:  # no profile, no marker written yet
         jobs, listing = unmeasured(
             reader, stack, owner=owner, columns=columns, properties=properties
         )
-    elif client_source_kept(reader):  # asked again: another thread may have learned it since
+    elif kept:
         jobs = listing = reader.list_jobs(
             columns=columns,
             owner=owner,
