@@ -24,9 +24,9 @@ def decode_body(content: bytes, content_type: str | None) -> object:
     kind = (content_type or "").lower()
     if "xml" in kind or content.lstrip()[:1] == b"<":
         try:
-            root = parse_root(content, source="response")
-        except JobXmlError as bad:  # the safe parser's words speak of job XML the user wrote
-            raise ValueError(bad.message.replace("the job XML", "the XML answer", 1)) from None
+            root = parse_root(content, source="response", what="the XML answer")
+        except JobXmlError as bad:
+            raise ValueError(bad.message) from None
         return _from_xml(root)
     if "json" in kind or content.lstrip()[:1] in b'[{"-0123456789tfn':
         return json.loads(content)

@@ -28,14 +28,15 @@ class JobXmlError(HpcspecError):
         super().__init__(message, code="invalid-job-xml", hint=hint, location=Location(source))
 
 
-def parse_root(data: bytes, *, source: str) -> etree._Element:
-    """The root element of `data`; JobXmlError naming `source` for anything unsafe."""
-    data = _checked(data, source)
+def parse_root(data: bytes, *, source: str, what: str = "the job XML") -> etree._Element:
+    """The root element of `data`; JobXmlError naming `source` for anything unsafe, its
+    message calling the document `what` (a server's answer is no job XML the user wrote)."""
+    data = _checked(data, source, what)
     try:
         root = etree.fromstring(data, etree.XMLParser(**_SAFE))  # type: ignore[arg-type]
     except etree.XMLSyntaxError as bad:
-        raise JobXmlError(f"the job XML is not well formed: {bad}", source=source) from None
-    return _no_doctype(root, source)
+        raise JobXmlError(f"{what} is not well formed: {bad}", source=source) from None
+    return _no_doctype(root, source, what)
 
 
 def parse_streaming(
@@ -81,18 +82,18 @@ _SAFE: dict[str, bool] = {
 }
 
 
-def _checked(data: bytes, source: str) -> bytes:
+def _checked(data: bytes, source: str, what: str = "the job XML") -> bytes:
     """`data` as UTF-8, once it passes what is checked before any parsing: its size, and no
     DOCTYPE or entity declaration anywhere."""
     if len(data) > MAX_JOB_XML_BYTES:
         raise JobXmlError(
-            f"the job XML is {len(data)} bytes; the limit is {MAX_JOB_XML_BYTES}", source=source
+            f"{what} is {len(data)} bytes; the limit is {MAX_JOB_XML_BYTES}", source=source
         )
     if data.startswith(_UTF16):
         data = _ENCODING.sub(rb"\1", data.decode("utf-16").encode("utf-8"), count=1)
     if _DOCTYPE.search(data):
         raise JobXmlError(
-            "the job XML has a DOCTYPE or entity declaration; hpcspec refuses them "
+            f"{what} has a DOCTYPE or entity declaration; hpcspec refuses them "
             "(they enable XXE, external DTD and billion-laughs attacks)",
             source=source,
             hint="job files written by HPC Pack never contain a DOCTYPE: remove it",
@@ -100,11 +101,13 @@ def _checked(data: bytes, source: str) -> bytes:
     return data
 
 
-def _no_doctype(root: etree._Element | None, source: str) -> etree._Element:
+def _no_doctype(
+    root: etree._Element | None, source: str, what: str = "the job XML"
+) -> etree._Element:
     if root is None:
-        raise JobXmlError("the job XML document is empty", source=source)
+        raise JobXmlError(f"{what} document is empty", source=source)
     if getattr(root.getroottree().docinfo, "doctype", ""):
-        raise JobXmlError("the job XML has a DOCTYPE; hpcspec refuses it", source=source)
+        raise JobXmlError(f"{what} has a DOCTYPE; hpcspec refuses it", source=source)
     return root
 
 
