@@ -1,7 +1,8 @@
 """`hpcspec forget MANIFEST KEY...`: stop managing removed keys' jobs (Terraform's `state rm`).
 
 Stages: load the manifest (or take `--stack NAME`) → open the cluster → tag each key's live
-jobs `hpcspec.forgotten` (`engine/forget.py`) → one line per job. No job is cancelled.
+jobs `hpcspec.forgotten` (`engine/forget.py`; a key the manifest moves is refused) → one line
+per job. No job is cancelled.
 """
 
 from __future__ import annotations
@@ -36,17 +37,19 @@ def forget(
     keys = list(arguments if stack_name else arguments[1:])
     if not keys:
         raise UsageError("name at least one KEY to forget", code="usage")
-    name, managed, _ = stack_target(manifest, stack_name, var_pairs, var_files)
+    name, managed, resolved = stack_target(manifest, stack_name, var_pairs, var_files)
+    moved = resolved.moved if resolved is not None else {}
     client, _config = open_client(cluster_flags)
     try:
-        done = forget_keys(client, name, keys, managed=managed)
+        done = forget_keys(client, name, keys, managed=managed, moved=moved)
     finally:
         client.close()
     for item in done:
         what = (
             "forgotten: hpcspec no longer manages it (it keeps running)"
             if item.forgotten
-            else f"left as it is: it is {item.state} (ended jobs are not counted anyway)"
+            else f"left as it is: it is {item.state} (a job that ended, or is being "
+            "canceled, is not counted anyway)"
         )
         click.echo(f"{neutralise(item.key)} (job {item.job_id}): {what}")
     return int(ExitCode.OK)

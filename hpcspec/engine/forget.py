@@ -4,25 +4,28 @@ A key that left the manifest keeps its job, shown as a removed key on every plan
 `--prune` cancels it. `forget_keys` instead tags each of the key's live jobs with
 `hpcspec.forgotten` ("KEY at TIME"); discovery skips such a job from then on, so it is no
 longer the stack's (the job itself runs on untouched). Only keys that are not in the manifest
-can be forgotten: a key still in it would be adopted again by its marker. HPC Pack takes
-custom-property writes while a job is Configuring, Queued or Running
-(`msdocs/updating-a-job.md`); an ended job is history already (plans do not count it) and is
-left as it is.
+can be forgotten: a key still in it would be adopted again by its marker, and a key the
+manifest moves (`moved: {old: new}`) names the new key's job. HPC Pack takes custom-property
+writes while a job is Configuring, Queued or Running (`msdocs/updating-a-job.md`); a job on its
+way to the queue is tagged once it is there (`settling.when_settled`); an ended (or Canceling,
+or Finishing) job is history already (plans do not count it) and is left as it is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 from hpcspec.engine.discovery import list_stack
 from hpcspec.engine.identity import FORGOTTEN_TAG
 from hpcspec.engine.protocols import ClusterWriter
+from hpcspec.engine.settling import ON_THE_WAY, when_settled
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack.states import JobState
 
-TAGGABLE = frozenset({JobState.Configuring, JobState.Queued, JobState.Running})
+TAGGABLE = frozenset({JobState.Configuring, JobState.Queued, JobState.Running}) | ON_THE_WAY
 
 
 @dataclass(frozen=True)
@@ -41,16 +44,27 @@ def forget_keys(
     keys: Sequence[str],
     *,
     managed: Sequence[str] = (),
+    moved: Mapping[str, str] | None = None,
     now: datetime | None = None,
 ) -> list[Forgotten]:
     """Tag the live jobs of `keys` (removed keys of `stack`; `managed`: the manifest's keys,
-    which cannot be forgotten) so that hpcspec no longer sees them."""
+    and `moved`'s old keys, cannot be forgotten) so that hpcspec no longer sees them."""
     kept = sorted(set(keys) & set(managed))
     if kept:
         raise HpcspecError(
             f"{', '.join(kept)} {'is' if len(kept) == 1 else 'are'} still in the manifest",
             code="forget-managed-key",
             hint="remove the job from the manifest first (or use moved: to rename it)",
+        )
+    moving = [k for k in keys if k in (moved or {})]
+    if moving and moved is not None:
+        moves = ", ".join(f"{k} moves to {moved[k]}" for k in moving)
+        raise HpcspecError(
+            f"{moves} (moved: in the manifest): its job is the new key's, and forgetting it "
+            "would make the next apply create another",
+            code="forget-moved-key",
+            hint="to stop managing that job, remove the moved: entry and the new key from "
+            "jobs:, then forget the key `hpcspec status --stack NAME` shows for it",
         )
     found = list_stack(cluster, stack, list(managed)).by_key
     missing = [k for k in keys if not found.get(k)]
@@ -66,6 +80,9 @@ def forget_keys(
         for job in found[key]:
             taggable = job.state in TAGGABLE
             if taggable:
-                cluster.set_job_custom_properties(job.id, {FORGOTTEN_TAG: f"{key} at {when}"})
+                tag = {FORGOTTEN_TAG: f"{key} at {when}"}
+                when_settled(
+                    cluster, job.id, partial(cluster.set_job_custom_properties, job.id, tag)
+                )
             out.append(Forgotten(key, job.id, job.state.name or "", taggable))
     return out

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from hpcspec.engine import identity
 from hpcspec.engine.plan import Change, DiffSection
 from hpcspec.engine.protocols import ClusterWriter
+from hpcspec.engine.settling import when_settled
 from hpcspec.engine.steps import Rekey
 from hpcspec.hpcpack.catalogue import Value
 from hpcspec.hpcpack.definition import SecretRef
@@ -44,14 +45,14 @@ def update_job(
         _update_tasks(cluster, job_id, desired, change, secret)
     if configuring:
         values["ClientSource"] = identity.client_source_marker(stack, desired.key, desired.digest)
-    if values:
-        cluster.set_job(job_id, values)
+    if values:  # a job on its way to the queue takes it once queued (`settling.py`)
+        when_settled(cluster, job_id, lambda: cluster.set_job(job_id, values))
     custom = dict(definition.user_custom_properties())
     custom_changed = {d.name for d in change.diffs if d.section is DiffSection.CUSTOM_PROPERTY}
     updates = {n: custom.get(n, "") for n in sorted(custom_changed)}
     updates[identity.SENSITIVE_TAG] = identity.sensitive_names(definition)
     updates[identity.DIGEST_TAG] = desired.digest
-    cluster.set_job_custom_properties(job_id, updates)
+    when_settled(cluster, job_id, lambda: cluster.set_job_custom_properties(job_id, updates))
 
 
 def _update_tasks(
@@ -80,7 +81,8 @@ def _update_tasks(
 def rekey(cluster: ClusterWriter, step: Rekey) -> None:
     """`moved:`: the job's `hpcspec.key` tag says the new key (one PUT, repeatable); while the
     job is Configuring its ClientSource marker too, so discovery matches it by hash again."""
-    cluster.set_job_custom_properties(step.job_id, {identity.KEY_TAG: step.key})
+    tag = {identity.KEY_TAG: step.key}
+    when_settled(cluster, step.job_id, lambda: cluster.set_job_custom_properties(step.job_id, tag))
     if step.configuring:
         marker = identity.client_source_marker(step.stack, step.key, step.digest)
         cluster.set_job(step.job_id, {"ClientSource": marker})

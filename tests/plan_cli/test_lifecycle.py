@@ -369,6 +369,29 @@ def test_forget_stops_managing_a_removed_key_without_touching_its_job(
 
 
 @pytest.mark.slow
+def test_forget_refuses_a_key_the_manifest_moves_so_its_job_is_not_orphaned(
+    cli_env: Path, run_cli: Runner, cluster: Any
+) -> None:
+    """`moved: {old: new}` says old's job is new's: forgetting old would leave new without it
+    (the next apply would create a second job). Before the move is applied and after."""
+    manifest = write_manifest(cli_env, "forget-moved", job("old", "sleep:60"))
+    assert run_cli("apply", str(manifest), "--auto-approve")[0] == 0
+    job_id = live_ids(cluster, "forget-moved", ["old"])["old"]
+    write_manifest(cli_env, "forget-moved", job("new", "sleep:60") + "moved:\n  old: new\n")
+    for _ in range(2):  # the move not applied yet, then applied
+        code, out, err = run_cli("forget", str(manifest), "old")
+        assert code == 1 and "[forget-moved-key]" in err, out + err
+        assert "old moves to new" in err and "moved:" in err, err
+        code, text, _ = run_cli("plan", str(manifest), "--detailed-exitcode")
+        assert "moved from old" in text or MATCHES in text, text
+        assert "create" not in text.lower().split("plan:")[-1].split(",")[0], text
+        code, out, err = run_cli("apply", str(manifest), "--auto-approve")
+        assert code == 0, text + out + err
+    assert live_ids(cluster, "forget-moved", ["new"])["new"] == job_id
+    run_cli("destroy", str(manifest), "--auto-approve")
+
+
+@pytest.mark.slow
 def test_a_job_stopped_with_hpcspec_cancel_stays_stopped_until_rerun(
     cli_env: Path, run_cli: Runner, cluster: Any
 ) -> None:
