@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from typing import Protocol
 
 from hpcspec.engine import identity
@@ -29,6 +30,7 @@ from hpcspec.engine.discovery import adopted_job, list_stack, with_details
 from hpcspec.engine.plan import Change, FieldDiff, PlanOptions
 from hpcspec.engine.planner import decide
 from hpcspec.engine.protocols import ClusterWriter, JobColumns
+from hpcspec.engine.settling import when_settled
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack.errors import RefusedByState
 from hpcspec.hpcpack.live import LiveJob
@@ -126,8 +128,8 @@ def _stamp(cluster: ClusterWriter, stack: str, key: str, job: LiveJob, digest: s
         cluster.set_job(job.id, {"ClientSource": marker})
         cluster.set_job_custom_properties(job.id, tags)
         return Stamp.MARKER
-    try:
-        cluster.set_job_custom_properties(job.id, tags)
+    try:  # a job on its way to the queue takes them once queued (`settling.py`)
+        when_settled(cluster, job.id, partial(cluster.set_job_custom_properties, job.id, tags))
     except RefusedByState:  # a cluster that takes custom properties in fewer states
         return Stamp.NOTHING
     return Stamp.TAGS
