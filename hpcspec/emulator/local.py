@@ -75,13 +75,18 @@ def _credentials(directory: Path, create: bool) -> tuple[str, str] | None:
 _alive = pid_alive  # os.kill(pid, 0) would send CTRL_C_EVENT on Windows
 
 
+# The local cluster is on loopback: reached directly, never through HTTP_PROXY and the like
+# (urlopen's default opener would send the admin credentials to a proxy; docs/security.md).
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def _answers(url: str, username: str, password: str) -> bool:
     token = base64.b64encode(f"{username}:{password}".encode()).decode()
     request = urllib.request.Request(
         url + "/cluster/version", headers={"Authorization": f"Basic {token}"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=3) as reply:
+        with _DIRECT.open(request, timeout=3) as reply:
             return bool(reply.status == 200)
     except (urllib.error.URLError, OSError, ValueError):
         return False
@@ -193,6 +198,8 @@ def _spawn(directory: Path) -> LocalCluster:
         if running is not None:
             return running
         time.sleep(0.1)
+    _stop(child.pid, hard=True)  # a server nobody can reach must not run on unseen
+    child.wait()
     raise LocalClusterError(
         f"the local cluster did not answer within {START_TIMEOUT:.0f} s",
         code="local-cluster-start",

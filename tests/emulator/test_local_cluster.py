@@ -83,3 +83,43 @@ def _alive(pid: int) -> bool:
         done, _ = os.waitpid(pid, os.WNOHANG)  # reap our own child
         return done == 0
     return True
+
+
+def test_the_local_cluster_is_reached_directly_never_through_an_environment_proxy(
+    tmp_path, monkeypatch
+):
+    """docs/security.md: a loopback cluster is never reached through HTTP_PROXY (the
+    readiness probe once sent the generated admin password to it)."""
+    import socket
+    import threading
+
+    heard: list[bytes] = []
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+
+    def serve() -> None:
+        while True:
+            try:
+                peer, _ = listener.accept()
+            except OSError:
+                return
+            with peer:
+                heard.append(peer.recv(65536))
+                peer.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    proxy = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.setattr(local, "START_TIMEOUT", 15.0)
+    home = tmp_path / "local"
+    try:
+        cluster = local.ensure_up(home)
+        assert local.status(home) == cluster
+    finally:
+        local.down(home)
+        listener.close()
+    assert heard == []
