@@ -20,12 +20,15 @@ scheduler's own message templates (`scheduler_messages.json`, a classified subse
 from __future__ import annotations
 
 import functools
+import html
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from importlib import resources
+from urllib.parse import quote, quote_plus
+from xml.sax.saxutils import escape as xml_escape
 
 from hpcspec.errors import HpcspecError
 
@@ -319,8 +322,55 @@ _NO_BASIC_HINT = (
 
 
 def redact(text: str, secrets: tuple[str, ...]) -> str:
-    """`text` with every secret (and nothing else) replaced by asterisks."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        if secret:
-            text = text.replace(secret, REDACTED)
+    """`text` with every secret (and nothing else) replaced by asterisks, in every form a
+    server may quote it back in (`quoted_forms`): a body that echoes the request escapes it."""
+    forms = {form for secret in secrets if secret for form in quoted_forms(secret)}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, REDACTED)
     return text
+
+
+@functools.lru_cache(maxsize=256)
+def quoted_forms(secret: str) -> frozenset[str]:
+    """`secret` as sent, and as an error body may quote it: escaped for XML or HTML (the job
+    XML a create sends), for JSON (ASCII-only or not, and with .NET's web-safe `\\u003c`
+    escapes, in either hex case) up to twice (a JSON body quoted in a JSON message), XML
+    inside a JSON string, and URL-encoded."""
+    marked = {
+        secret,
+        xml_escape(secret),
+        xml_escape(secret, {'"': "&quot;"}),
+        xml_escape(secret, {'"': "&quot;", "'": "&apos;"}),
+        html.escape(secret),
+    }
+    forms = marked | {quote(secret, safe=""), quote_plus(secret)}
+    for _ in range(2):  # the client's own JSON body, quoted in a JSON error message
+        forms |= {escaped for text in forms for escaped in _json_forms(text)}
+    return frozenset(form for form in forms if form)
+
+
+def _json_forms(text: str) -> tuple[str, ...]:
+    return (
+        json.dumps(text)[1:-1],
+        json.dumps(text, ensure_ascii=False)[1:-1],
+        _web_json(text, upper=False),
+        _web_json(text, upper=True),
+    )
+
+
+def _web_json(text: str, *, upper: bool) -> str:
+    """JSON string content as .NET's JavaScriptStringEncode writes it: `<>&'` and every
+    non-ASCII character as `\\uXXXX`."""
+    out = []
+    for char in text:
+        if char in "<>&'" or not 0x20 <= ord(char) < 0x7F:
+            code = f"{ord(char):04x}" if ord(char) < 0x10000 else None
+            if code is None:  # beyond the BMP: a surrogate pair, as JSON writes it
+                out.append(json.dumps(char)[1:-1])
+                continue
+            out.append("\\u" + (code.upper() if upper else code))
+        elif char in '"\\':
+            out.append("\\" + char)
+        else:
+            out.append(char)
+    return "".join(out)

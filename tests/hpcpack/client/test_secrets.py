@@ -8,8 +8,12 @@ Basic credentials it would produce.
 from __future__ import annotations
 
 import base64
+import html
+import json
 import logging
 from collections.abc import Callable
+from urllib.parse import quote, quote_plus
+from xml.sax.saxutils import escape as xml_escape
 
 import pytest
 import requests
@@ -159,3 +163,56 @@ def test_a_secret_env_value_is_redacted_from_a_5xx_that_quotes_the_request(
     texts += [r.getMessage() for r in caplog.records]
     assert "internal error while handling" in str(failure.value)
     assert all(ENV_CANARY not in text for text in texts), texts
+
+
+AWKWARD = [
+    "Pässwort_CANARY",
+    "a\\b_CANARY",
+    'J"ü&<b>\\x_CANARY',
+    "it's<&>_CANARY",
+    "π 😀 +/_CANARY",
+]
+
+
+def _echo_escaped(request: object) -> tuple[int, dict[str, str], str]:
+    """A 400 whose text quotes the request body as a JSON string: a job XML body then shows
+    its values XML-escaped inside JSON escapes (`\\"`, `\\u00fc`, `&amp;`, `\\\\`)."""
+    body = getattr(request, "body", b"") or b""
+    text = body.decode() if isinstance(body, bytes) else str(body)
+    return 400, {"Content-Type": "text/plain"}, f"cannot take {json.dumps(text)}"
+
+
+@pytest.mark.parametrize("canary", AWKWARD)
+@pytest.mark.parametrize("kind", ["submit-password", "job-xml-env"])
+def test_a_secret_quoted_back_escaped_is_redacted_too(
+    canary: str, kind: str, mocked: responses.RequestsMock
+) -> None:
+    """Red-team finding: redaction matched only the secret's exact text, so a password with
+    a non-ASCII character, a quote or a backslash came back readable in a 400's echo."""
+    client = make_client(FakeTime())
+    if kind == "submit-password":
+        mocked.add_callback("POST", BASE + "/jobs/1/submit", callback=_echo_escaped)
+        with pytest.raises(errors.ApiError) as failure:
+            client.submit_job(1, username="HPC\\svc", password=canary)
+    else:
+        mocked.add_callback("POST", BASE + "/jobs/jobFile", callback=_echo_escaped)
+        with pytest.raises(errors.ApiError) as failure:
+            client.create_job_xml(SECRET_JOB, secret=lambda ref: canary)
+    text = " ".join([str(failure.value), failure.value.render(), str(failure.value.as_dict())])
+    assert "cannot take" in text and errors.REDACTED in text, text
+    assert "CANARY" not in text, text
+
+
+@pytest.mark.parametrize("canary", AWKWARD)
+def test_every_quoted_form_of_a_secret_is_redacted(canary: str) -> None:
+    forms = [
+        canary,
+        json.dumps(canary)[1:-1],
+        json.dumps(canary, ensure_ascii=False)[1:-1],
+        json.dumps(xml_escape(canary, {'"': "&quot;"}))[1:-1],
+        html.escape(canary),
+        quote(canary, safe=""),
+        quote_plus(canary),
+    ]
+    for form in forms:
+        assert errors.redact(f"<{form}>", (canary,)) == f"<{errors.REDACTED}>", form
