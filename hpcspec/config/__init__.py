@@ -61,6 +61,7 @@ from hpcspec.config.state import (
     stack_state_dir,
     state_dir,
 )
+from hpcspec.hpcpack import endpoint
 from hpcspec.hpcpack.transport_options import Credentials, TransportOptions
 
 __all__ = [
@@ -226,6 +227,8 @@ def resolve(
     """
     contexts = load_contexts(contexts_path(env))
     url, context, choice = _cluster(flags, env, contexts)
+    if url.value is not None:  # before anything prints it (`config view`, the cluster line)
+        endpoint.check_text(url.value, url.origin)
     if choice is ClusterChoice.MISSING and need_cluster:
         raise ConfigError(
             f"no cluster is configured, and this run is in CI ({ci_marker(env)}): hpcspec "

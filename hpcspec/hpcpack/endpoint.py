@@ -61,20 +61,37 @@ def is_loopback_address(address: str) -> bool:
     return ip.is_loopback
 
 
+def check_text(base_url: str, origin: str = "") -> None:
+    """Refuse a cluster URL that carries credentials (`user:password@`) or a control character
+    or white space (which `urlsplit` would silently drop, and a terminal or CI log would take
+    as a line of its own): before it is printed or used. `origin` says where it came from."""
+    where = f" ({origin})" if origin else ""
+    for position, char in enumerate(base_url, start=1):
+        if char.isspace() or not char.isprintable():
+            raise HpcspecError(
+                f"the cluster URL{where} has a control character or white space at position "
+                f"{position} ({ord(char):#04x})",
+                code="invalid-cluster-url",
+                hint="give the URL like https://headnode/hpc, with no spaces or line breaks",
+            )
+    netloc = urlsplit(base_url).netloc
+    if "@" in netloc:
+        raise HpcspecError(
+            f"the cluster URL{where} must not carry a user name or password (it is not shown)",
+            code="invalid-cluster-url",
+            hint="use --username / HPCSPEC_USERNAME and HPCSPEC_PASSWORD or --password-stdin",
+        )
+
+
 def route(base_url: str, *, with_credentials: bool) -> Route:
     """Check the cluster URL and say how to reach it; raises before any request is sent."""
+    check_text(base_url)
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise HpcspecError(
             f"{base_url!r} is not an http(s) URL of an HPC Pack REST API",
             code="invalid-cluster-url",
             hint="give the URL like https://headnode/hpc",
-        )
-    if parts.username or parts.password:
-        raise HpcspecError(
-            "the cluster URL must not carry a user name or password",
-            code="invalid-cluster-url",
-            hint="use --username / HPCSPEC_USERNAME and HPCSPEC_PASSWORD or --password-stdin",
         )
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)

@@ -191,6 +191,40 @@ def test_config_view_shows_each_setting_and_its_origin(env: dict[str, str], tmp_
     assert re.search(r"^password\s+\*{8}\s+\(env HPCSPEC_PASSWORD\)$", text.stdout, re.M)
 
 
+@pytest.mark.parametrize("where", ["env", "flag", "context"])
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("http://u:hunter2_CANARY@127.0.0.1:40041/hpc", "must not carry a user name or password"),
+        ("http://127.0.0.1:1/hpc\n::error::injected", "control character or white space"),
+        ("https://head/hpc\r##vso[task.setvariable]x", "control character or white space"),
+    ],
+)
+@pytest.mark.parametrize("command", [["config", "view"], ["cluster", "info"]])
+def test_a_cluster_url_with_credentials_or_a_line_break_is_refused_before_it_is_printed(
+    env: dict[str, str], where: str, url: str, said: str, command: list[str]
+) -> None:
+    """Red-team finding: the URL (with its password, or a CI runner command on a line of its
+    own) was printed by `config view` and by the cluster line before it was refused."""
+    args = list(command)
+    if where == "env":
+        env = env | {"HPCSPEC_CLUSTER": url}
+    elif where == "flag":
+        args += ["--cluster", url]
+    else:
+        contexts = Path(env["HPCSPEC_CONFIG"])
+        contexts.parent.mkdir(parents=True, exist_ok=True)
+        contexts.write_text(
+            "currentContext: c\ncontexts:\n  c:\n    cluster: " + json.dumps(url) + "\n",
+            encoding="utf-8",
+        )
+    done = CliRunner().invoke(cli, args, env=env | {"HPCSPEC_PASSWORD": "pw"})
+    text = done.output + str(done.exception)
+    assert done.exit_code != 0 and said in text and "[invalid-cluster-url]" in text, text
+    assert "CANARY" not in text and "injected" not in text, text
+    assert "##vso" not in text and "::error::" not in text, text
+
+
 def test_config_use_context_switches_clusters(env: dict[str, str]) -> None:
     for name in ("a", "b"):
         invoke(["config", "set-context", name, "--cluster", f"https://{name}.test/hpc"], env)
