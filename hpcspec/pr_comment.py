@@ -18,7 +18,8 @@ manifests), not the plan's digest, which changes with every push. Each forge's v
           CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID.
 
 Outside a pull request it says so and exits 0. Only the standard library is used. The token
-is sent in a header and never printed; a failed request prints its method, URL and status.
+is sent in a header and never printed, only over https (or http to this machine), and never
+along a redirect (a 3xx is an error); a failed request prints its method, URL and status.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import json
 import os
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -76,13 +78,33 @@ def _require(env: Mapping[str, str], *names: str) -> list[str]:
     return [env[n] for n in names]
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A 3xx is an error: the token never follows a redirect to another host."""
+
+    def redirect_request(self, *_: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def _checked(url: str) -> str:
+    """`url`, if the token may go there: https, or http to this machine (a test's forge)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK):
+        return url
+    raise CommentError(f"refusing to send the token to {parts.scheme}://{parts.hostname}: "
+                       "the forge API URL must be https")  # fmt: skip
+
+
 def _request(method: str, url: str, headers: Mapping[str, str], data: Any = None) -> Any:
     body = None if data is None else json.dumps(data).encode("utf-8")
-    request = urllib.request.Request(url, data=body, method=method)
+    request = urllib.request.Request(_checked(url), data=body, method=method)
     for name, value in {**headers, "Content-Type": "application/json"}.items():
-        request.add_header(name, value)
+        request.add_unredirected_header(name, value)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+        with _OPENER.open(request, timeout=TIMEOUT) as response:
             text = response.read().decode("utf-8")
     except urllib.error.HTTPError as error:
         raise CommentError(f"{method} {url}: HTTP {error.code} {error.reason}") from None
@@ -225,9 +247,17 @@ def post(provider: str, key: str, markdown: str, env: Mapping[str, str]) -> str:
     return f"updated the comment on pull request {target.number}"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error exits 1 as every hpcspec usage error does (docs/cli.md)."""
+
+    def error(self, message: str) -> Any:
+        self.print_usage(sys.stderr)
+        self.exit(1, f"hpcspec: error: {message}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: provider, --key, --body-file."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = _Parser(description=__doc__.splitlines()[0])
     parser.add_argument("provider", choices=sorted(PROVIDERS))
     parser.add_argument("--key", required=True, help="what the comment is about")
     parser.add_argument("--body-file", required=True, type=Path, help="the markdown to post")

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
 
 from hpcspec import pr_comment
 from tests.ci.fake_forges import TOKEN, Forge
@@ -122,3 +128,54 @@ def test_a_missing_variable_is_named(tmp_path: Path, capsys: pytest.CaptureFixtu
         patch.setenv("CI_MERGE_REQUEST_IID", "3")
         assert pr_comment.main(["gitlab", "--key", "k", "--body-file", str(body)]) == 1
     assert "cannot comment: HPCSPEC_GITLAB_TOKEN, CI_API_V4_URL not set" in capsys.readouterr().err
+
+
+@contextlib.contextmanager
+def _server(app: Any) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_the_token_never_follows_a_redirect(provider: str, forge: Forge, tmp_path: Path) -> None:
+    """Red-team finding: a forge API answering 302 to another host got the token sent there."""
+    elsewhere: list[str | None] = []
+
+    @Request.application  # type: ignore[arg-type]
+    def other(incoming: Request) -> Response:
+        elsewhere.append(incoming.headers.get("Authorization") or incoming.headers.get(
+            "PRIVATE-TOKEN"))  # fmt: skip
+        return Response("[]", content_type="application/json")
+
+    with _server(other) as other_url:
+
+        @Request.application  # type: ignore[arg-type]
+        def redirecting(incoming: Request) -> Response:
+            return Response("", status=302, headers={"Location": other_url + incoming.path})
+
+        with _server(redirecting) as url:
+            env = forge_env(provider, Forge(url=url), tmp_path)
+            with pytest.raises(pr_comment.CommentError, match="HTTP 302"):
+                pr_comment.post(provider, "k", "plan", env)
+    assert elsewhere == []
+
+
+def test_the_token_goes_only_over_https_or_to_this_machine(tmp_path: Path) -> None:
+    env = forge_env("github", Forge(url="http://forge.example"), tmp_path)
+    with pytest.raises(pr_comment.CommentError, match="must be https"):
+        pr_comment.post("github", "k", "plan", env)
+
+
+def test_a_usage_error_exits_1_as_hpcspec_usage_errors_do(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        pr_comment.main(["github"])
+    assert done.value.code == 1
+    assert "--key" in capsys.readouterr().err
