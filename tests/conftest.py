@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from hpcspec import masking
 from hpcspec.cli import main
 from hpcspec.config import CI_VARIABLES
 from hpcspec.emulator import local
@@ -64,6 +65,7 @@ def isolated_user_state(
     monkeypatch.setenv("HPCSPEC_STATE_DIR", str(home / "state"))
     monkeypatch.setenv("HPCSPEC_CONFIG", str(home / "config.yaml"))
     yield home
+    masking.forget_all()  # secret values one in-process command read mask nothing later
     if (home / "state" / "local").is_dir():
         local.down(home / "state" / "local")
 

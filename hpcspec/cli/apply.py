@@ -29,6 +29,7 @@ from hpcspec.config import ClusterFlags
 from hpcspec.engine.pipeline import ApplyRequest, apply_stacks
 from hpcspec.engine.plan_binding import ClusterIdentity, check_binding
 from hpcspec.engine.planfile import SavedPlan, read_saved_plan
+from hpcspec.engine.secrets import remember_secrets
 from hpcspec.engine.steps import ApplyOptions, CreateMethod
 from hpcspec.errors import UsageError
 from hpcspec.render import use_color
@@ -82,6 +83,8 @@ def apply(
     wait_seconds = _seconds(timeout) if timeout else None
     locking = lock_settings(lock, lock_timeout)
     stacks = load_stacks(manifests, overrides)
+    for stack in stacks:  # masked in the task output `--wait` shows (`masking.py`)
+        remember_secrets(stack)
     client, config = open_client(cluster_flags)
     if saved is not None:  # before any request that changes anything
         try:

@@ -34,6 +34,7 @@ from hpcspec.cli.views import ReconcileView, log
 from hpcspec.config import ClusterFlags
 from hpcspec.engine.outcomes import ApplyVerdict
 from hpcspec.engine.pipeline import ApplyRequest, Cluster, reconcile_round
+from hpcspec.engine.secrets import remember_secrets
 from hpcspec.engine.steps import ApplyOptions, CreateMethod
 from hpcspec.errors import HpcspecError, UsageError
 from hpcspec.hpcpack.values import parse_duration
@@ -133,6 +134,8 @@ def _round(
     applied by the engine; errors are logged, never fatal to the loop."""
     try:
         stacks = load_stacks(manifests, overrides)
+        for stack in stacks:  # masked in the task output it shows (`masking.py`)
+            remember_secrets(stack)
     except HpcspecError as error:
         if stream is not None:
             stream.diagnostic(error)

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
+from hpcspec.engine.secrets import remember_secrets
 from hpcspec.errors import UsageError
 from hpcspec.manifest import load_and_resolve
 from hpcspec.manifest.load import read_text
@@ -71,6 +72,7 @@ def stack_target(
         assert stack_name is not None
         return stack_name, [], None
     resolved = load_and_resolve(manifest, collect_vars(var_pairs, var_files))
+    remember_secrets(resolved)  # to mask them in task output it shows (`masking.py`)
     return resolved.stack, list(resolved.jobs), resolved
 
 

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from hpcspec import masking
 from hpcspec.engine.plan import Plan
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack.definition import JobDefinition, SecretRef
@@ -17,7 +18,25 @@ class SecretUnavailable(HpcspecError):
 
 
 def resolve_secret(ref: SecretRef) -> str:
-    """The value behind `env:NAME` or `file:PATH` (a file's trailing newline is dropped)."""
+    """The value behind `env:NAME` or `file:PATH` (a file's trailing newline is dropped);
+    remembered so that a task printing it shows `(sensitive)` instead (`masking.py`)."""
+    value = _read(ref)
+    masking.remember(value)
+    return value
+
+
+def remember_secrets(stack: ResolvedStack) -> None:
+    """Read every secret of `stack` that can be read, only to mask it in the task text this
+    command shows (`status`, `logs`, `apply --wait`); one that cannot be read is skipped."""
+    for desired in stack.jobs.values():
+        for ref in secret_refs(desired.definition):
+            try:
+                resolve_secret(ref)
+            except SecretUnavailable:
+                continue
+
+
+def _read(ref: SecretRef) -> str:
     if ref.source == "env":
         value = os.environ.get(ref.name)
         if value is None:

@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import BinaryIO
 
 from hpcspec.hpcpack.live import LiveTask
+from hpcspec.masking import mask
 
 MAX_SHOWN_BYTES = 1024 * 1024  # a file is shown up to its last MiB (a note says what was cut)
 _BLOCK = 64 * 1024
@@ -178,7 +179,7 @@ def read_tail(path: Path, lines: int | None) -> FileText:
         return FileText("", 0, missing="not found (yet)")
     except OSError as error:
         return FileText("", 0, missing=f"cannot be read: {error.strerror or error}")
-    return FileText(data.decode("utf-8", errors="replace"), size, skipped=start)
+    return FileText(mask(data.decode("utf-8", errors="replace")), size, skipped=start)
 
 
 def _start_of_last_lines(stream: BinaryIO, size: int, lines: int, floor: int) -> int:
@@ -211,4 +212,4 @@ def read_from(path: Path, offset: int) -> FileText:
             data = stream.read(size - start)
     except OSError:
         return FileText("", offset)
-    return FileText(data.decode("utf-8", errors="replace"), size, skipped=start - base)
+    return FileText(mask(data.decode("utf-8", errors="replace")), size, skipped=start - base)

@@ -19,6 +19,7 @@ from hpcspec.hpcpack.codec import PropertyMap, TimeParser, canonical
 from hpcspec.hpcpack.definition import JobDefinition, RunAs, Sweep, TaskDefinition, pairs
 from hpcspec.hpcpack.live import TASK_COUNTERS, LiveJob, LiveTask
 from hpcspec.hpcpack.states import JobState, TaskState
+from hpcspec.masking import mask
 
 # A task as discovery compares it: structure, the settable properties, and its outcome.
 TASK_DETAIL_COLUMNS = (
@@ -125,7 +126,7 @@ def live_job(
         start_time=parse_time(start),
         end_time=parse_time(end),
         requeue_count=int(requeues or 0),
-        error_message=error,
+        error_message=mask(error),
         task_counts=counted + ((("Total", int(total)),) if total else ()),
         listed=_listed(row, properties, parse_time),
     )
@@ -177,9 +178,9 @@ def live_task(row: Mapping[str, str]) -> LiveTask:
         name=_text(row, "Name"),
         state=TaskState.parse(_text(row, "State") or "NA"),
         exit_code=int(exit_code) if exit_code.lstrip("-").isdigit() else None,
-        output=_text(row, "Output"),
+        output=mask(_text(row, "Output")),
         instance_id=int(_text(row, "InstanceId") or 0),
-        error_message=_text(row, "ErrorMessage"),
+        error_message=mask(_text(row, "ErrorMessage")),
         instance_value=int(value) if value.lstrip("-").isdigit() else None,
         work_directory=_text(row, "WorkDirectory"),
         stdout_path=_text(row, "StdOutFilePath"),
