@@ -44,8 +44,8 @@ from hpcspec.engine.identity import (
     JobIdentity,
     is_extra,
     key_hash,
+    listed_identity,
     live_digest,
-    read_identity,
     stack_hash,
     stack_prefix,
 )
@@ -62,8 +62,9 @@ ORPHAN_READERS = 8  # orphans whose custom properties are read at once
 
 
 def identify(job: LiveJob) -> JobIdentity | None:
-    """Whose job a listed job is (None: not hpcspec's). The one reader of listed identity."""
-    return read_identity(job.name, job.client_source)
+    """Whose job a listed job is (None: not hpcspec's). The one reader of listed identity
+    (a submitted job whose mark was lost is marked by its Name: `listed_identity`)."""
+    return listed_identity(job)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from enum import Enum
 from hpcspec.engine.steps import CreateMethod
 from hpcspec.hpcpack.definition import JobDefinition, SecretRef
 from hpcspec.hpcpack.live import LiveJob
+from hpcspec.hpcpack.states import JobState
 
 PREFIX = "hpcspec"
 STACK_TAG = "hpcspec.stack"
@@ -154,12 +155,40 @@ def read_identity(name: str, client_source: str) -> JobIdentity | None:
     return JobIdentity(IdentityKind.MARKED, marker.stack_hash, marker.key_hash, marker.digest)
 
 
+def listed_identity(job: LiveJob) -> JobIdentity | None:
+    """The identity of a listed job (`read_identity`), where a pending job that was
+    submitted is MARKED: apply submits a job only after its mark answered, so its mark was
+    answered but not applied (a server or proxy that says 200 to a PUT it dropped). Such a
+    job claims its spec by the digest in its Name; ClientSource can no longer be written."""
+    found = read_identity(job.name, job.client_source)
+    if found is None or found.kind is not IdentityKind.PENDING or not _lost_mark(job, found):
+        return found
+    return JobIdentity(IdentityKind.MARKED, found.stack_hash, found.key_hash, found.digest)
+
+
+def _lost_mark(job: LiveJob, found: JobIdentity) -> bool:
+    """A pending job (`found`) that left Configuring by a submit: its SubmitTime is set, or
+    it is queued, running or ran (a listing without times tells it by the state alone)."""
+    if not found.digest:
+        return False
+    return job.submit_time is not None or (
+        job.state is not JobState.Configuring and not job.state.is_canceled
+    )
+
+
 def live_digest(job: LiveJob) -> str | None:
     """The digest a live job was created or last updated with: its `hpcspec.digest` tag when
     its custom properties were read (the marker cannot change after submit), else the
-    marker's. The one rule every comparison with a desired digest uses."""
+    marker's (a submitted job whose mark was lost: its Name's, `listed_identity`). The one
+    rule every comparison with a desired digest uses."""
+    tagged = job.custom(DIGEST_TAG)
+    if tagged:
+        return tagged
     marker = parse_marker(job.client_source)
-    return job.custom(DIGEST_TAG) or (marker.digest if marker else None)
+    if marker is not None:
+        return marker.digest
+    found = listed_identity(job) if job.name.startswith(PREFIX) else None
+    return found.digest if found is not None and found.kind is IdentityKind.MARKED else None
 
 
 EXTRA_JOB = "hpcspec: extra job"  # how every cancel message of an extra job starts
