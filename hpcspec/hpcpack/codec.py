@@ -136,10 +136,19 @@ class BodyShapeError(ValueError):
     """A response body that is not the documented shape."""
 
 
+def _empty(expected: str) -> BodyShapeError:
+    """An answer with no body (or JSON null) where the references document one: never read
+    as "nothing" — an empty listing is an empty array (`hpcpack-rest-api-2016.md`)."""
+    return BodyShapeError(
+        f"the answer is empty where {expected} was expected (a proxy or a broken server?); "
+        "an empty result is an empty array, never an empty answer"
+    )
+
+
 def decode_properties(body: object) -> PropertyMap:
     """A flat `[RestProperty]` body (`GET /jobs/{id}`, customProperties, envVariables…)."""
     if body is None:
-        return PropertyMap()
+        raise _empty("a JSON array of Name/Value properties")
     if not isinstance(body, list):
         raise BodyShapeError(f"expected a list of Name/Value properties, got {type(body).__name__}")
     plain = _plain_properties(body)
@@ -180,7 +189,7 @@ def _name_value(item: object) -> tuple[object, object]:
 def decode_objects(body: object) -> list[PropertyMap]:
     """A `[RestObject]` body (job, task and node listings, node groups)."""
     if body is None:
-        return []
+        raise _empty("a JSON array of objects")
     if not isinstance(body, list):
         raise BodyShapeError(f"expected a list of objects, got {type(body).__name__}")
     rows = []
@@ -210,6 +219,8 @@ def _typed_text(value: object) -> str:
 def decode_typed_object(body: object) -> PropertyMap:
     """One typed JSON object of the 2019 `/cluster/*` endpoints (`Node`, `NodeGroup`), its
     fields as strings (lists comma-joined), so callers read it like a 2016 row."""
+    if body is None:
+        raise _empty("a JSON object")
     if not isinstance(body, Mapping):
         raise BodyShapeError(f"expected an object, got {type(body).__name__}")
     return PropertyMap({str(k): _typed_text(v) for k, v in body.items()})
@@ -218,7 +229,7 @@ def decode_typed_object(body: object) -> PropertyMap:
 def decode_typed_objects(body: object) -> list[PropertyMap]:
     """A JSON array of typed objects (`GET /cluster/nodes`, `/cluster/nodeGroups`)."""
     if body is None:
-        return []
+        raise _empty("a JSON array of objects")
     if not isinstance(body, list):
         raise BodyShapeError(f"expected a list of objects, got {type(body).__name__}")
     return [decode_typed_object(item) for item in body]
@@ -227,7 +238,7 @@ def decode_typed_objects(body: object) -> list[PropertyMap]:
 def decode_strings(body: object) -> list[str]:
     """A `[string]` body (node group members, job templates)."""
     if body is None:
-        return []
+        raise _empty("a JSON array of strings")
     if not isinstance(body, list) or not all(isinstance(s, str) for s in body):
         raise BodyShapeError("expected a list of strings")
     return list(body)
@@ -235,6 +246,8 @@ def decode_strings(body: object) -> list[str]:
 
 def decode_int(body: object) -> int:
     """A bare integer body (a new job or task id); JSON numbers and numeric strings."""
+    if body is None:
+        raise _empty("an integer id")
     if isinstance(body, bool):
         raise BodyShapeError("expected an integer id, got a boolean")
     if isinstance(body, int):
@@ -248,6 +261,8 @@ def decode_string(body: object) -> str:
     """A bare string body (version, head node, date format)."""
     if isinstance(body, str):
         return body
+    if body is None:
+        raise _empty("a string")
     raise BodyShapeError(f"expected a string, got {type(body).__name__}")
 
 

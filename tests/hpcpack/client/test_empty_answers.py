@@ -1,0 +1,88 @@
+"""An empty 200 where a body is documented is `bad-response` naming the request, never "nothing".
+
+The references (`hpcpack-rest-api-2016.md`, `openapi/hpcpack-rest-2016u3.json`) give every GET
+below a JSON body: an array for each listing ("an empty array when there is none", e.g. a task
+without env variables answers `[]`: `research/hpcpack-ground-truth.md` §1), an object or a
+scalar otherwise. A proxy or a broken server answering 200 with no body must not read as an
+empty listing: a plan would then create every job again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import responses
+
+from hpcspec.hpcpack import errors
+from hpcspec.hpcpack.client import HpcPackClient
+from hpcspec.hpcpack.profile import ClusterProfile, NodeEndpoints
+from tests.hpcpack.client.conftest import BASE, FakeTime, make_client
+
+Call = Callable[[HpcPackClient], object]
+
+CASES: list[tuple[str, str, Call]] = [
+    ("GET", "/jobs", lambda c: list(c.iter_jobs())),
+    ("GET", "/jobs/7", lambda c: c.job_properties(7)),
+    ("GET", "/jobs/7/customProperties", lambda c: c.job_custom_properties(7)),
+    ("GET", "/jobs/7/envVariables", lambda c: c.job_env(7)),
+    ("GET", "/jobs/7/tasks", lambda c: c.list_tasks(7, expand_sweeps=False)),
+    ("GET", "/jobs/7/tasks/1", lambda c: c.task_properties(7, 1)),
+    ("GET", "/jobs/7/tasks/1/customProperties", lambda c: c.task_custom_properties(7, 1)),
+    ("GET", "/jobs/7/tasks/1/envVariables", lambda c: c.task_env(7, 1)),
+    ("GET", "/jobs/templates", lambda c: c.job_templates()),
+    ("GET", "/nodes", lambda c: c.node_names()),
+    ("GET", "/nodes/n1", lambda c: c.node("n1")),
+    ("GET", "/nodes/groups", lambda c: c.node_groups()),
+    ("GET", "/nodes/groups/g1", lambda c: c.node_group_members("g1")),
+    ("GET", "/cluster/version", lambda c: c.version()),
+]
+CASES_2019: list[tuple[str, str, Call]] = [
+    ("GET", "/cluster/nodes", lambda c: c.node_names()),
+    ("GET", "/cluster/nodes/n1", lambda c: c.node("n1")),
+    ("GET", "/cluster/nodeGroups", lambda c: c.node_groups()),
+]
+
+
+def _refused(mocked: responses.RequestsMock, client: HpcPackClient, path: str, call: Call) -> str:
+    mocked.add("GET", BASE + path, body=b"", status=200, content_type="application/json")
+    with pytest.raises(errors.BadResponse) as raised:
+        call(client)
+    error = raised.value
+    assert error.code == "bad-response" and error.path == path and error.status == 200
+    return error.message
+
+
+@pytest.mark.parametrize(("method", "path", "call"), CASES, ids=[p for _, p, _ in CASES])
+def test_an_empty_200_is_a_bad_response_naming_the_request(
+    mocked: responses.RequestsMock, client: HpcPackClient, method: str, path: str, call: Call
+) -> None:
+    message = _refused(mocked, client, path, call)
+    assert message.startswith(f"{method} {path}: the answer is empty where ")
+
+
+@pytest.mark.parametrize(("method", "path", "call"), CASES_2019, ids=[p for _, p, _ in CASES_2019])
+def test_an_empty_200_from_the_2019_node_endpoints_is_a_bad_response(
+    mocked: responses.RequestsMock, fake_time: FakeTime, method: str, path: str, call: Call
+) -> None:
+    client = make_client(fake_time)
+    client.profile = ClusterProfile(node_endpoints=NodeEndpoints.CLUSTER)
+    message = _refused(mocked, client, path, call)
+    assert message.startswith(f"{method} {path}: the answer is empty where ")
+
+
+def test_an_empty_array_is_still_an_empty_listing(
+    mocked: responses.RequestsMock, client: HpcPackClient
+) -> None:
+    mocked.add("GET", BASE + "/jobs", json=[])
+    mocked.add("GET", BASE + "/jobs/7/envVariables", json=[])
+    assert list(client.iter_jobs()) == [] and dict(client.job_env(7)) == {}
+
+
+def test_a_json_object_where_a_listing_is_documented_is_a_bad_response(
+    mocked: responses.RequestsMock, client: HpcPackClient
+) -> None:
+    mocked.add("GET", BASE + "/jobs", json={"Properties": []})
+    with pytest.raises(errors.BadResponse) as raised:
+        list(client.iter_jobs())
+    assert raised.value.message.startswith("GET /jobs: expected a list of objects, got dict")
