@@ -139,10 +139,10 @@ class BodyShapeError(ValueError):
 def _empty(expected: str) -> BodyShapeError:
     """An answer with no body (or JSON null) where the references document one: never read
     as "nothing" — an empty listing is an empty array (`hpcpack-rest-api-2016.md`)."""
-    return BodyShapeError(
-        f"the answer is empty where {expected} was expected (a proxy or a broken server?); "
-        "an empty result is an empty array, never an empty answer"
-    )
+    said = f"the answer is empty where {expected} was expected (a proxy or a broken server?)"
+    if expected.startswith("a JSON array"):
+        said += "; an empty result is an empty array, never an empty answer"
+    return BodyShapeError(said)
 
 
 def decode_properties(body: object) -> PropertyMap:
