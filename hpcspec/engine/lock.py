@@ -3,7 +3,8 @@
 In the spirit of Terraform's state lock, but with no state backend: the lock is a job. Each
 apply creates one never-submitted **lock job** (`POST /jobs` with the lock Name,
 `identity.lock_name`: stack, token, `host/pid`; set by the create itself, so the lock exists
-from its first moment), then lists the stack — the listing recovery uses too — so a free
+from its first moment; a create answered without a readable id is found by that token:
+`_create`), then lists the stack — the listing recovery uses too — so a free
 lock costs three requests in all (the create, the listing and, at the end, the cancel).
 
 - The **lowest id** among the stack's live lock jobs (Configuring) holds the lock; the others
@@ -42,7 +43,7 @@ from hpcspec.engine.protocols import ClusterWriter, OutcomeUnknown
 from hpcspec.errors import HpcspecError
 from hpcspec.host import pid_alive
 from hpcspec.hpcpack.definition import JobDefinition
-from hpcspec.hpcpack.errors import NotFound, RefusedByState
+from hpcspec.hpcpack.errors import BadResponse, NotFound, RefusedByState
 from hpcspec.hpcpack.live import LiveJob
 from hpcspec.hpcpack.states import JobState
 
@@ -132,7 +133,7 @@ class StackLock:
         self.clock, self.sleep = clock, sleep
         self.job_id: int | None = None
         self.listed: StackJobs | None = None  # the listing that found the lock ours
-        self._token = ""
+        self._lost: list[str] = []  # tokens of our creates answered without a readable id
         self._stop = threading.Event()
         self._beating: threading.Thread | None = None
         self._beats = 0
@@ -152,7 +153,7 @@ class StackLock:
         told: int | None = None
         wait, last_beat = FIRST_POLL, self.clock()
         while True:
-            listed = list_stack(self.cluster, self.stack, self.keys)
+            listed = self._settle_lost(list_stack(self.cluster, self.stack, self.keys))
             mine = self._mine(listed)
             if mine is None:  # not listed yet (a listing behind its writes): list again
                 if self.clock() >= deadline:
@@ -190,6 +191,11 @@ class StackLock:
         self._stop.set()
         if self._beating is not None:
             self._beating.join(timeout=5)
+        if self._lost:  # a lock job we made but never learned the id of: found and cancelled
+            try:
+                self._settle_lost(list_stack(self.cluster, self.stack, [], read_orphans=False))
+            except HpcspecError as error:
+                log.warning("could not look for our unanswered lock job(s) (%s)", error)
         if self.job_id is None:
             return
         job_id, self.job_id = self.job_id, None
@@ -199,24 +205,53 @@ class StackLock:
             log.warning("could not release lock job %s (%s); it goes stale", job_id, error)
 
     def _create(self) -> None:
-        """POST the lock job; after an unclear answer, the token in its Name finds it."""
+        """POST the lock job; after an answer without a readable id, the token in its Name
+        finds it. A lost answer or a 5xx (the job may exist): not found in one listing, it is
+        created again. A success whose body is no id (the job exists): the acquire's listings
+        find it, waiting for it as for any job not listed yet. Every such token is kept, so a
+        lock job an unclear create made is ours or cancelled once a listing shows it
+        (`_settle_lost`, and `release`)."""
         for _ in range(exactly_once.MAX_ATTEMPTS):
-            self._token = new_token()[:LOCK_TOKEN]
-            name = lock_name(self.stack, self._token, self.me.host, self.me.pid)
+            token = new_token()[:LOCK_TOKEN]
+            name = lock_name(self.stack, token, self.me.host, self.me.pid)
             try:
                 self.job_id = self.cluster.create_job(JobDefinition(properties=(("Name", name),)))
                 return
-            except OutcomeUnknown:
-                listed = list_stack(self.cluster, self.stack, self.keys)
-                found = [j.id for j in listed.locks if listed.identities[j.id].token == self._token]
-                if found:
-                    self.job_id = found[0]
+            except (OutcomeUnknown, BadResponse) as unclear:
+                log.info("lock job create of %s: %s; looking it up", self.stack, unclear.message)
+                self._lost.append(token)
+                self._settle_lost(list_stack(self.cluster, self.stack, self.keys))
+                if self.job_id is not None or isinstance(unclear, BadResponse):
                     return
         raise LockError(
             f"could not create the lock job of stack {self.stack!r}",
             code="lock-failed",
             hint="run again (or --no-lock)",
         )
+
+    def _settle_lost(self, listed: StackJobs) -> StackJobs:
+        """The listing without our lock jobs whose create answered no readable id: the first
+        one becomes ours while we have none; the others are cancelled (forced)."""
+        if not self._lost:
+            return listed
+        for job in sorted(listed.locks, key=lambda j: j.id):
+            token = listed.identities[job.id].token
+            if token not in self._lost or job.state is not JobState.Configuring:
+                continue
+            if self.job_id is None:
+                self.job_id = job.id
+                self._lost.remove(token)
+                continue
+            try:
+                exactly_once.cancel_once(
+                    self.cluster, job.id, "hpcspec: lock job of a lost create", forced=True
+                )
+            except HpcspecError as error:
+                log.warning("could not cancel our lock job %s (%s); it goes stale", job.id, error)
+                continue
+            self._lost.remove(token)
+            listed.locks.remove(job)
+        return listed
 
     def _mine(self, listed: StackJobs) -> LiveJob | None:
         """Our lock job; None while the listing does not show it yet. One that is listed but
@@ -235,8 +270,9 @@ class StackLock:
         return mine
 
     def _unlisted(self) -> LockError:
+        job = self.job_id if self.job_id is not None else "(its create answered no readable id)"
         return LockError(
-            f"the cluster's job listing did not show our lock job {self.job_id} of stack "
+            f"the cluster's job listing did not show our lock job {job} of stack "
             f"{self.stack!r} within --lock-timeout ({self.options.timeout:g} s)",
             code="lock-unlisted",
             hint="run again, with a longer --lock-timeout",
