@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from hpcspec.engine import identity
+from hpcspec.engine.drift import detect_drift
 from hpcspec.engine.events import Recorder
 from hpcspec.engine.pipeline import ApplyRequest, apply_stacks
 from hpcspec.engine.steps import ApplyOptions, CreateMethod
@@ -101,6 +102,14 @@ def test_a_swallowed_marker_put_leaves_one_job_per_key_after_the_next_apply(
     assert found.submitted_twice() == [] and found.two_alive() == [], found.jobs
     assert all(len(jobs) == 1 for jobs in found.jobs.values()), found.jobs
     assert found.locks_alive == []
+    # Detectable: the lost PUT carried the manifest's Name, so drift shows the pending one.
+    client = patient_client(running)
+    try:
+        report = detect_drift(client, stack)
+    finally:
+        client.close()
+    drifted = {job.key: [d.name for d in job.diffs] for job in report.jobs if job.diffs}
+    assert list(drifted.values()) == [["Name"]], report
 
 
 NAME = identity.pending_name("s", "k", "d" * 16, CreateMethod.XML, "t" * 24)
