@@ -9,15 +9,17 @@ empty listing: a plan would then create every job again.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
+import requests
 import responses
 
 from hpcspec.hpcpack import errors
 from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.hpcpack.profile import ClusterProfile, NodeEndpoints
-from tests.hpcpack.client.conftest import BASE, FakeTime, make_client
+from tests.hpcpack.client.conftest import BASE, FakeTime, make_client, rows
 
 Call = Callable[[HpcPackClient], object]
 
@@ -86,3 +88,23 @@ def test_a_json_object_where_a_listing_is_documented_is_a_bad_response(
     with pytest.raises(errors.BadResponse) as raised:
         list(client.iter_jobs())
     assert raised.value.message.startswith("GET /jobs: expected a list of objects, got dict")
+
+
+def test_an_empty_continuation_page_is_a_failed_page_not_the_end_of_the_listing(
+    mocked: responses.RequestsMock, client: HpcPackClient
+) -> None:
+    """Read as "no more rows", the listing would end short; as a failed page it starts again
+    from the top (at most twice), then the error stands."""
+
+    def answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        if "queryId=" in (request.url or ""):
+            return 200, {}, ""
+        page = rows({"Id": "1", "State": "Queued"})
+        return 200, {"x-ms-continuation-queryId": "q1"}, json.dumps(page)
+
+    mocked.add_callback("GET", BASE + "/jobs", callback=answer)
+    with pytest.raises(errors.BadResponse) as raised:
+        list(client.iter_jobs(rows_per_read=1))
+    assert raised.value.message.startswith("GET /jobs: the answer is empty where ")
+    pages = [call.request.url or "" for call in mocked.calls]
+    assert sum("queryId=q1" in url for url in pages) == 3  # the first try and two restarts
