@@ -10,6 +10,7 @@ empty listing: a plan would then create every job again.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 import pytest
@@ -19,6 +20,7 @@ import responses
 from hpcspec.hpcpack import errors
 from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.hpcpack.profile import ClusterProfile, NodeEndpoints
+from tests.conftest import REFERENCE
 from tests.hpcpack.client.conftest import BASE, FakeTime, make_client, rows
 
 Call = Callable[[HpcPackClient], object]
@@ -108,3 +110,30 @@ def test_an_empty_continuation_page_is_a_failed_page_not_the_end_of_the_listing(
     assert raised.value.message.startswith("GET /jobs: the answer is empty where ")
     pages = [call.request.url or "" for call in mocked.calls]
     assert sum("queryId=q1" in url for url in pages) == 3  # the first try and two restarts
+
+
+@pytest.mark.parametrize("spec", ["hpcpack-rest-2016u3.json", "hpcpack-rest-2019.json"])
+def test_openapi_every_get_the_client_reads_documents_a_200_body_and_no_204(spec: str) -> None:
+    """`reference/hpcpack/openapi/*.json`: the shapes these tests hold the client to."""
+    path = REFERENCE / "openapi" / spec
+    if not path.exists():
+        pytest.skip("../shared/reference/hpcpack is not here")
+    paths = json.loads(path.read_text(encoding="utf-8"))["paths"]
+    # 2019 lists nodes at /cluster/nodes*; the /jobs* endpoints (CASES[:9]) are the same.
+    cases = [*CASES_2019, *CASES[:9]] if spec.endswith("2019.json") else CASES
+    for _, sent, _ in cases:
+        template = _template(paths, sent)
+        assert template is not None, (spec, sent)
+        answers = paths[template]["get"]["responses"]
+        assert "204" not in answers and "schema" in answers["200"], (spec, template)
+
+
+def _template(paths: dict[str, object], sent: str) -> str | None:
+    """The spec's path template (`/jobs/{id}/tasks/{taskid}`…) that `sent` fills in."""
+    for template in paths:
+        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
+        if re.match(pattern, sent) and not (
+            template != sent and sent in paths  # a literal path beats a template
+        ):
+            return template
+    return None
