@@ -242,6 +242,7 @@ class StackLock:
                 self.job_id = job.id
                 self._lost.remove(token)
                 continue
+            listed.locks.remove(job)  # ours: never the holder we wait for, cancelled or not
             try:
                 exactly_once.cancel_once(
                     self.cluster, job.id, "hpcspec: lock job of a lost create", forced=True
@@ -250,7 +251,6 @@ class StackLock:
                 log.warning("could not cancel our lock job %s (%s); it goes stale", job.id, error)
                 continue
             self._lost.remove(token)
-            listed.locks.remove(job)
         return listed
 
     def _mine(self, listed: StackJobs) -> LiveJob | None:
