@@ -117,3 +117,40 @@ def test_a_lock_job_the_listing_shows_late_is_used_or_cancelled(
         assert lock_jobs_alive(client, stack) == []
     finally:
         client.close()
+
+
+class RefuseCancel:
+    """WSGI middleware: `POST /hpc/jobs/{id}/cancel` of the ids `refused()` gives answers 400."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], refused: Callable[[], list[int]]):
+        self.app, self.refused = app, refused
+
+    def __call__(self, environ: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ["PATH_INFO"]
+        cancel = environ["REQUEST_METHOD"] == "POST" and path.endswith("/cancel")
+        if cancel and int(path.split("/")[3]) in self.refused():
+            body = json.dumps({"Code": -1, "Message": "refused by the test"}).encode()
+            start("400 Bad Request", [("Content-Type", "application/json")])
+            return [body]
+        return self.app(environ, start)
+
+
+def test_our_lost_lock_job_is_never_the_holder_we_wait_for_even_when_its_cancel_fails(
+    start_emulator: Callable[..., Any],
+) -> None:
+    """A 502 on the first lock create, the listing late: the lock creates another. When the
+    first one (a lower id) is listed and cannot be cancelled, it is still ours, not a holder:
+    the lock is taken at once instead of waiting for our own lock job to go stale."""
+    running = start_emulator()
+    refuse = RefuseCancel(running.emulator.server.app, lambda: wrapper.made)
+    wrapper = GarbledLockCreate(LaggingListing(refuse, LAG), b"", status="502 Bad Gateway")
+    running.emulator.server.app = wrapper
+    client = patient_client(running)
+    lock = StackLock(client, "lock-uncancellable", [], LockOptions(timeout=3), Recorder())
+    try:
+        lock.acquire()  # before: StackLocked after 3 s, held by our own lost lock job
+        assert lock.job_id is not None and lock.job_id not in wrapper.made
+        lock.release()
+        assert lock_jobs_alive(client, "lock-uncancellable") == wrapper.made  # left to go stale
+    finally:
+        client.close()
