@@ -57,6 +57,7 @@ from hpcspec.hpcpack.live import LiveJob
 from hpcspec.hpcpack.states import JobState
 
 RAN_STATES = frozenset({JobState.Finished, JobState.Failed})
+CONFIGURING = JobState.Configuring
 DETAIL_READERS = 4  # changed jobs whose details are read at once (the client is thread-safe)
 ORPHAN_READERS = 8  # orphans whose custom properties are read at once
 
@@ -322,7 +323,8 @@ def choose_current(jobs: Sequence[LiveJob]) -> tuple[LiveJob, list[LiveJob], lis
     While jobs have not ended (Configuring or active), the lowest id among those with the
     newest such job's digest is current — of racing creators of one spec the lower id wins,
     as apply's race rule (`race.survivor`) decides; after a create-before-destroy replace
-    the new spec's job — and every other alive job is a duplicate for apply to cancel.
+    the new spec's job; a submitted job before a job of that spec that already ran (a new
+    run) — and every other alive job is a duplicate for apply to cancel.
     Otherwise the newest job is current, passing over the extra jobs apply cancelled (race
     losers, duplicates: `identity.is_extra`) while the key has another job; the rest is
     history.
@@ -333,8 +335,14 @@ def choose_current(jobs: Sequence[LiveJob]) -> tuple[LiveJob, list[LiveJob], lis
         newest_digest = live_digest(unended[-1])
         # A job of that spec that already ran (Finished, Failed) counts too: a later
         # Configuring job of the same spec is then an extra, never submitted as the key's.
+        # A later job that was submitted is a new run (`apply --rerun`, a spec changed
+        # back): apply submits a job only once its race check found no lower rival alive or
+        # run since its plan, so the one that ran had ended before; it is history.
         same = [j for j in ordered if live_digest(j) == newest_digest]
         current = next(j for j in same if not j.state.is_terminal or j.state in RAN_STATES)
+        if current.state.is_terminal:
+            runs = [j for j in same if not j.state.is_terminal and j.state is not CONFIGURING]
+            current = runs[0] if runs else current
         dupes = [j for j in unended if j is not current and j.state.is_alive]
     else:
         real = [j for j in ordered if not is_extra(j)] or ordered

@@ -243,3 +243,17 @@ def test_a_failed_race_listing_keeps_the_listings_code_and_a_surprise_gets_one(
     message = _lagging_check(monkeypatch, 2, surprise)
     assert message.startswith("error: job 7 was submitted, but the race check with other ")
     assert message.endswith("KeyError: 'Id'; run apply again to settle it [race-check-failed]")
+
+
+def test_a_submitted_job_after_one_of_the_same_spec_that_ran_is_a_new_run_and_current() -> None:
+    """Red-team finding: `apply --rerun` (or a spec changed A -> B -> A) made job 6 while job 5
+    of the same spec had Finished; status and --wait followed 5, and the next apply cancelled
+    the new run as an extra. A race loser is never submitted (its check found the lower job),
+    so a submitted job after one that ran is the key's; the one that ran is history."""
+    for state in (JobState.Queued, JobState.Running, JobState.Finishing):
+        current, history, dupes = choose_current([marked(5, JobState.Finished), marked(6, state)])
+        assert current.id == 6 and [j.id for j in history] == [5] and dupes == []
+    current, _, dupes = choose_current(
+        [marked(5, JobState.Failed), marked(6, JobState.Running), marked(7)]
+    )
+    assert current.id == 6 and [j.id for j in dupes] == [7]

@@ -145,6 +145,43 @@ def test_a_job_canceled_outside_hpcspec_is_reported_with_the_command_that_reruns
 
 
 @pytest.mark.slow
+def test_a_rerun_of_the_same_spec_is_the_keys_job_while_it_runs(
+    cli_env: Path, run_cli: Runner, cluster: Any
+) -> None:
+    """Red-team finding: after `apply --rerun a`, status and --wait followed the old Finished
+    job of the same spec, plan called the new run a duplicate, and the next apply cancelled
+    it as an extra job."""
+    manifest = write_manifest(cli_env, "rerun-same", job("a", "sleep:60"))
+    assert run_cli("apply", str(manifest), "--auto-approve")[0] == 0
+    first = live_ids(cluster, "rerun-same", ["a"])["a"]
+    assert first is not None
+    wait_state(cluster, first, "Queued", "Running")
+    client = client_for(cluster)
+    try:
+        client.finish_job(first, "done early")
+    finally:
+        client.close()
+    wait_state(cluster, first, "Finished")
+    code, out, err = run_cli("apply", str(manifest), "--auto-approve", "--rerun", "a")
+    assert code == 0, out + err
+    rerun = live_ids(cluster, "rerun-same", ["a"])["a"]
+    assert rerun not in (None, first)
+    code, out, _ = run_cli("status", str(manifest), "-o", "json")
+    assert f'"job_id": {rerun}' in out, out
+    code, text, _ = run_cli("plan", str(manifest), "--detailed-exitcode")
+    assert code == 0 and "duplicate" not in text, text
+    code, out, err = run_cli("apply", str(manifest), "--auto-approve")
+    assert code == 0 and "extra job" not in out + err, out + err
+    assert live_ids(cluster, "rerun-same", ["a"])["a"] == rerun
+    client = client_for(cluster)
+    try:
+        assert client.job_state(rerun).is_alive
+    finally:
+        client.close()
+    run_cli("destroy", str(manifest), "--auto-approve")
+
+
+@pytest.mark.slow
 def test_drift_in_a_managed_field_is_an_update_that_apply_restores(
     cli_env: Path, run_cli: Runner, cluster: Any
 ) -> None:
