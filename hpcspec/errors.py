@@ -19,7 +19,7 @@ class ExitCode(IntEnum):
     CHANGES = 2  # only with --detailed-exitcode
     PARTIAL = 3  # apply: some jobs done, some failed
     STALE_PLAN = 4  # apply PLAN.json: the cluster moved since the plan was made
-    JOBS_FAILED = 5  # --wait: a job ended Failed or Canceled, or a key has no job
+    JOBS_FAILED = 5  # --wait: a job ended Failed, Canceled or with tasks canceled; or no job
     TIMED_OUT = 6  # --wait: the timeout passed before every job ended
     WRONG_CLUSTER = 7  # apply PLAN.json: the plan was made against another cluster or stack
 

@@ -54,8 +54,17 @@ class JobStatus:
         return self.state in ("Finished", "Failed", "Canceled", "absent")
 
     @property
+    def canceled_tasks(self) -> int:
+        """Tasks that were canceled (a job finished by hand cancels every task not done)."""
+        return self.tasks.get("Canceled", 0)
+
+    @property
     def ended_badly(self) -> bool:
-        """Ended Failed or Canceled, or has no job: not the result the manifest asked for."""
+        """Ended Failed or Canceled, or has no job, or Finished with tasks that were canceled
+        (finished by hand: `POST /jobs/{id}/finish`, or a task canceled): not the result the
+        manifest asked for, which is every task run."""
+        if self.state == "Finished":
+            return self.canceled_tasks > 0
         return self.state in ("Failed", "Canceled", "absent")
 
 

@@ -96,5 +96,11 @@ def wait_verdict_line(verdict: WaitVerdict, rows: Sequence[JobStatus]) -> tuple[
     if verdict is WaitVerdict.TIMED_OUT:
         return "Timed out waiting for the jobs to end.", True
     bad = [r for r in rows if r.ended_badly]
-    listed = ", ".join(f"{neutralise(r.key)} {r.state}" for r in bad)
+    listed = ", ".join(f"{neutralise(r.key)} {_ending(r)}" for r in bad)
     return f"{len(bad)} job(s) did not finish: {listed}", True
+
+
+def _ending(row: JobStatus) -> str:
+    if row.state == "Finished" and row.canceled_tasks:
+        return f"Finished with {row.canceled_tasks} of {row.total_tasks} task(s) canceled"
+    return row.state

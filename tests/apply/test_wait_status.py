@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import pytest
 from hpcspec.engine import wait
 from tests.apply.recording import install, uninstall
 from tests.conftest import Runner
+from tests.engine.conftest import client_for
 
 
 @pytest.fixture(autouse=True)
@@ -75,6 +77,38 @@ def test_status_wait_fails_for_a_key_that_has_no_job(cli_env: Path, run_cli: Run
     assert "All 2 job(s) finished." not in out
     assert "1 job(s) did not finish: wait-absent/b absent" in err
     assert "(job None)" not in out
+    run_cli("destroy", "m.yaml", "--auto-approve")
+
+
+def test_a_job_finished_by_hand_with_tasks_never_run_is_not_a_green_wait(
+    cli_env: Path, run_cli: Runner, cluster: Any
+) -> None:
+    """Red-team finding: `POST /jobs/{id}/finish` during `apply --wait` ended the job Finished
+    with 2 of 3 tasks canceled, and the wait said "All 1 job(s) finished", exit 0."""
+    path = cli_env / "m.yaml"
+    path.write_text(
+        "apiVersion: hpcspec/v1\nstack: wait-finished-by-hand\njobs:\n  a:\n    tasks:\n"
+        "      t1: {commandLine: 'sleep:0.2'}\n"
+        "      t2: {commandLine: 'sleep:60', dependsOn: [t1]}\n"
+        "      t3: {commandLine: 'sleep:60', dependsOn: [t2]}\n",
+        encoding="utf-8",
+    )
+    assert run_cli("apply", "m.yaml", "--auto-approve")[0] == 0
+    client = client_for(cluster)
+    try:
+        rows = [r for r in client.iter_jobs(properties=["Id", "Name"]) if r.text("Name") == "a"]
+        job_id = max(int(r.text("Id")) for r in rows)
+        deadline = time.monotonic() + 20
+        while client.job_state(job_id).name != "Running":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        client.finish_job(job_id, "done by hand")
+    finally:
+        client.close()
+    code, out, err = run_cli("status", "m.yaml", "--wait", "--timeout", "20s")
+    assert code == 5, out + err
+    assert "All 1 job(s) finished." not in out
+    assert re.search(r"wait-finished-by-hand/a Finished with [23] of 3 task\(s\) canceled", err)
     run_cli("destroy", "m.yaml", "--auto-approve")
 
 

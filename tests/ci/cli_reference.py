@@ -22,9 +22,10 @@ EXIT_CODES: dict[str, str] = {
     "apply": "0 applied (or nothing to do) · 1 error, or refused without confirmation · "
     "3 partial: some jobs done, some failed · 4 stale saved plan · 7 saved plan made against "
     "another cluster or stack · with `--wait`: "
-    "5 a job ended Failed or Canceled, or a key has no job, 6 timed out",
+    "5 a job ended Failed or Canceled (or Finished with tasks canceled), or a key has no job, "
+    "6 timed out",
     "status": "0 shown · 1 error · with `--wait`: 0 all finished, 5 a job Failed or "
-    "Canceled, or a key with no job, 6 timed out",
+    "Canceled (or Finished with tasks canceled), or a key with no job, 6 timed out",
     "drift": "0 checked · 1 error · with `--detailed-exitcode`: 0 no drift, 2 drift found",
     "reconcile": "0 stopped by SIGTERM/SIGINT · 1 error before the loop starts · "
     "with `--once`: 0 ok, 1 error, 3 partial",
@@ -105,7 +106,8 @@ def render() -> str:
         ExitCode.CHANGES: "only with `--detailed-exitcode`: changes (plan) or drift (drift)",
         ExitCode.PARTIAL: "apply / reconcile --once: partial, some jobs done, some failed",
         ExitCode.STALE_PLAN: "apply PLAN.json: the plan is stale for some job",
-        ExitCode.JOBS_FAILED: "`--wait`: a job ended Failed or Canceled, or a key has no job",
+        ExitCode.JOBS_FAILED: "`--wait`: a job ended Failed or Canceled, or Finished with tasks "
+        "canceled (finished by hand), or a key has no job",
         ExitCode.TIMED_OUT: "`--wait`: timed out before every job ended",
         ExitCode.WRONG_CLUSTER: "apply PLAN.json: the plan was made against another cluster "
         "or stack (nothing was changed)",
