@@ -272,6 +272,15 @@ class Plan:
         changes: the cluster matches the manifest". Removed keys left alone do not count."""
         return all(c.satisfied for c in self.changes if not c.is_orphan)
 
+    def kept_apart(self) -> list[Change]:
+        """Satisfied keys whose job differs from the manifest because the manifest says to
+        keep it (`onSpecChange: ignore`): apply does nothing, and the plan says so."""
+        return [
+            c
+            for c in self.changes
+            if c.satisfied and any(r.code is ReasonCode.POLICY_IGNORE for r in c.reasons)
+        ]
+
     def unmet(self) -> list[Change]:
         """Keys apply will not bring to the manifest: refused, or needing a person."""
         return [c for c in self.changes if not c.is_orphan and (c.blocks or c.unmet)]

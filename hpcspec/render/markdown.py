@@ -92,6 +92,9 @@ def _head(plan: Plan) -> str:
         "",
         f"**{escape(plan.summary())}**"
         if plan.has_changes or not plan.matches
+        else f"**No changes.** {escape(_first_upper(phrases.kept_apart_note(plan)))} "
+        f"({escape(plan.summary())})."
+        if plan.kept_apart()
         else f"**No changes.** The cluster matches the manifest ({escape(plan.summary())}).",
         "",
     ]
@@ -163,3 +166,7 @@ def _cut_note(shown: list[Change], kept: int) -> str:
         f"… {phrases.count(len(cut), 'more job')} not shown (plan too large: {detail}); "
         "run hpcspec plan locally or read the JSON plan.\n\n"
     )
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]

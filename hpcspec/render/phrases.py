@@ -123,6 +123,8 @@ def verdict(plan: Plan) -> str | None:
     manifest." only when every selected key's job satisfies it (`Plan.matches`)."""
     if plan.has_changes:
         return None
+    if plan.matches and plan.kept_apart():
+        return f"No changes: {kept_apart_note(plan)}."
     if plan.matches:
         return "No changes: the cluster matches the manifest."
     unmet = plan.unmet()
@@ -131,6 +133,16 @@ def verdict(plan: Plan) -> str | None:
         f"No changes apply can make, but the cluster does not match the manifest: "
         f"{count(len(unmet), 'job key')} {'needs' if len(unmet) == 1 else 'need'} attention "
         f"({neutralise(keys)}), see above."
+    )
+
+
+def kept_apart_note(plan: Plan) -> str:
+    """ "the cluster matches the manifest, but for 1 job whose spec changed…" (`kept_apart`)."""
+    kept = plan.kept_apart()
+    keys = ", ".join(c.key for c in kept[:5]) + (" …" if len(kept) > 5 else "")
+    return (
+        f"the cluster matches the manifest, but for {count(len(kept), 'job')} whose spec "
+        f"changed and that onSpecChange: ignore keeps as it is ({neutralise(keys)})"
     )
 
 

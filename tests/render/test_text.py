@@ -20,6 +20,7 @@ from hpcspec.engine.plan import (
     Unmet,
 )
 from hpcspec.render import render_text, use_color
+from hpcspec.render.markdown import render_markdown
 from tests.render import plans
 
 
@@ -153,3 +154,24 @@ def test_refusals_show_with_their_hint() -> None:
 def test_no_changes_says_so() -> None:
     text = render_text(plans.no_changes(), color=False)
     assert text.rstrip().endswith("No changes: the cluster matches the manifest.")
+
+
+def test_a_spec_change_kept_by_on_spec_change_ignore_is_not_called_a_match() -> None:
+    """Red-team finding: the plan showed the changed command line, then closed with "No
+    changes: the cluster matches the manifest."."""
+    kept = Change(
+        "a",
+        Action.NO_OP,
+        live_id=4,
+        live_state="Finished",
+        reasons=(Reason(ReasonCode.POLICY_IGNORE, "onSpecChange: ignore"),),
+        diffs=(FieldDiff(DiffSection.TASK, "t1/CommandLine", "sleep:1", "exit:0 NEW"),),
+    )
+    text = render_text(_plan(kept), color=False)
+    assert "the cluster matches the manifest." not in text
+    assert text.rstrip().endswith(
+        "No changes: the cluster matches the manifest, but for 1 job whose spec changed and "
+        "that onSpecChange: ignore keeps as it is (a)."
+    )
+    markdown = render_markdown(_plan(kept))
+    assert "**No changes.** The cluster matches the manifest, but for 1 job whose" in markdown
