@@ -91,6 +91,12 @@ def heartbeat_line(active: Sequence[JobStatus]) -> str:
 
 def wait_verdict_line(verdict: WaitVerdict, rows: Sequence[JobStatus]) -> tuple[str, bool]:
     """The wait's last line, and whether it belongs on stderr."""
+    if verdict is WaitVerdict.FINISHED and not rows:
+        return (
+            "Nothing to wait for: no selected key is meant to run (each is `state: "
+            "configuring` or `canceled`, or left out of the run).",
+            False,
+        )
     if verdict is WaitVerdict.FINISHED:
         return f"All {len(rows)} job(s) finished.", False
     if verdict is WaitVerdict.TIMED_OUT:

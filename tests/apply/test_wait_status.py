@@ -221,3 +221,21 @@ def test_wait_on_a_terminal_shows_progress_bars(cluster: Any, tmp_path: Path) ->
     text = screen.decode("utf-8", "replace")
     assert "━" in text and "1/1" in text, text  # rich bars: tasks ended of total
     assert "wait-tty/a (job" in text and "All 2 job(s) finished." in text
+
+
+def test_a_wait_with_no_key_meant_to_run_says_so_instead_of_all_0_finished(
+    cli_env: Path, run_cli: Runner
+) -> None:
+    """Red-team finding (low): with only `state: configuring` keys, `status --wait` printed
+    "All 0 job(s) finished."."""
+    path = cli_env / "m.yaml"
+    path.write_text(
+        "apiVersion: hpcspec/v1\nstack: wait-nothing\njobs:\n  a:\n    state: configuring\n"
+        "    tasks:\n      t: {commandLine: 'echo hi'}\n",
+        encoding="utf-8",
+    )
+    assert run_cli("apply", "m.yaml", "--auto-approve")[0] == 0
+    code, out, err = run_cli("status", "m.yaml", "--wait", "--timeout", "20s")
+    assert code == 0, out + err
+    assert "All 0 job(s)" not in out and "Nothing to wait for" in out, out
+    run_cli("destroy", "m.yaml", "--auto-approve")
