@@ -8,6 +8,7 @@ apply pipeline (recover, plan or re-check the saved plan, confirm, apply, wait),
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -28,7 +29,7 @@ from hpcspec.cli.views import ApplyView
 from hpcspec.config import ClusterFlags
 from hpcspec.engine.pipeline import ApplyRequest, apply_stacks
 from hpcspec.engine.plan_binding import ClusterIdentity, check_binding
-from hpcspec.engine.planfile import SavedPlan, read_saved_plan
+from hpcspec.engine.planfile import PlanFileError, SavedPlan, read_saved_plan
 from hpcspec.engine.secrets import remember_secrets
 from hpcspec.engine.steps import ApplyOptions, CreateMethod
 from hpcspec.errors import UsageError
@@ -76,8 +77,8 @@ def apply(
     reviewed = auto_approve or saved is not None  # a saved plan was reviewed: no prompt
     json_needs_approval(stream, reviewed)
     if saved is not None:
-        manifests: tuple[Path, ...] = (_saved_manifest(saved.extra),)
-        overrides = {str(k): str(v) for k, v in dict(saved.extra.get("vars") or {}).items()}
+        manifest, overrides = _saved_inputs(saved.extra, inputs[0])
+        manifests: tuple[Path, ...] = (manifest,)
     else:
         manifests, overrides = inputs, collect_vars(var_pairs, var_files)
     wait_seconds = _seconds(timeout) if timeout else None
@@ -130,12 +131,33 @@ def apply(
     return exit_code(report.outcome)
 
 
-def _saved_manifest(extra: dict[str, object]) -> Path:
-    """The manifest a saved plan was made from: as typed (relative to where apply runs, as
-    in a CI checkout), else where it was when the plan was saved."""
-    given = Path(str(extra.get("manifest", "")))
-    absolute = Path(str(extra.get("manifest_absolute", "")))
-    return given if given.exists() or not absolute.exists() else absolute
+def _saved_inputs(extra: dict[str, object], plan: Path) -> tuple[Path, dict[str, str]]:
+    """The manifest a saved plan was made from — as typed (relative to where apply runs, as
+    in a CI checkout), else where it was when the plan was saved — and its `--var`s. An
+    envelope `save_extra` did not write (`plan --output json`, an edit) is refused."""
+    given, absolute = extra.get("manifest"), extra.get("manifest_absolute", "")
+    variables = extra.get("vars", {})
+    if not isinstance(given, str) or not given:
+        raise _bad_envelope(plan, "manifest", given, "the manifest's file name")
+    if not isinstance(absolute, str):
+        raise _bad_envelope(plan, "manifest_absolute", absolute, "a file name")
+    if not isinstance(variables, dict):
+        raise _bad_envelope(plan, "vars", variables, "a mapping of --var names to values")
+    manifest = Path(given)
+    if not manifest.exists() and absolute and Path(absolute).exists():
+        manifest = Path(absolute)
+    return manifest, {str(k): str(v) for k, v in variables.items()}
+
+
+def _bad_envelope(plan: Path, key: str, found: object, expected: str) -> PlanFileError:
+    said = "missing" if found is None else json.dumps(found)
+    said = said if len(said) <= 60 else said[:57] + "..."
+    return PlanFileError(
+        f"{plan} is not a saved hpcspec plan: extra.{key} must be {expected}, not {said}",
+        code="plan-file-invalid",
+        hint="a plan printed with --output json cannot be applied; save one with "
+        "hpcspec plan --out FILE",
+    )
 
 
 def _saved_plan(inputs: tuple[Path, ...]) -> SavedPlan | None:

@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING
 
 import click
 
+from hpcspec.capped_read import FileTooLarge, read_capped
 from hpcspec.cli.options import cluster_options
 from hpcspec.errors import ExitCode, HpcspecError, Location, UsageError
 from hpcspec.hpcpack import jobxml
+from hpcspec.hpcpack.jobxml.safe import MAX_JOB_XML_BYTES
 from hpcspec.hpcpack.values import format_priority
 from hpcspec.manifest.export import ExportJob, export_manifest, slug
 from hpcspec.manifest.source import without_cycle_collection
@@ -189,7 +191,11 @@ def reading_notes(name: str, document: jobxml.JobDocument) -> list[str]:
 
 def _read(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        return read_capped(path, MAX_JOB_XML_BYTES)
+    except FileTooLarge as too_large:
+        raise HpcspecError(
+            str(too_large), code="job-xml-too-large", location=Location(str(path))
+        ) from None
     except OSError as error:
         raise HpcspecError(
             f"cannot read the file: {error.strerror}",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from hpcspec.capped_read import FileTooLarge, read_capped
 from hpcspec.config.environment import ConfigError, env_setting
 
 ENV_CONFIG = "HPCSPEC_CONFIG"
@@ -58,13 +59,13 @@ def contexts_path(env: Mapping[str, str]) -> Path:
 def load_contexts(path: Path) -> ContextsFile:
     """The contexts file at `path`, parsed safely (no tags, no aliases); absent → empty."""
     try:
-        data = path.read_bytes()
+        data = read_capped(path, MAX_FILE_BYTES)
     except FileNotFoundError:
         return ContextsFile(path)
+    except FileTooLarge as too_large:
+        raise ConfigError(f"cannot read the contexts file: {too_large}", file=path) from None
     except OSError as failure:
         raise ConfigError(f"cannot read the contexts file: {failure.strerror}", file=path) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ConfigError("the contexts file is larger than 1 MiB", file=path)
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 

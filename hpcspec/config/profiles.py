@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from hpcspec.capped_read import FileTooLarge, read_capped
 from hpcspec.config.environment import ConfigError
 from hpcspec.config.state import cluster_key, cluster_state_dir, make_private_dir, state_dir
 from hpcspec.hpcpack.profile import ClusterProfile, ProfileError
@@ -66,14 +67,14 @@ def load_profile(path: Path | None) -> ClusterProfile | None:
     if path is None:
         return None
     try:
-        data = path.read_bytes()
+        data = read_capped(path, MAX_PROFILE_BYTES)
     except FileNotFoundError:
         return None
+    except FileTooLarge as too_large:
+        raise ConfigError(f"cannot read the cluster profile: {too_large}", file=path) from None
     except OSError as failure:
         why = failure.strerror
         raise ConfigError(f"cannot read the cluster profile: {why}", file=path) from None
-    if len(data) > MAX_PROFILE_BYTES:
-        raise ConfigError("the cluster profile is larger than 256 KiB", file=path)
     try:
         return ClusterProfile.from_json(data.decode("utf-8", "replace"), where=str(path))
     except ProfileError as bad:
@@ -85,6 +86,7 @@ def load_profile(path: Path | None) -> ClusterProfile | None:
 
 
 IDENTITIES = "identities.json"  # per cluster, in its state dir: see `load_identities`
+MAX_IDENTITIES_BYTES = 64 * 1024 * 1024  # a cache: past this it is read again from the cluster
 
 
 def load_identities(cluster: str, env: Mapping[str, str] = os.environ) -> dict[str, list[str]]:
@@ -93,8 +95,8 @@ def load_identities(cluster: str, env: Mapping[str, str] = os.environ) -> dict[s
     is only a cache: every entry can be read again from the cluster)."""
     path = cluster_state_dir(cluster, env) / IDENTITIES
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_capped(path, MAX_IDENTITIES_BYTES))
+    except (OSError, ValueError, FileTooLarge):
         return {}
     if not isinstance(data, dict) or data.get("format") != 1:
         return {}

@@ -10,10 +10,14 @@ import json
 import os
 from pathlib import Path
 
+from hpcspec.capped_read import FileTooLarge, read_capped_text
 from hpcspec.emulator.api import User
 from hpcspec.emulator.faults import FaultPlan, FaultRule, load_plan
 from hpcspec.errors import HpcspecError, UsageError
 from hpcspec.hpcpack.profile import ClusterProfile, SweepExpansion
+
+MAX_USERS_FILE_BYTES = 1024 * 1024
+MAX_PROFILE_FILE_BYTES = 256 * 1024  # as a profile saved by `cluster check` (config/profiles.py)
 
 
 def parse_user(spec: str) -> User:
@@ -30,7 +34,11 @@ def parse_user(spec: str) -> User:
 
 def read_users(path: Path) -> list[User]:
     """One `NAME:PASSWORD[:admin]` per line (the local cluster's credentials file)."""
-    lines = path.read_text(encoding="utf-8").splitlines()
+    try:
+        lines = read_capped_text(path, MAX_USERS_FILE_BYTES).splitlines()
+    except (OSError, UnicodeDecodeError, FileTooLarge) as error:
+        why = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise UsageError(f"--users-file {path}: {why}", code="emulator-users-file") from None
     return [parse_user(line.strip()) for line in lines if line.strip()]
 
 
@@ -83,11 +91,10 @@ def load_profile(path: Path | None, sweep_expansion: str | None) -> ClusterProfi
     profile = ClusterProfile()
     if path is not None:
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as error:
-            raise UsageError(
-                f"--profile {path}: {error.strerror or error}", code="emulator-profile"
-            ) from None
+            text = read_capped_text(path, MAX_PROFILE_FILE_BYTES)
+        except (OSError, UnicodeDecodeError, FileTooLarge) as error:
+            why = error.strerror if isinstance(error, OSError) and error.strerror else error
+            raise UsageError(f"--profile {path}: {why}", code="emulator-profile") from None
         profile = ClusterProfile.from_json(text, where=str(path))
     if sweep_expansion is not None:
         profile = profile.with_changes(sweep_expansion=SweepExpansion(sweep_expansion))

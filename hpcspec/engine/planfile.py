@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from hpcspec.capped_read import FileTooLarge, read_capped_text
 from hpcspec.engine.plan import (
     Action,
     Block,
@@ -40,9 +41,11 @@ from hpcspec.engine.plan import (
     Unmet,
 )
 from hpcspec.errors import HpcspecError
+from hpcspec.strict_json import StrictJsonError, loads_strict
 
 FORMAT_VERSION = "1.2"
 _MAJOR = 1
+MAX_PLAN_BYTES = 100 * 1024 * 1024  # 5 manifests: a plan shows changed fields twice
 SENSITIVE = "(sensitive)"
 
 # Terraform's `change.actions` vocabulary, so policy tools can scan for "delete".
@@ -286,8 +289,8 @@ def check_overwritable(path: Path) -> None:
 def _is_plan(path: Path) -> bool:
     """Whether `path` holds a saved plan (of any version): only such a file is overwritten."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        raw = loads_strict(read_capped_text(path, MAX_PLAN_BYTES))
+    except (OSError, UnicodeDecodeError, FileTooLarge, ValueError):
         return False
     return isinstance(raw, dict) and {"format_version", "plan_digest", "changes"} <= raw.keys()
 
@@ -300,16 +303,18 @@ def load_plan(path: Path) -> Plan:
 def read_saved_plan(path: Path) -> SavedPlan:
     """The plan saved in `path` with its `extra` envelope and recorded digest."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_capped_text(path, MAX_PLAN_BYTES)
+    except (OSError, UnicodeDecodeError, FileTooLarge) as exc:
         raise PlanFileError(
             f"cannot read plan file {path}: {exc}", code="plan-file-unreadable"
         ) from None
     try:
-        raw = json.loads(text)
+        raw = loads_strict(text)
     except json.JSONDecodeError as exc:
         raise _not_a_plan(path, f"it is not JSON ({exc.msg} at line {exc.lineno})") from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("format_version"), str):
+    except StrictJsonError as exc:
+        raise _not_a_plan(path, str(exc)) from None
+    if not isinstance(raw, dict) or "format_version" not in raw:
         raise _not_a_plan(path, "it has no format_version")
     _check_version(path, raw["format_version"])
     try:
@@ -329,7 +334,10 @@ def read_saved_plan(path: Path) -> SavedPlan:
     return SavedPlan(plan=plan, extra=dict(doc.extra), digest=doc.plan_digest)
 
 
-def _check_version(path: Path, version: str) -> None:
+def _check_version(path: Path, version: object) -> None:
+    if not isinstance(version, str):
+        why = f'format_version must be a string such as "{_MAJOR}.0", not {json.dumps(version)}'
+        raise _not_a_plan(path, why)
     major, _, minor = version.partition(".")
     if not (major.isdigit() and minor.isdigit()):
         raise _not_a_plan(path, f"format_version {version!r} is not MAJOR.MINOR")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from pathlib import Path
 
 from hpcspec import masking
+from hpcspec.capped_read import FileTooLarge, read_capped_text
 from hpcspec.engine.plan import Plan
-from hpcspec.errors import HpcspecError
+from hpcspec.errors import HpcspecError, Location
 from hpcspec.hpcpack.definition import JobDefinition, SecretRef
+from hpcspec.hpcpack.xml_chars import first_uncarriable
 from hpcspec.manifest.resolve import ResolvedStack
+
+MAX_SECRET_FILE_BYTES = 1024 * 1024  # far above any value Windows lets a variable hold
 
 
 class SecretUnavailable(HpcspecError):
@@ -47,29 +50,66 @@ def _read(ref: SecretRef) -> str:
             )
         return value
     try:
-        return Path(ref.name).read_text(encoding="utf-8").rstrip("\r\n")
+        return read_capped_text(ref.name, MAX_SECRET_FILE_BYTES).rstrip("\n")
     except OSError as error:
+        why = error.strerror or str(error)
         raise SecretUnavailable(
-            f"secret file:{ref.name} cannot be read ({error.strerror})", code="secret-unavailable"
+            f"secret file:{ref.name} cannot be read ({why})", code="secret-unavailable"
+        ) from None
+    except UnicodeDecodeError:
+        raise SecretUnavailable(
+            f"secret file:{ref.name} is not UTF-8 text", code="secret-unavailable"
+        ) from None
+    except FileTooLarge as too_large:
+        raise SecretUnavailable(
+            f"secret file:{ref.name} is not a secret: {too_large}", code="secret-unavailable"
         ) from None
 
 
 def secret_refs(definition: JobDefinition) -> list[SecretRef]:
     """Every secret reference a job carries: job and task env, the run-as password."""
-    envs = [v for _, v in definition.env] + [v for t in definition.tasks for _, v in t.env]
-    refs = [v for v in envs if isinstance(v, SecretRef)]
+    return [ref for _, ref in secret_places(definition)]
+
+
+def secret_places(definition: JobDefinition) -> list[tuple[str, SecretRef]]:
+    """Every secret reference a job carries, with its key path below the job (`env.NAME`,
+    `tasks.TASK.env.NAME`, `runAs.password`)."""
+    places = [(f"env.{n}", v) for n, v in definition.env if isinstance(v, SecretRef)]
+    places += [
+        (f"tasks.{t.name}.env.{n}", v)
+        for t in definition.tasks
+        for n, v in t.env
+        if isinstance(v, SecretRef)
+    ]
     if definition.run_as is not None and definition.run_as.password is not None:
-        refs.append(definition.run_as.password)
-    return refs
+        places.append(("runAs.password", definition.run_as.password))
+    return places
 
 
 def require_secrets(stack: ResolvedStack, plan: Plan, resolve: Callable[[SecretRef], str]) -> None:
     """Read every secret the plan's changes will send, before the first request that changes
-    anything: a missing one stops apply with nothing cancelled or half-made (the values are
-    read again when they are sent, and dropped here)."""
+    anything: a missing one, or one XML 1.0 cannot carry, stops apply with nothing cancelled
+    or half-made, naming the key path (the values are read again when they are sent, and
+    dropped here)."""
     for change in plan.changes:
         desired = stack.jobs.get(change.key)
         if desired is None or not change.is_change or change.blocks:
             continue
-        for ref in secret_refs(desired.definition):
-            resolve(ref)
+        for below, ref in secret_places(desired.definition):
+            where = Location(file=stack.source, path=f"jobs.{change.key}.{below}")
+            try:
+                value = resolve(ref)
+            except SecretUnavailable as missing:
+                raise SecretUnavailable(
+                    missing.message, code=missing.code, hint=missing.hint, location=where
+                ) from None
+            if first_uncarriable(value) is not None:
+                raise SecretUnavailable(
+                    f"secret {ref.source}:{ref.name} holds a character job XML cannot carry "
+                    "(a control character other than tab, line feed and carriage return, "
+                    "U+FFFE, U+FFFF or a lone surrogate)",
+                    code="secret-invalid",
+                    hint="job XML (XML 1.0, how apply creates jobs by default) cannot hold it, "
+                    "so hpcspec sends no such value whichever way it creates jobs",
+                    location=where,
+                )

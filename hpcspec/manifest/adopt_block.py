@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from hpcspec.manifest.errors import ManifestError
-from hpcspec.manifest.load import load_manifest
+from hpcspec.manifest.load import load_manifest, read_text
 
 _BLOCK = re.compile(r"^adopt:[ \t]*(#.*)?$", re.MULTILINE)
 _TOP_LEVEL = re.compile(r"^[^\s#-]", re.MULTILINE)
@@ -50,7 +50,7 @@ def with_adoptions(text: str, entries: Mapping[str, int]) -> str:
 
 def record_adoptions(path: Path, entries: Mapping[str, int]) -> None:
     """Write `entries` into the manifest file's `adopt:` block, checked by loading it again."""
-    original = path.read_text(encoding="utf-8")
+    original = read_text(path)
     edited = with_adoptions(original, entries)
     checked = path.with_name(f".{path.name}.adopt")
     checked.write_text(edited, encoding="utf-8")

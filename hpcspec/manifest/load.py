@@ -13,6 +13,7 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from hpcspec.capped_read import FileTooLarge, read_capped_text
 from hpcspec.manifest import rules
 from hpcspec.manifest.errors import InvalidManifest, KeyPath, ManifestError, did_you_mean
 from hpcspec.manifest.models import Manifest
@@ -25,13 +26,9 @@ def read_text(path: Path) -> str:
     """The file's text, refusing unreadable, huge or non-UTF-8 files with a clear error."""
     name = str(path)
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise ManifestError(
-                f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB",
-                code="file-too-large",
-                file=name,
-            )
-        return path.read_text(encoding="utf-8")
+        return read_capped_text(path, MAX_BYTES)
+    except FileTooLarge as too_large:
+        raise ManifestError(str(too_large), code="file-too-large", file=name) from None
     except FileNotFoundError:
         raise ManifestError("no such file", code="file-not-found", file=name) from None
     except IsADirectoryError:
