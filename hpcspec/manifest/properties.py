@@ -17,7 +17,7 @@ from hpcspec.hpcpack.catalogue import PropertySpec, Value
 from hpcspec.hpcpack.definition import EnvValue, SecretRef
 from hpcspec.manifest import rules
 from hpcspec.manifest.errors import KeyPath, ManifestError, did_you_mean
-from hpcspec.manifest.variables import scalar_text, substitute
+from hpcspec.manifest.variables import check_carriable, job_text, scalar_text
 
 if TYPE_CHECKING:
     from hpcspec.manifest.models import Secret
@@ -43,7 +43,7 @@ def properties(
         if spec is None:
             _unknown(name, raw, known, reserved, path, what)
         if isinstance(value, str):
-            value = substitute(value, variables, path)
+            value = job_text(value, variables, path)
         try:
             parsed = spec.parse(value)
         except ValueError as bad:
@@ -106,7 +106,8 @@ def custom_properties(
                 path=path,
                 code="reserved-property",
             )
-        text = substitute(scalar_text(value), variables, path)
+        check_carriable(name, path, "name")
+        text = job_text(scalar_text(value), variables, path)
         if (
             len(name) > catalogue.MAX_CUSTOM_PROPERTY_NAME
             or len(text) > catalogue.MAX_CUSTOM_PROPERTY_VALUE
@@ -131,11 +132,12 @@ def env(
     out: dict[str, EnvValue] = {}
     for name, value in raw.items():
         path = (*where, name)
+        check_carriable(name, path, "name")
         if isinstance(value, Secret):
             rules.check_env(name, None, path)
             out[name] = secret(value)
         else:
-            text = substitute(scalar_text(value), variables, path)
+            text = job_text(scalar_text(value), variables, path)
             rules.check_env(name, text, path)
             out[name] = text
     return out

@@ -38,7 +38,7 @@ from hpcspec.manifest.errors import (
     undeclared_variable,
 )
 from hpcspec.manifest.graph import CycleError, topological_order
-from hpcspec.manifest.variables import scalar_text, substitute
+from hpcspec.manifest.variables import job_text, scalar_text
 from hpcspec.manifest.vocabulary import KEY_PATTERN
 
 if TYPE_CHECKING:  # the pydantic models are loaded by whoever validated the manifest
@@ -188,7 +188,7 @@ def _resolve_job(key: str, job: Job, defaults: JobPolicy, variables: dict[str, s
         tasks=tuple(tasks),
         run_as=(
             RunAs(
-                substitute(run_as.userName, variables, (*where, "runAs", "userName")),
+                job_text(run_as.userName, variables, (*where, "runAs", "userName")),
                 props_of.secret(run_as.password) if run_as.password else None,
             )
             if run_as
@@ -272,7 +272,7 @@ def _tasks(
 def _task(
     task: Task, name: str, depends: tuple[str, ...], variables: dict[str, str], where: KeyPath
 ) -> TaskDefinition:
-    command = substitute(task.commandLine, variables, (*where, "commandLine"))
+    command = job_text(task.commandLine, variables, (*where, "commandLine"))
     if not command.strip():
         raise ManifestError(
             "commandLine is empty",
@@ -304,7 +304,7 @@ def _task(
         name=name,
         command_line=command,
         work_directory=(
-            substitute(task.workDirectory, variables, (*where, "workDirectory"))
+            job_text(task.workDirectory, variables, (*where, "workDirectory"))
             if task.workDirectory is not None
             else None
         ),
@@ -325,7 +325,7 @@ def _sweep(task: Task, variables: dict[str, str], where: KeyPath) -> Sweep:
     bounds: dict[str, int] = {}
     for field in ("start", "end", "increment"):
         raw = getattr(task.sweep, field)
-        text = substitute(raw, variables, (*where, field)) if isinstance(raw, str) else raw
+        text = job_text(raw, variables, (*where, field)) if isinstance(raw, str) else raw
         try:
             bounds[field] = parse_int(text)
         except ValueError:

@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime
 
+from hpcspec.hpcpack.xml_chars import first_uncarriable
 from hpcspec.manifest.errors import KeyPath, ManifestError, did_you_mean
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{([^}]*)\}")
@@ -46,6 +47,27 @@ def substitute(text: str, variables: Mapping[str, str], path: KeyPath) -> str:
         )
 
     return _REFERENCE.sub(replace, text)
+
+
+def job_text(text: str, variables: Mapping[str, str], path: KeyPath) -> str:
+    """A manifest string as it goes to the cluster: substituted, and text job XML can carry."""
+    result = substitute(text, variables, path)
+    check_carriable(result, path)
+    return result
+
+
+def check_carriable(text: str, path: KeyPath, what: str = "value") -> None:
+    """Refuse text XML 1.0 cannot carry (the job XML writer's rule), at its key path: render
+    and apply would refuse it, so validate does."""
+    at = first_uncarriable(text)
+    if at is not None:
+        raise ManifestError(
+            f"the {what} holds U+{ord(text[at]):04X} at character {at + 1}, which job XML "
+            "(XML 1.0) cannot carry",
+            path=path,
+            code="invalid-value",
+            hint="remove the control character (tab, line feed and carriage return are fine)",
+        )
 
 
 def scalar_text(value: object) -> str:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 
-# Characters that are not XML 1.0 `Char`s (astral characters all are).
-_UNCARRIABLE = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
-_NOT_CARRIABLE = re.compile(f"[{_UNCARRIABLE}]").search
+from hpcspec.hpcpack.xml_chars import UNCARRIABLE as _UNCARRIABLE
+from hpcspec.hpcpack.xml_chars import first_uncarriable
+
 # The first character `attribute` would change or refuse (None: `value` is written as is).
 find_attribute_special = re.compile(f'[&<>"\t\n\r{_UNCARRIABLE}]').search
 _TEXT_SPECIAL = re.compile(f"[&<>\r{_UNCARRIABLE}]").search
@@ -52,6 +52,6 @@ def text(value: str) -> str:
 
 
 def _refuse_uncarriable(value: str) -> None:
-    if _NOT_CARRIABLE(value) is not None:
+    if first_uncarriable(value) is not None:
         value.encode("utf-8")  # a lone surrogate: the UnicodeEncodeError lxml raised
         raise ValueError(NOT_XML)
