@@ -61,8 +61,9 @@ from hpcspec.config.state import (
     stack_state_dir,
     state_dir,
 )
+from hpcspec.errors import UsageError
 from hpcspec.hpcpack import endpoint
-from hpcspec.hpcpack.transport_options import Credentials, TransportOptions
+from hpcspec.hpcpack.transport_options import Credentials, TransportOptions, check_user_names
 
 __all__ = [
     "CI_VARIABLES",
@@ -206,6 +207,7 @@ class ClusterConfig:
         return [(name, shown[name], origins[name]) for name in shown]
 
 
+MAX_PASSWORD = 4096  # characters of --password-stdin's line; far above any real password
 Prompt = Callable[[str, bool], str]  # (question, hide input) → answer
 KeyringLookup = Callable[[str, str], str | None]
 
@@ -274,7 +276,7 @@ def resolve(
         choice=choice,
     )
     if not remote:
-        return config
+        return _sendable(config)
     password = _password(config, flags, env, stdin, prompt, keyring, need_password)
     if need_password and config.username.value is None:
         if prompt is None:
@@ -284,7 +286,15 @@ def resolve(
             )
         config = replace(config, username=Setting(prompt("Username", False), "prompt"))
         password = _password(config, flags, env, stdin, prompt, keyring, need_password)
-    return replace(config, password=password)
+    return _sendable(replace(config, password=password))
+
+
+def _sendable(config: ClusterConfig) -> ClusterConfig:
+    """`config`, once its user names can go out on a request (else a usage error, before any)."""
+    check_user_names(
+        config.username.value, config.username.origin, config.as_user.value, config.as_user.origin
+    )
+    return config
 
 
 def _cluster(
@@ -340,7 +350,12 @@ def _password(
     if flags.password_stdin:
         if not need_password or stdin is None:
             return Setting(None, "--password-stdin (read when used)")
-        return Setting(stdin.readline().rstrip("\r\n"), "--password-stdin")
+        line = stdin.readline(MAX_PASSWORD + 2)  # bounded: stdin may be an endless device
+        if len(line.rstrip("\r\n")) > MAX_PASSWORD:
+            raise UsageError(
+                f"--password-stdin: the first line is over {MAX_PASSWORD} characters", code="usage"
+            )
+        return Setting(line.rstrip("\r\n"), "--password-stdin")
     from_env = env_setting(env, ENV_PASSWORD)
     if from_env is not None:
         return Setting(from_env, f"env {ENV_PASSWORD}")

@@ -9,9 +9,11 @@ from __future__ import annotations
 import base64
 import email.utils
 import time
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from hpcspec.errors import UsageError
 from hpcspec.hpcpack import endpoint
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -75,6 +77,50 @@ class Reply:
 def check_url(base_url: str, *, with_credentials: bool) -> str:
     """The base URL without a trailing slash, or the error that refuses it (`endpoint.route`)."""
     return endpoint.route(base_url, with_credentials=with_credentials).base_url
+
+
+def header_value_problem(value: str) -> str | None:
+    """What keeps `value` from going out as an HTTP header value (None: nothing does): a
+    control character (a line break would end the header), surrounding whitespace (dropped
+    or refused on the way), or a character outside Latin-1 (http.client's encoding)."""
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        return "it holds a control character (a line break would end the HTTP header)"
+    if value != value.strip():
+        return "it starts or ends with whitespace"
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return "it holds a character outside Latin-1, which an HTTP header cannot carry"
+    return None
+
+
+def user_id_problem(user: str) -> str | None:
+    """What keeps `user` from being a Basic-auth user-id (None: nothing does): RFC 7617 allows
+    no colon (it ends the user-id) and no control character."""
+    if ":" in user:
+        return "it holds a colon, which Basic authentication reads as the end of the user name"
+    if any(unicodedata.category(c) == "Cc" for c in user):
+        return "it holds a control character, which Basic authentication does not allow"
+    return None
+
+
+def check_user_names(
+    user: str | None, user_origin: str, as_user: str | None, as_user_origin: str
+) -> None:
+    """Refuse a Basic user name or an as-user that cannot go out on a request: a usage error
+    naming where it came from, before any request (a line break in --as-user once failed only
+    after five retries, as a transport error)."""
+    why = user_id_problem(user) if user is not None else None
+    name, origin = "user name", user_origin
+    if why is None and as_user is not None:
+        why = header_value_problem(as_user)
+        name, origin = "as-user (the x-ms-as-user header)", as_user_origin
+    if why is not None:
+        raise UsageError(
+            f"the {name} from {origin} cannot be sent: {why}",
+            code="invalid-user-name",
+            hint="write the account as DOMAIN\\user",
+        )
 
 
 def basic_token(user: str, password: str) -> str:
