@@ -59,6 +59,7 @@ from typing import Any
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack.errors import Kind
 from hpcspec.hpcpack.states import JobState
+from hpcspec.hpcpack.timeformat import TimeFormat
 
 FORMAT = 1  # the profile file's own format version
 DEFAULT_DATETIME_FORMAT = "M/d/yyyy h:mm:ss tt"  # the spec's dateTimeFormat example (§7)
@@ -245,6 +246,15 @@ class ClusterProfile:
         )
         for section in (reader, client, errors, writes, paging):
             section.finish()
+        problem = TimeFormat(profile.datetime_format).problem()
+        if problem is not None:
+            raise ProfileError(
+                f"{where}.datetime_format {profile.datetime_format!r} is not a usable .NET "
+                f"date-time format: {problem}",
+                code="profile-invalid",
+                hint=f"the cluster's own format (GET /cluster/info/dateTimeFormat), e.g. "
+                f"{DEFAULT_DATETIME_FORMAT!r}; `hpcspec cluster check` measures it",
+            )
         return profile
 
     @classmethod

@@ -124,6 +124,23 @@ class TimeFormat:
             tzinfo=UTC,
         )
 
+    def problem(self) -> str | None:
+        """Why this format cannot carry the cluster's times (None: it can): a sample moment
+        written with it must read back the same, to the minute, date included."""
+        sample = datetime(2031, 11, 23, 17, 45, tzinfo=UTC)
+        written = self.format(sample)
+        try:
+            read = self.parse(written)
+        except ValueError:
+            read = None
+        if read != sample:
+            shown = "nothing" if read is None else f"{read:%Y-%m-%d %H:%M}"
+            return (
+                f"it writes {sample:%Y-%m-%d %H:%M} as {written!r}, which reads back as {shown}: "
+                "a format needs the year, month, day, hour and minute (and tt with h)"
+            )
+        return None
+
     def format(self, moment: datetime) -> str:
         """`moment` (naive means UTC) as the cluster writes times."""
         if moment.tzinfo is not None:
