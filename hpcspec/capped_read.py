@@ -31,13 +31,26 @@ def describe_cap(cap: int) -> str:
     return f"{cap} bytes"
 
 
+_CHUNK = 1024 * 1024
+
+
 def read_capped(path: str | os.PathLike[str], cap: int) -> bytes:
     """The file's bytes; raises FileTooLarge past `cap` bytes (reads at most cap + 1 of them)."""
     with open(path, "rb") as stream:
-        data = stream.read(cap + 1)
-    if len(data) > cap:
+        # The reported size only sizes the first read (a regular file: all of it at once, no
+        # cap-sized buffer); it never decides when to stop.
+        want = max(os.fstat(stream.fileno()).st_size + 1, _CHUNK)
+        chunks, total = [], 0
+        while total <= cap:
+            chunk = stream.read(min(want, cap + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            want = _CHUNK
+    if total > cap:
         raise FileTooLarge(cap)
-    return data
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def read_capped_text(path: str | os.PathLike[str], cap: int) -> str:

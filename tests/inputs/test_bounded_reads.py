@@ -124,3 +124,20 @@ def test_a_25_mb_fifo_manifest_is_refused_as_too_large(
     assert code == 1
     assert f"{path}: error: the file is larger than 20 MB [file-too-large]" in err
     assert ended.wait(30)
+
+
+def test_read_capped_returns_all_of_a_fifo_within_the_cap(tmp_path: Path) -> None:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this system")
+    path = tmp_path / "pipe"
+    os.mkfifo(path)
+    data = bytes(range(256)) * (10 * 1024 + 7)  # 2.5 MB: read in several pieces
+
+    def write() -> None:
+        with open(path, "wb") as pipe:
+            pipe.write(data)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    assert read_capped(path, 4 * 1024 * 1024) == data
+    writer.join(timeout=30)
