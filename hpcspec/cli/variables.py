@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 
 import click
 
-from hpcspec.engine.secrets import remember_secrets
 from hpcspec.errors import UsageError
 from hpcspec.manifest import load_and_resolve
 from hpcspec.manifest.load import read_text
@@ -71,6 +70,8 @@ def stack_target(
     if manifest is None:
         assert stack_name is not None
         return stack_name, [], None
+    from hpcspec.engine.secrets import remember_secrets  # here: validate loads no engine
+
     resolved = load_and_resolve(manifest, collect_vars(var_pairs, var_files))
     remember_secrets(resolved)  # to mask them in task output it shows (`masking.py`)
     return resolved.stack, list(resolved.jobs), resolved
