@@ -7,6 +7,7 @@ import io
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -17,7 +18,11 @@ from hpcspec.config import ConfigError, load_profile, resolve
 from hpcspec.emulator.faults import load_plan
 from hpcspec.errors import HpcspecError, UsageError
 from hpcspec.hpcpack import jobxml
-from hpcspec.hpcpack.profile import ClusterProfile, ProfileError
+from hpcspec.hpcpack.check.cluster_probes import date_time_format
+from hpcspec.hpcpack.check.model import CheckRun, Outcome
+from hpcspec.hpcpack.client import HpcPackClient
+from hpcspec.hpcpack.profile import UNKNOWN, ClusterProfile, ProfileError
+from hpcspec.hpcpack.transport import Credentials, Transport, TransportOptions
 from hpcspec.manifest import InvalidManifest, parse_manifest
 from hpcspec.manifest import resolve as resolve_manifest
 from tests.conftest import Runner
@@ -267,3 +272,22 @@ def test_validate_accepts_a_command_line_exactly_when_job_xml_can_carry_it(char:
     assert valid == renders
     if valid:
         assert stack.jobs["job"].definition.tasks[0].command_line == f"echo {char} hi"
+
+
+def test_a_cluster_format_that_cannot_read_back_a_time_is_reported_and_never_saved(
+    start_emulator: Any,
+) -> None:
+    # A profile holding it would not load (above), so neither `cluster check` nor a client
+    # learning the format on first use may save it: the check says it differs instead.
+    running = start_emulator(profile=ClusterProfile(datetime_format="HH:mm"))
+    options = TransportOptions(running.url, credentials=Credentials(*running.admin))
+    client = HpcPackClient(Transport(options), profile=UNKNOWN)
+    try:
+        result = date_time_format(CheckRun(client))
+        assert "datetime_format" not in result.facts
+        [finding] = result.findings
+        assert finding.outcome is Outcome.DIFFERS and "reads back as" in finding.evidence
+        assert client.time_format.pattern == "HH:mm"  # still used to read this run's times
+        assert not client.profile.knows("datetime_format")
+    finally:
+        client.close()

@@ -46,12 +46,16 @@ def date_time_format(run: CheckRun) -> ProbeResult:
     """GET /cluster/info/dateTimeFormat, and a job's CreateTime read with it."""
     result = ProbeResult()
     text = run.client.date_time_format()
-    result.facts["datetime_format"] = text
     try:
         form = TimeFormat(text)
     except ValueError as bad:
         result.add("date-time-format", _DATE_ASSUMPTION, False, f"{text!r}: {bad}")
         return result
+    problem = form.problem()
+    if problem is not None:  # not saved: a profile holding it would not load
+        result.add("date-time-format", _DATE_ASSUMPTION, False, f"{text!r}: {problem}")
+        return result
+    result.facts["datetime_format"] = text
     job_id = run.made(run.client.create_job({"Name": run.name("date")}))
     created = run.client.job_properties(job_id, ["CreateTime"]).text("CreateTime")
     try:

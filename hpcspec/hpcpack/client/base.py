@@ -109,7 +109,8 @@ class ClientBase:
         if self._time_format is None:
             text = self.date_time_format()
             self._time_format = TimeFormat(text)
-            self.learn("", datetime_format=text)  # saved, not worth a warning
+            if self._time_format.problem() is None:  # a profile holding it would not load
+                self.learn("", datetime_format=text)  # saved, not worth a warning
         return self._time_format
 
     def parse_time(self, text: str) -> datetime | None:
