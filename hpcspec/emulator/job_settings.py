@@ -30,7 +30,7 @@ from hpcspec.emulator.properties import (
 from hpcspec.emulator.rows import JobRow
 from hpcspec.emulator.time_format import TimeFormat
 from hpcspec.hpcpack import catalogue, modify_rules, values
-from hpcspec.hpcpack.profile import ClusterProfile
+from hpcspec.hpcpack.profile import ClusterProfile, StampedAt
 
 Pairs = Sequence[tuple[str, str]]
 
@@ -68,14 +68,20 @@ def apply_job_props(job: JobRow, props: Pairs, creating: bool, settings: JobSett
             _set_job_value(job, name, raw_value, cluster)
     if priority is not None and "ExpandedPriority" in given:
         _check_priorities_agree(priority, int(job.props["ExpandedPriority"]))
-    if not settings.profile.client_source_kept and (creating or "ClientSource" in given):
-        # a server that stamps its own ClientSource (a profile fact; issue 15)
-        job.props["ClientSource"] = settings.profile.client_source_stamp
+    if creating or "ClientSource" in given:
+        stamp_client_source(job, settings.profile, StampedAt.WRITE)
     if creating:
         for bound in ("Min", "Max"):
             if f"AutoCalculate{bound}" not in given:
                 explicit = any(f"{bound}{unit}" in given for unit in ("Cores", "Nodes", "Sockets"))
                 job.props[f"AutoCalculate{bound}"] = format_bool(not explicit)
+
+
+def stamp_client_source(job: JobRow, profile: ClusterProfile, moment: StampedAt) -> None:
+    """A server that does not keep ClientSource puts its own value there at `moment` (a
+    create or PUT; a submit) if that is when its profile says it does (issue 15)."""
+    if not profile.client_source_kept and profile.client_source_stamped_at is moment:
+        job.props["ClientSource"] = profile.client_source_stamp
 
 
 def _set_job_value(job: JobRow, name: str, raw: str, cluster: ClusterSpec) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from hpcspec.emulator import errors, messages, state_machine
 from hpcspec.emulator.cluster import ClusterSpec
 from hpcspec.emulator.executors import Executor
-from hpcspec.emulator.job_settings import JobSettings, apply_job_props
+from hpcspec.emulator.job_settings import JobSettings, apply_job_props, stamp_client_source
 from hpcspec.emulator.properties import format_time
 from hpcspec.emulator.rows import JobRow, TaskRow
 from hpcspec.emulator.store import Store
@@ -24,7 +24,12 @@ from hpcspec.emulator.sweeps import expand_sweep
 from hpcspec.emulator.time_format import TimeFormat
 from hpcspec.emulator.views import job_view, task_counters
 from hpcspec.hpcpack import catalogue
-from hpcspec.hpcpack.profile import DEFAULT_DATETIME_FORMAT, ClusterProfile, SweepExpansion
+from hpcspec.hpcpack.profile import (
+    DEFAULT_DATETIME_FORMAT,
+    ClusterProfile,
+    StampedAt,
+    SweepExpansion,
+)
 from hpcspec.hpcpack.states import JobState, TaskState
 
 Pairs = Sequence[tuple[str, str]]
@@ -135,6 +140,7 @@ class Scheduler:
             if job.state is not JobState.Configuring:
                 raise errors.conflict(messages.ONLY_CONFIG_JOBS_CAN_BE_SUBMITTED)
             apply_job_props(job, props, False, self.settings(now))
+            stamp_client_source(job, self.profile, StampedAt.SUBMIT)
             job.props["SubmitTime"] = format_time(now)
             state_machine.set_job_state(job, JobState.Submitted, now)
             changes = state_machine.submitted_task_changes(now)

@@ -24,6 +24,10 @@ Fields (JSON keys in brackets):
   server keeps the `ClientSource` a client sends (create, PUT, job XML) or replaces it with
   `client_source_stamp` on every job (references: settable, `msdocs/schedulerwebservice--
   createjob.md`; "the name of the process that created the job", `sdk-xmldoc`).
+- `client_source_stamped_at` [client_source.at] (`StampedAt`), where it is not kept: the
+  server replaces it at every write (`write`: create, PUT, job XML), or keeps what a client
+  writes until the job is submitted and replaces it then (`submit`). The references are
+  silent on when; the check's after-submit probe tells the two apart.
 - `error_style` [errors.style] (`ErrorStyle`) and the status per kind of refusal
   [errors.not_found / refused_by_state / bad_value / forbidden]: how a refusal reaches the
   client. The references document no error schema or status codes for `/hpc` (§1.5).
@@ -82,6 +86,13 @@ class NodeEndpoints(Enum):
     CLUSTER = "cluster"  # /cluster/nodes*, /cluster/nodeGroups* (2019, 2016 U3 rev. 2020)
 
 
+class StampedAt(Enum):
+    """When a server that does not keep ClientSource puts its own value there."""
+
+    WRITE = "write"  # at every create, PUT and job XML import
+    SUBMIT = "submit"  # kept while the job is Configuring, replaced by the submit
+
+
 class SweepExpansion(Enum):
     """When a parametric sweep's subtasks exist."""
 
@@ -103,6 +114,7 @@ class ClusterProfile:
     version: str = "5.3.6435.0"
     client_source_kept: bool = True
     client_source_stamp: str = ""
+    client_source_stamped_at: StampedAt = StampedAt.WRITE
     error_style: ErrorStyle = ErrorStyle.SCHEDULER
     not_found_status: int = 404
     refused_by_state_status: int = 409
@@ -174,7 +186,11 @@ class ClusterProfile:
         return {
             "format": FORMAT,
             "version": self.version,
-            "client_source": {"kept": self.client_source_kept, "stamp": self.client_source_stamp},
+            "client_source": {
+                "kept": self.client_source_kept,
+                "stamp": self.client_source_stamp,
+                "at": self.client_source_stamped_at.value,
+            },
             "errors": {
                 "style": self.error_style.value,
                 "not_found": self.not_found_status,
@@ -223,6 +239,7 @@ class ClusterProfile:
             version=reader.take("version", str, default.version),
             client_source_kept=client.take("kept", bool, default.client_source_kept),
             client_source_stamp=client.take("stamp", str, default.client_source_stamp),
+            client_source_stamped_at=client.enum("at", StampedAt, default.client_source_stamped_at),
             error_style=errors.enum("style", ErrorStyle, default.error_style),
             not_found_status=errors.take("not_found", int, default.not_found_status),
             refused_by_state_status=errors.take(

@@ -55,7 +55,8 @@ def test_every_probe_holds_on_the_emulator_and_the_check_is_safe(
     # Saved for this cluster, every fact measured but the ones no probe can reach safely.
     saved = load_profile(next((home / "profiles").glob("url-*.json")))
     assert saved is not None and saved.checked_at and saved.source == running.url
-    assert set(saved.unverified) <= {"client_source_stamp", "forbidden_status", "start_row",
+    assert set(saved.unverified) <= {"client_source_stamp", "client_source_stamped_at",
+                                     "forbidden_status", "start_row",
                                      "default_rows_per_read"}  # fmt: skip
     # Safe: every write names one of the check's own jobs (or creates one).
     trace = json.loads((home / "rec" / "trace.json").read_text())

@@ -18,7 +18,7 @@ from hpcspec.hpcpack.catalogue import JOB_PROPERTIES
 from hpcspec.hpcpack.check.model import COMMAND, CheckRun, ProbeResult
 from hpcspec.hpcpack.definition import JobDefinition, Sweep, TaskDefinition
 from hpcspec.hpcpack.live import LiveJob
-from hpcspec.hpcpack.profile import ClusterProfile, SweepExpansion
+from hpcspec.hpcpack.profile import ClusterProfile, StampedAt, SweepExpansion
 from hpcspec.hpcpack.states import JobState, TaskState
 
 SETTLE = 20.0  # seconds a submitted job may take to be validated and queued
@@ -97,6 +97,10 @@ def client_source(run: CheckRun) -> ProbeResult:
     result.facts["client_source_kept"] = kept
     if not kept:
         result.facts["client_source_stamp"] = after
+        kept_at_write = created == marker and put == marker + "-put"
+        result.facts["client_source_stamped_at"] = (
+            StampedAt.SUBMIT if kept_at_write and after != marker else StampedAt.WRITE
+        )
     return result
 
 
