@@ -4,7 +4,8 @@ Discovery (`discovery.list_stack`, the one identity-reading function) normally r
 stack's jobs by the `ClientSource` marker in one listing. Some clusters replace ClientSource
 with their own value (`hpcspec cluster check` finds it and the cluster's profile records
 `client_source_kept: false`; without a profile the client finds out by reading back its
-first marker write, and until then discovery lists without guessing: `unmeasured`). There,
+first marker write and its first submitted job, `hpcpack/client/client_source.py`, and until
+then discovery lists without guessing: `unmeasured`). There,
 discovery lists the jobs of the current owner and reads each job's custom properties
 (`hpcspec.stack`, `hpcspec.key`, `hpcspec.digest`, which every job hpcspec creates carries),
 and puts the marker they make into the job's `client_source`, so everything after discovery
@@ -38,15 +39,24 @@ from hpcspec.hpcpack.states import JobState
 
 
 def client_source_fact(reader: ClusterReader) -> bool | None:
-    """Whether the cluster keeps the ClientSource hpcspec writes, from one look at the
-    reader's profile: True or False as measured (or written by hand), None while nothing says
-    (no profile, no marker written yet). A reader without a profile, such as a test's fake,
-    is taken to keep it. A client whose marker write is still finding it out is waited for
-    first (`settle_client_source`), so a listing that follows marker writes lists the jobs
-    they marked."""
+    """Whether the cluster keeps the ClientSource hpcspec writes, from one look at what the
+    reader goes by: True or False as measured (or written by hand, or learned), True once its
+    own marker write read back intact (`client_source_verdict`), None while nothing says (no
+    profile, no marker written yet). A reader without a profile, such as a test's fake, is
+    taken to keep it. A client whose marker write or submit is still finding it out is
+    waited for first (`settle_client_source`), so a listing that follows marker writes lists
+    the jobs they marked."""
     settle = getattr(reader, "settle_client_source", None)
     if settle is not None:
         settle()
+    return _verdict(reader)
+
+
+def _verdict(reader: ClusterReader) -> bool | None:
+    verdict = getattr(reader, "client_source_verdict", None)
+    if verdict is not None:
+        answer: bool | None = verdict()
+        return answer
     profile = getattr(reader, "profile", None)
     knows = getattr(profile, "knows", None)
     if knows is not None and not knows("client_source_kept"):
@@ -61,12 +71,11 @@ def client_source_kept(reader: ClusterReader) -> bool:
 
 
 def client_source_known(reader: ClusterReader) -> bool:
-    """Whether the reader has learned if the cluster keeps ClientSource (a client without a
-    profile learns it from its first marker write; a reader without a profile is taken to
-    know): until then a listing by marker could miss the marked jobs of a cluster that does
-    not (`unmeasured` lists without guessing)."""
-    knows = getattr(getattr(reader, "profile", None), "knows", None)
-    return True if knows is None else bool(knows("client_source_kept"))
+    """Whether the reader knows how to list marked jobs (a client without a profile learns
+    it from its first marker write; a reader without a profile is taken to know), without
+    waiting for a read in flight: until then a listing by marker could miss the marked jobs
+    of a cluster that does not keep ClientSource (`unmeasured` lists without guessing)."""
+    return _verdict(reader) is not None
 
 
 def unmeasured(
@@ -84,10 +93,11 @@ def unmeasured(
     A marker suggests that the cluster keeps what clients write (a cluster that replaces it
     replaces every one it is sent), and the stack's jobs are then the ones its marker or Name
     names; but it is not learned: a job marked before the server began to replace it (an
-    upgrade) keeps its marker, and a saved "kept" would skip the read-back of the first
-    marker write, which is what decides. Without one, the cluster may be replacing markers:
-    the owner's jobs are listed again and read as where it does (`marked`), and the stack's
-    named jobs of the first listing are kept, whoever owns them; nothing is learned either."""
+    upgrade) keeps its marker, and a saved "kept" would skip the client's read-backs of its
+    first marker write and submit, which are what decide. Without one, the cluster may be
+    replacing markers: the owner's jobs are listed again and read as where it does
+    (`marked`), and the stack's named jobs of the first listing are kept, whoever owns them;
+    nothing is learned either."""
     prefix = stack_prefix(stack)
     listing = reader.list_jobs(
         columns=columns,

@@ -4,7 +4,7 @@ the secrets it has been handed.
 `ClientBase` is the base of `HpcPackClient` (the public API is listed in `client/__init__.py`).
 It holds the cluster's profile (`hpcpack.profile`): facts a profile does not establish are
 detected on first use and reported through `learn` (the node endpoints, the date format here;
-whether ClientSource is kept, by the engine's identity reader).
+whether ClientSource is kept, by `client_source.py`).
 Its helpers send one request and decode the documented body shape, turning a shape mismatch
 into `BadResponse`. Every secret value a request carries (a run-as password, an env value
 from `{secret: …}`, a job XML holding one) is remembered and redacted from the text of EVERY
@@ -54,11 +54,6 @@ class ClientBase:
         self.profile = profile if profile is not None else UNKNOWN
         self._learned = learned
         self._learning = threading.Lock()
-        # Held while one thread reads a fact its concurrent first uses all need (one read).
-        self.detecting = threading.Lock()
-        # A job whose ClientSource a write sent while another thread's read of that fact was
-        # in flight (`JobOperations.settle_client_source` reads it if that read failed).
-        self._unread_client_source: tuple[int, str] | None = None
         if time_format is None and self.profile.knows("datetime_format"):
             time_format = TimeFormat(self.profile.datetime_format)
         self._time_format = time_format

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from hpcspec.hpcpack import codec, jobxml, readback
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES
+from hpcspec.hpcpack.client.client_source import ClientSourceLearning, MarkerWrite
 from hpcspec.hpcpack.client.tasks import TaskOperations
 from hpcspec.hpcpack.codec import PropertyMap, TimeParser, WireValue
 from hpcspec.hpcpack.definition import EnvValue, JobDefinition, RunAs, TaskDefinition
@@ -54,7 +55,7 @@ class ListedJobs:
                 yield readback.live_job(row, self._parse_time, self._properties)
 
 
-class JobOperations(TaskOperations):
+class JobOperations(TaskOperations, ClientSourceLearning):
     """Jobs: listings, properties, custom properties, env, create, submit, cancel, requeue
     (on top of their tasks: `read_details` reads both)."""
 
@@ -183,47 +184,9 @@ class JobOperations(TaskOperations):
             values["ClientSource"] = client_source
         body = codec.encode(values, JOB_PROPERTIES, self._time_format_if_needed(values))
         job_id = self._call("POST", "/jobs", codec.decode_int, body=body)
-        if client_source is not None and not self.profile.knows("client_source_kept"):
-            self._learn_client_source(job_id, client_source)
+        if client_source is not None:
+            self._wrote_client_source(MarkerWrite(job_id, client_source, created=True))
         return job_id
-
-    def _learn_client_source(self, job_id: int, sent: str) -> None:
-        """Without a profile: whether the cluster kept the ClientSource of the first create or
-        PUT that sent one (one read). A write sent while that read is in flight does not wait
-        for its answer (its thread goes on with other work); whatever lists marked jobs waits
-        for it instead (`settle_client_source`). Where the cluster does not keep ClientSource,
-        hpcspec finds its jobs by their custom properties."""
-        if not self.detecting.acquire(blocking=False):
-            self._unread_client_source = (job_id, sent)  # read it if the read in flight fails
-            return
-        try:
-            if not self.profile.knows("client_source_kept"):
-                self._read_client_source(job_id, sent)
-        finally:
-            self.detecting.release()
-
-    def settle_client_source(self) -> None:
-        """Return once whether the cluster keeps ClientSource is known, if a marker write
-        has asked: wait for the read in flight; if it failed, read a job written meanwhile
-        (its failure is this call's). Before any marker write, nothing is read."""
-        if self.profile.knows("client_source_kept"):
-            return
-        with self.detecting:
-            unread = self._unread_client_source
-            if unread is not None and not self.profile.knows("client_source_kept"):
-                self._read_client_source(*unread)
-
-    def _read_client_source(self, job_id: int, sent: str) -> None:
-        kept = self.job_properties(job_id, ("ClientSource",)).text("ClientSource")
-        if kept == sent:
-            self.learn("", client_source_kept=True)
-            return
-        self.learn(
-            f"the cluster replaces the ClientSource hpcspec writes (with {kept!r}), so hpcspec "
-            "finds its jobs by their custom properties (slower: one read per job)",
-            client_source_kept=False,
-            client_source_stamp=kept,
-        )
 
     def create_job_xml(
         self, job: JobDefinition | str, *, secret: SecretResolver | None = None
@@ -243,9 +206,10 @@ class JobOperations(TaskOperations):
     def set_job(self, job_id: int, properties: Mapping[str, WireValue]) -> None:
         """PUT /jobs/{jobId}: set job properties (what may change depends on the state)."""
         self._send_properties("PUT", f"/jobs/{int(job_id)}", properties, JOB_PROPERTIES)
-        sent = properties.get("ClientSource")
-        if isinstance(sent, str) and not self.profile.knows("client_source_kept"):
-            self._learn_client_source(job_id, sent)
+        sent, name = properties.get("ClientSource"), properties.get("Name")
+        if isinstance(sent, str):
+            named = name if isinstance(name, str) else None
+            self._wrote_client_source(MarkerWrite(job_id, sent, name=named))
 
     def job_custom_properties(self, job_id: int, names: Sequence[str] | None = None) -> PropertyMap:
         """GET /jobs/{jobId}/customProperties."""
@@ -295,6 +259,7 @@ class JobOperations(TaskOperations):
         if password is not None:
             values["Password"] = password
         self._send_properties("POST", f"/jobs/{int(job_id)}/submit", values, None)
+        self._submitted(job_id)
 
     def cancel_job(self, job_id: int, message: str = "", *, forced: bool = False) -> None:
         """POST /jobs/{jobId}/cancel?forced=…, with an optional message."""

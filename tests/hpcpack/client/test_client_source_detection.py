@@ -1,8 +1,9 @@
-"""Detecting whether the cluster keeps ClientSource, without a profile (`JobOperations.
-_learn_client_source`, `settle_client_source`): one read after the first marker write; writes
+"""Detecting whether the cluster keeps ClientSource, without a profile (`client/
+client_source.py`, `settle_client_source`): one read after the first marker write; writes
 sent while it is in flight do not wait for it, and a listing after them does (so it lists the
 jobs they marked the way the cluster keeps them); a failed read is made good by the next
-listing, which reads a job written meanwhile."""
+listing, which reads a job written meanwhile. (Reads that show a stale job, and the read after
+the first submit: `test_client_source_learning.py`.)"""
 
 from __future__ import annotations
 
@@ -51,7 +52,12 @@ class GatedReads:
             assert self.release.wait(WAIT), "the test never released the read"
             if self.fail_first:
                 return 503, {}, "busy"
-        return 200, {}, json.dumps(props(ClientSource=self._kept(job_id)))
+        return 200, {}, json.dumps(props(ClientSource=self._kept(job_id), Name=f"job{job_id}"))
+
+
+def _mark(job_id: int, marker: str) -> dict[str, str]:
+    """What `mark` sends: the job's Name back, and the marker."""
+    return {"Name": f"job{job_id}", "ClientSource": marker}
 
 
 def _job_url() -> re.Pattern[str]:
@@ -82,10 +88,10 @@ def test_a_marker_write_does_not_wait_for_the_read_in_flight_but_a_listing_does(
     unprofiled: HpcPackClient, mocked_cluster: responses.RequestsMock
 ) -> None:
     reads = GatedReads(mocked_cluster, kept=lambda n: "HPC Job Manager")  # a stamping cluster
-    first, failed = _in_thread(lambda: unprofiled.set_job(1, {"ClientSource": "hpcspec:a"}))
+    first, failed = _in_thread(lambda: unprofiled.set_job(1, _mark(1, "hpcspec:a")))
     assert reads.started.wait(WAIT)
     # The second write returns while the first one's read is still held (it never reads).
-    second, second_failed = _in_thread(lambda: unprofiled.set_job(2, {"ClientSource": "hpcspec:b"}))
+    second, second_failed = _in_thread(lambda: unprofiled.set_job(2, _mark(2, "hpcspec:b")))
     second.join(WAIT)
     assert not second.is_alive() and not second_failed
     assert not unprofiled.profile.knows("client_source_kept")
@@ -107,16 +113,18 @@ def test_a_failed_read_is_made_good_by_the_next_listing(
 ) -> None:
     reads = GatedReads(mocked_cluster, kept=lambda n: "hpcspec:b")  # the cluster keeps it
     reads.fail_first = True
-    first, failed = _in_thread(lambda: unprofiled.set_job(1, {"ClientSource": "hpcspec:a"}))
+    first, failed = _in_thread(lambda: unprofiled.set_job(1, _mark(1, "hpcspec:a")))
     assert reads.started.wait(WAIT)
-    unprofiled.set_job(2, {"ClientSource": "hpcspec:b"})  # returns at once: a read is in flight
+    unprofiled.set_job(2, _mark(2, "hpcspec:b"))  # returns at once: a read is in flight
     reads.release.set()
     first.join(WAIT)
     assert failed, "the first write's read failed, and so did its write"
     assert not unprofiled.profile.knows("client_source_kept")
     assert client_source_kept(unprofiled) is True  # job 2, written meanwhile, is read now
-    assert unprofiled.profile.knows("client_source_kept")
     assert reads.reads[-1] == 2
+    # Kept at write: this process lists by marker; a submit must prove it before it is saved.
+    assert unprofiled.client_source_verdict() is True
+    assert not unprofiled.profile.knows("client_source_kept")
 
 
 def test_before_any_marker_write_a_listing_reads_nothing(

@@ -165,4 +165,6 @@ def test_concurrent_first_marks_read_whether_client_source_is_kept_once(
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         list(pool.map(mark, jobs))
     assert client_source_kept(client) is True
-    assert len(reads) == 1 and client.profile.knows("client_source_kept")
+    assert len(reads) == 1 and client.client_source_verdict() is True
+    # Kept at write; saved once a submitted job shows it kept (`client/client_source.py`).
+    assert not client.profile.knows("client_source_kept")

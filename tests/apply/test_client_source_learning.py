@@ -1,0 +1,153 @@
+"""Learning, without a cluster profile, whether the cluster keeps the ClientSource hpcspec
+writes (`hpcpack/client/client_source.py`), against servers whose habits the references do not
+describe: one that keeps the marker a PUT writes but replaces it when the job is submitted
+(`StampedAt.SUBMIT`). What the first apply of a fresh user learns and saves must let the next
+apply find every job it made."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hpcspec.config import load_profile
+from hpcspec.emulator import Timings
+from hpcspec.hpcpack.client import HpcPackClient
+from hpcspec.hpcpack.profile import ClusterProfile, StampedAt
+from hpcspec.hpcpack.transport import Credentials, Reply, Transport, TransportOptions
+from tests.conftest import Runner
+
+STAMP = "HPC Scheduler"
+SUBMIT_STAMPING = ClusterProfile(
+    client_source_kept=False, client_source_stamp=STAMP, client_source_stamped_at=StampedAt.SUBMIT
+)
+MANIFEST = """\
+apiVersion: hpcspec/v1
+stack: learning
+jobs:
+  first:
+    properties: {Name: first}
+    tasks: {t: {commandLine: 'echo one'}}
+  second:
+    properties: {Name: second}
+    tasks: {t: {commandLine: 'echo two'}}
+"""
+
+
+@pytest.fixture
+def fresh_user(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A user who never talked to the cluster: no profile, no identity cache."""
+    monkeypatch.setenv("HPCSPEC_CONFIG", str(tmp_path / "config" / "config.yaml"))
+    monkeypatch.setenv("HPCSPEC_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.yaml").write_text(MANIFEST, encoding="utf-8")
+    return tmp_path
+
+
+def _serve(start_emulator: Any, monkeypatch: pytest.MonkeyPatch, profile: ClusterProfile) -> Any:
+    running = start_emulator(profile=profile, timings=Timings(tick=0.05, simulate=0.1))
+    monkeypatch.setenv("HPCSPEC_CLUSTER", running.url)
+    monkeypatch.setenv("HPCSPEC_USERNAME", running.user[0])
+    monkeypatch.setenv("HPCSPEC_PASSWORD", running.user[1])
+    return running
+
+
+class StaleOnce:
+    """Patches `Transport.request` so that the first read of a job after a PUT of its
+    ClientSource answers as a replica behind the primary would: the job as it was before
+    that PUT (once; every other request goes through). `listings` records each job listing
+    (whether it was by owner: the slow way of a cluster that does not keep ClientSource)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.served: list[str] = []
+        self.listings: list[bool] = []
+        self._stale: dict[str, Reply] = {}
+        self._armed = threading.Lock()  # taken by the first PUT of a ClientSource only
+        send = Transport.request
+
+        def request(transport: Transport, method: str, path: str, **kwargs: Any) -> Reply:
+            params = kwargs.get("params") or {}
+            if method == "GET" and path == "/jobs":
+                self.listings.append(bool(params.get("owner")))
+            body = kwargs.get("body")
+            first = "ClientSource" in str(body) and self._armed.acquire(blocking=False)
+            if method == "PUT" and first:
+                before = {"properties": "ClientSource,Name,State"}
+                self._stale[path] = send(transport, "GET", path, params=before)
+            elif method == "GET" and path in self._stale and "ClientSource" in str(params):
+                self.served.append(path)
+                return self._stale.pop(path)
+            return send(transport, method, path, **kwargs)
+
+        monkeypatch.setattr(Transport, "request", request)
+
+
+def _alive_by_name(running: Any) -> dict[str, int]:
+    options = TransportOptions(running.url, credentials=Credentials(*running.admin))
+    client = HpcPackClient(Transport(options), profile=ClusterProfile())
+    try:
+        names: dict[str, int] = {}
+        for row in client.iter_jobs(properties=["Id", "Name", "State"]):
+            if row.text("State") not in ("Canceled", "Canceling"):
+                names[row.text("Name")] = names.get(row.text("Name"), 0) + 1
+        return names
+    finally:
+        client.close()
+
+
+@pytest.mark.slow  # two applies against a private emulator: ~1.5 s
+def test_a_server_that_replaces_client_source_at_submit_gets_no_duplicates_from_a_second_apply(
+    start_emulator: Any, monkeypatch: pytest.MonkeyPatch, fresh_user: Path, run_cli: Runner
+) -> None:
+    running = _serve(start_emulator, monkeypatch, SUBMIT_STAMPING)
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve")
+    assert code == 0, out + err
+    assert err.count("replaces the ClientSource") == 1, err
+    saved = load_profile(next((fresh_user / "config" / "profiles").glob("url-*.json")))
+    assert saved is not None and saved.knows("client_source_kept")
+    assert not saved.client_source_kept and saved.client_source_stamp == STAMP
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve")
+    assert code == 0, out + err
+    assert "No changes" in out, out
+    assert _alive_by_name(running) == {"first": 1, "second": 1}
+
+
+@pytest.mark.slow  # two applies against a private emulator: ~1.5 s
+def test_a_cluster_that_keeps_client_source_is_saved_as_keeping_it_after_the_first_submit(
+    start_emulator: Any, monkeypatch: pytest.MonkeyPatch, fresh_user: Path, run_cli: Runner
+) -> None:
+    running = _serve(start_emulator, monkeypatch, ClusterProfile())
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve")
+    assert code == 0, out + err
+    assert "replaces the ClientSource" not in err, err
+    saved = load_profile(next((fresh_user / "config" / "profiles").glob("url-*.json")))
+    assert saved is not None and saved.knows("client_source_kept") and saved.client_source_kept
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve")
+    assert code == 0, out + err
+    assert "No changes" in out, out
+    assert _alive_by_name(running) == {"first": 1, "second": 1}
+
+
+@pytest.mark.slow  # two applies against a private emulator: ~1.5 s
+def test_one_stale_read_back_of_the_first_mark_saves_no_replaced_client_source(
+    start_emulator: Any, monkeypatch: pytest.MonkeyPatch, fresh_user: Path, run_cli: Runner
+) -> None:
+    """A read replica behind the primary shows the first marked job as it was before the
+    mark: that must not be saved as "the cluster replaces ClientSource" (every later command
+    would then read each job's custom properties)."""
+    running = _serve(start_emulator, monkeypatch, ClusterProfile())
+    stale = StaleOnce(monkeypatch)
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve")
+    assert code == 0, out + err
+    assert len(stale.served) == 1, "the wrapper served its stale read"
+    assert "replaces the ClientSource" not in err, err
+    saved = load_profile(next((fresh_user / "config" / "profiles").glob("url-*.json")))
+    assert saved is not None and saved.knows("client_source_kept") and saved.client_source_kept
+    stale.listings.clear()
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve")
+    assert code == 0, out + err
+    assert "No changes" in out, out
+    assert stale.listings and not any(stale.listings), "listed by owner: the slow way"
+    assert _alive_by_name(running) == {"first": 1, "second": 1}
