@@ -25,6 +25,7 @@ from functools import partial
 from typing import Protocol
 
 from hpcspec.engine import identity
+from hpcspec.engine.custom_identity import tagged
 from hpcspec.engine.diff import job_diffs
 from hpcspec.engine.discovery import adopted_job, list_stack, with_details
 from hpcspec.engine.plan import Change, FieldDiff, PlanOptions
@@ -127,9 +128,11 @@ def _stamp(cluster: ClusterWriter, stack: str, key: str, job: LiveJob, digest: s
         marker = identity.client_source_marker(stack, key, digest)
         cluster.set_job(job.id, {"ClientSource": marker})
         cluster.set_job_custom_properties(job.id, tags)
+        tagged(cluster, job.id, stack, key)
         return Stamp.MARKER
     try:  # a job on its way to the queue takes them once queued (`settling.py`)
         when_settled(cluster, job.id, partial(cluster.set_job_custom_properties, job.id, tags))
     except RefusedByState:  # a cluster that takes custom properties in fewer states
         return Stamp.NOTHING
+    tagged(cluster, job.id, stack, key)
     return Stamp.TAGS

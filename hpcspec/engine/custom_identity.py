@@ -139,6 +139,15 @@ def listing_owner(reader: ClusterReader, owner: str | None) -> str | None:
     return owner or getattr(reader, "user", None)
 
 
+def tagged(reader: ClusterReader, job_id: int, stack: str, key: str) -> None:
+    """Record that job `job_id` now carries the identity tags of `stack`/`key` (`hpcspec
+    adopt` wrote them): the listing before the write may have cached it as not hpcspec's,
+    and a cache must never decide what a fresh read would not."""
+    cache: MutableMapping[str, list[str]] | None = getattr(reader, "identity_cache", None)
+    if cache is not None and str(job_id) in cache:
+        cache[str(job_id)] = [stack, key]
+
+
 def marked(reader: ClusterReader, jobs: Iterable[LiveJob], stack: str) -> Iterator[LiveJob]:
     """The listed jobs of `stack`, each with its custom properties read and the marker they
     make in `client_source`; jobs of other stacks and jobs that are not hpcspec's are skipped."""
