@@ -90,9 +90,10 @@ def unmeasured(
     cluster keeps ClientSource (no profile, no marker written by this client): a guess either
     way could miss them (a plan to create them again, a destroy with nothing to do). One
     listing keeps every job with an hpcspec marker, of any stack, and the stack's named jobs.
-    A marker suggests that the cluster keeps what clients write (a cluster that replaces it
-    replaces every one it is sent), and the stack's jobs are then the ones its marker or Name
-    names; but it is not learned: a job marked before the server began to replace it (an
+    A marker on a submitted job suggests that the cluster keeps what clients write (a cluster
+    that replaces it replaces every one it is sent; one that replaces it at submit has left
+    markers on Configuring jobs only), and the stack's jobs are then the ones its marker or
+    Name names; but it is not learned: a job marked before the server began to replace it (an
     upgrade) keeps its marker, and a saved "kept" would skip the client's read-backs of its
     first marker write and submit, which are what decide. Without one, the cluster may be
     replacing markers: the owner's jobs are listed again and read as where it does
@@ -107,7 +108,7 @@ def unmeasured(
         properties=properties,
     )
     jobs = list(listing)
-    if any(job.client_source.startswith(f"{PREFIX}:") for job in jobs):
+    if any(_kept_past_submit(job) for job in jobs):
         return [
             j for j in jobs if j.client_source.startswith(prefix) or j.name.startswith(prefix)
         ], listing
@@ -120,6 +121,12 @@ def unmeasured(
     found = list(named_or_marked(reader, owned, stack))
     seen = {job.id for job in found}
     return sorted([*found, *(j for j in named if j.id not in seen)], key=lambda j: j.id), owned
+
+
+def _kept_past_submit(job: LiveJob) -> bool:
+    """A listed job whose hpcspec marker survived its submit: a Configuring job's marker
+    does not say it will (some servers keep it until the submit and replace it then)."""
+    return job.client_source.startswith(f"{PREFIX}:") and job.state is not JobState.Configuring
 
 
 def named_or_marked(

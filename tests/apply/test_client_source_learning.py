@@ -151,3 +151,27 @@ def test_one_stale_read_back_of_the_first_mark_saves_no_replaced_client_source(
     assert "No changes" in out, out
     assert stale.listings and not any(stale.listings), "listed by owner: the slow way"
     assert _alive_by_name(running) == {"first": 1, "second": 1}
+
+
+@pytest.mark.slow  # an apply and a plan against a private emulator: ~1.2 s
+def test_a_fresh_runner_is_not_misled_by_a_marker_on_a_job_never_submitted(
+    start_emulator: Any, monkeypatch: pytest.MonkeyPatch, fresh_user: Path, run_cli: Runner
+) -> None:
+    """Where the server replaces ClientSource at submit, a job left Configuring (an apply
+    killed before its submit) still shows its marker: a fresh runner's plan must not take
+    that as "markers are kept" and miss the stack's submitted jobs (a plan to create them
+    all again)."""
+    running = _serve(start_emulator, monkeypatch, SUBMIT_STAMPING)
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve")
+    assert code == 0, out + err
+    options = TransportOptions(running.url, credentials=Credentials(*running.user))
+    other = HpcPackClient(Transport(options), profile=SUBMIT_STAMPING)
+    try:  # another stack's job, marked and never submitted
+        job_id = other.create_job({"Name": "left"})
+        other.set_job(job_id, {"ClientSource": "hpcspec:0123456789abcdef:" + "0" * 16})
+    finally:
+        other.close()
+    monkeypatch.setenv("HPCSPEC_CONFIG", str(fresh_user / "fresh" / "config.yaml"))
+    monkeypatch.setenv("HPCSPEC_STATE_DIR", str(fresh_user / "fresh" / "state"))
+    code, out, err = run_cli("plan", "m.yaml", "--detailed-exitcode")
+    assert code == 0, out + err  # 2: changes (the stack's jobs taken for missing)
