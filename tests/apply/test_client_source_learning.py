@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
-from hpcspec.config import load_profile
+from hpcspec.config import load_profile, save_profile
+from hpcspec.config.profiles import profile_path
 from hpcspec.emulator import Timings
 from hpcspec.hpcpack.client import HpcPackClient
-from hpcspec.hpcpack.profile import ClusterProfile, StampedAt
+from hpcspec.hpcpack.profile import UNKNOWN, ClusterProfile, StampedAt
 from hpcspec.hpcpack.transport import Credentials, Reply, Transport, TransportOptions
 from tests.conftest import Runner
 
@@ -175,3 +176,28 @@ def test_a_fresh_runner_is_not_misled_by_a_marker_on_a_job_never_submitted(
     monkeypatch.setenv("HPCSPEC_STATE_DIR", str(fresh_user / "fresh" / "state"))
     code, out, err = run_cli("plan", "m.yaml", "--detailed-exitcode")
     assert code == 0, out + err  # 2: changes (the stack's jobs taken for missing)
+
+
+@pytest.mark.slow  # an apply and a plan against a private emulator: ~1.2 s
+def test_a_wrongly_saved_replaced_client_source_is_corrected_by_a_listing_of_our_marker(
+    start_emulator: Any, monkeypatch: pytest.MonkeyPatch, fresh_user: Path, run_cli: Runner
+) -> None:
+    """A profile that an earlier hpcspec saved from a stale read ("replaced", with the stamp
+    it never had): an apply's listing that shows a job it marked, submitted, with the very
+    marker it wrote proves the opposite, and saves it, so later commands list by marker."""
+    running = _serve(start_emulator, monkeypatch, ClusterProfile())
+    stale = StaleOnce(monkeypatch)
+    stale._armed.acquire()  # no stale reads here: only the listings are watched
+    path = profile_path(fresh_user / "config", context=None, url=running.url)
+    assert path is not None
+    bogus = UNKNOWN.learned(client_source_kept=False, client_source_stamp="")
+    save_profile(path, bogus.with_changes(source=running.url))
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve")
+    assert code == 0, out + err
+    assert "keeps ClientSource after all" in err, err
+    saved = load_profile(path)
+    assert saved is not None and saved.knows("client_source_kept") and saved.client_source_kept
+    stale.listings.clear()
+    code, out, err = run_cli("plan", "m.yaml", "--detailed-exitcode")
+    assert code == 0, out + err
+    assert stale.listings and not any(stale.listings), "listed by owner: the slow way"

@@ -75,6 +75,15 @@ class ClientBase:
         if self._learned is not None:
             self._learned(profile, note)
 
+    def correct(self, note: str, **facts: object) -> None:
+        """Replace facts learned before (evidence showed them wrong): saved and told like a
+        fact learned for the first time. Never used on a measured profile (`checked_at`)."""
+        with self._learning:
+            self.profile = self.profile.learned(**facts)
+            profile = self.profile
+        if self._learned is not None:
+            self._learned(profile, note)
+
     @property
     def user(self) -> str | None:
         """The user hpcspec acts as: x-ms-as-user, else the Basic user (None: anonymous)."""

@@ -22,6 +22,11 @@ marker only where it survives the submit, so "kept" is saved only on proof that 
    replaced it later (at validation, or when the job starts) would go unseen here: `hpcspec
    cluster check` reads it once the job is queued.
 
+A saved "replaced" that was learned (not measured by `hpcspec cluster check`) is corrected by
+evidence: a listing that shows a job this client marked, past Configuring, with the very
+marker it wrote (only our write can have put it there, and it survived the submit) saves
+"kept" instead. It costs nothing: the listing's rows carry ClientSource and State.
+
 Cost: one read after the first marker write and one after the first submit, in the first
 process that writes markers to the cluster (none once the fact is saved); a stale read costs
 one more read at the next listing. The reads of concurrent writers are not repeated: a write
@@ -32,11 +37,13 @@ waits for the answer (`settle_client_source`).
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from hpcspec.hpcpack import errors
 from hpcspec.hpcpack.client.base import ClientBase
+from hpcspec.hpcpack.codec import PropertyMap
 from hpcspec.hpcpack.profile import StampedAt
 from hpcspec.hpcpack.states import JobState
 
@@ -65,6 +72,7 @@ class ClientSourceLearning(ClientBase):
         self._kept_at_write = False  # step 1 read our marker back (this process only)
         self._owed_write: MarkerWrite | None = None  # a write whose step 1 is still owed
         self._owed_submit: MarkerWrite | None = None  # a submitted job whose step 2 is owed
+        self._doubted: dict[int, str] = {}  # job id -> marker written where "replaced" was learned
 
     def client_source_verdict(self) -> bool | None:
         """What this client goes by: the profile's fact when known; else True once a marker
@@ -92,6 +100,8 @@ class ClientSourceLearning(ClientBase):
     def _wrote_client_source(self, write: MarkerWrite) -> None:
         """After a create or PUT that sent ClientSource: step 1, unless known or in flight."""
         if self.profile.knows(FACT):
+            if not self.profile.client_source_kept and not self.profile.checked_at:
+                self._doubted[write.job_id] = write.sent  # a listing may show it kept
             return
         self._written[write.job_id] = write
         if self._kept_at_write:
@@ -121,6 +131,34 @@ class ClientSourceLearning(ClientBase):
                 self._read_submitted(write)
         finally:
             self.detecting.release()
+
+    def _watching(self, rows: Iterator[PropertyMap]) -> Iterator[PropertyMap]:
+        """A listing's rows, checked for a marker this client wrote where "replaced" was
+        learned (`_seen`); as they are while there is none."""
+        return self._watch(rows) if self._doubted else rows
+
+    def _watch(self, rows: Iterator[PropertyMap]) -> Iterator[PropertyMap]:
+        for row in rows:
+            self._seen(row)
+            yield row
+
+    def _seen(self, row: PropertyMap) -> None:
+        """A listed job that carries, past Configuring, the marker this client wrote to it:
+        the cluster keeps ClientSource, whatever was learned before."""
+        sent = self._doubted.get(int(row.text("Id") or 0))
+        if sent is None or row.text("ClientSource") != sent:
+            return
+        if not _past_configuring(row.text("State")):
+            return
+        self._doubted.clear()
+        self.correct(
+            f"job {row.text('Id')} kept the ClientSource marker hpcspec wrote through its "
+            "submit, so the cluster keeps ClientSource after all: hpcspec finds its jobs by "
+            "it again (what was saved before was wrong)",
+            client_source_kept=True,
+            client_source_stamp="",
+            client_source_stamped_at=StampedAt.WRITE,
+        )
 
     def _read_written(self, write: MarkerWrite) -> None:
         """Step 1 (with `detecting` held): one read of a job we wrote a marker to."""

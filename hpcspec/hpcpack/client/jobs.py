@@ -103,7 +103,7 @@ class JobOperations(TaskOperations, ClientSourceLearning):
         `LiveJob.listed` (the plan's drift check)."""
         extra = readback.listing_columns(properties)
         columns_asked = tuple(dict.fromkeys((*columns.value, *extra)))
-        rows = self.iter_jobs(properties=columns_asked, owner=owner)
+        rows = self._watching(self.iter_jobs(properties=columns_asked, owner=owner))
         return ListedJobs(
             rows, self.parse_time, client_source_prefix, tuple(properties), name_prefix
         )

@@ -16,7 +16,7 @@ import responses
 from hpcspec.hpcpack import errors
 from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.hpcpack.profile import UNKNOWN, ClusterProfile, StampedAt
-from tests.hpcpack.client.conftest import BASE, FakeTime, make_client, props
+from tests.hpcpack.client.conftest import BASE, FakeTime, make_client, props, rows
 
 MARK = {"Name": "real", "ClientSource": "hpcspec:aaaa:1111"}
 JOB = re.compile(re.escape(BASE) + r"/jobs/7(\?.*)?$")
@@ -33,6 +33,8 @@ class Replica:
         mocked.add_callback(responses.PUT, JOB, callback=self._put)
         mocked.add_callback(responses.GET, JOB, callback=self._get)
         mocked.add_callback(responses.POST, f"{BASE}/jobs/7/submit", callback=self._submit)
+        listing = re.compile(re.escape(BASE) + r"/jobs(\?.*)?$")
+        mocked.add_callback(responses.GET, listing, callback=self.listing)
 
     def stale(self) -> None:
         """The next read shows the job as it is now (before the writes that follow)."""
@@ -45,6 +47,11 @@ class Replica:
     def _submit(self, request: Any) -> tuple[int, dict[str, str], str]:
         self.primary["State"] = "Queued"
         return 200, {}, ""
+
+    def listing(self, request: Any) -> tuple[int, dict[str, str], str]:
+        """GET /jobs: job 7 as the primary has it, and another user's job."""
+        other = {"Id": "8", "ClientSource": "HPC Job Manager", "State": "Queued"}
+        return 200, {}, json.dumps(rows({"Id": "7", **self.primary}, other))
 
     def _get(self, request: Any) -> tuple[int, dict[str, str], str]:
         self.reads += 1
@@ -159,3 +166,27 @@ def test_a_failed_read_after_the_only_mark_is_made_again_by_the_next_listing(
     assert unprofiled.client_source_verdict() is None
     unprofiled.settle_client_source()  # no other job was marked meanwhile: this one is read
     assert unprofiled.client_source_verdict() is True
+
+
+def test_a_listing_of_our_marker_past_its_submit_corrects_a_learned_replaced(
+    unprofiled: HpcPackClient, replica: Replica, learned: list[ClusterProfile]
+) -> None:
+    unprofiled.profile = UNKNOWN.learned(client_source_kept=False, client_source_stamp="x")
+    unprofiled.set_job(7, MARK)
+    assert replica.reads == 0  # known: no read
+    list(unprofiled.list_jobs())
+    assert learned == []  # a Configuring job's marker says nothing of the submit
+    unprofiled.submit_job(7)
+    list(unprofiled.list_jobs())
+    assert [(p.client_source_kept, p.client_source_stamp) for p in learned] == [(True, "")]
+    assert unprofiled.client_source_verdict() is True
+
+
+def test_a_measured_replaced_is_never_corrected_at_run_time(
+    unprofiled: HpcPackClient, replica: Replica, learned: list[ClusterProfile]
+) -> None:
+    unprofiled.profile = ClusterProfile(client_source_kept=False, checked_at="2026-11-30T07:00Z")
+    unprofiled.set_job(7, MARK)
+    unprofiled.submit_job(7)
+    list(unprofiled.list_jobs())
+    assert learned == [] and unprofiled.client_source_verdict() is False
