@@ -21,7 +21,7 @@ still Configuring without tags is not cached: hpcspec may be tagging it right no
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, MutableMapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from hpcspec.engine.identity import (
     DIGEST_TAG,
@@ -39,24 +39,17 @@ from hpcspec.hpcpack.states import JobState
 
 
 def client_source_fact(reader: ClusterReader) -> bool | None:
-    """Whether the cluster keeps the ClientSource hpcspec writes, from one look at what the
-    reader goes by: True or False as measured (or written by hand, or learned), True once its
-    own marker write read back intact (`client_source_verdict`), None while nothing says (no
-    profile, no marker written yet). A reader without a profile, such as a test's fake, is
-    taken to keep it. A client whose marker write or submit is still finding it out is
-    waited for first (`settle_client_source`), so a listing that follows marker writes lists
-    the jobs they marked."""
+    """Whether the cluster keeps the ClientSource hpcspec writes, from one look at the
+    reader's profile: True or False as measured (or written by hand, or learned), None while
+    nothing says. A marker this client's own write read back is not enough: the server may
+    replace it at submit, and a listing by marker would then miss the rivals' submitted jobs
+    (`unmeasured` finds them). A reader without a profile, such as a test's fake, is taken to
+    keep it. A client whose marker write or submit is still finding it out is waited for
+    first (`settle_client_source`), so a listing that follows them lists the jobs they
+    marked."""
     settle = getattr(reader, "settle_client_source", None)
     if settle is not None:
         settle()
-    return _verdict(reader)
-
-
-def _verdict(reader: ClusterReader) -> bool | None:
-    verdict = getattr(reader, "client_source_verdict", None)
-    if verdict is not None:
-        answer: bool | None = verdict()
-        return answer
     profile = getattr(reader, "profile", None)
     knows = getattr(profile, "knows", None)
     if knows is not None and not knows("client_source_kept"):
@@ -71,11 +64,15 @@ def client_source_kept(reader: ClusterReader) -> bool:
 
 
 def client_source_known(reader: ClusterReader) -> bool:
-    """Whether the reader knows how to list marked jobs (a client without a profile learns
-    it from its first marker write; a reader without a profile is taken to know), without
-    waiting for a read in flight: until then a listing by marker could miss the marked jobs
-    of a cluster that does not keep ClientSource (`unmeasured` lists without guessing)."""
-    return _verdict(reader) is not None
+    """Whether the reader's profile says how the cluster treats ClientSource, or its own
+    first marker write has been read back (`client_source_verdict`; a reader without a
+    profile is taken to know), without waiting for a read in flight: the executor runs a
+    job XML create's mark beside its race check only then (before, the mark runs first)."""
+    verdict = getattr(reader, "client_source_verdict", None)
+    if verdict is not None:
+        return verdict() is not None
+    knows = getattr(getattr(reader, "profile", None), "knows", None)
+    return True if knows is None else bool(knows("client_source_kept"))
 
 
 def unmeasured(
@@ -120,13 +117,26 @@ def unmeasured(
     )
     found = list(named_or_marked(reader, owned, stack))
     seen = {job.id for job in found}
-    return sorted([*found, *(j for j in named if j.id not in seen)], key=lambda j: j.id), owned
+    jobs = sorted([*found, *(j for j in named if j.id not in seen)], key=lambda j: j.id)
+    return jobs, Listed(jobs, listing.rows + owned.rows)  # the rows both listings read
+
+
+@dataclass
+class Listed:
+    """Jobs already listed, and the rows their listings read (a `JobListing`)."""
+
+    jobs: list[LiveJob]
+    rows: int
+
+    def __iter__(self) -> Iterator[LiveJob]:
+        return iter(self.jobs)
 
 
 def _kept_past_submit(job: LiveJob) -> bool:
-    """A listed job whose hpcspec marker survived its submit: a Configuring job's marker
-    does not say it will (some servers keep it until the submit and replace it then)."""
-    return job.client_source.startswith(f"{PREFIX}:") and job.state is not JobState.Configuring
+    """A listed job whose hpcspec marker survived its submit: the marker of a job never
+    submitted (Configuring, or cancelled while it was) does not say it would have (some
+    servers keep it until the submit and replace it then)."""
+    return job.client_source.startswith(f"{PREFIX}:") and job.state.surely_submitted
 
 
 def named_or_marked(

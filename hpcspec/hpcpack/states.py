@@ -48,6 +48,13 @@ class JobState(IntFlag):
         return self in (JobState.Canceling, JobState.Canceled)
 
     @property
+    def surely_submitted(self) -> bool:
+        """Only a job that was submitted can be in this state: active (but not Canceling),
+        Finished or Failed. A Canceled or Canceling job may have been cancelled while it was
+        still Configuring."""
+        return self in SUBMITTED_JOB_STATES
+
+    @property
     def is_alive(self) -> bool:
         """Will run, or may still be submitted: Configuring or active, and not on its way out
         (Canceling). The one rule for "is this job alive": cancel it, race it, count it."""
@@ -67,6 +74,9 @@ ACTIVE_JOB_STATES = frozenset(
     }
 )
 ALIVE_JOB_STATES = (ACTIVE_JOB_STATES | {JobState.Configuring}) - {JobState.Canceling}
+SUBMITTED_JOB_STATES = (ACTIVE_JOB_STATES | {JobState.Finished, JobState.Failed}) - {
+    JobState.Canceling
+}
 
 
 class TaskState(IntFlag):

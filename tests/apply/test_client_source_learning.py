@@ -64,22 +64,25 @@ class StaleOnce:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.served: list[str] = []
         self.listings: list[bool] = []
-        self._stale: dict[str, Reply] = {}
-        self._armed = threading.Lock()  # taken by the first PUT of a ClientSource only
+        self.armed = threading.Lock()  # taken by the one stale read
+        self._before: dict[str, Reply] = {}
         send = Transport.request
 
         def request(transport: Transport, method: str, path: str, **kwargs: Any) -> Reply:
             params = kwargs.get("params") or {}
             if method == "GET" and path == "/jobs":
                 self.listings.append(bool(params.get("owner")))
-            body = kwargs.get("body")
-            first = "ClientSource" in str(body) and self._armed.acquire(blocking=False)
-            if method == "PUT" and first:
+            if method == "PUT" and "ClientSource" in str(kwargs.get("body")):
                 before = {"properties": "ClientSource,Name,State"}
-                self._stale[path] = send(transport, "GET", path, params=before)
-            elif method == "GET" and path in self._stale and "ClientSource" in str(params):
+                self._before[path] = send(transport, "GET", path, params=before)
+            elif (
+                method == "GET"
+                and path in self._before
+                and "ClientSource" in str(params)
+                and self.armed.acquire(blocking=False)
+            ):
                 self.served.append(path)
-                return self._stale.pop(path)
+                return self._before[path]
             return send(transport, method, path, **kwargs)
 
         monkeypatch.setattr(Transport, "request", request)
@@ -158,18 +161,20 @@ def test_one_stale_read_back_of_the_first_mark_saves_no_replaced_client_source(
 def test_a_fresh_runner_is_not_misled_by_a_marker_on_a_job_never_submitted(
     start_emulator: Any, monkeypatch: pytest.MonkeyPatch, fresh_user: Path, run_cli: Runner
 ) -> None:
-    """Where the server replaces ClientSource at submit, a job left Configuring (an apply
-    killed before its submit) still shows its marker: a fresh runner's plan must not take
-    that as "markers are kept" and miss the stack's submitted jobs (a plan to create them
-    all again)."""
+    """Where the server replaces ClientSource at submit, a job never submitted (an apply
+    killed before its submit, a race loser cancelled) still shows its marker: a fresh
+    runner's plan must not take that as "markers are kept" and miss the stack's submitted
+    jobs (a plan to create them all again)."""
     running = _serve(start_emulator, monkeypatch, SUBMIT_STAMPING)
     code, out, err = run_cli("apply", "m.yaml", "--auto-approve")
     assert code == 0, out + err
     options = TransportOptions(running.url, credentials=Credentials(*running.user))
     other = HpcPackClient(Transport(options), profile=SUBMIT_STAMPING)
-    try:  # another stack's job, marked and never submitted
-        job_id = other.create_job({"Name": "left"})
-        other.set_job(job_id, {"ClientSource": "hpcspec:0123456789abcdef:" + "0" * 16})
+    try:  # another stack's jobs, marked and never submitted: one cancelled, one Configuring
+        for name in ("cancelled", "left"):
+            job_id = other.create_job({"Name": name})
+            other.set_job(job_id, {"ClientSource": "hpcspec:0123456789abcdef:" + "0" * 16})
+        other.cancel_job(job_id - 1)
     finally:
         other.close()
     monkeypatch.setenv("HPCSPEC_CONFIG", str(fresh_user / "fresh" / "config.yaml"))
@@ -187,7 +192,7 @@ def test_a_wrongly_saved_replaced_client_source_is_corrected_by_a_listing_of_our
     marker it wrote proves the opposite, and saves it, so later commands list by marker."""
     running = _serve(start_emulator, monkeypatch, ClusterProfile())
     stale = StaleOnce(monkeypatch)
-    stale._armed.acquire()  # no stale reads here: only the listings are watched
+    stale.armed.acquire()  # no stale reads here: only the listings are watched
     path = profile_path(fresh_user / "config", context=None, url=running.url)
     assert path is not None
     bogus = UNKNOWN.learned(client_source_kept=False, client_source_stamp="")

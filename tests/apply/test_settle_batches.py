@@ -162,5 +162,7 @@ def test_listings_grow_coarser_on_a_cluster_of_many_pages(
     start = watcher.order.index("POST /hpc/jobs/jobFile")
     pages = watcher.order[start:].count("GET /hpc/jobs")
     # batches of 3 would take 8 listings × 3 pages; after the first, batches of 9 jobs (the
-    # last batch's re-checks after submitting take one listing more)
-    assert pages <= 3 * 5, pages
+    # last batch's re-checks after submitting take one listing more); the client has no
+    # profile, so until its first submit shows that ClientSource is kept, its listings list
+    # the user's own jobs too (a page each: `custom_identity.unmeasured`)
+    assert pages <= 3 * 5 + 2, pages

@@ -8,8 +8,9 @@ marker only where it survives the submit, so "kept" is saved only on proof that 
 
 1. After the first marker write (the mark's PUT, an adopt, an update), one read of the job.
    Our marker there (or another applier's: a value of the same `hpcspec:` scheme, which a
-   server that replaces ClientSource would have replaced too) shows it is kept *at write*:
-   this process lists marked jobs by it (`client_source_verdict`), but nothing is saved yet.
+   server that replaces ClientSource would have replaced too) shows it is kept *at write*
+   (`client_source_verdict`): nothing is saved, and discovery still lists without guessing
+   (a listing by marker would miss rivals' jobs that a submit stamped).
    Another value is proof that the server replaced it only when the read shows our write
    landed (the same PUT's Name, or a create): then "replaced" is learned and saved.
    Otherwise the read may come from a replica behind the primary (it shows the job as it
@@ -23,9 +24,9 @@ marker only where it survives the submit, so "kept" is saved only on proof that 
    cluster check` reads it once the job is queued.
 
 A saved "replaced" that was learned (not measured by `hpcspec cluster check`) is corrected by
-evidence: a listing that shows a job this client marked, past Configuring, with the very
-marker it wrote (only our write can have put it there, and it survived the submit) saves
-"kept" instead. It costs nothing: the listing's rows carry ClientSource and State.
+evidence: a listing that shows a job this client marked, in a state only a submitted job can
+be in, with the very marker it wrote (only our write can have put it there, and it survived
+the submit) saves "kept" instead. It costs nothing: the listing's rows carry ClientSource and State.
 
 Cost: one read after the first marker write and one after the first submit, in the first
 process that writes markers to the cluster (none once the fact is saved); a stale read costs
@@ -72,12 +73,12 @@ class ClientSourceLearning(ClientBase):
         self._kept_at_write = False  # step 1 read our marker back (this process only)
         self._owed_write: MarkerWrite | None = None  # a write whose step 1 is still owed
         self._owed_submit: MarkerWrite | None = None  # a submitted job whose step 2 is owed
-        self._doubted: dict[int, str] = {}  # job id -> marker written where "replaced" was learned
+        self._doubted: dict[str, str] = {}  # job id -> marker written where "replaced" was learned
 
     def client_source_verdict(self) -> bool | None:
-        """What this client goes by: the profile's fact when known; else True once a marker
-        write read back intact (kept at write, not yet proven past a submit, not saved); else
-        None (nothing says yet)."""
+        """What this client has found: the profile's fact when known; else True once a marker
+        write read back intact (kept at write: not proven past a submit, so neither saved nor
+        taken by discovery, which lists without guessing until it is); else None."""
         if self.profile.knows(FACT):
             return self.profile.client_source_kept
         return True if self._kept_at_write else None
@@ -101,7 +102,7 @@ class ClientSourceLearning(ClientBase):
         """After a create or PUT that sent ClientSource: step 1, unless known or in flight."""
         if self.profile.knows(FACT):
             if not self.profile.client_source_kept and not self.profile.checked_at:
-                self._doubted[write.job_id] = write.sent  # a listing may show it kept
+                self._doubted[str(write.job_id)] = write.sent  # a listing may show it kept
             return
         self._written[write.job_id] = write
         if self._kept_at_write:
@@ -143,13 +144,13 @@ class ClientSourceLearning(ClientBase):
             yield row
 
     def _seen(self, row: PropertyMap) -> None:
-        """A listed job that carries, past Configuring, the marker this client wrote to it:
-        the cluster keeps ClientSource, whatever was learned before."""
-        sent = self._doubted.get(int(row.text("Id") or 0))
+        """A listed job that carries, once submitted, the marker this client wrote to it: the
+        cluster keeps ClientSource, whatever was learned before."""
+        sent = self._doubted.get(row.text("Id").strip())
         if sent is None or row.text("ClientSource") != sent:
             return
-        if not _past_configuring(row.text("State")):
-            return
+        if not _surely_submitted(row.text("State")):
+            return  # a job cancelled before its submit (a race loser) keeps its marker
         self._doubted.clear()
         self.correct(
             f"job {row.text('Id')} kept the ClientSource marker hpcspec wrote through its "
@@ -215,8 +216,16 @@ def _written_by_a_client(value: str, sent: str) -> bool:
 
 
 def _past_configuring(state: str) -> bool:
-    """Whether a job's State shows that its submit has landed."""
+    """Whether a job's State shows that our submit (answered) has landed."""
     try:
         return JobState.parse(state) is not JobState.Configuring
+    except ValueError:
+        return False
+
+
+def _surely_submitted(state: str) -> bool:
+    """Whether a listed job's State shows it was submitted (`JobState.surely_submitted`)."""
+    try:
+        return JobState.parse(state).surely_submitted
     except ValueError:
         return False
