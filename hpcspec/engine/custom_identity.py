@@ -94,8 +94,8 @@ def unmeasured(
     upgrade) keeps its marker, and a saved "kept" would skip the client's read-backs of its
     first marker write and submit, which are what decide. Without one, the cluster may be
     replacing markers: the owner's jobs are listed again and read as where it does
-    (`marked`), and the stack's named jobs of the first listing are kept, whoever owns them;
-    nothing is learned either."""
+    (`marked`), and the stack's named and marked jobs of the first listing are kept, whoever
+    owns them; nothing is learned either."""
     prefix = stack_prefix(stack)
     listing = reader.list_jobs(
         columns=columns,
@@ -109,9 +109,14 @@ def unmeasured(
         return [
             j for j in jobs if j.client_source.startswith(prefix) or j.name.startswith(prefix)
         ], listing
-    # A Name says who a job is (pending, lock) however the cluster treats ClientSource: another
-    # user's lock or pending create is the stack's too (the listing by owner cannot see it).
-    named = [job for job in jobs if parse_name(job.name) is not None]
+    # A Name says who a job is (pending, lock) however the cluster treats ClientSource, and so
+    # does a marker that is there (a Configuring job's, say): another user's lock, pending
+    # create or unsubmitted job is the stack's too (the listing by owner cannot see it).
+    named = [
+        job
+        for job in jobs
+        if parse_name(job.name) is not None or job.client_source.startswith(prefix)
+    ]
     owned = reader.list_jobs(
         columns=columns, owner=listing_owner(reader, owner), properties=properties
     )
