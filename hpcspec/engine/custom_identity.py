@@ -120,7 +120,9 @@ def unmeasured(
     owned = reader.list_jobs(
         columns=columns, owner=listing_owner(reader, owner), properties=properties
     )
-    found = list(named_or_marked(reader, owned, stack))
+    # A job whose marker is there needs no read of its tags: the marker names its stack.
+    unmarked = (job for job in owned if not job.client_source.startswith(f"{PREFIX}:"))
+    found = list(named_or_marked(reader, unmarked, stack))
     seen = {job.id for job in found}
     jobs = sorted([*found, *(j for j in named if j.id not in seen)], key=lambda j: j.id)
     return jobs, Listed(jobs, listing.rows + owned.rows)  # the rows both listings read
