@@ -48,6 +48,12 @@ Fields (JSON keys in brackets):
   paging.max_rows / paging.start_row]: listing page size when `rowsPerRead` is absent, the
   largest page the server honours (0 = no limit), and whether `startRow` + `x-ms-row-count`
   paging is there (HPC Pack 2016 U3 QFE KB4537169 and later).
+- `listing_lag_ms` [listing.lag_ms]: how long after a create has answered the job listing
+  (`GET /jobs`) may still leave the new job out, in milliseconds (0: at once). The references
+  do not say how soon a listing shows a write; a listing served by a read replica a moment
+  behind the primary shows it late. `hpcspec cluster check` measures it (the `listing-lag`
+  probe); apply waits for a listing that shows its own jobs up to a bound derived from it
+  (`engine/listing_lag.py`, docs/apply.md).
 - `source` [source], `checked_at` [checked_at]: where and when the facts were measured (a
   head node URL and an ISO 8601 time; empty for a hand-written profile).
 - `unverified` [unverified]: field names a check could not establish (they hold defaults).
@@ -132,6 +138,7 @@ class ClusterProfile:
     default_rows_per_read: int = 10
     max_rows_per_read: int = 0  # 0: no limit
     start_row: bool = True
+    listing_lag_ms: int = 0
     source: str = ""
     checked_at: str = ""
     unverified: tuple[str, ...] = ()
@@ -145,6 +152,8 @@ class ClusterProfile:
             raise ProfileError(f"profile: forbidden_status {self.forbidden_status} is not an error")
         if self.default_rows_per_read < 1 or self.max_rows_per_read < 0:
             raise ProfileError("profile: paging.default_rows must be ≥ 1 and max_rows ≥ 0")
+        if self.listing_lag_ms < 0:
+            raise ProfileError(f"profile: listing.lag_ms {self.listing_lag_ms} is below 0")
         known = {f.name for f in fields(self)}
         strays = [n for n in self.unverified if n not in known]
         if strays:
@@ -210,6 +219,7 @@ class ClusterProfile:
                 "max_rows": self.max_rows_per_read,
                 "start_row": self.start_row,
             },
+            "listing": {"lag_ms": self.listing_lag_ms},
             "source": self.source,
             "checked_at": self.checked_at,
             "unverified": list(self.unverified),
@@ -235,6 +245,7 @@ class ClusterProfile:
         errors = reader.section("errors")
         writes = reader.section("writes")
         paging = reader.section("paging")
+        listing = reader.section("listing")
         profile = cls(
             version=reader.take("version", str, default.version),
             client_source_kept=client.take("kept", bool, default.client_source_kept),
@@ -257,11 +268,12 @@ class ClusterProfile:
             default_rows_per_read=paging.take("default_rows", int, default.default_rows_per_read),
             max_rows_per_read=paging.take("max_rows", int, default.max_rows_per_read),
             start_row=paging.take("start_row", bool, default.start_row),
+            listing_lag_ms=listing.take("lag_ms", int, default.listing_lag_ms),
             source=reader.take("source", str, default.source),
             checked_at=reader.take("checked_at", str, default.checked_at),
             unverified=tuple(reader.take("unverified", list, [])),
         )
-        for section in (reader, client, errors, writes, paging):
+        for section in (reader, client, errors, writes, paging, listing):
             section.finish()
         problem = TimeFormat(profile.datetime_format).problem()
         if problem is not None:

@@ -39,6 +39,7 @@ profiles = st.builds(
     default_rows_per_read=st.integers(1, 10_000),
     max_rows_per_read=st.integers(0, 10_000),
     start_row=st.booleans(),
+    listing_lag_ms=st.integers(0, 600_000),
     source=_TEXT,
     checked_at=_TEXT,
     unverified=st.lists(st.sampled_from(["version", "client_source_kept", "node_endpoints"])).map(
@@ -65,6 +66,7 @@ def test_the_default_profile_is_the_emulator_without_a_profile():
         JobState.Running,
     }
     assert profile.environment_states == {JobState.Configuring}
+    assert profile.listing_lag_ms == 0  # the emulator lists a job as soon as it answers
     assert ClusterProfile.from_json("{}") == profile
 
 
@@ -84,6 +86,9 @@ def test_a_profile_file_names_only_what_differs():
         ('{"paging": {"max_rows": "5"}}', 'profile.paging.max_rows: expected int, got "5"'),
         ('{"writes": {"environment": ["Sleeping"]}}', "profile.writes.environment"),
         ('{"errors": {"not_found": 200}}', "not_found_status 200 is not an HTTP error status"),
+        ('{"listing": {"lag_ms": -5}}', "listing.lag_ms -5 is below 0"),
+        ('{"listing": {"lag_ms": 1.5}}', "profile.listing.lag_ms: expected int, got 1.5"),
+        ('{"listing": {"lag": 30}}', "profile.listing: unknown keys ['lag']"),
         ('{"node_endpoint": "nodes"}', "profile: unknown keys ['node_endpoint']"),
         ('{"format": 99}', "format 99 was written by a newer hpcspec"),
         ("[1]", "profile: expected an object"),

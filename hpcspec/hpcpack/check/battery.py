@@ -36,6 +36,7 @@ PROBES: tuple[tuple[str, Probe], ...] = (
     ("sweep-expansion", job_probes.sweep_expansion),
     ("dependent-after-failure", job_probes.dependent_after_failure),
     ("job-xml", job_probes.job_xml_import),
+    ("listing-lag", cluster_probes.listing_lag),
 )
 LAST: tuple[tuple[str, Probe], ...] = (("paging", cluster_probes.paging),)
 _ENDED = (JobState.Canceled, JobState.Finished, JobState.Failed)

@@ -1,12 +1,15 @@
 """The probes of `hpcspec cluster check` that read the cluster or write nothing lasting.
 
 Part of the check (`hpcpack.check`): version and auth, the date-time format, the node endpoints,
-the error contract (one throwaway job, cancelled before it is ever submitted) and paging. Each
+the error contract (one throwaway job, cancelled before it is ever submitted), paging and
+the listing lag (how soon a new job is listed; throwaway jobs never submitted). Each
 probe returns its findings and the profile facts it measured (`model.ProbeResult`).
 """
 
 from __future__ import annotations
 
+import math
+import time
 from datetime import timedelta
 
 from hpcspec.hpcpack import codec, errors
@@ -181,3 +184,64 @@ def paging(run: CheckRun) -> ProbeResult:
         f"GET /jobs?rowsPerRead={big}: {count} row(s), {'more remain' if more else 'no more rows'}",
     )
     return result
+
+
+LAG_SAMPLES = 3  # throwaway jobs whose listing is timed; the profile keeps the longest lag
+LAG_GIVE_UP = 60.0  # seconds: a job still unlisted then leaves the lag unmeasured
+_LAG_ASSUMPTION = "A new job is in the job listing as soon as its create has answered"
+
+
+def listing_lag(run: CheckRun) -> ProbeResult:
+    """How long after its create answered `GET /jobs` lists a new job (the references do not
+    say): a few throwaway jobs (never submitted), each listed until the listing shows it.
+
+    A listing served by a read replica a moment behind shows new jobs late; apply's race
+    check, its lookup of a create whose answer was lost and the stack lock then wait for a
+    listing that shows their own job, up to a bound made of this lag (docs/apply.md). The
+    listing asks for Configuring jobs only (the probe's job is one), so a cluster with a long
+    history still costs one page per listing. The lag recorded is the time from the create's
+    answer to the start of the first listing that showed the job (0: the first one did).
+    """
+    result = ProbeResult()
+    waits: list[int] = []  # listings that missed each job before one showed it
+    lags: list[float] = []
+    for sample in range(1, LAG_SAMPLES + 1):
+        job_id = run.made(run.client.create_job({"Name": run.name(f"listing-lag-{sample}")}))
+        answered = time.monotonic()
+        missed, pause = 0, 0.01
+        while True:
+            asked = time.monotonic()
+            if _listed(run.client, job_id):
+                break
+            missed += 1
+            if asked - answered > LAG_GIVE_UP:
+                result.add(
+                    "listing-lag",
+                    _LAG_ASSUMPTION,
+                    None,
+                    f"job {job_id} was still missing from the listing after {missed} listings "
+                    f"over {LAG_GIVE_UP:g} s",
+                )
+                return result
+            time.sleep(pause)
+            pause = min(1.0, pause * 1.5)
+        waits.append(missed)
+        lags.append(0.0 if missed == 0 else asked - answered)
+    result.facts["listing_lag_ms"] = math.ceil(max(lags) * 1000)
+    if any(waits):
+        missed_by = ", ".join(str(n) for n in waits)
+        evidence = (
+            f"{LAG_SAMPLES} new jobs were missing from {missed_by} listing(s) after their "
+            "creates answered, before a listing showed them; the profile records the "
+            "longest lag (listing.lag_ms), and apply waits for it"
+        )
+    else:
+        evidence = f"each of {LAG_SAMPLES} new jobs was in the first listing after its create"
+    evidence += " (GET /jobs, Configuring jobs)"
+    result.add("listing-lag", _LAG_ASSUMPTION, not any(waits), evidence)
+    return result
+
+
+def _listed(client: HpcPackClient, job_id: int) -> bool:
+    rows = client.iter_jobs(properties=["Id"], state="Configuring")
+    return any(row.text("Id") == str(job_id) for row in rows)

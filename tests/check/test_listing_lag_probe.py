@@ -1,0 +1,52 @@
+"""The `listing-lag` probe of `hpcspec cluster check` (docs/cluster-check.md): how long after its
+create's answer a new job is in `GET /jobs`, which the references do not say. On a server
+whose listing is a read replica 30 ms behind it reports the lag, and the profile carries it;
+on the emulator it records 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hpcspec.hpcpack.check import Outcome, run_check
+from hpcspec.hpcpack.check.cluster_probes import LAG_SAMPLES, listing_lag
+from hpcspec.hpcpack.client import HpcPackClient
+from hpcspec.hpcpack.profile import ClusterProfile
+from hpcspec.hpcpack.transport import Credentials, Transport, TransportOptions
+from tests.apply.lagging import LaggingListing
+
+PROBE = (("listing-lag", listing_lag),)
+
+
+def _check(running: Any) -> Any:
+    options = TransportOptions(running.url, credentials=Credentials(*running.admin))
+    client = HpcPackClient(Transport(options), profile=ClusterProfile())
+    try:
+        return run_check(client, probes=PROBE)
+    finally:
+        client.close()
+
+
+def test_a_listing_30_ms_behind_its_writes_is_measured_and_the_profile_keeps_it(
+    start_emulator: Any,
+) -> None:
+    running = start_emulator()
+    replica = LaggingListing(running.emulator.server.app, 0.03)
+    running.emulator.server.app = replica
+    report = _check(running)
+    [finding] = report.findings
+    assert finding.outcome is Outcome.DIFFERS, finding
+    assert "missing from" in finding.evidence and "listing.lag_ms" in finding.evidence
+    lag = report.profile.listing_lag_ms
+    assert 30 <= lag < 1000 and report.profile.knows("listing_lag_ms")
+    assert ClusterProfile.from_json(report.profile.to_json()).listing_lag_ms == lag
+    assert report.as_dict()["profile"]["listing"] == {"lag_ms": lag}
+    # Its throwaway jobs were never submitted, and are cancelled.
+    assert len(report.jobs) == LAG_SAMPLES and set(report.jobs.values()) == {"Canceled"}
+
+
+def test_a_cluster_that_lists_a_new_job_at_once_records_0(start_emulator: Any) -> None:
+    report = _check(start_emulator())
+    [finding] = report.findings
+    assert finding.outcome is Outcome.HOLDS, finding
+    assert report.profile.listing_lag_ms == 0 and report.profile.knows("listing_lag_ms")
