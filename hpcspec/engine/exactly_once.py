@@ -6,9 +6,12 @@ to have happened before it is sent again.
   it again.
 - A create carries the identity tags and a fresh per-attempt token, announced in the journal
   first, and a *pending* Name that holds the token (`identity.pending_name`), so the job is
-  listable from its first moment; after an unclear answer one listing looks the token up
-  (`find_by_token`). A REST create is complete only when every part is in; one left
-  half-built is cancelled, never marked.
+  listable from its first moment; after an unclear answer a listing looks the token up
+  (`token_lookup`: on a cluster whose listing lags its writes, only a listing that shows a
+  later job proves the job absent; one sent again after an absence assumed at the
+  listing-lag bound is checked once more against the earlier attempts, and the earlier,
+  lower job is kept). A REST create is complete only
+  when every part is in; one left half-built is cancelled, never marked.
 - `mark` restores the manifest's Name and writes the ClientSource marker (and what the create
   could not carry) in one PUT: from then on the job claims its spec.
 - `submit_once` sends a submit again only while the job is proven still Configuring.
@@ -20,16 +23,17 @@ The race rule between appliers is `race.py`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from hpcspec.engine import identity, ordered_adds
-from hpcspec.engine.discovery import identify, list_stack
+from hpcspec.engine import identity, ordered_adds, token_lookup
 from hpcspec.engine.journal import Journal, JournalEvent
+from hpcspec.engine.listing_lag import Patience, create_log
 from hpcspec.engine.outcomes import StepFailed
-from hpcspec.engine.protocols import ClusterWriter, JobColumns, OutcomeUnknown
+from hpcspec.engine.protocols import ClusterWriter, OutcomeUnknown
 from hpcspec.engine.steps import CreateMethod
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack import jobxml
@@ -131,15 +135,23 @@ def create_once(
             via=via,
         )
         definition = tagged(request, tokens[-1], via)
+        sent = time.monotonic()
         if via is CreateMethod.XML:
-            return cluster.create_job_xml(definition, secret=secret)
-        return cluster.create_job(definition)
+            job_id = cluster.create_job_xml(definition, secret=secret)
+        else:
+            job_id = cluster.create_job(definition)
+        create_log(cluster).record(sent, job_id)  # a witness for other creates' lookups
+        return job_id
+
+    assumed: list[str] = []  # attempts taken to have made no job without proof
 
     def find(_: ApiError) -> int | None:
-        found = find_by_token(cluster, request, tokens[-1])
-        if found is None:
+        stack, key, since = request.stack, request.key, time.monotonic()
+        found = token_lookup.look_up(cluster, stack, key, tokens[-1], since=since)
+        if found.job_id is None:
             journal.record(JournalEvent.CREATE_ABSENT, request.key, token=tokens[-1])
-        return found
+            assumed.extend([] if found.proven else [tokens[-1]])
+        return found.job_id
 
     try:
         job_id = send_once(send, find, unclear=(OutcomeUnknown,))
@@ -147,12 +159,20 @@ def create_once(
         raise OutcomeUnknown(
             f"could not create job {request.key!r} after {MAX_ATTEMPTS} attempts"
         ) from None
+    token = tokens[-1]
+    if assumed:  # our new job is listed after any job an earlier attempt made: look again
+        earlier = token_lookup.earlier_job(cluster, request.stack, request.key, job_id, assumed)
+        if earlier is not None:  # keep the earlier, lower one (the race rule would)
+            discard(cluster, job_id, identity.extra_job_message(earlier[0]))
+            journal.record(
+                JournalEvent.CREATE_ABSENT, request.key, token=token, job_id=job_id, note="extra"
+            )
+            job_id, token = earlier
     if via is CreateMethod.REST:
-        journal.record(JournalEvent.CREATE_STARTED, request.key, token=tokens[-1], job_id=job_id)
-        definition = tagged(request, tokens[-1], via)
-        fill_args = (secret, journal, request.key, tokens[-1], task_pool)
-        _fill_via_rest(cluster, job_id, definition, *fill_args)
-    journal.record(JournalEvent.CREATE_RESULT, request.key, token=tokens[-1], job_id=job_id)
+        journal.record(JournalEvent.CREATE_STARTED, request.key, token=token, job_id=job_id)
+        definition = tagged(request, token, via)
+        _fill_via_rest(cluster, job_id, definition, secret, journal, request.key, token, task_pool)
+    journal.record(JournalEvent.CREATE_RESULT, request.key, token=token, job_id=job_id)
     return job_id
 
 
@@ -214,17 +234,19 @@ def _add_task(cluster: ClusterWriter, job_id: int, task: TaskDefinition) -> int:
     )
 
 
-def find_by_token(cluster: ClusterWriter, request: CreateRequest, token: str) -> int | None:
-    """The job an ambiguous create made, if any: one listing of the stack, where the job's
-    pending Name carries the token (the job XML importer keeps Name, so both paths do)."""
-    listed = list_stack(
-        cluster, request.stack, [request.key], columns=JobColumns.IDENTITY, read_orphans=False
-    )
-    for job in listed.pending.get(request.key, []):
-        found = identify(job)
-        if found is not None and found.token == token:
-            return job.id
-    return None
+def find_by_token(
+    cluster: ClusterWriter,
+    request: CreateRequest,
+    token: str,
+    patience: Patience | None = None,
+    *,
+    since: float | None = None,
+) -> int | None:
+    """The job an ambiguous create made, if any: a listing of the stack, where the job's
+    pending Name carries the token (the job XML importer keeps Name, so both paths do);
+    listed again while the listing may be behind the create (`token_lookup.look_up`)."""
+    stack, key = request.stack, request.key
+    return token_lookup.look_up(cluster, stack, key, token, since=since, patience=patience).job_id
 
 
 def mark(cluster: ClusterWriter, request: CreateRequest, job_id: int, *, via: CreateMethod) -> None:

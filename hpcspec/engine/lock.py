@@ -32,13 +32,14 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from hpcspec.engine import exactly_once
 from hpcspec.engine.discovery import StackJobs, list_stack
 from hpcspec.engine.events import LockWaiting, Observer
 from hpcspec.engine.identity import lock_name, new_token
+from hpcspec.engine.listing_lag import Patience, create_log
 from hpcspec.engine.protocols import ClusterWriter, OutcomeUnknown
 from hpcspec.errors import HpcspecError
 from hpcspec.host import pid_alive
@@ -134,6 +135,8 @@ class StackLock:
         self.job_id: int | None = None
         self.listed: StackJobs | None = None  # the listing that found the lock ours
         self._lost: list[str] = []  # tokens of our creates answered without a readable id
+        self._answered: float | None = None  # when our lock job's create answered
+        self._asked = 0.0  # when the last listing was asked for
         self._stop = threading.Event()
         self._beating: threading.Thread | None = None
         self._beats = 0
@@ -153,14 +156,7 @@ class StackLock:
         told: int | None = None
         wait, last_beat = FIRST_POLL, self.clock()
         while True:
-            listed = self._settle_lost(list_stack(self.cluster, self.stack, self.keys))
-            mine = self._mine(listed)
-            if mine is None:  # not listed yet (a listing behind its writes): list again
-                if self.clock() >= deadline:
-                    raise self._unlisted()
-                self.sleep(min(wait, max(0.0, deadline - self.clock())))
-                wait = min(LAST_POLL, wait * 1.5)
-                continue
+            listed, mine = self._listed(deadline)
             holders = {job.id: listed.identities[job.id].holder for job in listed.locks}
             holder, stale = holder_of(listed.locks, holders, mine, self.me)
             if holder.id == mine.id:
@@ -216,6 +212,7 @@ class StackLock:
             name = lock_name(self.stack, token, self.me.host, self.me.pid)
             try:
                 self.job_id = self.cluster.create_job(JobDefinition(properties=(("Name", name),)))
+                self._answered = self.clock()
                 return
             except (OutcomeUnknown, BadResponse) as unclear:
                 log.info("lock job create of %s: %s; looking it up", self.stack, unclear.message)
@@ -252,6 +249,30 @@ class StackLock:
                 continue
             self._lost.remove(token)
         return listed
+
+    def _listed(self, deadline: float) -> tuple[StackJobs, LiveJob]:
+        """The stack's listing and our lock job in it. A listing that does not show our lock
+        job yet is behind its writes (not a lock cancelled meanwhile): the stack is listed
+        again as the race check does (`listing_lag.Patience`: the first pause the measured
+        lag), but up to `deadline` (--lock-timeout), not the lag bound: waiting concludes
+        nothing, and a cluster lagging beyond the bound must still let the next apply in to
+        settle what the last one could not; then `lock-unlisted` (our lock job is
+        cancelled). The lag it saw is noted for the other waits (`CreateLog.observe`)."""
+        patience = Patience.of(self.cluster, clock=self.clock, sleep=self.sleep)
+        patience = replace(patience, bound=deadline - self.clock(), longest=LAST_POLL)
+        for missed, listed in enumerate(patience.listings(self._list)):
+            mine = self._mine(listed)
+            if mine is not None:
+                if self._answered is not None:  # the lag the probe measures, for free
+                    lag = self._asked - self._answered if missed else 0.0
+                    create_log(self.cluster).observe(lag)
+                    self._answered = None
+                return listed, mine
+        raise self._unlisted()
+
+    def _list(self) -> StackJobs:
+        self._asked = self.clock()
+        return self._settle_lost(list_stack(self.cluster, self.stack, self.keys))
 
     def _mine(self, listed: StackJobs) -> LiveJob | None:
         """Our lock job; None while the listing does not show it yet. One that is listed but

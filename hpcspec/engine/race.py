@@ -18,7 +18,10 @@ listing per batch of keys. A later job never beats an earlier one, so the lowest
 is never cancelled by the rule: a key is never left without a job. An error while checking
 (the listing, or the cancel of our losing job) is that key's failure — nothing is submitted
 on an unchecked race. A listing that does not show our own job (a server that lists writes
-late) is unchecked too: it may lack the lower rivals created before ours.
+late) decides nothing for that key: it may lack the lower rivals created before ours. The
+stack is listed again (`listing_lag.Patience`: growing pauses, up to a bound from the
+cluster's measured listing lag) until a listing shows it; past the bound the key is
+unchecked (`race-unchecked`), and nothing of it is submitted.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from dataclasses import dataclass, field
 from hpcspec.engine import exactly_once
 from hpcspec.engine.discovery import StackJobs, list_stack
 from hpcspec.engine.identity import extra_job_message
+from hpcspec.engine.listing_lag import Patience
 from hpcspec.engine.protocols import ClusterWriter, JobColumns
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack.states import JobState
@@ -56,11 +60,13 @@ class Verdict:
 @dataclass(frozen=True)
 class Settlement:
     """Each key's verdict, or why its race could not be decided (the error, code and all:
-    a key's result says `[code]` as other failed steps do); listing rows read."""
+    a key's result says `[code]` as other failed steps do); listing rows read, and how many
+    listings it took."""
 
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     failures: dict[str, HpcspecError] = field(default_factory=dict)
-    rows_listed: int = 0
+    rows_listed: int = 0  # of one listing (the longest, if it took more than one)
+    listings: int = 0  # more than one: the first did not show every job of ours yet
 
 
 RAN = frozenset({JobState.Finished, JobState.Failed})
@@ -105,12 +111,8 @@ def survivor(listed: StackJobs, claim: Claim) -> Verdict:
     field_ = [job for job in contenders if job.id != claim.superseded]
     rivals = [job for job in field_ if job.id != claim.job_id]
     mine = listed.job(claim.job_id)
-    if mine is None:
-        raise RaceUnchecked(
-            f"the cluster's job listing does not show job {claim.job_id} yet, so it cannot "
-            "show the other appliers' jobs created before it" + ADVICE,
-            code="race-unchecked",
-        )
+    if mine is None:  # `settle` waits for a listing that shows it; this rule never guesses
+        raise _unchecked(claim.job_id, Patience(0.0), 1)
     # One that already ran (a short job, before our re-check) is ours too; a cancelled one
     # is not.
     mine_in = mine.state.is_alive or mine.state in RAN
@@ -127,24 +129,56 @@ def survivor(listed: StackJobs, claim: Claim) -> Verdict:
 
 
 def settle(
-    cluster: ClusterWriter, stack: str, claims: Sequence[Claim], *, all_keys: Sequence[str] = ()
+    cluster: ClusterWriter,
+    stack: str,
+    claims: Sequence[Claim],
+    *,
+    all_keys: Sequence[str] = (),
+    patience: Patience | None = None,
 ) -> Settlement:
-    """Decide every claim on one listing; cancel our losing jobs. A listing that fails
-    raises (the caller fails the whole batch); a key whose cancel fails is that key's
-    failure."""
+    """Decide every claim on one listing; cancel our losing jobs. A claim whose job that
+    listing does not show yet waits for a later one (`listing_lag.Patience`: listed again
+    after growing pauses, up to the cluster's bound), then fails `race-unchecked`. A listing
+    that fails raises (the caller fails the whole batch); a key whose cancel fails is that
+    key's failure."""
     if not claims:
         return Settlement()
     keys = sorted({*all_keys, *(c.key for c in claims)})
-    listed = list_stack(cluster, stack, keys, columns=JobColumns.IDENTITY, read_orphans=False)
-    settled = Settlement(rows_listed=listed.rows)
-    for claim in claims:
-        try:
-            verdict = survivor(listed, claim)
-            if verdict.winner != claim.job_id:
-                message = extra_job_message(verdict.winner)
-                exactly_once.cancel_once(cluster, claim.job_id, message, forced=True)
-        except HpcspecError as error:
-            settled.failures[claim.key] = error
-            continue
-        settled.verdicts[claim.key] = verdict
-    return settled
+    patience = patience or Patience.of(cluster)
+    verdicts: dict[str, Verdict] = {}
+    failures: dict[str, HpcspecError] = {}
+    waiting, listings, rows = list(claims), 0, 0
+
+    def listing() -> StackJobs:
+        return list_stack(cluster, stack, keys, columns=JobColumns.IDENTITY, read_orphans=False)
+
+    for listed in patience.listings(listing):
+        listings, rows = listings + 1, max(rows, listed.rows)
+        shown = [c for c in waiting if listed.job(c.job_id) is not None]
+        waiting = [c for c in waiting if c not in shown]
+        for claim in shown:  # each key is decided on the first listing that shows its job
+            try:
+                verdict = survivor(listed, claim)
+                if verdict.winner != claim.job_id:
+                    message = extra_job_message(verdict.winner)
+                    exactly_once.cancel_once(cluster, claim.job_id, message, forced=True)
+            except HpcspecError as error:
+                failures[claim.key] = error
+                continue
+            verdicts[claim.key] = verdict
+        if not waiting:
+            break
+    for claim in waiting:
+        failures[claim.key] = _unchecked(claim.job_id, patience, listings)
+    return Settlement(verdicts, failures, rows, listings)
+
+
+def _unchecked(job_id: int, patience: Patience, listings: int) -> RaceUnchecked:
+    waited = f" after {listings} listings over {patience.describe()}" if listings > 1 else ""
+    return RaceUnchecked(
+        f"the cluster's job listing does not show job {job_id} yet{waited}, so it cannot "
+        "show the other appliers' jobs created before it" + ADVICE,
+        code="race-unchecked",
+        hint="a listing this far behind its writes: `hpcspec cluster check` measures the "
+        "listing lag, and apply waits for it (docs/apply.md)",
+    )

@@ -1,127 +1,274 @@
-"""Racing appliers on a cluster whose job listing lags its writes (docs/apply.md, "Racing
-appliers": the re-check after submit is to cover a server that lists a new job late).
+"""Apply on a cluster whose job listing lags its writes (docs/apply.md, "A listing behind its
+writes"): the race check, the lookup of a create whose answer was lost and the stack lock list
+again until the listing shows their own job, up to a bound made of the measured lag.
 
-The references say nothing of how soon `GET /jobs` shows a job its create answered. Here it
-behaves like a read replica a little behind: a listing shows the jobs below the first one
-created less than `LAG` seconds ago, never a later one without an earlier one.
+The references say nothing of how soon `GET /jobs` shows a job its create answered; these
+servers (`tests/apply/lagging.py`) behave like a read replica a little behind the primary.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from hpcspec.cli.exit_codes import exit_code
 from hpcspec.emulator import Timings
+from hpcspec.emulator.faults import FaultPlan
+from hpcspec.engine import listing_lag
 from hpcspec.engine.events import Recorder
 from hpcspec.engine.lock import LockOptions, StackLock
-from hpcspec.engine.pipeline import ApplyRequest, apply_stacks
+from hpcspec.engine.pipeline import ApplyReport, apply_stacks
+from hpcspec.engine.pipeline import ApplyRequest as Request
 from hpcspec.engine.steps import ApplyOptions
 from hpcspec.errors import HpcspecError
+from hpcspec.hpcpack.client import HpcPackClient
+from hpcspec.hpcpack.profile import ClusterProfile
 from hpcspec.manifest.resolve import ResolvedStack
-from tests.apply.stacks import audit, make_stack, patient_client
+from tests.apply import test_stress as stress
+from tests.apply.conftest import InProcess
+from tests.apply.lagging import LaggingListing, LostCreateAnswers
+from tests.apply.stacks import Audit, audit, make_stack, patient_client
 
-LAG = 0.3
-CREATES = ("/hpc/jobs", "/hpc/jobs/jobFile")
-
-
-class LaggingListing:
-    """WSGI middleware: `GET /hpc/jobs` lists a new job only `lag` seconds after its create."""
-
-    def __init__(self, app: Callable[..., Iterable[bytes]], lag: float) -> None:
-        self.app, self.lag = app, lag
-        self.born: dict[int, float] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, environ: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
-        route = (environ["REQUEST_METHOD"], environ["PATH_INFO"])
-        answer: list[Any] = []
-        body = b"".join(self.app(environ, lambda *a: answer.extend(a)))
-        status, headers = answer[0], answer[1]
-        if status.startswith("200") and route[0] == "POST" and route[1] in CREATES:
-            with self._lock:
-                self.born[int(json.loads(body))] = time.monotonic()
-        elif status.startswith("200") and route == ("GET", "/hpc/jobs"):
-            body = json.dumps([r for r in json.loads(body) if self._listed(r)]).encode()
-            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-            headers.append(("Content-Length", str(len(body))))
-        start(status, headers)
-        return [body]
-
-    def _listed(self, row: dict[str, Any]) -> bool:
-        job_id = next(int(p["Value"]) for p in row["Properties"] if p["Name"] == "Id")
-        now = time.monotonic()
-        with self._lock:
-            young = [i for i, born in self.born.items() if now - born < self.lag]
-        return job_id < min(young, default=job_id + 1)
+LAG = 0.03  # a replica 30 ms behind its primary
+SLOW = 0.3  # … and one 300 ms behind
+KEYS = [f"j{n}" for n in range(4)]
 
 
-def apply(running: Any, stack: ResolvedStack, journals: Path) -> bool:
-    """One apply without the stack lock (the race rule alone must hold, docs/apply.md):
-    whether it had changes to make."""
+def lagging(start_emulator: Callable[..., Any], lag: float) -> tuple[Any, LaggingListing]:
+    running = start_emulator(nodes=4, cores_per_node=8, timings=Timings(tick=0.5, simulate=0.05))
+    replica = LaggingListing(running.emulator.server.app, lag)
+    running.emulator.server.app = replica
+    return running, replica
+
+
+def client_for(running: Any, profile: ClusterProfile | None = None) -> HpcPackClient:
+    """The tests' patient client; `profile`: as if `hpcspec cluster check` had saved it."""
     client = patient_client(running)
-    request = ApplyRequest(
+    if profile is not None:
+        client.profile = profile
+    return client
+
+
+def apply(
+    client: HpcPackClient, stack: ResolvedStack, journals: Path, *, lock: bool = True
+) -> tuple[int, ApplyReport]:
+    """One `hpcspec apply --auto-approve`: its exit code and report."""
+    request = Request(
         cluster_name="emulator",
         options=ApplyOptions(parallelism=4),
         journal_root=journals,
-        lock=LockOptions(enabled=False),
+        lock=LockOptions(enabled=lock),
     )
+    report = apply_stacks(client, [stack], request, observer=Recorder(), confirm=lambda _: True)
+    return exit_code(report.outcome), report
+
+
+def audited(running: Any, stack: str, lag: float, keys: list[str] = KEYS) -> Audit:
+    time.sleep(lag)  # the audit reads the same lagging listing
+    client = patient_client(running)
     try:
-        report = apply_stacks(client, [stack], request, observer=Recorder(), confirm=lambda _: True)
-    except HpcspecError:
-        return True
+        return audit(client, stack, keys)
     finally:
         client.close()
-    return report.plans[0].has_changes
+
+
+def messages(report: ApplyReport) -> list[str]:
+    return [r.message for r in report.results[0].results]
+
+
+@pytest.mark.parametrize(
+    "profile", [None, ClusterProfile(listing_lag_ms=30)], ids=["no-profile", "measured"]
+)
+def test_the_first_apply_on_a_lagging_listing_exits_0_with_one_job_per_key(
+    start_emulator: Callable[..., Any], tmp_path: Path, profile: ClusterProfile | None
+) -> None:
+    """Before: every key failed `race-unchecked` (its check listed the stack before the
+    listing showed its job) and exit 1; the second apply settled them."""
+    running, _ = lagging(start_emulator, LAG)
+    client = client_for(running, profile)
+    code, report = apply(client, make_stack("lag1", 4), tmp_path)
+    client.close()
+    assert code == 0, messages(report)
+    found = audited(running, "lag1", LAG)
+    assert {key: len(jobs) for key, jobs in found.jobs.items()} == dict.fromkeys(KEYS, 1)
+    assert found.submitted_twice() == [] and found.configuring() == [] and not found.locks_alive
+    assert all(job["submitted"] for jobs in found.jobs.values() for job in jobs)
+
+
+def test_a_create_whose_answer_was_lost_on_a_lagging_listing_makes_no_second_job(
+    start_emulator: Callable[..., Any], tmp_path: Path
+) -> None:
+    """The server made the job, the answer was lost, and the lookup by token listed the stack
+    before the listing showed it. Before: the absence was concluded from that one listing and
+    the create sent again — a second job; ours lost the race to the first, which was left
+    unsubmitted while the key was reported done."""
+    running, _ = lagging(start_emulator, LAG)
+    lost = LostCreateAnswers(running.emulator.server.app, after=True)
+    running.emulator.server.app = lost
+    client = client_for(running)
+    code, report = apply(client, make_stack("lost", 1), tmp_path, lock=False)
+    client.close()
+    assert lost.lost, "no create answer was lost"
+    found = audited(running, "lost", LAG, ["j0"])
+    jobs = [len(jobs) for jobs in found.jobs.values()]
+    assert (code, jobs, found.configuring()) == (0, [1], []), (messages(report), found.jobs)
+    assert found.jobs["j0"][0]["submitted"]
+
+
+def test_a_create_the_server_never_saw_is_sent_again_once_on_a_lagging_listing(
+    start_emulator: Callable[..., Any], tmp_path: Path
+) -> None:
+    """The other side: no job was made, so the lookup must end (a later create is listed, or
+    the bound passed) and the create go again — exactly once."""
+    running, _ = lagging(start_emulator, LAG)
+    running.emulator.server.app = LostCreateAnswers(running.emulator.server.app, after=False)
+    client = client_for(running)
+    code, report = apply(client, make_stack("unseen", 2), tmp_path, lock=False)
+    client.close()
+    assert code == 0, messages(report)
+    found = audited(running, "unseen", LAG, ["j0", "j1"])
+    assert {key: len(jobs) for key, jobs in found.jobs.items()} == {"j0": 1, "j1": 1}
+
+
+@pytest.mark.slow
+def test_a_lost_create_listed_only_after_the_bound_is_kept_and_the_second_one_cancelled(
+    start_emulator: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replica that stalls on the job a lost create made (listed 0.6 s later) while the
+    bound is 0.4 s: the lookup gives up and the create goes again. The new job is listed after
+    the earlier one, so its listing shows the earlier job: that one (lower, the race rule's
+    pick) is kept and the new one cancelled before anything is submitted. Before: the new
+    job lost its race check to the earlier one, which nobody submitted, and the key was
+    reported done (exit 0, a job left Configuring)."""
+    monkeypatch.setattr(listing_lag, "FLOOR", 0.4)
+    running = start_emulator(nodes=4, cores_per_node=8, timings=Timings(tick=0.5, simulate=0.05))
+    stalled = LaggingListing(running.emulator.server.app, LAG, stall=0.6)
+    lost = LostCreateAnswers(stalled, after=True)
+    running.emulator.server.app = lost
+    client = client_for(running, ClusterProfile(listing_lag_ms=0))
+    code, report = apply(client, make_stack("stall", 1), tmp_path, lock=False)
+    client.close()
+    found = audited(running, "stall", 0.6, ["j0"])
+    earlier, again = sorted(found.jobs["j0"], key=lambda job: job["id"])
+    assert (code, found.configuring()) == (0, []), (messages(report), found.jobs)
+    assert earlier["submitted"] and earlier["alive"], found.jobs
+    assert again["state"] == "Canceled" and not again["submitted"], found.jobs
+    kept = min(job["id"] for job in found.jobs["j0"])
+    assert report.results[0].results[0].job_id == kept
+
+
+@pytest.mark.slow
+def test_a_listing_lagging_beyond_the_bound_fails_unchecked_and_the_next_apply_settles(
+    start_emulator: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A profile that says the listing keeps up (measured 0), on a server 300 ms behind: the
+    race check gives up after its bound (here 100 ms, the floor scaled down for speed) with
+    `race-unchecked` and exit 1, nothing submitted; the next apply's lock listing shows those
+    jobs, and it submits each once."""
+    monkeypatch.setattr(listing_lag, "FLOOR", 0.1)
+    running, _ = lagging(start_emulator, SLOW)
+    client = client_for(running, ClusterProfile(listing_lag_ms=0))
+    stack = make_stack("behind", 2)
+    first, report = apply(client, stack, tmp_path)
+    assert first == 1, messages(report)
+    assert all(m.endswith("[race-unchecked]") for m in messages(report)), messages(report)
+    early = audited(running, "behind", SLOW, ["j0", "j1"])
+    assert not any(job["submitted"] for jobs in early.jobs.values() for job in jobs)
+    second, report = apply(client, stack, tmp_path)
+    client.close()
+    assert second == 0, messages(report)
+    found = audited(running, "behind", SLOW, ["j0", "j1"])
+    assert {key: len(jobs) for key, jobs in found.jobs.items()} == {"j0": 1, "j1": 1}
+    assert found.submitted_twice() == [] and found.configuring() == []
+
+
+@pytest.mark.slow
+def test_three_racing_appliers_on_a_lagging_listing_each_exit_0_with_one_job_per_key(
+    start_emulator: Callable[..., Any], tmp_path: Path, in_process: InProcess
+) -> None:
+    """The stress harness's three CI runners (real processes, no profile, `--no-lock`: the
+    race rule alone) on the 30 ms replica: every first apply exits 0 (`run_round` without
+    retries), no key is submitted twice, and the appliers really raced."""
+    plan = FaultPlan((*stress.JITTER, *stress.SLOW_CREATES), seed=23)
+    running = start_emulator(faults=plan, **stress.LARGE)
+    running.emulator.server.app = LaggingListing(running.emulator.server.app, LAG)
+    argv = ["apply", "m.yaml", "--auto-approve", "--create-via", "xml", "--no-lock"]
+    created = n = 0
+    rounds = stress.rounds("xml")
+    while n < rounds or (created <= stress.JOBS * n and n < rounds + stress.EXTRA_ROUNDS):
+        name = f"lagrace{n}"
+        stress.run_round(running, tmp_path / name, name, argv, retry=False)
+        time.sleep(LAG)
+        created += sum(stress.check_round(running, tmp_path / name, name, in_process).values())
+        n += 1
+    assert created > stress.JOBS * n, f"{n} rounds and no applier ever raced another"
 
 
 @pytest.mark.slow
 def test_two_appliers_on_a_lagging_listing_never_submit_a_key_twice(
     start_emulator: Callable[..., Any], tmp_path: Path
 ) -> None:
-    running = start_emulator(nodes=4, cores_per_node=8, timings=Timings(tick=0.5, simulate=0.05))
-    running.emulator.server.app = LaggingListing(running.emulator.server.app, LAG)
+    """Without the stack lock (the race rule alone must hold), on the slower replica."""
+    running, _ = lagging(start_emulator, SLOW)
     stack = make_stack("lag", 4)
     start = threading.Barrier(2)
+    codes: dict[str, int] = {}
 
     def race(side: str) -> None:
         start.wait()
-        apply(running, stack, tmp_path / side)
+        client = client_for(running)
+        try:
+            codes[side] = apply(client, stack, tmp_path / side, lock=False)[0]
+        except HpcspecError as error:
+            codes[side] = error.code  # type: ignore[assignment]
+        finally:
+            client.close()
 
     appliers = [threading.Thread(target=race, args=(side,)) for side in "ab"]
     for applier in appliers:
         applier.start()
     for applier in appliers:
         applier.join(timeout=60)
-    for _ in range(3):  # what a key's failure asks for: run apply again (each run's new
-        time.sleep(LAG)  # jobs are listed by the next run)
-        if not apply(running, stack, tmp_path / "a"):
-            break
-    client = patient_client(running)
-    found = audit(client, "lag", [f"j{n}" for n in range(4)])
-    client.close()
+    assert codes == {"a": 0, "b": 0}
+    found = audited(running, "lag", SLOW)
     assert found.submitted_twice() == [] and found.two_alive() == [], found.jobs
-    assert sorted(found.jobs) == [f"j{n}" for n in range(4)] and found.configuring() == []
+    assert sorted(found.jobs) == KEYS and found.configuring() == []
 
 
 def test_the_stack_lock_waits_until_the_listing_shows_its_lock_job(
     start_emulator: Callable[..., Any],
 ) -> None:
     """Our lock job missing from the listing is not a lock job cancelled meanwhile: the lock
-    lists again (as while it waits for a holder), takes the stack, and cancels its job."""
-    running = start_emulator()
-    running.emulator.server.app = LaggingListing(running.emulator.server.app, LAG)
-    client = patient_client(running)
+    lists again (first after the measured lag, not the half second it waits for a holder),
+    takes the stack, and cancels its job."""
+    running, replica = lagging(start_emulator, SLOW)
+    client = client_for(running, ClusterProfile(listing_lag_ms=int(SLOW * 1000)))
     lock = StackLock(client, "lag-lock", [], LockOptions(timeout=10), Recorder())
     lock.acquire()
     held = lock.job_id
     lock.release()
-    time.sleep(LAG)
-    found = audit(client, "lag-lock", [])
+    assert held is not None and 2 <= replica.listings <= 3  # missed once, then shown
+    found = audited(running, "lag-lock", SLOW, [])
     client.close()
-    assert held is not None and found.locks_alive == []
+    assert found.locks_alive == []
+
+
+def test_the_stack_lock_tells_later_waits_the_lag_it_saw(
+    start_emulator: Callable[..., Any],
+) -> None:
+    """Without a profile, the lock's own listing measures the lag (create to the first listing
+    that shows the lock job), and the race check's bound is made of it."""
+    running, _ = lagging(start_emulator, SLOW)
+    client = client_for(running)
+    lock = StackLock(client, "lag-seen", [], LockOptions(timeout=10), Recorder())
+    lock.acquire()
+    lock.release()
+    seen = listing_lag.create_log(client).observed_lag
+    client.close()
+    assert seen is not None and SLOW <= seen < 2.0
+    assert listing_lag.Patience.of(client).bound == pytest.approx(listing_lag.LAG_FACTOR * seen)
