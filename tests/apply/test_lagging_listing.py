@@ -21,10 +21,13 @@ from hpcspec.emulator import Timings
 from hpcspec.emulator.faults import FaultPlan
 from hpcspec.engine import listing_lag
 from hpcspec.engine.events import Recorder
+from hpcspec.engine.exactly_once import CreateRequest, create_once
+from hpcspec.engine.journal import Journal
 from hpcspec.engine.lock import LockOptions, StackLock
 from hpcspec.engine.pipeline import ApplyReport, apply_stacks
 from hpcspec.engine.pipeline import ApplyRequest as Request
-from hpcspec.engine.steps import ApplyOptions
+from hpcspec.engine.secrets import resolve_secret
+from hpcspec.engine.steps import ApplyOptions, CreateMethod
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.hpcpack.profile import ClusterProfile
@@ -238,6 +241,30 @@ def test_two_appliers_on_a_lagging_listing_never_submit_a_key_twice(
     found = audited(running, "lag", SLOW)
     assert found.submitted_twice() == [] and found.two_alive() == [], found.jobs
     assert sorted(found.jobs) == KEYS and found.configuring() == []
+
+
+@pytest.mark.parametrize("via", ["xml", pytest.param("rest", marks=pytest.mark.slow)])
+def test_jobs_a_killed_apply_left_moments_ago_are_settled_by_the_next_apply_not_made_twice(
+    start_emulator: Callable[..., Any], tmp_path: Path, via: str
+) -> None:
+    """A kill right after the creates, the journal gone, and an apply at once on the slower
+    replica: its lock listing waits for its own lock job, created after those jobs, so
+    recovery sees them (docs/apply.md, "Resuming"): a job XML create is adopted and
+    submitted, a REST one cancelled and made again — never a second live job."""
+    running, _ = lagging(start_emulator, SLOW)
+    client = client_for(running)
+    stack = make_stack(f"killed-{via}", 2)
+    for key, job in stack.jobs.items():
+        request = CreateRequest(stack.stack, key, job.digest, job.definition)
+        journal = Journal(tmp_path / "gone.jsonl")
+        create_once(client, request, journal, via=CreateMethod(via), secret=resolve_secret)
+    code, report = apply(client, stack, tmp_path / "fresh")
+    client.close()
+    assert code == 0, messages(report)
+    found = audited(running, stack.stack, SLOW, ["j0", "j1"])
+    assert found.two_alive() == [] and found.submitted_twice() == [] and not found.configuring()
+    made = {key: len(jobs) for key, jobs in found.jobs.items()}
+    assert made == ({"j0": 1, "j1": 1} if via == "xml" else {"j0": 2, "j1": 2}), found.jobs
 
 
 def test_the_stack_lock_waits_until_the_listing_shows_its_lock_job(
