@@ -38,7 +38,7 @@ from hpcspec.engine.plan_binding import check_saved
 from hpcspec.engine.planner import make_plan
 from hpcspec.engine.preflight import block_missing, block_xml_only, preflight
 from hpcspec.engine.protocols import ClusterFacts, ClusterReader, ClusterWriter
-from hpcspec.engine.recovery import recover
+from hpcspec.engine.recovery import recover, unlocked_listing
 from hpcspec.engine.secrets import require_secrets, resolve_secret
 from hpcspec.engine.step_generator import destroy_steps, generate_steps
 from hpcspec.engine.steps import ApplyOptions, CreateMethod, JobSteps
@@ -209,7 +209,7 @@ def _prepare(
     lock = held.get(stack.stack)
     listed = lock.listed if lock is not None else None
     if listed is None:
-        listed = list_stack(cluster, stack.stack, list(stack.jobs))
+        listed = unlocked_listing(cluster, stack, journal)
     recovered = recover(cluster, stack, journal, listed, every_pending=lock is not None)
     if recovered.changed:
         observer.notify(Resumed(stack.stack, recovered.adopted, recovered.cancelled))

@@ -11,7 +11,8 @@ with or without a journal — is in the stack's listing. Before planning, each i
   dropped, a second pending job of one key: **cancelled**, and the plan creates anew.
 
 This runs while the apply holds the stack lock, so no live applier is building those jobs
-(with `--no-lock`, only the jobs this journal itself left open are touched). The journal's
+(with `--no-lock`, only the jobs this journal itself left open are touched, from a listing
+made again until it shows them, on a cluster whose listing lags: `unlocked_listing`). The journal's
 open creates are closed from the same listing: one listing settles them all, no lookup per
 create. A job that cannot be settled stops the stack's apply with its id and the reason.
 """
@@ -21,10 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hpcspec.engine import exactly_once
-from hpcspec.engine.discovery import StackJobs
+from hpcspec.engine.discovery import StackJobs, list_stack
 from hpcspec.engine.exactly_once import CreateRequest
 from hpcspec.engine.identity import INCOMPLETE_JOB, JobIdentity
 from hpcspec.engine.journal import Journal, JournalEvent
+from hpcspec.engine.listing_lag import Patience
 from hpcspec.engine.protocols import ClusterWriter
 from hpcspec.engine.steps import CreateMethod
 from hpcspec.errors import HpcspecError
@@ -47,6 +49,22 @@ class Recovered:
 
 class RecoveryFailed(HpcspecError):
     """A job an interrupted apply left pending could not be adopted or cancelled."""
+
+
+def unlocked_listing(cluster: ClusterWriter, stack: ResolvedStack, journal: Journal) -> StackJobs:
+    """The listing recovery reads without the stack lock (whose own listing shows every job
+    made before its lock job): listed again (`listing_lag.Patience`) until it shows the job
+    of every create this journal left open — by its token, or its id once known — or the
+    bound has passed. A kill moments ago leaves jobs a lagging listing does not show yet;
+    closed as never made, their keys would be created again and lose the race to them."""
+    opened = journal.pending_creates()
+    patience = Patience.of(cluster) if opened else Patience(0.0)
+    keys = list(stack.jobs)
+    for listed in patience.listings(lambda: list_stack(cluster, stack.stack, keys)):
+        tokens = {found.token for found in listed.identities.values()}
+        if all(p.token in tokens or p.job_id in listed.identities for p in opened):
+            break
+    return listed
 
 
 def recover(
