@@ -1,14 +1,16 @@
 """The `listing-lag` probe of `hpcspec cluster check` (docs/cluster-check.md): how long after its
 create's answer a new job is in `GET /jobs`, which the references do not say. On a server
 whose listing is a read replica 30 ms behind it reports the lag, and the profile carries it;
-on the emulator it records 0.
+on the emulator it records 0. The other probes that read a listing wait for it too.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from hpcspec.hpcpack.check import Outcome, run_check
+import pytest
+
+from hpcspec.hpcpack.check import Outcome, job_probes, run_check
 from hpcspec.hpcpack.check.cluster_probes import LAG_SAMPLES, listing_lag
 from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.hpcpack.profile import ClusterProfile
@@ -50,3 +52,24 @@ def test_a_cluster_that_lists_a_new_job_at_once_records_0(start_emulator: Any) -
     [finding] = report.findings
     assert finding.outcome is Outcome.HOLDS, finding
     assert report.profile.listing_lag_ms == 0 and report.profile.knows("listing_lag_ms")
+
+
+@pytest.mark.slow
+def test_a_lagging_listing_is_not_taken_for_a_listing_without_client_source(
+    start_emulator: Any,
+) -> None:
+    """The client-source probe reads its job's ClientSource from a listing: one that does not
+    show the job yet says nothing of ClientSource. Before: the job's absence read as an empty
+    ClientSource, `client-source.listing` differed and the profile said the cluster does not
+    keep ClientSource (so every apply took the slow path of custom properties)."""
+    running = start_emulator()
+    running.emulator.server.app = LaggingListing(running.emulator.server.app, 1.5)
+    options = TransportOptions(running.url, credentials=Credentials(*running.admin))
+    client = HpcPackClient(Transport(options), profile=ClusterProfile())
+    try:
+        report = run_check(client, probes=(("client-source", job_probes.client_source),))
+    finally:
+        client.close()
+    results = {f.probe: f.outcome for f in report.findings}
+    assert results["client-source.listing"] is Outcome.HOLDS, report.findings
+    assert report.profile.client_source_kept
