@@ -130,7 +130,7 @@ def test_a_create_the_server_never_saw_is_sent_again_once_on_a_lagging_listing(
     the bound passed) and the create go again — exactly once."""
     running, _ = lagging(start_emulator, LAG)
     running.emulator.server.app = LostCreateAnswers(running.emulator.server.app, after=False)
-    client = client_for(running)
+    client = client_for(running, ClusterProfile(listing_lag_ms=30))  # a bound of 0.5 s
     code, report = apply(client, make_stack("unseen", 2), tmp_path, lock=False)
     client.close()
     assert code == 0, messages(report)
