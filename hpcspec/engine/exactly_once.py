@@ -148,10 +148,10 @@ def create_once(
     def find(_: ApiError) -> int | None:
         stack, key, since = request.stack, request.key, time.monotonic()
         found = token_lookup.look_up(cluster, stack, key, tokens[-1], since=since)
-        if found.job_id is None:
+        if found.found is None:
             journal.record(JournalEvent.CREATE_ABSENT, request.key, token=tokens[-1])
             assumed.extend([] if found.proven else [tokens[-1]])
-        return found.job_id
+        return found.found
 
     try:
         job_id = send_once(send, find, unclear=(OutcomeUnknown,))
@@ -226,12 +226,32 @@ def _fill_via_rest(
 
 def _add_task(cluster: ClusterWriter, job_id: int, task: TaskDefinition) -> int:
     """Add one task once: after an unclear answer the job's tasks are read (names are unique in
-    a job) and only a proven absence sends it again."""
-    return send_once(
-        lambda: cluster.add_task(job_id, task),
-        lambda _: cluster.task_ids(job_id).get(task.name),
-        unclear=(OutcomeUnknown, ServerError),
-    )
+    a job) and only an absence sends it again — read again while the task listing may lag
+    (`token_lookup.task_by_name`). One assumed at the bound is checked once the new task is
+    listed: a lost add's task that showed up late makes the job one task too many, so it
+    fails (the caller discards the job, and the next apply creates it anew)."""
+    assumed = False
+
+    def send() -> int:
+        sent = time.monotonic()
+        task_id = cluster.add_task(job_id, task)
+        create_log(cluster).record(sent, (job_id, task_id))  # a witness for other lookups
+        return task_id
+
+    def find(_: ApiError) -> int | None:
+        nonlocal assumed
+        found = token_lookup.task_by_name(cluster, job_id, task.name, since=time.monotonic())
+        assumed = assumed or not found.proven
+        return found.found
+
+    task_id = send_once(send, find, unclear=(OutcomeUnknown, ServerError))
+    if assumed and token_lookup.named_twice(cluster, job_id, task.name, task_id):
+        raise HpcspecError(
+            f"task {task.name!r} was added twice to job {job_id}: an add whose answer was "
+            "lost was listed only after it was sent again",
+            code="task-added-twice",
+        )
+    return task_id
 
 
 def find_by_token(
@@ -246,7 +266,7 @@ def find_by_token(
     pending Name carries the token (the job XML importer keeps Name, so both paths do);
     listed again while the listing may be behind the create (`token_lookup.look_up`)."""
     stack, key = request.stack, request.key
-    return token_lookup.look_up(cluster, stack, key, token, since=since, patience=patience).job_id
+    return token_lookup.look_up(cluster, stack, key, token, since=since, patience=patience).found
 
 
 def mark(cluster: ClusterWriter, request: CreateRequest, job_id: int, *, via: CreateMethod) -> None:

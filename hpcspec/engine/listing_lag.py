@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 T = TypeVar("T")
+Created = int | tuple[int, int]  # a job id, or a task: (job id, JobTaskId)
 
 LAG_FACTOR = 4  # a replica's lag varies: the bound is a few times the measured one
 FLOOR = 0.5  # seconds: even a cluster measured at 0 may lag now and then
@@ -102,7 +103,8 @@ class CreateLog:
     writes is behind in that order, so a listing that shows a job whose create was sent after
     moment `t` shows every job created before `t` — the job of a create whose answer was lost
     at `t` included, if it exists. `find_by_token` then concludes absence at once, without
-    waiting out the bound (a busy apply's other creates are such witnesses).
+    waiting out the bound (a busy apply's other creates are such witnesses). Task adds are
+    kept the same way: JobTaskIds follow the order adds arrive in.
 
     It also keeps the lag the stack lock saw (`observe`): the time from its lock job's create
     to the first listing that showed it, the probe's own measurement, made by every apply for
@@ -110,7 +112,7 @@ class CreateLog:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._sent: list[tuple[float, int]] = []
+        self._sent: list[tuple[float, Created]] = []
         self.observed_lag: float | None = None  # seconds, the longest seen
 
     def observe(self, lag: float) -> None:
@@ -118,16 +120,17 @@ class CreateLog:
         with self._lock:
             self.observed_lag = max(lag, self.observed_lag or 0.0)
 
-    def record(self, sent: float, job_id: int) -> None:
-        """A create sent at `sent` (monotonic seconds) made job `job_id`."""
+    def record(self, sent: float, made: Created) -> None:
+        """A create sent at `sent` (monotonic seconds) made `made`: a job id, or a task as
+        (job id, JobTaskId)."""
         with self._lock:
-            self._sent.append((sent, job_id))
+            self._sent.append((sent, made))
             del self._sent[:-KEPT]
 
-    def sent_after(self, moment: float) -> set[int]:
-        """The jobs whose create was sent after `moment`."""
+    def sent_after(self, moment: float) -> set[Created]:
+        """What the creates sent after `moment` made."""
         with self._lock:
-            return {job_id for sent, job_id in self._sent if sent > moment}
+            return {made for sent, made in self._sent if sent > moment}
 
 
 KEPT = 1000  # creates a log remembers: witnesses are recent ones

@@ -9,6 +9,8 @@ then the absence is **proven** — or the listing-lag bound has passed, and the 
 **assumed**. A create sent again after an assumed absence makes a job that is itself such a
 witness: `earlier_job` lists until the new job shows and looks for the earlier attempts' jobs
 once more, so a job made by a lost create is found even if it was listed later than the bound.
+A REST create's task adds are looked up the same way in the job's task listing
+(`task_by_name`, `named_twice`).
 """
 
 from __future__ import annotations
@@ -18,14 +20,15 @@ from dataclasses import dataclass
 
 from hpcspec.engine.discovery import StackJobs, identify, list_stack
 from hpcspec.engine.listing_lag import Patience, create_log
-from hpcspec.engine.protocols import ClusterReader, JobColumns
+from hpcspec.engine.protocols import ClusterReader, ClusterWriter, JobColumns
 
 
 @dataclass(frozen=True)
 class Lookup:
-    """A token's job (None: none found), and whether a none was proven by a recent listing."""
+    """What a lost write made (a job or task id; None: none found), and whether a none was
+    proven by a recent listing."""
 
-    job_id: int | None
+    found: int | None
     proven: bool = True
 
 
@@ -84,3 +87,37 @@ def earlier_job(
             found = _carrying(listed, key, tokens)
             return found[0] if found else None
     return None
+
+
+def task_by_name(
+    cluster: ClusterWriter,
+    job_id: int,
+    name: str,
+    *,
+    since: float | None = None,
+    patience: Patience | None = None,
+) -> Lookup:
+    """The task named `name` an unclear add to job `job_id` made (names are unique in a job),
+    from the job's task listing, read again as `look_up` lists: a task of the job whose add
+    was sent after `since` is the witness (JobTaskIds follow the order adds arrive in)."""
+    patience = patience or Patience.of(cluster)
+    witnesses = create_log(cluster)
+    for ids in patience.listings(lambda: cluster.task_ids(job_id)):
+        if name in ids:
+            return Lookup(ids[name])
+        later = witnesses.sent_after(since) if since is not None else set()
+        if later & {(job_id, task_id) for task_id in ids.values()}:
+            return Lookup(None)
+    return Lookup(None, proven=patience.bound == 0)
+
+
+def named_twice(
+    cluster: ClusterWriter, job_id: int, name: str, newer: int, patience: Patience | None = None
+) -> bool:
+    """After task `newer` was added again following an assumed absence: whether the job's
+    task listing, once it shows `newer`, shows another task named `name` (the lost add's)."""
+    patience = patience or Patience.of(cluster)
+    for tasks in patience.listings(lambda: cluster.list_tasks(job_id, expand_sweeps=False)):
+        if any(task.task_id == newer for task in tasks):
+            return sum(task.name == name for task in tasks) > 1
+    return False

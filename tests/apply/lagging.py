@@ -11,67 +11,91 @@ answer to job XML creates, after the server made the job or before it saw the re
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 CREATES = ("/hpc/jobs", "/hpc/jobs/jobFile")
+TASKS = re.compile(r"^/hpc/jobs/(\d+)/tasks$")
 WsgiApp = Callable[..., Iterable[bytes]]
 
 
 class LaggingListing:
     """WSGI middleware: `GET /hpc/jobs` lists a new job only `lag` seconds after its create
     (`stall`: the first job created through it, and so every later one, only `stall` seconds
-    after — a replica that stopped a while, then caught up)."""
+    after — a replica that stopped a while, then caught up); a job's task listing
+    (`GET /hpc/jobs/{id}/tasks`) lists a new task `lag` seconds after its add, the same way."""
 
     def __init__(self, app: WsgiApp, lag: float, *, stall: float | None = None) -> None:
         self.app, self.lag, self.stall = app, lag, stall
-        self.born: dict[int, float] = {}
+        self.born: dict[int, float] = {}  # job id → when its create answered
+        self.tasks_born: dict[int, dict[int, float]] = {}  # job id → JobTaskId → when added
         self.listings = 0  # GET /hpc/jobs answered
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
-        route = (environ["REQUEST_METHOD"], environ["PATH_INFO"])
+        method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
         answer: list[Any] = []
         body = b"".join(self.app(environ, lambda *a: answer.extend(a)))
         status, headers = answer[0], answer[1]
-        if status.startswith("200") and route[0] == "POST" and route[1] in CREATES:
+        tasks = TASKS.match(path)
+        if status.startswith("200") and method == "POST" and path in CREATES:
             with self._lock:
                 self.born[int(json.loads(body))] = time.monotonic()
-        elif status.startswith("200") and route == ("GET", "/hpc/jobs"):
-            body = json.dumps([r for r in json.loads(body) if self._listed(r)]).encode()
+        elif status.startswith("200") and method == "POST" and tasks:
+            with self._lock:
+                added = self.tasks_born.setdefault(int(tasks[1]), {})
+                added[int(json.loads(body))] = time.monotonic()
+        elif status.startswith("200") and method == "GET" and (path == "/hpc/jobs" or tasks):
+            with self._lock:
+                if tasks:
+                    born, key, lag = self.tasks_born.get(int(tasks[1]), {}), "JobTaskId", None
+                else:
+                    born, key, lag = self.born, "Id", self.stall
+                    self.listings += 1
+                first = min(born, default=None)
+                lags = {i: lag if i == first and lag else self.lag for i in born}
+                now = time.monotonic()
+                young = [i for i, at in born.items() if now - at < lags[i]]
+            hidden = min(young, default=None)
+            rows = [r for r in json.loads(body) if _shown(r, key, hidden)]
+            body = json.dumps(rows).encode()
             headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
             headers.append(("Content-Length", str(len(body))))
-            with self._lock:
-                self.listings += 1
         start(status, headers)
         return [body]
 
-    def _listed(self, row: dict[str, Any]) -> bool:
-        job_id = next(int(p["Value"]) for p in row["Properties"] if p["Name"] == "Id")
-        now = time.monotonic()
-        with self._lock:
-            first = min(self.born, default=None)
-            lags = {i: self.stall if i == first and self.stall else self.lag for i in self.born}
-            young = [i for i, born in self.born.items() if now - born < lags[i]]
-        return job_id < min(young, default=job_id + 1)
+
+def _shown(row: dict[str, Any], key: str, hidden: int | None) -> bool:
+    """A row below the first one still hidden (rows without the key are all shown)."""
+    ids = [int(p["Value"]) for p in row["Properties"] if p["Name"] == key]
+    return hidden is None or not ids or ids[0] < hidden
 
 
 class LostCreateAnswers:
-    """WSGI middleware: the first `count` job XML creates get a 503 instead of their answer —
-    `after` the server made the job (the answer lost on its way back), or before the server
-    saw the request (nothing made). A 5xx to a POST is an unclear answer to the client."""
+    """WSGI middleware: the first `count` job XML creates (or requests `route` matches, e.g. a
+    task add) get a 503 instead of their answer — `after` the server made the job (the answer
+    lost on its way back), or before the server saw the request (nothing made). A 5xx to a
+    POST is an unclear answer to the client."""
 
-    def __init__(self, app: WsgiApp, count: int = 1, *, after: bool = True) -> None:
-        self.app, self.left, self.after = app, count, after
+    def __init__(
+        self,
+        app: WsgiApp,
+        count: int = 1,
+        *,
+        after: bool = True,
+        route: re.Pattern[str] = re.compile(r"^/hpc/jobs/jobFile$"),
+    ) -> None:
+        self.app, self.left, self.after, self.route = app, count, after, route
         self.lost: list[bytes] = []  # the answers the client never saw
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
-        route = (environ["REQUEST_METHOD"], environ["PATH_INFO"])
+        method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
         with self._lock:
-            lose = route == ("POST", "/hpc/jobs/jobFile") and self.left > 0
+            lose = method == "POST" and bool(self.route.match(path)) and self.left > 0
             self.left -= lose
         if not lose:
             return self.app(environ, start)

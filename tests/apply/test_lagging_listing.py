@@ -8,6 +8,7 @@ servers (`tests/apply/lagging.py`) behave like a read replica a little behind th
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -58,12 +59,17 @@ def client_for(running: Any, profile: ClusterProfile | None = None) -> HpcPackCl
 
 
 def apply(
-    client: HpcPackClient, stack: ResolvedStack, journals: Path, *, lock: bool = True
+    client: HpcPackClient,
+    stack: ResolvedStack,
+    journals: Path,
+    *,
+    lock: bool = True,
+    via: str = "xml",
 ) -> tuple[int, ApplyReport]:
     """One `hpcspec apply --auto-approve`: its exit code and report."""
     request = Request(
         cluster_name="emulator",
-        options=ApplyOptions(parallelism=4),
+        options=ApplyOptions(parallelism=4, via=CreateMethod(via)),
         journal_root=journals,
         lock=LockOptions(enabled=lock),
     )
@@ -121,6 +127,26 @@ def test_a_create_whose_answer_was_lost_on_a_lagging_listing_makes_no_second_job
     jobs = [len(jobs) for jobs in found.jobs.values()]
     assert (code, jobs, found.configuring()) == (0, [1], []), (messages(report), found.jobs)
     assert found.jobs["j0"][0]["submitted"]
+
+
+@pytest.mark.parametrize("tasks", [2, 4], ids=["one-by-one", "placeholders"])
+def test_a_task_add_whose_answer_was_lost_on_a_lagging_task_listing_adds_no_second_task(
+    start_emulator: Callable[..., Any], tmp_path: Path, tasks: int
+) -> None:
+    """`--create-via rest` adds tasks one request each; the job's task listing lags like the
+    job listing. Before: the lookup by name read the task listing once, missed the task the
+    lost add had made and added it again — a job with a task too many (it would run twice)."""
+    running, _ = lagging(start_emulator, LAG)
+    route = re.compile(r"^/hpc/jobs/\d+/tasks$")
+    lost = LostCreateAnswers(running.emulator.server.app, after=True, route=route)
+    running.emulator.server.app = lost
+    client = client_for(running)
+    code, report = apply(client, make_stack("tasklost", 1, tasks=tasks), tmp_path, via="rest")
+    client.close()
+    assert lost.lost, "no task add answer was lost"
+    found = audited(running, "tasklost", LAG, ["j0"])
+    assert (code, found.wrong_tasks(tasks)) == (0, []), (messages(report), found.jobs)
+    assert [len(jobs) for jobs in found.jobs.values()] == [1], found.jobs
 
 
 def test_a_create_the_server_never_saw_is_sent_again_once_on_a_lagging_listing(

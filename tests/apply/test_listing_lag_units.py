@@ -19,9 +19,9 @@ from hpcspec.engine.listing_lag import CreateLog, Patience, create_log
 from hpcspec.engine.race import Claim
 from hpcspec.engine.steps import CreateMethod
 from hpcspec.hpcpack.definition import JobDefinition
-from hpcspec.hpcpack.live import LiveJob
+from hpcspec.hpcpack.live import LiveJob, LiveTask
 from hpcspec.hpcpack.profile import UNKNOWN, ClusterProfile
-from hpcspec.hpcpack.states import JobState
+from hpcspec.hpcpack.states import JobState, TaskState
 
 DIGEST = "0123456789abcdef"
 
@@ -243,3 +243,41 @@ def test_a_new_jobs_listing_finds_the_job_an_earlier_attempt_made_after_all(
     assert token_lookup.earlier_job(Cluster(), "s", "a", 10, {"t1"}, patience) is None
     _lists(monkeypatch, token_lookup, listing())
     assert token_lookup.earlier_job(Cluster(), "s", "a", 10, {"t1"}, patience) is None
+
+
+class Tasks(Cluster):
+    """A job's task listings, answered in turn (the last one again after them)."""
+
+    def __init__(self, *listings: dict[str, int]) -> None:
+        super().__init__(UNKNOWN)
+        self.answers = itertools.chain(listings, itertools.repeat(listings[-1]))
+        self.asked = 0
+
+    def task_ids(self, job_id: int) -> dict[str, int]:
+        self.asked += 1
+        return next(self.answers)
+
+    def list_tasks(self, job_id: int, *, expand_sweeps: bool) -> list[LiveTask]:
+        ids = self.task_ids(job_id)
+        named = [(task_id, name.rstrip("'")) for name, task_id in ids.items()]
+        return [LiveTask(task_id, name, TaskState.Configuring) for task_id, name in named]
+
+
+def test_a_lost_task_add_is_looked_up_until_listed_or_a_later_add_of_the_job_is() -> None:
+    clock = Clock()
+    patience = Patience(2.0, clock=clock, sleep=clock.sleep)
+    late = Tasks({}, {}, {"t": 3})
+    assert token_lookup.task_by_name(late, 7, "t", since=1.0, patience=patience).found == 3
+    assert late.asked == 3
+    witnessed = Tasks({}, {"u": 4})
+    create_log(witnessed).record(1.5, (7, 4))  # task 4 of job 7 was added after the answer
+    found = token_lookup.task_by_name(witnessed, 7, "t", since=1.0, patience=patience)
+    assert found == token_lookup.Lookup(None, proven=True) and witnessed.asked == 2
+
+
+def test_a_task_listed_twice_by_name_once_the_new_one_shows_is_named_twice() -> None:
+    """Task 3 (the lost add) is listed only with task 5 (the add sent again)."""
+    clock = Clock()
+    patience = Patience(1.0, clock=clock, sleep=clock.sleep)
+    assert token_lookup.named_twice(Tasks({}, {"t": 3, "t'": 5}), 7, "t", 5, patience)
+    assert not token_lookup.named_twice(Tasks({"t": 5}), 7, "t", 5, patience)
