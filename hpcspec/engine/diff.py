@@ -77,7 +77,7 @@ def job_diffs(
         dict(live.user_custom_properties()),
         allowed=editable,
     )
-    secret = _secret_names(live)
+    secret = secret_names(live)
     out += _env(
         DiffSection.ENV,
         dict(desired.env),
@@ -275,22 +275,30 @@ def _pairs(
             out.append(FieldDiff(section, name, before, value, allowed_now=allowed))
     desired_lower = {k.lower() for k in desired}
     for name, value in live.items():
-        if name.lower() not in desired_lower:
+        # HPC Pack cannot delete a custom property: one emptied (how an update removes it)
+        # is as good as absent.
+        if name.lower() not in desired_lower and value != "":
             out.append(FieldDiff(section, name, value, None, allowed_now=allowed))
     return out
 
 
-def _secret_names(live: JobDefinition) -> frozenset[str]:
+def secret_names(live: JobDefinition) -> frozenset[str]:
     """Env names the live job's `hpcspec.sensitive` tag says came from secrets."""
     tag = next((v for k, v in live.custom_properties if k.lower() == "hpcspec.sensitive"), "")
     return frozenset(n.strip().lower() for n in tag.split(",") if n.strip())
+
+
+def looks_secret(name: str, secret: frozenset[str] = frozenset()) -> bool:
+    """Whether an env variable's value is never shown: its name is in `secret` (lower-case
+    names from the job's `hpcspec.sensitive` tag) or looks secret."""
+    return _SENSITIVE_NAME.search(name) is not None or name.lower() in secret
 
 
 def _shown(name: str, value: EnvValue | None, secret: frozenset[str] = frozenset()) -> str | None:
     """A live env value as a plan may show it: values that were or look secret are masked."""
     if value is None:
         return None
-    if isinstance(value, SecretRef) or _SENSITIVE_NAME.search(name) or name.lower() in secret:
+    if isinstance(value, SecretRef) or looks_secret(name, secret):
         return "(sensitive)"
     return value
 

@@ -10,8 +10,9 @@ properties (`custom_identity.py`); pending jobs and locks need no read there, th
 it. The marker carries the digest, so an unchanged stack is planned from the listing alone.
 Only jobs whose marker digest differs cost more: their custom properties (the `hpcspec.digest`
 tag is the truth when the marker could not be updated), then — if the spec really changed —
-their details, a few jobs at a time. Orphans cost one custom-property read each (to learn
-their key).
+their details, a few jobs at a time. A Configuring job, which apply would submit as it is,
+is read whole every time (`read_whole`: 4 requests plus 2 per task). Orphans cost one
+custom-property read each (to learn their key).
 
 Drift is read in the same listing: the job properties the manifest manages are asked for as
 extra columns (`properties`), so an unchanged stack still costs the listing pages alone.
@@ -79,6 +80,7 @@ class LiveStack:
     adopted: frozenset[int] = frozenset()  # current jobs the manifest's `adopt:` names
     moved_from: Mapping[str, str] = field(default_factory=dict)  # key → old key, not yet recorded
     pending: Mapping[str, tuple[LiveJob, ...]] = field(default_factory=dict)  # being created
+    whole: frozenset[int] = frozenset()  # current jobs read whole (`read_whole`: Configuring)
 
     def ended_floors(self) -> dict[str, int]:
         """Per key, the highest id of its jobs that had ended when discovery listed them:
@@ -281,13 +283,15 @@ def discover(
     stale = [
         k
         for k, job in current.items()
-        if live_digest(job) != desired_digests[k] and not _recreated(job)
+        if (live_digest(job) != desired_digests[k] or job.state is CONFIGURING)
+        and not _recreated(job)
     ]
     if stale:  # each changed job's reads wait on the network: overlap them
         with ThreadPoolExecutor(max_workers=min(DETAIL_READERS, len(stale))) as pool:
             pending = [(current[k], desired_digests[k]) for k in stale]
             read = list(pool.map(lambda pair: with_details(reader, *pair), pending))
         current.update(zip(stale, read, strict=True))
+    whole = frozenset(current[k].id for k in stale if current[k].state is CONFIGURING)
     named = set((adopted or {}).values())
     building = {
         key: tuple(j for j in jobs if j.state.is_alive) for key, jobs in listed.pending.items()
@@ -300,6 +304,7 @@ def discover(
         adopted=frozenset(j.id for j in current.values() if j.id in named),
         moved_from=moved_from,
         pending={key: jobs for key, jobs in building.items() if jobs},
+        whole=whole,
     )
 
 
@@ -352,7 +357,10 @@ def choose_current(jobs: Sequence[LiveJob]) -> tuple[LiveJob, list[LiveJob], lis
 
 
 def with_details(reader: ClusterReader, job: LiveJob, desired_digest: str) -> LiveJob:
-    """Read what the planner needs to decide about `job` — nothing when its marker matches."""
+    """Read what the planner needs to decide about `job` — nothing when its marker matches,
+    all of it when the job is Configuring (`read_whole`)."""
+    if job.state is CONFIGURING:
+        return read_whole(reader, job)
     if live_digest(job) == desired_digest:
         return job
     custom = dict(reader.job_custom_properties(job.id))
@@ -360,3 +368,12 @@ def with_details(reader: ClusterReader, job: LiveJob, desired_digest: str) -> Li
     if job.custom(DIGEST_TAG) == desired_digest:
         return job  # the marker was stale (ClientSource cannot change after submit)
     return reader.read_details(job)
+
+
+def read_whole(reader: ClusterReader, job: LiveJob) -> LiveJob:
+    """A Configuring job as the listing showed it, with its definition read whole (tasks' env
+    and custom properties and its parents included: 4 requests, plus 2 per task). apply
+    submits such a job as it is, so the plan compares all of it with the manifest — a hand
+    edit is planned, never submitted silently — and a saved plan records what it saw."""
+    whole = reader.read_whole_job(job.id)
+    return replace(job, custom_properties=whole.custom_properties, definition=whole.definition)

@@ -207,6 +207,9 @@ class Change:
     unmet: Unmet | None = None  # the key does not satisfy the manifest, and apply leaves it
     moved_from: str | None = None  # `moved:` — apply records this key on the old key's job
     extension: Extension | None = None  # an EXTEND: which points the new job holds
+    # A Configuring job read whole: `drift.whole_digest` of what the plan saw (a task edit
+    # does not move the job's ChangeTime; a saved plan compares this instead).
+    live_content: str | None = None
 
     @property
     def is_change(self) -> bool:

@@ -9,7 +9,9 @@ envelope; `apply FILE` reads the same identity from the cluster it talks to now 
 requests (`GET /cluster/activeHeadNode`, `GET /cluster/version`).
 
 `check_saved` binds each reviewed change to the live job it saw: a change whose manifest
-digest or live job id, State or ChangeTime moved since gets a `stale-plan` block.
+digest or live job id, State or ChangeTime moved since gets a `stale-plan` block; so does one
+whose Configuring job, read whole, no longer has the content the plan saw (`live_content`: a
+task edited by hand does not move the job's ChangeTime).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 
 from hpcspec.engine.discovery import LiveStack
+from hpcspec.engine.drift import whole_digest
 from hpcspec.engine.plan import Block, BlockCode, Change, Plan
 from hpcspec.engine.planfile import PlanFileError
 from hpcspec.engine.standing import seen_change_time
@@ -133,4 +136,8 @@ def _stale(change: Change, stack: ResolvedStack, job: LiveJob | None) -> str | N
         return f"job {live_id} is {job.state.name} now, the plan saw {change.live_state}"
     if seen_change_time(job) != change.live_change_time:
         return f"job {live_id} changed at {seen_change_time(job)} after the plan"
+    if change.live_content is not None:  # a Configuring job read whole: tasks' edits too
+        now = whole_digest(job.definition) if job.definition is not None else None
+        if now != change.live_content:
+            return f"job {live_id} was edited after the plan (its tasks, env or properties)"
     return None

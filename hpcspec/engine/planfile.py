@@ -3,9 +3,9 @@
 One document serves both uses (docs/plan-format.md describes every field): `hpcspec plan
 --output json` prints it, `hpcspec plan --out plan.json` saves it with an `extra` envelope, and
 `hpcspec apply plan.json` loads it back into the same `Plan`, whose changes record what they
-saw (job id, State, ChangeTime, digests); `plan_binding.check_saved` refuses (per job, with a
-`stale-plan` block) any change whose manifest digest or live job id, State or ChangeTime moved
-since. `save_plan` overwrites only a file that already holds a saved plan.
+saw (job id, State, ChangeTime, digests, a Configuring job's content); `plan_binding.check_saved`
+refuses (per job, with a `stale-plan` block) any change whose manifest digest or live job id,
+State, ChangeTime or content moved since. `save_plan` overwrites only a saved plan's file.
 
 Versioning copies Terraform's JSON format: `format_version` "MAJOR.MINOR"; a minor version only
 adds fields (readers ignore fields they do not know), a major version is incompatible and is
@@ -43,7 +43,7 @@ from hpcspec.engine.plan import (
 from hpcspec.errors import HpcspecError
 from hpcspec.strict_json import StrictJsonError, loads_strict
 
-FORMAT_VERSION = "1.2"
+FORMAT_VERSION = "1.3"
 _MAJOR = 1
 MAX_PLAN_BYTES = 100 * 1024 * 1024  # 5 manifests: a plan shows changed fields twice
 SENSITIVE = "(sensitive)"
@@ -109,6 +109,7 @@ class _ChangeDoc(_Doc):
     unmet: Unmet | None = None
     moved_from: str | None = None
     extension: Extension | None = None
+    live_content: str | None = None
 
 
 class _PlanDoc(_Doc):
@@ -160,6 +161,7 @@ def _change(change: Change) -> dict[str, object]:
         "unmet": change.unmet,
         "moved_from": change.moved_from,
         "extension": _extension(change.extension),
+        "live_content": change.live_content,
     }
 
 
@@ -358,6 +360,13 @@ def _not_a_plan(path: Path, why: str) -> PlanFileError:
     )
 
 
+# The change's fields read back as they were saved.
+_AS_SAVED = (
+    *("live_id", "live_state", "live_change_time", "live_digest", "desired_digest"),
+    *("running_tasks", "failed_only", "unmet", "moved_from", "extension", "live_content"),
+)
+
+
 def _to_plan(doc: _PlanDoc) -> Plan:
     return Plan(
         stack=doc.stack,
@@ -383,17 +392,8 @@ def _to_plan(doc: _PlanDoc) -> Plan:
                     for d in c.diffs
                 ),
                 blocks=tuple(Block(b.code, b.message, b.hint) for b in c.blocks),
-                live_id=c.live_id,
-                live_state=c.live_state,
-                live_change_time=c.live_change_time,
-                live_digest=c.live_digest,
-                desired_digest=c.desired_digest,
-                running_tasks=c.running_tasks,
                 duplicates=tuple(c.duplicates),
-                failed_only=c.failed_only,
-                unmet=c.unmet,
-                moved_from=c.moved_from,
-                extension=c.extension,
+                **{name: getattr(c, name) for name in _AS_SAVED},
             )
             for c in doc.changes
         ),

@@ -8,14 +8,17 @@ whose job hpcspec cancelled (destroy, --prune, a replace: `lifecycle.cancelled_b
 has no live job and is created again; a job Canceled outside hpcspec, or Failed after its
 retries, is left as it is and marked `unmet`. An unchanged job whose managed properties (read
 in the listing) differ from the manifest has drifted: an update where its state allows
-(`ignoreChanges` fields excepted), otherwise `unmet`. The plan never says the cluster matches
-while a key is unmet.
+(`ignoreChanges` fields excepted), otherwise `unmet`. A Configuring job is read whole and
+compared by drift's rule before apply may submit it (`configuring.py`). The plan never says the
+cluster matches while a key is unmet.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from hpcspec.engine.configuring import configuring, hand_edited, seen_whole, stack_jobs
 from hpcspec.engine.diff import job_diffs
 from hpcspec.engine.discovery import LiveStack
 from hpcspec.engine.extension import extend_or_rerun
@@ -63,10 +66,20 @@ def make_plan(
 ) -> Plan:
     """The plan for every selected job key of `stack`, then the orphans."""
     options = options or PlanOptions()
+    jobs_of = stack_jobs(live)
     changes = [
         _moved(
             _with_duplicates(
-                decide(job, now, options, adopted=now is not None and now.id in live.adopted),
+                seen_whole(
+                    decide(
+                        job,
+                        now,
+                        options,
+                        adopted=now is not None and now.id in live.adopted,
+                        whole=jobs_of if now is not None and now.id in live.whole else None,
+                    ),
+                    now if now is not None and now.id in live.whole else None,
+                ),
                 live.duplicates.get(key, ()),
             ),
             live.moved_from.get(key),
@@ -134,9 +147,17 @@ def _moved(change: Change, old: str | None) -> Change:
 
 
 def decide(
-    desired: DesiredJob, job: LiveJob | None, options: PlanOptions, *, adopted: bool = False
+    desired: DesiredJob,
+    job: LiveJob | None,
+    options: PlanOptions,
+    *,
+    adopted: bool = False,
+    whole: Mapping[str, Sequence[LiveJob]] | None = None,
 ) -> Change:
-    """The change for one job key (DESIGN.md §3); an `adopted` job by the fields read back."""
+    """The change for one job key (DESIGN.md §3); an `adopted` job by the fields read back.
+
+    `whole`: the job was read whole (a Configuring job, `discovery.read_whole`), and these
+    are the stack's jobs by key; its hand edits are then planned (`drift.hand_edits`)."""
     gone = cancelled_by_hpcspec(job) if job is not None else None
     if job is None or never_carried_key(job):
         return absent(desired, None, None)
@@ -161,10 +182,10 @@ def decide(
             Reason(ReasonCode.ENDED, f"job {job.id} is already {job.state.name}"),
         )
     if seen == desired.digest:
-        return unchanged(desired, job)
+        return hand_edited(desired, job, whole) or unchanged(desired, job)
     if job.definition is None:
         raise ValueError(f"job {job.id} changed but its details were not read")
-    every = job_diffs(desired.definition, job.definition, job.state)
+    every = job_diffs(desired.definition, job.definition, job.state, task_extras=whole is not None)
     diffs = tuple(d for d in every if not ignored(desired, d))
     if (seen is None or adopted) and not every:  # adopted (`adopt:`), matching what is read
         return unchanged(desired, job)
@@ -186,47 +207,7 @@ def decide(
     else:
         in_place = all(d.allowed_now for d in diffs)
     if state is JobState.Configuring:
-        removed = [
-            d
-            for d in diffs
-            if d.section is DiffSection.TASK and d.after is None and "/" not in d.name
-        ]
-        if removed:
-            return change_for(
-                desired,
-                job,
-                Action.REPLACE,
-                spec,
-                Reason(
-                    ReasonCode.TASK_REMOVED,
-                    f"HPC Pack cannot remove a task ({removed[0].name}): a new "
-                    "job replaces this unsubmitted one",
-                ),
-                diffs=diffs,
-            )
-        xml_only = sorted({d.name for d in diffs if not d.allowed_now})
-        if xml_only:  # only job XML carries them (catalogue `rest`): a new job replaces it
-            return change_for(
-                desired,
-                job,
-                Action.REPLACE,
-                spec,
-                Reason(
-                    ReasonCode.NOT_SETTABLE,
-                    f"the REST API cannot change {', '.join(xml_only)} (job XML only): a new "
-                    "job replaces this unsubmitted one",
-                ),
-                diffs=diffs,
-            )
-        then = " and submit it" if desired.state is DesiredState.SUBMITTED else ""
-        return change_for(
-            desired,
-            job,
-            Action.UPDATE,
-            spec,
-            Reason(ReasonCode.CONFIGURING, f"job {job.id} is still Configuring: update it{then}"),
-            diffs=diffs,
-        )
+        return configuring(desired, job, diffs, spec)
     if state in QUEUED_STATES:
         if in_place:
             return change_for(desired, job, Action.UPDATE, spec, _settable(state), diffs=diffs)

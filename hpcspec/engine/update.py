@@ -16,7 +16,7 @@ from hpcspec.engine.protocols import ClusterWriter
 from hpcspec.engine.settling import when_settled
 from hpcspec.engine.steps import Rekey
 from hpcspec.hpcpack.catalogue import Value
-from hpcspec.hpcpack.definition import SecretRef
+from hpcspec.hpcpack.definition import EnvValue, SecretRef
 from hpcspec.hpcpack.states import JobState
 from hpcspec.manifest.resolve import DesiredJob
 
@@ -40,7 +40,8 @@ def update_job(
     # Env and tasks first; the marker and the digest tag last, so a half-done update never
     # claims the new spec (the next plan then sees it as still changed and finishes it).
     if configuring and any(d.section is DiffSection.ENV for d in change.diffs):
-        cluster.set_job_env(job_id, dict(definition.env), secret=secret)
+        gone = _removed(change, DiffSection.ENV, "")  # an empty value removes a variable
+        cluster.set_job_env(job_id, {**gone, **dict(definition.env)}, secret=secret)
     if configuring and any(d.section is DiffSection.TASK for d in change.diffs):
         _update_tasks(cluster, job_id, desired, change, secret)
     if configuring:
@@ -72,10 +73,28 @@ def _update_tasks(
             task_id = cluster.add_task(job_id, task)
         else:
             cluster.set_task(job_id, task_id, task)
-        if task.custom_properties:
-            cluster.set_task_custom_properties(job_id, task_id, dict(task.custom_properties))
-        if task.env:
-            cluster.set_task_env(job_id, task_id, dict(task.env), secret=secret)
+        custom = {**_removed(change, DiffSection.TASK, f"{task.name}/customProperties.")}
+        if task.custom_properties or custom:
+            custom.update(dict(task.custom_properties))
+            cluster.set_task_custom_properties(job_id, task_id, custom)
+        env: dict[str, EnvValue] = {**_removed(change, DiffSection.TASK, f"{task.name}/env.")}
+        if task.env or env:
+            env.update(dict(task.env))
+            cluster.set_task_env(job_id, task_id, env, secret=secret)
+
+
+def _removed(change: Change, section: DiffSection, prefix: str) -> dict[str, str]:
+    """Names the plan found on the live job and not in the manifest (a hand edit), each with
+    the empty value that removes it (HPC Pack cannot delete a custom property: it is emptied,
+    which the plan counts as absent)."""
+    return {
+        d.name[len(prefix) :]: ""
+        for d in change.diffs
+        if d.section is section
+        and d.after is None
+        and d.name.lower().startswith(prefix.lower())
+        and "/" not in d.name[len(prefix) :]
+    }
 
 
 def rekey(cluster: ClusterWriter, step: Rekey) -> None:

@@ -29,15 +29,17 @@ def client(cluster: Any) -> Iterator[Any]:
 
 
 def created_unmarked(client: Any, stack: ResolvedStack, journal: Journal, via: str) -> list[int]:
-    """What an apply killed right after its creates leaves: pending jobs, no marker."""
-    ids = []
+    """What an apply killed right after its creates leaves: pending jobs, no marker (a job
+    XML create carries its parents' ids, as apply's does)."""
+    ids: dict[str, int] = {}
     for key, job in stack.jobs.items():
-        request = CreateRequest(stack.stack, key, job.digest, job.definition)
+        parents = tuple(ids[p] for p in job.depends_on)
+        request = CreateRequest(stack.stack, key, job.digest, job.definition, parent_ids=parents)
         method = CreateMethod(via)
-        ids.append(
-            exactly_once.create_once(client, request, journal, via=method, secret=resolve_secret)
+        ids[key] = exactly_once.create_once(
+            client, request, journal, via=method, secret=resolve_secret
         )
-    return ids
+    return list(ids.values())
 
 
 class Seen:
@@ -105,3 +107,58 @@ def test_a_pending_job_is_never_current_for_plan_or_status(client: Any, tmp_path
     plan = plan_stack(client, stack, cluster_name="emulator")
     assert [c.action for c in plan.changes] == [Action.CREATE]
     assert [row.state for row in stack_status(client, "recover-busy", ["j0"])] == ["absent"]
+
+
+def test_an_adopted_pending_job_edited_by_hand_is_restored_before_it_is_submitted(
+    client: Any, tmp_path: Path
+) -> None:
+    """Recovery adopts a killed apply's whole job XML create; the plan then reads that
+    Configuring job whole, so a task edited meanwhile is restored, never submitted (red team
+    f3: before, the plan said "submit" and the edited task ran)."""
+    from hpcspec.engine.events import Planned
+    from hpcspec.engine.plan import Action, ReasonCode
+
+    stack = make_stack("recover-edited", 1)
+    journal = Journal(tmp_path / "lost" / "recover-edited.jsonl")
+    (pending,) = created_unmarked(client, stack, journal, "xml")
+    wanted = [t.command_line for t in client.read_whole_job(pending).definition.tasks]
+    client.set_task(pending, 1, {"CommandLine": "echo TAMPERED"})
+    journal.path.unlink()
+
+    seen = apply(client, stack, tmp_path)
+    assert [sorted(e.job_ids) for e in seen.events if isinstance(e, Resumed)] == [[pending]]
+    (planned,) = [e for e in seen.events if isinstance(e, Planned)]
+    (change,) = planned.plans[0].changes
+    assert change.action is Action.UPDATE and change.live_id == pending, change
+    assert ReasonCode.DRIFT in [r.code for r in change.reasons], change
+    whole = client.read_whole_job(pending).definition
+    assert [t.command_line for t in whole.tasks] == wanted
+    assert client.job_state(pending).name != "Configuring"  # submitted, as restored
+
+
+def test_an_adopted_pending_job_without_its_parents_is_replaced_not_submitted(
+    client: Any, tmp_path: Path
+) -> None:
+    """A leftover Configuring job whose ParentJobIds do not hold its dependsOn would run
+    before its parent: the plan (drift's rule) sees it and a new job with the parents
+    replaces it."""
+    from hpcspec.engine.events import Planned
+    from hpcspec.engine.plan import Action
+
+    stack = make_stack("recover-orphaned", 5)  # j4 depends on j3
+    journal = Journal(tmp_path / "lost" / "recover-orphaned.jsonl")
+    for key, job in stack.jobs.items():  # no parent ids: j4 lost its dependency
+        request = CreateRequest(stack.stack, key, job.digest, job.definition)
+        exactly_once.create_once(
+            client, request, journal, via=CreateMethod.XML, secret=resolve_secret
+        )
+    journal.path.unlink()
+
+    seen = apply(client, stack, tmp_path)
+    (planned,) = [e for e in seen.events if isinstance(e, Planned)]
+    actions = {c.key: c.action for c in planned.plans[0].changes}
+    assert actions == {**{f"j{n}": Action.SUBMIT for n in range(4)}, "j4": Action.REPLACE}
+    found = audit(client, "recover-orphaned", list(stack.jobs))
+    survivor = found.survivors()["j4"]
+    parents = client.job_properties(survivor, ["ParentJobIds"]).text("ParentJobIds")
+    assert parents == str(found.survivors()["j3"])

@@ -121,8 +121,9 @@ def test_a_changed_job_costs_only_its_own_details(seeded: Any, tmp_path: Path) -
     facts = [c for c in counting.calls if c[1].startswith("/cluster/")]  # read once per client
     details = [c for c in counting.calls if c[1] != "/jobs" and c not in facts]
     assert len(facts) <= 1
-    # per changed job: custom properties, job, env, tasks (one page)
-    assert len(details) == 3 * 4, details
+    # per changed Configuring job, read whole (apply submits it as it is): job, env, custom
+    # properties, tasks (one page), and each task's env and custom properties
+    assert len(details) == 3 * (4 + 2), details
     assert len(pages) >= 1
 
 

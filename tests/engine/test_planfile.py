@@ -37,6 +37,18 @@ def test_a_saved_plan_loads_back_to_the_same_plan(plan: Plan, tmp_path: Path) ->
     assert saved.digest == plan_digest(plan)
 
 
+def test_what_a_plan_saw_of_a_configuring_job_is_saved_but_not_part_of_its_digest(
+    tmp_path: Path,
+) -> None:
+    """`live_content` (1.3) is checked per job by apply, as State and ChangeTime are."""
+    solve, mesh = _plan().changes
+    seen = replace(_plan(), changes=(replace(solve, live_content="sha256:ab"), mesh))
+    path = tmp_path / "plan.json"
+    save_plan(seen, path, extra={})
+    assert load_plan(path).changes[0].live_content == "sha256:ab"
+    assert plan_digest(seen) == plan_digest(_plan())
+
+
 def _plan() -> Plan:
     return Plan(
         stack="cfd",
@@ -124,7 +136,7 @@ def _saved(tmp_path: Path, **edits: object) -> Path:
 def test_a_later_minor_version_with_unknown_fields_is_read(tmp_path: Path) -> None:
     path = _saved(tmp_path, format_version="1.7", drift=[{"key": "x"}])
     assert load_plan(path) == _plan()
-    assert FORMAT_VERSION == "1.2"
+    assert FORMAT_VERSION == "1.3"
 
 
 def test_an_unknown_major_version_is_refused(tmp_path: Path) -> None:

@@ -45,7 +45,8 @@ class SlowReader:
     ) -> Listing:
         markers = [client_source_marker(STACK, key, "old-digest") for key in self.keys]
         return Listing(
-            LiveJob(job_id, JobState.Configuring, name=key, client_source=marker)
+            # Queued: a Configuring job is read whole instead (`discovery.read_whole`)
+            LiveJob(job_id, JobState.Queued, name=key, client_source=marker)
             for job_id, (key, marker) in enumerate(zip(self.keys, markers, strict=True), 1)
         )
 
@@ -60,10 +61,10 @@ class SlowReader:
                 self.active -= 1
         task = TaskDefinition("t", f"c{job.id}")
         definition = JobDefinition(env=(("JOB", str(job.id)),), tasks=(task,))
-        return replace(job, definition=definition, tasks=(LiveTask(1, "t", TaskState.Configuring),))
+        return replace(job, definition=definition, tasks=(LiveTask(1, "t", TaskState.Queued),))
 
     def job_state(self, job_id: int) -> JobState:
-        return JobState.Configuring
+        return JobState.Queued
 
     def job_custom_properties(self, job_id: int) -> Mapping[str, str]:
         return {"hpcspec.key": self.keys[job_id - 1]}

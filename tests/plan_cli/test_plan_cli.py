@@ -48,7 +48,7 @@ def test_text_json_and_markdown_outputs(cli_env: Path, run_cli: Runner, cluster:
     code, out, _ = run_cli("plan", str(manifest), "--output", "json")
     document = json.loads(out)
     assert code == 0
-    assert document["format_version"] == "1.2"
+    assert document["format_version"] == "1.3"
     assert document["stack"] == "cli-formats" and document["cluster"] == cluster.url
     assert [c["key"] for c in document["changes"]] == ["a", "b"]
     assert document["summary"]["create"] == 2 and document["has_changes"] is True
@@ -200,7 +200,7 @@ def test_several_manifests(cli_env: Path, run_cli: Runner) -> None:
         ("cli-many-1", 1),
         ("cli-many-2", 2),
     ]
-    assert all(d["format_version"] == "1.2" for d in documents)
+    assert all(d["format_version"] == "1.3" for d in documents)
     code, out, _ = run_cli("plan", str(one), str(two))
     assert "Plan for stack cli-many-1" in out and "Plan for stack cli-many-2" in out
     again = write_manifest(cli_env, "cli-many-1", job("z"), name="again.yaml")

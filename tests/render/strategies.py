@@ -52,6 +52,7 @@ changes = st.builds(
     live_change_time=maybe,
     live_digest=maybe,
     desired_digest=maybe,
+    live_content=maybe,
     running_tasks=st.integers(min_value=0, max_value=10_000),
     duplicates=st.lists(st.integers(min_value=1, max_value=2**31), max_size=3).map(tuple),
     failed_only=st.none() | st.builds(FailedOnly, st.integers(0, 10_000), st.integers(0, 10_000)),

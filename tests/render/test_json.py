@@ -13,7 +13,7 @@ from tests.render import plans
 def test_document_has_version_summary_and_flags() -> None:
     plan = plans.every_action()
     doc = json.loads(render_json(plan))
-    assert doc["format_version"] == "1.2"
+    assert doc["format_version"] == "1.3"
     assert (doc["stack"], doc["cluster"]) == ("cfd-nightly", "https://head.example.org/hpc")
     assert doc["summary"] == {a.value: plan.counts()[a] for a in Action}
     assert doc["has_changes"] is True and doc["blocked"] is True and doc["insecure"] is True
