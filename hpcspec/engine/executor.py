@@ -28,7 +28,7 @@ from hpcspec.engine.custom_identity import client_source_known
 from hpcspec.engine.events import Event, JobApplied, Observer, StepFinished, StepStarted
 from hpcspec.engine.journal import Journal
 from hpcspec.engine.outcomes import ApplyResult, JobResult, Outcome, StepFailed
-from hpcspec.engine.plan import Plan
+from hpcspec.engine.plan import Action, Plan
 from hpcspec.engine.protocols import ClusterWriter
 from hpcspec.engine.race import Settlement
 from hpcspec.engine.step_runner import StepRunner
@@ -82,6 +82,11 @@ def execute(
     discovery saw (`LiveStack.ended_floors`, for the race rule)."""
     run = _Executor(cluster, plan.stack, keys, journal, options, secret, observer, known_ids)
     run.floors = floors
+    run.runner.seen = {  # the Configuring jobs apply changes or submits as they are
+        c.key: (c.live_id, c.live_content)
+        for c in plan.changes
+        if c.action in (Action.UPDATE, Action.SUBMIT) and c.live_id and c.live_content
+    }
     return run.run(plan, chains)
 
 

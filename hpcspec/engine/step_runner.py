@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from hpcspec.engine import exactly_once, identity, rescue, steps
+from hpcspec.engine.drift import whole_digest
 from hpcspec.engine.exactly_once import CreateRequest
 from hpcspec.engine.journal import Journal, JournalEvent
 from hpcspec.engine.lifecycle import cancel_message
@@ -39,6 +40,9 @@ class StepRunner:
     secret: SecretResolver
     ids: Mapping[str, int]  # each key's live job (a create's parents), as the apply learns them
     task_pool: Executor | None = None  # a REST create's task writes, shared across the apply
+    # key → (job id, what the plan saw of that Configuring job read whole:
+    # `Change.live_content`), until apply first changes or submits it (`unchanged_since_plan`)
+    seen: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     def run(self, step: Step, job_id: int | None) -> int | None:
         """Run `step` on its key's job `job_id`; returns the key's job afterwards (a create's
@@ -71,9 +75,11 @@ class StepRunner:
                 exactly_once.mark(cluster, request, job_id, via=step.via)
                 self.journal.record(JournalEvent.MARKED, step.key, job_id=job_id)
             case steps.Update():
+                self.unchanged_since_plan(step.key, step.change.live_id)
                 update_job(cluster, step.stack, step.job, step.change, self.secret)
             case steps.Submit():
                 assert job_id is not None  # JobSteps: a submit acts on a job
+                self.unchanged_since_plan(step.key, job_id)
                 note = exactly_once.submit_once(cluster, job_id, step.run_as, self.secret)
                 self.journal.record(
                     JournalEvent.SUBMITTED, step.key, job_id=job_id, note=note or None
@@ -86,10 +92,27 @@ class StepRunner:
                 message = cancel_message(step.reason, at=datetime.now(UTC))
                 rescue.cancel_task(cluster, step.job_id, step.task, message)
             case steps.Rekey():
+                self.unchanged_since_plan(step.key, step.job_id)
                 rekey(cluster, step)
             case _:
                 raise AssertionError(f"no way to run a {step.kind} step here")
         return job_id
+
+    def unchanged_since_plan(self, key: str, job_id: int | None) -> None:
+        """Before apply first writes to (re-keys, updates) or submits a Configuring job it did
+        not create, the job read whole must be as the plan saw it (4 requests + 2 per task):
+        an edit made while the plan waited for its confirmation is refused, never submitted."""
+        seen = self.seen.pop(key, None)
+        if seen is None or job_id != seen[0]:
+            return
+        now = self.cluster.read_whole_job(job_id).definition
+        if now is None or whole_digest(now) != seen[1]:
+            raise ApplyRefused(
+                f"job {job_id} ({key}) was edited after the plan (its tasks, env or "
+                "properties): not changed or submitted",
+                code="edited-since-plan",
+                hint="run hpcspec plan again, review the edits, and apply",
+            )
 
     def _request(self, job: DesiredJob, source: str) -> CreateRequest:
         missing = [p for p in job.depends_on if p not in self.ids]

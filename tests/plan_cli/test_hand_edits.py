@@ -172,3 +172,39 @@ def test_a_custom_property_edited_on_a_queued_job_is_drift_not_a_plan_change(
     code, text, _ = run_cli("drift", str(manifest), "--detailed-exitcode")
     assert code == ExitCode.CHANGES and 'team: live "other", manifest "cfd"' in text, text
     run_cli("destroy", str(manifest), "--auto-approve")
+
+
+def test_an_edit_made_while_apply_waits_for_confirmation_is_refused_not_submitted(
+    cli_env: Path, run_cli: Runner, cluster: Any
+) -> None:
+    """The plan read the job whole, then the user took their time to say yes: the job is read
+    whole again before apply submits it (`StepRunner.unchanged_since_plan`)."""
+    from collections.abc import Sequence
+
+    from hpcspec.engine.events import Recorder
+    from hpcspec.engine.outcomes import Outcome
+    from hpcspec.engine.pipeline import ApplyRequest, apply_stacks
+    from hpcspec.engine.plan import Action, Plan
+    from hpcspec.manifest import parse_manifest, resolve
+
+    _, job_id = _applied(cli_env, run_cli, cluster, "slow-yes")
+    manifest = _configuring(cli_env, "slow-yes", state="")
+    stack = resolve(parse_manifest(manifest.read_text(encoding="utf-8"), file="m.yaml"))
+    client = client_for(cluster)
+
+    def yes_after_an_edit(plans: Sequence[Plan]) -> bool:
+        assert [c.action for c in plans[0].changes] == [Action.SUBMIT]
+        client.set_task(job_id, 1, {"CommandLine": "echo TAMPERED"})
+        return True
+
+    try:
+        request = ApplyRequest(cluster_name="emulator", journal_root=cli_env)
+        report = apply_stacks(
+            client, [stack], request, observer=Recorder(), confirm=yes_after_an_edit
+        )
+        (result,) = report.results[0].results
+        assert result.outcome is Outcome.FAILED, result
+        assert f"job {job_id} (a) was edited after the plan" in result.message, result
+        assert client.job_state(job_id).name == "Configuring"  # never submitted
+    finally:
+        client.close()
