@@ -94,6 +94,8 @@ class ReasonCode(StrEnum):
     IGNORED_FIELDS = "ignored-fields"  # the spec changed only in ignoreChanges fields
     EXTENSION = "extension"  # onSpecChange: extend — only new points run, in a new job
     NOT_AN_EXTENSION = "not-an-extension"  # onSpecChange: extend, but more than points changed
+    PARENT_REPLACED = "parent-replaced"  # a parent's replace makes HPC Pack cancel this job
+    PARENT_CANCELED = "parent-canceled"  # HPC Pack canceled it as hpcspec cancelled its parent
 
 
 class Unmet(StrEnum):
@@ -122,6 +124,7 @@ class BlockCode(StrEnum):
     MISSING_ON_CLUSTER = "missing-on-cluster"  # preflight: a node group, template or node
     STALE_PLAN = "stale-plan"  # a saved plan the cluster moved past
     XML_ONLY = "xml-only"  # --create-via rest, but the job sets a property only job XML carries
+    CANCELS_CHILDREN = "cancels-children"  # HPC Pack would cancel waiting children left as they are
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,185 @@
+"""The planner's last pass (pure): the jobs that wait on a job the plan cancels.
+
+HPC Pack cancels a job whose parent job is canceled (`Execution_ParentJobCanceled`, "The job's
+parent job has been canceled.": `reference/hpcpack/derived/error-codes.json`, the sdk-xmldoc's
+ErrorCode; the emulator's clock does it when the child would start), and a queued job's
+ParentJobIds cannot change (`derived/job-modify-rules.json`: not among the properties a
+Queued job may set). So when a plan cancels a key's live job — a replace, `state: canceled` —
+each job of a key that `dependsOn` it and still waits to start (Configuring or on its way to
+the queue: not Running, not ended) would be lost, and no new parent could be given to it:
+
+- a selected child is replaced too (`ReasonCode.PARENT_REPLACED`), after the new parent, whose
+  id its new job carries in ParentJobIds; its own waiting children follow, down the chain;
+- a child the plan leaves out (`--target`, `--exclude`), or refuses, blocks the parent's change
+  (`BlockCode.CANCELS_CHILDREN`), and so does a parent the manifest wants canceled while a
+  waiting child stays wanted: a new child would wait on a canceled parent again.
+
+A child that already runs or ran is left alone: it started, so its parents had finished.
+
+`repaired` mends what older versions left: a key whose job HPC Pack canceled because its
+parent job was one hpcspec cancelled is created again, as a job hpcspec cancelled is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+
+from hpcspec.engine.discovery import LiveStack
+from hpcspec.engine.lifecycle import cancelled_by_hpcspec
+from hpcspec.engine.plan import Action, Block, BlockCode, Change, Reason, ReasonCode, Unmet
+from hpcspec.engine.standing import absent
+from hpcspec.hpcpack.live import LiveJob
+from hpcspec.hpcpack.states import JobState
+from hpcspec.manifest.resolve import ResolvedStack
+
+# A job that has not started: HPC Pack cancels it when a parent job is canceled (a Configuring
+# one once it is submitted: its ParentJobIds still name the canceled parent).
+WAITING = frozenset(
+    {
+        JobState.Configuring,
+        JobState.Submitted,
+        JobState.Validating,
+        JobState.ExternalValidation,
+        JobState.Queued,
+    }
+)
+# A change after which the key's job is a new one (or none): its old job's fate is its own.
+_NEW_OR_GONE = frozenset(
+    {Action.CREATE, Action.RERUN, Action.EXTEND, Action.REPLACE, Action.CANCEL}
+)
+# The words HPC Pack cancels a child with (`derived/error-codes.json`, 0x800409D4).
+PARENT_CANCELED_MESSAGE = "The job's parent job has been canceled."
+
+
+def with_dependents(changes: list[Change], stack: ResolvedStack, live: LiveStack) -> list[Change]:
+    """`changes` with every waiting child of a cancelled parent replaced, or the parent's
+    change refused where its children cannot follow (the module's rules)."""
+    by_key = {c.key: c for c in changes}
+    children: dict[str, list[str]] = {}
+    for key in stack.job_order():
+        for parent in stack.jobs[key].depends_on:
+            children.setdefault(parent, []).append(key)
+    cascade: dict[str, list[str]] = {}  # child → the replaced parents it waits on
+    for root in stack.job_order():
+        change = by_key.get(root)
+        if change is None or not _cancels_live_job(change):
+            continue
+        follow, missed = _waiting_children(root, children, by_key, live.current)
+        if change.action is Action.CANCEL and (follow or missed):
+            by_key[root] = _refused(change, [*follow, *missed], live.current, canceled=True)
+        elif missed:
+            by_key[root] = _refused(change, missed, live.current, canceled=False)
+        else:
+            for key, parent in follow.items():
+                if parent not in cascade.get(key, []):
+                    cascade.setdefault(key, []).append(parent)
+    for key, parents in cascade.items():
+        by_key[key] = _replaced(by_key[key], parents, live.current)
+    return [by_key[c.key] for c in changes]
+
+
+def _cancels_live_job(change: Change) -> bool:
+    return (
+        change.action in (Action.REPLACE, Action.CANCEL)
+        and not change.blocks
+        and change.live_id is not None
+        and change.desired_digest is not None  # an orphan: no key of the manifest waits on it
+    )
+
+
+def _waiting_children(
+    root: str,
+    children: Mapping[str, list[str]],
+    by_key: Mapping[str, Change],
+    current: Mapping[str, LiveJob],
+) -> tuple[dict[str, str], list[str]]:
+    """The keys whose waiting job goes when `root`'s does (down the chain): those the plan can
+    replace (each with the parent whose job it waits on), and those it cannot (left out, or
+    refused)."""
+    follow: dict[str, str] = {}
+    missed: list[str] = []
+    todo = [(key, root) for key in children.get(root, ())]
+    while todo:
+        key, parent = todo.pop(0)
+        job = current.get(key)
+        change = by_key.get(key)
+        if key in follow or key in missed or job is None or job.state not in WAITING:
+            continue
+        if change is not None and change.action in _NEW_OR_GONE and not change.blocks:
+            continue  # its own change makes a new job after the parent's (or cancels it)
+        if change is None or change.blocks:
+            missed.append(key)
+        else:
+            follow[key] = parent
+        todo += [(child, key) for child in children.get(key, ())]
+    return follow, missed
+
+
+def _replaced(change: Change, parents: list[str], current: Mapping[str, LiveJob]) -> Change:
+    job = current[change.key]
+    names = " and ".join(parents)
+    reason = Reason(
+        ReasonCode.PARENT_REPLACED,
+        f"its parent {names} is replaced: HPC Pack cancels job {job.id} ({job.state.name}) "
+        "once its parent job is canceled and cannot re-point it, so a new job replaces it, "
+        f"created after the new {names}",
+    )
+    kept = () if change.action is Action.NO_OP else change.reasons
+    return replace(change, action=Action.REPLACE, reasons=(*kept, reason), unmet=None)
+
+
+def _refused(
+    change: Change, keys: list[str], current: Mapping[str, LiveJob], *, canceled: bool
+) -> Change:
+    jobs = ", ".join(f"{k} (job {current[k].id}, {current[k].state.name})" for k in keys)
+    verb = "cancelling" if canceled else "replacing"
+    block = Block(
+        BlockCode.CANCELS_CHILDREN,
+        f"{verb} job {change.live_id} of {change.key} makes HPC Pack cancel its waiting "
+        f"child job(s): {jobs}",
+        f"set state: canceled on {keys[0]} too, or drop {change.key} from its dependsOn"
+        if canceled
+        else f"plan {' '.join(f'--target {k}' for k in (change.key, *keys))} as well "
+        "(or drop the --exclude), so the children are replaced after it",
+    )
+    return replace(change, blocks=(*change.blocks, block))
+
+
+def repaired(changes: Iterable[Change], stack: ResolvedStack, live: LiveStack) -> list[Change]:
+    """`changes` where a key's job that HPC Pack canceled because hpcspec cancelled its parent
+    job (a replace of older versions, a destroy), or a parent job canceled so in turn, is
+    created again instead of left unmet."""
+    by_key = {c.key: c for c in changes}
+    back: set[str] = set()  # keys whose canceled child comes back with them
+    for key in stack.job_order():
+        change, job = by_key.get(key), live.current.get(key)
+        if change is None or job is None or change.unmet is not Unmet.CANCELED_OUTSIDE:
+            continue
+        parent = _parent_back(job, stack.jobs[key].depends_on, live, back)
+        if parent is None or PARENT_CANCELED_MESSAGE not in job.error_message:
+            continue
+        why = Reason(
+            ReasonCode.PARENT_CANCELED,
+            f"job {job.id} was canceled by HPC Pack because its parent job was, and {parent} "
+            "is created again: so is this key",
+        )
+        by_key[key] = replace(absent(stack.jobs[key], job, None), reasons=(why,))
+        back.add(key)
+    return [by_key[c.key] for c in changes]
+
+
+def _parent_back(
+    job: LiveJob, parents: Iterable[str], live: LiveStack, back: set[str]
+) -> str | None:
+    """The parent key that hpcspec cancelled before `job` and creates again (or that comes
+    back as a canceled child itself); None if there is none."""
+    for parent in parents:
+        if parent in back:
+            return parent
+        jobs = [*live.history.get(parent, ()), *filter(None, [live.current.get(parent)])]
+        for earlier in (j for j in jobs if j.id < job.id):
+            gone = cancelled_by_hpcspec(earlier)
+            if gone is not None and gone.recreates:
+                return parent
+    return None
