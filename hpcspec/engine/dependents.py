@@ -140,8 +140,8 @@ def _refused(
         f"child job(s): {jobs}",
         f"set state: canceled on {keys[0]} too, or drop {change.key} from its dependsOn"
         if canceled
-        else f"plan {' '.join(f'--target {k}' for k in (change.key, *keys))} as well "
-        "(or drop the --exclude), so the children are replaced after it",
+        else f"add --target {keys[0]}, or drop --exclude {keys[0]}: a child in the plan is "
+        "replaced after its new parent",
     )
     return replace(change, blocks=(*change.blocks, block))
 

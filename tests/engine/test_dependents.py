@@ -141,7 +141,7 @@ def test_a_waiting_child_left_out_of_the_plan_refuses_the_parents_replace(
     block = changes["a"].blocks[0]
     assert block.code is BlockCode.CANCELS_CHILDREN
     assert "(job 12, Queued)" in block.message  # c, the child nobody would replace
-    assert "--target" in block.hint
+    assert "add --target " in block.hint and "drop --exclude " in block.hint
     assert all(c.action is not Action.REPLACE or c.blocks for c in changes.values())
 
 

@@ -188,3 +188,52 @@ def no_changes() -> Plan:
         cluster=CLUSTER,
         options=PlanOptions(targets=frozenset(current)),
     )
+
+
+CHAIN = """\
+apiVersion: hpcspec/v1
+stack: cfd-chain
+jobs:
+  mesh:
+    properties: {Name: Mesh v2}
+    tasks: {prep: {commandLine: prep.exe}}
+  solve:
+    dependsOn: [mesh]
+    tasks: {run: {commandLine: solve.exe}}
+  post:
+    dependsOn: [solve]
+    tasks: {run: {commandLine: post.exe}}
+  done:
+    dependsOn: [mesh]
+    tasks: {run: {commandLine: done.exe}}
+  prep:
+    properties: {Name: Prep v2}
+    tasks: {run: {commandLine: prep.exe}}
+  check:
+    dependsOn: [prep]
+    tasks: {run: {commandLine: check.exe}}
+"""
+
+
+def parent_replaced() -> Plan:
+    """A replaced parent: its queued children are replaced down the chain, a finished one is
+    left alone; another parent whose queued child is excluded is refused."""
+    resolved = stack(CHAIN)
+
+    def job(key: str, job_id: int, state: JobState, **kw: object) -> LiveJob:
+        return live_job(resolved, key, job_id, state, **kw)  # type: ignore[arg-type]
+
+    current = {
+        "mesh": job("mesh", 60, JobState.Queued, changed={"Name": "Mesh v1"}),
+        "solve": job("solve", 61, JobState.Queued),
+        "post": job("post", 62, JobState.Queued),
+        "done": job("done", 63, JobState.Finished),
+        "prep": job("prep", 64, JobState.Queued, changed={"Name": "Prep v1"}),
+        "check": job("check", 65, JobState.Queued),
+    }
+    return make_plan(
+        resolved,
+        LiveStack(current=current),
+        cluster=CLUSTER,
+        options=PlanOptions(excludes=frozenset({"check"})),
+    )

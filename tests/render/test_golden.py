@@ -23,6 +23,7 @@ PLANS: dict[str, Callable[[], Plan]] = {
     "every-action": plans.every_action,
     "orphan-without-prune": plans.orphan_without_prune,
     "no-changes": plans.no_changes,
+    "parent-replaced": plans.parent_replaced,
 }
 RENDERERS: dict[str, Callable[[Plan], str]] = {
     "txt": lambda plan: render_text(plan, color=False),
