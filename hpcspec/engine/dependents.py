@@ -60,63 +60,77 @@ def with_dependents(changes: list[Change], stack: ResolvedStack, live: LiveStack
     for key in stack.job_order():
         for parent in stack.jobs[key].depends_on:
             children.setdefault(parent, []).append(key)
-    cascade: dict[str, list[str]] = {}  # child → the replaced parents it waits on
-    for root in stack.job_order():
-        change = by_key.get(root)
-        if change is None or not _cancels_live_job(change):
-            continue
-        follow, missed = _waiting_children(root, children, by_key, live.current)
-        if change.action is Action.CANCEL and (follow or missed):
-            by_key[root] = _refused(change, [*follow, *missed], live.current, canceled=True)
-        elif missed:
-            by_key[root] = _refused(change, missed, live.current, canceled=False)
-        else:
-            for key, parent in follow.items():
-                if parent not in cascade.get(key, []):
-                    cascade.setdefault(key, []).append(parent)
-    for key, parents in cascade.items():
-        by_key[key] = _replaced(by_key[key], parents, live.current)
+    refused: dict[str, list[str]] = {}  # a root refused → the waiting keys it would lose
+    while True:  # each refusal spares its root's children: look again until none is added
+        roots = [k for k in stack.job_order() if k not in refused and _cancels(by_key.get(k))]
+        reach = {root: _waiting_below(root, children, live.current) for root in roots}
+        lost = {
+            root: [k for k in below if k in refused or not _follows(k, by_key, stack, roots)]
+            for root, below in reach.items()
+        }
+        more = {root: keys for root, keys in lost.items() if keys}
+        if not more:
+            break
+        refused.update(more)
+    for root, keys in refused.items():
+        by_key[root] = _refused(by_key[root], keys, by_key, stack, live.current)
+    going = {*roots, *(k for below in reach.values() for k in below)}
+    for key in stack.job_order():
+        if key in going and key not in roots:
+            parents = [p for p in stack.jobs[key].depends_on if p in going]
+            by_key[key] = _replaced(by_key[key], parents, live.current)
     return [by_key[c.key] for c in changes]
 
 
-def _cancels_live_job(change: Change) -> bool:
+def _cancels(change: Change | None) -> bool:
+    """The change cancels a key's live job (a replace, `state: canceled`), unrefused."""
     return (
-        change.action in (Action.REPLACE, Action.CANCEL)
+        change is not None
+        and change.action in (Action.REPLACE, Action.CANCEL)
         and not change.blocks
         and change.live_id is not None
         and change.desired_digest is not None  # an orphan: no key of the manifest waits on it
     )
 
 
-def _waiting_children(
-    root: str,
-    children: Mapping[str, list[str]],
-    by_key: Mapping[str, Change],
-    current: Mapping[str, LiveJob],
-) -> tuple[dict[str, str], list[str]]:
-    """The keys whose waiting job goes when `root`'s does (down the chain): those the plan can
-    replace (each with the parent whose job it waits on), and those it cannot (left out, or
-    refused)."""
-    follow: dict[str, str] = {}
-    missed: list[str] = []
-    todo = [(key, root) for key in children.get(root, ())]
+def _waiting_below(
+    root: str, children: Mapping[str, list[str]], current: Mapping[str, LiveJob]
+) -> list[str]:
+    """The keys whose waiting job HPC Pack cancels once `root`'s job is canceled, down the
+    chain (a child that runs or ran, or has no job, is not touched)."""
+    out: list[str] = []
+    todo = list(children.get(root, ()))
     while todo:
-        key, parent = todo.pop(0)
+        key = todo.pop(0)
         job = current.get(key)
-        change = by_key.get(key)
-        if key in follow or key in missed or job is None or job.state not in WAITING:
+        if key in out or job is None or job.state not in WAITING:
             continue
-        if change is not None and change.action in _NEW_OR_GONE and not change.blocks:
-            continue  # its own change makes a new job after the parent's (or cancels it)
-        if change is None or change.blocks:
-            missed.append(key)
-        else:
-            follow[key] = parent
-        todo += [(child, key) for child in children.get(key, ())]
-    return follow, missed
+        out.append(key)
+        todo += children.get(key, ())
+    return out
+
+
+def _follows(
+    key: str, by_key: Mapping[str, Change], stack: ResolvedStack, roots: list[str]
+) -> bool:
+    """A waiting job that goes with its parent's is made good by this plan: the key is in the
+    plan, unrefused, and either cancelled as wanted or replaced after parents that stay."""
+    change = by_key.get(key)
+    if change is None or change.blocks:
+        return False
+    if change.action is Action.CANCEL:
+        return True
+    return not any(_canceled_parent(p, by_key, roots) for p in stack.jobs[key].depends_on)
+
+
+def _canceled_parent(parent: str, by_key: Mapping[str, Change], roots: list[str]) -> bool:
+    change = by_key.get(parent)
+    return parent in roots and change is not None and change.action is Action.CANCEL
 
 
 def _replaced(change: Change, parents: list[str], current: Mapping[str, LiveJob]) -> Change:
+    if change.action is not Action.NO_OP and change.action in _NEW_OR_GONE:
+        return change  # a replace of its own (or a cancel): nothing to add
     job = current[change.key]
     names = " and ".join(parents)
     reason = Reason(
@@ -130,18 +144,29 @@ def _replaced(change: Change, parents: list[str], current: Mapping[str, LiveJob]
 
 
 def _refused(
-    change: Change, keys: list[str], current: Mapping[str, LiveJob], *, canceled: bool
+    change: Change,
+    keys: list[str],
+    by_key: Mapping[str, Change],
+    stack: ResolvedStack,
+    current: Mapping[str, LiveJob],
 ) -> Change:
     jobs = ", ".join(f"{k} (job {current[k].id}, {current[k].state.name})" for k in keys)
-    verb = "cancelling" if canceled else "replacing"
+    verb = "cancelling" if change.action is Action.CANCEL else "replacing"
+    first = keys[0]
+    if first not in by_key:
+        hint = f"add --target {first}, or drop --exclude {first}: a child in the plan is "
+        hint += "replaced after its new parent"
+    elif by_key[first].blocks:
+        hint = f"resolve what refuses {first} first"
+    else:
+        parents = [p for p in stack.jobs[first].depends_on if p in by_key]
+        hint = f"set state: canceled on {first} too, or drop {', '.join(parents)} from its "
+        hint += "dependsOn"
     block = Block(
         BlockCode.CANCELS_CHILDREN,
-        f"{verb} job {change.live_id} of {change.key} makes HPC Pack cancel its waiting "
-        f"child job(s): {jobs}",
-        f"set state: canceled on {keys[0]} too, or drop {change.key} from its dependsOn"
-        if canceled
-        else f"add --target {keys[0]}, or drop --exclude {keys[0]}: a child in the plan is "
-        "replaced after its new parent",
+        f"{verb} job {change.live_id} of {change.key} makes HPC Pack cancel waiting job(s) "
+        f"this plan cannot make good: {jobs}",
+        hint,
     )
     return replace(change, blocks=(*change.blocks, block))
 

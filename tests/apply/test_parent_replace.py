@@ -112,7 +112,7 @@ def test_replacing_a_parent_without_its_queued_child_is_refused(
     path.write_text(manifest("target", "echo two"), encoding="utf-8")
     code, out, err = run_cli("apply", "m.yaml", "--auto-approve", "--target", "a")
     assert code == 1, out + err
-    assert "makes HPC Pack cancel its waiting child job(s)" in out
+    assert "makes HPC Pack cancel waiting job(s) this plan cannot make good" in out
     assert "--target b" in out
     after = jobs(cluster, "target")  # nothing was touched: the same jobs, none cancelled
     assert {k: v[0] for k, v in after.items()} == {k: v[0] for k, v in before.items()}

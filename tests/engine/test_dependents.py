@@ -192,3 +192,36 @@ def test_a_child_canceled_after_its_parent_was_canceled_outside_hpcspec_stays_un
     )
     changes = {c.key: c for c in make_plan(stack, live, cluster="c").changes}
     assert changes["b"].action is Action.NO_OP and changes["b"].unmet is not None
+
+
+def test_a_running_parent_replace_refused_for_want_of_consent_takes_no_child_along() -> None:
+    running = {**QUEUED, "a": JobState.Running}
+    changes = plan(chain(), running, REPLACE_A)
+    assert changes["a"].blocks[0].code.value == "replace-running"
+    assert changes["b"].action is Action.NO_OP
+    consented = PlanOptions(rerun=frozenset({"a"}), allow_replace_running=True)
+    assert plan(chain(), running, consented)["b"].action is Action.REPLACE
+
+
+def test_a_child_the_manifest_cancels_is_cancelled_not_replaced() -> None:
+    changes = plan(chain(b="state: canceled", c="state: canceled"), QUEUED, REPLACE_A)
+    assert [changes[k].action for k in "abc"] == [Action.REPLACE] + [Action.CANCEL] * 2
+    assert not any(changes[k].blocks for k in "abc")
+
+
+def test_a_wanted_child_of_a_cancelled_child_refuses_every_change_that_would_lose_it() -> None:
+    # c wants to run but waits on b, which the manifest cancels: a's replace would lose c too.
+    changes = plan(chain(b="state: canceled"), QUEUED, REPLACE_A)
+    assert [changes[k].blocks[0].code for k in "ab"] == [BlockCode.CANCELS_CHILDREN] * 2
+    assert "set state: canceled on c too, or drop b" in changes["b"].blocks[0].hint
+    assert changes["c"].action is Action.NO_OP and not changes["c"].blocks
+
+
+def test_a_replace_reaching_a_refused_replace_is_refused_too() -> None:
+    # b's own replace is refused (its child c is left out): a's replace would lose b's job.
+    stack = chain()
+    b_changed = job(stack, "b", 11, JobState.Queued, digest="f" * 16)
+    options = PlanOptions(rerun=frozenset({"a"}), excludes=frozenset({"c"}))
+    changes = plan(stack, QUEUED, options, b=b_changed)
+    assert changes["b"].action is Action.REPLACE and changes["b"].blocks
+    assert changes["a"].blocks[0].code is BlockCode.CANCELS_CHILDREN
