@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from hpcspec.engine.discovery import LiveStack
+from hpcspec.engine.drift import parent_diffs
 from hpcspec.engine.lifecycle import cancelled_by_hpcspec
 from hpcspec.engine.plan import Action, Block, BlockCode, Change, Reason, ReasonCode, Unmet
 from hpcspec.engine.standing import absent
@@ -50,6 +51,12 @@ _NEW_OR_GONE = frozenset(
 )
 # The words HPC Pack cancels a child with (`derived/error-codes.json`, 0x800409D4).
 PARENT_CANCELED_MESSAGE = "The job's parent job has been canceled."
+
+
+def dependencies_kept(changes: list[Change], stack: ResolvedStack, live: LiveStack) -> list[Change]:
+    """The planner's last pass: `repaired`, then `with_new_parents`, then `with_dependents`."""
+    changes = with_new_parents(repaired(changes, stack, live), stack, live)
+    return with_dependents(changes, stack, live)
 
 
 def with_dependents(changes: list[Change], stack: ResolvedStack, live: LiveStack) -> list[Change]:
@@ -169,6 +176,39 @@ def _refused(
         hint,
     )
     return replace(change, blocks=(*change.blocks, block))
+
+
+def with_new_parents(changes: list[Change], stack: ResolvedStack, live: LiveStack) -> list[Change]:
+    """`changes` where an in-place update of a job whose `dependsOn` changed becomes a replace:
+    a job's parents are given when it is created (ParentJobIds holds job ids, known only as
+    apply goes; a Queued job cannot change them at all), so a new job carries the new ones."""
+    listed = {
+        k: (*live.history.get(k, ()), *filter(None, [live.current.get(k)])) for k in stack.jobs
+    }
+    out = []
+    for change in changes:
+        job, desired = live.current.get(change.key), stack.jobs.get(change.key)
+        spec_changed = any(r.code is ReasonCode.SPEC_CHANGED for r in change.reasons)
+        if change.action is not Action.UPDATE or not spec_changed or job is None:
+            out.append(change)  # a drift update's job is as created: its parents too
+            continue
+        assert desired is not None and job.definition is not None  # read: its spec changed
+        moved = parent_diffs(desired.depends_on, job.definition.parent_job_ids, listed)
+        if not moved:
+            out.append(change)
+            continue
+        why = Reason(
+            ReasonCode.NOT_SETTABLE,
+            f"dependsOn changed: job {job.id}'s parent jobs are given when a job is created, "
+            "so a new job replaces it",
+        )
+        kept = tuple(r for r in change.reasons if r.code is ReasonCode.SPEC_CHANGED)
+        out.append(
+            replace(
+                change, action=Action.REPLACE, reasons=(*kept, why), diffs=(*change.diffs, *moved)
+            )
+        )
+    return out
 
 
 def repaired(changes: Iterable[Change], stack: ResolvedStack, live: LiveStack) -> list[Change]:

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from hpcspec.engine.configuring import configuring, hand_edited, seen_whole, stack_jobs
-from hpcspec.engine.dependents import repaired, with_dependents
+from hpcspec.engine.dependents import dependencies_kept
 from hpcspec.engine.diff import job_diffs
 from hpcspec.engine.discovery import LiveStack
 from hpcspec.engine.extension import extend_or_rerun
@@ -89,8 +89,8 @@ def make_plan(
         if options.selects(key)
         for now in [live.current.get(key)]
     ]
-    # A waiting job whose parent job the plan cancels goes too (`dependents`).
-    changes = with_dependents(repaired(changes, stack, live), stack, live)
+    # A changed dependsOn, and the jobs that wait on a job the plan cancels (`dependents`).
+    changes = dependencies_kept(changes, stack, live)
     changes += [
         orphan(key, job, options)
         for key, job in sorted(live.orphans.items())

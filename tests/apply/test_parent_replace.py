@@ -142,3 +142,24 @@ def test_a_child_hpc_pack_cancelled_with_a_parent_hpcspec_cancelled_is_created_a
     assert all(after[k][1] in waiting and after[k][0] != before[k][0] for k in "abc"), after
     code, out, err = run_cli("plan", "m.yaml", "--detailed-exitcode")
     assert code == 0, out + err
+
+
+def test_a_configuring_job_that_drops_its_depends_on_no_longer_waits_on_the_old_parent(
+    cli_env: Path, run_cli: Runner, cluster: Any
+) -> None:
+    # Apply used to "update" it in place, leaving ParentJobIds as it was, and then say the
+    # cluster matched: submitted, it would wait on (or be cancelled with) a job it left.
+    text = manifest("dropped", "echo one").replace("  c:\n    dependsOn: [b]\n", "  c:\n")
+    text = text.replace("  b:\n", "  b:\n    state: configuring\n")
+    path = cli_env / "m.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert run_cli("apply", "m.yaml", "--auto-approve")[0] == 0
+    assert jobs(cluster, "dropped")["b"][2] == str(jobs(cluster, "dropped")["a"][0])
+    path.write_text(text.replace("    dependsOn: [a]\n", ""), encoding="utf-8")
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve")
+    assert code == 0, out + err
+    assert "dependsOn changed" in out
+    job_id, state, parents = jobs(cluster, "dropped")["b"]
+    assert (state, parents) == ("Configuring", ""), job_id
+    code, out, err = run_cli("plan", "m.yaml", "--detailed-exitcode")
+    assert code == 0, out + err

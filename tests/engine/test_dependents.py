@@ -7,6 +7,8 @@ reference/hpcpack/derived/error-codes.json), and a Queued job's ParentJobIds can
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from hpcspec.engine.dependents import PARENT_CANCELED_MESSAGE
@@ -119,6 +121,8 @@ def test_a_child_with_no_live_job_is_created_after_its_parent_as_before() -> Non
 def test_a_child_whose_own_spec_changed_keeps_its_reasons_and_gains_the_parent_one() -> None:
     stack = chain(b="properties: {Priority: Highest}")
     before = job(chain(), "b", 11, JobState.Queued)  # the same job, before the new priority
+    assert before.definition is not None
+    before = replace(before, definition=replace(before.definition, parent_job_ids=(10,)))
     assert plan(stack, QUEUED, b=before)["b"].action is Action.UPDATE  # alone: in place
     changes = plan(stack, QUEUED, REPLACE_A, b=before)
     assert changes["b"].action is Action.REPLACE
@@ -225,3 +229,22 @@ def test_a_replace_reaching_a_refused_replace_is_refused_too() -> None:
     changes = plan(stack, QUEUED, options, b=b_changed)
     assert changes["b"].action is Action.REPLACE and changes["b"].blocks
     assert changes["a"].blocks[0].code is BlockCode.CANCELS_CHILDREN
+
+
+def test_a_configuring_job_whose_depends_on_changed_is_replaced_not_updated() -> None:
+    # An update cannot give a job new parents (ParentJobIds holds the ids of jobs apply makes):
+    # it used to report "update done" and leave the old parent in ParentJobIds.
+    stack = resolve(parse_manifest(CHAIN.replace("    dependsOn: [a]\n", ""), file="m.yaml"))
+    before = job(stack, "b", 11, JobState.Configuring, digest="f" * 16)
+    before = replace(before, definition=replace(stack.jobs["b"].definition, parent_job_ids=(10,)))
+    changes = plan(stack, QUEUED, b=before)
+    assert changes["b"].action is Action.REPLACE
+    assert [d.name for d in changes["b"].diffs] == ["dependsOn"]
+    assert changes["c"].action is Action.REPLACE  # it waits on b's job, which goes
+
+
+def test_a_job_whose_parents_match_its_depends_on_is_still_updated_in_place() -> None:
+    stack = chain()
+    before = job(stack, "b", 11, JobState.Configuring, digest="f" * 16)
+    before = replace(before, definition=replace(stack.jobs["b"].definition, parent_job_ids=(10,)))
+    assert plan(stack, QUEUED, b=before)["b"].action is Action.UPDATE

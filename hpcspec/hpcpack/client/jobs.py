@@ -133,10 +133,12 @@ class JobOperations(TaskOperations, ClientSourceLearning):
             tasks=[readback.task_definition(r) for r in rows],
             parse_time=self.parse_time,
         )
+        # Its parents too (already read): a changed `dependsOn` must be seen by the plan.
+        parents = readback.job_ids(values.text("ParentJobIds"))
         return replace(
             job,
             custom_properties=tuple(sorted(custom.items())),
-            definition=definition,
+            definition=replace(definition, parent_job_ids=parents),
             tasks=tuple(readback.live_task(r) for r in rows),
         )
 
