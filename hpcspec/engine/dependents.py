@@ -12,12 +12,15 @@ the queue: not Running, not ended) would be lost, and no new parent could be giv
   id its new job carries in ParentJobIds; its own waiting children follow, down the chain;
 - a child the plan leaves out (`--target`, `--exclude`), or refuses, blocks the parent's change
   (`BlockCode.CANCELS_CHILDREN`), and so does a parent the manifest wants canceled while a
-  waiting child stays wanted: a new child would wait on a canceled parent again.
+  waiting child stays wanted (a new child would wait on a canceled parent again); every change
+  up the chain that would reach such a job is refused with it.
 
 A child that already runs or ran is left alone: it started, so its parents had finished.
 
-`repaired` mends what older versions left: a key whose job HPC Pack canceled because its
-parent job was one hpcspec cancelled is created again, as a job hpcspec cancelled is.
+`with_new_parents`: a job whose `dependsOn` changed is replaced, never updated (an update
+cannot give it new parents). `repaired` mends what older versions left: a key whose job HPC
+Pack canceled because its parent job was one hpcspec cancelled is created again, as a job
+hpcspec cancelled is. docs/apply.md, *Jobs that wait on a replaced job*, says it for users.
 """
 
 from __future__ import annotations

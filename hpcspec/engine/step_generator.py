@@ -16,6 +16,9 @@ Per job key, in order: cancel the key's duplicate live jobs; then by action —
   cancel.
 
 A key `moved:` from another first gets a rekey step (its new key recorded on the job).
+A child replaced because its parent is (`dependents`) is an ordinary replace: its steps run in
+the wave after its parent's, so its create carries the new parent's id, and its old job's
+cancel is done once HPC Pack cancelled it first (`exactly_once.cancel_once`).
 
 Refused (blocked) and unchanged keys get no steps: the executor reports them as they are.
 A destroy plan cancels every live job of each key, duplicates included, as `hpcspec destroy`.
