@@ -21,6 +21,7 @@ still Configuring without tags is not cached: hpcspec may be tagging it right no
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, MutableMapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from hpcspec.engine.identity import (
@@ -104,8 +105,20 @@ def unmeasured(
         name_prefix=prefix,
         properties=properties,
     )
+    owner_name = listing_owner(reader, owner)
+    owned_future: Future[Listed] | None = None
+    if _writing(reader):
+        # An apply that has written markers but not yet seen one past a submit (a first
+        # apply's race checks): the first listing shows no marker on a submitted job of its
+        # own, so the second is almost surely needed; listed meanwhile, on a thread of their
+        # own, the two cost one round trip instead of two.
+        meanwhile = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hpcspec-owned")
+        owned_future = meanwhile.submit(_listed, reader, columns, owner_name, properties)
+        meanwhile.shutdown(wait=False)
     jobs = list(listing)
     if any(_kept_past_submit(job) for job in jobs):
+        if owned_future is not None:
+            owned_future.cancel()  # one listing spent for nothing, if it was already sent
         return [
             j for j in jobs if j.client_source.startswith(prefix) or j.name.startswith(prefix)
         ], listing
@@ -117,15 +130,37 @@ def unmeasured(
         for job in jobs
         if parse_name(job.name) is not None or job.client_source.startswith(prefix)
     ]
-    owned = reader.list_jobs(
-        columns=columns, owner=listing_owner(reader, owner), properties=properties
+    owned = (
+        owned_future.result()
+        if owned_future is not None
+        else _listed(reader, columns, owner_name, properties)
     )
-    # A job whose marker is there needs no read of its tags: the marker names its stack.
+    # A job whose marker is there needs no read of its tags: the marker names its stack, and
+    # the stack's are kept from this listing too. The two listings may run in either order
+    # (`_writing`): a job marked in the one made first can have lost its marker to a submit
+    # by the time the other is made (a cluster that replaces it at submit), and then only
+    # the first one shows it as the stack's.
     unmarked = (job for job in owned if not job.client_source.startswith(f"{PREFIX}:"))
     found = list(named_or_marked(reader, unmarked, stack))
+    found += [job for job in owned if job.client_source.startswith(prefix)]
     seen = {job.id for job in found}
     jobs = sorted([*found, *(j for j in named if j.id not in seen)], key=lambda j: j.id)
     return jobs, Listed(jobs, listing.rows + owned.rows)  # the rows both listings read
+
+
+def _writing(reader: ClusterReader) -> bool:
+    """Whether this client's own marker write read back intact while the fact is unknown
+    (`client_source_verdict`: kept at write, not yet past a submit)."""
+    verdict = getattr(reader, "client_source_verdict", None)
+    return verdict is not None and verdict() is True
+
+
+def _listed(
+    reader: ClusterReader, columns: JobColumns, owner: str | None, properties: Sequence[str]
+) -> Listed:
+    """Every job of `owner`, read to the end (`unmeasured`'s second listing)."""
+    listing = reader.list_jobs(columns=columns, owner=owner, properties=properties)
+    return Listed(list(listing), listing.rows)
 
 
 @dataclass

@@ -3,6 +3,7 @@ the marker each job's tags make, and the cache that spares reading other stacks'
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -184,3 +185,59 @@ def test_a_listing_does_not_take_a_fact_learned_meanwhile_for_its_earlier_guess(
     reader = LearnedMeanwhile([ours], {1: _tags("web", "a")})
     found = list_stack(reader, "web", ["a"])  # type: ignore[arg-type]
     assert [job.id for job in found.by_key["a"]] == [1]  # listed the cluster's way, by tags
+
+
+class Writing(Unprofiled):
+    """A first apply's client: its marker write read back intact, not yet past a submit.
+    Each listing is read lazily, as the client's, and waits for the other one to start."""
+
+    def __init__(self, rows: list[LiveJob]) -> None:
+        super().__init__(rows, {})
+        self.both = threading.Barrier(2, timeout=5)
+
+    def client_source_verdict(self) -> bool | None:
+        return True
+
+    def list_jobs(self, **kwargs: Any) -> Any:
+        listed = super().list_jobs(**kwargs)
+        both = self.both
+
+        class Lazy:
+            rows = listed.rows
+
+            def __iter__(self) -> Any:
+                both.wait()  # BrokenBarrierError when the other listing never starts meanwhile
+                return iter(listed)
+
+        return Lazy()
+
+
+def test_a_first_apply_lists_the_owners_jobs_beside_the_first_listing_not_after_it() -> None:
+    """Without a profile, a first apply's race checks need both listings (no submitted job
+    shows a marker yet): sent one after the other they cost two round trips in a row."""
+    alice = "HPC\\alice"
+    pending = pending_name("web", "c", "d2", CreateMethod.XML, "t1")
+    reader = Writing([LiveJob(4, JobState.Configuring, name=pending, owner=alice)])
+    jobs, _ = unmeasured(reader, "web", owner=None, columns=JobColumns.STATUS)  # type: ignore[arg-type]
+    assert [job.id for job in jobs] == [4]
+    assert set(reader.owners) == {None, alice} and len(reader.owners) == 2
+
+
+def test_a_job_marked_in_the_owners_listing_counts_though_the_other_no_longer_shows_it() -> None:
+    """The two listings of a first apply's race check run side by side, in either order: a
+    rival's job marked when the owner's jobs were listed may have lost its marker to its
+    submit (a cluster that replaces it at submit) by the time the other listing is made.
+    Found under load: a key submitted twice by racing appliers."""
+    alice = "HPC\\alice"
+    rival = LiveJob(2, JobState.Configuring, client_source=client_source_marker("web", "a", "d1"))
+    rival = LiveJob(2, JobState.Configuring, client_source=rival.client_source, owner=alice)
+
+    class Moved(Writing):
+        def list_jobs(self, **kwargs: Any) -> Any:
+            # the owner's listing saw job 2 marked; the other one sees it submitted, unmarked
+            self.rows = [rival] if kwargs.get("owner") else []
+            return super().list_jobs(**kwargs)
+
+    reader = Moved([])
+    jobs, _ = unmeasured(reader, "web", owner=None, columns=JobColumns.STATUS)  # type: ignore[arg-type]
+    assert [job.id for job in jobs] == [2]
