@@ -68,47 +68,29 @@ def configuring(
     removed = [
         d for d in diffs if d.section is DiffSection.TASK and d.after is None and "/" not in d.name
     ]
-    if removed:
-        return change_for(
-            desired,
-            job,
-            Action.REPLACE,
-            spec,
-            Reason(
-                ReasonCode.TASK_REMOVED,
-                f"HPC Pack cannot remove a task ({removed[0].name}): a new "
-                "job replaces this unsubmitted one",
-            ),
-            diffs=diffs,
-        )
-    if any(d.section is DiffSection.JOB and d.name == "dependsOn" for d in diffs):
-        # Its parents are set when a job is created (apply knows their ids then).
-        return change_for(
-            desired,
-            job,
-            Action.REPLACE,
-            spec,
-            Reason(
-                ReasonCode.NOT_SETTABLE,
-                "its parent jobs differ from dependsOn: a new job, created with the "
-                "manifest's parents, replaces this unsubmitted one",
-            ),
-            diffs=diffs,
-        )
     xml_only = sorted({d.name for d in diffs if not d.allowed_now})
-    if xml_only:  # only job XML carries them (catalogue `rest`): a new job replaces it
-        return change_for(
-            desired,
-            job,
-            Action.REPLACE,
-            spec,
-            Reason(
-                ReasonCode.NOT_SETTABLE,
-                f"the REST API cannot change {', '.join(xml_only)} (job XML only): a new "
-                "job replaces this unsubmitted one",
-            ),
-            diffs=diffs,
+    replaced_because: Reason | None = None
+    if removed:
+        replaced_because = Reason(
+            ReasonCode.TASK_REMOVED,
+            f"HPC Pack cannot remove a task ({removed[0].name}): a new job replaces this "
+            "unsubmitted one",
         )
+    elif any(d.section is DiffSection.JOB and d.name == "dependsOn" for d in diffs):
+        # Its parents are set when a job is created (apply knows their ids then).
+        replaced_because = Reason(
+            ReasonCode.NOT_SETTABLE,
+            "its parent jobs differ from dependsOn: a new job, created with the manifest's "
+            "parents, replaces this unsubmitted one",
+        )
+    elif xml_only:  # only job XML carries them (catalogue `rest`): a new job replaces it
+        replaced_because = Reason(
+            ReasonCode.NOT_SETTABLE,
+            f"the REST API cannot change {', '.join(xml_only)} (job XML only): a new job "
+            "replaces this unsubmitted one",
+        )
+    if replaced_because is not None:
+        return change_for(desired, job, Action.REPLACE, spec, replaced_because, diffs=diffs)
     then = " and submit it" if desired.state is DesiredState.SUBMITTED else ""
     return change_for(
         desired,
