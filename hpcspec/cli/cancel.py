@@ -61,8 +61,16 @@ def cancel(
     )
     try:
         cluster = str(config.url.value)
+        dependents = {k: list(j.depends_on) for k, j in resolved.jobs.items()} if resolved else None
         plan = plan_cancel(
-            client, stack, keys, target, cluster=cluster, adopted=adopted, moved=moved
+            client,
+            stack,
+            keys,
+            target,
+            cluster=cluster,
+            adopted=adopted,
+            moved=moved,
+            dependents=dependents,
         )
         report = run_rescue(
             client,

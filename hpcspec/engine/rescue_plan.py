@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from hpcspec.engine.dependents import WAITING
 from hpcspec.engine.discovery import choose_current, list_stack
 from hpcspec.engine.events import Observer
 from hpcspec.engine.journal import stack_journal
@@ -53,6 +54,45 @@ CANCELABLE_TASK = frozenset(
 )
 
 
+def _current(
+    listed: Mapping[str, Sequence[LiveJob]], stack: str, keys: Sequence[str], key: str
+) -> LiveJob:
+    check_key(stack, key, [*keys, *sorted(k for k in listed if k not in keys)])
+    jobs = listed.get(key)
+    if not jobs:
+        raise HpcspecError(
+            f"job key {key!r} of stack {stack!r} has no job on the cluster",
+            code="no-live-job",
+            hint="hpcspec apply creates it",
+        )
+    return choose_current(jobs)[0]
+
+
+def _waiting_on(
+    cancelled: str,
+    listed: Mapping[str, Sequence[LiveJob]],
+    dependents: Mapping[str, Sequence[str]] | None,
+) -> list[tuple[str, LiveJob]]:
+    """The keys that `dependsOn` the cancelled key whose current job has not started
+    (`dependents.WAITING`), down the chain: HPC Pack cancels each when its parent is."""
+    if not dependents:
+        return []
+    parents = {cancelled}
+    out: list[tuple[str, LiveJob]] = []
+    grew = True
+    while grew:
+        grew = False
+        for key, needs in dependents.items():
+            if key in parents or not set(needs) & parents or not listed.get(key):
+                continue
+            child = choose_current(listed[key])[0]
+            if child.state in WAITING:
+                out.append((key, child))
+                parents.add(key)
+                grew = True
+    return out
+
+
 def current_job(
     reader: ClusterWriter,
     stack: str,
@@ -64,15 +104,7 @@ def current_job(
     """The key's current job (one listing; `adopted` and `moved`: the manifest's `adopt:` and
     `moved:`); an error when the key or its job is unknown."""
     listed = list_stack(reader, stack, list(keys), adopted=adopted, moved=moved).by_key
-    check_key(stack, key, [*keys, *sorted(k for k in listed if k not in keys)])
-    jobs = listed.get(key)
-    if not jobs:
-        raise HpcspecError(
-            f"job key {key!r} of stack {stack!r} has no job on the cluster",
-            code="no-live-job",
-            hint="hpcspec apply creates it",
-        )
-    return choose_current(jobs)[0]
+    return _current(listed, stack, keys, key)
 
 
 def plan_requeue(
@@ -140,17 +172,28 @@ def plan_cancel(
     cluster: str,
     adopted: Mapping[str, int] | None = None,
     moved: Mapping[str, str] | None = None,
+    dependents: Mapping[str, Sequence[str]] | None = None,
 ) -> Plan:
-    """The cancel of one key's job, or of the tasks `target` names."""
+    """The cancel of one key's job, or of the tasks `target` names; `dependents`: each key's
+    `dependsOn` (the manifest's), so the plan says which waiting jobs HPC Pack cancels too."""
     assert target.key is not None, "cancel names a job key"
     key = target.key
-    job = current_job(reader, stack, keys, key, adopted, moved)
+    listed = list_stack(reader, stack, list(keys), adopted=adopted, moved=moved).by_key
+    job = _current(listed, stack, keys, key)
     if not job.state.is_alive:
         ended = f"job {job.id} is {job.state.name}: nothing to cancel"
         change = _change(key, job, Action.NO_OP, Reason(ReasonCode.ENDED, ended))
     elif target.task is None:
         why = f"job {job.id} is {job.state.name}: running tasks end Failed, waiting ones Canceled"
         change = _change(key, job, Action.CANCEL, Reason(ReasonCode.REQUESTED, why))
+        waiting = _waiting_on(key, listed, dependents)
+        if waiting:  # HPC Pack cancels them too (`dependents.py`): said before it is confirmed
+            also = ", ".join(f"{k} (job {j.id}, {j.state.name})" for k, j in waiting)
+            note = Reason(
+                ReasonCode.PARENT_CANCELED,
+                f"HPC Pack also cancels the jobs that wait on it (dependsOn): {also}",
+            )
+            change = replace(change, reasons=(*change.reasons, note))
     else:
         tasks = reader.tasks_in(job.id)
         chosen = [t for t in tasks if target.selects(t)]

@@ -9,6 +9,7 @@ scheduler then cancelled the child, and every later plan blamed "canceled outsid
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -116,7 +117,7 @@ def test_replacing_a_parent_without_its_queued_child_is_refused(
     assert "--target b" in out
     after = jobs(cluster, "target")  # nothing was touched: the same jobs, none cancelled
     assert {k: v[0] for k, v in after.items()} == {k: v[0] for k, v in before.items()}
-    assert all(v[1] in ("Validating", "Queued") for v in after.values()), after
+    assert all(v[1] in ("Submitted", "Validating", "Queued") for v in after.values()), after
 
 
 def test_a_child_hpc_pack_cancelled_with_a_parent_hpcspec_cancelled_is_created_again(
@@ -163,3 +164,21 @@ def test_a_configuring_job_that_drops_its_depends_on_no_longer_waits_on_the_old_
     assert (state, parents) == ("Configuring", ""), job_id
     code, out, err = run_cli("plan", "m.yaml", "--detailed-exitcode")
     assert code == 0, out + err
+
+
+def test_cancel_of_a_parent_says_which_waiting_jobs_hpc_pack_cancels_with_it(
+    cli_env: Path, run_cli: Runner, cluster: Any
+) -> None:
+    """`hpcspec cancel a` cancels a's job; HPC Pack then cancels b and c, which wait on it.
+    The plan shown before the confirmation says so (it used to name a alone)."""
+    (cli_env / "m.yaml").write_text(manifest("cancel-parent", "echo a"), encoding="utf-8")
+    assert run_cli("apply", "m.yaml", "--auto-approve")[0] == 0
+    before = jobs(cluster, "cancel-parent")
+    code, out, err = run_cli("cancel", "m.yaml", "a", "--auto-approve")
+    assert code == 0, out + err
+    b, c = before["b"][0], before["c"][0]
+    assert "HPC Pack also cancels the jobs that wait on it (dependsOn): " in out, out
+    assert re.search(rf"b \(job {b}, \w+\), c \(job {c}, \w+\)", out), out
+    code, out, err = run_cli("cancel", "m.yaml", "c", "--auto-approve")
+    assert "wait on it" not in out, out  # nothing waits on c
+    run_cli("destroy", "m.yaml", "--auto-approve")

@@ -5,6 +5,7 @@ by the rules of research/hpcpack-ground-truth.md §4."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -86,6 +87,8 @@ def job_of(monkeypatch: pytest.MonkeyPatch) -> Any:
     def make(state: JobState, tasks: list[LiveTask], total: int = 4) -> FakeCluster:
         job = LiveJob(9, state, task_counts=(("Total", total),))
         monkeypatch.setattr(rescue_plan, "current_job", lambda *_: job)
+        listed = SimpleNamespace(by_key={"k": [job]})
+        monkeypatch.setattr(rescue_plan, "list_stack", lambda *_, **__: listed)
         return FakeCluster(state, tasks)
 
     return make
