@@ -41,6 +41,20 @@ BODY_LIMIT = 65_000
 TIMEOUT = 30.0
 
 
+# What is read of a file named on the command line or by the runner: a device or a FIFO
+# reports no size, so the read itself stops (the body is cut to BODY_LIMIT anyway).
+FILE_LIMIT = 10 * 1024 * 1024
+EVENT_LIMIT = 64 * 1024 * 1024
+
+
+def _read(path: Path, limit: int) -> str:
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise CommentError(f"{path} is larger than {limit // (1024 * 1024)} MB")
+    return data.decode("utf-8")
+
+
 class CommentError(Exception):
     """A request failed or a variable is missing; the message says which."""
 
@@ -120,7 +134,7 @@ class GitHub:
         token, repo, event_path = _require(
             env, "GITHUB_TOKEN", "GITHUB_REPOSITORY", "GITHUB_EVENT_PATH"
         )
-        event = json.loads(Path(event_path).read_text(encoding="utf-8"))
+        event = json.loads(_read(Path(event_path), EVENT_LIMIT))
         self.number = (event.get("pull_request") or {}).get("number")
         api = env.get("GITHUB_API_URL") or "https://api.github.com"
         self.base = f"{api.rstrip('/')}/repos/{repo}/issues"
@@ -226,7 +240,7 @@ def in_pull_request(provider: str, env: Mapping[str, str]) -> bool:
         event_path = env.get("GITHUB_EVENT_PATH")
         if not event_path:
             return False
-        event = json.loads(Path(event_path).read_text(encoding="utf-8"))
+        event = json.loads(_read(Path(event_path), EVENT_LIMIT))
         return bool((event.get("pull_request") or {}).get("number"))
     name = "SYSTEM_PULLREQUEST_PULLREQUESTID" if provider == "azure" else "CI_MERGE_REQUEST_IID"
     return bool(env.get(name))
@@ -263,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--body-file", required=True, type=Path, help="the markdown to post")
     args = parser.parse_args(argv)
     try:
-        markdown = args.body_file.read_text(encoding="utf-8")
+        markdown = _read(args.body_file, FILE_LIMIT)
         print(f"hpcspec: {post(args.provider, args.key, markdown, os.environ)}")
     except (CommentError, OSError, ValueError, KeyError) as error:
         print(f"hpcspec: error: {error}", file=sys.stderr)

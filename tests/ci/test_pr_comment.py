@@ -179,3 +179,14 @@ def test_a_usage_error_exits_1_as_hpcspec_usage_errors_do(
         pr_comment.main(["github"])
     assert done.value.code == 1
     assert "--key" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_body_file_that_never_ends_is_refused_after_a_bounded_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A device reports no size: the read itself stops (it used to read until memory ran out)."""
+    for name, value in forge_env("github", Forge(url="https://forge.example"), tmp_path).items():
+        monkeypatch.setenv(name, value)
+    assert pr_comment.main(["github", "--key", "k", "--body-file", "/dev/zero"]) == 1
+    assert "larger than 10 MB" in capsys.readouterr().err
