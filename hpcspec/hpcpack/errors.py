@@ -31,6 +31,7 @@ from urllib.parse import quote, quote_plus
 from xml.sax.saxutils import escape as xml_escape
 
 from hpcspec.errors import HpcspecError
+from hpcspec.hpcpack import encoded_secrets
 
 REDACTED = "********"
 
@@ -327,7 +328,12 @@ def redact(text: str, secrets: tuple[str, ...]) -> str:
     forms = {form for secret in secrets if secret for form in quoted_forms(secret)}
     for form in sorted(forms, key=len, reverse=True):
         text = text.replace(form, REDACTED)
+    if encoded_secrets.quotes_a_secret(text, secrets):  # every character encoded, base64…
+        return WITHHELD
     return text
+
+
+WITHHELD = "(the server's message is withheld: it quotes a secret in an encoded form)"
 
 
 @functools.lru_cache(maxsize=256)

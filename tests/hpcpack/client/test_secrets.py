@@ -216,3 +216,28 @@ def test_every_quoted_form_of_a_secret_is_redacted(canary: str) -> None:
     ]
     for form in forms:
         assert errors.redact(f"<{form}>", (canary,)) == f"<{errors.REDACTED}>", form
+
+
+ENCODINGS = {
+    "xml-hex-entities": lambda s: "".join(f"&#x{ord(c):x};" for c in s),
+    "xml-decimal-entities": lambda s: "".join(f"&#{ord(c)};" for c in s),
+    "percent-every-byte": lambda s: "".join(f"%{b:02X}" for b in s.encode()),
+    "base64": lambda s: base64.b64encode(s.encode()).decode(),
+    "c-hex-escapes-upper": lambda s: "".join(f"\\x{ord(c):02X}" for c in s),
+    "entities-inside-json": lambda s: json.dumps("".join(f"&#x{ord(c):x};" for c in s)),
+}
+
+
+@pytest.mark.parametrize("encoding", sorted(ENCODINGS))
+def test_a_secret_quoted_back_in_any_encoding_withholds_the_message(encoding: str) -> None:
+    """Red-team verification: a server that encoded every character of the echoed request
+    (entities, %XX, base64, \\xXX) got past the redaction of known forms."""
+    secret = "RunAsPW_CANARY7"
+    text = f"cannot take the request: {ENCODINGS[encoding](secret)} (see log)"
+    said = errors.redact(text, (secret,))
+    assert "CANARY" not in said and said == errors.WITHHELD, said
+
+
+def test_a_message_that_merely_looks_encoded_is_shown_as_it_is() -> None:
+    text = "job 12 refused: token c29tZXRoaW5nIGVsc2U= is unknown &amp; %41 stays"
+    assert errors.redact(text, ("RunAsPW_CANARY7", "ab")) == text
