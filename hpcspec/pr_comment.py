@@ -99,7 +99,10 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_OPENER = urllib.request.build_opener(_NoRedirects)
+_OPENER = urllib.request.build_opener(_NoRedirects)  # https: a proxy only tunnels (CONNECT)
+# http goes only to this machine (`_checked`), and never through HTTP_PROXY: a proxy would
+# receive the token in clear.
+_DIRECT = urllib.request.build_opener(_NoRedirects, urllib.request.ProxyHandler({}))
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
@@ -118,7 +121,8 @@ def _request(method: str, url: str, headers: Mapping[str, str], data: Any = None
     for name, value in {**headers, "Content-Type": "application/json"}.items():
         request.add_unredirected_header(name, value)
     try:
-        with _OPENER.open(request, timeout=TIMEOUT) as response:
+        opener = _OPENER if request.type == "https" else _DIRECT
+        with opener.open(request, timeout=TIMEOUT) as response:
             text = response.read().decode("utf-8")
     except urllib.error.HTTPError as error:
         raise CommentError(f"{method} {url}: HTTP {error.code} {error.reason}") from None

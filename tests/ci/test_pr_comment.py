@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -190,3 +193,38 @@ def test_a_body_file_that_never_ends_is_refused_after_a_bounded_read(
         monkeypatch.setenv(name, value)
     assert pr_comment.main(["github", "--key", "k", "--body-file", "/dev/zero"]) == 1
     assert "larger than 10 MB" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("forge", PROVIDERS, indirect=True)
+def test_the_token_to_a_forge_on_this_machine_never_goes_through_an_http_proxy(
+    forge: Forge,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    """Red-team verification: with HTTP_PROXY set, the Bearer token for an http (loopback)
+    API URL went in clear to the proxy."""
+    provider = request.node.callspec.params["forge"]
+    heard: list[str] = []
+
+    @Request.application  # type: ignore[arg-type]
+    def proxy(incoming: Request) -> Response:
+        heard.append(incoming.headers.get("Authorization") or "")
+        return Response("no", status=502)
+
+    body = tmp_path / "plan.md"
+    body.write_text("plan", encoding="utf-8")
+    with _server(proxy) as proxy_url:  # a process of its own: urllib reads proxies at import
+        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        env |= forge_env(provider, forge, tmp_path)
+        env |= {"HTTP_PROXY": proxy_url, "http_proxy": proxy_url, "ALL_PROXY": proxy_url}
+        command = [sys.executable, "-m", "hpcspec.pr_comment", provider, "--key", "k"]
+        done = subprocess.run(
+            [*command, "--body-file", str(body)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert heard == [] and list(forge.comments.values()) == ["<!-- hpcspec-comment k -->\nplan"]
