@@ -17,7 +17,8 @@ manifests), not the plan's digest, which changes with every push. Each forge's v
 - gitlab: HPCSPEC_GITLAB_TOKEN (a token with the api scope: CI_JOB_TOKEN cannot write notes),
           CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID.
 
-Outside a pull request it says so and exits 0. Only the standard library is used. The token
+Outside a pull request it says so and exits 0. Only the standard library is used (and
+hpcspec's own capped reader, which imports nothing else). The token
 is sent in a header and never printed, only over https (or http to this machine), and never
 along a redirect (a 3xx is an error); a failed request prints its method, URL and status.
 """
@@ -36,23 +37,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hpcspec.capped_read import FileTooLarge, read_capped_text
+
 # GitHub refuses comment bodies over 65,536 characters; Azure and GitLab allow more.
 BODY_LIMIT = 65_000
 TIMEOUT = 30.0
 
 
-# What is read of a file named on the command line or by the runner: a device or a FIFO
-# reports no size, so the read itself stops (the body is cut to BODY_LIMIT anyway).
+# What is read of a file named on the command line or by the runner (`capped_read`: a
+# device or a FIFO reports no size, so the read itself stops; the body is cut to BODY_LIMIT).
 FILE_LIMIT = 10 * 1024 * 1024
 EVENT_LIMIT = 64 * 1024 * 1024
 
 
 def _read(path: Path, limit: int) -> str:
-    with path.open("rb") as handle:
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise CommentError(f"{path} is larger than {limit // (1024 * 1024)} MB")
-    return data.decode("utf-8")
+    try:
+        return read_capped_text(path, limit)
+    except FileTooLarge as error:
+        raise CommentError(f"{path}: {error}") from None
 
 
 class CommentError(Exception):

@@ -25,13 +25,14 @@ hpcspec cancelled is. docs/apply.md, *Jobs that wait on a replaced job*, says it
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from hpcspec.engine.discovery import LiveStack
 from hpcspec.engine.drift import parent_diffs
 from hpcspec.engine.lifecycle import cancelled_by_hpcspec
 from hpcspec.engine.plan import Action, Block, BlockCode, Change, Reason, ReasonCode, Unmet
+from hpcspec.engine.settling import ON_THE_WAY
 from hpcspec.engine.standing import absent
 from hpcspec.hpcpack.live import LiveJob
 from hpcspec.hpcpack.states import JobState
@@ -39,15 +40,7 @@ from hpcspec.manifest.resolve import ResolvedStack
 
 # A job that has not started: HPC Pack cancels it when a parent job is canceled (a Configuring
 # one once it is submitted: its ParentJobIds still name the canceled parent).
-WAITING = frozenset(
-    {
-        JobState.Configuring,
-        JobState.Submitted,
-        JobState.Validating,
-        JobState.ExternalValidation,
-        JobState.Queued,
-    }
-)
+WAITING = frozenset({JobState.Configuring, JobState.Queued}) | ON_THE_WAY
 # A change after which the key's job is a new one (or none): its old job's fate is its own.
 _NEW_OR_GONE = frozenset(
     {Action.CREATE, Action.RERUN, Action.EXTEND, Action.REPLACE, Action.CANCEL}
@@ -66,14 +59,11 @@ def with_dependents(changes: list[Change], stack: ResolvedStack, live: LiveStack
     """`changes` with every waiting child of a cancelled parent replaced, or the parent's
     change refused where its children cannot follow (the module's rules)."""
     by_key = {c.key: c for c in changes}
-    children: dict[str, list[str]] = {}
-    for key in stack.job_order():
-        for parent in stack.jobs[key].depends_on:
-            children.setdefault(parent, []).append(key)
+    children = children_of({key: stack.jobs[key].depends_on for key in stack.job_order()})
     refused: dict[str, list[str]] = {}  # a root refused → the waiting keys it would lose
     while True:  # each refusal spares its root's children: look again until none is added
         roots = [k for k in stack.job_order() if k not in refused and _cancels(by_key.get(k))]
-        reach = {root: _waiting_below(root, children, live.current) for root in roots}
+        reach = {root: waiting_below(root, children, live.current) for root in roots}
         lost = {
             root: [k for k in below if k in refused or not _follows(k, by_key, stack, roots)]
             for root, below in reach.items()
@@ -103,7 +93,16 @@ def _cancels(change: Change | None) -> bool:
     )
 
 
-def _waiting_below(
+def children_of(depends_on: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    """Each key's children: the keys whose `dependsOn` names it, in `depends_on`'s order."""
+    children: dict[str, list[str]] = {}
+    for key, parents in depends_on.items():
+        for parent in parents:
+            children.setdefault(parent, []).append(key)
+    return children
+
+
+def waiting_below(
     root: str, children: Mapping[str, list[str]], current: Mapping[str, LiveJob]
 ) -> list[str]:
     """The keys whose waiting job HPC Pack cancels once `root`'s job is canceled, down the

@@ -21,11 +21,10 @@ from functools import partial
 from hpcspec.engine.discovery import list_stack
 from hpcspec.engine.identity import FORGOTTEN_TAG
 from hpcspec.engine.protocols import ClusterWriter
-from hpcspec.engine.settling import ON_THE_WAY, when_settled
+from hpcspec.engine.settling import ON_THE_WAY, WRITABLE, when_settled
 from hpcspec.errors import HpcspecError
-from hpcspec.hpcpack.states import JobState
 
-TAGGABLE = frozenset({JobState.Configuring, JobState.Queued, JobState.Running}) | ON_THE_WAY
+TAGGABLE = WRITABLE | ON_THE_WAY
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from hpcspec.engine.plan import (
     Reason,
     ReasonCode,
 )
-from hpcspec.engine.settling import ON_THE_WAY
+from hpcspec.engine.settling import ON_THE_WAY, WRITABLE
 from hpcspec.engine.standing import (
     absent,
     change_for,
@@ -131,10 +131,7 @@ def _with_duplicates(change: Change, duplicates: tuple[LiveJob, ...]) -> Change:
 # Job states whose custom properties can be written (msdocs/updating-a-job.md), so a moved
 # job's new key can be recorded on it; a job on its way to the queue (Submitted, Validating,
 # ExternalValidation) is written once queued (`settling.when_settled`).
-TAGGABLE_STATES = frozenset(
-    {JobState.Configuring.name, JobState.Queued.name, JobState.Running.name}
-    | {state.name for state in ON_THE_WAY}
-)
+TAGGABLE_STATES = frozenset(state.name for state in WRITABLE | ON_THE_WAY)
 
 
 def _moved(change: Change, old: str | None) -> Change:

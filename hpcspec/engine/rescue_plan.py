@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from hpcspec.engine.dependents import WAITING
+from hpcspec.engine.dependents import children_of, waiting_below
 from hpcspec.engine.discovery import choose_current, list_stack
 from hpcspec.engine.events import Observer
 from hpcspec.engine.journal import stack_journal
@@ -66,31 +66,6 @@ def _current(
             hint="hpcspec apply creates it",
         )
     return choose_current(jobs)[0]
-
-
-def _waiting_on(
-    cancelled: str,
-    listed: Mapping[str, Sequence[LiveJob]],
-    dependents: Mapping[str, Sequence[str]] | None,
-) -> list[tuple[str, LiveJob]]:
-    """The keys that `dependsOn` the cancelled key whose current job has not started
-    (`dependents.WAITING`), down the chain: HPC Pack cancels each when its parent is."""
-    if not dependents:
-        return []
-    parents = {cancelled}
-    out: list[tuple[str, LiveJob]] = []
-    grew = True
-    while grew:
-        grew = False
-        for key, needs in dependents.items():
-            if key in parents or not set(needs) & parents or not listed.get(key):
-                continue
-            child = choose_current(listed[key])[0]
-            if child.state in WAITING:
-                out.append((key, child))
-                parents.add(key)
-                grew = True
-    return out
 
 
 def current_job(
@@ -186,9 +161,10 @@ def plan_cancel(
     elif target.task is None:
         why = f"job {job.id} is {job.state.name}: running tasks end Failed, waiting ones Canceled"
         change = _change(key, job, Action.CANCEL, Reason(ReasonCode.REQUESTED, why))
-        waiting = _waiting_on(key, listed, dependents)
+        current = {k: choose_current(jobs)[0] for k, jobs in listed.items() if jobs}
+        waiting = waiting_below(key, children_of(dependents or {}), current)
         if waiting:  # HPC Pack cancels them too (`dependents.py`): said before it is confirmed
-            also = ", ".join(f"{k} (job {j.id}, {j.state.name})" for k, j in waiting)
+            also = ", ".join(f"{k} (job {current[k].id}, {current[k].state.name})" for k in waiting)
             note = Reason(
                 ReasonCode.PARENT_CANCELED,
                 f"HPC Pack also cancels the jobs that wait on it (dependsOn): {also}",

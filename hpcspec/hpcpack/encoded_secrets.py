@@ -18,7 +18,9 @@ import re
 from collections.abc import Callable, Iterable
 from urllib.parse import unquote, unquote_plus
 
-MIN_LENGTH = 4
+from hpcspec import masking
+
+MIN_LENGTH = masking.MIN_LENGTH  # the same rule as task output's masking
 ROUNDS = 3  # decodings applied one over another (XML inside JSON inside a URL…)
 MAX_VARIANTS = 256  # decoded texts looked at, at most (an error body's base64-like runs)
 
