@@ -26,6 +26,7 @@ from typing import Any
 from hpcspec.engine import race, steps
 from hpcspec.engine.custom_identity import client_source_known
 from hpcspec.engine.events import Event, JobApplied, Observer, StepFinished, StepStarted
+from hpcspec.engine.heap import frozen_heap
 from hpcspec.engine.journal import Journal
 from hpcspec.engine.outcomes import ApplyResult, JobResult, Outcome, StepFailed
 from hpcspec.engine.plan import Action, Plan
@@ -87,7 +88,8 @@ def execute(
         for c in plan.changes
         if c.action in (Action.UPDATE, Action.SUBMIT) and c.live_id and c.live_content
     }
-    return run.run(plan, chains)
+    with frozen_heap():  # no full collector pass over the plan while requests wait
+        return run.run(plan, chains)
 
 
 class _Executor:
