@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 import click
@@ -169,13 +172,42 @@ def report(error: HpcspecError) -> None:
 
 
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+TERMINATED = 143  # 128 + SIGTERM: a cancelled CI job, `kill`, a container stopped
 
 
-def interrupted(args: Sequence[str]) -> int:
-    """Ctrl-C: say what keeps running and how to follow it; exit 130."""
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread as Ctrl-C is: the same way out (the stack lock
+    released, steps in flight drained, the advice printed), exit 143 instead of 130."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+@contextmanager
+def stop_on_sigterm() -> Iterator[None]:
+    """While a command runs, SIGTERM ends it as Ctrl-C does (`Terminated`), unless whoever
+    started us chose another disposition (ignored, say): that choice is kept. Commands that
+    stop gracefully on their own (`reconcile`, `emulator serve`) install their handlers over
+    this one while they run. The previous handler comes back afterwards (in-process callers)."""
+    if threading.current_thread() is not threading.main_thread():  # signal.signal's rule
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        if previous is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def interrupted(args: Sequence[str], *, terminated: bool = False) -> int:
+    """Ctrl-C (or SIGTERM): say what keeps running and how to follow it; exit 130 (143)."""
     manifests = [a for a in args if a.endswith((".yaml", ".yml"))]
     target = " ".join(manifests) or "MANIFEST"
-    click.echo("Interrupted.", err=True)
+    click.echo("Terminated." if terminated else "Interrupted.", err=True)
     if any(a in ("apply", "reconcile", "destroy") for a in args):
         click.echo(
             "  jobs already created or submitted keep running on the cluster (a cancel or "
@@ -183,7 +215,7 @@ def interrupted(args: Sequence[str]) -> int:
             f"{target} --wait`, and `hpcspec apply {target}` resumes an interrupted apply",
             err=True,
         )
-    return INTERRUPTED
+    return TERMINATED if terminated else INTERRUPTED
 
 
 def main(argv: list[str] | None = None) -> Any:
@@ -193,12 +225,13 @@ def main(argv: list[str] | None = None) -> Any:
     sys.setswitchinterval(THREAD_SWITCH_INTERVAL)
     pydantic_plugins.install()
     try:
-        code = cli.main(args=args, prog_name="hpcspec", standalone_mode=False)
+        with stop_on_sigterm():
+            code = cli.main(args=args, prog_name="hpcspec", standalone_mode=False)
     except click.exceptions.Exit as done:
         code = done.exit_code
     except click.exceptions.Abort as abort:
         if isinstance(abort.__context__, KeyboardInterrupt):  # click's wrapping of Ctrl-C
-            code = interrupted(args)
+            code = interrupted(args, terminated=isinstance(abort.__context__, Terminated))
         else:  # end of input at a prompt
             click.echo("Aborted.", err=True)
             code = ExitCode.ERROR
@@ -209,8 +242,8 @@ def main(argv: list[str] | None = None) -> Any:
     except HpcspecError as error:
         report(error)
         code = error.exit_code
-    except KeyboardInterrupt:
-        code = interrupted(args)
+    except KeyboardInterrupt as stop:
+        code = interrupted(args, terminated=isinstance(stop, Terminated))
     except Exception as error:
         if debug:
             raise
