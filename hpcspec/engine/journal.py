@@ -14,12 +14,17 @@ the per-attempt token; a `CREATE_RESULT` the job id (a REST create also records
 `CREATE_STARTED` once the job exists and before it is complete). A create intent without a
 result is "outcome unknown": the next apply looks the token up before it creates anything
 (`recovery`). Secrets never enter it (only keys, tokens, digests, ids).
+The file must be a regular file of its own: a symbolic link (planted to make apply append to
+another file), a FIFO or a directory in its place is refused, as is a write or fsync that
+fails (a full or failing disk): `JournalError`, naming the file, fails the step before its
+request goes out (docs/apply.md, "The journal").
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import threading
 import time
 from dataclasses import dataclass, fields, replace
@@ -28,6 +33,7 @@ from pathlib import Path
 
 from hpcspec.config.state import stack_state_dir
 from hpcspec.engine.steps import CreateMethod
+from hpcspec.errors import HpcspecError, Location
 
 JOURNAL_FILE = "journal.jsonl"  # in the stack's per-user state directory
 
@@ -44,6 +50,35 @@ class JournalEvent(StrEnum):
 
 
 ANNOUNCES = frozenset({JournalEvent.CREATE_INTENT})  # fsynced before the request they announce
+# Never through a symbolic link (where the OS has the flag); never blocking on a FIFO.
+OPEN_FLAGS = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+class JournalError(HpcspecError):
+    """The journal cannot be read or written: what is wrong with the file, and where it is."""
+
+
+def _journal_error(path: Path, doing: str, failure: OSError | str) -> JournalError:
+    why = failure if isinstance(failure, str) else (failure.strerror or str(failure))
+    return JournalError(
+        f"cannot {doing} the journal: {why}",
+        code="journal-unusable",
+        hint="the journal must be a regular file in a directory you can write, on a disk with "
+        "room (HPCSPEC_STATE_DIR moves it); what this run created is found again by listing: "
+        "run apply again once it can write",
+        location=Location(file=str(path)),
+    )
+
+
+def _regular(path: Path, fd: int, doing: str) -> int:
+    """`fd`, once it is a regular file (else closed, and a `JournalError`)."""
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISREG(mode):
+        return fd
+    os.close(fd)
+    kind = "a directory" if stat.S_ISDIR(mode) else "a FIFO, device or socket"
+    raise _journal_error(path, doing, f"it is {kind}, not a regular file")
 
 
 @dataclass(frozen=True)
@@ -96,6 +131,9 @@ class Journal:
         self._synced = 0  # of those, the first `_synced` are known to be on disk
         self._syncing = False  # a thread is in fsync for them
         self._synced_cond = threading.Condition()
+        # A failed fsync: what it covered may be lost, and a later fsync may not say so (the
+        # kernel clears the error once reported), so no line counts as on disk from then on.
+        self._sync_failed: OSError | None = None
 
     def record(
         self,
@@ -117,28 +155,36 @@ class Journal:
         fd = self._open()
         try:
             with self._lock:
-                # A kill may have torn the last line: start on a fresh one, so the torn line
-                # is the only one lost.
+                # A kill or a failed write may have torn the last line: start on a fresh one,
+                # so the torn line is the only one lost.
                 size = 0 if self._whole else os.fstat(fd).st_size
                 if size and os.pread(fd, 1, size - 1) != b"\n":
                     line = "\n" + line
+                self._whole = False  # until the whole line is in
+                data = (line + "\n").encode()
+                while data:  # a short write (a disk filling up) goes on, or raises ENOSPC
+                    data = data[os.write(fd, data) :]
                 self._whole = True
-                os.write(fd, (line + "\n").encode())
                 self._written += 1
                 mine = self._written
             if event in ANNOUNCES:
                 self._sync(fd, mine)
+        except OSError as failure:
+            raise _journal_error(self.path, f"write {event.value} of {key} to", failure) from None
         finally:
             os.close(fd)
 
     def _open(self) -> int:
         """The journal file, opened to append (its directory made first, if it is missing)."""
-        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT
         try:
-            return os.open(self.path, flags, 0o600)
-        except FileNotFoundError:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            return os.open(self.path, flags, 0o600)
+            try:
+                fd = os.open(self.path, OPEN_FLAGS, 0o600)
+            except FileNotFoundError:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.path, OPEN_FLAGS, 0o600)
+        except OSError as failure:
+            raise _journal_error(self.path, "open", _link(self.path, failure)) from None
+        return _regular(self.path, fd, "open")
 
     def _sync(self, fd: int, line: int) -> None:
         """Return once line number `line` is on disk. Group commit: one writer fsyncs for
@@ -146,6 +192,8 @@ class Journal:
         fsync, so writes of other threads go on meanwhile."""
         with self._synced_cond:
             while self._synced < line:
+                if self._sync_failed is not None:
+                    raise self._sync_failed
                 if self._syncing:
                     self._synced_cond.wait()
                     continue
@@ -154,6 +202,9 @@ class Journal:
                 self._synced_cond.release()
                 try:
                     os.fsync(fd)
+                except OSError as failure:
+                    self._sync_failed = failure
+                    raise
                 finally:
                     self._synced_cond.acquire()
                     self._syncing = False
@@ -161,14 +212,26 @@ class Journal:
                 self._synced = max(self._synced, target)
 
     def entries(self) -> list[JournalEntry]:
-        """Every entry so far (a torn last line from a kill, or an unknown one, is skipped)."""
-        if not self.path.exists():
+        """Every entry so far (a torn line from a kill, or an unknown or unreadable one, is
+        skipped)."""
+        try:
+            fd = os.open(self.path, READ_FLAGS)
+        except FileNotFoundError:
             return []
-        out = []
-        for line in self.path.read_text().splitlines():
+        except OSError as failure:
+            raise _journal_error(self.path, "read", _link(self.path, failure)) from None
+        with os.fdopen(_regular(self.path, fd, "read"), "rb") as journal:
             try:
-                out.append(_entry(json.loads(line)))
-            except (ValueError, TypeError, KeyError):
+                lines = journal.read().splitlines()
+            except OSError as failure:
+                raise _journal_error(self.path, "read", failure) from None
+        out = []
+        for line in lines:
+            try:
+                fields = json.loads(line.decode("utf-8"))
+                if isinstance(fields, dict):
+                    out.append(_entry(fields))
+            except (ValueError, TypeError, KeyError):  # UnicodeDecodeError is a ValueError
                 continue
         return out
 
@@ -204,6 +267,13 @@ class Journal:
             for job_id, (result, intent) in created.items()
         ]
         return out
+
+
+def _link(path: Path, failure: OSError) -> OSError | str:
+    """What an open's failure means: O_NOFOLLOW's ELOOP is a symbolic link in the file's place."""
+    if path.is_symlink():
+        return "it is a symbolic link, which hpcspec does not follow here"
+    return failure
 
 
 def _entry(fields: dict[str, object]) -> JournalEntry:
