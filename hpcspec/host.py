@@ -7,6 +7,9 @@ what is not tested on Windows):
   Windows ignores those bits (only "read-only" exists), so the ACL is replaced: inheritance
   removed, full control for the current user only (`icacls`); a directory passes that on to
   everything created in it.
+- `shared_with_others(path)`: why a directory hpcspec keeps state in is not the user's alone
+  (another owner, or others may write in it without the sticky bit), else None. POSIX reads
+  the owner and mode; on Windows the ACL `owner_only` sets is not read back (None).
 - `pid_alive(pid)`: `os.kill(pid, 0)` asks "is it alive?" on POSIX, but on Windows signal 0
   is CTRL_C_EVENT: it interrupts a console process group, or fails. Windows asks the kernel
   (`OpenProcess` + `GetExitCodeProcess`: running while the code is STILL_ACTIVE).
@@ -27,6 +30,7 @@ import ctypes
 import getpass
 import os
 import signal
+import stat
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -62,6 +66,22 @@ def owner_only(path: Path) -> None:
     if done.returncode != 0:
         why = (done.stdout or done.stderr).strip() or f"exit code {done.returncode}"
         raise OSError(f"cannot make {path} private to {user} (icacls: {why})")
+
+
+def shared_with_others(path: Path) -> str | None:
+    """Why `path` (an existing directory, links followed) is not safe to keep the user's
+    state in: owned by another user (root excepted), or writable by others without the
+    sticky bit, so that they could plant files or links in it (ssh's StrictModes); None
+    when it is the user's (and always on Windows, where `owner_only`'s ACL is not read)."""
+    if on_windows():
+        return None
+    found = os.stat(path)
+    me = os.getuid()
+    if found.st_uid not in (me, 0):
+        return f"it is owned by another user (uid {found.st_uid})"
+    if found.st_mode & 0o022 and not found.st_mode & stat.S_ISVTX:
+        return f"others may write in it (mode {stat.S_IMODE(found.st_mode):04o})"
+    return None
 
 
 def windows_user() -> str:

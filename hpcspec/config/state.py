@@ -9,7 +9,10 @@ sees the same local cluster and the same records as the directory above (issue 1
 
 `<cluster>` is `local` for the embedded local cluster (its URL changes with each start) and
 `<host>[-<port>]-<hash of the URL>` for any other. Every directory is created private to the
-user (0700). Docs: `docs/configuration.md`.
+user (0700); one that exists already must be the user's own and closed to others' writes
+(`host.shared_with_others`), or hpcspec refuses it rather than keep its journal or the local
+cluster's password where someone else could plant a link. A directory that cannot be made
+is a `StateDirError` naming it. Docs: `docs/configuration.md`.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from hpcspec.config.environment import env_setting
-from hpcspec.host import owner_only
+from hpcspec.config.environment import ConfigError, env_setting
+from hpcspec.host import owner_only, shared_with_others
 
 ENV_STATE_DIR = "HPCSPEC_STATE_DIR"
 LOCAL = "local"  # the cluster key of the embedded local cluster
@@ -91,13 +94,32 @@ def _cluster_folder(cluster: str) -> str:
     return f"{readable}-{digest}"
 
 
+class StateDirError(ConfigError):
+    """A state directory hpcspec cannot make, or will not use (not the user's alone)."""
+
+
 def make_private_dir(path: Path, *, root: Path) -> Path:
     """Create `root` and `path` below it as needed, each new directory readable by the user
     alone (`host.owner_only`); a directory that already exists keeps its mode (it may be the
-    user's own)."""
+    user's own) but must not be open to others (`host.shared_with_others`)."""
     below = path.relative_to(root).parts if path != root else ()
     for directory in [root, *(root.joinpath(*below[: i + 1]) for i in range(len(below)))]:
-        if not directory.is_dir():
-            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            owner_only(directory)  # 0700 whatever the umask; on Windows an owner-only ACL
+        try:
+            if not directory.is_dir():
+                directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+                owner_only(directory)  # 0700 whatever the umask; on Windows an owner-only ACL
+            why = shared_with_others(directory)
+        except OSError as failure:
+            raise StateDirError(
+                f"cannot make the state directory {directory}: {failure.strerror or failure}",
+                hint=f"{ENV_STATE_DIR} names a directory you can write (now: {root})",
+                file=directory,
+            ) from None
+        if why:
+            raise StateDirError(
+                f"will not keep state in {directory}: {why}",
+                hint=f"make it yours alone (chmod go-w), or set {ENV_STATE_DIR} to a private "
+                "directory",
+                file=directory,
+            )
     return path
