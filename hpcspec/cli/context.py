@@ -33,6 +33,7 @@ from hpcspec.config import (
     save_identities,
     save_profile,
 )
+from hpcspec.config.state import StateDirError
 from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.hpcpack.client.base import Learned
 from hpcspec.hpcpack.profile import UNKNOWN, ClusterProfile
@@ -122,7 +123,7 @@ def _keep_identities(client: HpcPackClient, cluster: str) -> None:
 
     def save() -> None:
         if client.identity_cache != before:  # only a cache: if it cannot be saved, the next
-            with contextlib.suppress(OSError):  # command reads the jobs again
+            with contextlib.suppress(OSError, StateDirError):  # command reads the jobs again
                 save_identities(cluster, client.identity_cache)
 
     client.on_close(save)
@@ -141,6 +142,8 @@ def _saver(config: ClusterConfig) -> Learned:
                 saved = f"; saved in {path}"
             except OSError as failure:
                 saved = f" (not saved: {failure.strerror})"
+            except StateDirError as failure:
+                saved = f" (not saved: {failure.message})"
         if note:
             click.echo(
                 f"hpcspec: warning: no cluster profile for this cluster, so hpcspec detected "

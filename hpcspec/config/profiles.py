@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from hpcspec.capped_read import FileTooLarge, read_capped
+from hpcspec.config.contexts import ENV_CONFIG
 from hpcspec.config.environment import ConfigError
 from hpcspec.config.state import cluster_key, cluster_state_dir, make_private_dir, state_dir
 from hpcspec.hpcpack.profile import ClusterProfile, ProfileError
@@ -121,7 +122,7 @@ def save_identities(
 
 def save_profile(path: Path, profile: ClusterProfile) -> Path:
     """Write `profile` to `path` (atomically; folder 0700, file 0600); returns the path."""
-    make_private_dir(path.parent, root=path.parent.parent)
+    make_private_dir(path.parent, root=path.parent.parent, moved_by=ENV_CONFIG)
     temporary = path.with_suffix(".tmp")
     with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
         out.write(profile.to_json())

@@ -98,10 +98,11 @@ class StateDirError(ConfigError):
     """A state directory hpcspec cannot make, or will not use (not the user's alone)."""
 
 
-def make_private_dir(path: Path, *, root: Path) -> Path:
+def make_private_dir(path: Path, *, root: Path, moved_by: str = ENV_STATE_DIR) -> Path:
     """Create `root` and `path` below it as needed, each new directory readable by the user
     alone (`host.owner_only`); a directory that already exists keeps its mode (it may be the
-    user's own) but must not be open to others (`host.shared_with_others`)."""
+    user's own) but must not be open to others (`host.shared_with_others`). `moved_by` is
+    the variable that puts `root` elsewhere (for the error's hint)."""
     below = path.relative_to(root).parts if path != root else ()
     for directory in [root, *(root.joinpath(*below[: i + 1]) for i in range(len(below)))]:
         try:
@@ -112,14 +113,14 @@ def make_private_dir(path: Path, *, root: Path) -> Path:
         except OSError as failure:
             raise StateDirError(
                 f"cannot make the state directory {directory}: {failure.strerror or failure}",
-                hint=f"{ENV_STATE_DIR} names a directory you can write (now: {root})",
+                hint=f"make {root} writable, or set {moved_by} to put it where you can write",
                 file=directory,
             ) from None
         if why:
             raise StateDirError(
                 f"will not keep state in {directory}: {why}",
-                hint=f"make it yours alone (chmod go-w), or set {ENV_STATE_DIR} to a private "
-                "directory",
+                hint=f"make it yours alone (chmod go-w), or set {moved_by} to put it in a "
+                "private directory",
                 file=directory,
             )
     return path

@@ -120,3 +120,20 @@ def test_a_state_dir_others_may_write_in_is_refused_and_a_planted_link_followed_
     assert run_cli("apply", "m.yaml", "--auto-approve")[0] == 0
     settled(cluster, "planted")
     assert victim.read_text() == "export PATH\n"
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX owners and modes (Windows: ACLs)")
+def test_a_profile_folder_others_may_write_in_costs_the_saved_profile_not_the_apply(
+    cluster: Any, cli_env: Path, run_cli: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the client learns of the cluster is saved next to the contexts file, as a cache:
+    a folder there that is refused (or cannot be made) is not saved to, and apply goes on."""
+    shared = cli_env / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    monkeypatch.setenv("HPCSPEC_CONFIG", str(shared / "config.yaml"))
+    (cli_env / "m.yaml").write_text(stack_text("noprofile", JOBS))
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve")
+    assert code == 0, out + err
+    assert not (shared / "profiles").exists()
+    settled(cluster, "noprofile")
