@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import stat
 import threading
 import time
@@ -34,6 +35,7 @@ from pathlib import Path
 from hpcspec.config.state import stack_state_dir
 from hpcspec.engine.steps import CreateMethod
 from hpcspec.errors import HpcspecError, Location
+from hpcspec.host import pid_alive
 
 JOURNAL_FILE = "journal.jsonl"  # in the stack's per-user state directory
 
@@ -93,6 +95,7 @@ class JournalEntry:
     via: CreateMethod | None = None
     note: str | None = None
     time: float = 0.0
+    writer: str | None = None  # an intent's `host/pid`: whether its apply still runs
 
 
 _FIELDS = tuple(f.name for f in fields(JournalEntry))
@@ -108,6 +111,20 @@ class PendingCreate:
     job_id: int | None = None  # known: created, but the ClientSource marker may be missing
     via: CreateMethod = CreateMethod.XML  # a job XML create needs the importer's leftovers
     complete: bool = True  # False: an intent with no result (a REST job may be half-built)
+    writer: str | None = None  # the `host/pid` of the apply that wrote the intent
+
+    def in_flight(self) -> bool:
+        """Whether another apply that is still running (or may be: one on another host of a
+        shared home directory) wrote this create's intent: it may still be building the job,
+        so an apply without the stack lock must leave it alone. One of this process (a
+        reconcile loop's earlier round) or of a process that is gone is not in flight."""
+        host, _, pid = (self.writer or "").rpartition("/")
+        if not host or not pid.isdigit() or (int(pid) == os.getpid() and host == HOST):
+            return False
+        return host != HOST or pid_alive(int(pid))
+
+
+HOST = socket.gethostname()
 
 
 def stack_journal(state_key: str, stack: str, root: Path | None = None) -> Journal:
@@ -147,7 +164,10 @@ class Journal:
         note: str | None = None,
     ) -> None:
         """Append one entry; an intent is on disk (fsynced) before this returns."""
-        entry = JournalEntry(event, key, token, job_id, digest, via, note, round(time.time(), 3))
+        writer = f"{HOST}/{os.getpid()}" if event in ANNOUNCES else None
+        entry = JournalEntry(
+            event, key, token, job_id, digest, via, note, round(time.time(), 3), writer
+        )
         # The entry's fields as `asdict` gives them (every value is a str, int, float or enum,
         # which it would copy as they are), without its deep copy.
         values = {f: getattr(entry, f) for f in _FIELDS}
@@ -253,7 +273,9 @@ class Journal:
                 case JournalEvent.MARKED if entry.job_id is not None:
                     created.pop(entry.job_id, None)
         out = [
-            PendingCreate(e.key, token, e.digest or "", e.job_id, e.via or CreateMethod.XML, False)
+            PendingCreate(
+                e.key, token, e.digest or "", e.job_id, e.via or CreateMethod.XML, False, e.writer
+            )
             for token, e in intents.items()
         ]
         out += [
@@ -263,6 +285,7 @@ class Journal:
                 (intent.digest if intent else None) or "",
                 job_id,
                 (intent.via if intent else None) or CreateMethod.XML,
+                writer=intent.writer if intent else None,
             )
             for job_id, (result, intent) in created.items()
         ]
@@ -287,6 +310,7 @@ def _entry(fields: dict[str, object]) -> JournalEntry:
         via=CreateMethod(str(via)) if via is not None else None,
         note=_text(fields.get("note")),
         time=float(str(fields.get("time", 0.0))),
+        writer=_text(fields.get("writer")),
     )
 
 

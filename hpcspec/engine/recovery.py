@@ -57,7 +57,7 @@ def unlocked_listing(cluster: ClusterWriter, stack: ResolvedStack, journal: Jour
     of every create this journal left open — by its token, or its id once known — or the
     bound has passed. A kill moments ago leaves jobs a lagging listing does not show yet;
     closed as never made, their keys would be created again and lose the race to them."""
-    opened = journal.pending_creates()
+    opened = [p for p in journal.pending_creates() if not p.in_flight()]
     patience = Patience.of(cluster) if opened else Patience(0.0)
     keys = list(stack.jobs)
     for listed in patience.listings(lambda: list_stack(cluster, stack.stack, keys)):
@@ -76,9 +76,12 @@ def recover(
     every_pending: bool = True,
 ) -> Recovered:
     """Adopt or cancel the stack's pending jobs in `listed` (`every_pending`: all of them,
-    as the holder of the stack lock; else only those this journal left open), then close the
-    journal's open creates."""
-    open_creates = {p.token: p for p in journal.pending_creates()}
+    as the holder of the stack lock; else only those this journal left open, and of those
+    not one another apply that still runs may be building: `PendingCreate.in_flight`), then
+    close the journal's open creates."""
+    opened = journal.pending_creates()
+    busy = set() if every_pending else {p.token for p in opened if p.in_flight()}
+    open_creates = {p.token: p for p in opened if p.token not in busy}
     adopted: list[int] = []
     cancelled: list[int] = []
     for key, jobs in sorted(listed.pending.items()):

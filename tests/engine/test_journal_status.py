@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hpcspec.engine.events import JobStateChanged, Recorder, StillWaiting, WaitEnded
-from hpcspec.engine.journal import Journal, JournalEntry, JournalEvent
+from hpcspec.engine.journal import HOST, Journal, JournalEntry, JournalEvent
 from hpcspec.engine.outcomes import WaitVerdict
 from hpcspec.engine.status import JobStatus
 from hpcspec.engine.steps import CreateMethod
@@ -66,7 +67,9 @@ def test_a_journal_line_is_the_entry_as_asdict_gives_it_and_reads_back_the_same(
     journal.record(event, key, token=token, job_id=job_id, digest=digest, via=via, note=note)
     line = path.read_text().splitlines()[-1]
     written = json.loads(line)
-    entry = JournalEntry(event, key, token, job_id, digest, via, note, written["time"])
+    writer = written.get("writer")  # an intent's own: this process
+    assert writer == (f"{HOST}/{os.getpid()}" if event is JournalEvent.CREATE_INTENT else None)
+    entry = JournalEntry(event, key, token, job_id, digest, via, note, written["time"], writer)
     expected = {k: v for k, v in asdict(entry).items() if v is not None}
     assert line == json.dumps(expected, sort_keys=True)
     assert journal.entries() == [entry]
