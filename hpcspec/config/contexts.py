@@ -72,8 +72,26 @@ def load_contexts(path: Path) -> ContextsFile:
     try:
         document = YAML(typ="safe", pure=False).load(data) or {}
     except YAMLError as bad:
-        raise ConfigError(f"the contexts file is not valid YAML: {bad}", file=path) from None
+        raise ConfigError(
+            f"the contexts file is not valid YAML: {_yaml_problem(bad)}", file=path
+        ) from None
     return _contexts(document, path)
+
+
+def _yaml_problem(bad: Exception) -> str:
+    """What is wrong and where, without the values ruamel quotes: a key given twice is told
+    "with value … (original value: …)", and that key may be the `password` this file must not
+    hold — the message goes to CI logs."""
+    from ruamel.yaml.constructor import DuplicateKeyError
+    from ruamel.yaml.error import MarkedYAMLError
+
+    if not isinstance(bad, MarkedYAMLError):  # the reader's: a character and its position
+        return str(bad)
+    mark = bad.problem_mark or bad.context_mark
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    if isinstance(bad, DuplicateKeyError):
+        return f"a key appears twice in one mapping{where}"
+    return f"{bad.problem or bad.context or 'invalid YAML'}{where}"
 
 
 def _contexts(document: Any, path: Path) -> ContextsFile:

@@ -111,6 +111,11 @@ def test_unknown_context_name_lists_the_known_ones(tmp_path: Path) -> None:
             "never reads passwords",
         ),
         ("contexts:\n  p: !!python/object:os.system {cluster: x}\n", "not valid YAML"),
+        (  # ruamel's own message quotes both values: the password reached CI logs
+            "contexts:\n  p:\n    cluster: 'https://p/hpc'\n    password: hunter2\n"
+            "    password: hunter2\n",
+            r"a key appears twice in one mapping \(line 5, column 5\)",
+        ),
         ("contexts:\n  p: {cluster: 'https://p/hpc', colour: red}\n", "unknown keys"),
         ("currentContext: q\ncontexts:\n  p: {cluster: 'https://p/hpc'}\n", "not one of"),
         ("contexts:\n  p: {cluster: 'https://p/hpc', timeout: soon}\n", "number of seconds"),
