@@ -7,7 +7,7 @@ a password in it; written private to the user (directory 0700, file 0600). Forma
 
 from __future__ import annotations
 
-import os
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,6 +15,7 @@ from typing import Any
 
 from hpcspec.capped_read import FileTooLarge, read_capped
 from hpcspec.config.environment import ConfigError, env_setting
+from hpcspec.whole_write import replace_file
 
 ENV_CONFIG = "HPCSPEC_CONFIG"
 MAX_FILE_BYTES = 1024 * 1024
@@ -167,10 +168,9 @@ def save_contexts(contexts: ContextsFile) -> None:
     contexts.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
-    temporary = contexts.path.with_suffix(".tmp")
-    with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
-        yaml.dump(document, out)
-    temporary.replace(contexts.path)
+    text = io.StringIO()
+    yaml.dump(document, text)
+    replace_file(contexts.path, text.getvalue().encode("utf-8"))
 
 
 def with_context(contexts: ContextsFile, context: Context, *, make_current: bool) -> ContextsFile:

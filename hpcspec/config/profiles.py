@@ -29,6 +29,7 @@ from hpcspec.config.contexts import ENV_CONFIG
 from hpcspec.config.environment import ConfigError
 from hpcspec.config.state import cluster_key, cluster_state_dir, make_private_dir, state_dir
 from hpcspec.hpcpack.profile import ClusterProfile, ProfileError
+from hpcspec.whole_write import replace_file
 
 FOLDER = "profiles"
 MAX_PROFILE_BYTES = 256 * 1024
@@ -114,17 +115,12 @@ def save_identities(
 ) -> None:
     """Write the cluster's job identity cache (atomically, private to the user)."""
     folder = make_private_dir(cluster_state_dir(cluster, env), root=state_dir(env))
-    temporary = folder / (IDENTITIES + ".tmp")
-    with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
-        json.dump({"format": 1, "jobs": dict(identities)}, out)
-    temporary.replace(folder / IDENTITIES)
+    document = {"format": 1, "jobs": dict(identities)}
+    replace_file(folder / IDENTITIES, json.dumps(document).encode("utf-8"))
 
 
 def save_profile(path: Path, profile: ClusterProfile) -> Path:
     """Write `profile` to `path` (atomically; folder 0700, file 0600); returns the path."""
     make_private_dir(path.parent, root=path.parent.parent, moved_by=ENV_CONFIG)
-    temporary = path.with_suffix(".tmp")
-    with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
-        out.write(profile.to_json())
-    temporary.replace(path)
+    replace_file(path, profile.to_json().encode("utf-8"))
     return path

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 from pathlib import Path
 
 from hpcspec.capped_read import FileTooLarge, read_capped_text
@@ -15,6 +14,7 @@ from hpcspec.emulator.api import User
 from hpcspec.emulator.faults import FaultPlan, FaultRule, load_plan
 from hpcspec.errors import HpcspecError, UsageError
 from hpcspec.hpcpack.profile import ClusterProfile, SweepExpansion
+from hpcspec.whole_write import replace_file
 
 MAX_USERS_FILE_BYTES = 1024 * 1024
 MAX_PROFILE_FILE_BYTES = 256 * 1024  # as a profile saved by `cluster check` (config/profiles.py)
@@ -104,8 +104,4 @@ def load_profile(path: Path | None, sweep_expansion: str | None) -> ClusterProfi
 def write_private(path: Path, data: dict[str, object]) -> None:
     """Write JSON readable by the owner only (0600), atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
-    os.replace(temporary, path)
+    replace_file(path, json.dumps(data).encode("utf-8"))

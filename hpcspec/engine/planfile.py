@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -42,6 +41,7 @@ from hpcspec.engine.plan import (
 )
 from hpcspec.errors import HpcspecError
 from hpcspec.strict_json import StrictJsonError, loads_strict
+from hpcspec.whole_write import replace_file
 
 FORMAT_VERSION = "1.3"
 _MAJOR = 1
@@ -273,9 +273,7 @@ def save_plan(plan: Plan, path: Path, *, extra: Mapping[str, Any]) -> None:
     check_overwritable(path)
     document = {**plan_document(plan), "extra": dict(extra)}
     text = dumps(document)  # TypeError here means `extra` held something that is not JSON data
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8", newline="\n")
-    os.replace(tmp, path)
+    replace_file(path, text.encode("utf-8"), private=False)
 
 
 def check_overwritable(path: Path) -> None:
