@@ -32,7 +32,7 @@ from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 from pathlib import Path
 
-from hpcspec.config.state import stack_state_dir
+from hpcspec.config.state import make_private_dir, stack_state_dir, state_dir
 from hpcspec.engine.steps import CreateMethod
 from hpcspec.errors import HpcspecError, Location
 from hpcspec.host import pid_alive
@@ -133,15 +133,22 @@ def stack_journal(state_key: str, stack: str, root: Path | None = None) -> Journ
     (tests)."""
     if root is not None:
         return Journal(root / f"{stack}.jsonl")
-    return Journal(stack_state_dir(state_key, stack) / JOURNAL_FILE)
+    return Journal(
+        stack_state_dir(state_key, stack) / JOURNAL_FILE, state_root=state_dir(os.environ)
+    )
 
 
 class Journal:
     """Append-only, one file per stack and cluster; safe to share between apply's worker
     threads."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, state_root: Path | None = None) -> None:
         self.path = path
+        # Where the directories it makes again (removed while apply ran) start: each is made
+        # private and checked as the first time (`make_private_dir`); else only its own.
+        self.state_root: Path = (
+            state_root if state_root is not None and state_root in path.parents else path.parent
+        )
         self._lock = threading.Lock()  # held to write a line, never across an fsync
         self._whole = False  # the file is known to end with a whole line
         self._written = 0  # lines written by this Journal
@@ -200,7 +207,7 @@ class Journal:
             try:
                 fd = os.open(self.path, OPEN_FLAGS, 0o600)
             except FileNotFoundError:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                make_private_dir(self.path.parent, root=self.state_root)
                 fd = os.open(self.path, OPEN_FLAGS, 0o600)
         except OSError as failure:
             raise _journal_error(self.path, "open", _link(self.path, failure)) from None

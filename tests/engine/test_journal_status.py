@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import stat
 from dataclasses import asdict
 from pathlib import Path
 
@@ -78,12 +80,16 @@ def test_a_journal_line_is_the_entry_as_asdict_gives_it_and_reads_back_the_same(
 def test_the_journal_directory_is_made_with_the_first_entry_and_again_if_removed(
     tmp_path: Path,
 ) -> None:
-    journal = Journal(tmp_path / "state" / "stack" / "journal.jsonl")
+    """A clean-up removed the state directory while apply ran: it is made again, private."""
+    root = tmp_path / "state"
+    journal = Journal(root / "clusters" / "stack" / "journal.jsonl", state_root=root)
     journal.record(JournalEvent.CREATE_INTENT, "a", token="t1", digest="d")
-    (tmp_path / "state" / "stack" / "journal.jsonl").unlink()
-    (tmp_path / "state" / "stack").rmdir()
+    shutil.rmtree(root)
     journal.record(JournalEvent.CREATE_RESULT, "a", token="t1", job_id=5)
     assert [e.event for e in journal.entries()] == [JournalEvent.CREATE_RESULT]
+    if os.name != "nt":
+        made = [root, root / "clusters", root / "clusters" / "stack"]
+        assert [stat.S_IMODE(d.stat().st_mode) for d in made] == [0o700] * 3
 
 
 class Clock:
