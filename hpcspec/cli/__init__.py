@@ -177,7 +177,8 @@ TERMINATED = 143  # 128 + SIGTERM: a cancelled CI job, `kill`, a container stopp
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread as Ctrl-C is: the same way out (the stack lock
-    released, steps in flight drained, the advice printed), exit 143 instead of 130."""
+    released once the keys in flight reach their race check, the advice printed), exit 143
+    instead of 130."""
 
 
 def _raise_terminated(signum: int, frame: object) -> None:

@@ -115,10 +115,10 @@ def render() -> str:
     out += [f"| {int(code)} | {meanings[code]} |" for code in ExitCode]
     out += [
         "",
-        "130 means interrupted (Ctrl-C) outside `reconcile`, 143 stopped by SIGTERM (a cancelled",
-        "CI job): the stack lock is released and steps in flight end first; apply, destroy and",
-        "reconcile then say that jobs already created or submitted keep running, and how to",
-        "follow them (`hpcspec status MANIFEST --wait`).",
+        "130 means interrupted (Ctrl-C) outside `reconcile`, 143 stopped by SIGTERM (a",
+        "cancelled CI job): keys in flight go on to their race check, then the stack lock is",
+        "released; apply, destroy and reconcile then say that jobs already created or submitted",
+        "keep running, and how to follow them (`hpcspec status MANIFEST --wait`).",
         "",
     ]
     for name in cli.list_commands(root):
