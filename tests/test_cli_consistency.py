@@ -5,13 +5,17 @@ exits 130 and says what keeps running, and `--timeout` without `--wait` is a usa
 
 from __future__ import annotations
 
+import errno
+import io
 import json
+import os
+import sys
 from pathlib import Path
 
 import click
 import pytest
 
-from hpcspec.cli import cli
+from hpcspec.cli import cli, main
 from tests.conftest import Runner
 
 MANIFEST = """\
@@ -144,3 +148,22 @@ def test_a_saved_plan_file_is_still_json_after_a_second_save(
         code, _, err = run_cli("plan", "m.yaml", "--out", "p.json", "--cluster", "local")
         assert code == 0, err
     assert json.loads((tmp_path / "p.json").read_text(encoding="utf-8"))["stack"] == "consistent"
+
+
+def test_output_to_a_full_disk_is_an_os_error_not_an_internal_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`hpcspec validate m.yaml > log` on a full disk: the machine's doing, said as such."""
+
+    class Full(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.yaml").write_text(MANIFEST, encoding="utf-8")
+    monkeypatch.setattr(sys, "stdout", Full())
+    with pytest.raises(SystemExit) as done:
+        main(["validate", "m.yaml"])
+    err = capsys.readouterr().err
+    assert done.value.code == 1 and "No space left on device [os-error]" in err, err
+    assert "internal-error" not in err and "Traceback" not in err

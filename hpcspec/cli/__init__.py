@@ -245,6 +245,12 @@ def main(argv: list[str] | None = None) -> Any:
         code = error.exit_code
     except KeyboardInterrupt as stop:
         code = interrupted(args, terminated=isinstance(stop, Terminated))
+    except OSError as error:  # the machine's doing: a full disk under `> log`, a closed pipe
+        if debug:
+            raise
+        where = f": {error.filename}" if error.filename else ""
+        click.echo(f"error: {error.strerror or error}{where} [os-error]", err=True)
+        code = ExitCode.ERROR
     except Exception as error:
         if debug:
             raise
