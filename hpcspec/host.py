@@ -69,17 +69,19 @@ def owner_only(path: Path) -> None:
 
 
 def shared_with_others(path: Path) -> str | None:
-    """Why `path` (an existing directory, links followed) is not safe to keep the user's
-    state in: owned by another user (root excepted), or writable by others without the
-    sticky bit, so that they could plant files or links in it (ssh's StrictModes); None
-    when it is the user's (and always on Windows, where `owner_only`'s ACL is not read)."""
+    """Why `path` (an existing file or directory, links followed) is not the user's alone:
+    owned by another user (root excepted), or writable by others (a directory: without the
+    sticky bit), so that they could change it or plant files or links in it (ssh's
+    StrictModes); None when it is the user's (and always on Windows, where `owner_only`'s ACL
+    is not read)."""
     if on_windows():
         return None
     found = os.stat(path)
     me = os.getuid()
     if found.st_uid not in (me, 0):
         return f"it is owned by another user (uid {found.st_uid})"
-    if found.st_mode & 0o022 and not found.st_mode & stat.S_ISVTX:
+    sticky = stat.S_ISDIR(found.st_mode) and found.st_mode & stat.S_ISVTX
+    if found.st_mode & 0o022 and not sticky:
         return f"others may write in it (mode {stat.S_IMODE(found.st_mode):04o})"
     return None
 

@@ -21,6 +21,7 @@ from hpcspec.config import (
     with_context,
 )
 from hpcspec.hpcpack.transport import check_url
+from hpcspec.render import neutralise
 
 
 @click.group()
@@ -36,6 +37,8 @@ def view(output: str, cluster_flags: ClusterFlags) -> int:
     resolved = resolve_config(cluster_flags, need_password=False, need_cluster=False)
     rows = resolved.rows()
     state = state_dir(os.environ)
+    for warning in resolved.warnings:
+        click.echo(f"hpcspec: warning: {neutralise(warning)}", err=True)
     if output == "json":
         settings = {name: {"value": value, "origin": origin} for name, value, origin in rows}
         document = {

@@ -38,6 +38,7 @@ from hpcspec.hpcpack.client import HpcPackClient
 from hpcspec.hpcpack.client.base import Learned
 from hpcspec.hpcpack.profile import UNKNOWN, ClusterProfile
 from hpcspec.hpcpack.transport import Transport
+from hpcspec.render import neutralise
 
 LOCAL_ORIGIN = "embedded local cluster"
 
@@ -86,6 +87,8 @@ def open_client(
             password=Setting(running.password, LOCAL_ORIGIN),
         )
     click.echo(f"hpcspec: cluster {config.url.value} ({origin})", err=True)
+    for warning in config.warnings:
+        click.echo(f"hpcspec: warning: {neutralise(warning)}", err=True)
     profile = ClusterProfile() if measuring else _profile(config)
     session = session_for(config) if session_for is not None else None
     statuses = {} if measuring else profile.status_kinds()

@@ -140,6 +140,7 @@ class ClusterConfig:
     timeout: Setting[float]
     config_file: Path
     choice: ClusterChoice = ClusterChoice.REMOTE
+    warnings: tuple[str, ...] = ()  # for the user, once, where the cluster line is printed
 
     @property
     def is_local(self) -> bool:
@@ -274,6 +275,7 @@ def resolve(
         timeout=timeout if timeout.value is not None else Setting(DEFAULT_TIMEOUT, "default"),
         config_file=contexts.path,
         choice=choice,
+        warnings=tuple(w for w in [contexts.warning()] if w and context is not None),
     )
     if not remote:
         return _sendable(config)

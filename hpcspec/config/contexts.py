@@ -15,6 +15,7 @@ from typing import Any
 
 from hpcspec.capped_read import FileTooLarge, read_capped
 from hpcspec.config.environment import ConfigError, env_setting
+from hpcspec.host import shared_with_others
 from hpcspec.whole_write import replace_file
 
 ENV_CONFIG = "HPCSPEC_CONFIG"
@@ -42,6 +43,19 @@ class ContextsFile:
     path: Path
     current: str | None = None
     contexts: tuple[Context, ...] = ()
+    exposed: str | None = None  # why others may change it (`exposure`), if they may
+
+    def warning(self) -> str | None:
+        """What to tell a user whose cluster comes from this file, when others may change it:
+        they choose where the password goes (ssh refuses such a config; hpcspec warns, since
+        a volume mounted into a container is owned by a uid the container does not have)."""
+        if self.exposed is None:
+            return None
+        return (
+            f"others may change the contexts file {self.path} ({self.exposed}), and with it "
+            "the cluster your password is sent to; make it and its folder yours alone "
+            "(chmod go-w)"
+        )
 
     def get(self, name: str) -> Context | None:
         return next((c for c in self.contexts if c.name == name), None)
@@ -76,7 +90,20 @@ def load_contexts(path: Path) -> ContextsFile:
         raise ConfigError(
             f"the contexts file is not valid YAML: {_yaml_problem(bad)}", file=path
         ) from None
-    return _contexts(document, path)
+    return replace(_contexts(document, path), exposed=exposure(path))
+
+
+def exposure(path: Path) -> str | None:
+    """Why others may change the file at `path` (it, or the folder holding it, is theirs or
+    open to their writes: `host.shared_with_others`), or None."""
+    for place, name in ((path, "the file"), (path.parent, "its folder")):
+        try:
+            why = shared_with_others(place)
+        except OSError:
+            continue
+        if why:
+            return f"{name}: {why}"
+    return None
 
 
 def _yaml_problem(bad: Exception) -> str:

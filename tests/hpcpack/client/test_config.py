@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import stat
 from pathlib import Path
 
@@ -159,3 +160,28 @@ def test_the_documented_contexts_file_loads(tmp_path: Path) -> None:
     assert contexts.get("lab") == Context(
         "lab", "https://lab-head/hpc", "LAB\\alice", insecure=True
     )
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX modes (Windows: ACLs)")
+@pytest.mark.parametrize("loose", ["file", "folder"])
+def test_a_contexts_file_others_may_change_is_warned_about_when_it_chooses_the_cluster(
+    tmp_path: Path, loose: str
+) -> None:
+    """Whoever may change the contexts file chooses the URL HPCSPEC_PASSWORD is sent to (ssh
+    refuses such a config). hpcspec warns on every command whose cluster comes from it."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    (folder / "config.yaml").write_text(
+        "currentContext: p\ncontexts:\n  p: {cluster: 'https://p/hpc'}\n"
+    )
+    (folder / "config.yaml").chmod(0o666 if loose == "file" else 0o600)
+    folder.chmod(0o777 if loose == "folder" else 0o700)
+    env = {"HPCSPEC_CONFIG": str(folder / "config.yaml")}
+    chosen = resolve(ClusterFlags(), env=env, need_password=False)
+    assert len(chosen.warnings) == 1 and "others may" in chosen.warnings[0], chosen.warnings
+    assert "its folder: others may write in it (mode 0777)" in chosen.warnings[0] or loose == "file"
+    given = resolve(ClusterFlags(cluster="https://q/hpc"), env=env, need_password=False)
+    assert given.warnings == ()  # the file chose nothing
+    (folder / "config.yaml").chmod(0o600)
+    folder.chmod(0o700)
+    assert resolve(ClusterFlags(), env=env, need_password=False).warnings == ()
