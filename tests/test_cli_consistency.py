@@ -9,13 +9,14 @@ import errno
 import io
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
 import click
 import pytest
 
-from hpcspec.cli import cli, main
+from hpcspec.cli import cli, main, stop_on_signals
 from tests.conftest import Runner
 
 MANIFEST = """\
@@ -167,3 +168,16 @@ def test_output_to_a_full_disk_is_an_os_error_not_an_internal_one(
     err = capsys.readouterr().err
     assert done.value.code == 1 and "No space left on device [os-error]" in err, err
     assert "internal-error" not in err and "Traceback" not in err
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
+def test_a_signal_ignored_by_whoever_started_hpcspec_stays_ignored() -> None:
+    """`nohup hpcspec apply …` ignores SIGHUP: hpcspec must not turn it back into a stop."""
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with stop_on_signals():
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL  # ours, while it runs
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # given back
+    finally:
+        signal.signal(signal.SIGHUP, before)

@@ -8,6 +8,7 @@ other exception becomes a one-line internal error unless `--debug` is given.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import signal
@@ -172,51 +173,63 @@ def report(error: HpcspecError) -> None:
 
 
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
-TERMINATED = 143  # 128 + SIGTERM: a cancelled CI job, `kill`, a container stopped
+# Signals that end a command as Ctrl-C does, and what is said; the exit code is 128 + their
+# number, as a shell reports a process they killed: SIGTERM (143: a cancelled CI job, `kill`,
+# a container stopped), SIGHUP (129: the terminal or the ssh session went away).
+STOPPING = {"SIGTERM": "Terminated.", "SIGHUP": "Hung up."}
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread as Ctrl-C is: the same way out (the stack lock
-    released once the keys in flight reach their race check, the advice printed), exit 143
-    instead of 130."""
+    """A stopping signal, raised in the main thread as Ctrl-C is: the same way out (the stack
+    lock released once the keys in flight reach their race check, the advice printed)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def _raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated
+    raise Terminated(signum)
 
 
 @contextmanager
-def stop_on_sigterm() -> Iterator[None]:
-    """While a command runs, SIGTERM ends it as Ctrl-C does (`Terminated`), unless whoever
-    started us chose another disposition (ignored, say): that choice is kept. Commands that
-    stop gracefully on their own (`reconcile`, `emulator serve`) install their handlers over
-    this one while they run. The previous handler comes back afterwards (in-process callers)."""
+def stop_on_signals() -> Iterator[None]:
+    """While a command runs, the `STOPPING` signals end it as Ctrl-C does (`Terminated`),
+    unless whoever started us chose another disposition (ignored, as `nohup` does SIGHUP):
+    that choice is kept. Commands that stop gracefully on their own (`reconcile`, `emulator
+    serve`) install their handlers over these while they run. The previous handlers come back
+    afterwards (in-process callers)."""
     if threading.current_thread() is not threading.main_thread():  # signal.signal's rule
         yield
         return
-    previous = signal.getsignal(signal.SIGTERM)
-    if previous is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _raise_terminated)
+    kept = {}
+    for name in STOPPING:
+        number = getattr(signal, name, None)  # Windows has no SIGHUP
+        if number is not None and signal.getsignal(number) is signal.SIG_DFL:
+            kept[number] = signal.signal(number, _raise_terminated)
     try:
         yield
     finally:
-        if previous is signal.SIG_DFL:
-            signal.signal(signal.SIGTERM, previous)
+        for number, previous in kept.items():
+            signal.signal(number, previous)
 
 
-def interrupted(args: Sequence[str], *, terminated: bool = False) -> int:
-    """Ctrl-C (or SIGTERM): say what keeps running and how to follow it; exit 130 (143)."""
+def interrupted(args: Sequence[str], stop: BaseException | None = None) -> int:
+    """Ctrl-C (or a `STOPPING` signal): say what keeps running and how to follow it; exit
+    128 + the signal's number (130 for Ctrl-C)."""
+    signum = stop.signum if isinstance(stop, Terminated) else int(signal.SIGINT)
     manifests = [a for a in args if a.endswith((".yaml", ".yml"))]
     target = " ".join(manifests) or "MANIFEST"
-    click.echo("Terminated." if terminated else "Interrupted.", err=True)
-    if any(a in ("apply", "reconcile", "destroy") for a in args):
-        click.echo(
-            "  jobs already created or submitted keep running on the cluster (a cancel or "
-            f"create in flight may have taken effect); follow them with `hpcspec status "
-            f"{target} --wait`, and `hpcspec apply {target}` resumes an interrupted apply",
-            err=True,
-        )
-    return TERMINATED if terminated else INTERRUPTED
+    with contextlib.suppress(OSError):  # a terminal that hung up: nobody left to tell
+        click.echo(STOPPING.get(signal.Signals(signum).name, "Interrupted."), err=True)
+        if any(a in ("apply", "reconcile", "destroy") for a in args):
+            click.echo(
+                "  jobs already created or submitted keep running on the cluster (a cancel or "
+                f"create in flight may have taken effect); follow them with `hpcspec status "
+                f"{target} --wait`, and `hpcspec apply {target}` resumes an interrupted apply",
+                err=True,
+            )
+    return 128 + signum
 
 
 def main(argv: list[str] | None = None) -> Any:
@@ -226,13 +239,13 @@ def main(argv: list[str] | None = None) -> Any:
     sys.setswitchinterval(THREAD_SWITCH_INTERVAL)
     pydantic_plugins.install()
     try:
-        with stop_on_sigterm():
+        with stop_on_signals():
             code = cli.main(args=args, prog_name="hpcspec", standalone_mode=False)
     except click.exceptions.Exit as done:
         code = done.exit_code
     except click.exceptions.Abort as abort:
         if isinstance(abort.__context__, KeyboardInterrupt):  # click's wrapping of Ctrl-C
-            code = interrupted(args, terminated=isinstance(abort.__context__, Terminated))
+            code = interrupted(args, abort.__context__)
         else:  # end of input at a prompt
             click.echo("Aborted.", err=True)
             code = ExitCode.ERROR
@@ -244,7 +257,7 @@ def main(argv: list[str] | None = None) -> Any:
         report(error)
         code = error.exit_code
     except KeyboardInterrupt as stop:
-        code = interrupted(args, terminated=isinstance(stop, Terminated))
+        code = interrupted(args, stop)
     except OSError as error:  # the machine's doing: a full disk under `> log`, a closed pipe
         if debug:
             raise

@@ -116,9 +116,11 @@ def render() -> str:
     out += [
         "",
         "130 means interrupted (Ctrl-C) outside `reconcile`, 143 stopped by SIGTERM (a",
-        "cancelled CI job): keys in flight go on to their race check, then the stack lock is",
-        "released; apply, destroy and reconcile then say that jobs already created or submitted",
-        "keep running, and how to follow them (`hpcspec status MANIFEST --wait`).",
+        "cancelled CI job), 129 by SIGHUP (the terminal went away): keys in flight go on to",
+        "their race check, then the stack lock is released; apply, destroy and reconcile then",
+        "say that jobs already created or submitted keep running, and how to follow them",
+        "(`hpcspec status MANIFEST --wait`). A signal ignored by whoever started hpcspec (SIGHUP",
+        "under `nohup`) stays ignored.",
         "",
     ]
     for name in cli.list_commands(root):
