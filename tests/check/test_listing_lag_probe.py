@@ -1,6 +1,6 @@
 """The `listing-lag` probe of `hpcspec cluster check` (docs/cluster-check.md): how long after its
 create's answer a new job is in `GET /jobs`, which the references do not say. On a server
-whose listing is a read replica 30 ms behind it reports the lag, and the profile carries it;
+whose listing is a read replica 150 ms behind it reports the lag, and the profile carries it;
 on the emulator it records 0. The other probes that read a listing wait for it too.
 """
 
@@ -29,18 +29,20 @@ def _check(running: Any) -> Any:
         client.close()
 
 
-def test_a_listing_30_ms_behind_its_writes_is_measured_and_the_profile_keeps_it(
+def test_a_listing_150_ms_behind_its_writes_is_measured_and_the_profile_keeps_it(
     start_emulator: Any,
 ) -> None:
     running = start_emulator()
-    replica = LaggingListing(running.emulator.server.app, 0.03)
+    # 150 ms: a loaded test machine can take 30 ms between a create and its listing,
+    # and would never see a shorter lag.
+    replica = LaggingListing(running.emulator.server.app, 0.15)
     running.emulator.server.app = replica
     report = _check(running)
     [finding] = report.findings
     assert finding.outcome is Outcome.DIFFERS, finding
     assert "missing from" in finding.evidence and "listing.lag_ms" in finding.evidence
     lag = report.profile.listing_lag_ms
-    assert 30 <= lag < 1000 and report.profile.knows("listing_lag_ms")
+    assert 150 <= lag < 1000 and report.profile.knows("listing_lag_ms")
     assert ClusterProfile.from_json(report.profile.to_json()).listing_lag_ms == lag
     assert report.as_dict()["profile"]["listing"] == {"lag_ms": lag}
     # Its throwaway jobs were never submitted, and are cancelled.
