@@ -9,6 +9,14 @@ reusing the one that failed — at most `max_restarts` times. A continuation pag
 the page before it (a server that ignores `queryId` but keeps saying "more") is such a
 failure, not a page to follow forever. Rows already yielded are skipped after a restart by
 their key (`Id`, `TaskId`, `Name`), which the listing always requests.
+
+The references do not say what a continuation shows when rows change between its pages, so
+every promise resting on "each job once" checks what one pass of a listing can see
+(`PassCheck`, docs/cluster-check.md "Listings"): a row without its key, a key shown twice, a
+job listing in its documented default order (ascending `Id`) going back, or pages that keep
+saying "more" without rows. Each is an anomaly: the listing starts again from the top (a
+continuation page's, at most `max_restarts` times), then the error stands, naming the
+request — the listing never ends early and never follows a loop.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from hpcspec.hpcpack.transport import Transport
 log = logging.getLogger("hpcspec.hpcpack.listing")
 
 CONTINUATION_HEADER = "x-ms-continuation-queryId"
-MAX_EMPTY_PAGES = 3  # a server that keeps answering "more" with no rows is not followed forever
+MAX_EMPTY_PAGES = 3  # pages in a row saying "more" with no rows: an anomaly, never the end
 
 
 def filter_expression(terms: Iterable[tuple[str, str]]) -> str | None:
@@ -42,23 +50,83 @@ def with_key(properties: Sequence[str] | None, key: str) -> str | None:
     return ",".join(names)
 
 
+class PassCheck:
+    """What one pass over a listing must show: each row's key, no key twice, and (`ordered`:
+    numeric keys in the server's documented default order) keys that only go up."""
+
+    def __init__(self, path: str, key: str, *, ordered: bool) -> None:
+        self.path, self.key, self.ordered = path, key, ordered
+        self.keys: set[str] = set()
+        self.last = -1
+        self.page = 0
+        self.query_id: str | None = None
+        self.empty_pages = 0
+
+    def next_page(self, query_id: str | None, rows: int) -> None:
+        """A page of `rows` rows arrived for `query_id` (None: the first page)."""
+        self.page, self.query_id = self.page + 1, query_id
+        self.empty_pages = 0 if rows else self.empty_pages + 1
+
+    def row(self, identity: str | None) -> None:
+        """One row's key (None: the row has no such column)."""
+        if not identity:
+            raise self.anomaly(f"a row without {self.key}")
+        if identity in self.keys:
+            raise self.anomaly(f"{self.key} {identity} again: the listing repeats rows")
+        self.keys.add(identity)
+        if not self.ordered:
+            return
+        try:
+            number = int(identity)
+        except ValueError:
+            raise self.anomaly(f"{self.key} {identity!r} is not a whole number") from None
+        if number <= self.last:
+            raise self.anomaly(
+                f"{self.key} {identity} after {self.key} {self.last}: the rows go back "
+                f"(documented order: ascending {self.key})"
+            )
+        self.last = number
+
+    def more(self, header: str | None) -> bool:
+        """Whether to ask for another page (`header`: this page's continuation)."""
+        if header and self.empty_pages >= MAX_EMPTY_PAGES:
+            raise self.anomaly(
+                f"{self.empty_pages} pages in a row without rows while {CONTINUATION_HEADER} "
+                "says more remain"
+            )
+        return bool(header)
+
+    def anomaly(self, what: str) -> errors.BadResponse:
+        """The error naming the request, the page and what it showed."""
+        where = f"page {self.page}" + (f" (queryId {self.query_id!r})" if self.query_id else "")
+        return errors.BadResponse(
+            f"GET {self.path}: {where}: {what}; a listing that may not show each row once is "
+            "not concluded from",
+            method="GET",
+            path=self.path,
+            hint="list again later; if it persists, run `hpcspec cluster check` and report "
+            "its trace (docs/cluster-check.md, Listings)",
+        )
+
+
 def iter_rows(
     transport: Transport,
     path: str,
     params: Mapping[str, str | None],
     *,
     key: str,
+    ordered: bool = False,
     max_restarts: int = 2,
 ) -> Iterator[PropertyMap]:
-    """Every row of a paged listing, fetched one page at a time as the caller iterates."""
+    """Every row of a paged listing, fetched one page at a time as the caller iterates; each
+    pass is held to `PassCheck` (`ordered`: keys ascend, the server's default order)."""
     query = {k: v for k, v in params.items() if v is not None}
     seen: set[str] = set()
     restarts = 0
     while True:
         query_id: str | None = None
+        check = PassCheck(path, key, ordered=ordered)
         try:
-            empty_pages = 0
-            before: list[str] = []  # the previous page's keys
             while True:
                 page = dict(query) | ({"queryId": query_id} if query_id else {})
                 # A continuation page is not retried with its (maybe stale) queryId: the
@@ -70,25 +138,16 @@ def iter_rows(
                     raise errors.BadResponse(
                         f"GET {path}: {bad}", method="GET", path=path, status=reply.status
                     ) from None
-                keys = [row.text(key) for row in rows]
-                if query_id and keys and keys == before:
-                    raise errors.BadResponse(
-                        f"GET {path}: the page for queryId {query_id!r} repeats the page before "
-                        f"it: the server does not honour {CONTINUATION_HEADER}",
-                        method="GET",
-                        path=path,
-                        status=reply.status,
-                    )
-                before = keys
-                for row, identity in zip(rows, keys, strict=True):
-                    if identity and identity in seen:
-                        continue
-                    if identity:
-                        seen.add(identity)
+                check.next_page(query_id, len(rows))
+                for row in rows:
+                    identity = row.get(key)
+                    check.row(identity)
+                    if identity in seen:
+                        continue  # yielded before a restart
+                    seen.add(identity)  # type: ignore[arg-type]  # checked: a non-empty key
                     yield row
                 query_id = reply.header(CONTINUATION_HEADER)
-                empty_pages = 0 if rows else empty_pages + 1
-                if not query_id or empty_pages >= MAX_EMPTY_PAGES:
+                if not check.more(query_id):
                     return
         except errors.ApiError as failure:
             if query_id is None or restarts >= max_restarts:

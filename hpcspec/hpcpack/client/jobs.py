@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 
-from hpcspec.hpcpack import codec, jobxml, readback
+from hpcspec.hpcpack import codec, errors, jobxml, readback
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES
 from hpcspec.hpcpack.client.client_source import ClientSourceLearning, MarkerWrite
 from hpcspec.hpcpack.client.tasks import TaskOperations
@@ -28,6 +28,23 @@ from hpcspec.hpcpack.states import JobState
 
 DEFAULT_JOB_PROPERTIES = ("Id", "Owner", "Name", "State", "Priority")  # the API's own default
 TASK_READERS = 8  # a whole job's tasks whose env and custom properties are read at once
+
+
+# The columns that tell whose a listed job is and whether it is alive: a row without one
+# cannot be judged, and skipping it would hide a job (`_without_identity`).
+IDENTITY_COLUMNS = ("Name", "State", "ClientSource")
+
+
+def _without_identity(row: PropertyMap) -> errors.BadResponse:
+    """The error for a listing row that lacks an identity column (naming the row's Id)."""
+    lacking = [name for name in IDENTITY_COLUMNS if name not in row]
+    return errors.BadResponse(
+        f"GET /jobs: the row of job {row.text('Id')} has no {', '.join(lacking)}, which the "
+        "listing asked for; a job whose identity is unknown is not concluded from",
+        method="GET",
+        path="/jobs",
+        hint="run `hpcspec cluster check` and report its trace (docs/cluster-check.md, Listings)",
+    )
 
 
 class ListedJobs:
@@ -49,6 +66,8 @@ class ListedJobs:
     def __iter__(self) -> Iterator[LiveJob]:
         for row in self._rows:
             self.rows += 1
+            if not all(name in row for name in IDENTITY_COLUMNS):
+                raise _without_identity(row)
             if row.text("ClientSource").startswith(self._prefix) or (
                 self._name_prefix and row.text("Name").startswith(self._name_prefix)
             ):
@@ -85,7 +104,9 @@ class JobOperations(TaskOperations, ClientSourceLearning):
             "sortJobsBy": sort_by,
             "rowsPerRead": str(rows_per_read),
         }
-        return iter_rows(self.transport, "/jobs", params, key="Id")
+        # Unsorted, the server lists by ascending Id (the REST API 2016's sortJobsBy): a
+        # pass whose ids go back is an anomaly (`listing.PassCheck`).
+        return iter_rows(self.transport, "/jobs", params, key="Id", ordered=sort_by is None)
 
     def list_jobs(
         self,
