@@ -4,12 +4,18 @@ Each key with alive jobs (Configuring or active, not already Canceling) gets one
 change: its current job, with the key's other alive jobs — pending ones that an interrupted
 apply left behind included — as duplicates, all cancelled by the destroy's steps
 (`step_generator.destroy_steps`). Ended jobs stay as they are.
+
+A listing may not show a job that exists (jobs deleted between its pages move the later rows
+up, past a continuation that counts rows: docs/cluster-check.md, "Listings"), and no pass can
+see that it happened. So a destroy is done only when a listing after its cancels shows no
+alive job of the stack that its plan did not cancel (`left_alive`).
 """
 
 from __future__ import annotations
 
 from hpcspec.engine.discovery import StackJobs, choose_current
 from hpcspec.engine.plan import Action, Change, Plan, Reason, ReasonCode
+from hpcspec.errors import HpcspecError
 
 
 def plan_destroy(listed: StackJobs, *, stack: str, cluster: str) -> Plan:
@@ -36,3 +42,28 @@ def plan_destroy(listed: StackJobs, *, stack: str, cluster: str) -> Plan:
             )
         )
     return Plan(stack=stack, cluster=cluster, changes=tuple(changes))
+
+
+def left_alive(plan: Plan, listed: StackJobs) -> dict[str, list[int]]:
+    """Per key, the alive jobs a listing after the destroy shows that `plan` did not cancel
+    (jobs the plan's listing never showed; a job it cancelled that a lagging listing still
+    shows alive is not counted)."""
+    cancelled = {c.live_id for c in plan.changes} | {d for c in plan.changes for d in c.duplicates}
+    left: dict[str, list[int]] = {}
+    for key in sorted({*listed.by_key, *listed.pending}):
+        ids = [job.id for job in listed.alive(key) if job.id not in cancelled]
+        if ids:
+            left[key] = ids
+    return left
+
+
+def not_done(stack: str, left: dict[str, list[int]]) -> HpcspecError:
+    """The error of a destroy that a listing after its cancels shows jobs of the stack left."""
+    jobs = "; ".join(f"{key!r}: job {', '.join(map(str, ids))}" for key, ids in left.items())
+    return HpcspecError(
+        f"destroy of stack {stack!r} is not done: jobs of it are still alive that the "
+        f"listing it planned from did not show ({jobs})",
+        code="destroy-incomplete",
+        hint="run destroy again; a listing that keeps missing jobs: docs/cluster-check.md, "
+        "Listings",
+    )

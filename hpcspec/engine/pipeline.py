@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
-from hpcspec.engine.destroy import plan_destroy
+from hpcspec.engine.destroy import left_alive, not_done, plan_destroy
 from hpcspec.engine.diff import managed_properties
 from hpcspec.engine.discovery import LiveStack, discover, list_stack
 from hpcspec.engine.events import Applied, Observer, Planned, Resumed, RoundEnded, StackFailed
@@ -337,7 +337,7 @@ def destroy_stack(
         plan = plan_destroy(
             listed or list_stack(cluster, stack, keys), stack=stack, cluster=cluster_name
         )
-        return run_plan(
+        report = run_plan(
             cluster,
             plan,
             destroy_steps(plan),
@@ -347,6 +347,11 @@ def destroy_stack(
             observer=observer,
             confirm=confirm,
         )
+        if report.verdict is ApplyVerdict.APPLIED:  # done only if a new listing agrees
+            left = left_alive(plan, list_stack(cluster, stack, keys))
+            if left:
+                raise not_done(stack, left)
+        return report
 
 
 def run_plan(

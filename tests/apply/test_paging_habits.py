@@ -1,0 +1,121 @@
+"""plan, apply, status and destroy against a job listing whose paging habits differ from the
+emulator's (`paging.RePaged`; docs/cluster-check.md, "Listings").
+
+What must hold whatever the continuation shows: plan never says "No changes" on a listing it
+could not trust; apply never creates or submits a second job for a key; status is never green
+for a job it did not see; destroy never reports done while a job of the stack is alive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hpcspec.hpcpack.client import HpcPackClient
+from tests.apply.cli_process import CI_VARIABLES
+from tests.apply.paging import RePaged
+from tests.apply.stacks import audit, patient_client
+from tests.conftest import Runner
+
+STACK = "paged"
+KEYS = ["a", "b"]
+MANIFEST = f"""apiVersion: hpcspec/v1
+stack: {STACK}
+jobs:
+  a:
+    tasks:
+      t: {{commandLine: 'sleep:60'}}
+  b:
+    tasks:
+      t: {{commandLine: 'sleep:60'}}
+"""
+
+
+@pytest.fixture
+def cluster(
+    start_emulator: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Any:
+    """A private emulator with two unrelated jobs listed first, the CLI pointed at it."""
+    running = start_emulator()
+    for name in (*CI_VARIABLES, "NO_COLOR", "HPCSPEC_AS_USER", "HPCSPEC_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    user, password = running.admin
+    monkeypatch.setenv("HPCSPEC_CLUSTER", running.url)
+    monkeypatch.setenv("HPCSPEC_USERNAME", user)
+    monkeypatch.setenv("HPCSPEC_PASSWORD", password)
+    monkeypatch.setenv("HPCSPEC_CONFIG", str(tmp_path / "no-contexts.yaml"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.yaml").write_text(MANIFEST, encoding="utf-8")
+    client = patient_client(running)
+    try:
+        for n in range(2):  # old jobs of someone else, lowest ids: the first page
+            client.create_job({"Name": f"old-{n}"})
+    finally:
+        client.close()
+    return running
+
+
+def _jobs(running: Any) -> dict[str, list[dict[str, Any]]]:
+    client: HpcPackClient = patient_client(running)
+    try:
+        return dict(audit(client, STACK, KEYS).jobs)
+    finally:
+        client.close()
+
+
+def _alive(running: Any) -> dict[str, int]:
+    return {k: sum(j["alive"] for j in jobs) for k, jobs in _jobs(running).items()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("habit", [{"cycle": True}, {"shown_twice": True}, {"drop": "State"}])
+def test_a_listing_that_cannot_show_each_job_once_stops_every_command(
+    cluster: Any, run_cli: Runner, habit: dict[str, Any]
+) -> None:
+    """A continuation that restarts at the first page for ever, pages that show the row
+    before them again, rows without State: each command stops with an error naming the
+    request — plan does not say "No changes", apply makes no job, status is not green, and
+    destroy leaves the jobs it could not list alive instead of reporting done."""
+    assert run_cli("apply", "m.yaml", "--auto-approve")[0] == 0
+    before = _jobs(cluster)
+    clean = cluster.emulator.server.app
+    cluster.emulator.server.app = RePaged(clean, 2, **habit)
+    for argv in (
+        ("plan", "m.yaml", "--detailed-exitcode"),
+        ("apply", "m.yaml", "--auto-approve"),
+        ("status", "m.yaml"),
+        ("destroy", "m.yaml", "--auto-approve"),
+    ):
+        code, out, err = run_cli(*argv)
+        assert code not in (0, 2), (argv, code, out, err)
+        assert "GET /jobs" in err, (argv, err)
+        assert "No changes" not in out, (argv, out)
+    cluster.emulator.server.app = clean
+    assert {k: [j["id"] for j in jobs] for k, jobs in _jobs(cluster).items()} == {
+        k: [j["id"] for j in jobs] for k, jobs in before.items()
+    }
+    assert _alive(cluster) == {"a": 1, "b": 1}
+
+
+@pytest.mark.slow
+def test_destroy_does_not_report_done_when_retention_hid_a_job_between_pages(
+    cluster: Any, run_cli: Runner
+) -> None:
+    """Jobs deleted between two pages move every later row up, so the job a page would have
+    started with is never shown: no pass of the listing can see that. Destroy lists the stack
+    again after its cancels and does not report done while a job of it is alive."""
+    assert run_cli("apply", "m.yaml", "--auto-approve")[0] == 0
+    clean = cluster.emulator.server.app
+    paged = RePaged(clean, 2, retention=True)
+    cluster.emulator.server.app = paged
+    code, out, err = run_cli("destroy", "m.yaml", "--auto-approve")
+    assert paged.deleted, "the habit did not fire"
+    left = [k for k, n in _alive(cluster).items() if n]
+    assert left, "the retention sweep hid no job of the stack: the test proves nothing"
+    assert code != 0, (out, err)
+    assert "still alive" in err and all(f"{k!r}" in err for k in left), err
+    assert run_cli("destroy", "m.yaml", "--auto-approve")[0] == 0
+    assert _alive(cluster) == {"a": 0, "b": 0}
