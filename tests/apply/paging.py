@@ -11,9 +11,10 @@ over the live table (each page lists anew and slices), with one habit:
 - `cycle`: after the last page, a continuation to the first page again, for ever;
 - `shown_twice`: every page after the first starts with the row before it (the last row of
   the page before, as a cursor over a table that gained a row may show);
-- `retention`: once the first page is served, its jobs are deleted (HPC Pack deletes old jobs
-  after its retention period), so every later row moves up and the rows the next page would
-  have started with are never shown;
+- `retention`: once the first page of listing number `retention` (1: the first listing) is
+  served, its jobs are deleted (HPC Pack deletes old jobs after its retention period), so
+  every later row moves up and the rows the next page would have started with are never
+  shown;
 - `drop`: a column left out of every row.
 """
 
@@ -39,13 +40,14 @@ class RePaged:
         *,
         cycle: bool = False,
         shown_twice: bool = False,
-        retention: bool = False,
+        retention: int = 0,
         drop: str = "",
     ) -> None:
         self.app, self.size, self.cycle, self.drop = app, size, cycle, drop
         self.shown_twice, self.retention = shown_twice, retention
         self.deleted: set[str] = set()  # ids the retention sweep removed
         self.pages = 0  # pages served
+        self.listings = 0  # first pages served
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
@@ -66,7 +68,8 @@ class RePaged:
             offset = int(token[1:]) if token else 0
             begin = offset - 1 if self.shown_twice and offset else offset
             page = rows[begin : offset + self.size]
-            if self.retention and not self.pages:
+            self.listings += not token
+            if self.listings == self.retention and not token:
                 self.deleted.update(_id(r) for r in page)
             self.pages += 1
         after = offset + self.size

@@ -109,7 +109,7 @@ def test_destroy_does_not_report_done_when_retention_hid_a_job_between_pages(
     again after its cancels and does not report done while a job of it is alive."""
     assert run_cli("apply", "m.yaml", "--auto-approve")[0] == 0
     clean = cluster.emulator.server.app
-    paged = RePaged(clean, 2, retention=True)
+    paged = RePaged(clean, 2, retention=1)
     cluster.emulator.server.app = paged
     code, out, err = run_cli("destroy", "m.yaml", "--auto-approve")
     assert paged.deleted, "the habit did not fire"
@@ -119,3 +119,33 @@ def test_destroy_does_not_report_done_when_retention_hid_a_job_between_pages(
     assert "still alive" in err and all(f"{k!r}" in err for k in left), err
     assert run_cli("destroy", "m.yaml", "--auto-approve")[0] == 0
     assert _alive(cluster) == {"a": 0, "b": 0}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("command", "listing"), [("apply", 1), ("apply", 2), ("status", 1)])
+def test_a_job_retention_hid_between_pages_is_never_run_twice_nor_reported_green(
+    cluster: Any, run_cli: Runner, command: str, listing: int
+) -> None:
+    """The same hidden job, for apply (with the plan's listing hit, the plan creates the key
+    again — a plan no pass can correct — and the race check's own listing shows the first job,
+    so the new one is cancelled before it is ever submitted) and for status (the key is shown
+    absent, not green; plain `status` exits 0 by design)."""
+    assert run_cli("apply", "m.yaml", "--auto-approve")[0] == 0
+    clean = cluster.emulator.server.app
+    paged = RePaged(clean, 2, retention=listing)
+    cluster.emulator.server.app = paged
+    code, out, err = run_cli(command, "m.yaml", *(["--auto-approve"] if command == "apply" else []))
+    cluster.emulator.server.app = clean
+    assert paged.deleted, "the habit did not fire"
+    client = patient_client(cluster)
+    try:
+        found = audit(client, STACK, KEYS)
+    finally:
+        client.close()
+    assert found.submitted_twice() == [] and found.two_alive() == [], found.jobs
+    assert sorted(found.jobs) == KEYS and all(len(jobs) <= 2 for jobs in found.jobs.values())
+    if command == "status":  # the hidden key is shown absent: never green
+        hidden = [line.split()[0] for line in out.splitlines() if "absent" in line]
+        assert hidden and all(found.jobs[key][0]["alive"] for key in hidden), out
+    else:  # listing 2 is the plan's: it creates `a` again, and the race check cancels it
+        assert code == 0 and (listing == 1 or "was cancelled" in out), (out, err)
