@@ -210,3 +210,32 @@ def test_a_cluster_that_refuses_finish_still_answers_for_the_other_states(
     assert [f.outcome.value for f in result.findings] == ["holds", "holds"]
     assert "Finished not reached" in result.findings[0].evidence
     assert "Queued: custom property accepted, env refused" in result.findings[0].evidence
+
+
+@pytest.mark.parametrize(
+    ("habit", "holds"),
+    [({}, True), ({"shown_twice": True}, False)],
+)
+def test_paging_each_row_once_tells_a_continuation_that_repeats_rows(
+    start_emulator: Any, habit: dict[str, Any], holds: bool
+) -> None:
+    """The references are silent on what a continuation shows; the check follows the first
+    pages one row at a time and holds them to what every listing is held to."""
+    from hpcspec.hpcpack.check import run_check
+    from hpcspec.hpcpack.check.cluster_probes import paging
+    from tests.apply.paging import RePaged
+
+    running = start_emulator()
+    client = _admin_client(running)
+    try:
+        for n in range(4):
+            client.create_job({"Name": f"listed-{n}"})
+        if habit:
+            running.emulator.server.app = RePaged(running.emulator.server.app, 1, **habit)
+        report = run_check(client, probes=[("paging", paging)])
+    finally:
+        client.close()
+    found = {f.probe: f for f in report.findings}["paging.each-row-once"]
+    assert (found.outcome.value == "holds") is holds, found.evidence
+    assert "GET /jobs?rowsPerRead=1, 3 pages" in found.evidence
+    assert holds or "again: the listing repeats rows" in found.evidence

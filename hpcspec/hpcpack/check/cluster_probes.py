@@ -11,15 +11,17 @@ from __future__ import annotations
 import math
 import time
 from datetime import timedelta
+from itertools import islice
 
 from hpcspec.hpcpack import codec, errors
 from hpcspec.hpcpack.check.model import CheckRun, ProbeResult
 from hpcspec.hpcpack.client import HpcPackClient
-from hpcspec.hpcpack.listing import CONTINUATION_HEADER
+from hpcspec.hpcpack.listing import CONTINUATION_HEADER, iter_rows
 from hpcspec.hpcpack.profile import ErrorStyle, NodeEndpoints
 from hpcspec.hpcpack.timeformat import TimeFormat
 
 NO_SUCH_JOB = 2_147_483_000  # far above any job id a cluster hands out
+WALKED_PAGES = 3  # pages of one row followed by `paging.each-row-once`
 _STYLES = {
     "scheduler": ErrorStyle.SCHEDULER,
     "aspnet": ErrorStyle.ASPNET,
@@ -183,7 +185,30 @@ def paging(run: CheckRun) -> ProbeResult:
         not capped,
         f"GET /jobs?rowsPerRead={big}: {count} row(s), {'more remain' if more else 'no more rows'}",
     )
+    page = [row.text("Id") for row in codec.decode_objects(large.body)]
+    _each_row_once(run, result, page[:WALKED_PAGES])
     return result
+
+
+def _each_row_once(run: CheckRun, result: ProbeResult, first: list[str]) -> None:
+    """The first jobs followed one row a page, held to what the client holds every listing
+    to (`listing.PassCheck`), against the same jobs in one page (`first`; a cluster whose
+    pages are smaller is compared on the rows both show)."""
+    params = {"properties": "Id", "rowsPerRead": "1"}
+    rows = iter_rows(run.client.transport, "/jobs", params, key="Id", ordered=True, max_restarts=0)
+    walked: list[str] | None = None
+    try:
+        walked = [row.text("Id") for row in islice(rows, WALKED_PAGES)]
+        seen = f"ids {', '.join(walked)}; in one page {', '.join(first)}"
+    except errors.BadResponse as anomaly:
+        seen = anomaly.message
+    result.add(
+        "paging.each-row-once",
+        f"Followed one row a page, x-ms-continuation-queryId shows the first {WALKED_PAGES} "
+        "jobs each once, in Id order, as one page does",
+        walked is not None and walked[: len(first)] == first[: len(walked)],
+        f"GET /jobs?rowsPerRead=1, {WALKED_PAGES} pages: {seen}",
+    )
 
 
 LAG_SAMPLES = 3  # throwaway jobs whose listing is timed; the profile keeps the longest lag
