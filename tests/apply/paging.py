@@ -6,7 +6,8 @@ responses" and nothing of what it shows while jobs come and go between its pages
 (../shared/reference/hpcpack-rest-api-2016.md, "GET /jobs"). The emulator's continuation is a
 seek past the last id shown, so it shows each job once whatever changes. `RePaged` pages
 `GET /hpc/jobs` itself, `size` rows a page whatever `rowsPerRead` asks, as an offset cursor
-over the live table (each page lists anew and slices), with one habit:
+over the live table (each page lists anew and slices; `size` 0: as many as `rowsPerRead`
+asks), with one habit:
 
 - `cycle`: after the last page, a continuation to the first page again, for ever;
 - `shown_twice`: every page after the first starts with the row before it (the last row of
@@ -15,7 +16,10 @@ over the live table (each page lists anew and slices), with one habit:
   served, its jobs are deleted (HPC Pack deletes old jobs after its retention period), so
   every later row moves up and the rows the next page would have started with are never
   shown;
-- `drop`: a column left out of every row.
+- `drop`: a column left out of every row;
+- `skip_page`: every continuation leaves out the page after the one it was given for;
+- `shout`: `Name` and `ClientSource` upper-cased in every row (a collation or a proxy that
+  changes case).
 """
 
 from __future__ import annotations
@@ -42,9 +46,12 @@ class RePaged:
         shown_twice: bool = False,
         retention: int = 0,
         drop: str = "",
+        skip_page: bool = False,
+        shout: bool = False,
     ) -> None:
         self.app, self.size, self.cycle, self.drop = app, size, cycle, drop
         self.shown_twice, self.retention = shown_twice, retention
+        self.skip_page, self.shout = skip_page, shout
         self.deleted: set[str] = set()  # ids the retention sweep removed
         self.pages = 0  # pages served
         self.listings = 0  # first pages served
@@ -55,6 +62,8 @@ class RePaged:
             return self.app(environ, start)
         args = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         token = next((v for k, v in args if k.lower() == "queryid"), "")
+        asked = next((v for k, v in args if k.lower() == "rowsperread"), "10")
+        size = self.size or int(asked)
         kept = [(k, v) for k, v in args if k.lower() not in ("queryid", "rowsperread")]
         inner = dict(environ, QUERY_STRING=urlencode([*kept, ("rowsPerRead", "100000")]))
         answer: list[Any] = []
@@ -67,16 +76,16 @@ class RePaged:
             rows = [r for r in json.loads(body) if _id(r) not in self.deleted]
             offset = int(token[1:]) if token else 0
             begin = offset - 1 if self.shown_twice and offset else offset
-            page = rows[begin : offset + self.size]
+            page = rows[begin : offset + size]
             self.listings += not token
             if self.listings == self.retention and not token:
                 self.deleted.update(_id(r) for r in page)
             self.pages += 1
-        after = offset + self.size
+        after = offset + size * (2 if self.skip_page else 1)
         follow = f"p{after}" if after < len(rows) else ("p0" if self.cycle else "")
-        if self.drop:
-            for row in page:
-                row["Properties"] = [p for p in row["Properties"] if p["Name"] != self.drop]
+        for row in page:
+            row["Properties"] = [_changed(p, self.shout) for p in row["Properties"]]
+            row["Properties"] = [p for p in row["Properties"] if p["Name"] != self.drop]
         data = json.dumps(page).encode()
         sent = [(k, v) for k, v in headers if k.lower() not in ("content-length", HEADER.lower())]
         sent.append(("Content-Length", str(len(data))))
@@ -88,3 +97,9 @@ class RePaged:
 
 def _id(row: dict[str, Any]) -> str:
     return next((str(p["Value"]) for p in row["Properties"] if p["Name"] == "Id"), "")
+
+
+def _changed(value: dict[str, Any], shout: bool) -> dict[str, Any]:
+    if shout and value["Name"] in ("Name", "ClientSource") and value["Value"]:
+        return {**value, "Value": str(value["Value"]).upper()}
+    return value

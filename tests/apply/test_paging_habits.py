@@ -71,14 +71,18 @@ def _alive(running: Any) -> dict[str, int]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("habit", [{"cycle": True}, {"shown_twice": True}, {"drop": "State"}])
+@pytest.mark.parametrize(
+    "habit", [{"cycle": True}, {"shown_twice": True}, {"drop": "State"}, {"shout": True}]
+)
 def test_a_listing_that_cannot_show_each_job_once_stops_every_command(
     cluster: Any, run_cli: Runner, habit: dict[str, Any]
 ) -> None:
     """A continuation that restarts at the first page for ever, pages that show the row
-    before them again, rows without State: each command stops with an error naming the
-    request — plan does not say "No changes", apply makes no job, status is not green, and
-    destroy leaves the jobs it could not list alive instead of reporting done."""
+    before them again, rows without State, Name and ClientSource in upper case (before: plan
+    planned both keys anew, apply and destroy waited out --lock-timeout for a lock job the
+    listing never showed): each command stops at once with an error naming the request —
+    plan does not say "No changes", apply makes no job, status is not green, and destroy
+    leaves the jobs it could not list alive instead of reporting done."""
     assert run_cli("apply", "m.yaml", "--auto-approve")[0] == 0
     before = _jobs(cluster)
     clean = cluster.emulator.server.app

@@ -47,6 +47,23 @@ def _without_identity(row: PropertyMap) -> errors.BadResponse:
     )
 
 
+def _in_other_case(text: str, prefix: str) -> bool:
+    """Whether `text` starts with `prefix` (not empty) only when case is ignored."""
+    return bool(prefix) and text[: len(prefix)].lower() == prefix.lower()
+
+
+def _case_changed(row: PropertyMap) -> errors.BadResponse:
+    """The error for a row that shows what hpcspec wrote in another case."""
+    return errors.BadResponse(
+        f"GET /jobs: job {row.text('Id')} is listed with Name {row.text('Name')!r} and "
+        f"ClientSource {row.text('ClientSource')!r}: hpcspec's identity in another case than "
+        "written, so the listing cannot be matched to the jobs hpcspec made",
+        method="GET",
+        path="/jobs",
+        hint="run `hpcspec cluster check` and report its trace (docs/cluster-check.md, Listings)",
+    )
+
+
 class ListedJobs:
     """The jobs of one listing as it is read; `rows` counts every row read so far."""
 
@@ -68,10 +85,13 @@ class ListedJobs:
             self.rows += 1
             if not all(name in row for name in IDENTITY_COLUMNS):
                 raise _without_identity(row)
-            if row.text("ClientSource").startswith(self._prefix) or (
-                self._name_prefix and row.text("Name").startswith(self._name_prefix)
+            source, name = row.text("ClientSource"), row.text("Name")
+            if source.startswith(self._prefix) or (
+                self._name_prefix and name.startswith(self._name_prefix)
             ):
                 yield readback.live_job(row, self._parse_time, self._properties)
+            elif _in_other_case(source, self._prefix) or _in_other_case(name, self._name_prefix):
+                raise _case_changed(row)
 
 
 class JobOperations(TaskOperations, ClientSourceLearning):

@@ -174,3 +174,19 @@ def test_a_job_listing_row_without_an_identity_column_is_refused_not_skipped(
     with pytest.raises(errors.BadResponse) as failed:
         list(client.list_jobs(client_source_prefix="hpcspec:", name_prefix="hpcspec:"))
     assert failed.value.message.startswith(f"GET /jobs: the row of job 1 has no {column}")
+
+
+@pytest.mark.parametrize("column", ["ClientSource", "Name"])
+def test_a_job_listing_row_with_hpcspecs_identity_in_another_case_is_refused(
+    mocked: responses.RequestsMock, client: HpcPackClient, column: str
+) -> None:
+    """Before: the row did not start with the prefix as written, so it was skipped as not
+    hpcspec's (plan planned its key anew; the lock waited for a job it never saw)."""
+    row = {"Id": "1", "Name": "j1", "State": "Queued", "ClientSource": ""}
+    row[column] = "HPCSPEC:0123ABCD:LOCK"
+    mocked.add("GET", BASE + "/jobs", json=rows(row, {**row, "Id": "2", column: "other"}))
+    prefix = "hpcspec:0123abcd"
+    with pytest.raises(errors.BadResponse) as failed:
+        list(client.list_jobs(client_source_prefix=prefix, name_prefix=prefix))
+    assert failed.value.message.startswith("GET /jobs: job 1 is listed with Name ")
+    assert "in another case" in failed.value.message
