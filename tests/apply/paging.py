@@ -7,7 +7,7 @@ responses" and nothing of what it shows while jobs come and go between its pages
 seek past the last id shown, so it shows each job once whatever changes. `RePaged` pages
 `GET /hpc/jobs` itself, `size` rows a page whatever `rowsPerRead` asks, as an offset cursor
 over the live table (each page lists anew and slices; `size` 0: as many as `rowsPerRead`
-asks), with one habit:
+asks), with one habit (from listing number `start` on: 1, the first listing it serves):
 
 - `cycle`: after the last page, a continuation to the first page again, for ever;
 - `shown_twice`: every page after the first starts with the row before it (the last row of
@@ -48,10 +48,11 @@ class RePaged:
         drop: str = "",
         skip_page: bool = False,
         shout: bool = False,
+        start: int = 1,
     ) -> None:
         self.app, self.size, self.cycle, self.drop = app, size, cycle, drop
         self.shown_twice, self.retention = shown_twice, retention
-        self.skip_page, self.shout = skip_page, shout
+        self.skip_page, self.shout, self.start = skip_page, shout, start
         self.deleted: set[str] = set()  # ids the retention sweep removed
         self.pages = 0  # pages served
         self.listings = 0  # first pages served
@@ -73,19 +74,20 @@ class RePaged:
             start(status, headers)
             return [body]
         with self._lock:
+            self.listings += not token
+            on = self.listings >= self.start
             rows = [r for r in json.loads(body) if _id(r) not in self.deleted]
             offset = int(token[1:]) if token else 0
-            begin = offset - 1 if self.shown_twice and offset else offset
+            begin = offset - 1 if self.shown_twice and on and offset else offset
             page = rows[begin : offset + size]
-            self.listings += not token
             if self.listings == self.retention and not token:
                 self.deleted.update(_id(r) for r in page)
             self.pages += 1
-        after = offset + size * (2 if self.skip_page else 1)
-        follow = f"p{after}" if after < len(rows) else ("p0" if self.cycle else "")
+        after = offset + size * (2 if self.skip_page and on else 1)
+        follow = f"p{after}" if after < len(rows) else ("p0" if self.cycle and on else "")
         for row in page:
-            row["Properties"] = [_changed(p, self.shout) for p in row["Properties"]]
-            row["Properties"] = [p for p in row["Properties"] if p["Name"] != self.drop]
+            row["Properties"] = [_changed(p, self.shout and on) for p in row["Properties"]]
+            row["Properties"] = [p for p in row["Properties"] if not on or p["Name"] != self.drop]
         data = json.dumps(page).encode()
         sent = [(k, v) for k, v in headers if k.lower() not in ("content-length", HEADER.lower())]
         sent.append(("Content-Length", str(len(data))))

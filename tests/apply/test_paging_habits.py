@@ -153,3 +153,26 @@ def test_a_job_retention_hid_between_pages_is_never_run_twice_nor_reported_green
         assert hidden and all(found.jobs[key][0]["alive"] for key in hidden), out
     else:  # listing 2 is the plan's: it creates `a` again, and the race check cancels it
         assert code == 0 and (listing == 1 or "was cancelled" in out), (out, err)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("start", [2, 5, 7])  # before the plan, the race check, the recheck
+def test_an_apply_whose_later_listing_cannot_be_trusted_submits_nothing_twice(
+    cluster: Any, run_cli: Runner, start: int
+) -> None:
+    """From the listing before the plan, the race check before the submits (listing 5 of a
+    two-key apply) or the recheck after them (7), listings show a row twice: apply stops
+    naming the request, submits no job whose race check could not conclude, and the next
+    apply on a clean listing ends with one job a key, each submitted once."""
+    clean = cluster.emulator.server.app
+    paged = RePaged(clean, 2, shown_twice=True, start=start)
+    cluster.emulator.server.app = paged
+    code, out, err = run_cli("apply", "m.yaml", "--auto-approve")
+    cluster.emulator.server.app = clean
+    assert paged.listings >= start, "the habit never started"
+    assert code != 0 and "GET /jobs" in out + err, (code, out, err)
+    assert all(sum(j["submitted"] for j in jobs) <= 1 for jobs in _jobs(cluster).values())
+    assert run_cli("apply", "m.yaml", "--auto-approve")[0] == 0
+    jobs = _jobs(cluster)
+    assert sorted(jobs) == KEYS and _alive(cluster) == {"a": 1, "b": 1}, jobs
+    assert all(sum(j["submitted"] for j in js) == 1 for js in jobs.values()), jobs
