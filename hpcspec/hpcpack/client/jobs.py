@@ -9,7 +9,7 @@ Reads hand out hpcpack's own types (`list_jobs` → `LiveJob`s, `job_state` → 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
@@ -53,11 +53,11 @@ def _in_other_case(text: str, prefix: str) -> bool:
 
 
 def _case_changed(row: PropertyMap) -> errors.BadResponse:
-    """The error for a row that shows what hpcspec wrote in another case."""
+    """The error for a row that shows what hpcspec wrote in another case than its job has."""
     return errors.BadResponse(
         f"GET /jobs: job {row.text('Id')} is listed with Name {row.text('Name')!r} and "
-        f"ClientSource {row.text('ClientSource')!r}: hpcspec's identity in another case than "
-        "written, so the listing cannot be matched to the jobs hpcspec made",
+        f"ClientSource {row.text('ClientSource')!r}, hpcspec's identity in another case than "
+        "the job holds, so the listing cannot be matched to the jobs hpcspec made",
         method="GET",
         path="/jobs",
         hint="run `hpcspec cluster check` and report its trace (docs/cluster-check.md, Listings)",
@@ -65,7 +65,10 @@ def _case_changed(row: PropertyMap) -> errors.BadResponse:
 
 
 class ListedJobs:
-    """The jobs of one listing as it is read; `rows` counts every row read so far."""
+    """The jobs of one listing as it is read; `rows` counts every row read so far. A row
+    whose Name or ClientSource starts with a prefix only when case is ignored is read by id
+    (`read`): another user's job may hold such a value and is skipped, but a job that holds
+    the prefix as written shows the listing changed it — an error, not an invisible job."""
 
     def __init__(
         self,
@@ -74,10 +77,11 @@ class ListedJobs:
         client_source_prefix: str,
         properties: Sequence[str] = (),
         name_prefix: str = "",
+        read: Callable[[int], PropertyMap] | None = None,
     ) -> None:
         self._rows, self._parse_time = rows, parse_time
         self._prefix, self._name_prefix = client_source_prefix, name_prefix
-        self._properties = properties
+        self._properties, self._read = properties, read
         self.rows = 0
 
     def __iter__(self) -> Iterator[LiveJob]:
@@ -85,13 +89,23 @@ class ListedJobs:
             self.rows += 1
             if not all(name in row for name in IDENTITY_COLUMNS):
                 raise _without_identity(row)
-            source, name = row.text("ClientSource"), row.text("Name")
-            if source.startswith(self._prefix) or (
-                self._name_prefix and name.startswith(self._name_prefix)
-            ):
+            if self._ours(row.text("ClientSource"), row.text("Name")):
                 yield readback.live_job(row, self._parse_time, self._properties)
-            elif _in_other_case(source, self._prefix) or _in_other_case(name, self._name_prefix):
-                raise _case_changed(row)
+            elif self._read is not None and self._folded(row):
+                held = self._read(int(row.text("Id")))
+                if self._ours(held.text("ClientSource"), held.text("Name")):
+                    raise _case_changed(row)
+
+    def _ours(self, source: str, name: str) -> bool:
+        return source.startswith(self._prefix) or bool(
+            self._name_prefix and name.startswith(self._name_prefix)
+        )
+
+    def _folded(self, row: PropertyMap) -> bool:
+        """Whether the row starts with a prefix only when case is ignored."""
+        return _in_other_case(row.text("ClientSource"), self._prefix) or _in_other_case(
+            row.text("Name"), self._name_prefix
+        )
 
 
 class JobOperations(TaskOperations, ClientSourceLearning):
@@ -146,7 +160,12 @@ class JobOperations(TaskOperations, ClientSourceLearning):
         columns_asked = tuple(dict.fromkeys((*columns.value, *extra)))
         rows = self._watching(self.iter_jobs(properties=columns_asked, owner=owner))
         return ListedJobs(
-            rows, self.parse_time, client_source_prefix, tuple(properties), name_prefix
+            rows,
+            self.parse_time,
+            client_source_prefix,
+            tuple(properties),
+            name_prefix,
+            lambda job_id: self.job_properties(job_id, ("Name", "ClientSource")),
         )
 
     def listed_job(self, job_id: int, columns: JobColumns = JobColumns.STATUS) -> LiveJob:

@@ -50,7 +50,7 @@ class Replica:
 
     def listing(self, request: Any) -> tuple[int, dict[str, str], str]:
         """GET /jobs: job 7 as the primary has it, and another user's job."""
-        other = {"Id": "8", "ClientSource": "HPC Job Manager", "State": "Queued"}
+        other = {"Id": "8", "Name": "", "ClientSource": "HPC Job Manager", "State": "Queued"}
         return 200, {}, json.dumps(rows({"Id": "7", **self.primary}, other))
 
     def _get(self, request: Any) -> tuple[int, dict[str, str], str]:

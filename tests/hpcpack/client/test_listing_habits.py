@@ -177,16 +177,24 @@ def test_a_job_listing_row_without_an_identity_column_is_refused_not_skipped(
 
 
 @pytest.mark.parametrize("column", ["ClientSource", "Name"])
-def test_a_job_listing_row_with_hpcspecs_identity_in_another_case_is_refused(
-    mocked: responses.RequestsMock, client: HpcPackClient, column: str
+@pytest.mark.parametrize("held", ["hpcspec:0123abcd:lock", "HPCSPEC:0123ABCD:LOCK"])
+def test_a_listing_that_changed_the_case_of_hpcspecs_identity_is_refused(
+    mocked: responses.RequestsMock, client: HpcPackClient, column: str, held: str
 ) -> None:
-    """Before: the row did not start with the prefix as written, so it was skipped as not
-    hpcspec's (plan planned its key anew; the lock waited for a job it never saw)."""
+    """A row with the prefix in another case is read by id: a job holding the prefix as
+    written shows the listing changed it (before: skipped as not hpcspec's, so plan planned
+    its key anew and the lock waited for a job it never saw); a job that holds the other case
+    itself is another user's value, skipped (it must not stop anyone's apply)."""
     row = {"Id": "1", "Name": "j1", "State": "Queued", "ClientSource": ""}
     row[column] = "HPCSPEC:0123ABCD:LOCK"
     mocked.add("GET", BASE + "/jobs", json=rows(row, {**row, "Id": "2", column: "other"}))
+    mocked.add("GET", BASE + "/jobs/1", json=rows({**row, column: held})[0]["Properties"])
     prefix = "hpcspec:0123abcd"
-    with pytest.raises(errors.BadResponse) as failed:
-        list(client.list_jobs(client_source_prefix=prefix, name_prefix=prefix))
-    assert failed.value.message.startswith("GET /jobs: job 1 is listed with Name ")
-    assert "in another case" in failed.value.message
+    listed = client.list_jobs(client_source_prefix=prefix, name_prefix=prefix)
+    if held.startswith(prefix):
+        with pytest.raises(errors.BadResponse) as failed:
+            list(listed)
+        assert failed.value.message.startswith("GET /jobs: job 1 is listed with Name ")
+        assert "in another case than the job holds" in failed.value.message
+    else:
+        assert list(listed) == []
