@@ -243,3 +243,26 @@ def test_paging_each_row_once_tells_a_continuation_that_repeats_rows(
         or "again: the listing repeats rows" in found.evidence
         or "; in one page" in found.evidence
     )
+
+
+@pytest.mark.parametrize("drop", ["", "ClientSource"])
+def test_paging_identity_columns_tells_a_listing_that_leaves_out_a_property_asked_for(
+    start_emulator: Any, drop: str
+) -> None:
+    """hpcspec refuses a listing row without Name, State or ClientSource (it cannot tell whose
+    the job is): the check says beforehand whether the cluster sends them."""
+    from hpcspec.hpcpack.check import run_check
+    from hpcspec.hpcpack.check.cluster_probes import paging
+    from tests.apply.paging import RePaged
+
+    running = start_emulator()
+    client = _admin_client(running)
+    try:
+        client.create_job({"Name": "listed"})
+        running.emulator.server.app = RePaged(running.emulator.server.app, 0, drop=drop)
+        report = run_check(client, probes=[("paging", paging)])
+    finally:
+        client.close()
+    found = {f.probe: f for f in report.findings}["paging.identity-columns"]
+    assert (found.outcome.value == "holds") is not drop, found.evidence
+    assert found.evidence.endswith("all" if not drop else "without one (jobs 1)")

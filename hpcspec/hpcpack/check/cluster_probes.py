@@ -16,6 +16,7 @@ from itertools import islice
 from hpcspec.hpcpack import codec, errors
 from hpcspec.hpcpack.check.model import CheckRun, ProbeResult
 from hpcspec.hpcpack.client import HpcPackClient
+from hpcspec.hpcpack.client.jobs import IDENTITY_COLUMNS
 from hpcspec.hpcpack.listing import CONTINUATION_HEADER, iter_rows
 from hpcspec.hpcpack.profile import ErrorStyle, NodeEndpoints
 from hpcspec.hpcpack.timeformat import TimeFormat
@@ -174,8 +175,11 @@ def paging(run: CheckRun) -> ProbeResult:
         f"continuation {'present' if token else 'absent'}",
     )
     big = 1000
-    large = transport.request("GET", "/jobs", params={"properties": "Id", "rowsPerRead": str(big)})
-    count = len(codec.decode_objects(large.body))
+    asked = ("Id", *IDENTITY_COLUMNS)
+    params = {"properties": ",".join(asked), "rowsPerRead": str(big)}
+    large = transport.request("GET", "/jobs", params=params)
+    listed = codec.decode_objects(large.body)
+    count = len(listed)
     more = large.header(CONTINUATION_HEADER) is not None
     capped = more and count < big
     result.facts["max_rows_per_read"] = count if capped else 0
@@ -185,8 +189,16 @@ def paging(run: CheckRun) -> ProbeResult:
         not capped,
         f"GET /jobs?rowsPerRead={big}: {count} row(s), {'more remain' if more else 'no more rows'}",
     )
-    page = [row.text("Id") for row in codec.decode_objects(large.body)]
-    _each_row_once(run, result, page[:WALKED_PAGES])
+    lacking = [row.text("Id") for row in listed if not all(name in row for name in asked)]
+    result.add(
+        "paging.identity-columns",
+        f"Every row of a job listing carries each property asked for ({', '.join(asked)}), "
+        'an empty one as ""',
+        not lacking,
+        f"GET /jobs?properties={','.join(asked)}: {count} row(s), "
+        + (f"{len(lacking)} without one (jobs {', '.join(lacking[:5])})" if lacking else "all"),
+    )
+    _each_row_once(run, result, [row.text("Id") for row in listed[:WALKED_PAGES]])
     return result
 
 
