@@ -91,6 +91,11 @@ class PropertyMap(Mapping[str, str]):
         real = self._index.get(name.lower())
         return default if real is None else self._items[real]
 
+    def has_all(self, lowered: frozenset[str]) -> bool:
+        """Whether every one of `lowered` (names in lower case) is present: a set comparison,
+        for a check made on every row of a listing."""
+        return self._index.keys() >= lowered
+
     def text(self, name: str, default: str = "") -> str:
         """The value of `name`, or `default` when it is missing."""
         return self.get(name, default)

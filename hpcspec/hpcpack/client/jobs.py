@@ -33,6 +33,7 @@ TASK_READERS = 8  # a whole job's tasks whose env and custom properties are read
 # The columns that tell whose a listed job is and whether it is alive: a row without one
 # cannot be judged, and skipping it would hide a job (`_without_identity`).
 IDENTITY_COLUMNS = ("Name", "State", "ClientSource")
+_IDENTITY_LOWERED = frozenset(name.lower() for name in IDENTITY_COLUMNS)
 
 
 def _without_identity(row: PropertyMap) -> errors.BadResponse:
@@ -87,7 +88,7 @@ class ListedJobs:
     def __iter__(self) -> Iterator[LiveJob]:
         for row in self._rows:
             self.rows += 1
-            if not all(name in row for name in IDENTITY_COLUMNS):
+            if not row.has_all(_IDENTITY_LOWERED):
                 raise _without_identity(row)
             if self._ours(row.text("ClientSource"), row.text("Name")):
                 yield readback.live_job(row, self._parse_time, self._properties)
