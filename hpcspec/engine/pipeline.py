@@ -348,7 +348,9 @@ def destroy_stack(
             confirm=confirm,
         )
         if report.verdict is ApplyVerdict.APPLIED:  # done only if a new listing agrees
-            left = left_alive(plan, list_stack(cluster, stack, keys))
+            left = left_alive(plan, list_stack(cluster, stack, keys, read_orphans=False))
+            if any(key.startswith("<unknown:") for key in left):  # forgotten? its key?
+                left = left_alive(plan, list_stack(cluster, stack, keys))
             if left:
                 raise not_done(stack, left)
         return report

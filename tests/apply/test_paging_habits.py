@@ -176,3 +176,21 @@ def test_an_apply_whose_later_listing_cannot_be_trusted_submits_nothing_twice(
     jobs = _jobs(cluster)
     assert sorted(jobs) == KEYS and _alive(cluster) == {"a": 1, "b": 1}, jobs
     assert all(sum(j["submitted"] for j in js) == 1 for js in jobs.values()), jobs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("by", ["manifest", "stack"])
+def test_destroys_check_passes_over_a_forgotten_job_it_must_not_cancel(
+    cluster: Any, run_cli: Runner, tmp_path: Path, by: str
+) -> None:
+    """The listing after destroy's cancels reads the key of an alive job it cannot place
+    (`--stack`: every job) before it calls the destroy not done: a job `hpcspec forget` let
+    go of is no longer the stack's, left alive, and the destroy is done."""
+    assert run_cli("apply", "m.yaml", "--auto-approve")[0] == 0
+    (tmp_path / "m.yaml").write_text(MANIFEST.split("  b:")[0], encoding="utf-8")
+    assert run_cli("forget", "m.yaml", "b")[0] == 0
+    where = ["m.yaml"] if by == "manifest" else ["--stack", STACK]
+    code, out, err = run_cli("destroy", *where, "--auto-approve")
+    assert code == 0, out + err
+    jobs = _jobs(cluster)
+    assert not jobs["a"][0]["alive"] and jobs["b"][0]["alive"], jobs
