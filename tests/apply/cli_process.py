@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -32,7 +33,13 @@ def cli_env(running: Any, home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def start(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+def start(
+    argv: list[str], cwd: Path, env: dict[str, str], *, default_signals: bool = False
+) -> subprocess.Popen[str]:
+    """The CLI as a process of its own (`default_signals`: SIGINT, SIGTERM and SIGHUP as a
+    terminal gives them, even when this test process was started with them ignored — a
+    non-interactive shell's background job ignores SIGINT, `nohup` SIGHUP, and children inherit
+    that)."""
     return subprocess.Popen(
         [sys.executable, "-m", "hpcspec", *argv],
         cwd=cwd,
@@ -40,7 +47,13 @@ def start(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen[s
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_signals if default_signals else None,
     )
+
+
+def _default_signals() -> None:
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
 
 
 def run(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:

@@ -45,7 +45,7 @@ def test_apply_stopped_by_sigint_or_sigterm_releases_its_lock_and_the_next_apply
         (tmp_path / "m.yaml").write_text(stack_text(stack, JOBS))
         journal = cli_process.journal_path(env, stack)
         argv = ["apply", "m.yaml", "--auto-approve", "--parallelism", "2"]
-        process = cli_process.start(argv, tmp_path, env)
+        process = cli_process.start(argv, tmp_path, env, default_signals=True)
         target = chance.randint(1, 2 * JOBS)
         while process.poll() is None and journal_lines(journal) < target:
             time.sleep(0.002)
