@@ -16,6 +16,8 @@ from hpcspec.config import ClusterConfig, ClusterFlags, save_profile
 from hpcspec.hpcpack.client import ClusterInfo, read_cluster_info
 from hpcspec.hpcpack.profile import ClusterProfile
 from hpcspec.hpcpack.transport import basic_token
+from hpcspec.render import neutralise
+from hpcspec.render.neutralise import inert_json
 
 FORMAT_VERSION = 1
 
@@ -36,30 +38,35 @@ def info(output: str, cluster_flags: ClusterFlags) -> int:
     finally:
         client.close()
     if output == "json":
-        click.echo(json.dumps({"format_version": FORMAT_VERSION} | summary.as_dict(), indent=2))
+        click.echo(inert_json({"format_version": FORMAT_VERSION} | summary.as_dict()))
     else:
         click.echo(render_text(summary))
     return 0
 
 
 def render_text(summary: ClusterInfo) -> str:
-    """The summary as aligned text lines."""
+    """The summary as aligned text lines (the server's words neutralised: docs/security.md)."""
     total = sum(count for _, count in summary.nodes_by_state)
-    states = ", ".join(f"{count} {state}" for state, count in summary.nodes_by_state)
+    states = ", ".join(f"{count} {neutralise(state)}" for state, count in summary.nodes_by_state)
     lines = [
-        f"cluster        {summary.url}",
-        f"version        {summary.version}",
-        f"head node      {summary.active_head_node}",
-        f"date format    {summary.date_time_format}",
+        f"cluster        {neutralise(summary.url)}",
+        f"version        {neutralise(summary.version)}",
+        f"head node      {neutralise(summary.active_head_node)}",
+        f"date format    {neutralise(summary.date_time_format)}",
         f"nodes          {total}" + (f" ({states})" if states else ""),
         "node groups" + ("" if summary.node_groups else "    none"),
     ]
-    width = max((len(g.name) for g, _ in summary.node_groups), default=0)
-    for group, members in summary.node_groups:
+    groups = [
+        (neutralise(group.name), [neutralise(m) for m in members], neutralise(group.description))
+        for group, members in summary.node_groups
+    ]
+    width = max((len(name) for name, _, _ in groups), default=0)
+    for name, members, description in groups:
         listed = ", ".join(members) if members else "(no nodes)"
-        about = f"  — {group.description}" if group.description else ""
-        lines.append(f"  {group.name:<{width}}  {listed}{about}")
-    lines.append(f"job templates  {', '.join(summary.job_templates) or 'none'}")
+        about = f"  — {description}" if description else ""
+        lines.append(f"  {name:<{width}}  {listed}{about}")
+    templates = ", ".join(neutralise(t) for t in summary.job_templates)
+    lines.append(f"job templates  {templates or 'none'}")
     return "\n".join(lines)
 
 
@@ -127,7 +134,7 @@ def check(
         saved += f"; trace recorded in {record}"
     if output == "json":
         shown = {"format_version": FORMAT_VERSION} | report.as_dict() | {"saved": saved}
-        click.echo(json.dumps(shown, indent=2))
+        click.echo(inert_json(shown))
     elif output == "markdown":
         click.echo(render_markdown(report, saved))
     else:

@@ -7,7 +7,6 @@ the cluster does not match — refused changes, jobs that need a person; 1 on an
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -33,6 +32,7 @@ from hpcspec.engine.plan_binding import ClusterIdentity
 from hpcspec.engine.planfile import check_overwritable, plan_document, save_plan
 from hpcspec.errors import UsageError
 from hpcspec.render import render_json, render_markdown, render_text, use_color
+from hpcspec.render.neutralise import inert_json
 
 
 @click.command()
@@ -121,7 +121,7 @@ def emit(plans: list[Plan], output: str) -> None:
         if len(plans) == 1:
             click.echo(render_json(plans[0]), nl=False)
         else:
-            click.echo(json.dumps([plan_document(p) for p in plans], indent=2))
+            click.echo(inert_json([plan_document(p) for p in plans]))
     elif output == "markdown":
         click.echo("\n\n".join(render_markdown(p) for p in plans))
     else:

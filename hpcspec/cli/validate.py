@@ -8,7 +8,6 @@ which only validate checks.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -20,6 +19,7 @@ from hpcspec.errors import ExitCode, HpcspecError
 from hpcspec.manifest import InvalidManifest, load_manifest, resolve
 from hpcspec.manifest.load import clock_problems
 from hpcspec.manifest.resolve import ResolvedStack
+from hpcspec.render.neutralise import inert_json
 
 
 @click.command()
@@ -43,8 +43,7 @@ def validate(
         except HpcspecError as error:
             results.append((path, None, [error]))
     if output == "json":
-        # every `#` as \u0023: no `##vso[` from a manifest can reach a CI log
-        click.echo(json.dumps(_document(results), indent=2).replace("#", "\\u0023"))
+        click.echo(inert_json(_document(results)))
     else:
         for path, stack, problems in results:
             if stack is not None:

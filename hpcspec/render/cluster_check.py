@@ -7,6 +7,8 @@ The last step of `cluster check` (`cli/cluster_cmd.py`): the `CheckReport` of
 from __future__ import annotations
 
 from hpcspec.hpcpack.check import CheckReport, Outcome
+from hpcspec.render.markdown import literal
+from hpcspec.render.neutralise import neutralise
 
 _MARK = {Outcome.HOLDS: "holds", Outcome.DIFFERS: "DIFFERS", Outcome.UNKNOWN: "unknown"}
 
@@ -25,33 +27,30 @@ def _jobs(report: CheckReport) -> str:
 def render_text(report: CheckReport, saved: str) -> str:
     """The report as aligned lines: one per finding, its evidence indented below."""
     width = max((len(f.probe) for f in report.findings), default=0)
-    lines = [f"cluster check of {report.url}", ""]
-    for finding in report.findings:
-        lines.append(f"{_MARK[finding.outcome]:<8} {finding.probe:<{width}}  {finding.assumption}")
-        lines.append(f"{'':<8} {'':<{width}}  evidence: {finding.evidence}")
-    lines += ["", f"{_tally(report)}; {_jobs(report)}"]
-    lines += [f"clean-up failed: {e}" for e in report.cleanup_errors]
-    lines.append(saved)
+    lines = [f"cluster check of {neutralise(report.url)}", ""]
+    for f in report.findings:
+        lines.append(f"{_MARK[f.outcome]:<8} {f.probe:<{width}}  {neutralise(f.assumption)}")
+        lines.append(f"{'':<8} {'':<{width}}  evidence: {neutralise(f.evidence)}")
+    lines += ["", neutralise(f"{_tally(report)}; {_jobs(report)}")]
+    lines += [f"clean-up failed: {neutralise(e)}" for e in report.cleanup_errors]
+    lines.append(neutralise(saved))
     return "\n".join(lines)
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def render_markdown(report: CheckReport, saved: str) -> str:
-    """The report as a Markdown table (for an issue or a pull request)."""
+    """The report as a Markdown table (for an issue or a pull request); the server's words
+    (evidence, clean-up errors) are neutralised and escaped like a plan's (`markdown.literal`)."""
     lines = [
-        f"### `hpcspec cluster check` of {report.url}",
+        f"### <code>hpcspec cluster check</code> of {literal(report.url)}",
         "",
         "| result | probe | assumption | evidence |",
         "|---|---|---|---|",
     ]
     lines += [
-        f"| {f.outcome.value} | `{f.probe}` | {_cell(f.assumption)} | {_cell(f.evidence)} |"
+        f"| {f.outcome.value} | `{f.probe}` | {literal(f.assumption)} | {literal(f.evidence)} |"
         for f in report.findings
     ]
-    lines += ["", f"{_tally(report)}; {_jobs(report)}."]
-    lines += [f"- clean-up failed: {_cell(e)}" for e in report.cleanup_errors]
-    lines.append(saved)
+    lines += ["", literal(f"{_tally(report)}; {_jobs(report)}.")]
+    lines += [f"- clean-up failed: {literal(e)}" for e in report.cleanup_errors]
+    lines.append(literal(saved))
     return "\n".join(lines)

@@ -6,12 +6,10 @@
 
 from __future__ import annotations
 
-import json
-
 from hpcspec.engine.drift import DriftReport, JobDrift
 from hpcspec.engine.plan import FieldDiff
 from hpcspec.render.markdown import escape, literal
-from hpcspec.render.neutralise import neutralise
+from hpcspec.render.neutralise import inert_json, neutralise
 from hpcspec.render.phrases import field_label, quoted
 
 DRIFT_FORMAT_VERSION = "1.0"
@@ -92,4 +90,4 @@ def drift_document(report: DriftReport) -> dict[str, object]:
 
 def render_drift_json(report: DriftReport) -> str:
     """The JSON document, inert in a CI log (every `#` written `\\u0023`)."""
-    return json.dumps(drift_document(report), indent=2).replace("#", "\\u0023")
+    return inert_json(drift_document(report))

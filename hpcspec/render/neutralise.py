@@ -17,6 +17,7 @@ change to its data: `hpcspec.engine.planfile.dumps` writes the dangerous charact
 
 from __future__ import annotations
 
+import json
 import re
 
 ZWSP = "\u200b"
@@ -51,3 +52,10 @@ def neutralise(text: str, *, multiline: bool = False) -> str:
         text = text.replace("\n", "\\n")
     text = _HASH_COMMAND.sub("#" + ZWSP + "#", text)
     return _COLON_COMMAND.sub(lambda m: m.group(1) + ":" + ZWSP, text)
+
+
+def inert_json(document: object) -> str:
+    """`document` as indented ASCII JSON that is inert in a CI log: every `#` is written
+    `\\u0023` (no `##vso[`), every non-ASCII character (C1 controls, U+2028, lone surrogates)
+    as a `\\u` escape; each line starts with indentation and `"`, `{`, `[`, `]` or `}`."""
+    return json.dumps(document, indent=2).replace("#", "\\u0023")

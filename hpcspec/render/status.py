@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from hpcspec.engine.status import JobStatus
 from hpcspec.hpcpack.values import format_duration
 from hpcspec.render.markdown import escape
-from hpcspec.render.neutralise import neutralise
+from hpcspec.render.neutralise import inert_json, neutralise
 
 STATUS_FORMAT_VERSION = "1.0"
 _ORDER = (
@@ -115,4 +114,4 @@ def status_row(row: JobStatus) -> dict[str, object]:
 
 
 def render_status_json(stack: str, rows: Sequence[JobStatus]) -> str:
-    return json.dumps(status_document(stack, rows), indent=2).replace("#", "\\u0023") + "\n"
+    return inert_json(status_document(stack, rows)) + "\n"

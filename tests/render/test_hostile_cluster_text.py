@@ -1,0 +1,93 @@
+"""What `cluster info`, `cluster check` and several JSON plans print from a hostile head node.
+
+Node, group and template names, the version string, a probe's evidence (a scheduler message)
+and a clean-up error are the server's words: like a plan's, they reach a terminal, a CI log and
+a pull request inert (docs/security.md, "CI logs and terminals").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from hpcspec.cli.cluster_cmd import render_text as render_info
+from hpcspec.cli.plan import emit
+from hpcspec.hpcpack.check import CheckReport, Outcome
+from hpcspec.hpcpack.check.model import Finding
+from hpcspec.hpcpack.client.cluster import ClusterInfo, NodeGroup
+from hpcspec.hpcpack.profile import ClusterProfile
+from hpcspec.render.cluster_check import render_markdown, render_text
+from hpcspec.render.neutralise import inert_json
+from tests.render.ci import PAYLOADS, runner_commands
+from tests.render.test_injection import hostile_plan
+
+# A terminal escape, a title (OSC), a forged line, a runner command, a Trojan Source override,
+# and markdown/HTML that would close a fold, load an image, ping a person or break a table.
+HOSTILE = (
+    "x\x1b[2J\x1b]0;owned\x07\r::error::forged\n##vso[task.complete]\u202eevil"
+    " </details> <img src=https://t.example/p.png> @octocat ``` |"
+)
+
+
+def _info(payload: str) -> ClusterInfo:
+    return ClusterInfo(
+        url="https://hpc.example/hpc",
+        version=payload,
+        active_head_node=payload,
+        date_time_format=payload,
+        node_groups=((NodeGroup(payload, payload), (payload, "CN001")),),
+        nodes_by_state=((payload, 2),),
+        job_templates=(payload, "Default"),
+    )
+
+
+def _report(payload: str) -> CheckReport:
+    return CheckReport(
+        url="https://hpc.example/hpc",
+        findings=[Finding("paging.small-pages", "Paging works", Outcome.UNKNOWN, payload)],
+        profile=ClusterProfile(),
+        jobs={7: "Canceled"},
+        cleanup_errors=[f"job 7: {payload}"],
+        prefix="hpcspec-check-1-",
+    )
+
+
+def _terminal_inert(output: str) -> None:
+    assert runner_commands(output) == []
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", output)
+
+
+@pytest.mark.parametrize("payload", [HOSTILE, *PAYLOADS])
+def test_cluster_info_shows_the_servers_names_inert(payload: str) -> None:
+    _terminal_inert(render_info(_info(payload)))
+
+
+@pytest.mark.parametrize("payload", [HOSTILE, *PAYLOADS])
+def test_cluster_check_text_shows_evidence_and_clean_up_errors_inert(payload: str) -> None:
+    _terminal_inert(render_text(_report(payload), "profile saved to /tmp/p.json"))
+
+
+def test_cluster_check_markdown_shows_evidence_as_text_not_markup() -> None:
+    markdown = render_markdown(_report(HOSTILE), "profile saved to /tmp/p.json")
+    _terminal_inert(markdown)
+    for markup in ("</details>", "<img", "@octocat", "```", "\u202e"):
+        assert markup not in markdown
+    rows = [line for line in markdown.splitlines() if line.startswith("| unknown")]
+    assert len(rows) == 1 and rows[0].count("|") == 5  # the table keeps its four columns
+    assert "owned" not in markdown and "evil" in markdown  # the OSC title is gone, text shown
+
+
+def test_cluster_info_and_check_json_are_inert_and_exact() -> None:
+    for document in (_info(HOSTILE).as_dict(), _report(HOSTILE).as_dict()):
+        text = inert_json(document)
+        assert runner_commands(text) == [] and json.loads(text) == document
+
+
+def test_several_json_plans_are_inert_like_one(capsys: pytest.CaptureFixture[str]) -> None:
+    plans = [hostile_plan(p) for p in PAYLOADS[:2]] + [hostile_plan(HOSTILE)]
+    emit(plans, "json")
+    out = capsys.readouterr().out
+    assert runner_commands(out) == []
+    assert [p["stack"] for p in json.loads(out)] == [*PAYLOADS[:2], HOSTILE]
