@@ -192,13 +192,15 @@ def plan_document(plan: Plan) -> dict[str, object]:
     }
 
 
-# `#` and C1/Unicode line separators only occur inside JSON strings, where `\\u0023` and
-# friends decode to the very same characters.
+# `#`, C1 controls, Unicode line separators and lone surrogates only occur inside JSON
+# strings, where `\\u0023` and friends decode to the very same characters. A lone surrogate
+# written raw could not be encoded as UTF-8 at all (the write would fail).
 _INERT = {
     ord("#"): "\\u0023",
     **{c: f"\\u{c:04x}" for c in range(0x80, 0xA0)},
     0x2028: "\\u2028",
     0x2029: "\\u2029",
+    **{c: f"\\u{c:04x}" for c in range(0xD800, 0xE000)},
 }
 
 
@@ -207,9 +209,9 @@ def dumps(document: Mapping[str, object], *, one_line: bool = False) -> str:
 
     The text is inert in a CI log (`cat plan.json` in a pipeline is common): no `##vso[` or
     `##[` can appear (every `#` is written `\\u0023`), C0 controls are escaped by `json`, C1
-    controls and Unicode line separators here, and every line starts with indentation and
-    `"`, `{`, `[` or `}`, so none starts with `::`. The data is unchanged. `one_line`: the
-    same, compact on one line (a JSON-lines record, `apply --output json`).
+    controls, Unicode line separators and lone surrogates here, and every line starts with
+    indentation and `"`, `{`, `[` or `}`, so none starts with `::`. The data is unchanged.
+    `one_line`: the same, compact on one line (a JSON-lines record, `apply --output json`).
     """
     indent, separators = (None, (",", ":")) if one_line else (2, None)
     text = json.dumps(

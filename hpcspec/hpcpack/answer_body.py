@@ -7,12 +7,19 @@ answer with `decode_body`; the codec (`codec.py`) reads the result.
 from __future__ import annotations
 
 import json
+import re
 
 from lxml import etree
 
 from hpcspec.hpcpack.jobxml.safe import JobXmlError, local_name, parse_root
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
+
+# A JSON `\\ud800` escape without its other half decodes to a lone surrogate, which no UTF-8
+# output can carry (printing it, or a plan holding it, raised UnicodeEncodeError). .NET strings
+# are UTF-16, so a head node that cuts a Name between the halves of a pair sends one.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def decode_body(content: bytes, content_type: str | None) -> object:
@@ -29,8 +36,25 @@ def decode_body(content: bytes, content_type: str | None) -> object:
             raise ValueError(bad.message) from None
         return _from_xml(root)
     if "json" in kind or content.lstrip()[:1] in b'[{"-0123456789tfn':
-        return json.loads(content)
+        return load_json(content)
     return content.decode("utf-8", errors="replace")
+
+
+def load_json(content: bytes) -> object:
+    """`json.loads(content)`, each lone surrogate replaced by U+FFFD (as .NET's UTF-8 encoder
+    writes one), so every string from the server can be printed and saved (docs/security.md)."""
+    data = json.loads(content)
+    return _sound(data) if _SURROGATE_ESCAPE.search(content) else data
+
+
+def _sound(value: object) -> object:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_sound(v) for v in value]
+    if isinstance(value, dict):
+        return {_sound(k): _sound(v) for k, v in value.items()}
+    return value
 
 
 def _from_xml(element: etree._Element) -> object:

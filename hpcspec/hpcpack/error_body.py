@@ -32,6 +32,7 @@ from typing import Any
 from lxml import etree
 
 from hpcspec.errors import HpcspecError
+from hpcspec.hpcpack.answer_body import load_json
 from hpcspec.hpcpack.jobxml.safe import local_name, parse_root
 
 MAX_MESSAGE = 1000  # characters of the server's message kept in an error
@@ -74,7 +75,7 @@ def read_error_body(content: bytes, content_type: str | None) -> ErrorBody:
         return _xml(data)
     if "json" in kind or head[:1] in (b"{", b"[", b'"'):
         try:
-            document = json.loads(data)
+            document = load_json(data)
         except ValueError:
             return _text(data)
         return _json(document)

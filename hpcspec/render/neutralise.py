@@ -28,6 +28,18 @@ _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|
 _BREAKS = re.compile(r"\r\n|[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 # C0 and C1 controls (tab kept), DEL, and bidi overrides that make text read differently.
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# What a terminal does not show as itself (Unicode categories Cc, Cf, Cs, Zl, Zp, Unicode 15):
+# controls, line breaks, bidi controls, zero-width and other format characters, tag
+# characters, lone surrogates. In a one-line value each is written as an escape, so that two
+# values that differ only by them (`build` and `bu\u200bild`) never look the same.
+_INVISIBLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f]"
+)
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # `##vso[` and `##[` are matched anywhere in a line (case-insensitive to be safe); a value
 # that ends in `##` or `##vso` is broken too, as a renderer may write `[3]` right after it.
 _HASH_COMMAND = re.compile(r"##(?=(?:vso)?(?:\[|\Z))", re.IGNORECASE)
@@ -37,19 +49,38 @@ _HASH_COMMAND = re.compile(r"##(?=(?:vso)?(?:\[|\Z))", re.IGNORECASE)
 _COLON_COMMAND = re.compile(r"^(\s*):", re.MULTILINE)
 
 
+def _shown(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    named = _NAMED.get(char)
+    if named:
+        return named
+    return (
+        f"\\x{code:02x}"
+        if code < 0x100
+        else f"\\u{code:04x}"
+        if code < 0x10000
+        else f"\\U{code:08x}"
+    )
+
+
 def neutralise(text: str, *, multiline: bool = False) -> str:
     """`text` made safe to print: no escapes or controls, no CI log command prefixes.
 
-    Line breaks become `\\n` (shown, not obeyed) unless `multiline`, so a value can neither
-    start a new log line nor forge a plan line; with `multiline` they become plain `\\n`
-    and every line is neutralised.
+    One line (the default: names, keys, values, messages in a plan): every character a
+    terminal would not show as itself is written as an escape (`\\n`, `\\r`, `\\t`, `\\x1b`,
+    `\\u202e`, `\\u200b`), so a value can neither start a new log line, forge or hide a plan
+    line, nor pass for another value. `multiline` (task output, error reports): line breaks
+    become plain `\\n`, ANSI escapes (a task's colours), controls and bidi overrides are
+    removed, and every line is neutralised.
     """
-    text = _ANSI.sub("", text)
-    text = _BREAKS.sub("\n", text)
-    text = _CONTROLS.sub("", text)
-    text = text.replace("\t", " ")
-    if not multiline:
-        text = text.replace("\n", "\\n")
+    if multiline:
+        text = _ANSI.sub("", text)
+        text = _BREAKS.sub("\n", text)
+        text = _CONTROLS.sub("", text)
+        text = _SURROGATE.sub("\ufffd", text).replace("\t", " ")
+    else:
+        text = _INVISIBLE.sub(_shown, text)
     text = _HASH_COMMAND.sub("#" + ZWSP + "#", text)
     return _COLON_COMMAND.sub(lambda m: m.group(1) + ":" + ZWSP, text)
 

@@ -76,7 +76,7 @@ def test_cluster_check_markdown_shows_evidence_as_text_not_markup() -> None:
         assert markup not in markdown
     rows = [line for line in markdown.splitlines() if line.startswith("| unknown")]
     assert len(rows) == 1 and rows[0].count("|") == 5  # the table keeps its four columns
-    assert "owned" not in markdown and "evil" in markdown  # the OSC title is gone, text shown
+    assert "&#92;u202eevil" in markdown  # the override is shown, not obeyed
 
 
 def test_cluster_info_and_check_json_are_inert_and_exact() -> None:

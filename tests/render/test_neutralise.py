@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from hpcspec.engine.planfile import dumps
 from hpcspec.render.neutralise import ZWSP, neutralise
+from hpcspec.render.phrases import quoted
 from tests.render.ci import PAYLOADS, runner_commands
 
 
@@ -30,9 +32,11 @@ def test_text_that_is_not_a_command_is_unchanged() -> None:
         assert neutralise(text) == text
 
 
-def test_line_breaks_are_shown_not_obeyed() -> None:
+def test_line_breaks_are_shown_exactly_not_obeyed() -> None:
     assert neutralise("ok\n::error::x") == "ok\\n::error::x"
-    assert neutralise("a\r\nb\rc\u2028d") == "a\\nb\\nc\\nd"
+    # `\r` is shown as itself: a value whose `\r` would overwrite a plan line looks different
+    # from one with a line feed.
+    assert neutralise("a\r\nb\rc\u2028d") == "a\\r\\nb\\rc\\u2028d"
 
 
 def test_multiline_text_keeps_its_lines_but_each_is_inert() -> None:
@@ -41,9 +45,47 @@ def test_multiline_text_keeps_its_lines_but_each_is_inert() -> None:
     assert runner_commands(text) == []
 
 
-def test_ansi_escapes_and_control_characters_are_removed() -> None:
-    raw = "\x1b[31mred\x1b[0m \x1b]0;title\x07bell\x07 nul\x00 bidi\u202e tab\tend"
-    assert neutralise(raw) == "red bell nul bidi tab end"
+def test_escapes_controls_and_invisible_characters_in_a_value_are_shown_as_escapes() -> None:
+    raw = "\x1b[31mred\x1b[0m \x1b]0;title\x07 nul\x00 bidi\u202e zw\u200b tab\tend\ud800"
+    assert neutralise(raw) == (
+        "\\x1b[31mred\\x1b[0m \\x1b]0;title\\x07 nul\\x00 bidi\\u202e zw\\u200b tab\\tend\\ud800"
+    )
+
+
+def test_task_output_loses_its_colours_and_controls_but_keeps_its_lines() -> None:
+    raw = "\x1b[31mred\x1b[0m \x1b]0;title\x07bell\x07 nul\x00 bidi\u202e tab\tend\ud800"
+    assert neutralise(raw, multiline=True) == "red bell nul bidi tab end\ufffd"
+
+
+def _invisible(text: str) -> list[str]:
+    """Characters a terminal does not show as themselves (neutralise's own ZWSP aside)."""
+    kinds = ("Cc", "Cf", "Cs", "Zl", "Zp")
+    return [c for c in text if c != ZWSP and unicodedata.category(c) in kinds]
+
+
+@given(st.text())
+@example("\U000e0041\u2066\u061c\xad")  # a tag character, an isolate, a mark, soft hyphen
+def test_a_value_shows_every_character_or_an_escape_for_it(text: str) -> None:
+    assert _invisible(neutralise(text)) == []
+    neutralise(text).encode("utf-8")  # raises on a lone surrogate: it can always be printed
+
+
+def test_every_character_unicode_calls_invisible_is_shown_as_an_escape() -> None:
+    kinds = ("Cc", "Cf", "Cs", "Zl", "Zp")
+    hidden = "".join(c for c in map(chr, range(0x110000)) if unicodedata.category(c) in kinds)
+    assert _invisible(neutralise(hidden)) == []
+
+
+@given(st.text(), st.text())
+@example("build", "bu\u200bild")  # a zero-width space
+@example("a\u202eb", "ab")  # a bidi override (removing it made these look the same)
+@example("a\rb", "a\nb")
+@example("##[x", "#\u200b#[x")  # our own zero-width space is not confused with a value's
+def test_two_different_quoted_values_never_look_the_same(first: str, second: str) -> None:
+    def seen(value: str) -> str:
+        return quoted(value).replace(ZWSP, "")  # what a reader sees
+
+    assert (seen(first) == seen(second)) == (first == second)
 
 
 @given(st.text())
@@ -63,8 +105,10 @@ def test_printable_single_line_text_reads_the_same(text: str) -> None:
         st.lists(st.sampled_from([*PAYLOADS, "plain", "#", "##", "["]), max_size=6).map("".join),
     )
 )
+@example("cut \ud83d")  # a lone surrogate: raw, the document could not be written as UTF-8
 def test_plan_json_is_inert_and_decodes_to_the_same_data(text: str) -> None:
     inert = dumps({"name": text, "nested": [{"x": text}]})
+    inert.encode("utf-8")  # raises on a raw lone surrogate
     assert json.loads(inert) == {"name": text, "nested": [{"x": text}]}
     assert runner_commands(inert) == []
 
