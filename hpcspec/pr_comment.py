@@ -18,7 +18,7 @@ manifests), not the plan's digest, which changes with every push. Each forge's v
           CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID.
 
 Outside a pull request it says so and exits 0. Only the standard library is used (and
-hpcspec's own capped reader, which imports nothing else). The token
+hpcspec's own capped reader and markdown cutter, which import nothing else). The token
 is sent in a header and never printed, only over https (or http to this machine), and never
 along a redirect (a 3xx is an error); a failed request prints its method, URL and status.
 """
@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from hpcspec.capped_read import FileTooLarge, read_capped_text
+from hpcspec.markdown_cut import cut_at_line
 
 # GitHub refuses comment bodies over 65,536 characters; Azure and GitLab allow more.
 BODY_LIMIT = 65_000
@@ -75,16 +76,14 @@ def marker(key: str) -> str:
 
 
 def compose(key: str, markdown: str, limit: int = BODY_LIMIT) -> str:
-    """The comment body: marker, then the markdown cut at a line to fit `limit` characters."""
+    """The comment body: marker, then the markdown cut at a line to fit `limit` characters
+    (its open folds closed, so the closing note is never hidden inside one)."""
     head = marker(key) + "\n"
     body = head + markdown
     if len(body) <= limit:
         return body
     note = "\n\n> **hpcspec:** cut to fit a comment; the job log and summary have it all.\n"
-    room = limit - len(head) - len(note)
-    cut = markdown[:room]
-    cut = cut[: cut.rfind("\n") + 1] if "\n" in cut else ""
-    return head + cut + note
+    return head + cut_at_line(markdown, limit - len(head) - len(note)) + note
 
 
 def _require(env: Mapping[str, str], *names: str) -> list[str]:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import click
 
 from hpcspec.errors import HpcspecError
+from hpcspec.markdown_cut import cut_at_line
 from hpcspec.render import neutralise
 
 if TYPE_CHECKING:
@@ -109,7 +110,8 @@ def fold_lines(
 
 
 def truncated_summary(markdown: str, room: int) -> str:
-    """`markdown` cut at a line so that it and its note fit in `room` UTF-8 bytes."""
+    """`markdown` cut at a line (its open folds closed) so that it and its note fit in `room`
+    UTF-8 bytes."""
     data = markdown.encode("utf-8")
     if len(data) <= room:
         return markdown
@@ -117,9 +119,7 @@ def truncated_summary(markdown: str, room: int) -> str:
         "\n\n> **hpcspec:** this summary was cut to stay under GitHub's 1 MiB step-summary "
         f"limit ({len(data)} bytes were written); the job log and the JSON plan have it all.\n"
     )
-    keep = max(0, room - len(note.encode("utf-8")))
-    head = data[:keep].decode("utf-8", errors="ignore")
-    head = head[: head.rfind("\n") + 1] if "\n" in head else ""
+    head = cut_at_line(markdown, room - len(note.encode("utf-8")), in_bytes=True)
     return head + note if len(note.encode("utf-8")) <= room else ""
 
 
