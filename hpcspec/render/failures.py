@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from hpcspec.engine.logs import TaskLog
 from hpcspec.render.logs import last_lines, outcome
+from hpcspec.render.markdown import unlinked
 from hpcspec.render.neutralise import neutralise
 
 EXCERPT_LINES = 30  # per source: the Output, each stream file
@@ -63,7 +64,7 @@ def failures_markdown(logs: Sequence[TaskLog], *, hidden: int, command: str) -> 
     out = ["### hpcspec: failed tasks", ""]
     for log in logs:
         out += [
-            f"<details><summary>{html.escape(title(log))}</summary>",
+            f"<details><summary>{unlinked(html.escape(title(log)))}</summary>",
             "",
             "<pre>",
             *(html.escape(line) for line in excerpt(log)),

@@ -8,7 +8,8 @@ sections are cut from the end and a closing note says how many, and of which act
 
 User and server text is neutralised (no CI log commands) and then escaped: every character
 with a meaning in markdown or HTML becomes a numeric entity, and `@` is followed by a
-zero-width space so a job named `@org/team` mentions nobody.
+zero-width space so a job named `@org/team` mentions nobody (as are `#12` and `GH-12`, so
+no issue is linked or marked as mentioned).
 """
 
 from __future__ import annotations
@@ -25,14 +26,24 @@ from hpcspec.render.neutralise import ZWSP, neutralise
 DEFAULT_LIMIT = 60_000
 # Inline syntax anywhere (emphasis, code, links, tables, strikethrough, HTML, entities, math).
 _INLINE = "\\`*_[]<>&~|$"
-_ESCAPES = {ord(c): f"&#{ord(c)};" for c in _INLINE} | {ord("@"): "@" + ZWSP}
+_ESCAPES = {ord(c): f"&#{ord(c)};" for c in _INLINE}
 # Block syntax where text starts a line, a list item or a quote: headings, lists, rules.
 _BLOCK_START = re.compile(r"^(\s*)([#+\-=]|\d+[.)])")
+# What GitHub links in text, even inside HTML: `@user` and `@org/team` mentions (they notify)
+# and issue references (`#12`, `org/repo#12`, `GH-12`: they link, and mark the issue they
+# name as mentioned by this pull request). A zero-width space after `@`, `#` or `GH-` keeps
+# each one text.
+_PING = re.compile(r"@|(?:#|\bGH-)(?=\d)", re.IGNORECASE)
+
+
+def unlinked(text: str) -> str:
+    """`text` with every mention and issue reference kept as text (it reads the same)."""
+    return _PING.sub(lambda m: m.group() + ZWSP, text)
 
 
 def escape(text: str) -> str:
     """Already-neutralised text made literal in markdown and HTML (it reads the same)."""
-    text = text.translate(_ESCAPES)
+    text = unlinked(text).translate(_ESCAPES)
     match = _BLOCK_START.match(text)
     if match:
         lead, marker = match.groups()

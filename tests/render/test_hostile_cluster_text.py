@@ -2,7 +2,8 @@
 
 Node, group and template names, the version string, a probe's evidence (a scheduler message)
 and a clean-up error are the server's words: like a plan's, they reach a terminal, a CI log and
-a pull request inert (docs/security.md, "CI logs and terminals").
+a pull request inert (docs/security.md, "CI logs and terminals"). In markdown no value pings
+a person or links an issue.
 """
 
 from __future__ import annotations
@@ -91,3 +92,31 @@ def test_several_json_plans_are_inert_like_one(capsys: pytest.CaptureFixture[str
     out = capsys.readouterr().out
     assert runner_commands(out) == []
     assert [p["stack"] for p in json.loads(out)] == [*PAYLOADS[:2], HOSTILE]
+
+
+PINGS = "@octocat @org/team #12 org/repo#3 GH-7 gh-8"
+
+
+def _pings(markdown: str) -> list[str]:
+    """What GitHub would turn into a mention or an issue reference (entities aside)."""
+    return re.findall(r"@\w|(?<!&)#\d|\bGH-\d", markdown, re.IGNORECASE)
+
+
+def test_a_plan_comment_pings_nobody_and_links_no_issue() -> None:
+    from hpcspec.render import render_markdown
+
+    markdown = render_markdown(hostile_plan(PINGS))
+    assert _pings(markdown) == []
+    assert "org/repo#\u200b3" in markdown  # still reads the same
+
+
+def test_a_failed_tasks_summary_pings_nobody_and_links_no_issue() -> None:
+    from hpcspec.engine.logs import TaskLog
+    from hpcspec.hpcpack.live import LiveTask
+    from hpcspec.hpcpack.states import TaskState
+    from hpcspec.render.failures import failures_markdown
+
+    log = TaskLog(PINGS, 12, LiveTask(1, PINGS, TaskState.Failed, output=PINGS))
+    markdown = failures_markdown([log], hidden=0, command="hpcspec logs")
+    # GitHub links nothing inside <pre> (the task's output); the fold's title is outside it.
+    assert _pings(re.sub(r"<pre>.*?</pre>", "", markdown, flags=re.DOTALL)) == []
