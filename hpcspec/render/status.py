@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from hpcspec.engine.status import JobStatus
 from hpcspec.hpcpack.values import format_duration
-from hpcspec.render.markdown import escape
+from hpcspec.render.markdown import literal
 from hpcspec.render.neutralise import inert_json, neutralise
 
 STATUS_FORMAT_VERSION = "1.0"
@@ -60,23 +60,23 @@ def render_status_text(stack: str, rows: Sequence[JobStatus]) -> str:
 
 
 def render_status_markdown(stack: str, rows: Sequence[JobStatus]) -> str:
-    """A markdown table for CI job summaries."""
+    """A markdown table for CI job summaries (the cluster's words neutralised and escaped)."""
     out = [
-        f"### hpcspec status: stack <code>{escape(stack)}</code>",
+        f"### hpcspec status: stack <code>{literal(stack)}</code>",
         "",
         "| Key | Job | State | Tasks | Runtime |",
         "| :-- | --: | :-- | :-- | --: |",
     ]
     out += [
-        f"| {escape(r.key)} | {r.job_id or '-'} | {r.state} | {_tasks(r)} | {_runtime(r)} |"
+        f"| {literal(r.key)} | {r.job_id or '-'} | {r.state} | {_tasks(r)} | {_runtime(r)} |"
         for r in rows
     ]
     failed = [(r, t) for r in rows for t in r.failed]
     if failed:
         out += ["", "<details><summary>Failed tasks</summary>", ""]
         for row, task in failed:
-            out.append(f"- {escape(row.key)} / {escape(task.name)}: exit code {task.exit_code}")
-            out += [f"  - <code>{escape(line)}</code>" for line in task.output]
+            out.append(f"- {literal(row.key)} / {literal(task.name)}: exit code {task.exit_code}")
+            out += [f"  - <code>{literal(line)}</code>" for line in task.output]
         out += ["", "</details>"]
     return "\n".join(out) + "\n"
 

@@ -120,3 +120,14 @@ def test_a_failed_tasks_summary_pings_nobody_and_links_no_issue() -> None:
     markdown = failures_markdown([log], hidden=0, command="hpcspec logs")
     # GitHub links nothing inside <pre> (the task's output); the fold's title is outside it.
     assert _pings(re.sub(r"<pre>.*?</pre>", "", markdown, flags=re.DOTALL)) == []
+
+
+def test_status_markdown_shows_task_names_and_output_inert() -> None:
+    from hpcspec.engine.status import FailedTask, JobStatus
+    from hpcspec.render.status import render_status_markdown
+
+    task = FailedTask("t\r::add-mask::x", 1, 0, 2, (HOSTILE, "\x1b]8;;https://e.example\x07link"))
+    row = JobStatus(HOSTILE, 7, "Failed", {"Failed": 1}, 1, failed=(task,))
+    markdown = render_status_markdown(HOSTILE, [row])
+    _terminal_inert(markdown)
+    assert "<img" not in markdown and "```" not in markdown
