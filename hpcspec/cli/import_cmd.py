@@ -26,6 +26,7 @@ from hpcspec.hpcpack.values import format_priority
 from hpcspec.manifest.export import ExportJob, export_manifest, slug
 from hpcspec.manifest.source import without_cycle_collection
 from hpcspec.manifest.vocabulary import KEY_PATTERN
+from hpcspec.render import neutralise
 
 if TYPE_CHECKING:
     from hpcspec.config import ClusterFlags
@@ -97,7 +98,7 @@ def import_(
         )
         write_manifest(text, out)
         for note in notes:
-            click.echo(f"note: {note}", err=True)
+            click.echo(f"note: {neutralise(note)}", err=True)
         return int(ExitCode.OK)
     if key is not None or secret_names:
         raise UsageError("--key and --secret-env go with --job", code="usage")
@@ -128,7 +129,7 @@ def _import(
     )
     write_manifest(exported.text, out)
     for note in [*notes, *exported.notes]:
-        click.echo(f"note: {note}", err=True)
+        click.echo(f"note: {neutralise(note)}", err=True)
     return int(ExitCode.OK)
 
 

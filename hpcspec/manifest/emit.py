@@ -115,6 +115,15 @@ def _double_quoted(text: str) -> str:
     return "".join(c if c.isprintable() else _escape(c) for c in quoted)
 
 
+def _comment(text: str, pad: str) -> list[str]:
+    """`# ` lines, one per `\\n` of `text`. A comment can quote the cluster's words (an
+    imported job's identity tags): every character that is not printable is escaped, for a
+    `\\r` (or U+0085, U+2028) would end the comment for a YAML reader, whatever a terminal
+    shows, and the rest of the line would be read as manifest."""
+    lines = ("".join(c if c.isprintable() else _escape(c) for c in t) for t in text.split("\n"))
+    return [f"{pad}# {line}\n" if line else f"{pad}#\n" for line in lines]
+
+
 def _escape(char: str) -> str:
     code = ord(char)
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
@@ -133,7 +142,7 @@ def _flow(value: object) -> str:
 
 def write(tree: Mapping[str, object], header: Iterable[str] = ()) -> str:
     """The whole document: `# ` header lines, then the tree as a block mapping."""
-    out = [f"# {line}\n" if line else "#\n" for text in header for line in text.split("\n")]
+    out = [line for text in header for line in _comment(text, "")]
     _mapping(tree, 0, out, {})
     return "".join(out)
 
@@ -148,7 +157,7 @@ def _mapping(
     pad = " " * indent
     comment = getattr(mapping, "comment", None)
     if comment:
-        out.extend(f"{pad}# {line}\n" for line in comment.split("\n"))
+        out.extend(_comment(comment, pad))
     append, get = out.append, _BLOCK_TEXTS.get
     for key, value in mapping.items():
         kind = type(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -12,6 +13,7 @@ from hpcspec.cli import main
 from hpcspec.hpcpack import jobxml
 from hpcspec.manifest import load_and_resolve
 from tests.jobxml.conftest import ROOT
+from tests.render.ci import runner_commands
 
 SECRET_MANIFEST = """\
 apiVersion: hpcspec/v1
@@ -137,3 +139,21 @@ def test_render_carries_state_and_on_spec_change_through_import(tmp_path: Path) 
     code, out, _ = _run("import", f"--xml={tmp_path / 'x' / 'one.xml'}")
     assert code == 0
     assert "state: configuring\n    onSpecChange: ignore\n    retries: 3\n" in out
+
+
+def test_import_shows_a_hostile_tag_inert_in_its_notes_and_its_manifest(tmp_path: Path) -> None:
+    # A dependency named by the (possibly hostile) job XML: a CR, a runner command, an override.
+    xml = tmp_path / "job.xml"
+    xml.write_text(
+        '<Job Name="n"><CustomProperties><Term><Name>hpcspec.dependsOn</Name>'
+        "<Value>ghost&#13;::error::forged&#13;  tasks: {t: {commandLine: evil}}\u202e</Value>"
+        "</Term></CustomProperties></Job>",
+        encoding="utf-8",
+    )
+    code, out, err = _run("import", "--xml", str(xml))
+    assert code == 0, err
+    assert runner_commands(err) == [] and "\u202e" not in err
+    assert "\r" not in out and "evil" in out  # quoted in a comment, escaped
+    assert "commandLine: evil" not in "\n".join(
+        line for line in re.split(r"\r\n|\r|\n", out) if not line.lstrip().startswith("#")
+    )

