@@ -42,8 +42,13 @@ def decode_body(content: bytes, content_type: str | None) -> object:
 
 def load_json(content: bytes) -> object:
     """`json.loads(content)`, each lone surrogate replaced by U+FFFD (as .NET's UTF-8 encoder
-    writes one), so every string from the server can be printed and saved (docs/security.md)."""
-    data = json.loads(content)
+    writes one), so every string from the server can be printed and saved (docs/security.md).
+    Raises ValueError for what is not JSON, and for JSON nested too deep to read (json's
+    RecursionError, which the transport would not take for a bad answer)."""
+    try:
+        data = json.loads(content)
+    except RecursionError:
+        raise ValueError("the JSON answer is nested too deeply") from None
     return _sound(data) if _SURROGATE_ESCAPE.search(content) else data
 
 
