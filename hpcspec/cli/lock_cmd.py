@@ -19,6 +19,7 @@ from hpcspec.config import ClusterFlags
 from hpcspec.engine.lock import DEFAULT_TIMEOUT, LockOptions, force_unlock
 from hpcspec.errors import UsageError
 from hpcspec.hpcpack.values import parse_duration
+from hpcspec.render import neutralise
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -83,5 +84,6 @@ def force_unlock_command(
         job = force_unlock(client, stack_name, lock_id)
     finally:
         client.close()
-    click.echo(f"Lock {job.id} of stack {stack_name!r} released (owner {job.owner or 'unknown'}).")
+    owner = neutralise(job.owner) or "unknown"  # the server's word
+    click.echo(f"Lock {job.id} of stack {neutralise(repr(stack_name))} released (owner {owner}).")
     return 0

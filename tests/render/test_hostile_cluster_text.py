@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 
@@ -131,3 +132,22 @@ def test_status_markdown_shows_task_names_and_output_inert() -> None:
     markdown = render_status_markdown(HOSTILE, [row])
     _terminal_inert(markdown)
     assert "<img" not in markdown and "```" not in markdown
+
+
+def test_force_unlock_shows_the_lock_jobs_owner_inert(
+    monkeypatch: pytest.MonkeyPatch, run_cli: Any
+) -> None:
+    from hpcspec.cli import lock_cmd
+    from hpcspec.hpcpack.live import LiveJob
+    from hpcspec.hpcpack.states import JobState
+
+    class Client:
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(lock_cmd, "open_client", lambda _flags: (Client(), None))
+    lock = LiveJob(5, JobState.Canceled, owner="HPC\\x\r::error::forged\x1b[2J")
+    monkeypatch.setattr(lock_cmd, "force_unlock", lambda _client, _stack, _id: lock)
+    code, out, _ = run_cli("force-unlock", "5", "--stack", "s", "--force")
+    assert code == 0 and "released (owner HPC\\x\\r::error::forged\\x1b[2J)" in out
+    _terminal_inert(out)
