@@ -201,6 +201,10 @@ _INERT = {
     0x2028: "\\u2028",
     0x2029: "\\u2029",
     **{c: f"\\u{c:04x}" for c in range(0xD800, 0xE000)},
+    # Bidi controls and zero-width characters: raw, `cat plan.json` in a CI log would show
+    # a line reordered ("Trojan Source") or two different values alike.
+    **{c: f"\\u{c:04x}" for c in (0x061C, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060)},
+    **{c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF)},
 }
 
 

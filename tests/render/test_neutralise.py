@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 
 from hypothesis import example, given
@@ -106,9 +107,11 @@ def test_printable_single_line_text_reads_the_same(text: str) -> None:
     )
 )
 @example("cut \ud83d")  # a lone surrogate: raw, the document could not be written as UTF-8
+@example("a\u202eb\u2067c\u200bd\ufeff")  # bidi controls, zero-width characters
 def test_plan_json_is_inert_and_decodes_to_the_same_data(text: str) -> None:
     inert = dumps({"name": text, "nested": [{"x": text}]})
     inert.encode("utf-8")  # raises on a raw lone surrogate
+    assert not re.search("[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]", inert)
     assert json.loads(inert) == {"name": text, "nested": [{"x": text}]}
     assert runner_commands(inert) == []
 
