@@ -64,7 +64,7 @@ def failures_markdown(logs: Sequence[TaskLog], *, hidden: int, command: str) -> 
     out = ["### hpcspec: failed tasks", ""]
     for log in logs:
         out += [
-            f"<details><summary>{unlinked(html.escape(title(log)))}</summary>",
+            f"<details><summary>{html.escape(unlinked(title(log)))}</summary>",
             "",
             "<pre>",
             *(html.escape(line) for line in excerpt(log)),

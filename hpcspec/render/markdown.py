@@ -9,7 +9,7 @@ sections are cut from the end and a closing note says how many, and of which act
 User and server text is neutralised (no CI log commands) and then escaped: every character
 with a meaning in markdown or HTML becomes a numeric entity, and `@` is followed by a
 zero-width space so a job named `@org/team` mentions nobody (as are `#12` and `GH-12`, so
-no issue is linked or marked as mentioned).
+no issue is linked or marked as mentioned; GitLab's `!12`, `&12`, `%12`, `$12` likewise).
 """
 
 from __future__ import annotations
@@ -29,11 +29,12 @@ _INLINE = "\\`*_[]<>&~|$"
 _ESCAPES = {ord(c): f"&#{ord(c)};" for c in _INLINE}
 # Block syntax where text starts a line, a list item or a quote: headings, lists, rules.
 _BLOCK_START = re.compile(r"^(\s*)([#+\-=]|\d+[.)])")
-# What GitHub links in text, even inside HTML: `@user` and `@org/team` mentions (they notify)
-# and issue references (`#12`, `org/repo#12`, `GH-12`: they link, and mark the issue they
-# name as mentioned by this pull request). A zero-width space after `@`, `#` or `GH-` keeps
-# each one text.
-_PING = re.compile(r"@|(?:#|\bGH-)(?=\d)", re.IGNORECASE)
+# What a forge links in text, even inside HTML and after entities are decoded: `@user` and
+# `@org/team` mentions (they notify) and references that mark what they name as mentioned by
+# this pull request — GitHub's `#12`, `org/repo#12`, `GH-12`; GitLab's `!12` (merge request),
+# `&12` (epic), `%12` (milestone), `$12` (snippet); Azure Repos' `!12` (pull request). A
+# zero-width space after the sigil keeps each one text.
+_PING = re.compile(r"@|(?:[#!&%$]|\bGH-)(?=\d)", re.IGNORECASE)
 
 
 def unlinked(text: str) -> str:

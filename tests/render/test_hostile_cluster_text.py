@@ -8,6 +8,7 @@ a person or links an issue.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from typing import Any
@@ -95,12 +96,14 @@ def test_several_json_plans_are_inert_like_one(capsys: pytest.CaptureFixture[str
     assert [p["stack"] for p in json.loads(out)] == [*PAYLOADS[:2], HOSTILE]
 
 
-PINGS = "@octocat @org/team #12 org/repo#3 GH-7 gh-8"
+PINGS = "@octocat @org/team #12 org/repo#3 GH-7 gh-8 !4 group/project!5 &6 %7 $8"
 
 
 def _pings(markdown: str) -> list[str]:
     """What GitHub would turn into a mention or an issue reference (entities aside)."""
-    return re.findall(r"@\w|(?<!&)#\d|\bGH-\d", markdown, re.IGNORECASE)
+    shown = re.sub(r"<!--.*?-->", "", markdown)  # the hidden marker line is not rendered
+    text = html.unescape(shown)  # a forge links text after decoding entities
+    return re.findall(r"@\w|[#!&%$]\d|\bGH-\d", text, re.IGNORECASE)
 
 
 def test_a_plan_comment_pings_nobody_and_links_no_issue() -> None:
