@@ -28,15 +28,18 @@ _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|
 _BREAKS = re.compile(r"\r\n|[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 # C0 and C1 controls (tab kept), DEL, and bidi overrides that make text read differently.
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-# What a terminal does not show as itself (Unicode categories Cc, Cf, Cs, Zl, Zp, Unicode 15):
+# What a terminal does not show as itself: Unicode categories Cc, Cf, Cs, Zl, Zp (Unicode 15:
 # controls, line breaks, bidi controls, zero-width and other format characters, tag
-# characters, lone surrogates. In a one-line value each is written as an escape, so that two
-# values that differ only by them (`build` and `bu\u200bild`) never look the same.
+# characters, lone surrogates) and the rest of Default_Ignorable_Code_Point (variation
+# selectors, Hangul fillers, the combining grapheme joiner: shown as nothing, or as a blank).
+# In a one-line value each is written as an escape, so that two values that differ only by
+# them (`build` and `bu\u200bild`, `build` and `build\ufe0f`) never look the same.
 _INVISIBLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
-    "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb"
+    "[\x00-\x1f\x7f-\x9f\xad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
+    "\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164"
+    "\ud800-\udfff\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb"
     "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
-    "\U000e0001\U000e0020-\U000e007f]"
+    "\U000e0000-\U000e0fff]"
 )
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _SURROGATE = re.compile("[\ud800-\udfff]")
