@@ -192,20 +192,12 @@ def plan_document(plan: Plan) -> dict[str, object]:
     }
 
 
-# `#`, C1 controls, Unicode line separators and lone surrogates only occur inside JSON
-# strings, where `\\u0023` and friends decode to the very same characters. A lone surrogate
-# written raw could not be encoded as UTF-8 at all (the write would fail).
-_INERT = {
-    ord("#"): "\\u0023",
-    **{c: f"\\u{c:04x}" for c in range(0x80, 0xA0)},
-    0x2028: "\\u2028",
-    0x2029: "\\u2029",
-    **{c: f"\\u{c:04x}" for c in range(0xD800, 0xE000)},
-    # Bidi controls and zero-width characters: raw, `cat plan.json` in a CI log would show
-    # a line reordered ("Trojan Source") or two different values alike.
-    **{c: f"\\u{c:04x}" for c in (0x061C, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060)},
-    **{c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF)},
-}
+# `#`, C1 controls, line separators, lone surrogates (no UTF-8 write carries one), bidi and
+# zero-width characters (`cat plan.json` would reorder a line or show two values alike) occur
+# only in JSON strings, where `\\u0023` and friends decode to the very same characters.
+_SPANS = ((0x80, 0xA0), (0xD800, 0xE000), (0x200B, 0x2010), (0x202A, 0x202F), (0x2066, 0x206A))
+_ONE = (ord("#"), 0x061C, 0x2028, 0x2029, 0x2060, 0xFEFF)
+_INERT = {c: f"\\u{c:04x}" for c in (*_ONE, *(c for a, b in _SPANS for c in range(a, b)))}
 
 
 def dumps(document: Mapping[str, object], *, one_line: bool = False) -> str:
