@@ -16,6 +16,20 @@ from hpcspec.engine.journal import JOURNAL_FILE
 CI_VARIABLES = ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "TF_BUILD", "GITLAB_CI", "TERM")
 
 
+def point_cli_at(running: Any, home: Path, monkeypatch: Any) -> None:
+    """Point the in-process CLI at `running` as its administrator, isolated from the
+    developer's environment and CI (no contexts file, no CI variables, no colour setting),
+    working in `home`."""
+    for name in (*CI_VARIABLES, "NO_COLOR", "HPCSPEC_AS_USER", "HPCSPEC_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    name, password = running.admin
+    monkeypatch.setenv("HPCSPEC_CLUSTER", running.url)
+    monkeypatch.setenv("HPCSPEC_USERNAME", name)
+    monkeypatch.setenv("HPCSPEC_PASSWORD", password)
+    monkeypatch.setenv("HPCSPEC_CONFIG", str(home / "no-contexts.yaml"))
+    monkeypatch.chdir(home)
+
+
 def cli_env(running: Any, home: Path, **extra: str) -> dict[str, str]:
     """The environment of a CLI process pointed at `running`, isolated from the developer's."""
     env = {k: v for k, v in os.environ.items() if k not in CI_VARIABLES}

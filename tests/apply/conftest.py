@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from hpcspec.emulator import Timings
-from tests.apply.cli_process import CI_VARIABLES
+from tests.apply.cli_process import point_cli_at
 from tests.conftest import Runner
 
 InProcess = Callable[[list[str], Path, dict[str, str]], tuple[int, str, str]]
@@ -31,16 +31,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.fixture
 def cli_env(cluster: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    for name in (*CI_VARIABLES, "NO_COLOR"):
-        monkeypatch.delenv(name, raising=False)
-    for name in ("HPCSPEC_AS_USER", "HPCSPEC_CA_BUNDLE"):
-        monkeypatch.delenv(name, raising=False)
-    name, password = cluster.admin
-    monkeypatch.setenv("HPCSPEC_CLUSTER", cluster.url)
-    monkeypatch.setenv("HPCSPEC_USERNAME", name)
-    monkeypatch.setenv("HPCSPEC_PASSWORD", password)
-    monkeypatch.setenv("HPCSPEC_CONFIG", str(tmp_path / "no-contexts.yaml"))
-    monkeypatch.chdir(tmp_path)
+    point_cli_at(cluster, tmp_path, monkeypatch)
     yield tmp_path
 
 

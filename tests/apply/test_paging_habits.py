@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from hpcspec.hpcpack.client import HpcPackClient
-from tests.apply.cli_process import CI_VARIABLES
+from tests.apply.cli_process import point_cli_at
 from tests.apply.paging import RePaged
 from tests.apply.stacks import audit, patient_client
 from tests.conftest import Runner
@@ -40,14 +40,7 @@ def cluster(
 ) -> Any:
     """A private emulator with two unrelated jobs listed first, the CLI pointed at it."""
     running = start_emulator()
-    for name in (*CI_VARIABLES, "NO_COLOR", "HPCSPEC_AS_USER", "HPCSPEC_CA_BUNDLE"):
-        monkeypatch.delenv(name, raising=False)
-    user, password = running.admin
-    monkeypatch.setenv("HPCSPEC_CLUSTER", running.url)
-    monkeypatch.setenv("HPCSPEC_USERNAME", user)
-    monkeypatch.setenv("HPCSPEC_PASSWORD", password)
-    monkeypatch.setenv("HPCSPEC_CONFIG", str(tmp_path / "no-contexts.yaml"))
-    monkeypatch.chdir(tmp_path)
+    point_cli_at(running, tmp_path, monkeypatch)
     (tmp_path / "m.yaml").write_text(MANIFEST, encoding="utf-8")
     client = patient_client(running)
     try:

@@ -11,7 +11,7 @@ import pytest
 
 from hpcspec.emulator import Timings
 from hpcspec.engine import wait
-from tests.apply.cli_process import CI_VARIABLES
+from tests.apply.cli_process import point_cli_at
 
 
 @pytest.fixture(scope="module")
@@ -34,13 +34,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.fixture
 def cli_env(cluster: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    for name in (*CI_VARIABLES, "NO_COLOR", "HPCSPEC_AS_USER", "HPCSPEC_CA_BUNDLE"):
-        monkeypatch.delenv(name, raising=False)
-    name, password = cluster.admin
-    monkeypatch.setenv("HPCSPEC_CLUSTER", cluster.url)
-    monkeypatch.setenv("HPCSPEC_USERNAME", name)
-    monkeypatch.setenv("HPCSPEC_PASSWORD", password)
-    monkeypatch.setenv("HPCSPEC_CONFIG", str(tmp_path / "no-contexts.yaml"))
+    point_cli_at(cluster, tmp_path, monkeypatch)
     monkeypatch.setattr(wait, "POLL_SECONDS", 0.1)
-    monkeypatch.chdir(tmp_path)
     yield tmp_path
