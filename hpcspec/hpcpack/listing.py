@@ -22,6 +22,7 @@ request — the listing never ends early and never follows a loop.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from hpcspec.hpcpack import errors
@@ -32,6 +33,9 @@ log = logging.getLogger("hpcspec.hpcpack.listing")
 
 CONTINUATION_HEADER = "x-ms-continuation-queryId"
 MAX_EMPTY_PAGES = 3  # pages in a row saying "more" with no rows: an anomaly, never the end
+# A numeric key as a proxy or server may spell it ("7", "007", " 7"); `int` alone would also
+# take "7_0" (70), "+7" and other scripts' digits.
+_WHOLE_NUMBER = re.compile(r"\s*0*([0-9]+)\s*")
 
 
 def filter_expression(terms: Iterable[tuple[str, str]]) -> str | None:
@@ -52,10 +56,12 @@ def with_key(properties: Sequence[str] | None, key: str) -> str | None:
 
 class PassCheck:
     """What one pass over a listing must show: each row's key, no key twice, and (`ordered`:
-    numeric keys in the server's documented default order) keys that only go up."""
+    numeric keys in the server's documented default order) keys that only go up. A `numeric`
+    key (a job's Id; `ordered` implies it) is compared as the number it spells."""
 
-    def __init__(self, path: str, key: str, *, ordered: bool) -> None:
+    def __init__(self, path: str, key: str, *, ordered: bool, numeric: bool = False) -> None:
         self.path, self.key, self.ordered = path, key, ordered
+        self.numeric = numeric or ordered
         self.keys: set[str] = set()
         self.last = -1
         self.page = 0
@@ -67,25 +73,27 @@ class PassCheck:
         self.page, self.query_id = self.page + 1, query_id
         self.empty_pages = 0 if rows else self.empty_pages + 1
 
-    def row(self, identity: str | None) -> None:
-        """One row's key (None: the row has no such column)."""
+    def row(self, identity: str | None) -> str:
+        """One row's key (None: the row has no such column), as the pass compares it."""
         if not identity:
             raise self.anomaly(f"a row without {self.key}")
+        if self.numeric:
+            whole = _WHOLE_NUMBER.fullmatch(identity)
+            if whole is None:
+                raise self.anomaly(f"{self.key} {identity!r} is not a whole number")
+            identity = str(int(whole[1]))
         if identity in self.keys:
             raise self.anomaly(f"{self.key} {identity} again: the listing repeats rows")
         self.keys.add(identity)
-        if not self.ordered:
-            return
-        try:
+        if self.ordered:
             number = int(identity)
-        except ValueError:
-            raise self.anomaly(f"{self.key} {identity!r} is not a whole number") from None
-        if number <= self.last:
-            raise self.anomaly(
-                f"{self.key} {identity} after {self.key} {self.last}: the rows go back "
-                f"(documented order: ascending {self.key})"
-            )
-        self.last = number
+            if number <= self.last:
+                raise self.anomaly(
+                    f"{self.key} {identity} after {self.key} {self.last}: the rows go back "
+                    f"(documented order: ascending {self.key})"
+                )
+            self.last = number
+        return identity
 
     def more(self, header: str | None) -> bool:
         """Whether to ask for another page (`header`: this page's continuation)."""
@@ -116,16 +124,18 @@ def iter_rows(
     *,
     key: str,
     ordered: bool = False,
+    numeric: bool = False,
     max_restarts: int = 2,
 ) -> Iterator[PropertyMap]:
     """Every row of a paged listing, fetched one page at a time as the caller iterates; each
-    pass is held to `PassCheck` (`ordered`: keys ascend, the server's default order)."""
+    pass is held to `PassCheck` (`ordered`: keys ascend, the server's default order;
+    `numeric`: keys are whole numbers, "7" and "007" the same row)."""
     query = {k: v for k, v in params.items() if v is not None}
     seen: set[str] = set()
     restarts = 0
     while True:
         query_id: str | None = None
-        check = PassCheck(path, key, ordered=ordered)
+        check = PassCheck(path, key, ordered=ordered, numeric=numeric)
         try:
             while True:
                 page = dict(query) | ({"queryId": query_id} if query_id else {})
@@ -140,11 +150,10 @@ def iter_rows(
                     ) from None
                 check.next_page(query_id, len(rows))
                 for row in rows:
-                    identity = row.get(key)
-                    check.row(identity)
+                    identity = check.row(row.get(key))
                     if identity in seen:
                         continue  # yielded before a restart
-                    seen.add(identity)  # type: ignore[arg-type]  # checked: a non-empty key
+                    seen.add(identity)
                     yield row
                 query_id = reply.header(CONTINUATION_HEADER)
                 if not check.more(query_id):

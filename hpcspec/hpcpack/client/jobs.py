@@ -141,7 +141,9 @@ class JobOperations(TaskOperations, ClientSourceLearning):
         }
         # Unsorted, the server lists by ascending Id (the REST API 2016's sortJobsBy): a
         # pass whose ids go back is an anomaly (`listing.PassCheck`).
-        return iter_rows(self.transport, "/jobs", params, key="Id", ordered=sort_by is None)
+        return iter_rows(
+            self.transport, "/jobs", params, key="Id", ordered=sort_by is None, numeric=True
+        )
 
     def list_jobs(
         self,

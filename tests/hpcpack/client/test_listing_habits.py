@@ -198,3 +198,59 @@ def test_a_listing_that_changed_the_case_of_hpcspecs_identity_is_refused(
         assert "in another case than the job holds" in failed.value.message
     else:
         assert list(listed) == []
+
+
+def _spelled(passes: list[list[list[str]]]) -> Callable[[requests.PreparedRequest], Answer]:
+    """A /jobs endpoint whose pages spell Ids as given; a pass's pages after the first are
+    asked for by queryId "p<n>"; a page that is the string "500" fails."""
+    state = {"pass": -1}
+
+    def answer(request: requests.PreparedRequest) -> Answer:
+        query_id = parse_qs(urlsplit(request.url or "").query).get("queryId", [None])[0]
+        if query_id is None:
+            state["pass"] = min(state["pass"] + 1, len(passes) - 1)
+        pages = passes[state["pass"]]
+        number = int(query_id[1:]) if query_id else 0
+        if pages[number] == ["500"]:
+            return 500, {}, "{}"
+        headers = {"x-ms-continuation-queryId": f"p{number + 1}"} if number + 1 < len(pages) else {}
+        values = [
+            {"Id": i, "Name": "j", "State": "Queued", "ClientSource": "x"} for i in pages[number]
+        ]
+        return 200, headers, json.dumps(rows(*values))
+
+    return answer
+
+
+def test_a_job_spelled_otherwise_after_a_restart_is_not_handed_on_twice(
+    mocked: responses.RequestsMock, client: HpcPackClient
+) -> None:
+    """Rows already handed on are skipped after a restart by the number their Id spells
+    (before: by its text, so job 7 listed as "7", then as "007" by the second pass, came
+    twice — two jobs where there is one)."""
+    first = [["7", "8"], ["500"]]
+    second = [["007", " 8"], ["9"]]
+    mocked.add_callback("GET", BASE + "/jobs", callback=_spelled([first, second]))
+    assert [int(i) for i in _listed(mocked, client)] == [7, 8, 9]
+
+
+@pytest.mark.parametrize("sort_by", [None, "Name"])
+def test_a_job_spelled_two_ways_in_one_pass_is_refused_even_when_sorted(
+    mocked: responses.RequestsMock, client: HpcPackClient, sort_by: str | None
+) -> None:
+    """Before: sorted by another property (no order check), "7" and "007" were two rows."""
+    mocked.add_callback("GET", BASE + "/jobs", callback=_spelled([[["7", "8"], ["007"]]]))
+    with pytest.raises(errors.BadResponse) as failed:
+        list(client.iter_jobs(properties=["Id"], sort_by=sort_by, rows_per_read=2))
+    assert "Id 7 again" in failed.value.message or "the rows go back" in failed.value.message
+
+
+@pytest.mark.parametrize("spelled", ["7_0", "+7", "\u0667", "7.0", "-7"])
+def test_a_job_id_that_is_no_plain_whole_number_is_refused(
+    mocked: responses.RequestsMock, client: HpcPackClient, spelled: str
+) -> None:
+    """`int` alone reads "7_0" as 70 and Arabic-Indic digits as numbers."""
+    mocked.add_callback("GET", BASE + "/jobs", callback=_spelled([[["1", spelled]]]))
+    with pytest.raises(errors.BadResponse) as failed:
+        _listed(mocked, client)
+    assert "is not a whole number" in failed.value.message
