@@ -70,14 +70,19 @@ def owner_only(path: Path) -> None:
 
 def shared_with_others(path: Path) -> str | None:
     """Why `path` (an existing file or directory, links followed) is not the user's alone:
-    owned by another user (root excepted), or writable by others (a directory: without the
-    sticky bit), so that they could change it or plant files or links in it (ssh's
-    StrictModes); None when it is the user's (and always on Windows, where `owner_only`'s ACL
-    is not read)."""
+    a link, or what it leads to, owned by another user (root excepted), or writable by others
+    (a directory: without the sticky bit), so that they could change it or plant files or
+    links in it (ssh's StrictModes); None when it is the user's (and always on Windows, where
+    `owner_only`'s ACL is not read)."""
     if on_windows():
         return None
-    found = os.stat(path)
     me = os.getuid()
+    linked = os.lstat(path)
+    if stat.S_ISLNK(linked.st_mode) and linked.st_uid not in (me, 0):
+        # Its owner may point it elsewhere between our check and our open (root's links,
+        # such as macOS's /var -> /private/var, and the user's own are fine).
+        return f"it is a symbolic link owned by another user (uid {linked.st_uid})"
+    found = os.stat(path)
     if found.st_uid not in (me, 0):
         return f"it is owned by another user (uid {found.st_uid})"
     sticky = stat.S_ISDIR(found.st_mode) and found.st_mode & stat.S_ISVTX

@@ -4,6 +4,7 @@ variable set but empty is an error, `--cluster local` always means the local clu
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -160,6 +161,37 @@ def test_an_existing_state_dir_keeps_its_mode(tmp_path: Path) -> None:
     mine.mkdir(mode=0o755)
     stack_state_dir("local", "s", {"HPCSPEC_STATE_DIR": str(mine)})
     assert stat.S_IMODE(mine.stat().st_mode) == 0o755
+
+
+def test_a_state_dir_reached_through_the_users_own_link_is_used(tmp_path: Path) -> None:
+    """A HOME or state directory that is a link (macOS's /var -> /private/var is root's; a
+    user's own link to a bigger disk) is not refused."""
+    (tmp_path / "real").mkdir(mode=0o700)
+    (tmp_path / "home").symlink_to(tmp_path / "real")
+    made = stack_state_dir("local", "s", {"HPCSPEC_STATE_DIR": str(tmp_path / "home" / "st")})
+    assert (tmp_path / "real" / "st").is_dir() and made.is_dir()
+    stack_state_dir("local", "s", {"HPCSPEC_STATE_DIR": str(tmp_path / "home")})
+
+
+@pytest.mark.skipif(not hasattr(os, "lchown"), reason="POSIX owners")
+def test_a_state_dir_that_is_another_users_link_is_refused(tmp_path: Path) -> None:
+    """A link in a shared sticky directory (HPCSPEC_STATE_DIR=/tmp/ci-state) that another
+    user planted, pointing at a directory of ours: they may point it at theirs between the
+    check and the journal's open. Before: the check followed the link and found ours."""
+    (tmp_path / "ours").mkdir(mode=0o700)
+    link = tmp_path / "state"
+    link.symlink_to(tmp_path / "ours")
+    other = os.getuid() + 4242
+    try:
+        os.lchown(link, other, other)
+    except PermissionError:
+        pytest.skip("giving a link to another user takes root")
+    with pytest.raises(ConfigError) as refused:
+        stack_state_dir("local", "s", {"HPCSPEC_STATE_DIR": str(link)})
+    assert f"symbolic link owned by another user (uid {other})" in refused.value.message
+    assert (
+        not (tmp_path / "ours" / "clusters").exists() and not (tmp_path / "ours" / "local").exists()
+    )
 
 
 @given(
