@@ -188,7 +188,13 @@ class _Executor:
 
         settling = False
         while to_start or to_resume or to_mark or parked or running:
-            busy = any(kind not in ("settle", "mark") for kind, _ in running.values())
+            # Work that can still park a key: a start or resume, or the mark of a key its
+            # race check let through (its submit follows, then its re-check). A mark whose
+            # key still waits for its check parks nothing new.
+            busy = any(
+                kind not in ("settle", "mark") or (kind == "mark" and item.settled)
+                for kind, item in running.values()
+            )
             while len(running) < slots:
                 idle = not (to_start or to_resume or busy)  # nothing else can park a key
                 # Re-checks after a submit ride along with the next batch of checks.

@@ -113,6 +113,40 @@ def test_a_small_wave_is_settled_by_one_listing_and_rechecked_by_one_more(
     )
 
 
+class LastMarkLate:
+    """WSGI middleware: the `nth` marker `PUT /hpc/jobs/{id}` answers `delay` seconds late."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], nth: int, delay: float) -> None:
+        self.app, self.nth, self.delay = app, nth, delay
+        self.puts = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
+        if environ["REQUEST_METHOD"] == "PUT" and environ["PATH_INFO"].count("/") == 3:
+            with self._lock:
+                self.puts += 1
+                late = self.puts == self.nth
+            if late:
+                time.sleep(self.delay)
+        return self.app(environ, start)
+
+
+def test_a_small_wave_whose_last_mark_is_late_is_still_rechecked_by_one_listing(
+    cluster: Any, watched: InFlight, tmp_path: Path
+) -> None:
+    """A mark still running for a key its race check let through will submit it, and that
+    submit parks it for the re-check: the others' re-checks wait for it instead of taking a
+    listing of their own (before: 3 listings whenever one mark came back last)."""
+    late = LastMarkLate(watched.app, nth=5, delay=0.3)
+    watched.app = late
+    try:
+        apply_all(cluster, independent("settle-late-mark", 5), tmp_path, parallelism=8)
+    finally:
+        watched.app = late.app
+    after_plan = watched.order[watched.order.index("POST /hpc/jobs/jobFile") :]
+    assert after_plan.count("GET /hpc/jobs") == 2  # the race check, the re-check
+
+
 def test_each_job_is_reported_when_it_is_done_not_when_its_wave_is(
     cluster: Any, watched: InFlight, tmp_path: Path
 ) -> None:
