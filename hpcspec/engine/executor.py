@@ -167,10 +167,11 @@ class _Executor:
         first jobs are submitted while later ones are still being created, at a few listings
         per wave. On a cluster whose listing takes several pages, batches grow so that a
         wave's listings cost at most about one request per `parallelism` jobs. A mark that
-        runs beside its key's race check goes before other work (it parks no key, so a batch
-        does not wait for it); once at most `LAST_STARTS` × `parallelism` keys are left to
-        start, they start before other keys resume, so the wave's last key is not created late
-        (`benchmarks/schedule_model.py`).
+        runs beside its key's race check goes before other work (while the check is pending it
+        parks no key, so a batch does not wait for it; once the check let the key through, its
+        submit and re-check follow, so the re-checks wait for it); once at most `LAST_STARTS`
+        × `parallelism` keys are left to start, they start before other keys resume, so the
+        wave's last key is not created late (`benchmarks/schedule_model.py`).
         """
         slots = self.options.parallelism
         batch = max(slots, len(wave) // SETTLE_BATCHES)
