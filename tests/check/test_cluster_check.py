@@ -6,6 +6,7 @@ job ends Canceled or Finished, no task ever starts) and `--record` keeps no secr
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,26 @@ def test_text_and_markdown_name_each_probe_and_the_saved_profile(
     assert code == 0 and "| holds | `paging.small-pages` |" in markdown
 
 
+@pytest.mark.slow  # the whole battery: ~1-3 s
+@pytest.mark.skipif(os.name == "nt", reason="POSIX modes (Windows: ACLs)")
+def test_a_profile_folder_others_may_write_in_costs_the_saved_profile_not_the_report(
+    start_emulator: Any, check_env: Any, run_cli: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The profile is saved next to the contexts file; a folder hpcspec will not keep state in
+    (here writable by others) loses the saved profile, not the report (before: the whole check
+    ended with `config-error` after every probe had run, and printed nothing of them)."""
+    home = check_env(start_emulator())
+    shared = home / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    monkeypatch.setenv("HPCSPEC_CONFIG", str(shared / "config.yaml"))
+    code, text, err = run_cli("cluster", "check")
+    assert code == 0, text + err
+    assert "holds    client-source.rest-create" in text
+    assert "profile NOT saved" in text and "others may write in it" in text
+    assert not (shared / "profiles").exists()
+
+
 def test_a_probe_that_breaks_is_unknown_and_its_job_is_still_cleaned_up(
     start_emulator: Any,
 ) -> None:
@@ -266,3 +287,41 @@ def test_paging_identity_columns_tells_a_listing_that_leaves_out_a_property_aske
     found = {f.probe: f for f in report.findings}["paging.identity-columns"]
     assert (found.outcome.value == "holds") is not drop, found.evidence
     assert found.evidence.endswith("all" if not drop else "without one (jobs 1)")
+
+
+class RefusesContinuations:
+    """WSGI middleware: a `GET /hpc/jobs` that carries a `queryId` is answered 400, as a server
+    whose continuation expired or is not supported would."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start: Any) -> Any:
+        if environ["PATH_INFO"] == "/hpc/jobs" and "queryId=" in environ["QUERY_STRING"]:
+            body = b'"The query has expired."'
+            start("400 Bad Request", [("Content-Type", "application/json")])
+            return [body]
+        return self.app(environ, start)
+
+
+def test_a_continuation_the_server_refuses_is_a_finding_not_the_loss_of_the_paging_probe(
+    start_emulator: Any,
+) -> None:
+    """Before: the error on the second page escaped the probe, which then said nothing at all
+    (`paging.small-pages`, `paging.max-rows` and `paging.identity-columns` were lost too)."""
+    from hpcspec.hpcpack.check import run_check
+    from hpcspec.hpcpack.check.cluster_probes import paging
+
+    running = start_emulator()
+    client = _admin_client(running)
+    try:
+        for n in range(4):
+            client.create_job({"Name": f"listed-{n}"})
+        running.emulator.server.app = RefusesContinuations(running.emulator.server.app)
+        report = run_check(client, probes=[("paging", paging)])
+    finally:
+        client.close()
+    found = {f.probe: f for f in report.findings}
+    assert found["paging.each-row-once"].outcome.value == "differs", found
+    assert "expired" in found["paging.each-row-once"].evidence
+    assert found["paging.identity-columns"].outcome.value == "holds"

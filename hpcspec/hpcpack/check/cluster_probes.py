@@ -214,6 +214,8 @@ def _each_row_once(run: CheckRun, result: ProbeResult, first: list[str]) -> None
         seen = f"ids {', '.join(walked)}; in one page {', '.join(first)}"
     except errors.BadResponse as anomaly:
         seen = anomaly.message
+    except errors.ApiError as refused:  # a continuation refused or failed: a finding too
+        seen = f"a continuation page failed: {refused.message}"
     result.add(
         "paging.each-row-once",
         f"Followed one row a page, x-ms-continuation-queryId shows the first {WALKED_PAGES} "
