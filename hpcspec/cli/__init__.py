@@ -261,9 +261,13 @@ def main(argv: list[str] | None = None) -> Any:
     except OSError as error:  # the machine's doing: a full disk under `> log`, a closed pipe
         if debug:
             raise
-        where = f": {error.filename}" if error.filename else ""
-        click.echo(f"error: {error.strerror or error}{where} [os-error]", err=True)
-        code = ExitCode.ERROR
+        if isinstance(error.__context__, KeyboardInterrupt):  # a stop that could not be said
+            code = interrupted(args, error.__context__)  # (a hung-up terminal: EIO)
+        else:
+            where = f": {error.filename}" if error.filename else ""
+            with contextlib.suppress(OSError):  # the terminal itself may be gone
+                click.echo(f"error: {error.strerror or error}{where} [os-error]", err=True)
+            code = ExitCode.ERROR
     except Exception as error:
         if debug:
             raise
