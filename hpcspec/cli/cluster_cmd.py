@@ -12,8 +12,7 @@ import click
 
 from hpcspec.cli.context import open_client
 from hpcspec.cli.options import cluster_options, output_option
-from hpcspec.config import ClusterConfig, ClusterFlags, save_profile
-from hpcspec.config.state import StateDirError
+from hpcspec.config import ClusterConfig, ClusterFlags, profile_not_saved
 from hpcspec.hpcpack.client import ClusterInfo, read_cluster_info
 from hpcspec.hpcpack.profile import ClusterProfile
 from hpcspec.hpcpack.transport import basic_token
@@ -148,10 +147,5 @@ def _save(config: ClusterConfig, profile: ClusterProfile) -> str:
     path = config.profile_path
     if path is None:
         return "profile not saved: the embedded local cluster is hpcspec's own emulator"
-    try:
-        save_profile(path, profile)
-    except OSError as failure:
-        return f"profile NOT saved ({path}: {failure.strerror})"
-    except StateDirError as failure:  # a folder hpcspec will not keep state in
-        return f"profile NOT saved ({failure.message})"
-    return f"profile saved in {path}"
+    why = profile_not_saved(path, profile)
+    return f"profile saved in {path}" if why is None else f"profile NOT saved ({why})"

@@ -28,10 +28,10 @@ from hpcspec.config import (
     load_identities,
     load_profile,
     local_cluster_dir,
+    profile_not_saved,
     resolve,
     same_cluster,
     save_identities,
-    save_profile,
 )
 from hpcspec.config.state import StateDirError
 from hpcspec.hpcpack.client import HpcPackClient
@@ -140,13 +140,8 @@ def _saver(config: ClusterConfig) -> Learned:
     def learned(profile: ClusterProfile, note: str) -> None:
         saved = ""
         if path is not None:
-            try:
-                save_profile(path, profile.with_changes(source=config.url.value or ""))
-                saved = f"; saved in {path}"
-            except OSError as failure:
-                saved = f" (not saved: {failure.strerror})"
-            except StateDirError as failure:
-                saved = f" (not saved: {failure.message})"
+            why = profile_not_saved(path, profile.with_changes(source=config.url.value or ""))
+            saved = f"; saved in {path}" if why is None else f" (not saved: {why})"
         if note:
             click.echo(
                 f"hpcspec: warning: no cluster profile for this cluster, so hpcspec detected "

@@ -48,6 +48,7 @@ from hpcspec.config.environment import CI_VARIABLES, ConfigError, ci_marker, env
 from hpcspec.config.profiles import (
     load_identities,
     load_profile,
+    profile_not_saved,
     profile_path,
     same_cluster,
     save_identities,
@@ -85,6 +86,7 @@ __all__ = [
     "load_identities",
     "load_profile",
     "local_cluster_dir",
+    "profile_not_saved",
     "resolve",
     "same_cluster",
     "save_contexts",

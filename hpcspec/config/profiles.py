@@ -27,7 +27,13 @@ from urllib.parse import urlsplit
 from hpcspec.capped_read import FileTooLarge, read_capped
 from hpcspec.config.contexts import ENV_CONFIG
 from hpcspec.config.environment import ConfigError
-from hpcspec.config.state import cluster_key, cluster_state_dir, make_private_dir, state_dir
+from hpcspec.config.state import (
+    StateDirError,
+    cluster_key,
+    cluster_state_dir,
+    make_private_dir,
+    state_dir,
+)
 from hpcspec.hpcpack.profile import ClusterProfile, ProfileError
 from hpcspec.whole_write import replace_file
 
@@ -124,3 +130,15 @@ def save_profile(path: Path, profile: ClusterProfile) -> Path:
     make_private_dir(path.parent, root=path.parent.parent, moved_by=ENV_CONFIG)
     replace_file(path, profile.to_json().encode("utf-8"))
     return path
+
+
+def profile_not_saved(path: Path, profile: ClusterProfile) -> str | None:
+    """Save `profile` as `save_profile` does, as the cache it is: why it could not be saved (a
+    folder that cannot be made or written, or one hpcspec will not keep state in), or None."""
+    try:
+        save_profile(path, profile)
+    except OSError as failure:
+        return f"{path}: {failure.strerror or failure}"
+    except StateDirError as failure:
+        return failure.message
+    return None
