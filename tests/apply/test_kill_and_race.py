@@ -104,15 +104,14 @@ def test_two_applies_started_together_leave_one_submitted_job_per_key(
     start_emulator: Callable[..., Any], tmp_path: Path
 ) -> None:
     running = start_emulator(faults=RACE, timings=SLOW, nodes=4, cores_per_node=8)
-    env = cli_process.cli_env(running, tmp_path)
     # No stack lock: the race rule alone must hold (the lock would make them take turns).
     argv = ["apply", "m.yaml", "--auto-approve", "--parallelism", "4", "--no-lock"]
     runs = []
-    for side in ("a", "b"):  # separate directories: separate journals, like two CI runners
+    for side in ("a", "b"):  # like two CI runners: own directory, HOME, state and journal
         directory = tmp_path / side
         directory.mkdir()
         (directory / "m.yaml").write_text(stack_text("race", JOBS))
-        runs.append((directory, env))
+        runs.append((directory, cli_process.cli_env(running, directory, HOME=str(directory))))
     processes = cli_process.start_together(argv, runs, tmp_path / "go")
     outputs = [p.communicate(timeout=90) for p in processes]
     assert [p.returncode for p in processes] == [0, 0], outputs
