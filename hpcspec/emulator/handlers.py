@@ -118,10 +118,10 @@ def list_jobs(c: Context) -> Body:
         elif more:
             end = query.offset + query.rows
             c.headers["x-ms-continuation-queryId"] = query.token(end, (found[-1][0],))
-        return local_times(c, rows, JOB_TYPES)
+        return as_served(c, rows, JOB_TYPES)
     views = [_job_view(c, j, counts) for j in store.query_jobs(condition, params, None, 0)]
     views = listing.sort_rows(views, sort, JOB_TYPES, lambda r: int(r["Id"]), query.ascending)
-    return local_times(c, page(c, [listing.select(v, names) for v in views], query), JOB_TYPES)
+    return as_served(c, page(c, [listing.select(v, names) for v in views], query), JOB_TYPES)
 
 
 def _time(c: Context, value: str) -> float:
@@ -143,17 +143,20 @@ def _job_view(
     return job_view(job, counters, names)
 
 
-def local_times(
+def as_served(
     c: Context, rows: list[dict[str, str]], kinds: Mapping[str, str]
 ) -> list[dict[str, str]]:
-    """Times in the profile's format (they are stored in the default one)."""
+    """Job or task rows as the profile's server answers them: times in its format (they are
+    stored in the default one), and without empty values where it leaves them out
+    (`listing.omits_empty`)."""
     times = c.scheduler.times
-    if times is None:
-        return rows
-    for row in rows:
-        for name, value in row.items():
-            if value and kinds.get(name) == "DateTime":
-                row[name] = times.format(parse_time(value))
+    if times is not None:
+        for row in rows:
+            for name, value in row.items():
+                if value and kinds.get(name) == "DateTime":
+                    row[name] = times.format(parse_time(value))
+    if c.scheduler.profile.listing_omits_empty:
+        rows = [{name: value for name, value in row.items() if value} for row in rows]
     return rows
 
 
@@ -178,7 +181,7 @@ def get_job(c: Context, job_id: int) -> Body:
     job = c.scheduler.job(job_id)
     names = listing.pick_properties(c.args.get("properties"), JOB_TYPES, None)
     counts = names is None or any(n in COUNTER_NAMES for n in names)
-    return local_times(c, [listing.select(_job_view(c, job, counts), names)], JOB_TYPES)[0]
+    return as_served(c, [listing.select(_job_view(c, job, counts), names)], JOB_TYPES)[0]
 
 
 def set_job(c: Context, job_id: int) -> Body:
@@ -291,7 +294,7 @@ def list_tasks(c: Context, job_id: int) -> Body:
             c.headers["x-ms-row-count"] = str(store.count_tasks(job_id, condition, params))
         elif more and last is not None:
             c.headers["x-ms-continuation-queryId"] = query.token(query.offset + query.rows, last)
-        return local_times(c, rows, TASK_TYPES)
+        return as_served(c, rows, TASK_TYPES)
     views = [task_view(t) for t in store.query_tasks(job_id, condition, params, None)]
     views = listing.sort_rows(
         views,
@@ -300,7 +303,7 @@ def list_tasks(c: Context, job_id: int) -> Body:
         lambda r: (int(r["JobTaskId"]), int(r["InstanceId"])),
         query.ascending,
     )
-    return local_times(c, page(c, [listing.select(v, names) for v in views], query), TASK_TYPES)
+    return as_served(c, page(c, [listing.select(v, names) for v in views], query), TASK_TYPES)
 
 
 def add_task(c: Context, job_id: int) -> Body:
@@ -310,7 +313,7 @@ def add_task(c: Context, job_id: int) -> Body:
 def get_task(c: Context, job_id: int, task_id: int, subtask_id: int | None = None) -> Body:
     task = c.scheduler.task(job_id, task_id, subtask_id)
     names = listing.pick_properties(c.args.get("properties"), TASK_TYPES, None)
-    return local_times(c, [listing.select(task_view(task), names)], TASK_TYPES)[0]
+    return as_served(c, [listing.select(task_view(task), names)], TASK_TYPES)[0]
 
 
 def set_task(c: Context, job_id: int, task_id: int, subtask_id: int | None = None) -> Body:

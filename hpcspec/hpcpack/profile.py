@@ -54,6 +54,12 @@ Fields (JSON keys in brackets):
   behind the primary shows it late. `hpcspec cluster check` measures it (the `listing-lag`
   probe); apply waits for a listing that shows its own jobs up to a bound derived from it
   (`engine/listing_lag.py`, docs/apply.md).
+- `listing_omits_empty` [listing.omits_empty]: whether the server leaves a property whose
+  value is empty out of the rows it answers (a listing's and a job's read), instead of
+  sending it as `""`. The references do not say (their examples list only properties that
+  hold a value). hpcspec refuses a job listing row without `Name` or `ClientSource` unless
+  `hpcspec cluster check` measured this habit (the `paging.identity-columns` probe); then a
+  left-out one is read as empty.
 - `source` [source], `checked_at` [checked_at]: where and when the facts were measured (a
   head node URL and an ISO 8601 time; empty for a hand-written profile).
 - `unverified` [unverified]: field names a check could not establish (they hold defaults).
@@ -139,6 +145,7 @@ class ClusterProfile:
     max_rows_per_read: int = 0  # 0: no limit
     start_row: bool = True
     listing_lag_ms: int = 0
+    listing_omits_empty: bool = False
     source: str = ""
     checked_at: str = ""
     unverified: tuple[str, ...] = ()
@@ -219,7 +226,7 @@ class ClusterProfile:
                 "max_rows": self.max_rows_per_read,
                 "start_row": self.start_row,
             },
-            "listing": {"lag_ms": self.listing_lag_ms},
+            "listing": {"lag_ms": self.listing_lag_ms, "omits_empty": self.listing_omits_empty},
             "source": self.source,
             "checked_at": self.checked_at,
             "unverified": list(self.unverified),
@@ -269,6 +276,7 @@ class ClusterProfile:
             max_rows_per_read=paging.take("max_rows", int, default.max_rows_per_read),
             start_row=paging.take("start_row", bool, default.start_row),
             listing_lag_ms=listing.take("lag_ms", int, default.listing_lag_ms),
+            listing_omits_empty=listing.take("omits_empty", bool, default.listing_omits_empty),
             source=reader.take("source", str, default.source),
             checked_at=reader.take("checked_at", str, default.checked_at),
             unverified=tuple(reader.take("unverified", list, [])),

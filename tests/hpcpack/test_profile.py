@@ -40,6 +40,7 @@ profiles = st.builds(
     max_rows_per_read=st.integers(0, 10_000),
     start_row=st.booleans(),
     listing_lag_ms=st.integers(0, 600_000),
+    listing_omits_empty=st.booleans(),
     source=_TEXT,
     checked_at=_TEXT,
     unverified=st.lists(st.sampled_from(["version", "client_source_kept", "node_endpoints"])).map(

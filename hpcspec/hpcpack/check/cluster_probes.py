@@ -16,13 +16,14 @@ from itertools import islice
 from hpcspec.hpcpack import codec, errors
 from hpcspec.hpcpack.check.model import CheckRun, ProbeResult
 from hpcspec.hpcpack.client import HpcPackClient
-from hpcspec.hpcpack.client.jobs import IDENTITY_COLUMNS
+from hpcspec.hpcpack.client.jobs import IDENTITY_COLUMNS, MAY_BE_EMPTY
 from hpcspec.hpcpack.listing import CONTINUATION_HEADER, iter_rows
 from hpcspec.hpcpack.profile import ErrorStyle, NodeEndpoints
 from hpcspec.hpcpack.timeformat import TimeFormat
 
 NO_SUCH_JOB = 2_147_483_000  # far above any job id a cluster hands out
 WALKED_PAGES = 3  # pages of one row followed by `paging.each-row-once`
+READ_BACK_ROWS = 3  # rows without an identity column whose jobs `paging.identity-columns` reads
 _STYLES = {
     "scheduler": ErrorStyle.SCHEDULER,
     "aspnet": ErrorStyle.ASPNET,
@@ -189,17 +190,77 @@ def paging(run: CheckRun) -> ProbeResult:
         not capped,
         f"GET /jobs?rowsPerRead={big}: {count} row(s), {'more remain' if more else 'no more rows'}",
     )
-    lacking = [row.text("Id") for row in listed if not all(name in row for name in asked)]
-    result.add(
-        "paging.identity-columns",
-        f"Every row of a job listing carries each property asked for ({', '.join(asked)}), "
-        'an empty one as ""',
-        not lacking,
-        f"GET /jobs?properties={','.join(asked)}: {count} row(s), "
-        + (f"{len(lacking)} without one (jobs {', '.join(lacking[:5])})" if lacking else "all"),
-    )
+    _identity_columns(run, result, listed, asked)
     _each_row_once(run, result, [row.text("Id") for row in listed[:WALKED_PAGES]])
     return result
+
+
+def _identity_columns(
+    run: CheckRun, result: ProbeResult, listed: list[codec.PropertyMap], asked: tuple[str, ...]
+) -> None:
+    """Whether every listed row carries the identity columns; where rows leave some out,
+    whether the cluster leaves out only EMPTY values (then adapted to: the profile's
+    `listing_omits_empty`, and the client reads a left-out Name or ClientSource as empty)."""
+    lacking = [row for row in listed if not all(name in row for name in asked)]
+    evidence = f"GET /jobs?properties={','.join(asked)}: {len(listed)} row(s), "
+    if not lacking:
+        if any(not row.text(name) for row in listed for name in MAY_BE_EMPTY):
+            result.facts["listing_omits_empty"] = False  # an empty value was sent as ""
+        result.add("paging.identity-columns", _COLUMNS_ASSUMPTION, True, evidence + "all")
+        return
+    ids = ", ".join(row.text("Id") for row in lacking[:5])
+    evidence += f"{len(lacking)} without one (jobs {ids})"
+    left_out = sorted({name for row in lacking for name in asked if name not in row})
+    why_not = _not_only_empty_values(run, lacking, left_out)
+    if why_not is None:
+        result.facts["listing_omits_empty"] = True
+        evidence += (
+            f"; {', '.join(left_out)} is left out only where the job's value is empty (read by "
+            "id; a job holding one is listed with it): the profile records that the cluster "
+            "leaves empty values out, and hpcspec reads a left-out one as empty"
+        )
+    else:
+        result.facts["listing_omits_empty"] = False
+        evidence += f"; {why_not}: every command that lists jobs refuses such a row"
+    result.add("paging.identity-columns", _COLUMNS_ASSUMPTION, False, evidence)
+
+
+_COLUMNS_ASSUMPTION = (
+    f"Every row of a job listing carries each property asked for "
+    f'({", ".join(("Id", *IDENTITY_COLUMNS))}), an empty one as ""'
+)
+
+
+def _not_only_empty_values(
+    run: CheckRun, lacking: list[codec.PropertyMap], left_out: list[str]
+) -> str | None:
+    """None when the rows leave out only empty values: each column left out may be empty
+    (never `State`), a few of the rows' jobs read by id hold it empty, and a throwaway job
+    that holds a value for each is listed with them. Else why not."""
+    if always := [name for name in left_out if name not in MAY_BE_EMPTY]:
+        return f"{', '.join(always)} is left out, which a job always has"
+    for row in lacking[:READ_BACK_ROWS]:
+        missing = [name for name in left_out if name not in row]
+        held = run.client.job_properties(int(row.text("Id")), missing)
+        if shown := [f"{name} {held.text(name)!r}" for name in missing if held.text(name)]:
+            return f"job {row.text('Id')} holds {', '.join(shown)}, which its row leaves out"
+    name = run.name("identity-columns")
+    job_id = run.made(run.client.create_job({"Name": name, "ClientSource": name}))
+    held = run.client.job_properties(job_id, MAY_BE_EMPTY)
+    shown_as = (r for r in _configuring(run.client, left_out) if r.text("Id") == str(job_id))
+    listed = next(shown_as, None)
+    if listed is None:
+        return f"job {job_id}, made to compare, was not in the listing of Configuring jobs"
+    for column in left_out:
+        if not held.text(column):
+            return f"job {job_id}, made to compare, holds no {column} (nothing to compare)"
+        if column not in listed:
+            return f"job {job_id} holds {column} {held.text(column)!r}, which its row leaves out"
+    return None
+
+
+def _configuring(client: HpcPackClient, columns: list[str]) -> list[codec.PropertyMap]:
+    return list(client.iter_jobs(properties=["Id", *columns], state="Configuring"))
 
 
 def _each_row_once(run: CheckRun, result: ProbeResult, first: list[str]) -> None:

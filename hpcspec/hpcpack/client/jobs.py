@@ -31,20 +31,35 @@ TASK_READERS = 8  # a whole job's tasks whose env and custom properties are read
 
 
 # The columns that tell whose a listed job is and whether it is alive: a row without one
-# cannot be judged, and skipping it would hide a job (`_without_identity`).
+# cannot be judged, and skipping it would hide a job (`_identified`).
 IDENTITY_COLUMNS = ("Name", "State", "ClientSource")
 _IDENTITY_LOWERED = frozenset(name.lower() for name in IDENTITY_COLUMNS)
+# Of those, the ones a job may hold empty: a server that leaves empty values out of its rows
+# (`ClusterProfile.listing_omits_empty`, measured by `hpcspec cluster check`) omits them.
+MAY_BE_EMPTY = ("Name", "ClientSource")
+OMITS_EMPTY = "listing_omits_empty"  # the profile's fact
 
 
-def _without_identity(row: PropertyMap) -> errors.BadResponse:
-    """The error for a listing row that lacks an identity column (naming the row's Id)."""
+def _identified(row: PropertyMap, omits_empty: bool) -> PropertyMap:
+    """A listing row that lacks an identity column, as the server meant it: on a cluster
+    measured to leave empty values out, a left-out Name or ClientSource is empty; anything
+    else is refused (naming the row's Id), since a job whose identity is unknown may be one
+    of the stack's."""
     lacking = [name for name in IDENTITY_COLUMNS if name not in row]
+    if omits_empty and all(name in MAY_BE_EMPTY for name in lacking):
+        return PropertyMap({**{name: row[name] for name in row}, **dict.fromkeys(lacking, "")})
+    raise _refusal(row, lacking)
+
+
+def _refusal(row: PropertyMap, lacking: list[str]) -> errors.BadResponse:
     return errors.BadResponse(
         f"GET /jobs: the row of job {row.text('Id')} has no {', '.join(lacking)}, which the "
         "listing asked for; a job whose identity is unknown is not concluded from",
         method="GET",
         path="/jobs",
-        hint="run `hpcspec cluster check` and report its trace (docs/cluster-check.md, Listings)",
+        hint="run `hpcspec cluster check`: it measures whether the cluster leaves empty "
+        "properties out of its answers (then saved in the profile, and read as empty); if it "
+        "does not, report its trace (docs/cluster-check.md, Listings)",
     )
 
 
@@ -79,17 +94,20 @@ class ListedJobs:
         properties: Sequence[str] = (),
         name_prefix: str = "",
         read: Callable[[int], PropertyMap] | None = None,
+        *,
+        omits_empty: bool = False,
     ) -> None:
         self._rows, self._parse_time = rows, parse_time
         self._prefix, self._name_prefix = client_source_prefix, name_prefix
         self._properties, self._read = properties, read
+        self._omits_empty = omits_empty
         self.rows = 0
 
     def __iter__(self) -> Iterator[LiveJob]:
         for row in self._rows:
             self.rows += 1
             if not row.has_all(_IDENTITY_LOWERED):
-                raise _without_identity(row)
+                row = _identified(row, self._omits_empty)
             if self._ours(row.text("ClientSource"), row.text("Name")):
                 yield readback.live_job(row, self._parse_time, self._properties)
             elif self._read is not None and self._folded(row):
@@ -169,6 +187,7 @@ class JobOperations(TaskOperations, ClientSourceLearning):
             tuple(properties),
             name_prefix,
             lambda job_id: self.job_properties(job_id, ("Name", "ClientSource")),
+            omits_empty=self.profile.knows(OMITS_EMPTY) and self.profile.listing_omits_empty,
         )
 
     def listed_job(self, job_id: int, columns: JobColumns = JobColumns.STATUS) -> LiveJob:
