@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hpcspec.emulator import Timings
 from hpcspec.engine.outcomes import Outcome
+from hpcspec.hpcpack.profile import ClusterProfile
 from hpcspec.manifest import parse_manifest, resolve
 from tests.apply.stacks import apply_once
 from tests.conftest import examples
+from tests.emulator_fixture import _start
 from tests.engine.conftest import client_for
+
+SPARSE = ClusterProfile(listing_omits_empty=True)
 
 _names = st.from_regex(r"[a-z][a-z0-9_-]{0,8}", fullmatch=True)
 _text = st.text(
@@ -68,18 +74,42 @@ def manifests(draw: st.DrawFn) -> dict[str, Any]:
     return {"apiVersion": "hpcspec/v1", "stack": "gen", "jobs": jobs}
 
 
+@pytest.fixture(scope="module")
+def sparse_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A cluster whose rows leave empty values out (`listing.omits_empty`, measured)."""
+    running = _start(tmp_path_factory.mktemp("sparse"), nodes=2, cores_per_node=8,
+                     timings=Timings(tick=0.05, simulate=0.1), profile=SPARSE)  # fmt: skip
+    yield running
+    running.stop()
+
+
 @pytest.mark.parametrize("via", ["xml", "rest"])
 def test_generated_manifests_apply_then_plan_clean(cluster: Any, tmp_path: Path, via: str) -> None:
-    client = client_for(cluster)
+    _apply_then_plan_clean(client_for(cluster), tmp_path, via)
+
+
+@pytest.mark.parametrize("via", ["xml", "rest"])
+def test_generated_manifests_apply_then_plan_clean_where_rows_leave_empty_values_out(
+    sparse_cluster: Any, tmp_path: Path, via: str
+) -> None:
+    """Empty values a manifest sets (`Project: ""`) or the server fills in read back as left
+    out: neither a plan that never converges nor a job of the stack missed."""
+    _apply_then_plan_clean(client_for(sparse_cluster, profile=SPARSE), tmp_path, via, empty=True)
+
+
+def _apply_then_plan_clean(client: Any, tmp_path: Path, via: str, *, empty: bool = False) -> None:
 
     @settings(
         max_examples=examples(15),
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
-    @given(manifests())
-    def check(data: dict[str, Any]) -> None:
+    @given(manifests(), st.booleans())
+    def check(data: dict[str, Any], blank: bool) -> None:
         data = {**data, "stack": f"gen-{uuid.uuid4().hex[:8]}"}
+        if empty and blank:  # an empty value the manifest sets on every job
+            for job in data["jobs"].values():
+                job["properties"] = {**job.get("properties", {}), "Project": ""}
         stack = resolve(parse_manifest(json.dumps(data), file="gen.yaml"))
         changed, result = apply_once(client, stack, tmp_path, via=via)
         assert changed and result is not None

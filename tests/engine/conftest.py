@@ -8,18 +8,22 @@ from typing import Any
 import pytest
 
 from hpcspec.hpcpack.client import HpcPackClient
+from hpcspec.hpcpack.profile import ClusterProfile
 from hpcspec.hpcpack.transport import Credentials, RetryPolicy, Transport, TransportOptions
 
 
-def client_for(running: Any, *, user: tuple[str, str] | None = None) -> HpcPackClient:
-    """A client that talks to a running emulator as its administrator (or `user`)."""
+def client_for(
+    running: Any, *, user: tuple[str, str] | None = None, profile: ClusterProfile | None = None
+) -> HpcPackClient:
+    """A client that talks to a running emulator as its administrator (or `user`), knowing
+    nothing of the cluster (or what `profile` says)."""
     name, password = user or running.admin
     options = TransportOptions(
         running.url,
         Credentials(name, password),
         retry=RetryPolicy(attempts=3, base_delay=0.01, total=5),
     )
-    return HpcPackClient(Transport(options))
+    return HpcPackClient(Transport(options), profile=profile)
 
 
 @pytest.fixture
