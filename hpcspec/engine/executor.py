@@ -330,6 +330,9 @@ class _Executor:
             f"another apply's job {verdict.winner}{state} carries the key; "
             f"ours ({mine}) was cancelled"
         )
+        if verdict.other_spec:  # the key has its job, but not the spec this apply asked for
+            error = race.spec_raced(message, verdict.winner)
+            return JobResult(chain.key, Outcome.FAILED, chain.action, verdict.winner, str(error))
         return JobResult(chain.key, Outcome.DONE, chain.action, verdict.winner, message)
 
     def _join(self, progress: _Progress, result: JobResult | None) -> list[_Progress]:

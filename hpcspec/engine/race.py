@@ -51,10 +51,13 @@ class Claim:
 @dataclass(frozen=True)
 class Verdict:
     """Who won a key's race: our job goes on, or `winner` carries the key (and ours was
-    cancelled); `submitted` says whether the winner was already submitted."""
+    cancelled); `submitted` says whether the winner was already submitted; `other_spec`, that
+    the winner claims another spec than ours (another version of the manifest, applied at the
+    same time: the key is carried, but not as this apply asked)."""
 
     winner: int
     submitted: bool = True
+    other_spec: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,15 @@ def after_submit(error: HpcspecError, job_id: int) -> HpcspecError:
     return HpcspecError(message, code=error.code, hint=error.hint, location=error.location)
 
 
+def spec_raced(message: str, winner: int) -> HpcspecError:
+    """A key whose race another apply won with another spec: carried, but not as asked."""
+    return HpcspecError(
+        f"{message}, and job {winner} holds another spec: another version of the manifest "
+        "was applied at the same time; run `hpcspec plan` to see what differs",
+        code="spec-raced",
+    )
+
+
 def survivor(listed: StackJobs, claim: Claim) -> Verdict:
     """The rule for one key, from one listing of the stack."""
     ran = []
@@ -118,7 +130,10 @@ def survivor(listed: StackJobs, claim: Claim) -> Verdict:
     mine_in = mine.state.is_alive or mine.state in RAN
     if rivals and (not mine_in or rivals[0].id < claim.job_id):
         winner = rivals[0]
-        return Verdict(winner.id, winner.state is not JobState.Configuring)
+        theirs, ours = listed.identities.get(winner.id), listed.identities.get(claim.job_id)
+        digests = {j.digest for j in (theirs, ours) if j is not None and j.digest}
+        other = len(digests) == 2  # both known, and not the same spec
+        return Verdict(winner.id, winner.state is not JobState.Configuring, other)
     if not mine_in:
         raise RaceUndecided(
             f"job {claim.job_id} was cancelled by someone else while apply worked on it, "

@@ -97,6 +97,16 @@ def test_our_lower_job_wins_over_a_rivals_submitted_one() -> None:
     assert verdict.winner == 5
 
 
+def test_a_lower_rival_of_another_spec_wins_and_the_verdict_says_it_holds_another_spec() -> None:
+    """Two versions of the manifest applied at once: the key is carried, not as ours asked."""
+    other = identity.client_source_marker("s", "k", "fedcba9876543210")
+    rival = LiveJob(5, JobState.Queued, name="k", client_source=other)
+    verdict = survivor(listing(rival, marked(6)), Claim("k", 6))
+    assert (verdict.winner, verdict.other_spec) == (5, True)
+    same = survivor(listing(marked(5, JobState.Queued), marked(6)), Claim("k", 6))
+    assert (same.winner, same.other_spec) == (5, False)
+
+
 def test_the_job_a_change_replaces_is_never_a_rival() -> None:
     verdict = survivor(listing(marked(3, JobState.Running), marked(7)), Claim("k", 7, 3))
     assert verdict.winner == 7
