@@ -3,7 +3,8 @@
 Both sides are `JobDefinition`s with canonical values, so comparing is plain equality after
 a few normalisations HPC Pack needs: property names case-insensitively, only the properties
 the manifest sets (the server fills in defaults for the rest), lists whose order means nothing
-(NodeGroups, RequestedNodes, SoftwareLicense) as sets, and secrets never compared by value.
+(NodeGroups, RequestedNodes, SoftwareLicense) as sets, whatever their separator, and secrets
+never compared by value (`same_value`: which re-spellings are the same value).
 """
 
 from __future__ import annotations
@@ -45,17 +46,39 @@ def show(spec: PropertySpec | None, value: Value | None) -> str | None:
 
 
 def same_value(name: str, desired: Value, live: Value | None) -> bool:
+    """Whether a live value is the manifest's, re-spellings HPC Pack documents as the same
+    value aside: a list of names in any order, case, spacing or separator (`,` as REST
+    takes it, `;` as the job schema documents it), and exit codes' `min`/`max` in any case.
+    Everything else must be equal (docs/apply.md, "How plan compares live values")."""
     if live is None:  # the read-back leaves empty values out (`codec.canonical`)
         return desired == ""
-    if name in UNORDERED and isinstance(desired, str) and isinstance(live, str):
-        return _items(desired) == _items(live)
     if isinstance(desired, str) and isinstance(live, str):
-        return desired == live
+        if name in UNORDERED:
+            return _items(desired) == _items(live)
+        if name in EXIT_CODES:
+            return _exit_codes(desired) == _exit_codes(live)
     return desired == live
 
 
+# Exit-code lists (Kind.EXIT_CODES): `min`/`max` are words HPC Pack reads in any case.
+EXIT_CODES = frozenset(
+    spec.name
+    for catalogue in (JOB_PROPERTIES, TASK_PROPERTIES)
+    for spec in catalogue.values()
+    if spec.kind is Kind.EXIT_CODES
+)
+# The separators of a list of names: `,` on REST; the job schema documents NodeGroups,
+# RequestedNodes, RequiredNodes and DependsOn as "semicolon-delimited" lists
+# (msdocs/jobschema-job-complextype.md, jobschema-task-complextype.md).
+_SEPARATOR = re.compile(r"[,;]")
+
+
 def _items(text: str) -> frozenset[str]:
-    return frozenset(i.strip().lower() for i in text.split(",") if i.strip())
+    return frozenset(i.strip().lower() for i in _SEPARATOR.split(text) if i.strip())
+
+
+def _exit_codes(text: str) -> tuple[str, ...]:
+    return tuple(i.strip().lower() for i in text.split(",") if i.strip())
 
 
 def job_diffs(

@@ -36,7 +36,7 @@ from hpcspec.engine.outcomes import ApplyResult, ApplyVerdict, WaitVerdict, appl
 from hpcspec.engine.plan import BlockCode, Plan, PlanOptions
 from hpcspec.engine.plan_binding import check_saved
 from hpcspec.engine.planner import make_plan
-from hpcspec.engine.preflight import block_missing, block_xml_only, preflight
+from hpcspec.engine.preflight import block_missing, block_xml_only, block_xml_trims, preflight
 from hpcspec.engine.protocols import ClusterFacts, ClusterReader, ClusterWriter
 from hpcspec.engine.recovery import recover, unlocked_listing
 from hpcspec.engine.secrets import require_secrets, resolve_secret
@@ -227,6 +227,8 @@ def _prepare(
         plan = check_saved(request.saved, stack, live)
     if request.options.via is CreateMethod.REST:
         plan = block_xml_only(plan, stack)
+    else:
+        plan = block_xml_trims(plan, stack)
     return _Planned(stack, journal, plan, live)
 
 

@@ -124,6 +124,7 @@ class BlockCode(StrEnum):
     MISSING_ON_CLUSTER = "missing-on-cluster"  # preflight: a node group, template or node
     STALE_PLAN = "stale-plan"  # a saved plan the cluster moved past
     XML_ONLY = "xml-only"  # --create-via rest, but the job sets a property only job XML carries
+    XML_TRIMS = "xml-trims"  # --create-via xml, but the importer would trim an env/custom value
     CANCELS_CHILDREN = "cancels-children"  # HPC Pack would cancel waiting children left as they are
 
 

@@ -4,7 +4,8 @@ Before planning, the cluster is asked for its node groups, job templates and (on
 manifest names nodes) its nodes, so a name that does not exist is a plan error, not a
 surprise after submit. `block_missing` puts a `missing-on-cluster` block on every change that
 would send such a job to the scheduler. `block_xml_only` refuses, for `--create-via rest`, a
-job that sets a property only job XML can carry.
+job that sets a property only job XML can carry; `block_xml_trims`, for job XML, a job whose
+env or custom property values the importer would trim.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from enum import StrEnum
 
 from hpcspec.engine.plan import Action, Block, BlockCode, Change, Plan
 from hpcspec.engine.protocols import ClusterFacts
+from hpcspec.hpcpack.definition import JobDefinition
 from hpcspec.manifest.resolve import ResolvedStack
 
 
@@ -103,22 +105,54 @@ def block_xml_only(plan: Plan, stack: ResolvedStack) -> Plan:
     """`plan` with an `xml-only` refusal on each change that would create, through the REST
     API, a job setting a property the REST API documents no way to send (the catalogue's
     `rest`; e.g. TaskExecutionFailureRetryLimit, a task's RequestedNodeGroup)."""
+
+    def refusal(key: str, place: tuple[str, ...]) -> Block:
+        return Block(
+            BlockCode.XML_ONLY,
+            f"jobs.{key}.{'.'.join(place)}: the REST API cannot set {place[-1]}, so "
+            "--create-via rest cannot create this job",
+            "create it through job XML (the default: leave out --create-via rest), or "
+            f"remove {place[-1]}",
+        )
+
+    return _block_creates(plan, stack, lambda job: job.xml_only_properties(), refusal)
+
+
+def block_xml_trims(plan: Plan, stack: ResolvedStack) -> Plan:
+    """`plan` with an `xml-trims` refusal on each change that would create, through job XML,
+    a job with an env variable or custom property whose name or value starts or ends with
+    white space: HPC Pack's importer trims them (`JobDefinition.xml_trimmed_pairs`), so the
+    job would carry another value than the manifest's while its digest said it matched."""
+
+    def refusal(key: str, place: tuple[str, ...]) -> Block:
+        what = "environment variable" if place[-2] == "env" else "custom property"
+        return Block(
+            BlockCode.XML_TRIMS,
+            f"jobs.{key}.{'.'.join(place)}: HPC Pack's job XML importer trims the white "
+            f"space around this {what}'s name and value, so job XML cannot create it as "
+            "the manifest writes it",
+            "remove the leading and trailing white space, or create the job through the "
+            "REST API (--create-via rest)",
+        )
+
+    return _block_creates(plan, stack, lambda job: job.xml_trimmed_pairs(), refusal)
+
+
+def _block_creates(
+    plan: Plan,
+    stack: ResolvedStack,
+    places_of: Callable[[JobDefinition], tuple[tuple[str, ...], ...]],
+    refusal: Callable[[str, tuple[str, ...]], Block],
+) -> Plan:
+    """`plan` with `refusal(key, place)` on each change that creates a job (create, replace,
+    rerun, extend) for each of `places_of(its definition)`."""
     changes: list[Change] = []
     for change in plan.changes:
         job = stack.jobs.get(change.key)
-        places = job.definition.xml_only_properties() if job is not None else ()
+        places = places_of(job.definition) if job is not None else ()
         if change.action not in _CREATES or not places:
             changes.append(change)
             continue
-        blocks = tuple(
-            Block(
-                BlockCode.XML_ONLY,
-                f"jobs.{change.key}.{'.'.join(place)}: the REST API cannot set {place[-1]}, so "
-                "--create-via rest cannot create this job",
-                "create it through job XML (the default: leave out --create-via rest), or "
-                f"remove {place[-1]}",
-            )
-            for place in places
-        )
+        blocks = tuple(refusal(change.key, place) for place in places)
         changes.append(replace(change, blocks=(*change.blocks, *blocks)))
     return replace(plan, changes=tuple(changes))

@@ -173,11 +173,35 @@ class JobDefinition:
         ]
         return tuple(found)
 
+    def xml_trimmed_pairs(self) -> tuple[tuple[str, ...], ...]:
+        """Where this job sets an env variable or custom property whose name or value starts
+        or ends with white space, which HPC Pack's job XML importer trims (`Name/Value text:
+        trimmed`, reference/hpcpack/derived/job-xml-import-export.json): `("env", name)`,
+        `("customProperties", name)`, or the same under `("tasks", task)`. A secret's value
+        is not known before apply and is never compared; only its name counts."""
+        found = [
+            (*where, section, name)
+            for where, env, custom in [
+                ((), self.env, self.user_custom_properties()),
+                *((("tasks", t.name), t.env, t.custom_properties) for t in self.tasks),
+            ]
+            for section, items in (("env", env), ("customProperties", custom))
+            for name, value in items
+            if _padded(name) or (isinstance(value, str) and _padded(value))
+        ]
+        return tuple(found)
+
     def has_secrets(self) -> bool:
         envs = [v for _, v in self.env] + [v for t in self.tasks for _, v in t.env]
         return any(isinstance(v, SecretRef) for v in envs) or bool(
             self.run_as and self.run_as.password
         )
+
+
+def _padded(text: str) -> bool:
+    """Whether .NET's `String.Trim` (Unicode white space, as Python's `str.strip`) changes
+    `text`."""
+    return text != text.strip()
 
 
 def _rest(catalogue: Mapping[str, PropertySpec], name: str) -> bool:

@@ -25,6 +25,12 @@ INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
 
 
+# An integer as .NET's `int.Parse` reads it (the job XML importer's rule,
+# derived/job-xml-import-export.json): white space around it, an optional sign, leading
+# zeros. A server may write one so (`+07`); it is the same number.
+_INTEGER = re.compile(r"\s*[-+]?\d+\s*")
+
+
 def int32_problem(value: int) -> str | None:
     """Why `value` does not fit HPC Pack's 32-bit integers, or None when it does."""
     if INT32_MIN <= value <= INT32_MAX:
@@ -43,8 +49,8 @@ def parse_priority(raw: object) -> int:
         raise ValueError("expected a priority name such as Normal, 'Normal+5', or 0..4000")
     if isinstance(raw, int):
         value = raw
-    elif isinstance(raw, str) and raw.strip().isdigit():
-        value = int(raw.strip())
+    elif isinstance(raw, str) and _INTEGER.fullmatch(raw):
+        value = int(raw)
     elif isinstance(raw, str) and (match := _PRIORITY_FORM.match(raw)):
         name, sign, offset = match.groups()
         bucket = {k.lower(): v for k, v in PRIORITY_BUCKETS.items()}.get(name.lower())
@@ -78,8 +84,8 @@ def parse_duration(raw: object) -> int:
         raise ValueError("expected seconds or a duration such as 90m, 2h, 1d2h")
     if isinstance(raw, int):
         seconds = raw
-    elif isinstance(raw, str) and raw.strip().isdigit():
-        seconds = int(raw.strip())
+    elif isinstance(raw, str) and _INTEGER.fullmatch(raw):
+        seconds = int(raw)
     elif isinstance(raw, str) and raw.strip():
         text = raw.strip().replace(" ", "")
         parts = _DURATION_PART.findall(text)
@@ -118,9 +124,6 @@ def parse_bool(raw: object) -> bool:
         if text in ("false", "0"):
             return False
     raise ValueError("expected true or false")
-
-
-_INTEGER = re.compile(r"\s*-?\d+\s*")
 
 
 def parse_int(raw: object) -> int:

@@ -1,0 +1,162 @@
+"""Apply, then plan, on a server that answers reads with its own spelling of what was written
+(`tests/apply/respelling.py`). A re-spelling the references document as the same value must
+leave a plan that says the cluster matches, and a second apply that writes nothing; another
+value (a space added, a decomposed accent, a line break changed, a value cut, a list item
+dropped) must never be called a match. The rules: docs/apply.md, "How plan
+compares live values".
+
+The manifest has one key of each kind plan reads differently: `held` stays Configuring (plan
+reads it whole, tasks' env and custom properties included) and `run` is submitted (plan reads
+its managed properties in the job listing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hpcspec.engine.drift import detect_drift
+from hpcspec.engine.events import Recorder
+from hpcspec.engine.pipeline import ApplyReport, ApplyRequest, apply_stacks
+from hpcspec.engine.plan import Action, BlockCode
+from hpcspec.engine.steps import ApplyOptions, CreateMethod
+from hpcspec.manifest import parse_manifest, resolve
+from hpcspec.manifest.resolve import ResolvedStack
+from tests.apply.respelling import CHANGED, HARMLESS, Habit, Respelling
+from tests.apply.stacks import patient_client
+
+JOB = """
+    properties:
+      Project: "Café p1"
+      Priority: Normal+5
+      UnitType: Core
+      IsExclusive: false
+      MaxCores: 7
+      RuntimeSeconds: 1h
+      NodeGroups: [ComputeNodes, HighMem]
+      NodeGroupOp: Uniform
+      JobValidExitCodes: "0,3,MIN..-1"
+    env: {V: "Café\\r\\nline 2"}
+    customProperties: {team: "Café team"}
+    tasks:
+      t1:
+        commandLine: "echo Café\\r\\necho 2"
+        env: {W: "w"}
+        properties:
+          RequiredNodes: "CN001,CN002"
+          TaskValidExitCodes: "Max..MAX"
+          IsRerunnable: true
+      t2: {commandLine: "echo *", sweep: {start: 1, end: 3, increment: 1}, dependsOn: [t1, t0]}
+      t0: {commandLine: "echo 0"}
+"""
+
+
+def manifest(stack: str) -> ResolvedStack:
+    text = f"apiVersion: hpcspec/v1\nstack: {stack}\njobs:\n  held:\n    state: configuring{JOB}"
+    text += f"  run:\n    state: submitted{JOB}"
+    return resolve(parse_manifest(text, file="m.yaml"))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from tests.emulator_fixture import _start
+
+    running = _start(
+        tmp_path_factory.mktemp("respelling"), groups=(("HighMem", ("CN001", "CN002")),)
+    )
+    yield running
+    running.stop()
+
+
+def apply(running: Any, stack: ResolvedStack, root: Path, via: str = "xml") -> ApplyReport:
+    client = patient_client(running)
+    request = ApplyRequest(
+        cluster_name="emulator", options=ApplyOptions(via=CreateMethod(via)), journal_root=root
+    )
+    try:
+        return apply_stacks(client, [stack], request, observer=Recorder(), confirm=lambda _: True)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def liar(server: Any) -> Iterator[Callable[[Habit, bool], Respelling]]:
+    """Puts a `Respelling` with the given habit in front of the emulator, for one test."""
+    clean = server.emulator.server.app
+
+    def put(habit: Habit, reverse: bool = False) -> Respelling:
+        server.emulator.server.app = Respelling(clean, habit, reverse=reverse)
+        return server.emulator.server.app  # type: ignore[no-any-return]
+
+    yield put
+    server.emulator.server.app = clean
+
+
+@pytest.mark.parametrize("name", sorted(HARMLESS))
+def test_a_harmless_respelling_leaves_no_changes_and_a_second_apply_writes_nothing(
+    server: Any, liar: Callable[[Habit, bool], Respelling], tmp_path: Path, name: str
+) -> None:
+    rewriting = liar(*HARMLESS[name])
+    stack = manifest(f"same-{sorted(HARMLESS).index(name)}")
+    first = apply(server, stack, tmp_path)
+    assert [c.action for c in first.plans[0].changes] == [Action.CREATE] * 2
+    rewriting.writes.clear()
+    plan = apply(server, stack, tmp_path).plans[0]
+    diffs = [(c.key, d.name, d.before, d.after) for c in plan.changes for d in c.diffs]
+    assert not plan.has_changes and plan.matches, diffs
+    assert rewriting.writes == [], rewriting.writes
+    client = patient_client(server)
+    try:  # `hpcspec drift` reads every job whole by the same rule
+        assert not detect_drift(client, stack).drifted
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("name", sorted(CHANGED))
+def test_a_server_keeping_another_value_never_gets_a_plan_that_says_it_matches(
+    server: Any, liar: Callable[[Habit, bool], Respelling], tmp_path: Path, name: str
+) -> None:
+    liar(CHANGED[name], False)
+    stack = manifest(f"other-{sorted(CHANGED).index(name)}")
+    apply(server, stack, tmp_path)
+    plan = apply(server, stack, tmp_path).plans[0]
+    assert not plan.matches, plan
+    held = next(c for c in plan.changes if c.key == "held")
+    assert held.action is Action.UPDATE and held.diffs, held  # shown, and put right again
+    if name in ("a space appended", "decomposed (NFD)", "cut at 5 characters"):
+        run = next(c for c in plan.changes if c.key == "run")  # Project, in the listing
+        assert run.unmet is not None or run.action is Action.UPDATE, run
+        assert [d.name for d in run.diffs] == ["Project"], run
+
+
+PADDED = """apiVersion: hpcspec/v1
+stack: {stack}
+jobs:
+  a:
+    env: {{V: " padded "}}
+    customProperties: {{team: "t\\n"}}
+    tasks:
+      t: {{commandLine: "echo 1", env: {{" W": "w"}}}}
+"""
+
+
+def test_job_xml_refuses_values_its_importer_would_trim_and_rest_keeps_them(
+    server: Any, tmp_path: Path
+) -> None:
+    """HPC Pack's job XML importer trims Variable and Term names and values
+    (reference/hpcpack/derived/job-xml-import-export.json; the emulator's importer too): a job
+    created so ran with `V=padded` while the plan after it said the cluster matched."""
+    stack = resolve(parse_manifest(PADDED.format(stack="padded"), file="m.yaml"))
+    report = apply(server, stack, tmp_path / "xml")
+    (change,) = report.plans[0].changes
+    refused = sorted(b.message.split(":")[0] for b in change.blocks)
+    assert {b.code for b in change.blocks} == {BlockCode.XML_TRIMS}, change.blocks
+    assert refused == ["jobs.a.customProperties.team", "jobs.a.env.V", "jobs.a.tasks.t.env. W"]
+    assert report.results[0].results[0].job_id is None  # nothing created
+    report = apply(server, stack, tmp_path / "rest", via="rest")
+    assert report.results[0].results[0].job_id is not None
+    again = apply(server, stack, tmp_path / "rest", via="rest").plans[0]
+    assert not again.has_changes and again.matches, again
