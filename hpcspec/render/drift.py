@@ -9,7 +9,7 @@ from __future__ import annotations
 from hpcspec.engine.drift import DriftReport, JobDrift
 from hpcspec.engine.plan import FieldDiff
 from hpcspec.render.markdown import escape, literal
-from hpcspec.render.neutralise import inert_json, neutralise
+from hpcspec.render.neutralise import inert_json, neutralise, told_apart
 from hpcspec.render.phrases import field_label, quoted
 
 DRIFT_FORMAT_VERSION = "1.0"
@@ -22,6 +22,7 @@ def _job(job: JobDrift) -> str:
 def _values(diff: FieldDiff) -> str:
     live = "absent" if diff.before is None else quoted(diff.before)
     wanted = "absent" if diff.after is None else quoted(diff.after)
+    live, wanted = told_apart(live, wanted)
     return f"live {live}, manifest {wanted}"
 
 
@@ -53,8 +54,11 @@ def render_drift_markdown(report: DriftReport) -> str:
         out += ["| Job | Field | Live | Manifest |", "| :-- | :-- | :-- | :-- |"]
         out += [
             f"| {escape(_job(j))} | <code>{escape(field_label(d))}</code> "
-            f"| {literal(d.before or 'absent')} | {literal(d.after or 'absent')} |"
+            f"| {escape(shown[0])} | {escape(shown[1])} |"
             for j, d in rows
+            for shown in [
+                told_apart(neutralise(d.before or "absent"), neutralise(d.after or "absent"))
+            ]
         ]
         out.append("")
     return "\n".join(out) + "\n"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 
 ZWSP = "\u200b"
 
@@ -86,6 +87,22 @@ def neutralise(text: str, *, multiline: bool = False) -> str:
         text = _INVISIBLE.sub(_shown, text)
     text = _HASH_COMMAND.sub("#" + ZWSP + "#", text)
     return _COLON_COMMAND.sub(lambda m: m.group(1) + ":" + ZWSP, text)
+
+
+def told_apart(before: str, after: str) -> tuple[str, str]:
+    """Two shown values (each already `neutralise`d) that differ but read the same — the same
+    text in another Unicode normal form, `é` as one code point or as `e` and a combining
+    accent, which a terminal draws alike — with every non-ASCII character written as an
+    escape (`Caf\\xe9`, `Cafe\\u0301`), so that a difference is never shown as `"x" → "x"`."""
+    if before == after or unicodedata.normalize("NFC", before) != unicodedata.normalize(
+        "NFC", after
+    ):
+        return before, after
+    return _ascii(before), _ascii(after)
+
+
+def _ascii(text: str) -> str:
+    return text.encode("ascii", "backslashreplace").decode("ascii")
 
 
 def inert_json(document: object) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hpcspec.engine.plan import Action, Change, DiffSection, FieldDiff, Plan, ReasonCode
 from hpcspec.engine.planfile import SENSITIVE
-from hpcspec.render.neutralise import neutralise
+from hpcspec.render.neutralise import neutralise, told_apart
 
 # Reasons that only say "nothing to see": a no-op carrying nothing else is folded into a count.
 QUIET_REASONS = frozenset({ReasonCode.UNCHANGED, ReasonCode.ENDED, ReasonCode.WANTED_CANCELED})
@@ -110,7 +110,10 @@ def diff_values(diff: FieldDiff) -> str:
         return quoted(diff.after or "", literal=typed)
     if diff.after is None:
         return quoted(diff.before, literal=typed)
-    return f"{quoted(diff.before, literal=typed)} → {quoted(diff.after, literal=typed)}"
+    before, after = told_apart(
+        quoted(diff.before, literal=typed), quoted(diff.after, literal=typed)
+    )
+    return f"{before} → {after}"
 
 
 def not_in_place(change: Change, diff: FieldDiff) -> bool:

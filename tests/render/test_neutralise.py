@@ -9,9 +9,12 @@ import unicodedata
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from hpcspec.engine.drift import DriftReport, JobDrift
+from hpcspec.engine.plan import DiffSection, FieldDiff
 from hpcspec.engine.planfile import dumps
+from hpcspec.render.drift import render_drift_markdown, render_drift_text
 from hpcspec.render.neutralise import ZWSP, neutralise
-from hpcspec.render.phrases import quoted
+from hpcspec.render.phrases import diff_values, quoted
 from tests.render.ci import PAYLOADS, runner_commands
 
 
@@ -156,3 +159,39 @@ def test_a_value_stays_inert_with_what_a_renderer_writes_around_it(
     text: str, before: str, after: str
 ) -> None:
     assert runner_commands(before + neutralise(text) + after) == []
+
+
+_accented = st.text(st.sampled_from("aeiou cnAEIOUÉéèçñÅåü"), min_size=1, max_size=8).filter(
+    lambda t: unicodedata.normalize("NFD", t) != t
+)
+
+
+@given(_accented, st.booleans())
+@example("Café p1", False)
+def test_a_value_kept_in_another_normal_form_is_shown_as_a_difference(
+    text: str, literal: bool
+) -> None:
+    """A server that stores `é` as `e` and a combining accent keeps another value (plan shows
+    it, test_respelling_server.py); the plan, drift and their markdown must not draw it as
+    `"Café" → "Café"`, which a terminal draws alike (`told_apart`)."""
+
+    def seen(shown: str) -> str:  # a reader sees canonically equivalent text alike
+        return unicodedata.normalize("NFC", shown)
+
+    live, wanted = unicodedata.normalize("NFD", text), unicodedata.normalize("NFC", text)
+    diff = FieldDiff(DiffSection.PROPERTY, "Project", live, wanted, literal=literal)
+    before, after = diff_values(diff).split(" → ")
+    assert seen(before) != seen(after)
+    report = DriftReport("s", (JobDrift("k", 1, "Running", (diff,)),))
+    line = render_drift_text(report).splitlines()[1]
+    shown_live, shown_wanted = line.split(": live ")[1].split(", manifest ")
+    assert seen(shown_live) != seen(shown_wanted)
+    row = render_drift_markdown(report).splitlines()[-2].split(" | ")
+    assert seen(row[-2]) != seen(row[-1].rstrip(" |"))
+
+
+def test_values_that_differ_in_their_normal_form_are_shown_with_escapes() -> None:
+    diff = FieldDiff(DiffSection.ENV, "V", "Cafe\u0301", "Caf\u00e9")
+    assert diff_values(diff) == '"Cafe\\u0301" → "Caf\\xe9"'
+    plain = FieldDiff(DiffSection.ENV, "V", "Café", "Cafés")
+    assert diff_values(plain) == '"Café" → "Cafés"'  # told apart as they are
