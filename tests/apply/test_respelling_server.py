@@ -12,7 +12,9 @@ its managed properties in the job listing).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +25,10 @@ from hpcspec.engine.events import Recorder
 from hpcspec.engine.pipeline import ApplyReport, ApplyRequest, apply_stacks
 from hpcspec.engine.plan import Action, BlockCode
 from hpcspec.engine.steps import ApplyOptions, CreateMethod
+from hpcspec.hpcpack.states import JobState
 from hpcspec.manifest import parse_manifest, resolve
 from hpcspec.manifest.resolve import ResolvedStack
-from tests.apply.respelling import CHANGED, HARMLESS, Habit, Respelling
+from tests.apply.respelling import CHANGED, HARMLESS, Habit, Respelling, names_in_other_case
 from tests.apply.stacks import patient_client
 
 JOB = """
@@ -160,3 +163,48 @@ def test_job_xml_refuses_values_its_importer_would_trim_and_rest_keeps_them(
     assert report.results[0].results[0].job_id is not None
     again = apply(server, stack, tmp_path / "rest", via="rest").plans[0]
     assert not again.has_changes and again.matches, again
+
+
+HELD = """apiVersion: hpcspec/v1
+stack: held-{n}
+jobs:
+  a:
+    properties: {{Priority: {priority}, HoldUntil: "{until}"}}
+    customProperties: {{team: blue}}
+    tasks:
+      t: {{commandLine: "echo 1"}}
+"""
+
+
+def test_drift_reads_the_digest_tag_in_any_case(
+    server: Any, liar: Callable[[Habit, bool], Respelling], tmp_path: Path
+) -> None:
+    """A Queued job updated in place keeps its old ClientSource marker (it cannot change after
+    submit); drift then reads the digest tag among the custom properties, whose names a
+    server may answer in another case. It skipped the job as "the manifest changed"."""
+    until = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def stack(priority: str) -> ResolvedStack:
+        text = HELD.format(n=0, priority=priority, until=until)
+        return resolve(parse_manifest(text, file="m.yaml"))
+
+    (result,) = apply(server, stack("Normal"), tmp_path).results[0].results
+    client = patient_client(server)
+    try:
+        deadline = time.monotonic() + 10
+        while client.job_state(result.job_id) is not JobState.Queued:  # type: ignore[arg-type]
+            assert time.monotonic() < deadline, "the held job was never Queued"
+            time.sleep(0.05)
+    finally:
+        client.close()
+    report = apply(server, stack("Highest"), tmp_path)  # Priority may change while Queued
+    assert [c.action for c in report.plans[0].changes] == [Action.UPDATE], (
+        report.plans[0].changes[0].reasons
+    )
+    liar(names_in_other_case, False)
+    client = patient_client(server)
+    try:
+        (job,) = detect_drift(client, stack("Highest")).jobs
+    finally:
+        client.close()
+    assert job.state == "Queued" and job.skipped == "" and job.diffs == (), job
