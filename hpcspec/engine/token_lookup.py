@@ -99,12 +99,15 @@ def task_by_name(
 ) -> Lookup:
     """The task named `name` an unclear add to job `job_id` made (names are unique in a job),
     from the job's task listing, read again as `look_up` lists: a task of the job whose add
-    was sent after `since` is the witness (JobTaskIds follow the order adds arrive in)."""
+    was sent after `since` is the witness (JobTaskIds follow the order adds arrive in). Names
+    match in any case, as plan compares them: a manifest's task names differ in more than
+    case, and a server may answer them in its own."""
     patience = patience or Patience.of(cluster)
     witnesses = create_log(cluster)
     for ids in patience.listings(lambda: cluster.task_ids(job_id)):
-        if name in ids:
-            return Lookup(ids[name])
+        by_name = {listed.lower(): task_id for listed, task_id in ids.items()}
+        if name.lower() in by_name:
+            return Lookup(by_name[name.lower()])
         later = witnesses.sent_after(since) if since is not None else set()
         if later & {(job_id, task_id) for task_id in ids.values()}:
             return Lookup(None)
@@ -119,5 +122,5 @@ def named_twice(
     patience = patience or Patience.of(cluster)
     for tasks in patience.listings(lambda: cluster.list_tasks(job_id, expand_sweeps=False)):
         if any(task.task_id == newer for task in tasks):
-            return sum(task.name == name for task in tasks) > 1
+            return sum(task.name.lower() == name.lower() for task in tasks) > 1
     return False

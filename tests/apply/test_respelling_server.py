@@ -22,14 +22,22 @@ import pytest
 
 from hpcspec.engine.drift import detect_drift
 from hpcspec.engine.events import Recorder
+from hpcspec.engine.outcomes import Outcome
 from hpcspec.engine.pipeline import ApplyReport, ApplyRequest, apply_stacks
 from hpcspec.engine.plan import Action, BlockCode
 from hpcspec.engine.steps import ApplyOptions, CreateMethod
 from hpcspec.hpcpack.states import JobState
 from hpcspec.manifest import parse_manifest, resolve
 from hpcspec.manifest.resolve import ResolvedStack
-from tests.apply.respelling import CHANGED, HARMLESS, Habit, Respelling, names_in_other_case
-from tests.apply.stacks import patient_client
+from tests.apply.respelling import (
+    CHANGED,
+    HARMLESS,
+    Habit,
+    Respelling,
+    names_in_other_case,
+    on,
+)
+from tests.apply.stacks import audit, patient_client
 
 JOB = """
     properties:
@@ -208,3 +216,43 @@ def test_drift_reads_the_digest_tag_in_any_case(
     finally:
         client.close()
     assert job.state == "Queued" and job.skipped == "" and job.diffs == (), job
+
+
+class LoseFirstTaskAdd:
+    """WSGI middleware: the first `POST /hpc/jobs/{id}/tasks` is handled, then answered 502
+    (a proxy that lost the head node's answer): the task exists, the client cannot know."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app, self.lost = app, 0
+
+    def __call__(self, environ: dict[str, Any], start: Callable[..., Any]) -> Any:
+        path = environ["PATH_INFO"]
+        if environ["REQUEST_METHOD"] == "POST" and path.endswith("/tasks") and not self.lost:
+            self.lost += 1
+            b"".join(self.app(environ, lambda *a: None))
+            start("502 Bad Gateway", [("Content-Length", "0")])
+            return [b""]
+        return self.app(environ, start)
+
+
+@pytest.mark.parametrize("tasks", [1, 3])  # one by one, and placeholders added at once
+def test_a_lost_task_add_is_found_whatever_case_the_server_answers_task_names_in(
+    server: Any, liar: Callable[[Habit, bool], Respelling], tmp_path: Path, tasks: int
+) -> None:
+    """A REST create reads the job's tasks after an add whose answer was lost and looks for
+    the task by name; a server answering the name in another case hid it, the task was added
+    again, and the job ran it twice."""
+    upper = liar(on({"Name"}, str.upper), False)  # noqa: F841 - in front of the emulator
+    lossy = LoseFirstTaskAdd(server.emulator.server.app)
+    server.emulator.server.app = lossy
+    lines = [f"      t{n}: {{commandLine: 'echo {n}'}}" for n in range(tasks)]
+    text = f"apiVersion: hpcspec/v1\nstack: lost-{tasks}\njobs:\n  a:\n    state: configuring\n"
+    stack = resolve(parse_manifest(text + "    tasks:\n" + "\n".join(lines) + "\n", file="m.yaml"))
+    (result,) = apply(server, stack, tmp_path, via="rest").results[0].results
+    assert lossy.lost == 1 and result.outcome is Outcome.DONE, result
+    client = patient_client(server)
+    try:
+        found = audit(client, f"lost-{tasks}", ["a"])
+    finally:
+        client.close()
+    assert [(j["id"], j["tasks"]) for j in found.jobs["a"]] == [(result.job_id, tasks)]
