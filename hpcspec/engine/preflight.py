@@ -131,8 +131,8 @@ def block_xml_trims(plan: Plan, stack: ResolvedStack) -> Plan:
             f"jobs.{key}.{'.'.join(place)}: HPC Pack's job XML importer trims the white "
             f"space around this {what}'s name and value, so job XML cannot create it as "
             "the manifest writes it",
-            "remove the leading and trailing white space, or create the job through the "
-            "REST API (--create-via rest)",
+            "remove the leading and trailing white space, or pass --create-via rest (the "
+            "REST API sends it as written)",
         )
 
     return _block_creates(plan, stack, lambda job: job.xml_trimmed_pairs(), refusal)
