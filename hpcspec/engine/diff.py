@@ -68,13 +68,20 @@ EXIT_CODES = frozenset(
     if spec.kind is Kind.EXIT_CODES
 )
 # The separators of a list of names: `,` on REST; the job schema documents NodeGroups,
-# RequestedNodes, RequiredNodes and DependsOn as "semicolon-delimited" lists
-# (msdocs/jobschema-job-complextype.md, jobschema-task-complextype.md).
+# RequestedNodes and RequiredNodes as "semicolon-delimited" lists
+# (msdocs/jobschema-job-complextype.md, jobschema-task-complextype.md), and node and group
+# names hold neither. (DependsOn too, but task names may hold `;`: `_names`.)
 _SEPARATOR = re.compile(r"[,;]")
 
 
 def _items(text: str) -> frozenset[str]:
     return frozenset(i.strip().lower() for i in _SEPARATOR.split(text) if i.strip())
+
+
+def _names(tasks: tuple[str, ...]) -> frozenset[str]:
+    """A `dependsOn` list as a set of task names in any case: not split at `;`, which the
+    task names a matrix makes contain (`post[mesh=coarse;re=1e5]`)."""
+    return frozenset(name.strip().lower() for name in tasks if name.strip())
 
 
 def _exit_codes(text: str) -> tuple[str, ...]:
@@ -241,7 +248,7 @@ def _task_fields(
         add("commandLine", old.command_line, task.command_line)
     if (task.work_directory or "") != (old.work_directory or ""):
         add("workDirectory", old.work_directory, task.work_directory)
-    if _items(",".join(task.depends_on)) != _items(",".join(old.depends_on)):
+    if _names(task.depends_on) != _names(old.depends_on):
         add("dependsOn", ",".join(old.depends_on) or None, ",".join(task.depends_on) or None)
     if task.sweep != old.sweep:
         add("sweep", _range(old), _range(task), literal=True)

@@ -11,7 +11,6 @@ kept as its string, so it shows up as a difference instead of crashing a plan.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, fields
 
@@ -205,8 +204,7 @@ def task_definition(
             int(folded.get("endvalue") or 1),
             int(folded.get("incrementvalue") or 1),
         )
-    # Comma-separated on REST; the job schema documents DependsOn as semicolon-delimited.
-    depends = tuple(d.strip() for d in re.split(r"[,;]", folded.get("dependson", "")) if d.strip())
+    depends = tuple(d.strip() for d in folded.get("dependson", "").split(",") if d.strip())
     return TaskDefinition(
         name=folded.get("name", ""),
         command_line=folded.get("commandline", ""),

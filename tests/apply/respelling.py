@@ -127,7 +127,7 @@ HARMLESS: dict[str, tuple[Habit, bool]] = {
     # the job schema's "semicolon-delimited" lists (msdocs/jobschema-*-complextype.md)
     "lists semicolon-delimited": (
         on(
-            {"NodeGroups", "RequestedNodes", "RequiredNodes", "DependsOn"},
+            {"NodeGroups", "RequestedNodes", "RequiredNodes"},
             lambda v: v.replace(",", ";"),
         ),
         False,
@@ -165,4 +165,7 @@ CHANGED: dict[str, Habit] = {
     "CRLF as LF": on({"V", "CommandLine"}, lambda v: v.replace("\r\n", "\n")),
     "cut at 5 characters": on({"Project", "V", "team", "CommandLine"}, lambda v: v[:5]),
     "a list item dropped": on({"NodeGroups"}, lambda v: v.split(",")[0].split(";")[0]),
+    # the job schema's semicolons, but a task name may hold `;` (a matrix's `post[a=1;b=2]`):
+    # `t1;t0` may be one task's name
+    "dependsOn semicolon-delimited": on({"DependsOn"}, lambda v: v.replace(",", ";")),
 }

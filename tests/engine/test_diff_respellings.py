@@ -10,7 +10,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hpcspec.engine.diff import UNORDERED, same_value
+from hpcspec.engine.diff import UNORDERED, same_value, task_diffs
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES
 from hpcspec.hpcpack.definition import JobDefinition, SecretRef, TaskDefinition
 from hpcspec.hpcpack.readback import task_definition
@@ -110,9 +110,14 @@ def test_every_list_property_compared_as_a_set_is_a_list_of_names() -> None:
     }
 
 
-def test_depends_on_read_back_takes_both_separators() -> None:
-    task = task_definition({"Name": "t", "CommandLine": "x", "DependsOn": "a; b,c"})
-    assert task.depends_on == ("a", "b", "c")
+def test_depends_on_is_split_at_commas_only() -> None:
+    """A matrix names its tasks `post[mesh=coarse;re=1e5]`: `;` is part of a name."""
+    task = task_definition({"Name": "t", "CommandLine": "x", "DependsOn": "a[x=1;y=2], b"})
+    assert task.depends_on == ("a[x=1;y=2]", "b")
+    wanted = TaskDefinition("t", "x", depends_on=("A[x=1;y=2]", "b"))
+    assert task_diffs((wanted,), (task,), allowed=True) == []
+    split = TaskDefinition("t", "x", depends_on=("a[x=1", "y=2]", "b"))
+    assert [d.name for d in task_diffs((split,), (task,), allowed=True)] == ["t/dependsOn"]
 
 
 def test_the_pairs_job_xml_would_trim_are_named_by_their_place() -> None:
