@@ -48,7 +48,8 @@ def show(spec: PropertySpec | None, value: Value | None) -> str | None:
 def same_value(name: str, desired: Value, live: Value | None) -> bool:
     """Whether a live value is the manifest's, re-spellings HPC Pack documents as the same
     value aside: a list of names in any order, case, spacing or separator (`,` as REST
-    takes it, `;` as the job schema documents it), and exit codes' `min`/`max` in any case.
+    takes it, `;` as the job schema documents it), exit codes' `min`/`max` in any case, and
+    the name of a job template or node group in any case.
     Everything else must be equal (docs/apply.md, "How plan compares live values")."""
     if live is None:  # the read-back leaves empty values out (`codec.canonical`)
         return desired == ""
@@ -57,7 +58,14 @@ def same_value(name: str, desired: Value, live: Value | None) -> bool:
             return _items(desired) == _items(live)
         if name in EXIT_CODES:
             return _exit_codes(desired) == _exit_codes(live)
+        if name in CLUSTER_NAMES:
+            return desired.strip().lower() == live.strip().lower()
     return desired == live
+
+
+# A name of something the cluster has, in any case, as preflight finds it (`preflight.py`:
+# a manifest's `default` is the cluster's template `Default`, which the server may answer).
+CLUSTER_NAMES = frozenset({"JobTemplate", "RequestedNodeGroup"})
 
 
 # Exit-code lists (Kind.EXIT_CODES): `min`/`max` are words HPC Pack reads in any case.

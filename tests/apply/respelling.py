@@ -139,6 +139,8 @@ HARMLESS: dict[str, tuple[Habit, bool]] = {
         ),
         False,
     ),
+    # the template the cluster has, in its own case (preflight finds `default` as `Default`)
+    "template in the cluster's case": (on({"JobTemplate"}, str.capitalize), False),
     # min/max are words (msdocs/ischedulertask-validexitcodes.md)
     "exit codes lower-cased": (on({"JobValidExitCodes", "TaskValidExitCodes"}, str.lower), False),
     # names compared in any case, pairs in any order

@@ -42,6 +42,7 @@ from tests.apply.stacks import audit, patient_client
 JOB = """
     properties:
       Project: "Café p1"
+      JobTemplate: default
       Priority: Normal+5
       UnitType: Core
       IsExclusive: false

@@ -134,3 +134,10 @@ def test_the_pairs_job_xml_would_trim_are_named_by_their_place() -> None:
         ("tasks", "t", "env", "E"),
         ("tasks", "t", "customProperties", "c "),
     )
+
+
+def test_a_template_or_node_group_name_is_the_same_in_any_case_other_text_is_not() -> None:
+    assert same_value("JobTemplate", "default", "Default")
+    assert same_value("RequestedNodeGroup", "HighMem", "HIGHMEM")
+    assert not same_value("JobTemplate", "Default", "Default2")
+    assert not same_value("Project", "default", "Default")
