@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from hpcspec.engine.plan import PlanOptions
+from hpcspec.errors import UsageError
 from hpcspec.manifest import load_and_resolve
 from hpcspec.manifest.resolve import ResolvedStack
 
@@ -104,8 +105,10 @@ def load_stacks(manifests: Sequence[Path], overrides: Mapping[str, str]) -> list
     seen: dict[str, str] = {}
     for stack in stacks:
         if stack.stack in seen:
-            raise click.UsageError(
-                f"{stack.source} and {seen[stack.stack]} both declare stack {stack.stack!r}"
+            raise UsageError(  # an HpcspecError: a reconcile round says so and the loop goes on
+                f"{stack.source} and {seen[stack.stack]} both declare stack {stack.stack!r}",
+                code="usage",
+                hint="give each stack's manifest once",
             )
         seen[stack.stack] = stack.source
     return stacks

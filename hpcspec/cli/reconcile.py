@@ -15,7 +15,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -34,6 +34,7 @@ from hpcspec.cli.views import ReconcileView, log
 from hpcspec.config import ClusterFlags
 from hpcspec.engine.outcomes import ApplyVerdict
 from hpcspec.engine.pipeline import ApplyRequest, Cluster, reconcile_round
+from hpcspec.engine.plan import Plan
 from hpcspec.engine.secrets import remember_secrets
 from hpcspec.engine.steps import ApplyOptions, CreateMethod
 from hpcspec.errors import HpcspecError, UsageError
@@ -132,6 +133,7 @@ def _round(
 ) -> ApplyVerdict:
     """One round: the manifests read again (a new commit is picked up), then every stack
     applied by the engine; errors are logged, never fatal to the loop."""
+    read = {path: _as_read(path) for path in manifests}
     try:
         stacks = load_stacks(manifests, overrides)
         for stack in stacks:  # masked in the task output it shows (`masking.py`)
@@ -143,4 +145,31 @@ def _round(
             log(f"error: {neutralise(error.render())}")
         ci.annotate(error)
         return ApplyVerdict.FAILED
-    return reconcile_round(client, stacks, request, observer=stream or ReconcileView())
+    sources = {stack.stack: Path(stack.source) for stack in stacks}
+
+    def unchanged(plans: Sequence[Plan]) -> bool:
+        for plan in plans:
+            path = sources[plan.stack]
+            if _as_read(path) != read.get(path):
+                raise HpcspecError(
+                    f"{path} changed while this round read and planned it: not applied this "
+                    "round (the next round reads it again)",
+                    code="manifest-changed",
+                    hint="write a manifest whole: a new file renamed over the old one",
+                )
+        return True
+
+    observer = stream or ReconcileView()
+    return reconcile_round(client, stacks, request, observer=observer, confirm=unchanged)
+
+
+def _as_read(path: Path) -> tuple[int, ...] | None:
+    """What tells one version of a file from the next without reading it: which file the
+    path names (a rename over it) and its size and times (a write in place); None when gone.
+    A round applies a manifest only if this is the same before it reads it and after it
+    planned: a file half written when read (`git pull` writes in place) is never applied."""
+    try:
+        seen = path.stat()
+    except OSError:
+        return None
+    return (seen.st_dev, seen.st_ino, seen.st_size, seen.st_mtime_ns, seen.st_ctime_ns)

@@ -288,15 +288,17 @@ def reconcile_round(
     *,
     observer: Observer,
     secret: SecretResolver = resolve_secret,
+    confirm: Confirm | None = None,
 ) -> ApplyVerdict:
-    """One reconcile round: each stack applied as `apply --auto-approve` would; a stack that
-    fails is reported (`StackFailed`) and the others go on."""
+    """One reconcile round: each stack applied as `apply --auto-approve` would (`confirm`,
+    when given, may still raise to stop a stack's plan before it changes anything); a stack
+    that fails is reported (`StackFailed`) and the others go on."""
     results: list[ApplyResult] = []
     failed = 0
     for stack in stacks:
         try:
             report = apply_stacks(
-                cluster, [stack], request, observer=observer, confirm=_yes, secret=secret
+                cluster, [stack], request, observer=observer, confirm=confirm or _yes, secret=secret
             )
         except HpcspecError as error:
             observer.notify(StackFailed(stack.stack, error.render()))
