@@ -78,6 +78,9 @@ def cancel(
             observer=view,
             confirm=lambda _: confirm_or_refuse(auto_approve),
             state_key=config.state_key,
+            keys=keys,
+            adopted=adopted,
+            moved=moved,
         )
     finally:
         view.close()

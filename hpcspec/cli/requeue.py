@@ -97,7 +97,14 @@ def requeue(
             moved=moved,
         )
         report = run_rescue(
-            client, plan, observer=view, confirm=lambda _: True, state_key=config.state_key
+            client,
+            plan,
+            observer=view,
+            confirm=lambda _: True,
+            state_key=config.state_key,
+            keys=keys,
+            adopted=adopted,
+            moved=moved,
         )
         if not wait or report.verdict is not ApplyVerdict.APPLIED:
             return exit_code(report.verdict)

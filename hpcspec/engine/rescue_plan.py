@@ -221,9 +221,22 @@ def run_rescue(
     observer: Observer,
     confirm: Confirm,
     state_key: str,
+    keys: Sequence[str] = (),
+    adopted: Mapping[str, int] | None = None,
+    moved: Mapping[str, str] | None = None,
     journal_root: Path | None = None,
 ) -> ApplyReport:
-    """Show the plan, confirm, run its steps through the executor, report the verdict."""
+    """Show the plan, confirm, check each job is still its key's (`still_the_job`), run the
+    steps through the executor, report the verdict (`keys`, `adopted`, `moved`: as planned)."""
+
+    def confirmed(plans: Sequence[Plan]) -> bool:
+        if not confirm(plans):
+            return False
+        for change in plan.changes:
+            if change.action is not Action.NO_OP:
+                still_the_job(cluster, plan.stack, keys, change, adopted, moved)
+        return True
+
     return run_plan(
         cluster,
         plan,
@@ -232,5 +245,31 @@ def run_rescue(
         keys=[c.key for c in plan.changes],
         options=ApplyOptions(),
         observer=observer,
-        confirm=confirm,
+        confirm=confirmed,
+    )
+
+
+def still_the_job(
+    reader: ClusterWriter,
+    stack: str,
+    keys: Sequence[str],
+    change: Change,
+    adopted: Mapping[str, int] | None = None,
+    moved: Mapping[str, str] | None = None,
+) -> None:
+    """Refuse a requeue or cancel whose job is no longer its key's current job (one more
+    listing, after the confirmation): an apply replaced it since the plan, and requeuing the
+    job it replaced would give the key two alive jobs. The command acts on the job its plan
+    names or on nothing, never on a job it did not show."""
+    now = current_job(reader, stack, keys, change.key, adopted, moved)
+    if now.id == change.live_id:
+        return
+    what = change.action.value
+    done = "requeued" if change.action is Action.REQUEUE else "cancelled"
+    raise HpcspecError(
+        f"job {change.live_id} is no longer {change.key}'s job: job {now.id} "
+        f"({now.state.name}) took its place after this plan (an apply replaced it); "
+        f"nothing done, job {change.live_id} not {done}",
+        code="target-moved",
+        hint=f"hpcspec status shows job {now.id}; run hpcspec {what} again to act on it",
     )
