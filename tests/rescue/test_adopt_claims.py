@@ -1,0 +1,69 @@
+"""Two users adopting one job: for two stacks, or for two keys. A Queued or Running job takes
+no ClientSource marker, only hpcspec's identity tags; those tags are a claim like the marker,
+and a second adoption of the job for another stack or key is refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hpcspec.hpcpack.client import HpcPackClient
+from tests.apply.cli_process import point_cli_at
+from tests.apply.stacks import patient_client
+from tests.ci.conftest import unique_stack
+from tests.conftest import Runner
+
+ONE_JOB = """\
+apiVersion: hpcspec/v1
+stack: {stack}
+jobs:
+  {key}:
+    properties: {{Name: by hand}}
+    tasks:
+      t: {{commandLine: "sleep:300"}}
+"""
+
+
+@pytest.fixture
+def cli_env(emulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    point_cli_at(emulator, tmp_path, monkeypatch)
+    return tmp_path
+
+
+def by_hand(api: HpcPackClient) -> int:
+    """A job submitted outside hpcspec, queued or running."""
+    job = api.create_job({"Name": "by hand"})
+    api.add_task(job, {"Name": "t", "CommandLine": "sleep:300"})
+    api.submit_job(job)
+    return job
+
+
+@pytest.mark.parametrize("second", ["another stack", "another key"])
+def test_a_submitted_job_adopted_once_is_refused_to_another_stack_or_key(
+    cli_env: Path, run_cli: Runner, emulator: Any, second: str
+) -> None:
+    stack = unique_stack("claimed")
+    (cli_env / "one.yaml").write_text(ONE_JOB.format(stack=stack, key="a"), encoding="utf-8")
+    other = unique_stack("rival") if second == "another stack" else stack
+    key = "a" if second == "another stack" else "b"
+    (cli_env / "two.yaml").write_text(ONE_JOB.format(stack=other, key=key), encoding="utf-8")
+    api = patient_client(emulator)
+    try:
+        job = by_hand(api)
+        code, out, err = run_cli("adopt", "one.yaml", f"a={job}")
+        assert code == 0 and "identity tags" in out, out + err
+        before = (cli_env / "two.yaml").read_text(encoding="utf-8")
+        code, out, err = run_cli("adopt", "two.yaml", f"{key}={job}")
+        assert code == 1 and "[adopted-elsewhere]" in err, out + err
+        assert (cli_env / "two.yaml").read_text(encoding="utf-8") == before
+        assert run_cli("plan", "one.yaml", "--detailed-exitcode")[0] == 0
+        # Let go of it there (the key leaves the manifest, then forget): then it may move.
+        (cli_env / "one.yaml").write_text(ONE_JOB.format(stack=stack, key="c"), encoding="utf-8")
+        code, out, err = run_cli("forget", "one.yaml", "a")
+        assert code == 0 and "forgotten" in out, out + err
+        code, out, err = run_cli("adopt", "two.yaml", f"{key}={job}")
+        assert code == 0 and "identity tags" in out, out + err
+    finally:
+        api.close()
