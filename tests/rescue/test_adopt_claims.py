@@ -1,9 +1,11 @@
 """Two users adopting one job: for two stacks, or for two keys. A Queued or Running job takes
 no ClientSource marker, only hpcspec's identity tags; those tags are a claim like the marker,
-and a second adoption of the job for another stack or key is refused."""
+and a second adoption of the job for another stack or key is refused. An adopt killed between
+its writes leaves the key one job, which the next apply takes on."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -65,5 +67,37 @@ def test_a_submitted_job_adopted_once_is_refused_to_another_stack_or_key(
         assert code == 0 and "forgotten" in out, out + err
         code, out, err = run_cli("adopt", "two.yaml", f"{key}={job}")
         assert code == 0 and "identity tags" in out, out + err
+    finally:
+        api.close()
+
+
+class Killed(BaseException):
+    """The process dying between two of adopt's writes."""
+
+
+def test_adopt_killed_between_its_marker_and_its_tags_leaves_the_key_its_one_job(
+    cli_env: Path, run_cli: Runner, emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = unique_stack("adopt-killed")
+    (cli_env / "m.yaml").write_text(ONE_JOB.format(stack=stack, key="a"), encoding="utf-8")
+    api = patient_client(emulator)
+    try:
+        job = api.create_job({"Name": "by hand"})
+        api.add_task(job, {"Name": "t", "CommandLine": "sleep:300"})
+
+        def killed(*_: Any) -> None:
+            raise Killed
+
+        with monkeypatch.context() as patch:
+            patch.setattr(HpcPackClient, "set_job_custom_properties", killed)
+            with pytest.raises(Killed):
+                run_cli("adopt", "m.yaml", f"a={job}")
+        # The marker made it the key's job: apply submits it (as after a whole adopt), never
+        # cancels it as a pending leftover nor creates another.
+        code, out, err = run_cli("apply", "--auto-approve", "m.yaml")
+        assert code == 0 and f"a: submit (job {job}, Configuring)" in out, out + err
+        code, out, err = run_cli("status", "--output", "json", "m.yaml")
+        assert [row["job_id"] for row in json.loads(out)["jobs"]] == [job], out
+        assert run_cli("plan", "m.yaml", "--detailed-exitcode")[0] == 0
     finally:
         api.close()
