@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 
+from hpcspec.engine.custom_identity import marked
 from hpcspec.engine.discovery import list_stack
-from hpcspec.engine.identity import FORGOTTEN_TAG
-from hpcspec.engine.protocols import ClusterWriter
+from hpcspec.engine.identity import FORGOTTEN_TAG, key_hash, parse_marker
+from hpcspec.engine.protocols import ClusterWriter, JobColumns
 from hpcspec.engine.settling import ON_THE_WAY, WRITABLE, when_settled
 from hpcspec.errors import HpcspecError
+from hpcspec.hpcpack.live import LiveJob
 
 TAGGABLE = WRITABLE | ON_THE_WAY
 
@@ -68,6 +70,9 @@ def forget_keys(
     found = list_stack(cluster, stack, list(managed)).by_key
     missing = [k for k in keys if not found.get(k)]
     if missing:
+        found = {**found, **adopted_by_tags(cluster, stack, missing)}
+        missing = [k for k in keys if not found.get(k)]
+    if missing:
         raise HpcspecError(
             f"stack {stack} has no job with key {', '.join(missing)}",
             code="forget-unknown-key",
@@ -84,4 +89,23 @@ def forget_keys(
                     cluster, job.id, partial(cluster.set_job_custom_properties, job.id, tag)
                 )
             out.append(Forgotten(key, job.id, job.state.name or "", taggable))
+    return out
+
+
+def adopted_by_tags(
+    cluster: ClusterWriter, stack: str, keys: Sequence[str]
+) -> dict[str, list[LiveJob]]:
+    """The alive jobs of `keys` that only their identity tags name: a job adopted while
+    Queued or Running takes no ClientSource marker, and once its key and `adopt:` entry left
+    the manifest, a listing by marker does not show it (`adopt` refuses such a job to
+    another stack or key, so forget must find it). One custom-properties read per alive job
+    of the cluster, only for keys the listing did not find."""
+    wanted = {key_hash(stack, key): key for key in keys}
+    alive = (job for job in cluster.list_jobs(columns=JobColumns.STATUS) if job.state.is_alive)
+    out: dict[str, list[LiveJob]] = {}
+    for job in marked(cluster, alive, stack):
+        marker = parse_marker(job.client_source)
+        key = wanted.get(marker.key_hash) if marker is not None else None
+        if key is not None:
+            out.setdefault(key, []).append(job)
     return out

@@ -100,3 +100,28 @@ def test_adopt_killed_between_its_marker_and_its_tags_leaves_the_key_its_one_job
         assert run_cli("plan", "m.yaml", "--detailed-exitcode")[0] == 0
     finally:
         api.close()
+
+
+def test_a_job_adopted_while_running_is_forgotten_by_its_tags_then_free_for_another_stack(
+    cli_env: Path, run_cli: Runner, emulator: Any
+) -> None:
+    """Its ClientSource holds no marker: on a cluster known to keep ClientSource, the listing
+    by marker does not show it, and without `adopt:` (the key left the manifest) only its
+    tags say whose it is. `forget` must still find it: else the refusal above has no way out."""
+    stack, rival = unique_stack("let-go"), unique_stack("taker")
+    (cli_env / "one.yaml").write_text(ONE_JOB.format(stack=stack, key="a"), encoding="utf-8")
+    (cli_env / "two.yaml").write_text(ONE_JOB.format(stack=rival, key="a"), encoding="utf-8")
+    (cli_env / "teach.yaml").write_text(ONE_JOB.format(stack=stack + "-t", key="t"))
+    assert run_cli("apply", "--auto-approve", "teach.yaml")[0] == 0  # ClientSource kept: known
+    api = patient_client(emulator)
+    try:
+        job = by_hand(api)
+        code, out, err = run_cli("adopt", "one.yaml", f"a={job}")
+        assert code == 0 and "identity tags" in out, out + err
+        (cli_env / "one.yaml").write_text(ONE_JOB.format(stack=stack, key="c"), encoding="utf-8")
+        code, out, err = run_cli("forget", "one.yaml", "a")
+        assert code == 0 and f"a (job {job}): forgotten" in out, out + err
+        code, out, err = run_cli("adopt", "two.yaml", f"a={job}")
+        assert code == 0 and "identity tags" in out, out + err
+    finally:
+        api.close()
