@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
@@ -96,6 +97,8 @@ def reconcile(
         if once:
             return exit_code(_round(client, manifests, overrides, request, stream))
         with _stop_on_signals(say) as stop:
+            # A round waiting for another's stack lock stops waiting: it has changed nothing.
+            request = replace(request, lock=replace(request.lock, stop=stop))
             say(f"reconcile: {len(manifests)} manifest(s) every {interval}")
             while not stop.is_set():
                 started = time.monotonic()

@@ -62,6 +62,7 @@ class LockOptions:
 
     enabled: bool = True
     timeout: float = DEFAULT_TIMEOUT
+    stop: threading.Event | None = field(default=None, compare=False)  # set: stop waiting
 
 
 class StackLocked(HpcspecError):
@@ -176,11 +177,24 @@ class StackLock:
                     self.options.timeout,
                 )
                 self.observer.notify(event)
-            self.sleep(min(wait * (0.75 + random.random() / 2), max(0.0, deadline - self.clock())))
+            self._pause(min(wait * (0.75 + random.random() / 2), max(0.0, deadline - self.clock())))
             wait = min(LAST_POLL, wait * 1.5)
             if self.clock() - last_beat >= HEARTBEAT_SECONDS:
                 self._beat()  # a waiting lock is alive too: nobody may break it
                 last_beat = self.clock()
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep between listings while another holds the lock; a stop asked meanwhile
+        (`LockOptions.stop`) ends the wait with an error, before anything was changed."""
+        stop = self.options.stop
+        if stop is None:
+            self.sleep(seconds)
+        elif stop.wait(seconds):
+            raise LockError(
+                f"stopped while waiting for the lock of stack {self.stack!r}: nothing of it "
+                "was changed",
+                code="lock-wait-stopped",
+            )
 
     def release(self) -> None:
         """Stop the heartbeat and cancel our lock job (a failure only leaves it to go stale)."""

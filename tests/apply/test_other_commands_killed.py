@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 
 from hpcspec.emulator.faults import FaultPlan, FaultRule
+from hpcspec.engine.events import Recorder
+from hpcspec.engine.lock import LockOptions, StackLock
 from tests.apply import cli_process
 from tests.apply.conftest import InProcess
 from tests.apply.stacks import audit, patient_client, stack_text
@@ -171,3 +173,38 @@ def test_reconcile_stopped_mid_round_or_between_rounds_exits_0_unlocked_and_the_
     assert sorted(alive) == KEYS and all(len(i) == 1 for i in alive.values()) and locks == []
     code, out, err = in_process(["plan", "m.yaml", "--detailed-exitcode"], tmp_path, env)
     assert code == 0, out + err
+
+
+@pytest.mark.slow
+def test_reconcile_stopped_while_waiting_for_another_holders_lock_stops_at_once(
+    start_emulator: Callable[..., Any], tmp_path: Path
+) -> None:
+    """A service manager sends SIGTERM and, 90 s later (systemd), SIGKILL: a round waiting
+    for a lock another apply holds (up to --lock-timeout, 600 s by default) has changed
+    nothing, so it stops waiting, cancels its own lock job and the loop exits 0."""
+    running = start_emulator(faults=LATENCY, timings=SLOW)
+    env = cli_process.cli_env(running, tmp_path)
+    stack = "reconcile-waits"
+    (tmp_path / "m.yaml").write_text(stack_text(stack, 2, state="configuring"))
+    client = patient_client(running)
+    holder = StackLock(client, stack, [], LockOptions(), Recorder())
+    holder.acquire()  # another apply, alive, holds the stack
+    try:
+        argv = ["reconcile", "m.yaml", "--interval", "60"]
+        process = cli_process.start(argv, tmp_path, env, default_signals=True)
+        while process.poll() is None and len(alive_jobs(running, stack)[1]) < 2:
+            time.sleep(0.05)  # until its lock job waits behind the holder's
+        assert process.poll() is None, process.communicate()
+        process.send_signal(signal.SIGTERM)
+        try:
+            out, err = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()
+            pytest.fail(f"still waiting for the lock 20 s after SIGTERM: {out + err}")
+        assert process.returncode == 0, out + err
+        assert "stopped while waiting for the lock" in out and "reconcile: stopped" in out
+        assert alive_jobs(running, stack) == ({}, [holder.job_id]), "its lock job left alive"
+    finally:
+        holder.release()
+        client.close()
