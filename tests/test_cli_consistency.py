@@ -1,7 +1,8 @@
 """The command line behaves the same everywhere (issue 14): `-o/--output` is the format of
 every command, `--out FILE` saves a plan and never overwrites a file that is not one, global
 options are accepted before or after the subcommand, HPCSPEC_DEBUG=1 is `--debug`, Ctrl-C
-exits 130 and says what keeps running, and `--timeout` without `--wait` is a usage error."""
+exits 130 and says what keeps running, and `--timeout` without `--wait` or a bad DURATION is a
+usage error before any request."""
 
 from __future__ import annotations
 
@@ -133,10 +134,74 @@ def test_ctrl_c_exits_130_and_says_what_keeps_running(
     assert "keep running on the cluster" in err and "hpcspec status m.yaml --wait" in err
 
 
-def test_timeout_without_wait_is_a_usage_error(run_cli: Runner, tmp_path: Path) -> None:
-    """Finding 10: `apply --timeout` without `--wait` was accepted silently."""
-    code, _, err = run_cli("apply", str(tmp_path / "m.yaml"), "--timeout", "5m")
-    assert code == 1 and "--timeout limits --wait" in err and "[usage]" in err
+# The arguments each command that has a DURATION option needs besides its options.
+DURATION_COMMANDS = {
+    "apply": ["m.yaml"],
+    "destroy": ["m.yaml"],
+    "reconcile": ["m.yaml"],
+    "requeue": ["m.yaml", "a"],
+    "status": ["m.yaml"],
+}
+
+
+def _duration_options() -> list[tuple[str, click.Command, str]]:
+    out = []
+    for path, command in _commands():
+        for param in command.params:
+            if isinstance(param, click.Option) and param.metavar == "DURATION":
+                out.append((path, command, param.opts[-1]))
+    return out
+
+
+@pytest.fixture
+def unreachable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A manifest, and a cluster that nothing answers: a command that got as far as a request
+    fails with a transport error, not a usage error."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.yaml").write_text(MANIFEST, encoding="utf-8")
+    monkeypatch.setenv("HPCSPEC_CLUSTER", "http://127.0.0.1:9/hpc")
+    monkeypatch.setenv("HPCSPEC_USERNAME", "u")
+    monkeypatch.setenv("HPCSPEC_PASSWORD", "p")
+    monkeypatch.setenv("HPCSPEC_CONFIG", str(tmp_path / "no-contexts.yaml"))
+    monkeypatch.setenv("HPCSPEC_STATE_DIR", str(tmp_path / "state"))
+    return tmp_path
+
+
+def test_timeout_without_wait_is_a_usage_error_in_every_command(
+    run_cli: Runner, unreachable: Path
+) -> None:
+    """Finding 10: `apply --timeout` without `--wait` was accepted silently; then `status` and
+    `requeue` still accepted it (and `status` answered with its rows, exit 0)."""
+    waiting = [
+        (path, c) for path, c in _commands() if {"wait", "timeout"} <= {p.name for p in c.params}
+    ]
+    assert {path for path, _ in waiting} == {"apply", "requeue", "status"}
+    for path, _ in waiting:
+        code, _, err = run_cli(*path.split(), *DURATION_COMMANDS[path], "--timeout", "5m")
+        assert code == 1 and "--timeout limits --wait" in err and "[usage]" in err, (path, err)
+
+
+def test_a_bad_duration_is_a_usage_error_before_any_request(
+    run_cli: Runner, unreachable: Path
+) -> None:
+    """`status --wait --timeout 5x` (and `--watch --interval 5x`) answered with the status
+    rows, then an internal error; `--watch --interval 0s` polled the cluster without a pause."""
+    options = _duration_options()
+    assert {path for path, _, _ in options} == set(DURATION_COMMANDS)
+    for path, command, option in options:
+        wanted = {p.name for p in command.params}
+        extra = [
+            flag for flag, name in (("--wait", "wait"), ("--watch", "watch")) if name in wanted
+        ]
+        for bad in ("5x", "-5m"):
+            argv = [*path.split(), *DURATION_COMMANDS[path], *extra, option, bad]
+            code, out, err = run_cli(*argv)
+            assert code == 1 and f"{option} {bad!r}" in err and "[usage]" in err, (argv, err)
+            assert out == "" and "internal-error" not in err, (argv, out, err)
+    for path, option in (("status", "--interval"), ("reconcile", "--interval")):
+        argv = [path, *DURATION_COMMANDS[path], "--watch" if path == "status" else "--once"]
+        code, out, err = run_cli(*argv, option, "0s")
+        assert code == 1 and f"{option} must be longer than 0s" in err and out == "", err
 
 
 @pytest.mark.slow

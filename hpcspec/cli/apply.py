@@ -22,7 +22,7 @@ from hpcspec.cli.exit_codes import exit_code
 from hpcspec.cli.failures import ExplainingObserver
 from hpcspec.cli.lock_cmd import lock_options, lock_settings
 from hpcspec.cli.logs import file_places
-from hpcspec.cli.options import cluster_options
+from hpcspec.cli.options import cluster_options, wait_timeout
 from hpcspec.cli.planning import applying_options, load_stacks, plan_options, planning_options
 from hpcspec.cli.variables import collect_vars, var_options
 from hpcspec.cli.views import ApplyView
@@ -69,10 +69,7 @@ def apply(
     **selection: object,
 ) -> int:
     """Create, update, submit, replace or requeue jobs so the cluster matches the manifests."""
-    if timeout is not None and not wait:
-        raise UsageError(
-            "--timeout limits --wait, which was not given", code="usage", hint="add --wait"
-        )
+    wait_seconds = wait_timeout(wait, timeout)
     saved = _saved_plan(inputs)
     reviewed = auto_approve or saved is not None  # a saved plan was reviewed: no prompt
     json_needs_approval(stream, reviewed)
@@ -81,7 +78,6 @@ def apply(
         manifests: tuple[Path, ...] = (manifest,)
     else:
         manifests, overrides = inputs, collect_vars(var_pairs, var_files)
-    wait_seconds = _seconds(timeout) if timeout else None
     locking = lock_settings(lock, lock_timeout)
     stacks = load_stacks(manifests, overrides)
     for stack in stacks:  # masked in the task output `--wait` shows (`masking.py`)
@@ -185,12 +181,3 @@ def confirm_or_refuse(auto_approve: bool) -> bool:
         click.echo("Apply cancelled.", err=True)
         return False
     return True
-
-
-def _seconds(text: str) -> float:
-    from hpcspec.hpcpack.values import parse_duration
-
-    try:
-        return float(parse_duration(text))
-    except ValueError as bad:
-        raise UsageError(f"--timeout {text!r}: {bad}", code="usage") from None

@@ -14,11 +14,10 @@ from typing import Any, TypeVar
 import click
 
 from hpcspec.cli.context import open_client
-from hpcspec.cli.options import cluster_options
+from hpcspec.cli.options import cluster_options, duration_seconds
 from hpcspec.config import ClusterFlags
 from hpcspec.engine.lock import DEFAULT_TIMEOUT, LockOptions, force_unlock
 from hpcspec.errors import UsageError
-from hpcspec.hpcpack.values import parse_duration
 from hpcspec.render import neutralise
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -45,13 +44,7 @@ def lock_options(command: _F) -> _F:
 
 def lock_settings(lock: bool, lock_timeout: str) -> LockOptions:
     """The engine's lock options from the command line."""
-    try:
-        seconds = float(parse_duration(lock_timeout))
-    except ValueError as bad:
-        raise UsageError(f"--lock-timeout {lock_timeout!r}: {bad}", code="usage") from None
-    if seconds < 0:
-        raise UsageError("--lock-timeout must not be negative", code="usage")
-    return LockOptions(enabled=lock, timeout=seconds)
+    return LockOptions(enabled=lock, timeout=duration_seconds(lock_timeout, "--lock-timeout"))
 
 
 @click.command("force-unlock")

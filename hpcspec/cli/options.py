@@ -1,4 +1,5 @@
-"""Options several commands share: the cluster options (`@cluster_options`) and `-o/--output`.
+"""Options several commands share: the cluster options (`@cluster_options`), `-o/--output`,
+and the one reading of DURATION options (`duration_seconds`, `wait_timeout`).
 
 The decorator adds `--cluster`, `--username`, `--password-stdin`, `--as-user`, `--ca-bundle`,
 `--insecure` and `--request-timeout` and hands the command one `cluster_flags: ClusterFlags`
@@ -14,6 +15,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import click
+
+from hpcspec.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -97,3 +100,29 @@ def output_option(formats: Sequence[str], help: str) -> Callable[[F], F]:
         show_default=True,
         help=help,
     )
+
+
+def duration_seconds(text: str, option: str, *, positive: bool = False) -> float:
+    """A DURATION option's seconds, or a usage error naming the option: every duration option
+    is read here, before the command sends any request (`positive`: 0s refused too)."""
+    from hpcspec.hpcpack.values import parse_duration
+
+    try:
+        seconds = float(parse_duration(text))
+    except ValueError as bad:
+        raise UsageError(f"{option} {text!r}: {bad}", code="usage") from None
+    if positive and seconds <= 0:
+        raise UsageError(f"{option} must be longer than 0s", code="usage")
+    return seconds
+
+
+def wait_timeout(wait: bool, timeout: str | None) -> float | None:
+    """`--timeout`'s seconds: it limits `--wait`, so without `--wait` it is a usage error
+    (the one rule of every command with both)."""
+    if timeout is None:
+        return None
+    if not wait:
+        raise UsageError(
+            "--timeout limits --wait, which was not given", code="usage", hint="add --wait"
+        )
+    return duration_seconds(timeout, "--timeout")

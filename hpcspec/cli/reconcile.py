@@ -28,7 +28,7 @@ from hpcspec.cli.context import open_client
 from hpcspec.cli.event_stream import JsonLinesView, event_output
 from hpcspec.cli.exit_codes import exit_code
 from hpcspec.cli.lock_cmd import lock_options, lock_settings
-from hpcspec.cli.options import cluster_options
+from hpcspec.cli.options import cluster_options, duration_seconds
 from hpcspec.cli.planning import applying_options, load_stacks, plan_options, planning_options
 from hpcspec.cli.variables import collect_vars, var_options
 from hpcspec.cli.views import ReconcileView, log
@@ -38,8 +38,7 @@ from hpcspec.engine.pipeline import ApplyRequest, Cluster, reconcile_round
 from hpcspec.engine.plan import Plan
 from hpcspec.engine.secrets import remember_secrets
 from hpcspec.engine.steps import ApplyOptions, CreateMethod
-from hpcspec.errors import HpcspecError, UsageError
-from hpcspec.hpcpack.values import parse_duration
+from hpcspec.errors import HpcspecError
 from hpcspec.render import neutralise
 
 
@@ -74,12 +73,7 @@ def reconcile(
     **selection: object,
 ) -> int:
     """Plan and apply the manifests every --interval until SIGTERM/SIGINT (exit 0)."""
-    try:
-        seconds = float(parse_duration(interval))
-    except ValueError as bad:
-        raise UsageError(f"--interval {interval!r}: {bad}", code="usage") from None
-    if seconds <= 0:
-        raise UsageError("--interval must be longer than 0s", code="usage")
+    seconds = duration_seconds(interval, "--interval", positive=True)
     locking = lock_settings(lock, lock_timeout)
     overrides = collect_vars(var_pairs, var_files)
     load_stacks(manifests, overrides)  # a broken manifest stops the service before it starts

@@ -22,7 +22,7 @@ from hpcspec.cli.event_stream import JsonLinesView, event_output
 from hpcspec.cli.exit_codes import exit_code
 from hpcspec.cli.failures import ExplainingObserver
 from hpcspec.cli.logs import file_places
-from hpcspec.cli.options import cluster_options
+from hpcspec.cli.options import cluster_options, wait_timeout
 from hpcspec.cli.variables import manifest_and_target, stack_target, var_options
 from hpcspec.cli.views import RescueView
 from hpcspec.config import ClusterFlags
@@ -32,7 +32,6 @@ from hpcspec.engine.status import JobStatus, stack_status
 from hpcspec.engine.task_target import TaskTarget
 from hpcspec.engine.wait import wait_for
 from hpcspec.errors import UsageError
-from hpcspec.hpcpack.values import parse_duration
 from hpcspec.render import use_color
 
 
@@ -73,10 +72,7 @@ def requeue(
             f"{target_text!r}: requeue takes a job KEY", code="usage", hint="--failed-only"
         )
     key = target.key
-    try:
-        seconds = float(parse_duration(timeout)) if timeout else None
-    except ValueError as bad:
-        raise UsageError(f"--timeout {timeout!r}: {bad}", code="usage") from None
+    seconds = wait_timeout(wait, timeout)
     stack, keys, resolved = stack_target(manifest, stack_name, var_pairs, var_files)
     adopted = resolved.adopted if resolved is not None else {}
     moved = resolved.moved if resolved is not None else {}

@@ -12,14 +12,13 @@ from hpcspec.cli.context import open_client
 from hpcspec.cli.exit_codes import exit_code
 from hpcspec.cli.failures import ExplainingObserver, explain_failures
 from hpcspec.cli.logs import file_places
-from hpcspec.cli.options import cluster_options, output_option
+from hpcspec.cli.options import cluster_options, duration_seconds, output_option, wait_timeout
 from hpcspec.cli.variables import stack_target, var_options
 from hpcspec.cli.views import WaitView
 from hpcspec.config import ClusterFlags
 from hpcspec.engine.status import stack_status, with_sources
 from hpcspec.engine.wait import wait_for_stacks
 from hpcspec.errors import ExitCode, UsageError
-from hpcspec.hpcpack.values import parse_duration
 from hpcspec.render.status import (
     render_status_json,
     render_status_markdown,
@@ -69,6 +68,10 @@ def status(
     cluster_flags: ClusterFlags,
 ) -> int:
     """Show each job of a stack: id, state, tasks by state, runtime, failed tasks."""
+    seconds = wait_timeout(wait, timeout)
+    pause = duration_seconds(interval, "--interval", positive=True)
+    if wait and manifest is None:  # said before any request, not after the first rows
+        raise UsageError("--wait needs the MANIFEST (for each job's retries)", code="usage")
     stack_name, keys, resolved = stack_target(manifest, stack_name, var_pairs, var_files)
     stacks = [resolved] if resolved is not None else []
     adopted = resolved.adopted if resolved is not None else {}
@@ -93,12 +96,9 @@ def status(
                 if not wait:  # with --wait, the failures are explained when it ends
                     explain_failures(client, rows, stacks=[stack_name], places=places)
                 break
-            time.sleep(float(parse_duration(interval)))
+            time.sleep(pause)
             click.echo()
         if wait:
-            if not stacks:
-                raise UsageError("--wait needs the MANIFEST (for each job's retries)", code="usage")
-            seconds = float(parse_duration(timeout)) if timeout else None
             explaining = ExplainingObserver(view, client, stacks=[stack_name], places=places)
             waited = wait_for_stacks(client, stacks, timeout=seconds, observer=explaining)
             return exit_code(waited.verdict)
