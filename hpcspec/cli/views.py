@@ -144,7 +144,7 @@ class DestroyView:
         match event:
             case Planned(plans=plans):
                 for plan in plans:
-                    click.echo(render_text(plan, color=self.color), nl=False)
+                    click.echo(render_text(plan, color=self.color, verdict=False), nl=False)
                     if not plan.has_changes:
                         click.echo("Nothing to cancel.")
             case JobApplied(result=result):
@@ -164,7 +164,7 @@ class RescueView(WaitView):
         match event:
             case Planned(plans=plans):
                 for plan in plans:
-                    click.echo(render_text(plan, color=self.color), nl=False)
+                    click.echo(render_text(plan, color=self.color, verdict=False), nl=False)
                     if not plan.has_changes:
                         click.echo(self.nothing)
             case JobApplied(result=result):

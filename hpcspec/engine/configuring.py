@@ -64,7 +64,8 @@ def configuring(
     desired: DesiredJob, job: LiveJob, diffs: tuple[FieldDiff, ...], spec: Reason
 ) -> Change:
     """A Configuring job that differs from the manifest takes every change in place, but for
-    a removed task, other parents or a job-XML-only field: a new job replaces it."""
+    a removed task, other parents, another task order or a job-XML-only field: a new job
+    replaces it."""
     removed = [
         d for d in diffs if d.section is DiffSection.TASK and d.after is None and "/" not in d.name
     ]
@@ -82,6 +83,12 @@ def configuring(
             ReasonCode.NOT_SETTABLE,
             "its parent jobs differ from dependsOn: a new job, created with the manifest's "
             "parents, replaces this unsubmitted one",
+        )
+    elif any(d.section is DiffSection.JOB and d.name == "taskOrder" for d in diffs):
+        replaced_because = Reason(
+            ReasonCode.NOT_SETTABLE,
+            "HPC Pack cannot reorder a job's tasks: a new job, with the manifest's order, "
+            "replaces this unsubmitted one",
         )
     elif xml_only:  # only job XML carries them (catalogue `rest`): a new job replaces it
         replaced_because = Reason(

@@ -221,7 +221,32 @@ def task_diffs(
             continue
         shown = task.name if name not in desired_names else f"{task.name}#{seen[name]}"
         out.append(FieldDiff(DiffSection.TASK, shown, _describe(task), None, allowed_now=False))
-    return out
+    order = task_order_diff(desired, live)
+    return [*out, order] if order is not None else out
+
+
+def task_order_diff(
+    desired: tuple[TaskDefinition, ...], live: tuple[TaskDefinition, ...]
+) -> FieldDiff | None:
+    """`taskOrder` when the job's tasks stand in another order than the manifest's.
+
+    HPC Pack numbers a job's tasks in the order they are added (and runs them in that order,
+    resources allowing) and never renumbers them, so the order is part of the spec that no
+    edit can change: tasks the manifest adds go last, and any other order needs a new job.
+    """
+    wanted = [t.name for t in desired]
+    names = {n.lower() for n in wanted}
+    kept: list[str] = []
+    for task in live:
+        if task.name.lower() in names and task.name.lower() not in {k.lower() for k in kept}:
+            kept.append(task.name)
+    have = {k.lower() for k in kept}
+    after_edit = [*kept, *(n for n in wanted if n.lower() not in have)]
+    if [n.lower() for n in after_edit] == [n.lower() for n in wanted]:
+        return None
+    return FieldDiff(
+        DiffSection.JOB, "taskOrder", ", ".join(kept), ", ".join(wanted), allowed_now=False
+    )
 
 
 def _describe(task: TaskDefinition) -> str:

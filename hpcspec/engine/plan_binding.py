@@ -129,7 +129,9 @@ def _stale(change: Change, stack: ResolvedStack, job: LiveJob | None) -> str | N
         return "the job is no longer in the manifest"
     live_id = job.id if job is not None else None
     if live_id != change.live_id:
-        return f"the live job is now {live_id or 'absent'}, the plan saw {change.live_id}"
+        held = f"job {live_id}" if live_id is not None else "none"
+        saw = f"job {change.live_id}" if change.live_id is not None else "none"
+        return f"the key's live job is now {held}, the plan saw {saw}"
     if job is None:
         return None
     if job.state.name != change.live_state:

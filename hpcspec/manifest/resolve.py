@@ -352,7 +352,11 @@ def _check_key(key: str, path: KeyPath, what: str) -> None:
 
 
 def digest(definition: JobDefinition, depends_on: tuple[str, ...] = ()) -> str:
-    """A stable hash of a resolved job; secrets appear as their reference, never a value."""
+    """A stable hash of a resolved job; secrets appear as their reference, never a value.
+
+    A job's and a task's `dependsOn` are sets (ParentJobIds, HPC Pack's DependsOn): hashed
+    sorted, so writing them in another order is no change (it replaced queued jobs). The
+    order of the tasks is part of the spec: HPC Pack numbers them in that order."""
     document = {
         "properties": [[k, v] for k, v in definition.properties],
         "customProperties": definition.user_custom_properties(),
@@ -365,13 +369,13 @@ def digest(definition: JobDefinition, depends_on: tuple[str, ...] = ()) -> str:
             if definition.run_as
             else None
         ),
-        "dependsOn": list(depends_on),
+        "dependsOn": sorted(depends_on),
         "tasks": [
             [
                 t.name,
                 t.command_line,
                 t.work_directory,
-                list(t.depends_on),
+                sorted(t.depends_on),
                 [[k, v] for k, v in t.properties],
                 t.custom_properties,
                 [[k, _plain(v)] for k, v in t.env],

@@ -60,8 +60,11 @@ def use_color(stream: _Stream, env: Mapping[str, str]) -> bool:
         return False
 
 
-def render_text(plan: Plan, *, color: bool) -> str:
-    """The whole plan as text; every string from a manifest or the server is neutralised."""
+def render_text(plan: Plan, *, color: bool, verdict: bool = True) -> str:
+    """The whole plan as text; every string from a manifest or the server is neutralised.
+
+    `verdict=False`: no closing line about the manifest (destroy, cancel and requeue plans
+    never compare the cluster with it, and say "Nothing to cancel." themselves)."""
 
     def paint(text: str, *styles: str) -> str:
         return "".join(styles) + text + RESET if color and styles else text
@@ -88,9 +91,9 @@ def render_text(plan: Plan, *, color: bool) -> str:
     removed = len(plan.removed())
     if removed:
         footer.append(phrases.removed_note(removed))
-    verdict = phrases.verdict(plan)
-    if verdict:
-        footer.append(verdict)
+    closing = phrases.verdict(plan) if verdict else None
+    if closing:
+        footer.append(closing)
     refused = sum(1 for c in plan.changes if c.blocks)
     if refused:
         footer.append(
