@@ -20,15 +20,26 @@ SHARED_MODE = 0o644  # a file meant to be handed on (a saved plan for CI artifac
 
 
 def replace_file(path: Path, data: bytes, *, private: bool = True) -> None:
-    """Replace `path` with `data` atomically: 0600 (`private`), else 0644."""
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Replace `path` with `data` atomically: 0600 (`private`), else 0644. An OSError names
+    `path`, never the temporary file the user did not ask for."""
+    try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:  # a missing or closed directory
+        raise _naming(error, path) from error
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
         if not private:
             os.chmod(temporary, SHARED_MODE)
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+        if isinstance(error, OSError):
+            raise _naming(error, path) from error
         raise
+
+
+def _naming(error: OSError, path: Path) -> OSError:
+    """The same error (its class and errno), naming the file the caller asked for."""
+    return type(error)(error.errno, error.strerror or str(error), str(path))

@@ -93,3 +93,18 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(
     with pytest.raises(OSError, match="No space"):
         replace_file(target, b"new\n")
     assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+def test_an_error_names_the_file_asked_for_not_the_temporary(tmp_path: Path) -> None:
+    """Red-team finding: `plan --out missing/p.json` said `No such file or directory:
+    missing/.p.json.rwx7wmyj.tmp`, a file the user never named."""
+    target = tmp_path / "missing" / "plan.json"
+    with pytest.raises(FileNotFoundError) as raised:
+        replace_file(target, b"{}")
+    assert raised.value.filename == str(target) and ".tmp" not in str(raised.value)
+    target = tmp_path / "plan.json"
+    target.mkdir()  # a directory where the file goes: the rename fails
+    with pytest.raises(OSError) as raised:
+        replace_file(target, b"{}")
+    assert raised.value.filename == str(target) and ".tmp" not in str(raised.value)
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
