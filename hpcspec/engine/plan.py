@@ -126,6 +126,7 @@ class BlockCode(StrEnum):
     XML_ONLY = "xml-only"  # --create-via rest, but the job sets a property only job XML carries
     XML_TRIMS = "xml-trims"  # --create-via xml, but the importer would trim an env/custom value
     CANCELS_CHILDREN = "cancels-children"  # HPC Pack would cancel waiting children left as they are
+    DEAD_PARENT = "dead-parent"  # a new job whose parent key's job is gone, failed or canceled
 
 
 @dataclass(frozen=True)

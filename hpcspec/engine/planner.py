@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from hpcspec.engine.configuring import configuring, hand_edited, seen_whole, stack_jobs
+from hpcspec.engine.dead_parents import with_live_parents
 from hpcspec.engine.dependents import dependencies_kept
 from hpcspec.engine.diff import job_diffs
 from hpcspec.engine.discovery import LiveStack
@@ -91,6 +92,7 @@ def make_plan(
     ]
     # A changed dependsOn, and the jobs that wait on a job the plan cancels (`dependents`).
     changes = dependencies_kept(changes, stack, live)
+    changes = with_live_parents(changes, stack, live.current)  # new jobs never born dead
     changes += [
         orphan(key, job, options)
         for key, job in sorted(live.orphans.items())

@@ -225,3 +225,29 @@ def test_a_saved_plan_applied_after_someone_else_changed_the_cluster_changes_not
         "b": 2,
     }
     assert run_cli("destroy", str(manifest), "--auto-approve")[0] == 0
+
+
+@pytest.mark.slow
+def test_after_a_destroy_a_targeted_child_is_refused_until_its_parents_come_along(
+    cli_env: Path, run_cli: Runner, cluster: Any
+) -> None:
+    """Red-team finding: after `destroy`, `apply --target report` planned "1 to create",
+    created the job with the destroyed parent's id in ParentJobIds, and HPC Pack cancelled it
+    at once (`--wait` exit 5)."""
+    keys = ["mesh", "solve", "report"]
+    manifest = write_manifest(cli_env, "retarget", CHAIN.replace("sleep:60", "echo solve"))
+    assert run_cli("apply", str(manifest), "--auto-approve")[0] == 0
+    assert run_cli("destroy", str(manifest), "--auto-approve")[0] == 0
+    before = every_job(cluster, "retarget", keys)
+    code, out, err = run_cli("apply", str(manifest), "--auto-approve", "--target", "report")
+    assert code == ExitCode.ERROR, out + err
+    assert "report depends on solve (job" in out and "--target solve takes it along" in out
+    assert every_job(cluster, "retarget", keys) == before  # nothing made
+    code, out, err = run_cli(
+        "apply", str(manifest), "--auto-approve", "--wait", "--timeout", "1m",
+        *(f"--target={k}" for k in keys),
+    )  # fmt: skip
+    assert code == 0, out + err
+    now = live_ids(cluster, "retarget", keys)
+    assert parents(cluster, now["report"] or 0) == (now["solve"],)
+    assert run_cli("plan", str(manifest), "--detailed-exitcode")[0] == 0
