@@ -145,6 +145,11 @@ def _syntax_error(
         if "\t" in line[: mark.column + 1]:
             hint = "YAML indentation must use spaces, not tabs"
             problem = "a tab character where YAML expects spaces"
+        elif _unquoted_var_in_flow(line[: mark.column + 1]):
+            hint = (
+                "'${…}' inside a flow mapping or list ({…}, […]) is not valid YAML: quote the "
+                "value ('${name}') or write it in block style"
+            )
     return ManifestError(
         f"invalid YAML: {problem}",
         code=code,
@@ -153,6 +158,22 @@ def _syntax_error(
         column=mark.column + 1 if mark else None,
         hint=hint,
     )
+
+
+def _unquoted_var_in_flow(before: str) -> bool:
+    """Whether `before` (a line up to an error) holds an unquoted `${` inside an unclosed `{`
+    or `[`: YAML reads its `{` as a flow indicator (docs/manifest.md, the *Tip* under Sweeps)."""
+    depth, quote = 0, ""
+    for at, char in enumerate(before):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "$" and before.startswith("${", at) and depth > 0:
+            return True
+        else:
+            depth += _BRACKET_STEP.get(char, 0)
+    return False
 
 
 _FLOW = re.compile(r"[^\[\]{}]+")

@@ -1,7 +1,7 @@
 """Every manifest in tests/manifest/bad/ is refused with the right line, key path and code.
 
 Each file starts with `# expect: {"line": N, "path": "jobs.a...", "code": "..."}` (null = not
-asserted). The same files are run through `hpcspec validate` to prove the exit code and the
+asserted; an optional "hint" is a part of the error's hint). The same files are run through `hpcspec validate` to prove the exit code and the
 `file:line:col` in the message.
 """
 
@@ -43,6 +43,8 @@ def test_bad_manifest_is_refused_at_the_right_place(path: Path) -> None:
     if expect["path"] is not None:
         assert problem.location.path == expect["path"], problem.render()
     assert problem.message
+    if "hint" in expect:
+        assert str(expect["hint"]) in (problem.hint or ""), problem.render()
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
