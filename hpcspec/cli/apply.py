@@ -71,6 +71,8 @@ def apply(
     """Create, update, submit, replace or requeue jobs so the cluster matches the manifests."""
     wait_seconds = wait_timeout(wait, timeout)
     saved = _saved_plan(inputs)
+    if saved is not None:
+        _refuse_plan_flags(selection, var_pairs, var_files)
     reviewed = auto_approve or saved is not None  # a saved plan was reviewed: no prompt
     json_needs_approval(stream, reviewed)
     if saved is not None:
@@ -162,6 +164,32 @@ def _saved_plan(inputs: tuple[Path, ...]) -> SavedPlan | None:
     if any(p.suffix == ".json" for p in inputs):
         raise UsageError("apply takes manifests, or one saved plan (PLAN.json)", code="usage")
     return None
+
+
+# The options that shape a plan: `apply PLAN.json` applies the plan as it was reviewed.
+_PLAN_FLAGS = {
+    "targets": "--target",
+    "excludes": "--exclude",
+    "reruns": "--rerun",
+    "prune": "--prune",
+    "allow_replace_running": "--allow-replace-running",
+}
+
+
+def _refuse_plan_flags(
+    selection: dict[str, object], var_pairs: tuple[str, ...], var_files: tuple[Path, ...]
+) -> None:
+    """A saved plan is applied as reviewed: a flag that would change it is a usage error, not
+    silently dropped (`apply plan.json --target a` applied every change of the plan)."""
+    given = [flag for name, flag in _PLAN_FLAGS.items() if selection.get(name)]
+    given += ["--var"] * bool(var_pairs) + ["--var-file"] * bool(var_files)
+    if given:
+        raise UsageError(
+            f"{', '.join(given)} cannot change a saved plan: apply PLAN.json carries out "
+            "exactly the plan that was reviewed",
+            code="usage",
+            hint=f"pass {given[0]} to hpcspec plan --out FILE, review that plan, and apply it",
+        )
 
 
 def confirm_or_refuse(auto_approve: bool) -> bool:

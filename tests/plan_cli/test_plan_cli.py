@@ -99,6 +99,39 @@ def test_saved_plan_is_applied_exactly(cli_env: Path, run_cli: Runner, cluster: 
     assert run_cli("plan", str(manifest), "--target", "a", "--detailed-exitcode")[0] == 0
 
 
+def test_a_saved_plan_refuses_flags_that_would_change_it(
+    cli_env: Path, run_cli: Runner, cluster: Any
+) -> None:
+    """Red-team finding: `apply plan.json --target a` (or `--var`, `--prune`, …) dropped the
+    flag silently and applied every change of the plan, b's too."""
+    manifest = write_manifest(
+        cli_env,
+        "cli-saved-flags",
+        job("a", extra="    state: configuring\n") + job("b", extra="    state: configuring\n"),
+    )
+    (cli_env / "vars.yaml").write_text("{}\n", encoding="utf-8")
+    assert run_cli("plan", str(manifest), "--out", "plan.json")[0] == 0
+    for flags in (
+        ["--target", "a"],
+        ["--exclude", "b"],
+        ["--rerun", "a"],
+        ["--prune"],
+        ["--allow-replace-running"],
+        ["--var", "word=bye"],
+        ["--var-file", "vars.yaml"],
+    ):
+        code, out, err = run_cli("apply", "plan.json", *flags)
+        assert code == 1 and f"{flags[0]} cannot change a saved plan" in err, (flags, err)
+        assert "[usage]" in err and out == "", (flags, out)
+    client = client_for(cluster)
+    try:
+        rows = stack_status(client, "cli-saved-flags", ["a", "b"])
+    finally:
+        client.close()
+    assert [r.job_id for r in rows] == [None, None]  # nothing was applied
+    assert run_cli("apply", "plan.json")[0] == 0
+
+
 def test_detailed_exit_codes(cli_env: Path, run_cli: Runner) -> None:
     manifest = write_manifest(cli_env, "cli-exit", job("a", extra="    state: configuring\n"))
     assert run_cli("plan", str(manifest))[0] == 0  # changes, but no --detailed-exitcode
