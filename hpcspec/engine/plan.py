@@ -96,6 +96,7 @@ class ReasonCode(StrEnum):
     NOT_AN_EXTENSION = "not-an-extension"  # onSpecChange: extend, but more than points changed
     PARENT_REPLACED = "parent-replaced"  # a parent's replace makes HPC Pack cancel this job
     PARENT_CANCELED = "parent-canceled"  # HPC Pack canceled it as hpcspec cancelled its parent
+    PARENTS_MOVED = "parents-moved"  # only its parents' keys changed, by `moved:`
 
 
 class Unmet(StrEnum):

@@ -44,6 +44,7 @@ from hpcspec.engine.standing import (
     change_for,
     ignored,
     only_ignored,
+    parents_moved,
     seen_change_time,
     unchanged,
 )
@@ -79,6 +80,7 @@ def make_plan(
                         options,
                         adopted=now is not None and now.id in live.adopted,
                         whole=jobs_of if now is not None and now.id in live.whole else None,
+                        moved=stack.moved,
                     ),
                     now if now is not None and now.id in live.whole else None,
                 ),
@@ -155,11 +157,13 @@ def decide(
     *,
     adopted: bool = False,
     whole: Mapping[str, Sequence[LiveJob]] | None = None,
+    moved: Mapping[str, str] | None = None,
 ) -> Change:
     """The change for one job key (DESIGN.md §3); an `adopted` job by the fields read back.
 
     `whole`: the job was read whole (a Configuring job, `discovery.read_whole`), and these
-    are the stack's jobs by key; its hand edits are then planned (`drift.hand_edits`)."""
+    are the stack's jobs by key; its hand edits are then planned (`drift.hand_edits`).
+    `moved`: the manifest's `moved:` (old → new key), which may rename its parents."""
     gone = cancelled_by_hpcspec(job) if job is not None else None
     if job is None or never_carried_key(job):
         return absent(desired, None, None)
@@ -185,6 +189,9 @@ def decide(
         )
     if seen == desired.digest:
         return hand_edited(desired, job, whole) or unchanged(desired, job)
+    renamed = parents_moved(desired, job, moved or {})
+    if renamed is not None:
+        return hand_edited(desired, job, whole) or renamed
     if job.definition is None:
         raise ValueError(f"job {job.id} changed but its details were not read")
     every = job_diffs(desired.definition, job.definition, job.state, task_extras=whole is not None)

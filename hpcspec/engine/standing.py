@@ -12,6 +12,7 @@ only in `ignoreChanges` fields → the live values stay. Also `change_for`, the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from hpcspec.engine.diff import drift_diffs, job_diffs
@@ -30,7 +31,7 @@ from hpcspec.engine.rescue import counted_reruns
 from hpcspec.hpcpack.definition import JobDefinition
 from hpcspec.hpcpack.live import LiveJob
 from hpcspec.hpcpack.states import JobState, TaskState
-from hpcspec.manifest.resolve import DesiredJob, DesiredState
+from hpcspec.manifest.resolve import DesiredJob, DesiredState, digest
 
 
 def absent(desired: DesiredJob, job: LiveJob | None, gone: CancelledByHpcspec | None) -> Change:
@@ -94,6 +95,27 @@ def only_ignored(desired: DesiredJob, job: LiveJob, diffs: list[FieldDiff]) -> C
         change = unchanged(desired, job)
         return replace(change, reasons=(why, *change.reasons))
     return change_for(desired, job, Action.UPDATE, why)
+
+
+def parents_moved(desired: DesiredJob, job: LiveJob, moved: Mapping[str, str]) -> Change | None:
+    """The spec changed only in the keys of its parents, renamed by `moved:` (their jobs are
+    the same): nothing to do but, while the job can be edited, bring its digest up to date —
+    as for the moved job itself. None when anything else changed."""
+    renamed = {new: old for old, new in moved.items()}
+    if not any(p in renamed for p in desired.depends_on):
+        return None
+    before = digest(desired.definition, tuple(renamed.get(p, p) for p in desired.depends_on))
+    if live_digest(job) != before:
+        return None
+    pairs = ", ".join(f"{renamed[p]} → {p}" for p in desired.depends_on if p in renamed)
+    why = (
+        f"only its parents' keys changed, by moved: ({pairs}); job {job.id} waits on the same jobs"
+    )
+    if job.state.is_terminal:  # its digest can no longer be written: judged as unchanged
+        change = unchanged(desired, job)
+        keep = Reason(ReasonCode.PARENTS_MOVED, f"{why}; keep the moved: entry")
+        return replace(change, reasons=(keep, *change.reasons))
+    return change_for(desired, job, Action.UPDATE, Reason(ReasonCode.PARENTS_MOVED, why))
 
 
 def unchanged(desired: DesiredJob, job: LiveJob) -> Change:

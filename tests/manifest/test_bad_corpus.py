@@ -1,8 +1,8 @@
 """Every manifest in tests/manifest/bad/ is refused with the right line, key path and code.
 
 Each file starts with `# expect: {"line": N, "path": "jobs.a...", "code": "..."}` (null = not
-asserted; an optional "hint" is a part of the error's hint). The same files are run through `hpcspec validate` to prove the exit code and the
-`file:line:col` in the message.
+asserted; an optional "hint" is a part of the error's hint). The same files are run through
+`hpcspec validate` to prove the exit code and the `file:line:col` in the message.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ someone else changed the cluster. Each promise is held to what the cluster then 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -251,3 +252,46 @@ def test_after_a_destroy_a_targeted_child_is_refused_until_its_parents_come_alon
     now = live_ids(cluster, "retarget", keys)
     assert parents(cluster, now["report"] or 0) == (now["solve"],)
     assert run_cli("plan", str(manifest), "--detailed-exitcode")[0] == 0
+
+
+MOVES = """\
+  {fin}:
+    tasks: {{t: {{commandLine: 'echo fin'}}}}
+  done:
+    dependsOn: [{fin}]
+    tasks: {{t: {{commandLine: 'echo done'}}}}
+  {run}:
+    tasks: {{t: {{commandLine: 'sleep:60'}}}}
+  waiting:
+    dependsOn: [{run}]
+    tasks: {{t: {{commandLine: 'echo waiting'}}}}
+"""
+
+
+@pytest.mark.slow
+def test_a_key_renamed_with_moved_leaves_the_jobs_that_depend_on_it_alone(
+    cli_env: Path, run_cli: Runner, cluster: Any
+) -> None:
+    """Red-team finding: `moved: {old: new}` with a child's `dependsOn: [old]` renamed to
+    `[new]` changed the child's digest: its Finished job ran again and its Queued job was
+    replaced (losing its queue position), though its parent is the same job."""
+    keys = ["fin", "done", "run", "waiting"]
+    manifest = write_manifest(cli_env, "moves", MOVES.format(fin="fin", run="run"))
+    assert run_cli("apply", str(manifest), "--auto-approve")[0] == 0
+    ids = live_ids(cluster, "moves", keys)
+    wait_state(cluster, ids["done"] or 0, "Finished")
+    wait_state(cluster, ids["waiting"] or 0, "Queued")
+    body = "moved: {fin: fin2, run: run2}\njobs:\n" + MOVES.format(fin="fin2", run="run2")
+    manifest.write_text(manifest.read_text().split("jobs:\n")[0] + body, encoding="utf-8")
+    code, out, _ = run_cli("plan", str(manifest))
+    assert "rerun" not in out and "replace" not in out, out
+    assert "done: no change" in out and "~ waiting: update" in out, out
+    assert "only its parents' keys changed, by moved: (fin → fin2)" in out, out
+    assert run_cli("apply", str(manifest), "--auto-approve")[0] == 0
+    code, out, _ = run_cli("status", str(manifest), "-o", "json")
+    rows = {row["key"]: row["job_id"] for row in json.loads(out)["jobs"]}
+    assert rows == {"fin2": ids["fin"], "done": ids["done"], "run2": ids["run"], **{
+        "waiting": ids["waiting"]}}  # fmt: skip
+    code, out, _ = run_cli("plan", str(manifest), "--detailed-exitcode")
+    assert code == 0 and MATCHES in out, out
+    assert run_cli("destroy", str(manifest), "--auto-approve")[0] == 0
