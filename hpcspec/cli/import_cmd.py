@@ -12,6 +12,7 @@ Linear in the tasks (docs/performance.md: a 32,000-task file).
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -88,7 +89,7 @@ def import_(
     if job_ids:
         from hpcspec.cli.import_job import import_live  # the HTTP stack, only for --job
 
-        text, notes = import_live(
+        text, notes, pairs = import_live(
             job_ids,
             stack=stack,
             key=key,
@@ -99,6 +100,16 @@ def import_(
         write_manifest(text, out)
         for note in notes:
             click.echo(f"note: {neutralise(note)}", err=True)
+        # Without adopt, a job hpcspec applied is judged by its spec's digest, which properties
+        # left out at HPC Pack's defaults change: plan would run a finished job again.
+        if not pairs:
+            return int(ExitCode.OK)
+        adopt = " ".join(shlex.quote(a) for a in ("hpcspec", "adopt", str(out or "FILE"), *pairs))
+        click.echo(
+            f"hpcspec: next, {neutralise(adopt)} makes these jobs the manifest's, so plan "
+            "judges them by what they are (until then it may plan to run them again)",
+            err=True,
+        )
         return int(ExitCode.OK)
     if key is not None or secret_names:
         raise UsageError("--key and --secret-env go with --job", code="usage")

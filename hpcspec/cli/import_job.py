@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from hpcspec.cli.context import open_client
 from hpcspec.config import ClusterFlags
+from hpcspec.engine.identity import STACK_TAG
 from hpcspec.engine.importing import import_jobs
 from hpcspec.errors import UsageError
 from hpcspec.manifest.export import export_manifest
@@ -27,8 +28,9 @@ def import_live(
     keep_identity: bool,
     secret_names: Sequence[str],
     cluster_flags: ClusterFlags,
-) -> tuple[str, list[str]]:
-    """The manifest of live jobs `job_ids`, and the notes for stderr."""
+) -> tuple[str, list[str], list[str]]:
+    """The manifest of live jobs `job_ids`, the notes for stderr, and each job's `KEY=ID`
+    (what `hpcspec adopt` takes)."""
     if key is not None and len(job_ids) != 1:
         raise UsageError(
             "--key names the key of one --job; drop it to import several", code="usage"
@@ -47,4 +49,12 @@ def import_live(
             *(f"note: {n}" for n in imported.notes),
         ],
     )
-    return exported.text, [*imported.notes, *exported.notes]
+    # adopt refuses a job that carries another stack's identity (a copy made with --stack)
+    tags = [dict(j.definition.custom_properties).get(STACK_TAG) for j in imported.jobs]
+    named = stack or next((t for t in tags if t), None)
+    pairs = [
+        f"{job.key}={job_id}"
+        for job, job_id, tag in zip(imported.jobs, job_ids, tags, strict=True)
+        if tag in (None, named)
+    ]
+    return exported.text, [*imported.notes, *exported.notes], pairs

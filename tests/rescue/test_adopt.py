@@ -5,6 +5,7 @@ changes; the `adopt:` block keeps the manifest's text; the refusals name what is
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,30 @@ def test_an_applied_example_imported_and_adopted_plans_no_changes(
     assert code == 0, out + err
     adopt_all(run_cli, "copy.yaml", original)
     plan_is_no_op(run_cli, "copy.yaml")
+
+
+def test_import_says_which_adopt_makes_the_next_plan_a_no_op(
+    cli_env: Path, run_cli: Runner
+) -> None:
+    """Red-team finding: `import --job` of jobs hpcspec applied, then `plan`, planned to run
+    every finished job again (its Priority: Normal left out as HPC Pack's default changes the
+    spec digest), and nothing said that `adopt` was the step in between."""
+    source = str(ROOT / "examples" / "multi-job.yaml")
+    assert run_cli("apply", source, "--auto-approve")[0] == 0
+    original = job_ids(run_cli, source)
+    code, out, err = run_cli(
+        "import", *(f"--job={i}" for i in original.values()), "--out", "m.yaml"
+    )
+    assert code == 0, out + err
+    line = next(x for x in err.splitlines() if x.startswith("hpcspec: next, hpcspec adopt"))
+    argv = shlex.split(line.removeprefix("hpcspec: next, ").split(" makes ")[0])
+    assert argv[:3] == ["hpcspec", "adopt", "m.yaml"]
+    assert sorted(argv[3:]) == sorted(f"{k}={i}" for k, i in original.items())
+    code, out, err = run_cli(*argv[1:])
+    assert code == 0, out + err
+    plan_is_no_op(run_cli, "m.yaml")
+    code, _, err = run_cli("import", f"--job={original['mesh']}", "--stack", "a-copy")
+    assert code == 0 and "adopt" not in err  # another stack's job: adopt would refuse it
 
 
 MANIFEST = """apiVersion: hpcspec/v1
