@@ -14,7 +14,7 @@ import click
 
 from hpcspec.cli.context import open_client
 from hpcspec.cli.options import cluster_options, output_option
-from hpcspec.cli.variables import manifest_and_target, stack_target, var_options
+from hpcspec.cli.variables import manifest_and_target, say_if_no_jobs, stack_target, var_options
 from hpcspec.config import ClusterConfig, ClusterFlags, local_cluster_dir
 from hpcspec.engine.logs import JobLogs, LogChunk, collect_logs, with_files
 from hpcspec.engine.logs import follow as new_output
@@ -90,6 +90,7 @@ def logs(
             )
 
         jobs = [_read(job, tail) for job in collect()]
+        say_if_no_jobs(stack, len(jobs), by_name=resolved is None)
         if output == "json":
             click.echo(render_logs_json(stack, jobs, tail=tail), nl=False)
             return int(ExitCode.OK)

@@ -13,7 +13,7 @@ from hpcspec.cli.exit_codes import exit_code
 from hpcspec.cli.failures import ExplainingObserver, explain_failures
 from hpcspec.cli.logs import file_places
 from hpcspec.cli.options import cluster_options, duration_seconds, output_option, wait_timeout
-from hpcspec.cli.variables import stack_target, var_options
+from hpcspec.cli.variables import say_if_no_jobs, stack_target, var_options
 from hpcspec.cli.views import WaitView
 from hpcspec.config import ClusterFlags
 from hpcspec.engine.status import stack_status, with_sources
@@ -90,6 +90,8 @@ def status(
             )
             if provenance:
                 rows = with_sources(client, rows, sources)
+            if not watch:
+                say_if_no_jobs(stack_name, len(rows), by_name=resolved is None)
             click.echo(render(stack_name, rows), nl=False)
             if not watch:
                 ci.append_step_summary(render_status_markdown(stack_name, rows))

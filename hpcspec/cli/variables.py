@@ -77,6 +77,18 @@ def stack_target(
     return resolved.stack, list(resolved.jobs), resolved
 
 
+def say_if_no_jobs(stack: str, found: int, by_name: bool) -> None:
+    """On stderr, that `--stack NAME` found no job: an empty answer with exit 0 reads as
+    success, and a mistyped stack name is the usual cause (as kubectl's "No resources
+    found")."""
+    from hpcspec.render.neutralise import neutralise
+
+    if by_name and not found:
+        click.echo(
+            f"hpcspec: no job of stack {neutralise(stack)!r} found on this cluster", err=True
+        )
+
+
 def manifest_and_target(
     arguments: tuple[str, ...], stack_name: str | None, *, needs_target: bool = False
 ) -> tuple[Path | None, str | None]:

@@ -122,6 +122,18 @@ def test_by_stack_name_every_key_on_the_cluster_is_shown(cli_env: Path, run_cli:
     assert code == 0 and "Hello from logs-by-stack" in out, out + err
     code, out, _ = run_cli("logs", "--stack", "logs-by-stack", "--failed", "--tail", "0")
     assert code == 0 and out.count("==> sweep/run[") == 3 and "boom" not in out, out
+    assert "no job of stack" not in err
+
+
+def test_a_stack_name_with_no_jobs_says_so_instead_of_printing_nothing(
+    cli_env: Path, run_cli: Runner
+) -> None:
+    """Red-team finding: `logs --stack` and `status --stack` of a mistyped stack printed
+    nothing (or an empty table) and exited 0, as if it had jobs that printed nothing."""
+    for argv in (["logs"], ["status"], ["status", "-o", "json"]):
+        code, out, err = run_cli(*argv, "--stack", "logs-by-stak")
+        assert code == 0 and "no job of stack 'logs-by-stak' found" in err, (argv, err)
+        assert "no job of stack" not in out  # stdout stays what the format says
 
 
 def test_follow_prints_what_a_running_task_writes_until_its_job_ends(
