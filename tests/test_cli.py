@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,16 @@ def test_help_lists_exactly_the_registered_commands() -> None:
         line.split()[0] for line in done.stdout.split("Commands:")[1].splitlines() if line.strip()
     ]
     assert listed == sorted(COMMANDS)
+
+
+def test_the_readme_command_table_names_every_command() -> None:
+    """Red-team finding: `hpcspec forget` (Terraform's `state rm`) was missing from the
+    README's table, the one list of commands a new user reads."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Commands\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `hpcspec")]
+    named = {word for row in rows for word in re.findall(r"`hpcspec ([a-z-]+)", row)}
+    assert sorted(COMMANDS) == sorted(named & set(COMMANDS)), set(COMMANDS) - named
 
 
 def test_validate_examples_exit_0() -> None:
