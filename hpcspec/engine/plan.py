@@ -324,6 +324,11 @@ class Plan:
         unchanged = self.unchanged()
         if unchanged:
             parts.append(f"{unchanged} {Action.NO_OP.verb}")
+        refused = sum(
+            1 for c in self.changes if c.action is Action.NO_OP and c.blocks and not c.unmet
+        )
+        if refused:  # left as they are, but not because they match (a stale saved plan)
+            parts.append(f"{refused} refused")
         unmet = Counter(c.unmet for c in self.changes if c.unmet and not c.is_orphan)
         parts += [f"{unmet[u]} {_UNMET_WORDS[u]}" for u in Unmet if unmet[u]]
         removed = len(self.removed())

@@ -8,7 +8,7 @@ import pytest
 
 from hpcspec.engine.diff import job_diffs
 from hpcspec.engine.discovery import LiveStack
-from hpcspec.engine.plan import Action, PlanOptions
+from hpcspec.engine.plan import Action, Block, BlockCode, PlanOptions
 from hpcspec.engine.planner import decide, make_plan
 from hpcspec.hpcpack.definition import JobDefinition, SecretRef, TaskDefinition, pairs
 from hpcspec.hpcpack.live import LiveJob, LiveTask
@@ -332,6 +332,18 @@ def test_summary_line() -> None:
     two = MANIFEST + "  b:\n    tasks: {t: {commandLine: x}}\n"
     plan = make_plan(stack(two), LiveStack(current={"a": live(JobState.Queued)}), cluster="c")
     assert plan.summary() == "1 to create, 1 unchanged"
+
+
+def test_summary_counts_refused_keys_apply_leaves_as_they_are() -> None:
+    """Red-team finding: a saved plan of unchanged keys applied after a destroy refused each
+    one as stale, and its header said `no jobs`."""
+    two = MANIFEST + "  b:\n    tasks: {t: {commandLine: x}}\n"
+    plan = make_plan(stack(two), LiveStack(current={"a": live(JobState.Queued)}), cluster="c")
+    stale = Block(BlockCode.STALE_PLAN, "the plan is stale for a")
+    refused = replace(plan, changes=(replace(plan.changes[0], blocks=(stale,)), plan.changes[1]))
+    assert refused.summary() == "1 to create, 1 refused"
+    alone = replace(plan, changes=(replace(plan.changes[0], blocks=(stale,)),))
+    assert alone.summary() == "1 refused"
 
 
 def test_secret_env_is_never_compared_by_value() -> None:
