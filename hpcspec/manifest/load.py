@@ -19,7 +19,7 @@ from hpcspec.manifest.errors import InvalidManifest, KeyPath, ManifestError, did
 from hpcspec.manifest.models import Manifest
 from hpcspec.manifest.resolve import ResolvedStack, resolve
 from hpcspec.manifest.source import MAX_BYTES, load_yaml, locate, without_cycle_collection
-from hpcspec.manifest.vocabulary import API_VERSION
+from hpcspec.manifest.vocabulary import API_VERSION, KEY_PATTERN, SECRET_PATTERN
 
 
 def read_text(path: Path) -> str:
@@ -184,7 +184,9 @@ def _located(error: ManifestError, text: str, file: str) -> ManifestError:
 def _problems(invalid: ValidationError, data: Any, text: str, file: str) -> list[ManifestError]:
     problems: list[ManifestError] = []
     seen: set[KeyPath] = set()
-    for error in invalid.errors():
+    # A value that fits no branch of a union (an env value: text or {secret: …}) gets one
+    # error per branch; the branch's own complaint says more than "expected a valid string".
+    for error in sorted(invalid.errors(), key=lambda e: str(e["type"]).endswith("_type")):
         loc = tuple(error["loc"])
         path = _existing_prefix(data, loc)
         kind = error["type"]
@@ -227,7 +229,23 @@ def _message(error: Any) -> str:
         return "expected a list"
     if error["type"] == "literal_error":
         return text.replace("Input should be", "expected")
+    if error["type"] == "string_pattern_mismatch":
+        pattern = str(error.get("ctx", {}).get("pattern", ""))
+        return f"{error.get('input')!r}: " + _PATTERNS.get(pattern, f"expected text like {pattern}")
+    if error["type"] == "too_short":
+        least = int(error.get("ctx", {}).get("min_length", 1))
+        return (
+            f"empty, where at least {least} {'entry is' if least == 1 else 'entries are'} expected"
+        )
     return text.replace("Input should be", "expected")
+
+
+# What each pattern of the models asks for, in words (pydantic would show the regex).
+_PATTERNS = {
+    KEY_PATTERN: "a name may contain only letters, digits, '_', '.' and '-', and must start "
+    "with a letter, digit or '_'",
+    SECRET_PATTERN: "a secret comes from env:NAME or file:PATH ({secret: env:NAME})",
+}
 
 
 def _code(kind: str) -> str:

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from hpcspec.hpcpack.values import INT32_MAX
-from hpcspec.manifest.vocabulary import KEY_PATTERN, JobStateWanted, OnSpecChange
+from hpcspec.manifest.vocabulary import KEY_PATTERN, SECRET_PATTERN, JobStateWanted, OnSpecChange
 
 _KEY = re.compile(KEY_PATTERN)
 
@@ -33,7 +33,7 @@ class Secret(_Model):
     secret: Annotated[
         str,
         Field(
-            pattern=r"^(env|file):.+$",
+            pattern=SECRET_PATTERN,
             description="Where the value comes from: env:VARIABLE or file:PATH.",
         ),
     ]

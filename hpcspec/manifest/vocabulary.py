@@ -11,6 +11,7 @@ from typing import Literal
 
 API_VERSION = "hpcspec/v1"
 KEY_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$"
+SECRET_PATTERN = r"^(env|file):.+$"  # where a {secret: …} value comes from
 
 JobStateWanted = Literal["submitted", "configuring", "canceled"]
 OnSpecChange = Literal["rerun", "replace", "replace-cancel-first", "extend", "ignore", "error"]

@@ -1,13 +1,15 @@
 """Every manifest in tests/manifest/bad/ is refused with the right line, key path and code.
 
 Each file starts with `# expect: {"line": N, "path": "jobs.a...", "code": "..."}` (null = not
-asserted; an optional "hint" is a part of the error's hint). The same files are run through
+asserted; an optional "message" or "hint" is a part of the error's message or hint: words
+for the user, never pydantic's or a regular expression). The same files are run through
 `hpcspec validate` to prove the exit code and the `file:line:col` in the message.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,8 @@ from hpcspec.cli import main
 from hpcspec.manifest import InvalidManifest, load_and_resolve
 
 BAD = Path(__file__).parent / "bad"
+# pydantic's own phrasing ("String should match pattern '^…$'"): never what a user reads
+PYDANTIC_WORDS = re.compile(r"\b(Input|String|Dictionary|List|Value) should\b|after validation")
 CASES = sorted(BAD.glob("*.yaml"))
 
 
@@ -43,6 +47,9 @@ def test_bad_manifest_is_refused_at_the_right_place(path: Path) -> None:
     if expect["path"] is not None:
         assert problem.location.path == expect["path"], problem.render()
     assert problem.message
+    assert not PYDANTIC_WORDS.search(problem.message), problem.render()
+    if "message" in expect:
+        assert str(expect["message"]) in problem.message, problem.render()
     if "hint" in expect:
         assert str(expect["hint"]) in (problem.hint or ""), problem.render()
 

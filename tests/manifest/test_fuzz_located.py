@@ -19,6 +19,7 @@ import pytest
 
 from hpcspec.manifest import InvalidManifest, parse_manifest, resolve
 from hpcspec.manifest.source import load_yaml
+from tests.manifest.test_bad_corpus import PYDANTIC_WORDS
 
 ROOT = Path(__file__).parents[2]
 RICH = """\
@@ -189,6 +190,7 @@ def test_every_error_of_a_mutated_manifest_is_located(name: str, text: str) -> N
         resolve(parse_manifest(text, file="m.yaml"))
     except InvalidManifest as invalid:
         for problem in invalid.problems:
+            assert not PYDANTIC_WORDS.search(problem.message), (problem.render(), text)
             if problem.code in FILE_LEVEL or "file is empty" in problem.message:
                 continue
             where = problem.location
