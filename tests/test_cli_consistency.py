@@ -246,3 +246,24 @@ def test_a_signal_ignored_by_whoever_started_hpcspec_stays_ignored() -> None:
         assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # given back
     finally:
         signal.signal(signal.SIGHUP, before)
+
+
+@pytest.mark.parametrize(
+    ("argv", "typed", "meant"),
+    [
+        (["apply", "-auto-approve", "m.yaml"], "-auto-approve", "--auto-approve"),
+        (["plan", "-out=plan.json", "m.yaml"], "-out", "--out"),
+        (["plan", "-target=a", "m.yaml"], "-target", "--target"),
+        (["plan", "-var", "x=1", "m.yaml"], "-var", "--var"),
+        (["plan", "-detailed-exitcode", "m.yaml"], "-detailed-exitcode", "--detailed-exitcode"),
+        (["destroy", "-auto-approve", "m.yaml"], "-auto-approve", "--auto-approve"),
+    ],
+)
+def test_terraforms_one_dash_options_are_named_with_the_long_option_they_mean(
+    run_cli: Runner, unreachable: Path, argv: list[str], typed: str, meant: str
+) -> None:
+    """Red-team finding: `apply -auto-approve` (a Terraform user's habit) said "No such option
+    '-a'", and `plan -out=plan.json` "Invalid value for '-o' / '--output': 'ut=plan.json'"."""
+    code, out, err = run_cli(*argv)
+    assert code == 1 and out == "", err
+    assert f"No such option '{typed}'. Did you mean '{meant}'?" in err, err

@@ -22,7 +22,7 @@ import click
 
 from hpcspec import __version__
 from hpcspec.cli import pydantic_plugins
-from hpcspec.cli.argv import DEBUG, normalise
+from hpcspec.cli.argv import DEBUG, normalise, terraform_style
 from hpcspec.errors import ExitCode, HpcspecError
 
 # hpcspec's threads mostly wait on the network (apply's workers, the emulator's request
@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> Any:
             code = ExitCode.ERROR
     except click.ClickException as usage:
         # click exits 2 on usage errors; 2 means "changes present" for --detailed-exitcode.
-        usage.show()
+        terraform_style(usage, args).show()
         code = ExitCode.ERROR
     except HpcspecError as error:
         report(error)

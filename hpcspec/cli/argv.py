@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import click
+
 DEBUG = "--debug"
 # The cluster options (`cli/options.py`): those that take a value, and flags.
 _VALUED = frozenset({"--cluster", "--username", "--as-user", "--ca-bundle", "--request-timeout"})
@@ -21,6 +23,21 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 def debug_from_env(env: Mapping[str, str]) -> bool:
     """`HPCSPEC_DEBUG=1` (or true/yes/on) asks for `--debug`."""
     return env.get("HPCSPEC_DEBUG", "").strip().lower() in _TRUE
+
+
+def terraform_style(error: click.ClickException, args: Sequence[str]) -> click.ClickException:
+    """A usage error where a word was typed with Terraform's one dash (`-auto-approve`,
+    `-out=plan.json`): click reads it as short options ("No such option '-a'", or `-o` given
+    "ut=plan.json"). Name the word typed and the long option it means instead."""
+    ctx = getattr(error, "ctx", None)
+    if not isinstance(error, click.UsageError) or ctx is None:
+        return error
+    known = {o for p in ctx.command.params for o in getattr(p, "opts", ())}
+    for arg in args:
+        word = arg.split("=", 1)[0]
+        if len(word) > 2 and word[0] == "-" and word[1] != "-" and f"-{word}" in known:
+            return click.NoSuchOption(word, possibilities=[f"-{word}"], ctx=ctx)
+    return error
 
 
 def normalise(argv: Sequence[str], env: Mapping[str, str]) -> list[str]:
