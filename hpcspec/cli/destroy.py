@@ -48,7 +48,7 @@ def destroy(
 ) -> int:
     """Cancel every active job of a stack (finished jobs stay as they are)."""
     json_needs_approval(stream, auto_approve)
-    stack_name, keys, _ = stack_target(manifest, stack_name, var_pairs, var_files)
+    stack_name, keys, resolved = stack_target(manifest, stack_name, var_pairs, var_files)
     locking = lock_settings(lock, lock_timeout)
     client, config = open_client(cluster_flags)
     view = stream or DestroyView(color=use_color(sys.stdout, dict(os.environ)))
@@ -62,6 +62,8 @@ def destroy(
             confirm=lambda _: confirm_or_refuse(auto_approve),
             lock=locking,
             state_key=config.state_key,
+            adopted=resolved.adopted if resolved is not None else None,
+            moved=resolved.moved if resolved is not None else None,
         )
     finally:
         client.close()

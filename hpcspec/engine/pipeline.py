@@ -27,7 +27,7 @@ from typing import Protocol
 
 from hpcspec.engine.destroy import left_alive, not_done, plan_destroy
 from hpcspec.engine.diff import managed_properties
-from hpcspec.engine.discovery import LiveStack, discover, list_stack
+from hpcspec.engine.discovery import LiveStack, StackJobs, discover, list_stack
 from hpcspec.engine.events import Applied, Observer, Planned, Resumed, RoundEnded, StackFailed
 from hpcspec.engine.executor import execute
 from hpcspec.engine.journal import Journal, stack_journal
@@ -330,17 +330,25 @@ def destroy_stack(
     journal_root: Path | None = None,
     lock: LockOptions | None = None,
     state_key: str = "",
+    adopted: Mapping[str, int] | None = None,
+    moved: Mapping[str, str] | None = None,
 ) -> ApplyReport:
     """Cancel every alive job of `stack`, pending ones included (keys from the manifest;
-    with none, every key the stack's jobs name), holding the stack lock."""
+    with none, every key the stack's jobs name), holding the stack lock. The manifest's
+    `adopt:` jobs are the stack's too (as for plan and status), and `moved:` keys' jobs."""
     request = ApplyRequest(
         cluster_name, lock=lock or LockOptions(), state_key=state_key, journal_root=journal_root
     )
-    with _locked(cluster, [(stack, list(keys))], request, observer) as held:
-        listed = held[stack].listed if stack in held else None
-        plan = plan_destroy(
-            listed or list_stack(cluster, stack, keys), stack=stack, cluster=cluster_name
+
+    def listing(read_orphans: bool = True) -> StackJobs:
+        return list_stack(
+            cluster, stack, keys, adopted=adopted, moved=moved, read_orphans=read_orphans
         )
+
+    with _locked(cluster, [(stack, list(keys))], request, observer) as held:
+        # the lock's listing, unless adopt: jobs (read by id) or moved: keys are to follow
+        listed = held[stack].listed if stack in held and not (adopted or moved) else None
+        plan = plan_destroy(listed or listing(), stack=stack, cluster=cluster_name)
         report = run_plan(
             cluster,
             plan,
@@ -352,9 +360,9 @@ def destroy_stack(
             confirm=confirm,
         )
         if report.verdict is ApplyVerdict.APPLIED:  # done only if a new listing agrees
-            left = left_alive(plan, list_stack(cluster, stack, keys, read_orphans=False))
+            left = left_alive(plan, listing(read_orphans=False))
             if any(key.startswith("<unknown:") for key in left):  # forgotten? its key?
-                left = left_alive(plan, list_stack(cluster, stack, keys))
+                left = left_alive(plan, listing())
             if left:
                 raise not_done(stack, left)
         return report

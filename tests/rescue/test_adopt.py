@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,36 @@ def test_an_applied_example_imported_and_adopted_plans_no_changes(
     assert code == 0, out + err
     adopt_all(run_cli, "copy.yaml", original)
     plan_is_no_op(run_cli, "copy.yaml")
+
+
+def test_destroy_cancels_the_adopted_jobs_plan_and_status_call_the_stacks(
+    cli_env: Path, run_cli: Runner, cluster: Any
+) -> None:
+    """Red-team finding: after `adopt`, plan and status named the job submitted by hand as the
+    key's, but `destroy MANIFEST` said "Nothing to cancel" and left it running."""
+    manifest = cli_env / "m.yaml"
+    held = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    job = f"    properties: {{HoldUntil: '{held}'}}\n    tasks: {{t: {{commandLine: x}}}}\n"
+    manifest.write_text(  # held: they stay Queued, whatever runs task command lines
+        f"apiVersion: hpcspec/v1\nstack: adopt-destroy\njobs:\n  a:\n{job}  b:\n{job}",
+        encoding="utf-8",
+    )
+    desired = load_and_resolve(manifest)
+    with client(cluster) as api:  # as another tool would: job XML, no hpcspec identity
+        job_id = api.create_job_xml(desired.jobs["a"].definition)
+        api.submit_job(job_id)
+    # b's apply teaches the client that the cluster keeps ClientSource: listings then go by
+    # hpcspec's marker alone, which the adopted job has not
+    assert run_cli("apply", "m.yaml", "--auto-approve", "--target", "b")[0] == 0
+    adopt_all(run_cli, "m.yaml", {"a": job_id})
+    plan_is_no_op(run_cli, "m.yaml")
+    code, out, err = run_cli("destroy", "m.yaml", "--auto-approve")
+    assert code == 0 and f"a (job {job_id}): cancelled" in out, out + err
+    assert "2 to cancel" in out
+    with client(cluster) as api:
+        assert api.job_state(job_id).is_canceled
+    code, out, _ = run_cli("plan", "m.yaml", "--detailed-exitcode")
+    assert code == 2 and f"job {job_id} was destroyed by hpcspec destroy" in out, out
 
 
 def test_import_says_which_adopt_makes_the_next_plan_a_no_op(
