@@ -85,7 +85,7 @@ def adopt_jobs(
     out = []
     for key, job_id in wanted.items():
         job = adopted_job(cluster, stack.stack, key, job_id, JobColumns.STATUS)
-        _check_claims(stack.stack, key, job, [j.id for j in own.get(key, [])])
+        _check_claims(cluster, stack.stack, key, job, [j.id for j in own.get(key, [])])
         desired = stack.jobs[key]
         whole = cluster.read_whole_job(job_id).definition
         assert whole is not None, "a whole read has the definition"
@@ -98,12 +98,26 @@ def adopt_jobs(
     return out
 
 
-def _check_claims(stack: str, key: str, job: LiveJob, own_ids: list[int]) -> None:
+def _check_claims(
+    cluster: ClusterWriter, stack: str, key: str, job: LiveJob, own_ids: list[int]
+) -> None:
     marker = identity.parse_marker(job.client_source)
     if marker is not None and (
         marker.stack_hash != identity.stack_hash(stack)
         or marker.key_hash != identity.key_hash(stack, key)
     ):
+        tags = dict(cluster.job_custom_properties(job.id))
+        if tags.get(identity.FORGOTTEN_TAG):  # `hpcspec forget`: released, yet still marked
+            raise HpcspecError(
+                f"job {job.id} was forgotten ({identity.FORGOTTEN_TAG}: "
+                f"{tags[identity.FORGOTTEN_TAG]}), but its "
+                f"ClientSource {job.client_source!r} still names that stack and key, and HPC "
+                "Pack lets it change only while a job is Configuring: no other stack or key "
+                "can take the job",
+                code="adopted-elsewhere",
+                hint="a job cannot move between stacks: let it end (or cancel it) and apply "
+                "the key in its new stack; its old key, written again, takes it back",
+            )
         raise HpcspecError(
             f"job {job.id} already belongs to another hpcspec stack or key "
             f"(ClientSource {job.client_source!r})",

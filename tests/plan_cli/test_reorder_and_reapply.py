@@ -295,3 +295,27 @@ def test_a_key_renamed_with_moved_leaves_the_jobs_that_depend_on_it_alone(
     code, out, _ = run_cli("plan", str(manifest), "--detailed-exitcode")
     assert code == 0 and MATCHES in out, out
     assert run_cli("destroy", str(manifest), "--auto-approve")[0] == 0
+
+
+@pytest.mark.slow
+def test_a_forgotten_job_cannot_move_to_another_stack_and_the_error_says_why(
+    cli_env: Path, run_cli: Runner, cluster: Any
+) -> None:
+    """Moving a job between stacks, as `terraform state rm` then `import` would: `forget` it in
+    its stack, then `adopt` it in another. Its ClientSource marker still names the old stack
+    and key (HPC Pack lets it change only while Configuring), so adopt refuses it; the error
+    said it "already belongs to another hpcspec stack or key", about a job just released."""
+    job = "  x:\n    tasks: {t: {commandLine: 'sleep:60'}}\n"
+    old = write_manifest(cli_env, "from-stack", job + "  y:\n    tasks: {t: {commandLine: y}}\n")
+    assert run_cli("apply", str(old), "--auto-approve")[0] == 0
+    job_id = live_ids(cluster, "from-stack", ["x"])["x"]
+    write_manifest(cli_env, "from-stack", "  y:\n    tasks: {t: {commandLine: y}}\n")
+    assert run_cli("forget", str(old), "x")[0] == 0
+    new = write_manifest(cli_env, "to-stack", job, name="new.yaml")
+    code, _, err = run_cli("adopt", str(new), f"x={job_id}")
+    assert code == 1 and "[adopted-elsewhere]" in err, err
+    assert f"job {job_id} was forgotten (hpcspec.forgotten: x at 20" in err, err
+    assert "a job cannot move between stacks" in err
+    write_manifest(cli_env, "from-stack", job)  # its old key, written again, takes it back
+    assert live_ids(cluster, "from-stack", ["x"])["x"] == job_id
+    assert run_cli("destroy", str(old), "--auto-approve")[0] == 0
