@@ -211,7 +211,12 @@ def _problems(invalid: ValidationError, data: Any, text: str, file: str) -> list
             hint = None
         else:
             message = _message(error)
-            hint = None
+            hint = (
+                "the stack name is the stack's identity: ${…} variables are not substituted "
+                "in it (Terraform's backend settings take none either)"
+                if path == ("stack",) and "${" in str(error.get("input", ""))
+                else None
+            )
         if path in seen:
             continue
         seen.add(path)
