@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from hpcspec.engine.plan import DiffSection, FieldDiff
+from hpcspec.engine.task_order import task_order_diff
 from hpcspec.hpcpack import modify_rules
 from hpcspec.hpcpack.catalogue import JOB_PROPERTIES, TASK_PROPERTIES, Kind, PropertySpec, Value
 from hpcspec.hpcpack.definition import EnvValue, JobDefinition, SecretRef, TaskDefinition
@@ -223,30 +224,6 @@ def task_diffs(
         out.append(FieldDiff(DiffSection.TASK, shown, _describe(task), None, allowed_now=False))
     order = task_order_diff(desired, live)
     return [*out, order] if order is not None else out
-
-
-def task_order_diff(
-    desired: tuple[TaskDefinition, ...], live: tuple[TaskDefinition, ...]
-) -> FieldDiff | None:
-    """`taskOrder` when the job's tasks stand in another order than the manifest's.
-
-    HPC Pack numbers a job's tasks in the order they are added (and runs them in that order,
-    resources allowing) and never renumbers them, so the order is part of the spec that no
-    edit can change: tasks the manifest adds go last, and any other order needs a new job.
-    """
-    wanted = [t.name for t in desired]
-    names = {n.lower() for n in wanted}
-    kept: list[str] = []
-    for task in live:
-        if task.name.lower() in names and task.name.lower() not in {k.lower() for k in kept}:
-            kept.append(task.name)
-    have = {k.lower() for k in kept}
-    after_edit = [*kept, *(n for n in wanted if n.lower() not in have)]
-    if [n.lower() for n in after_edit] == [n.lower() for n in wanted]:
-        return None
-    return FieldDiff(
-        DiffSection.JOB, "taskOrder", ", ".join(kept), ", ".join(wanted), allowed_now=False
-    )
 
 
 def _describe(task: TaskDefinition) -> str:
