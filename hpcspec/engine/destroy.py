@@ -13,9 +13,26 @@ alive job of the stack that its plan did not cancel (`left_alive`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from hpcspec.engine.discovery import StackJobs, choose_current
 from hpcspec.engine.plan import Action, Change, Plan, Reason, ReasonCode
+from hpcspec.engine.protocols import ClusterReader, JobColumns
 from hpcspec.errors import HpcspecError
+from hpcspec.hpcpack.errors import NotFound
+
+
+def still_there(reader: ClusterReader, adopted: Mapping[str, int]) -> dict[str, int]:
+    """The `adopt:` entries whose job still exists (one read each): destroy passes over a job
+    the cluster has purged, where plan and status stop on it (`adopted-job-missing`)."""
+    out = {}
+    for key, job_id in adopted.items():
+        try:
+            reader.listed_job(job_id, JobColumns.STATUS)
+        except NotFound:
+            continue
+        out[key] = job_id
+    return out
 
 
 def plan_destroy(listed: StackJobs, *, stack: str, cluster: str) -> Plan:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
-from hpcspec.engine.destroy import left_alive, not_done, plan_destroy
+from hpcspec.engine.destroy import left_alive, not_done, plan_destroy, still_there
 from hpcspec.engine.diff import managed_properties
 from hpcspec.engine.discovery import LiveStack, StackJobs, discover, list_stack
 from hpcspec.engine.events import Applied, Observer, Planned, Resumed, RoundEnded, StackFailed
@@ -333,12 +333,13 @@ def destroy_stack(
     adopted: Mapping[str, int] | None = None,
     moved: Mapping[str, str] | None = None,
 ) -> ApplyReport:
-    """Cancel every alive job of `stack`, pending ones included (keys from the manifest;
-    with none, every key the stack's jobs name), holding the stack lock. The manifest's
-    `adopt:` jobs are the stack's too (as for plan and status), and `moved:` keys' jobs."""
+    """Cancel every alive job of `stack`, pending ones included (keys from the manifest, its
+    `adopt:` and `moved:` followed as by plan; with none, every key the stack's jobs name),
+    holding the stack lock."""
     request = ApplyRequest(
         cluster_name, lock=lock or LockOptions(), state_key=state_key, journal_root=journal_root
     )
+    adopted = still_there(cluster, adopted or {})  # a purged adopt: job is nothing to cancel
 
     def listing(read_orphans: bool = True) -> StackJobs:
         return list_stack(
@@ -346,7 +347,6 @@ def destroy_stack(
         )
 
     with _locked(cluster, [(stack, list(keys))], request, observer) as held:
-        # the lock's listing, unless adopt: jobs (read by id) or moved: keys are to follow
         listed = held[stack].listed if stack in held and not (adopted or moved) else None
         plan = plan_destroy(listed or listing(), stack=stack, cluster=cluster_name)
         report = run_plan(

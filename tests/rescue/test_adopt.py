@@ -113,6 +113,23 @@ def test_destroy_cancels_the_adopted_jobs_plan_and_status_call_the_stacks(
     assert code == 2 and f"job {job_id} was destroyed by hpcspec destroy" in out, out
 
 
+def test_destroy_passes_over_an_adopt_entry_whose_job_the_cluster_purged(
+    cli_env: Path, run_cli: Runner
+) -> None:
+    """A cluster's retention deletes old jobs: plan stops on such an `adopt:` entry (so the
+    manifest gets fixed), but destroy, which now follows `adopt:`, must not be stopped by a
+    job that is not there to cancel."""
+    (cli_env / "m.yaml").write_text(
+        "apiVersion: hpcspec/v1\nstack: adopt-purged\njobs:\n"
+        "  a:\n    tasks: {t: {commandLine: x}}\nadopt:\n  a: 987654\n",
+        encoding="utf-8",
+    )
+    code, _, err = run_cli("plan", "m.yaml")
+    assert code == 1 and "[adopted-job-missing]" in err, err
+    code, out, err = run_cli("destroy", "m.yaml", "--auto-approve")
+    assert code == 0 and "Nothing to cancel." in out, out + err
+
+
 def test_import_says_which_adopt_makes_the_next_plan_a_no_op(
     cli_env: Path, run_cli: Runner
 ) -> None:
