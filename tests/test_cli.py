@@ -113,6 +113,23 @@ def test_var_override_reaches_the_resolver(
     assert done.value.code == 0
 
 
+def test_an_undeclared_var_names_the_var_file_it_came_from(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Red-team finding: an entry of a --var-file that the manifest does not declare was
+    reported as `--var casez`, sending the user to a command line that has no such flag."""
+    varfile = tmp_path / "vars.yaml"
+    varfile.write_text("casez: 12\n")
+    sweep = str(ROOT / "examples" / "sweep.yaml")
+    with pytest.raises(SystemExit) as done:
+        main(["validate", "--var-file", str(varfile), sweep])
+    err = capsys.readouterr().err
+    assert done.value.code == 1 and f"--var-file {varfile}: casez: the manifest declares" in err
+    with pytest.raises(SystemExit) as done:  # given again with --var: that one wins
+        main(["validate", "--var-file", str(varfile), "--var", "casez=1", sweep])
+    assert "error: --var casez: the manifest declares" in capsys.readouterr().err
+
+
 def test_internal_errors_print_no_traceback(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -16,7 +16,7 @@ from hpcspec.manifest import load_and_resolve
 from hpcspec.manifest.load import read_text
 from hpcspec.manifest.resolve import ResolvedStack
 from hpcspec.manifest.source import load_yaml
-from hpcspec.manifest.variables import scalar_text
+from hpcspec.manifest.variables import Overrides, scalar_text
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -39,21 +39,22 @@ def var_options(command: _F) -> _F:
     )(command)
 
 
-def collect_vars(var_pairs: tuple[str, ...], var_files: tuple[Path, ...]) -> dict[str, str]:
-    """The overrides, files first then `--var`, later ones winning."""
-    out: dict[str, str] = {}
+def collect_vars(var_pairs: tuple[str, ...], var_files: tuple[Path, ...]) -> Overrides:
+    """The overrides, files first then `--var`, later ones winning (each knows its origin)."""
+    out = Overrides()
     for path in var_files:
         data = load_yaml(read_text(path), file=str(path))
         if not isinstance(data, dict) or any(isinstance(v, dict | list) for v in data.values()):
             raise UsageError(
                 f"--var-file {path}: expected a mapping of NAME: VALUE", code="invalid-var-file"
             )
-        out.update({str(k): scalar_text(v) for k, v in data.items()})
+        for key, value in data.items():
+            out.given(str(key), scalar_text(value), f"--var-file {path}")
     for pair in var_pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise UsageError(f"--var {pair!r}: expected NAME=VALUE", code="invalid-var")
-        out[name.strip()] = value
+        out.given(name.strip(), value, "--var")
     return out
 
 

@@ -74,13 +74,17 @@ class InvalidManifest(HpcspecError):
         )
 
 
-def undeclared_variable(name: str, declared: Mapping[str, object], built_in: bool) -> ManifestError:
-    """`--var NAME=…` for a variable the manifest does not declare (or a built-in one)."""
+def undeclared_variable(
+    name: str, declared: Mapping[str, object], built_in: bool, origin: str = "--var"
+) -> ManifestError:
+    """`--var NAME=…` (or a `--var-file` entry: `origin` says which) for a variable the
+    manifest does not declare (or a built-in one)."""
+    given = f"--var {name}" if origin == "--var" else f"{origin}: {name}"
     if built_in:
-        problem = f"--var {name}: ${{{name}}} is built in and cannot be overridden"
+        problem = f"{given}: ${{{name}}} is built in and cannot be overridden"
         hint = None
     else:
-        problem = f"--var {name}: the manifest declares no variable {name!r} under vars:"
+        problem = f"{given}: the manifest declares no variable {name!r} under vars:"
         guess = did_you_mean(name, declared)
         hint = (
             f"did you mean {guess!r}?"

@@ -115,7 +115,8 @@ def resolve(
     variables = {k: scalar_text(v) for k, v in manifest.vars.items()}
     for name in vars_override or {}:
         if name not in variables:
-            raise undeclared_variable(name, manifest.vars, name in BUILT_IN_VARIABLES)
+            origin = getattr(vars_override, "origins", {}).get(name, "--var")
+            raise undeclared_variable(name, manifest.vars, name in BUILT_IN_VARIABLES, origin)
     variables.update(vars_override or {})
     variables["stack"] = manifest.stack
     defaults = manifest.job_defaults()

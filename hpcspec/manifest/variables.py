@@ -15,6 +15,20 @@ from hpcspec.manifest.errors import KeyPath, ManifestError, did_you_mean
 _REFERENCE = re.compile(r"\$\$\{|\$\{([^}]*)\}")
 
 
+class Overrides(dict[str, str]):
+    """`--var` and `--var-file` values by name, and where each was given (`origins`: the
+    `--var-file PATH` an entry came from), so an error names the right one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.origins: dict[str, str] = {}
+
+    def given(self, name: str, value: str, origin: str) -> None:
+        """Set `name`, given by `origin` (a later one wins, as on the command line)."""
+        self[name] = value
+        self.origins[name] = origin
+
+
 def substitute(text: str, variables: Mapping[str, str], path: KeyPath) -> str:
     """Replace every `${name}` in `text`; an unknown name is a located error."""
     if "$" not in text:
