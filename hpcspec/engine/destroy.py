@@ -13,7 +13,7 @@ alive job of the stack that its plan did not cancel (`left_alive`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from hpcspec.engine.discovery import StackJobs, choose_current
 from hpcspec.engine.plan import Action, Change, Plan, Reason, ReasonCode
@@ -72,6 +72,16 @@ def left_alive(plan: Plan, listed: StackJobs) -> dict[str, list[int]]:
         if ids:
             left[key] = ids
     return left
+
+
+def check_done(plan: Plan, listing: Callable[[bool], StackJobs]) -> None:
+    """A destroy is done only when a listing after its cancels (`listing(read_orphans)`)
+    shows no alive job of the stack that `plan` did not cancel."""
+    left = left_alive(plan, listing(False))
+    if any(key.startswith("<unknown:") for key in left):  # forgotten? its key?
+        left = left_alive(plan, listing(True))
+    if left:
+        raise not_done(plan.stack, left)
 
 
 def not_done(stack: str, left: dict[str, list[int]]) -> HpcspecError:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
-from hpcspec.engine.destroy import left_alive, not_done, plan_destroy, still_there
+from hpcspec.engine.destroy import check_done, plan_destroy, still_there
 from hpcspec.engine.diff import managed_properties
 from hpcspec.engine.discovery import LiveStack, StackJobs, discover, list_stack
 from hpcspec.engine.events import Applied, Observer, Planned, Resumed, RoundEnded, StackFailed
@@ -360,11 +360,7 @@ def destroy_stack(
             confirm=confirm,
         )
         if report.verdict is ApplyVerdict.APPLIED:  # done only if a new listing agrees
-            left = left_alive(plan, listing(read_orphans=False))
-            if any(key.startswith("<unknown:") for key in left):  # forgotten? its key?
-                left = left_alive(plan, listing())
-            if left:
-                raise not_done(stack, left)
+            check_done(plan, listing)
         return report
 
 
