@@ -14,19 +14,17 @@ from hpcspec.hpcpack.definition import TaskDefinition
 def task_order_diff(
     desired: tuple[TaskDefinition, ...], live: tuple[TaskDefinition, ...]
 ) -> FieldDiff | None:
-    """`taskOrder` when the job's tasks stand in another order than the manifest's.
-
-    HPC Pack numbers a job's tasks in the order they are added (and runs them in that order,
-    resources allowing) and never renumbers them, so the order is part of the spec that no
-    edit can change: tasks the manifest adds go last, and any other order needs a new job.
-    """
+    """`taskOrder` when the job's tasks stand in another order than the manifest's: tasks
+    the manifest adds go last, and any other order needs a new job. Linear in the tasks."""
     wanted = [t.name for t in desired]
     names = {n.lower() for n in wanted}
     kept: list[str] = []
+    have: set[str] = set()
     for task in live:
-        if task.name.lower() in names and task.name.lower() not in {k.lower() for k in kept}:
+        name = task.name.lower()
+        if name in names and name not in have:
             kept.append(task.name)
-    have = {k.lower() for k in kept}
+            have.add(name)
     after_edit = [*kept, *(n for n in wanted if n.lower() not in have)]
     if [n.lower() for n in after_edit] == [n.lower() for n in wanted]:
         return None
