@@ -106,7 +106,8 @@ def _check_claims(
         marker.stack_hash != identity.stack_hash(stack)
         or marker.key_hash != identity.key_hash(stack, key)
     ):
-        tags = dict(cluster.job_custom_properties(job.id))
+        # Tag names in any case, as a server may answer them (drift reads them so too).
+        tags = {k.lower(): v for k, v in cluster.job_custom_properties(job.id).items()}
         if tags.get(identity.FORGOTTEN_TAG):  # `hpcspec forget`: released, yet still marked
             raise HpcspecError(
                 f"job {job.id} was forgotten ({identity.FORGOTTEN_TAG}: "
