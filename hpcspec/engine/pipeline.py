@@ -281,6 +281,9 @@ def apply_plan(
     )
 
 
+_yes: Confirm = lambda plans: True  # noqa: E731  (reconcile confirms every plan)
+
+
 def reconcile_round(
     cluster: Cluster,
     stacks: Sequence[ResolvedStack],
@@ -296,6 +299,8 @@ def reconcile_round(
     results: list[ApplyResult] = []
     failed = 0
     for stack in stacks:
+        if request.lock.stop is not None and request.lock.stop.is_set():
+            break  # stopped (SIGTERM): the stack in progress ended, no other one starts
         try:
             report = apply_stacks(
                 cluster, [stack], request, observer=observer, confirm=confirm or _yes, secret=secret
@@ -312,10 +317,6 @@ def reconcile_round(
     verdict = apply_verdict(results, failed_stacks=failed)
     observer.notify(RoundEnded(verdict, len(stacks), failed))
     return verdict
-
-
-def _yes(plans: Sequence[Plan]) -> bool:
-    return True
 
 
 def destroy_stack(
