@@ -193,7 +193,7 @@ def test_a_bad_duration_is_a_usage_error_before_any_request(
         extra = [
             flag for flag, name in (("--wait", "wait"), ("--watch", "watch")) if name in wanted
         ]
-        for bad in ("5x", "-5m"):
+        for bad in ("5x", "-5m", "-5"):
             argv = [*path.split(), *DURATION_COMMANDS[path], *extra, option, bad]
             code, out, err = run_cli(*argv)
             assert code == 1 and f"{option} {bad!r}" in err and "[usage]" in err, (argv, err)

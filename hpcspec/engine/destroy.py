@@ -1,4 +1,4 @@
-"""What `hpcspec destroy` plans: every alive job of a stack cancelled (pure).
+"""What `hpcspec destroy` plans: every alive job of a stack cancelled; and whether it is done.
 
 Each key with alive jobs (Configuring or active, not already Canceling) gets one CANCEL
 change: its current job, with the key's other alive jobs — pending ones that an interrupted
