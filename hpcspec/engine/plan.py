@@ -312,10 +312,11 @@ class Plan:
         return Counter(c.action for c in self.changes)
 
     def summary(self) -> str:
-        """`3 to create, 1 to update, 1 moved, 2 unchanged, 1 canceled outside hpcspec, 2
-        removed keys`: what apply does, then what it leaves as it is."""
+        """`3 to create, 1 to update, 1 moved, 2 unchanged, 1 refused, 1 canceled outside
+        hpcspec, 2 removed keys`: what apply does, then what it leaves as it is (a change
+        apply refuses is counted as refused, never as what it would have done)."""
         counts: Counter[Action] = Counter(
-            c.action for c in self.changes if c.action is not Action.NO_OP
+            c.action for c in self.changes if c.action is not Action.NO_OP and not c.blocks
         )
         parts = [f"{counts[a]} {a.verb}" for a in Action if counts[a]]
         moved = sum(1 for c in self.changes if c.moved_from)
@@ -324,10 +325,8 @@ class Plan:
         unchanged = self.unchanged()
         if unchanged:
             parts.append(f"{unchanged} {Action.NO_OP.verb}")
-        refused = sum(
-            1 for c in self.changes if c.action is Action.NO_OP and c.blocks and not c.unmet
-        )
-        if refused:  # left as they are, but not because they match (a stale saved plan)
+        refused = sum(1 for c in self.changes if c.blocks and not c.unmet and not c.is_orphan)
+        if refused:  # left as they are, but not because they match
             parts.append(f"{refused} refused")
         unmet = Counter(c.unmet for c in self.changes if c.unmet and not c.is_orphan)
         parts += [f"{unmet[u]} {_UNMET_WORDS[u]}" for u in Unmet if unmet[u]]

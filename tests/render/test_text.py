@@ -61,8 +61,8 @@ def test_the_summary_line_comes_first() -> None:
     first = render_text(plans.every_action(), color=False).splitlines()[0]
     assert first == (
         "Plan for stack cfd-nightly on https://head.example.org/hpc: 1 to create, 1 to update, "
-        "1 to submit, 2 to replace, 1 to rerun, 1 to extend, 1 to requeue, 1 to cancel, "
-        "1 failed"
+        "1 to submit, 1 to replace, 1 to rerun, 1 to extend, 1 to requeue, 1 to cancel, "
+        "1 refused, 1 failed"  # the replace of a running job without consent is refused
     )
 
 

@@ -4,7 +4,7 @@ jobs because a rescue brought back the job apply had just replaced."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,18 @@ jobs:
     tasks:
       step: {{commandLine: "{command}"}}
 """
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A private cluster: the tests wait for their jobs to end, which the session's shared
+    emulator, its cores taken by other tests' jobs, may not let happen in time (seen once
+    under load: still waiting after 20 s)."""
+    from tests.emulator_fixture import _start
+
+    running = _start(tmp_path_factory.mktemp("moving-target"))
+    yield running
+    running.stop()
 
 
 @pytest.fixture
