@@ -74,7 +74,9 @@ def _refused(
     left_out = [p for p in dead if p not in by_key]
     refused = [p for p in dead if p in by_key and by_key[p].blocks]
     idle = [p for p in dead if p in by_key and not by_key[p].blocks]
-    hints = [" ".join(f"--target {p}" for p in left_out) + " takes it along"] if left_out else []
+    # Left out by --target (name it too) or by --exclude (drop that): either takes it along.
+    along = " ".join(f"--target {p}" for p in left_out)
+    hints = [f"{along} takes it along (or no --exclude of it)"] if left_out else []
     hints += [f"{', '.join(refused)}: see its refusal above"] if refused else []
     hints += [" ".join(f"--rerun {p}" for p in idle) + " runs it again"] if idle else []
     block = Block(

@@ -45,7 +45,7 @@ def test_a_child_targeted_alone_after_a_destroy_is_refused_naming_the_parent() -
     assert blocks(changes["c"]) == [BlockCode.DEAD_PARENT]
     block = changes["c"].blocks[0]
     assert "c depends on b (job 11, Canceled)" in block.message
-    assert block.hint == "--target b takes it along"
+    assert block.hint == "--target b takes it along (or no --exclude of it)"
 
 
 def test_a_refused_parent_refuses_its_children_down_the_chain() -> None:
