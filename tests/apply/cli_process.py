@@ -7,8 +7,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from hpcspec.config.state import stack_state_dir
 from hpcspec.engine.journal import JOURNAL_FILE
@@ -130,3 +133,14 @@ def start_together(
     ]
     release(go, processes)
     return processes
+
+
+def wait_until(process: subprocess.Popen[str], done: Callable[[], bool], pause: float) -> None:
+    """Wait while `process` runs and `done()` is false; a process that neither ends nor gets
+    there within 60 s is killed and the test fails (a hung CLI must not hold a worker)."""
+    deadline = time.monotonic() + 60
+    while process.poll() is None and not done():
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"neither done nor ended in 60 s: {process.communicate()}")
+        time.sleep(pause)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -80,8 +79,9 @@ def test_apply_killed_at_random_points_and_rerun_converges_without_duplicates(
             # Kill once the journal has a seeded random number of events: mid-create,
             # between a create and its marker, or around a submit.
             target = chance.randint(1, 2 * JOBS)
-            while process.poll() is None and journal_lines(journal) < target:
-                time.sleep(0.002)
+            cli_process.wait_until(
+                process, lambda t=target, j=journal: journal_lines(j) >= t, 0.002
+            )
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 kills += 1

@@ -38,17 +38,6 @@ SLOW_CANCEL = FaultPlan(
 KEYS = sorted(f"j{n}" for n in range(JOBS))
 
 
-def _until(process: subprocess.Popen[str], done: Callable[[], bool], pause: float) -> None:
-    """Wait while `process` runs and `done()` is false; a process that neither ends nor gets
-    there within 60 s is killed and the test fails (a hung CLI must not hold a worker)."""
-    deadline = time.monotonic() + 60
-    while process.poll() is None and not done():
-        if time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"neither done nor ended in 60 s: {process.communicate()}")
-        time.sleep(pause)
-
-
 def alive_jobs(running: Any, stack: str) -> tuple[dict[str, list[int]], list[int]]:
     """Each key's alive jobs, and the stack's lock jobs still alive."""
     client = patient_client(running)
@@ -78,7 +67,9 @@ def test_destroy_killed_at_random_points_then_run_again_without_its_journal_conv
         before = len(alive_jobs(running, stack)[0])
         target = before - chance.randint(1, 3)
         process = cli_process.start(argv, tmp_path, env)
-        _until(process, lambda t=target: len(alive_jobs(running, stack)[0]) <= t, 0.02)
+        cli_process.wait_until(
+            process, lambda t=target: len(alive_jobs(running, stack)[0]) <= t, 0.02
+        )
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1
@@ -159,9 +150,9 @@ def test_reconcile_stopped_mid_round_or_between_rounds_exits_0_unlocked_and_the_
     argv = ["reconcile", "m.yaml", "--interval", "60"]
     process = cli_process.start(argv, tmp_path, env, default_signals=True)
     if stop == signal.SIGTERM:  # mid-round: some creates journalled, not all
-        _until(process, lambda: journal_lines(journal) >= 2, 0.01)
+        cli_process.wait_until(process, lambda: journal_lines(journal) >= 2, 0.01)
     else:  # between rounds: every key has its job
-        _until(process, lambda: len(alive_jobs(running, stack)[0]) >= JOBS, 0.05)
+        cli_process.wait_until(process, lambda: len(alive_jobs(running, stack)[0]) >= JOBS, 0.05)
         time.sleep(0.5)
     assert process.poll() is None, process.communicate()
     signalled = time.monotonic()
@@ -201,7 +192,7 @@ def test_reconcile_stopped_while_waiting_for_another_holders_lock_stops_at_once(
         argv = ["reconcile", "m.yaml", "--interval", "60"]
         process = cli_process.start(argv, tmp_path, env, default_signals=True)
         # until its lock job waits behind the holder's
-        _until(process, lambda: len(alive_jobs(running, stack)[1]) >= 2, 0.05)
+        cli_process.wait_until(process, lambda: len(alive_jobs(running, stack)[1]) >= 2, 0.05)
         assert process.poll() is None, process.communicate()
         process.send_signal(signal.SIGTERM)
         try:
