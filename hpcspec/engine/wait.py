@@ -136,7 +136,9 @@ def wait_for(
             bad = any(r.ended_badly for r in rows)
             return _ended(observer, WaitVerdict.FAILED if bad else WaitVerdict.FINISHED, rows)
         if timeout is not None and clock() - started >= timeout:
-            return _ended(observer, WaitVerdict.TIMED_OUT, rows)
+            # A job that already ended badly decides: the run cannot turn out all finished.
+            bad = any(r.ended and r.ended_badly for r in rows)
+            return _ended(observer, WaitVerdict.FAILED if bad else WaitVerdict.TIMED_OUT, rows)
         if clock() - last_beat >= every:
             observer.notify(StillWaiting(tuple(r for r in rows if not r.ended)))
             last_beat = clock()

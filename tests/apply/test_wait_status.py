@@ -147,7 +147,7 @@ def test_status_outputs_and_request_cost(cli_env: Path, run_cli: Runner, cluster
     )
     assert run_cli("apply", "m.yaml", "--auto-approve")[0] == 0
     code, out, _ = run_cli("status", "m.yaml", "--wait", "--timeout", "3s")
-    assert code == 6  # two jobs still run
+    assert code == 5  # two jobs still run, but `failing` already failed: 5 over 6
     recorder = install(cluster)
     try:
         code, out, err = run_cli("status", "m.yaml", "--output", "json")

@@ -108,7 +108,8 @@ def render() -> str:
         ExitCode.STALE_PLAN: "apply PLAN.json: the plan is stale for some job",
         ExitCode.JOBS_FAILED: "`--wait`: a job ended Failed or Canceled, or Finished with tasks "
         "canceled (finished by hand), or a key has no job",
-        ExitCode.TIMED_OUT: "`--wait`: timed out before every job ended",
+        ExitCode.TIMED_OUT: "`--wait`: timed out before every job ended, none of them badly (a "
+        "job that already ended badly makes it 5: the run can no longer end all finished)",
         ExitCode.WRONG_CLUSTER: "apply PLAN.json: the plan was made against another cluster "
         "or stack (nothing was changed)",
     }

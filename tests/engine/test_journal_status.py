@@ -173,6 +173,20 @@ def test_wait_times_out_with_heartbeats() -> None:
     assert waited.verdict is WaitVerdict.TIMED_OUT and len(seen.of(StillWaiting)) == 3
 
 
+def test_a_wait_that_times_out_after_a_job_failed_says_failed_not_timed_out() -> None:
+    """Exit 5 over 6: a job that already ended badly decides, since the run can no longer
+    end all finished (before: 6, as if nothing were known yet)."""
+    clock = Clock()
+    waited = wait_for(
+        lambda: [*rows("Failed"), *rows("Running")],
+        timeout=30,
+        observer=Recorder(),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    assert waited.verdict is WaitVerdict.FAILED
+
+
 def test_wait_polls_soon_then_backs_off_to_the_poll_interval() -> None:
     polls = iter([rows("Running")] * 5 + [rows("Finished")])
     clock = Clock()
