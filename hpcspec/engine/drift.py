@@ -76,12 +76,12 @@ def detect_drift(
             continue
         live = choose_current(found)[0]
         state = live.state.name or ""
-        if live_digest(live) != desired.digest:
+        if not desired.made_from(live_digest(live)):
             tags = reader.job_custom_properties(live.id)  # a server may spell names its way
             carried = next((v for k, v in tags.items() if k.lower() == DIGEST_TAG), None)
             # An adopted job hpcspec could not tag carries no digest: its fields are compared.
             unstamped = carried is None and stack.adopted.get(key) == live.id
-            if carried != desired.digest and not unstamped:
+            if not desired.made_from(carried) and not unstamped:
                 jobs.append(
                     JobDrift(key, live.id, state, skipped="the manifest changed: see hpcspec plan")
                 )

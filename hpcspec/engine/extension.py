@@ -27,7 +27,8 @@ from hpcspec.hpcpack.definition import Sweep, TaskDefinition, pairs
 from hpcspec.hpcpack.live import LiveJob
 from hpcspec.hpcpack.states import JobState
 from hpcspec.hpcpack.sweep import instance_count
-from hpcspec.manifest.resolve import DesiredJob, digest
+from hpcspec.manifest.fingerprint import spec_digests
+from hpcspec.manifest.resolve import DesiredJob
 
 COVERS_TAG = "hpcspec.covers"  # JSON [[task, [start, end, increment] | null], ...]
 EXTENDS_TAG = "hpcspec.extends"  # the id of the job this one extends
@@ -101,7 +102,7 @@ def find_extension(desired: DesiredJob, job: LiveJob) -> Extension | str:
     if not starts:
         return "no point was added"
     before = replace(desired.definition, tasks=tuple(cut))
-    if digest(before, desired.depends_on) != live_digest(job):
+    if live_digest(job) not in spec_digests(before, desired.depends_on):
         return "more than sweep ends and new tasks changed"
     crossing = _crossing_dependency(desired.definition.tasks, {n.lower() for n, _ in starts})
     if crossing:

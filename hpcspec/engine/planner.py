@@ -187,7 +187,7 @@ def decide(
             Action.NO_OP,
             Reason(ReasonCode.ENDED, f"job {job.id} is already {job.state.name}"),
         )
-    if seen == desired.digest:
+    if desired.made_from(seen):
         return hand_edited(desired, job, whole) or unchanged(desired, job)
     renamed = parents_moved(desired, job, moved or {})
     if renamed is not None:

@@ -31,7 +31,8 @@ from hpcspec.engine.rescue import counted_reruns
 from hpcspec.hpcpack.definition import JobDefinition
 from hpcspec.hpcpack.live import LiveJob
 from hpcspec.hpcpack.states import JobState, TaskState
-from hpcspec.manifest.resolve import DesiredJob, DesiredState, digest
+from hpcspec.manifest.fingerprint import spec_digests
+from hpcspec.manifest.resolve import DesiredJob, DesiredState
 
 
 def absent(desired: DesiredJob, job: LiveJob | None, gone: CancelledByHpcspec | None) -> Change:
@@ -104,8 +105,8 @@ def parents_moved(desired: DesiredJob, job: LiveJob, moved: Mapping[str, str]) -
     renamed = {new: old for old, new in moved.items()}
     if not any(p in renamed for p in desired.depends_on):
         return None
-    before = digest(desired.definition, tuple(renamed.get(p, p) for p in desired.depends_on))
-    if live_digest(job) != before:
+    before = spec_digests(desired.definition, tuple(renamed.get(p, p) for p in desired.depends_on))
+    if live_digest(job) not in before:
         return None
     pairs = ", ".join(f"{renamed[p]} → {p}" for p in desired.depends_on if p in renamed)
     why = (

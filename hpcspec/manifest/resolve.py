@@ -9,8 +9,6 @@ resolved spec (secret references included by name, never by value).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,10 +17,8 @@ from typing import TYPE_CHECKING
 
 from hpcspec.hpcpack import catalogue
 from hpcspec.hpcpack.definition import (
-    EnvValue,
     JobDefinition,
     RunAs,
-    SecretRef,
     Sweep,
     TaskDefinition,
     pairs,
@@ -37,6 +33,7 @@ from hpcspec.manifest.errors import (
     missing_dependency,
     undeclared_variable,
 )
+from hpcspec.manifest.fingerprint import digest, spec_digests
 from hpcspec.manifest.graph import CycleError, topological_order
 from hpcspec.manifest.variables import job_text, scalar_text
 from hpcspec.manifest.vocabulary import KEY_PATTERN
@@ -44,7 +41,6 @@ from hpcspec.manifest.vocabulary import KEY_PATTERN
 if TYPE_CHECKING:  # the pydantic models are loaded by whoever validated the manifest
     from hpcspec.manifest.models import Job, JobPolicy, Manifest, Task
 _KEY = re.compile(KEY_PATTERN)
-DIGEST_LENGTH = 16
 BUILT_IN_VARIABLES = ("stack", "job")
 
 
@@ -80,6 +76,13 @@ class DesiredJob:
     digest: str
     ignore_changes: frozenset[str] = frozenset()  # job properties left to the cluster's admins
     default_name: bool = False  # Name is the key's default: written at creation, then left
+    digests: frozenset[str] = frozenset()  # `digest`, and an earlier hpcspec's for this spec
+
+    def made_from(self, seen: str | None) -> bool:
+        """Whether a live job's digest (`identity.live_digest`) says it was applied from
+        this spec: `digest`, or the one an earlier hpcspec computed for it (`spec_digests`).
+        The one rule every comparison of a live job's digest with the manifest uses."""
+        return seen is not None and (seen == self.digest or seen in self.digests)
 
     @property
     def unmanaged(self) -> frozenset[str]:
@@ -207,6 +210,7 @@ def _resolve_job(key: str, job: Job, defaults: JobPolicy, variables: dict[str, s
         retries=job.retries if job.retries is not None else (defaults.retries or 0),
         depends_on=depends_on,
         digest=digest(definition, depends_on),
+        digests=spec_digests(definition, depends_on),
         ignore_changes=lifecycle.ignored_fields(job, defaults, where),
         default_name=default_name,
     )
@@ -350,44 +354,3 @@ def _check_key(key: str, path: KeyPath, what: str) -> None:
             if what == "job"
             else "task keys become HPC Pack task names used by dependsOn",
         )
-
-
-def digest(definition: JobDefinition, depends_on: tuple[str, ...] = ()) -> str:
-    """A stable hash of a resolved job; secrets appear as their reference, never a value.
-
-    A job's and a task's `dependsOn` are sets (ParentJobIds, HPC Pack's DependsOn): hashed
-    sorted, so writing them in another order is no change (it replaced queued jobs). The
-    order of the tasks is part of the spec: HPC Pack numbers them in that order."""
-    document = {
-        "properties": [[k, v] for k, v in definition.properties],
-        "customProperties": definition.user_custom_properties(),
-        "env": [[k, _plain(v)] for k, v in definition.env],
-        "runAs": (
-            [
-                definition.run_as.user_name,
-                _plain(definition.run_as.password) if definition.run_as.password else None,
-            ]
-            if definition.run_as
-            else None
-        ),
-        "dependsOn": sorted(depends_on),
-        "tasks": [
-            [
-                t.name,
-                t.command_line,
-                t.work_directory,
-                sorted(t.depends_on),
-                [[k, v] for k, v in t.properties],
-                t.custom_properties,
-                [[k, _plain(v)] for k, v in t.env],
-                [t.sweep.start, t.sweep.end, t.sweep.increment] if t.sweep else None,
-            ]
-            for t in definition.tasks
-        ],
-    }
-    text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:DIGEST_LENGTH]
-
-
-def _plain(value: EnvValue) -> str:
-    return f"secret:{value.reference()}" if isinstance(value, SecretRef) else value
