@@ -27,13 +27,13 @@ unchecked (`race-unchecked`), and nothing of it is submitted.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from hpcspec.engine import exactly_once
 from hpcspec.engine.discovery import StackJobs, list_stack
-from hpcspec.engine.identity import extra_job_message
+from hpcspec.engine.identity import DIGEST_TAG, extra_job_message
 from hpcspec.engine.listing_lag import Patience
-from hpcspec.engine.protocols import ClusterWriter, JobColumns
+from hpcspec.engine.protocols import ClusterReader, ClusterWriter, JobColumns
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack.states import JobState
 
@@ -143,6 +143,21 @@ def survivor(listed: StackJobs, claim: Claim) -> Verdict:
     return Verdict(claim.job_id)
 
 
+def held_spec(cluster: ClusterReader, listed: StackJobs, claim: Claim, verdict: Verdict) -> Verdict:
+    """`verdict` with `other_spec` judged by the spec the winner holds now: its
+    `hpcspec.digest` tag (one request), which an update in place moves, where the listing
+    shows only the marker of the spec it was created with (ClientSource cannot change after
+    submit). Without the tag (a pending job), the listing's judgement stands."""
+    ours = listed.identities.get(claim.job_id)
+    if ours is None or not ours.digest:
+        return verdict
+    tags = cluster.job_custom_properties(verdict.winner)
+    carried = next((v for k, v in tags.items() if k.lower() == DIGEST_TAG and v), None)
+    if carried is None:
+        return verdict
+    return replace(verdict, other_spec=carried != ours.digest)
+
+
 def settle(
     cluster: ClusterWriter,
     stack: str,
@@ -177,6 +192,7 @@ def settle(
                 if verdict.winner != claim.job_id:
                     message = extra_job_message(verdict.winner)
                     exactly_once.cancel_once(cluster, claim.job_id, message, forced=True)
+                    verdict = held_spec(cluster, listed, claim, verdict)
             except HpcspecError as error:
                 failures[claim.key] = error
                 continue

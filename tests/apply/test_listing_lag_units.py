@@ -47,6 +47,10 @@ class Cluster:
         if profile is not None:
             self.profile = profile
 
+    def job_custom_properties(self, job_id: int) -> dict[str, str]:
+        """No job here carries tags yet (they are all pending)."""
+        return {}
+
 
 def pending(key: str, job_id: int, token: str = "") -> LiveJob:
     name = identity.pending_name("s", key, DIGEST, CreateMethod.XML, token or f"t{job_id}")

@@ -17,6 +17,7 @@ from hpcspec.engine.steps import ApplyOptions
 from hpcspec.manifest import parse_manifest, resolve
 from hpcspec.manifest.resolve import ResolvedStack
 from tests.engine.conftest import client_for
+from tests.plan_cli.test_lifecycle import wait_state
 
 
 def _version(command: str) -> ResolvedStack:
@@ -61,3 +62,49 @@ def test_the_apply_whose_job_lost_to_another_spec_fails_that_key_not_reports_it_
     assert second["build"].message.endswith("[spec-raced]")
     alive = [j.id for j in listed.alive("build")]
     assert alive == [first["build"].job_id]
+
+
+def _priority(priority: str) -> ResolvedStack:
+    text = f"""\
+apiVersion: hpcspec/v1
+stack: spec-race-updated
+jobs:
+  build:
+    properties: {{Priority: {priority}}}
+    tasks: {{t: {{commandLine: 'sleep:60'}}}}
+"""
+    return resolve(parse_manifest(text, file="m.yaml"))
+
+
+def test_a_winner_updated_in_place_to_our_spec_is_our_spec_not_another(
+    cluster: Any, tmp_path: Path
+) -> None:
+    """Found by the verification pass: a submitted job keeps the ClientSource marker of the
+    spec it was created with (HPC Pack lets it change only while Configuring); an update in
+    place moves its `hpcspec.digest` tag to the new spec. The verdict compared markers only,
+    so a lost race to a job another apply had since updated to our very spec failed the key
+    with spec-raced — and `hpcspec plan` then showed nothing to change."""
+    client = client_for(cluster)
+    try:
+        old, new = _priority("Normal"), _priority("AboveNormal")
+        late = plan_stack(client, new, cluster_name="emulator")  # planned before any job
+        first = apply_plan(client, old, plan_stack(client, old, cluster_name="emulator"),
+                           Journal(tmp_path / "0.jsonl"), options=ApplyOptions(),
+                           observer=Recorder())  # fmt: skip
+        job = first.results[0].job_id
+        assert job is not None
+        wait_state(cluster, job, "Running")  # Priority may change in place
+        updated = apply_plan(client, new, plan_stack(client, new, cluster_name="emulator"),
+                             Journal(tmp_path / "1.jsonl"), options=ApplyOptions(),
+                             observer=Recorder())  # fmt: skip
+        assert [(r.outcome, r.job_id) for r in updated.results] == [(Outcome.DONE, job)], [
+            (c.action, c.reasons) for c in plan_stack(client, new, cluster_name="e").changes
+        ]
+        raced = apply_plan(client, new, late, Journal(tmp_path / "2.jsonl"),
+                           options=ApplyOptions(), observer=Recorder())  # fmt: skip
+        listed = list_stack(client, "spec-race-updated", ["build"])
+    finally:
+        client.close()
+    (result,) = raced.results
+    assert (result.outcome, result.job_id) == (Outcome.DONE, job), result
+    assert [j.id for j in listed.alive("build")] == [job]
