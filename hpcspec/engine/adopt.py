@@ -89,7 +89,7 @@ def adopt_jobs(
         desired = stack.jobs[key]
         whole = cluster.read_whole_job(job_id).definition
         assert whole is not None, "a whole read has the definition"
-        _check_tags(stack, key, job.id, whole.custom_properties)
+        _check_tags(stack, key, job, whole.custom_properties)
         diffs = tuple(job_diffs(desired.definition, whole, job.state, task_extras=True))
         stamped = Stamp.NOTHING if diffs else _stamp(cluster, stack.stack, key, job, desired.digest)
         read = with_details(cluster, job, desired.digest)
@@ -136,21 +136,17 @@ def _check_claims(
 
 
 def _check_tags(
-    stack: ResolvedStack, key: str, job_id: int, custom: tuple[tuple[str, str], ...]
+    stack: ResolvedStack, key: str, job: LiveJob, custom: tuple[tuple[str, str], ...]
 ) -> None:
     """A job queued or running when it was adopted carries its claim in the identity tags
     alone (its ClientSource can no longer change): another stack or key is refused as for
     the marker; the tags of a key that `moved:` renames to this one are this key's, and a
-    job `hpcspec forget` let go of is nobody's."""
-    tags = {name.lower(): value for name, value in custom}
-    tag_stack, tag_key = tags.get(identity.STACK_TAG, ""), tags.get(identity.KEY_TAG, "")
-    if not tag_stack or tags.get(identity.FORGOTTEN_TAG):
-        return
-    if tag_stack == stack.stack and key in (tag_key, stack.moved.get(tag_key)):
+    job `hpcspec forget` let go of is nobody's (`identity.claimed_elsewhere`, the one rule)."""
+    claim = identity.claimed_elsewhere(stack.stack, key, job, dict(custom), stack.moved)
+    if claim is None:
         return
     raise HpcspecError(
-        f"job {job_id} already belongs to hpcspec stack {tag_stack!r}, key {tag_key!r} "
-        "(its identity tags)",
+        f"job {job.id} already belongs to another hpcspec stack or key: {claim}",
         code="adopted-elsewhere",
         hint="one job is managed by one stack and key: remove it from that manifest and "
         "`hpcspec forget` it there first",

@@ -43,6 +43,7 @@ from hpcspec.engine.identity import (
     KEY_TAG,
     IdentityKind,
     JobIdentity,
+    claimed_elsewhere,
     is_extra,
     key_hash,
     listed_identity,
@@ -211,7 +212,7 @@ def list_stack(
                 key = (moved or {})[key]
         found.by_key[key].append(job)
     found.rows = listing.rows
-    add_adopted(reader, found, stack, adopted or {}, columns)
+    add_adopted(reader, found, stack, adopted or {}, columns, moved or {})
     return found
 
 
@@ -221,11 +222,26 @@ def add_adopted(
     stack: str,
     adopted: Mapping[str, int],
     columns: JobColumns,
+    moved: Mapping[str, str],
 ) -> None:
-    """Each `adopt:` entry whose key the listing found no job for: its job, read by id."""
+    """Each `adopt:` entry whose key the listing found no job for: its job, read by id, and
+    its custom properties (a second read): an entry, written by hand or left after the job
+    moved, that names a job another stack or key claims is refused, as `adopt` refuses it
+    (`identity.claimed_elsewhere`) — plan would manage, destroy cancel, another's job."""
     for key, job_id in adopted.items():
-        if key not in found.by_key:
-            found.by_key[key].append(adopted_job(reader, stack, key, job_id, columns))
+        if key in found.by_key:
+            continue
+        job = adopted_job(reader, stack, key, job_id, columns)
+        tags = reader.job_custom_properties(job_id)
+        claim = claimed_elsewhere(stack, key, job, tags, moved)
+        if claim is not None:
+            raise HpcspecError(
+                f"adopt: job {job_id} of key {key!r} (stack {stack!r}) belongs to another "
+                f"hpcspec stack or key: {claim}",
+                code="adopted-elsewhere",
+                hint="one job is managed by one stack and key: remove the entry from adopt:",
+            )
+        found.by_key[key].append(job)
 
 
 def adopted_job(

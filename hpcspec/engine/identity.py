@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
@@ -189,6 +190,29 @@ def live_digest(job: LiveJob) -> str | None:
         return marker.digest
     found = listed_identity(job) if job.name.startswith(PREFIX) else None
     return found.digest if found is not None and found.kind is IdentityKind.MARKED else None
+
+
+def claimed_elsewhere(
+    stack: str, key: str, job: LiveJob, tags: Mapping[str, str], moved: Mapping[str, str]
+) -> str | None:
+    """Whose a job is when its marker or its identity tags (`tags`, its custom properties)
+    name another hpcspec stack or key than `stack`/`key` — a key that `moved:` (old → new)
+    renames to `key` is `key` — else None. A job `hpcspec forget` let go of is free by its
+    tags, but a marker, which cannot change after submit, still names its first owner. The
+    one rule for `adopt` and for a manifest's `adopt:` entries (`discovery.add_adopted`)."""
+    mine = {key_hash(stack, k) for k in (key, *(old for old, new in moved.items() if new == key))}
+    marker = parse_marker(job.client_source)
+    if marker is not None and (
+        marker.stack_hash != stack_hash(stack) or marker.key_hash not in mine
+    ):
+        return f"its ClientSource {job.client_source!r} names another stack or key"
+    lowered = {name.lower(): value for name, value in tags.items()}
+    tag_stack, tag_key = lowered.get(STACK_TAG, ""), lowered.get(KEY_TAG, "")
+    if not tag_stack or lowered.get(FORGOTTEN_TAG):
+        return None
+    if tag_stack == stack and key in (tag_key, moved.get(tag_key)):
+        return None
+    return f"its identity tags name hpcspec stack {tag_stack!r}, key {tag_key!r}"
 
 
 EXTRA_JOB = "hpcspec: extra job"  # how every cancel message of an extra job starts

@@ -125,3 +125,34 @@ def test_a_job_adopted_while_running_is_forgotten_by_its_tags_then_free_for_anot
         assert code == 0 and "identity tags" in out, out + err
     finally:
         api.close()
+
+
+@pytest.mark.parametrize("claimed_by", ["marker", "tags"])
+def test_a_hand_written_adopt_entry_naming_another_stacks_job_is_refused_not_destroyed(
+    cli_env: Path, run_cli: Runner, emulator: Any, claimed_by: str
+) -> None:
+    """Found by the verification pass: `adopt` refuses a job another stack claims, but an
+    `adopt:` entry written by hand (docs/logs-and-rescue.md allows it) was followed as is —
+    `destroy` of that manifest cancelled the other stack's running job, and its plan would
+    manage it. The entry is refused as `adopt` refuses it, by the marker or the tags."""
+    owner, taker = unique_stack("owner"), unique_stack("taker")
+    (cli_env / "one.yaml").write_text(ONE_JOB.format(stack=owner, key="a"), encoding="utf-8")
+    api = patient_client(emulator)
+    try:
+        if claimed_by == "marker":  # created by hpcspec for the owner's stack
+            assert run_cli("apply", "--auto-approve", "one.yaml")[0] == 0
+            code, out, _ = run_cli("status", "--output", "json", "one.yaml")
+            job = json.loads(out)["jobs"][0]["job_id"]
+        else:  # adopted by the owner while running: its tags alone say whose it is
+            job = by_hand(api)
+            code, out, err = run_cli("adopt", "one.yaml", f"a={job}")
+            assert code == 0 and "identity tags" in out, out + err
+        text = ONE_JOB.format(stack=taker, key="b") + f"adopt:\n  b: {job}\n"
+        (cli_env / "two.yaml").write_text(text, encoding="utf-8")
+        for command in (("destroy", "--auto-approve", "two.yaml"), ("plan", "two.yaml")):
+            code, out, err = run_cli(*command)
+            assert code != 0 and "[adopted-elsewhere]" in err, (command, out + err)
+        assert api.listed_job(job).state.is_alive
+        assert run_cli("plan", "one.yaml", "--detailed-exitcode")[0] == 0
+    finally:
+        api.close()
