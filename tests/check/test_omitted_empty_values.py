@@ -187,7 +187,7 @@ def test_after_the_check_plan_apply_destroy_and_apply_again_work_with_one_job_pe
         alive = [
             row.text("Name")
             for row in check.iter_jobs(properties=["Id", "Name", "State"])
-            if row.text("State") not in ("Canceled", "Finished", "Failed")
+            if row.text("State") not in ("Canceling", "Canceled", "Finished", "Failed")
             and not row.text("Name").startswith("hpcspec-check-")
         ]
     finally:
