@@ -187,6 +187,21 @@ def test_a_wait_that_times_out_after_a_job_failed_says_failed_not_timed_out() ->
     assert waited.verdict is WaitVerdict.FAILED
 
 
+def test_a_wait_that_times_out_just_as_a_failed_job_is_requeued_says_timed_out() -> None:
+    """A Failed row that `retries:` requeued in the same poll runs again: not a failure yet
+    (the review of 5-over-6: it said failed)."""
+    clock = Clock()
+    waited = wait_for(
+        lambda: [*rows("Failed"), *rows("Running")],
+        timeout=30,
+        observer=Recorder(),
+        requeue=lambda row: True,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    assert waited.verdict is WaitVerdict.TIMED_OUT
+
+
 def test_wait_polls_soon_then_backs_off_to_the_poll_interval() -> None:
     polls = iter([rows("Running")] * 5 + [rows("Finished")])
     clock = Clock()
