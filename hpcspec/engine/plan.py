@@ -325,7 +325,7 @@ class Plan:
         unchanged = self.unchanged()
         if unchanged:
             parts.append(f"{unchanged} {Action.NO_OP.verb}")
-        refused = sum(1 for c in self.changes if c.blocks and not c.unmet and not c.is_orphan)
+        refused = sum(1 for c in self.changes if c.blocks and not c.unmet)  # as the footer
         if refused:  # left as they are, but not because they match
             parts.append(f"{refused} refused")
         unmet = Counter(c.unmet for c in self.changes if c.unmet and not c.is_orphan)

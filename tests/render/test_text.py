@@ -175,3 +175,18 @@ def test_a_spec_change_kept_by_on_spec_change_ignore_is_not_called_a_match() -> 
     )
     markdown = render_markdown(_plan(kept))
     assert "**No changes.** The cluster matches the manifest, but for 1 job whose" in markdown
+
+
+def test_a_refused_cancel_of_a_removed_key_is_counted_in_the_summary() -> None:
+    """A change apply refuses is counted as refused, a removed key's cancel too (the second
+    review: the summary said "no jobs" above "! refused: 1 change")."""
+    from dataclasses import replace
+
+    from hpcspec.engine.plan import Action, Block, BlockCode
+
+    plan = plans.every_action()
+    orphan = next(c for c in plan.changes if c.is_orphan and c.action is Action.CANCEL)
+    stale = Block(BlockCode.STALE_PLAN, "the cluster changed since the plan")
+    changes = [replace(c, blocks=(stale,)) if c is orphan else c for c in plan.changes]
+    summary = replace(plan, changes=tuple(changes)).summary()
+    assert "1 to cancel" not in summary and "2 refused" in summary, summary
