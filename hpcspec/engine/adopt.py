@@ -92,7 +92,7 @@ def adopt_jobs(
         _check_tags(stack, key, job, whole.custom_properties)
         diffs = tuple(job_diffs(desired.definition, whole, job.state, task_extras=True))
         stamped = Stamp.NOTHING if diffs else _stamp(cluster, stack.stack, key, job, desired.digest)
-        read = with_details(cluster, job, desired.digest)
+        read = with_details(cluster, job, desired.digests or {desired.digest})
         change = decide(desired, read, PlanOptions(), adopted=True)
         out.append(Adoption(key, job, diffs, change, stamped))
     return out

@@ -27,7 +27,7 @@ A job `hpcspec forget` tagged is skipped.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
@@ -261,15 +261,15 @@ def adopted_job(
 def discover(
     reader: ClusterReader,
     stack: str,
-    desired_digests: Mapping[str, str],
+    desired_digests: Mapping[str, str | Collection[str]],
     *,
     owner: str | None = None,
     adopted: Mapping[str, int] | None = None,
     properties: Sequence[str] = (),
     moved: Mapping[str, str] | None = None,
 ) -> LiveStack:
-    """The live stack, with details read only for jobs whose spec may have changed (and that
-    hpcspec did not cancel itself: such a key is created anew, whatever its old spec)."""
+    """The live stack, details read only for jobs whose spec may have changed (of the digests
+    a key accepts: `DesiredJob.digests`) and that hpcspec did not cancel itself."""
     listed = list_stack(
         reader,
         stack,
@@ -299,7 +299,7 @@ def discover(
     stale = [
         k
         for k, job in current.items()
-        if (live_digest(job) != desired_digests[k] or job.state is CONFIGURING)
+        if (live_digest(job) not in _accepted(desired_digests[k]) or job.state is CONFIGURING)
         and not _recreated(job)
     ]
     if stale:  # each changed job's reads wait on the network: overlap them
@@ -372,18 +372,23 @@ def choose_current(jobs: Sequence[LiveJob]) -> tuple[LiveJob, list[LiveJob], lis
     return current, history, dupes
 
 
-def with_details(reader: ClusterReader, job: LiveJob, desired_digest: str) -> LiveJob:
-    """Read what the planner needs to decide about `job` — nothing when its marker matches,
-    all of it when the job is Configuring (`read_whole`)."""
+def with_details(reader: ClusterReader, job: LiveJob, digests: str | Collection[str]) -> LiveJob:
+    """Read what the planner needs to decide about `job` — nothing when its marker is one the
+    key accepts, all of it when the job is Configuring (`read_whole`)."""
     if job.state is CONFIGURING:
         return read_whole(reader, job)
-    if live_digest(job) == desired_digest:
+    accepted = _accepted(digests)
+    if live_digest(job) in accepted:
         return job
     custom = dict(reader.job_custom_properties(job.id))
     job = replace(job, custom_properties=tuple(sorted(custom.items())))
-    if job.custom(DIGEST_TAG) == desired_digest:
+    if job.custom(DIGEST_TAG) in accepted:
         return job  # the marker was stale (ClientSource cannot change after submit)
     return reader.read_details(job)
+
+
+def _accepted(digests: str | Collection[str]) -> Collection[str]:
+    return (digests,) if isinstance(digests, str) else digests
 
 
 def read_whole(reader: ClusterReader, job: LiveJob) -> LiveJob:

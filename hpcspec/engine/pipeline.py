@@ -88,7 +88,7 @@ def discover_stack(cluster: ClusterReader, stack: ResolvedStack, *, owner: str |
     return discover(
         cluster,
         stack.stack,
-        {k: j.digest for k, j in stack.jobs.items()},
+        {k: j.digests or {j.digest} for k, j in stack.jobs.items()},
         owner=owner,
         adopted=stack.adopted,
         properties=managed_properties(stack),

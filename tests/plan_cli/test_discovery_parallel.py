@@ -93,3 +93,13 @@ def test_unchanged_jobs_need_no_reads() -> None:
     reader = SlowReader(keys, parties=2)
     live = discover(reader, STACK, {k: "old-digest" for k in keys})
     assert reader.most == 0 and all(j.definition is None for j in live.current.values())
+
+
+def test_a_job_carrying_a_digest_its_key_still_accepts_needs_no_reads() -> None:
+    """A job an earlier hpcspec applied carries that version's digest for the same spec
+    (`DesiredJob.digests`): the listing decides, no detail read on every plan (the second
+    review: four more requests per such job, every plan and reconcile round)."""
+    keys = ["a", "b"]
+    reader = SlowReader(keys, parties=2)
+    live = discover(reader, STACK, {k: frozenset({"new-digest", "old-digest"}) for k in keys})
+    assert reader.most == 0 and all(j.definition is None for j in live.current.values())
