@@ -3,7 +3,7 @@
 Stages: load (manifests, or a saved plan and its manifest) → open the cluster → the engine's
 apply pipeline (recover, plan or re-check the saved plan, confirm, apply, wait), shown by
 `ApplyView` as it goes → exit code (0 ok, 1 error, 3 partial, 4 stale plan, 5 a job failed,
-6 timed out; `cli/exit_codes.py`).
+6 timed out with no job ended badly; `cli/exit_codes.py`).
 """
 
 from __future__ import annotations

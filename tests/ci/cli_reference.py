@@ -23,9 +23,10 @@ EXIT_CODES: dict[str, str] = {
     "3 partial: some jobs done, some failed · 4 stale saved plan · 7 saved plan made against "
     "another cluster or stack · with `--wait`: "
     "5 a job ended Failed or Canceled (or Finished with tasks canceled), or a key has no job, "
-    "6 timed out",
+    "6 timed out with no job ended badly",
     "status": "0 shown · 1 error · with `--wait`: 0 all finished, 5 a job Failed or "
-    "Canceled (or Finished with tasks canceled), or a key with no job, 6 timed out",
+    "Canceled (or Finished with tasks canceled), or a key with no job, 6 timed out with no job "
+    "ended badly",
     "drift": "0 checked · 1 error · with `--detailed-exitcode`: 0 no drift, 2 drift found",
     "reconcile": "0 stopped by SIGTERM/SIGINT · 1 error before the loop starts · "
     "with `--once`: 0 ok, 1 error, 3 partial",
