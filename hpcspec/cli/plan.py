@@ -30,6 +30,7 @@ from hpcspec.engine.plan import Plan
 from hpcspec.engine.plan_binding import EXTRA_KEY as BINDING_KEY
 from hpcspec.engine.plan_binding import ClusterIdentity
 from hpcspec.engine.planfile import check_overwritable, plan_document, save_plan
+from hpcspec.engine.preflight import note_xml_trims
 from hpcspec.errors import UsageError
 from hpcspec.render import render_json, render_markdown, render_text, use_color
 from hpcspec.render.neutralise import inert_json
@@ -87,12 +88,15 @@ def plan(
             else None
         )
         plans = [
-            plan_stack(
-                client,
+            note_xml_trims(  # apply's default create path refuses them: say so in the plan
+                plan_stack(
+                    client,
+                    stack,
+                    cluster_name=str(config.url.value),
+                    options=options,
+                    insecure=bool(config.insecure.value),
+                ),
                 stack,
-                cluster_name=str(config.url.value),
-                options=options,
-                insecure=bool(config.insecure.value),
             )
             for stack in stacks
         ]

@@ -138,6 +138,20 @@ def block_xml_trims(plan: Plan, stack: ResolvedStack) -> Plan:
     return _block_creates(plan, stack, lambda job: job.xml_trimmed_pairs(), refusal)
 
 
+def note_xml_trims(plan: Plan, stack: ResolvedStack) -> Plan:
+    """`plan` with a note for each create apply's default path (job XML) would refuse with
+    `xml-trims`: plan does not know how apply will create (`--create-via` is apply's), so it
+    tells a reviewer now rather than the pipeline's apply later."""
+    refused = block_xml_trims(plan, stack)
+    notes = [
+        f"{block.message}; apply refuses it unless --create-via rest"
+        for change in refused.changes
+        for block in change.blocks
+        if block.code is BlockCode.XML_TRIMS
+    ]
+    return replace(plan, notes=(*plan.notes, *notes)) if notes else plan
+
+
 def _block_creates(
     plan: Plan,
     stack: ResolvedStack,
