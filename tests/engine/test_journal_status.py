@@ -6,8 +6,10 @@ import json
 import os
 import shutil
 import stat
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,7 +19,7 @@ from hpcspec.engine.journal import HOST, Journal, JournalEntry, JournalEvent
 from hpcspec.engine.outcomes import WaitVerdict
 from hpcspec.engine.status import JobStatus
 from hpcspec.engine.steps import CreateMethod
-from hpcspec.engine.wait import wait_for
+from hpcspec.engine.wait import Waited, wait_for
 
 
 def test_pending_creates_are_intents_without_results(tmp_path: Path) -> None:
@@ -107,17 +109,22 @@ def rows(*states: str) -> list[JobStatus]:
     return [JobStatus(f"k{i}", i, s) for i, s in enumerate(states)]
 
 
+def waited(poll: Callable[[], list[JobStatus]], timeout: float, **options: Any) -> Waited:
+    """`wait_for` on a fake clock (its sleeps only move it), observed by a fresh `Recorder`
+    unless `observer` is given."""
+    clock = Clock()
+    options.setdefault("observer", Recorder())
+    return wait_for(poll, timeout=timeout, clock=clock, sleep=clock.sleep, **options)
+
+
 def test_wait_finishes_when_every_job_ended() -> None:
     polls = iter(
         [rows("Queued", "Running"), rows("Finished", "Running"), rows("Finished", "Finished")]
     )
-    clock = Clock()
     seen = Recorder()
-    waited = wait_for(
-        lambda: next(polls), timeout=60, observer=seen, clock=clock, sleep=clock.sleep
-    )
-    assert waited.verdict is WaitVerdict.FINISHED
-    assert [r.state for r in waited.rows] == ["Finished", "Finished"]
+    ended = waited(lambda: next(polls), 60, observer=seen)
+    assert ended.verdict is WaitVerdict.FINISHED
+    assert [r.state for r in ended.rows] == ["Finished", "Finished"]
     changes = [(e.row.state, e.before) for e in seen.of(JobStateChanged)]
     assert ("Finished", "Queued") in changes
     assert [e.verdict for e in seen.of(WaitEnded)] == [WaitVerdict.FINISHED]
@@ -125,15 +132,8 @@ def test_wait_finishes_when_every_job_ended() -> None:
 
 def test_wait_never_calls_a_key_without_a_job_finished() -> None:
     """`status --wait` once said "All 2 job(s) finished." and exited 0 for a key never applied."""
-    clock = Clock()
-    waited = wait_for(
-        lambda: rows("Finished", "absent"),
-        timeout=60,
-        observer=Recorder(),
-        clock=clock,
-        sleep=clock.sleep,
-    )
-    assert waited.verdict is WaitVerdict.FAILED
+    ended = waited(lambda: rows("Finished", "absent"), 60)
+    assert ended.verdict is WaitVerdict.FAILED
 
 
 def test_wait_reports_failure_and_requeues_while_allowed() -> None:
@@ -146,60 +146,28 @@ def test_wait_reports_failure_and_requeues_while_allowed() -> None:
         requeued.append(row.job_id)
         return True
 
-    clock = Clock()
-    waited = wait_for(
-        lambda: next(polls),
-        timeout=60,
-        observer=Recorder(),
-        requeue=requeue,
-        clock=clock,
-        sleep=clock.sleep,
-    )
-    assert waited.verdict is WaitVerdict.FAILED and requeued == [0]
+    ended = waited(lambda: next(polls), 60, requeue=requeue)
+    assert ended.verdict is WaitVerdict.FAILED and requeued == [0]
 
 
 def test_wait_times_out_with_heartbeats() -> None:
-    clock = Clock()
     seen = Recorder()
-    waited = wait_for(
-        lambda: rows("Running"),
-        timeout=100,
-        observer=seen,
-        interval=10,
-        heartbeat_every=30,
-        clock=clock,
-        sleep=clock.sleep,
-    )
-    assert waited.verdict is WaitVerdict.TIMED_OUT and len(seen.of(StillWaiting)) == 3
+    ended = waited(lambda: rows("Running"), 100, observer=seen, interval=10, heartbeat_every=30)
+    assert ended.verdict is WaitVerdict.TIMED_OUT and len(seen.of(StillWaiting)) == 3
 
 
 def test_a_wait_that_times_out_after_a_job_failed_says_failed_not_timed_out() -> None:
     """Exit 5 over 6: a job that already ended badly decides, since the run can no longer
     end all finished (before: 6, as if nothing were known yet)."""
-    clock = Clock()
-    waited = wait_for(
-        lambda: [*rows("Failed"), *rows("Running")],
-        timeout=30,
-        observer=Recorder(),
-        clock=clock,
-        sleep=clock.sleep,
-    )
-    assert waited.verdict is WaitVerdict.FAILED
+    ended = waited(lambda: rows("Failed", "Running"), 30)
+    assert ended.verdict is WaitVerdict.FAILED
 
 
 def test_a_wait_that_times_out_just_as_a_failed_job_is_requeued_says_timed_out() -> None:
     """A Failed row that `retries:` requeued in the same poll runs again: not a failure yet
     (the review of 5-over-6: it said failed)."""
-    clock = Clock()
-    waited = wait_for(
-        lambda: [*rows("Failed"), *rows("Running")],
-        timeout=30,
-        observer=Recorder(),
-        requeue=lambda row: True,
-        clock=clock,
-        sleep=clock.sleep,
-    )
-    assert waited.verdict is WaitVerdict.TIMED_OUT
+    ended = waited(lambda: rows("Failed", "Running"), 30, requeue=lambda row: True)
+    assert ended.verdict is WaitVerdict.TIMED_OUT
 
 
 def test_wait_polls_soon_then_backs_off_to_the_poll_interval() -> None:
