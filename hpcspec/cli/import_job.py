@@ -17,6 +17,7 @@ from hpcspec.config import ClusterFlags
 from hpcspec.engine.identity import STACK_TAG
 from hpcspec.engine.importing import import_jobs
 from hpcspec.errors import UsageError
+from hpcspec.hpcpack.live import custom_value
 from hpcspec.manifest.export import export_manifest
 
 
@@ -50,7 +51,7 @@ def import_live(
         ],
     )
     # adopt refuses a job that carries another stack's identity (a copy made with --stack)
-    tags = [_tag(j.definition.custom_properties, STACK_TAG) for j in imported.jobs]
+    tags = [custom_value(j.definition.custom_properties, STACK_TAG) for j in imported.jobs]
     named = stack or next((t for t in tags if t), None)
     pairs = [
         f"{job.key}={job_id}"
@@ -58,8 +59,3 @@ def import_live(
         if tag in (None, named)
     ]
     return exported.text, [*imported.notes, *exported.notes], pairs
-
-
-def _tag(custom: tuple[tuple[str, str], ...], name: str) -> str | None:
-    """An identity tag's value, its name in any case (as a server may answer it)."""
-    return next((value for key, value in custom if key.lower() == name), None)

@@ -34,7 +34,7 @@ from hpcspec.engine.protocols import ClusterWriter, JobColumns
 from hpcspec.engine.settling import when_settled
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack.errors import RefusedByState
-from hpcspec.hpcpack.live import LiveJob
+from hpcspec.hpcpack.live import LiveJob, custom_value
 from hpcspec.hpcpack.states import JobState
 from hpcspec.manifest.resolve import ResolvedStack
 
@@ -106,12 +106,11 @@ def _check_claims(
         marker.stack_hash != identity.stack_hash(stack)
         or marker.key_hash != identity.key_hash(stack, key)
     ):
-        # Tag names in any case, as a server may answer them (drift reads them so too).
-        tags = {k.lower(): v for k, v in cluster.job_custom_properties(job.id).items()}
-        if tags.get(identity.FORGOTTEN_TAG):  # `hpcspec forget`: released, yet still marked
+        tags = cluster.job_custom_properties(job.id).items()
+        forgotten = custom_value(tags, identity.FORGOTTEN_TAG)
+        if forgotten:  # `hpcspec forget`: released, yet still marked
             raise HpcspecError(
-                f"job {job.id} was forgotten ({identity.FORGOTTEN_TAG}: "
-                f"{tags[identity.FORGOTTEN_TAG]}), but its "
+                f"job {job.id} was forgotten ({identity.FORGOTTEN_TAG}: {forgotten}), but its "
                 f"ClientSource {job.client_source!r} still names that stack and key, and HPC "
                 "Pack lets it change only while a job is Configuring: no other stack or key "
                 "can take the job",

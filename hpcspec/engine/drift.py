@@ -27,7 +27,7 @@ from hpcspec.engine.plan import DiffSection, FieldDiff
 from hpcspec.engine.protocols import WholeJobReader
 from hpcspec.engine.standing import ignored as unmanaged
 from hpcspec.hpcpack.definition import JobDefinition
-from hpcspec.hpcpack.live import LiveJob
+from hpcspec.hpcpack.live import LiveJob, custom_value
 from hpcspec.hpcpack.states import JobState
 from hpcspec.manifest.resolve import DesiredJob, ResolvedStack
 
@@ -78,7 +78,7 @@ def detect_drift(
         state = live.state.name or ""
         if not desired.made_from(live_digest(live)):
             tags = reader.job_custom_properties(live.id)  # a server may spell names its way
-            carried = next((v for k, v in tags.items() if k.lower() == DIGEST_TAG), None)
+            carried = custom_value(tags.items(), DIGEST_TAG)
             # An adopted job hpcspec could not tag carries no digest: its fields are compared.
             unstamped = carried is None and stack.adopted.get(key) == live.id
             if not desired.made_from(carried) and not unstamped:

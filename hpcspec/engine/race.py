@@ -35,6 +35,7 @@ from hpcspec.engine.identity import DIGEST_TAG, extra_job_message
 from hpcspec.engine.listing_lag import Patience
 from hpcspec.engine.protocols import ClusterReader, ClusterWriter, JobColumns
 from hpcspec.errors import HpcspecError
+from hpcspec.hpcpack.live import custom_value
 from hpcspec.hpcpack.states import JobState
 
 
@@ -152,7 +153,7 @@ def held_spec(cluster: ClusterReader, listed: StackJobs, claim: Claim, verdict: 
     if ours is None or not ours.digest:
         return verdict
     tags = cluster.job_custom_properties(verdict.winner)
-    carried = next((v for k, v in tags.items() if k.lower() == DIGEST_TAG and v), None)
+    carried = custom_value(tags.items(), DIGEST_TAG) or None
     if carried is None:
         return verdict
     return replace(verdict, other_spec=carried != ours.digest)

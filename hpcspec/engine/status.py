@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from hpcspec.engine.discovery import choose_current, list_stack
 from hpcspec.engine.identity import SOURCE_TAG
 from hpcspec.engine.protocols import ClusterReader
-from hpcspec.hpcpack.live import LiveJob, LiveTask
+from hpcspec.hpcpack.live import LiveJob, LiveTask, custom_value
 from hpcspec.hpcpack.states import JobState, TaskState
 
 OUTPUT_LINES = 3
@@ -174,7 +174,7 @@ def with_sources(
 
     def read(job_id: int) -> str:
         custom = reader.job_custom_properties(job_id)
-        return next((v for k, v in custom.items() if k.lower() == SOURCE_TAG), "")
+        return custom_value(custom.items(), SOURCE_TAG) or ""
 
     if unread:
         with ThreadPoolExecutor(max_workers=min(TASK_READERS, len(unread))) as pool:

@@ -10,6 +10,7 @@ date-format read, and no task counters for the server to count).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -101,10 +102,14 @@ class LiveJob:
 
     def custom(self, name: str) -> str | None:
         """A custom property's value (case-insensitive name), if they were read."""
-        for key, value in self.custom_properties or ():
-            if key.lower() == name.lower():
-                return value
-        return None
+        return custom_value(self.custom_properties or (), name)
 
     def tasks_in(self, *states: TaskState) -> list[LiveTask]:
         return [t for t in self.tasks if t.state in states]
+
+
+def custom_value(pairs: Iterable[tuple[str, str]], name: str) -> str | None:
+    """The value of custom property `name` among (name, value) `pairs`, its name in any case
+    (as a server may answer it); None when it is not there."""
+    wanted = name.lower()
+    return next((value for key, value in pairs if key.lower() == wanted), None)

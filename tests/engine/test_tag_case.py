@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from hpcspec.cli.import_job import _tag
 from hpcspec.engine import identity
 from hpcspec.engine.adopt import _check_claims
 from hpcspec.errors import HpcspecError
 from hpcspec.hpcpack.codec import PropertyMap
-from hpcspec.hpcpack.live import LiveJob
+from hpcspec.hpcpack.live import LiveJob, custom_value
 from hpcspec.hpcpack.states import JobState
 
 
@@ -31,5 +30,5 @@ def test_adopting_a_forgotten_job_says_it_was_forgotten_whatever_the_tag_names_c
 
 
 def test_imports_adopt_hint_reads_the_stack_tag_in_any_case() -> None:
-    assert _tag((("HPCSpec.Stack", "a"), ("team", "x")), identity.STACK_TAG) == "a"
-    assert _tag((("team", "x"),), identity.STACK_TAG) is None
+    assert custom_value((("HPCSpec.Stack", "a"), ("team", "x")), identity.STACK_TAG) == "a"
+    assert custom_value((("team", "x"),), identity.STACK_TAG) is None
