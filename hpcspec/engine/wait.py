@@ -137,7 +137,7 @@ def wait_for(
             return _ended(observer, WaitVerdict.FAILED if bad else WaitVerdict.FINISHED, rows)
         if timeout is not None and clock() - started >= timeout:
             # A job that already ended badly decides: the run cannot turn out all finished.
-            bad = any(r.ended and r.ended_badly and r not in retried for r in rows)
+            bad = any(r.ended_badly and r not in retried for r in rows)
             return _ended(observer, WaitVerdict.FAILED if bad else WaitVerdict.TIMED_OUT, rows)
         if clock() - last_beat >= every:
             observer.notify(StillWaiting(tuple(r for r in rows if not r.ended)))
