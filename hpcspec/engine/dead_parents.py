@@ -22,10 +22,6 @@ from hpcspec.hpcpack.live import LiveJob
 from hpcspec.hpcpack.states import JobState
 from hpcspec.manifest.resolve import ResolvedStack
 
-# A change after which the key has a job that will run (a new one, or its own requeued).
-_RUNS = frozenset({Action.CREATE, Action.RERUN, Action.REPLACE, Action.EXTEND, Action.REQUEUE})
-# A change that creates the key's job anew: its parents are given then.
-_NEW_JOB = frozenset({Action.CREATE, Action.RERUN, Action.REPLACE, Action.EXTEND})
 # HPC Pack cancels the children of a parent job in these states.
 _DEAD = frozenset({JobState.Failed, JobState.Canceled, JobState.Canceling})
 
@@ -40,7 +36,7 @@ def with_live_parents(
         more = {
             key: dead
             for key, change in by_key.items()
-            if change.action in _NEW_JOB and not change.blocks and key in stack.jobs
+            if change.action.makes_job and not change.blocks and key in stack.jobs
             for dead in [_dead_parents(key, by_key, stack, current)]
             if dead
         }
@@ -56,8 +52,12 @@ def _dead_parents(
     out = []
     for parent in stack.jobs[key].depends_on:
         change = by_key.get(parent)
-        if change is not None and change.action in _RUNS and not change.blocks:
-            continue
+        if (
+            change is not None
+            and not change.blocks
+            and (change.action.makes_job or change.action is Action.REQUEUE)
+        ):
+            continue  # the parent has a job that will run: a new one, or its own requeued
         job = current.get(parent)
         if job is None or job.state in _DEAD:
             out.append(parent)

@@ -41,10 +41,6 @@ from hpcspec.manifest.resolve import ResolvedStack
 # A job that has not started: HPC Pack cancels it when a parent job is canceled (a Configuring
 # one once it is submitted: its ParentJobIds still name the canceled parent).
 WAITING = frozenset({JobState.Configuring, JobState.Queued}) | ON_THE_WAY
-# A change after which the key's job is a new one (or none): its old job's fate is its own.
-_NEW_OR_GONE = frozenset(
-    {Action.CREATE, Action.RERUN, Action.EXTEND, Action.REPLACE, Action.CANCEL}
-)
 # The words HPC Pack cancels a child with (`derived/error-codes.json`, 0x800409D4).
 PARENT_CANCELED_MESSAGE = "The job's parent job has been canceled."
 
@@ -138,7 +134,8 @@ def _canceled_parent(parent: str, by_key: Mapping[str, Change], roots: list[str]
 
 
 def _replaced(change: Change, parents: list[str], current: Mapping[str, LiveJob]) -> Change:
-    if change.action is not Action.NO_OP and change.action in _NEW_OR_GONE:
+    # After the change the key's job is a new one (or none): its old job's fate is its own.
+    if change.action.makes_job or change.action is Action.CANCEL:
         return change  # a replace of its own (or a cancel): nothing to add
     job = current[change.key]
     names = " and ".join(parents)

@@ -32,6 +32,11 @@ class Action(Enum):
         return _SYMBOLS[self]
 
     @property
+    def makes_job(self) -> bool:
+        """Whether apply creates the key's job anew (create, replace, rerun, extend)."""
+        return self in (Action.CREATE, Action.REPLACE, Action.RERUN, Action.EXTEND)
+
+    @property
     def verb(self) -> str:
         """Words for the summary line: `3 to create`."""
         return _VERBS[self]

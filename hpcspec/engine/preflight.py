@@ -98,9 +98,6 @@ def block_missing(plan: Plan, missing: Iterable[Missing]) -> Plan:
     return replace(plan, changes=tuple(changes))
 
 
-_CREATES = (Action.CREATE, Action.REPLACE, Action.RERUN, Action.EXTEND)
-
-
 def block_xml_only(plan: Plan, stack: ResolvedStack) -> Plan:
     """`plan` with an `xml-only` refusal on each change that would create, through the REST
     API, a job setting a property the REST API documents no way to send (the catalogue's
@@ -164,7 +161,7 @@ def _block_creates(
     for change in plan.changes:
         job = stack.jobs.get(change.key)
         places = places_of(job.definition) if job is not None else ()
-        if change.action not in _CREATES or not places:
+        if not change.action.makes_job or not places:
             changes.append(change)
             continue
         blocks = tuple(refusal(change.key, place) for place in places)
