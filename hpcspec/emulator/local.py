@@ -30,6 +30,7 @@ from pathlib import Path
 from hpcspec.emulator.options import write_private
 from hpcspec.errors import HpcspecError
 from hpcspec.host import kill_tree, on_windows, owner_only, pid_alive, reap
+from hpcspec.whole_write import replace_file
 
 IDLE_SECONDS = 1800.0
 START_TIMEOUT = 30.0
@@ -154,9 +155,7 @@ def _spawn(directory: Path) -> LocalCluster:
     credentials = _credentials(directory, create=True)
     assert credentials is not None
     users = directory / "users"
-    fd = os.open(users, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(f"{credentials[0]}:{credentials[1]}:admin\n")
+    replace_file(users, f"{credentials[0]}:{credentials[1]}:admin\n".encode())
     server_file = directory / "server.json"
     server_file.unlink(missing_ok=True)
     work = work_directory(directory)
