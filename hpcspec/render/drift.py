@@ -26,6 +26,14 @@ def _values(diff: FieldDiff) -> str:
     return f"live {live}, manifest {wanted}"
 
 
+def _cells(diff: FieldDiff) -> str:
+    """The live and manifest cells of a markdown row, told apart where they look alike."""
+    live, wanted = told_apart(
+        neutralise(diff.before or "absent"), neutralise(diff.after or "absent")
+    )
+    return f"{escape(live)} | {escape(wanted)}"
+
+
 def _summary(report: DriftReport) -> str:
     drifted = [j for j in report.jobs if j.drifted]
     if not drifted:
@@ -53,12 +61,8 @@ def render_drift_markdown(report: DriftReport) -> str:
     if rows:
         out += ["| Job | Field | Live | Manifest |", "| :-- | :-- | :-- | :-- |"]
         out += [
-            f"| {escape(_job(j))} | <code>{escape(field_label(d))}</code> "
-            f"| {escape(shown[0])} | {escape(shown[1])} |"
+            f"| {escape(_job(j))} | <code>{escape(field_label(d))}</code> | {_cells(d)} |"
             for j, d in rows
-            for shown in [
-                told_apart(neutralise(d.before or "absent"), neutralise(d.after or "absent"))
-            ]
         ]
         out.append("")
     return "\n".join(out) + "\n"

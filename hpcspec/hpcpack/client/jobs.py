@@ -47,7 +47,7 @@ def _identified(row: PropertyMap, omits_empty: bool) -> PropertyMap:
     of the stack's."""
     lacking = [name for name in IDENTITY_COLUMNS if name not in row]
     if omits_empty and all(name in MAY_BE_EMPTY for name in lacking):
-        return PropertyMap({**{name: row[name] for name in row}, **dict.fromkeys(lacking, "")})
+        return PropertyMap({**row, **dict.fromkeys(lacking, "")})
     raise _refusal(row, lacking)
 
 
